@@ -1,0 +1,31 @@
+"""
+ASGI entry point: HTTP through Django, websockets through each app's routes.
+
+`get_asgi_application()` runs first so the app registry is ready before the
+consumers (and their models) are imported.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "boardsite.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+import kanban.routing  # noqa: E402
+import whiteboard.routing  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(
+                URLRouter(whiteboard.routing.websocket_urlpatterns + kanban.routing.websocket_urlpatterns)
+            )
+        ),
+    }
+)

@@ -1,0 +1,246 @@
+"""
+The websocket conventions both apps share, in one base consumer.
+
+A connection is authorised before it is accepted, then:
+- the server sends `hello` with the board's latest seq;
+- the client sends `sync` with the last seq it holds and receives every
+  stored event after it, then `synced`; from then on it receives every event
+  in seq order, exactly once, except its own changes, which it learns of
+  through the `ack` of its command;
+- presence (`presence.join` / `presence.here` / `presence.leave`) and other
+  ephemeral frames are relayed without seq and never stored.
+Subclasses map command types to handlers in `commands` and call their app's
+services; they hold no business rules.
+"""
+
+import logging
+import secrets
+import time
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from boardsite.collab import protocol, selectors
+from boardsite.collab.errors import ActionError
+from boardsite.collab.events import board_group_name, encode_frame
+from boardsite.collab.services import user_frame
+
+logger = logging.getLogger("boardsite.realtime")
+
+
+class CloseCode:
+    """Websocket close codes the server uses (documented in docs/protocol.md)."""
+
+    INVALID_MESSAGES = 4400
+    NOT_AUTHENTICATED = 4401
+    ACCESS_REVOKED = 4403
+    BOARD_NOT_FOUND = 4404
+    RATE_LIMITED = 4429
+
+
+class TokenBucket:
+    """`rate` messages a second on average, bursts of up to `burst`."""
+
+    def __init__(self, *, rate, burst):
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class BoardConsumer(AsyncWebsocketConsumer):
+    board_model = None
+    commands = {}  # message type -> name of the handler method: `async def handler(message, ref)`
+
+    async def connect(self):
+        user = self.scope["user"]
+        self.board = None
+        if not user.is_authenticated:
+            await self.close(code=CloseCode.NOT_AUTHENTICATED)
+            return
+        self.board = await database_sync_to_async(selectors.board_for_user)(
+            board_model=self.board_model, slug=self.scope["url_route"]["kwargs"]["slug"], user=user
+        )
+        if self.board is None:
+            await self.close(code=CloseCode.BOARD_NOT_FOUND)
+            return
+        self.user = user
+        self.group = board_group_name(self.board)
+        self.connection_id = secrets.token_hex(6)
+        self.cursor = None  # the last seq this connection has been given; None until its first sync
+        self.rate_limit = TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST)
+        self.throttled_count = 0
+        self.invalid_times = deque()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        logger.info("%s connected to %s", user.get_username(), self.group)
+        await self.send_frame(
+            {
+                "type": "hello",
+                "seq": self.board.last_seq,
+                "user": self.me(),
+                "board": {"slug": self.board.slug, "name": self.board.name},
+            }
+        )
+        await self.after_hello()
+        await self.channel_layer.group_send(
+            self.group,
+            {"type": "board.presence_join", "member": self.me(), "reply_to": self.channel_name},
+        )
+
+    async def after_hello(self):
+        """Hook for apps that send more state on connect."""
+
+    async def disconnect(self, code):
+        if self.board is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "board.ephemeral",
+                "text": encode_frame({"type": "presence.leave", "member": self.me()}),
+                "origin": self.channel_name,
+            },
+        )
+        await self.on_leave()
+        logger.info("%s left %s (code %s)", self.user.get_username(), self.group, code)
+
+    async def on_leave(self):
+        """Hook for apps to release what a connection held (locks, ...)."""
+
+    def me(self):
+        return {**user_frame(self.user), "conn": self.connection_id}
+
+    # Client frames
+
+    async def receive(self, text_data=None, bytes_data=None):
+        ref = None
+        try:
+            if text_data is None:
+                raise ActionError("binary_frame", "Send JSON text frames, not binary frames.")
+            if len(text_data) > settings.REALTIME_MAX_FRAME_BYTES:
+                raise ActionError(
+                    "frame_too_large", f"Frames are limited to {settings.REALTIME_MAX_FRAME_BYTES} bytes."
+                )
+            if not self.rate_limit.take():
+                await self.throttled()
+                return
+            message = protocol.parse_frame(text_data)
+            ref = protocol.message_ref(message)
+            if message["type"] == "sync":
+                await self.handle_sync(message, ref)
+                return
+            handler_name = self.commands.get(message["type"])
+            if handler_name is None:
+                raise ActionError("unknown_type", f"Unknown message type “{message['type'][:40]}”.")
+            await getattr(self, handler_name)(message, ref)
+        except ActionError as error:
+            await self.send_frame(protocol.error_frame(ref, error))
+            if error.code not in ("conflict", "locked", "wip_limit"):
+                await self.count_invalid()
+
+    async def throttled(self):
+        """Drop the message; cut the connection off if it keeps flooding."""
+        self.throttled_count += 1
+        if self.throttled_count == 1 or self.throttled_count % 50 == 0:
+            await self.send_frame(
+                {"type": "error", "ref": None, "code": "rate_limited", "message": "Too many messages; slow down."}
+            )
+        if self.throttled_count > settings.REALTIME_RATE_BURST:
+            logger.warning("%s flooded %s; closing", self.user.get_username(), self.group)
+            await self.close(code=CloseCode.RATE_LIMITED)
+
+    async def count_invalid(self):
+        now = time.monotonic()
+        self.invalid_times.append(now)
+        while self.invalid_times and now - self.invalid_times[0] > 60:
+            self.invalid_times.popleft()
+        if len(self.invalid_times) > settings.REALTIME_MAX_INVALID_PER_MINUTE:
+            logger.warning("%s sent too many invalid messages to %s; closing", self.user.get_username(), self.group)
+            await self.close(code=CloseCode.INVALID_MESSAGES)
+
+    async def handle_sync(self, message, ref):
+        protocol.allowed_keys(message, ["since"])
+        latest = await database_sync_to_async(self.latest_seq)()
+        since = protocol.int_field(message, "since", minimum=0, maximum=latest)
+        cursor = since
+        while True:
+            frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=cursor)
+            for frame in frames:
+                await self.send(text_data=encode_frame(frame))
+            if not frames:
+                break
+            cursor = frames[-1]["seq"]
+        self.cursor = max(cursor, self.cursor or 0)
+        await self.send_frame({"type": "synced", "ref": ref, "seq": self.cursor})
+
+    def latest_seq(self):
+        return self.board_model.objects.values_list("last_seq", flat=True).get(pk=self.board.pk)
+
+    async def send_frame(self, payload):
+        await self.send(text_data=encode_frame(payload))
+
+    async def send_ack(self, ref, seq, **extra):
+        await self.send_frame(protocol.ack_frame(ref, seq, **extra))
+
+    async def relay_ephemeral(self, payload):
+        """Send an unstored frame to everyone else on the board."""
+        await self.channel_layer.group_send(
+            self.group, {"type": "board.ephemeral", "text": encode_frame(payload), "origin": self.channel_name}
+        )
+
+    # Channel-layer messages
+
+    async def board_event(self, message):
+        """A stored event: deliver it in seq order, filling any gap from the database."""
+        seq = message["seq"]
+        if self.cursor is None or seq <= self.cursor:
+            return
+        if seq > self.cursor + 1:
+            missing = await database_sync_to_async(selectors.event_frames_between)(
+                board=self.board, after=self.cursor, before=seq
+            )
+            for frame in missing:
+                await self.send(text_data=encode_frame(frame))
+        self.cursor = seq
+        if message["origin"] != self.channel_name:
+            await self.send(text_data=message["text"])
+
+    async def board_ephemeral(self, message):
+        if message.get("origin") != self.channel_name:
+            await self.send(text_data=message["text"])
+
+    async def board_presence_join(self, message):
+        if message["reply_to"] == self.channel_name:
+            return
+        await self.send_frame({"type": "presence.join", "member": message["member"]})
+        await self.channel_layer.send(
+            message["reply_to"],
+            {"type": "board.ephemeral", "text": encode_frame({"type": "presence.here", "member": self.me()})},
+        )
+
+    async def board_access_changed(self, message):
+        still_allowed = await database_sync_to_async(self.still_allowed)()
+        if still_allowed is None:
+            await self.close(code=CloseCode.BOARD_NOT_FOUND)
+        elif not still_allowed:
+            await self.close(code=CloseCode.ACCESS_REVOKED)
+
+    def still_allowed(self):
+        """True, False when access was taken away, None when the board is gone."""
+        board = self.board_model.objects.filter(pk=self.board.pk).first()
+        if board is None:
+            return None
+        return selectors.user_can_access(board=board, user=self.user)

@@ -1,0 +1,86 @@
+"""
+Websocket message validation shared by both apps. Every helper raises
+ActionError with a stable code, which the consumer sends back as an `error`
+frame; nothing is changed for a message that fails validation.
+"""
+
+import json
+import math
+
+from boardsite.collab.errors import ActionError
+
+REF_MAX_LENGTH = 64
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_frame(text):
+    """Decode a client frame into a dict with a string `type`."""
+    try:
+        message = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ActionError("invalid_json", "The message is not valid JSON.") from None
+    if not isinstance(message, dict):
+        raise ActionError("invalid_message", "A message must be a JSON object.")
+    if not isinstance(message.get("type"), str):
+        raise ActionError("invalid_message", "A message needs a string `type`.")
+    return message
+
+
+def message_ref(message):
+    """The client's `ref`, echoed in the answer: a short string, an integer or absent."""
+    ref = message.get("ref")
+    if ref is None or (isinstance(ref, int) and not isinstance(ref, bool) and abs(ref) < 2**53):
+        return ref
+    if isinstance(ref, str) and len(ref) <= REF_MAX_LENGTH:
+        return ref
+    raise ActionError("invalid_ref", f"`ref` must be an integer or a string of at most {REF_MAX_LENGTH} characters.")
+
+
+def allowed_keys(message, keys):
+    extra = set(message) - set(keys) - {"type", "ref"}
+    if extra:
+        raise ActionError("unknown_field", f"Unexpected field(s): {', '.join(sorted(extra))}.")
+
+
+def int_field(message, name, *, minimum, maximum, required=True):
+    value = message.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ActionError("invalid_field", f"`{name}` must be an integer.")
+    if not minimum <= value <= maximum:
+        raise ActionError("out_of_range", f"`{name}` must be between {minimum} and {maximum}.")
+    return value
+
+
+def number_field(message, name, *, minimum, maximum):
+    value = message.get(name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise ActionError("invalid_field", f"`{name}` must be a number.")
+    if not minimum <= value <= maximum:
+        raise ActionError("out_of_range", f"`{name}` must be between {minimum} and {maximum}.")
+    return value
+
+
+def str_field(message, name, *, max_length, required=True, allow_blank=False):
+    value = message.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ActionError("invalid_field", f"`{name}` must be a string.")
+    if not allow_blank and not value.strip():
+        raise ActionError("invalid_field", f"`{name}` must not be empty.")
+    if len(value) > max_length:
+        raise ActionError("too_long", f"`{name}` is longer than {max_length} characters.")
+    return value
+
+
+def ack_frame(ref, seq, **extra):
+    return {"type": "ack", "ref": ref, "seq": seq, **extra}
+
+
+def error_frame(ref, error):
+    return {"type": "error", "ref": ref, "code": error.code, "message": error.message, **error.details}

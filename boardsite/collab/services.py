@@ -1,0 +1,115 @@
+"""
+Board management shared by both apps: creating, renaming, sharing, members,
+deleting. Each `check_*` authorises and validates (raising ActionError);
+each `board_*` action runs in one transaction and records its event.
+"""
+
+import unicodedata
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from boardsite.collab.errors import ActionError
+from boardsite.collab.events import notify_access_changed, record_event
+from boardsite.collab.models import BOARD_NAME_MAX_LENGTH
+
+
+def user_frame(user):
+    """How a user appears in events and presence."""
+    return {"id": user.pk, "username": user.get_username()}
+
+
+def clean_board_name(name):
+    if not isinstance(name, str):
+        raise ActionError("invalid_name", "The board name must be text.")
+    name = " ".join(name.split())
+    if not name:
+        raise ActionError("invalid_name", "Give the board a name.")
+    if len(name) > BOARD_NAME_MAX_LENGTH:
+        raise ActionError("invalid_name", f"Board names are at most {BOARD_NAME_MAX_LENGTH} characters.")
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise ActionError("invalid_name", "The board name contains control characters.")
+    return name
+
+
+def check_owner(*, board, actor):
+    if not board.is_owner(actor):
+        raise ActionError("forbidden", "Only the board's owner can do that.")
+
+
+def board_create(*, board_model, name, owner):
+    """Create a board owned by `owner`. Apps wrap this to add their defaults."""
+    return board_model.objects.create(name=clean_board_name(name), owner=owner)
+
+
+@transaction.atomic
+def board_rename(*, board, name, actor, origin=None):
+    check_owner(board=board, actor=actor)
+    board.name = clean_board_name(name)
+    board.save(update_fields=["name"])
+    record_event(board=board, type="board.renamed", payload={"name": board.name}, actor=actor, origin=origin)
+    return board
+
+
+def check_new_member(*, board, username, actor):
+    check_owner(board=board, actor=actor)
+    if not isinstance(username, str) or not username.strip():
+        raise ActionError("invalid_username", "Give the username of the person to add.")
+    user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    if user is None:
+        raise ActionError("unknown_user", f"There is no user called “{username.strip()}”.")
+    if user.pk == board.owner_id:
+        raise ActionError("already_member", "The owner is always on the board.")
+    if board.members.filter(pk=user.pk).exists():
+        raise ActionError("already_member", f"{user.get_username()} is already a member.")
+    return user
+
+
+@transaction.atomic
+def board_add_member(*, board, username, actor, origin=None):
+    user = check_new_member(board=board, username=username, actor=actor)
+    board.members.add(user)
+    record_event(
+        board=board, type="board.member_added", payload={"member": user_frame(user)}, actor=actor, origin=origin
+    )
+    return user
+
+
+@transaction.atomic
+def board_remove_member(*, board, username, actor, origin=None):
+    """The owner removes anyone; a member may remove themselves (leave)."""
+    user = board.members.filter(username=username).first() if isinstance(username, str) else None
+    if user is None:
+        raise ActionError("not_member", f"“{username}” is not a member of this board.")
+    if not (board.is_owner(actor) or user.pk == actor.pk):
+        raise ActionError("forbidden", "Only the board's owner can remove members.")
+    board.members.remove(user)
+    record_event(
+        board=board, type="board.member_removed", payload={"member": user_frame(user)}, actor=actor, origin=origin
+    )
+    notify_access_changed(board)
+    return user
+
+
+@transaction.atomic
+def board_set_shared(*, board, shared, actor, origin=None):
+    check_owner(board=board, actor=actor)
+    board.shared_with_all = bool(shared)
+    board.save(update_fields=["shared_with_all"])
+    record_event(
+        board=board,
+        type="board.sharing_changed",
+        payload={"shared_with_all": board.shared_with_all},
+        actor=actor,
+        origin=origin,
+    )
+    if not board.shared_with_all:
+        notify_access_changed(board)
+    return board
+
+
+@transaction.atomic
+def board_delete(*, board, actor):
+    check_owner(board=board, actor=actor)
+    notify_access_changed(board)
+    board.delete()

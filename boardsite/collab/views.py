@@ -1,0 +1,135 @@
+"""
+Board list and management views both apps use. Each app subclasses them with
+its `board_model` and, for creation, its own `board_create` service. Pages
+get a redirect with a message; `fetch` callers that accept JSON get JSON.
+"""
+
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.views import View
+from django.views.generic import ListView
+
+from boardsite.collab import selectors, services
+from boardsite.collab.errors import ActionError
+
+
+def wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+class BoardListView(ListView):
+    board_model = None
+    context_object_name = "boards"
+
+    def get_queryset(self):
+        return selectors.boards_for_user(board_model=self.board_model, user=self.request.user)
+
+
+class BoardAccessMixin:
+    """Finds the board by slug; a board the user may not open does not exist for them."""
+
+    board_model = None
+
+    def get_board(self):
+        board = selectors.board_for_user(
+            board_model=self.board_model, slug=self.kwargs["slug"], user=self.request.user
+        )
+        if board is None:
+            raise Http404("No such board.")
+        return board
+
+
+class BoardActionView(BoardAccessMixin, View):
+    """A POST that runs one service call and reports its result."""
+
+    http_method_names = ["post"]
+    success_message = ""
+
+    def perform(self, board):
+        raise NotImplementedError
+
+    def success_url(self, board):
+        return board.get_absolute_url()
+
+    def post(self, request, *args, **kwargs):
+        board = self.get_board()
+        try:
+            result = self.perform(board)
+        except ActionError as error:
+            if wants_json(request):
+                return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=400)
+            messages.error(request, error.message)
+            return redirect(board.get_absolute_url())
+        if wants_json(request):
+            return JsonResponse({"ok": True, "redirect": self.success_url(result or board)})
+        if self.success_message:
+            messages.success(request, self.success_message)
+        return redirect(self.success_url(result or board))
+
+
+class BoardCreateView(View):
+    board_model = None
+    http_method_names = ["post"]
+
+    def create_board(self, *, name, owner):
+        return services.board_create(board_model=self.board_model, name=name, owner=owner)
+
+    def post(self, request):
+        try:
+            board = self.create_board(name=request.POST.get("name", ""), owner=request.user)
+        except ActionError as error:
+            if wants_json(request):
+                return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=400)
+            messages.error(request, error.message)
+            return redirect(self.board_model.get_list_url())
+        if wants_json(request):
+            return JsonResponse({"ok": True, "redirect": board.get_absolute_url()}, status=201)
+        return redirect(board.get_absolute_url())
+
+
+class BoardRenameView(BoardActionView):
+    success_message = "Board renamed."
+
+    def perform(self, board):
+        return services.board_rename(board=board, name=self.request.POST.get("name", ""), actor=self.request.user)
+
+
+class BoardAddMemberView(BoardActionView):
+    def perform(self, board):
+        user = services.board_add_member(
+            board=board, username=self.request.POST.get("username", ""), actor=self.request.user
+        )
+        messages.success(self.request, f"{user.get_username()} can now open this board.")
+
+
+class BoardRemoveMemberView(BoardActionView):
+    def perform(self, board):
+        user = services.board_remove_member(
+            board=board, username=self.request.POST.get("username", ""), actor=self.request.user
+        )
+        messages.success(self.request, f"{user.get_username()} was removed from this board.")
+
+    def success_url(self, board):
+        if selectors.user_can_access(board=board, user=self.request.user):
+            return board.get_absolute_url()
+        return self.board_model.get_list_url()
+
+
+class BoardShareView(BoardActionView):
+    def perform(self, board):
+        shared = self.request.POST.get("shared_with_all") in ("on", "true", "1")
+        services.board_set_shared(board=board, shared=shared, actor=self.request.user)
+        messages.success(
+            self.request, "Every logged-in user can now open this board." if shared else "Only members can open this board now."
+        )
+
+
+class BoardDeleteView(BoardActionView):
+    def perform(self, board):
+        name = board.name
+        services.board_delete(board=board, actor=self.request.user)
+        messages.success(self.request, f"Deleted “{name}”.")
+
+    def success_url(self, board):
+        return self.board_model.get_list_url()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WhiteboardConfig(AppConfig):
+    name = "whiteboard"
+    verbose_name = "Whiteboards"
