@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from boardsite.channel_layers import channel_layers_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -73,7 +75,7 @@ DATABASES = {
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the live-server browser tests share it with a daphne process.
-    DATABASES["default"]["TEST"].setdefault("NAME", str(BASE_DIR / "test-db.sqlite3"))
+    DATABASES["default"]["TEST"].setdefault("NAME", env.str("SQLITE_TEST_NAME", default=str(BASE_DIR / "test-db.sqlite3")))
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
@@ -84,22 +86,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py 8 defaults socket_timeout to 5 s, the same as the layer's
-                # blocking BZPOPMIN: every idle websocket would be closed with 1011
-                # (channels_redis #422). No read timeout; keepalives find dead peers.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_keepalive": True}],
-                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
-                "expiry": env.int("CHANNEL_LAYER_EXPIRY", default=30),
-            },
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS = channel_layers_config(
+    redis_url=REDIS_URL,
+    capacity=env.int("CHANNEL_LAYER_CAPACITY", default=1000),
+    expiry=env.int("CHANNEL_LAYER_EXPIRY", default=30),
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

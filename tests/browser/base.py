@@ -1,0 +1,70 @@
+"""
+Browser tests: a real daphne server (ChannelsLiveServerTestCase) driven by
+Playwright in Debian's Chromium. Playwright's sync API runs an event loop in
+this thread, so Django's async-safety guard is relaxed for these modules.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from channels.testing import ChannelsLiveServerTestCase  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from tests.support import PASSWORD, make_user, require_chromium  # noqa: E402
+
+SCREENSHOT_DIR = settings.BASE_DIR / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class BrowserTestCase(ChannelsLiveServerTestCase):
+    """One Chromium per test class; each test opens its own contexts (one per user)."""
+
+    @classmethod
+    def setUpClass(cls):
+        chromium_path = require_chromium()
+        super().setUpClass()
+        from playwright.sync_api import sync_playwright
+
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    def new_page(self, *, viewport=None):
+        context = self.browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+        self.addCleanup(context.close)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    def log_in(self, page, user, password=PASSWORD):
+        """Log in through the real login form."""
+        page.goto(f"{self.live_server_url}/accounts/login/")
+        page.fill("#id_username", user.get_username())
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{self.live_server_url}/")
+        return page
+
+    def user_page(self, username, **kwargs):
+        """A new browser context logged in as a new user."""
+        user = make_user(username)
+        return user, self.log_in(self.new_page(**kwargs), user)
+
+    def screenshot(self, page, name):
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=False)

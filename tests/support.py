@@ -1,0 +1,94 @@
+"""
+Helpers the test modules share: users, websocket clients authenticated by a
+real session, and gates for tests that need Redis, PostgreSQL or Chromium.
+
+A test that needs a service skips with a one-line reason when the service is
+absent, unless REQUIRE_SERVICES=1, under which it fails instead.
+"""
+
+import json
+import os
+import shutil
+import socket
+import unittest
+from urllib.parse import urlparse
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from boardsite.asgi import application
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def skip_or_fail(reason):
+    """Skip with `reason`, or fail when REQUIRE_SERVICES=1."""
+    if REQUIRE_SERVICES:
+        raise AssertionError(f"REQUIRE_SERVICES=1 but {reason}")
+    raise unittest.SkipTest(reason)
+
+
+def port_open(url, default_port):
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_redis():
+    """The Redis URL tests may use; skips (or fails) when Redis does not answer."""
+    if not port_open(TEST_REDIS_URL, 6379):
+        skip_or_fail(f"Redis is not reachable at {TEST_REDIS_URL}")
+    return TEST_REDIS_URL
+
+
+def require_postgres():
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        skip_or_fail("the test database is not PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+def require_chromium():
+    if not os.path.exists(CHROMIUM_PATH):
+        skip_or_fail(f"Chromium is not installed at {CHROMIUM_PATH}")
+    return CHROMIUM_PATH
+
+
+def make_user(username, *, password=PASSWORD, **fields):
+    return get_user_model().objects.create_user(username=username, password=password, **fields)
+
+
+def session_cookie_for(user):
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def websocket_for(path, *, user=None, origin="http://localhost", app=application):
+    """A WebsocketCommunicator on the full ASGI stack, logged in as `user` if given."""
+    headers = [(b"origin", origin.encode())] if origin else []
+    if user is not None:
+        cookie = await database_sync_to_async(session_cookie_for)(user)
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(app, path, headers=headers)
+
+
+async def receive_frame(communicator, timeout=3):
+    return json.loads(await communicator.receive_from(timeout=timeout))
+
+
+async def receive_until(communicator, frame_type, timeout=3):
+    """Read frames until one of `frame_type` arrives; return (it, frames before it)."""
+    skipped = []
+    while True:
+        frame = await receive_frame(communicator, timeout=timeout)
+        if frame["type"] == frame_type:
+            return frame, skipped
+        skipped.append(frame)

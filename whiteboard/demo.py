@@ -1,0 +1,13 @@
+"""The demo whiteboard that `manage.py demo_data` creates."""
+
+from whiteboard import services
+from whiteboard.models import Board
+
+DEMO_BOARD_NAME = "Demo whiteboard"
+
+
+def ensure_demo_board(*, owner):
+    board = Board.objects.filter(owner=owner, name=DEMO_BOARD_NAME).first()
+    if board is None:
+        board = services.board_create(name=DEMO_BOARD_NAME, owner=owner)
+    return board
