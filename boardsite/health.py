@@ -6,14 +6,14 @@ short reason when it does not.
 import asyncio
 import uuid
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 
 LAYER_TIMEOUT_SECONDS = 2.0
 
 
-@database_sync_to_async
+@sync_to_async
 def check_database():
     try:
         with connection.cursor() as cursor:

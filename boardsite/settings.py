@@ -51,6 +51,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "boardsite.urls"
+TEST_RUNNER = "boardsite.test_runner.BoardsiteTestRunner"
 ASGI_APPLICATION = "boardsite.asgi.application"
 
 TEMPLATES = [

@@ -1,0 +1,31 @@
+import logging
+import warnings
+
+from django.conf import settings
+from django.test.runner import DiscoverRunner
+
+
+class BoardsiteTestRunner(DiscoverRunner):
+    """
+    Django's runner, plus: static files served from the finders (tests never
+    run collectstatic), expected 4xx log lines kept out of the output, and one
+    line saying which services this run uses.
+    """
+
+    def setup_test_environment(self, **kwargs):
+        super().setup_test_environment(**kwargs)
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+        database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+        self.log(f"Boardsite tests: database {database}, channel layer {layer}")
+
+    def run_suite(self, suite, **kwargs):
+        # Importing the ASGI application (tests.support does) runs django.setup()
+        # and reconfigures logging, so quieten the expected 4xx lines here.
+        for name in ("django.request", "django.security.csrf"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        return super().run_suite(suite, **kwargs)

@@ -1,0 +1,40 @@
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+from django.test import SimpleTestCase
+
+
+def env_example_values():
+    values = {}
+    for line in (settings.BASE_DIR / ".env.example").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key] = value
+    return values
+
+
+class DeployCheckTests(SimpleTestCase):
+    def run_deploy_check(self, **overrides):
+        env = {**os.environ, **env_example_values(), **overrides}
+        # The check reads settings only; no database connection is made.
+        return subprocess.run(
+            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            env=env,
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def test_production_values_from_env_example_pass_check_deploy(self):
+        result = self.run_deploy_check()
+        self.assertEqual(result.returncode, 0, result.stderr + result.stdout)
+
+    def test_development_defaults_do_not_pass(self):
+        env = {key: value for key, value in env_example_values().items() if key.startswith("TWILIO")}
+        result = self.run_deploy_check(**env, DEBUG="true", SECURE_SSL_REDIRECT="false")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("security.W018", result.stderr + result.stdout)
