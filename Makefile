@@ -26,4 +26,4 @@ run: install
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install-test
-	$(PY) manage.py test $(TESTS)
+	$(PY) manage.py test --noinput $(TESTS)

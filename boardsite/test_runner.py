@@ -8,8 +8,8 @@ from django.test.runner import DiscoverRunner
 class BoardsiteTestRunner(DiscoverRunner):
     """
     Django's runner, plus: static files served from the finders (tests never
-    run collectstatic), expected 4xx log lines kept out of the output, and one
-    line saying which services this run uses.
+    run collectstatic), expected 4xx log lines kept out of the output, a line
+    saying which services this run uses and a plain count line at the end.
     """
 
     def setup_test_environment(self, **kwargs):
@@ -29,3 +29,10 @@ class BoardsiteTestRunner(DiscoverRunner):
         for name in ("django.request", "django.security.csrf"):
             logging.getLogger(name).setLevel(logging.ERROR)
         return super().run_suite(suite, **kwargs)
+
+    def suite_result(self, suite, result, **kwargs):
+        failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+        skipped = len(result.skipped)
+        passed = result.testsRun - failed - skipped - len(result.expectedFailures)
+        self.log(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+        return super().suite_result(suite, result, **kwargs)

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from channels.testing import ChannelsLiveServerTestCase  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.test import tag  # noqa: E402
 
 from tests.support import PASSWORD, make_user, require_chromium  # noqa: E402
 
@@ -26,6 +27,7 @@ CHROMIUM_ARGS = [
 ]
 
 
+@tag("browser")
 class BrowserTestCase(ChannelsLiveServerTestCase):
     """One Chromium per test class; each test opens its own contexts (one per user)."""
 
