@@ -25,9 +25,10 @@ class BoardsiteTestRunner(DiscoverRunner):
 
     def run_suite(self, suite, **kwargs):
         # Importing the ASGI application (tests.support does) runs django.setup()
-        # and reconfigures logging, so quieten the expected 4xx lines here.
-        for name in ("django.request", "django.security.csrf"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+        # and reconfigures logging, so quieten here the lines tests provoke on
+        # purpose (4xx/503 responses, connects, refused clients).
+        for name in ("django.request", "django.security.csrf", "boardsite", "whiteboard", "kanban"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         return super().run_suite(suite, **kwargs)
 
     def suite_result(self, suite, result, **kwargs):

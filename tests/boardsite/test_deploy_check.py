@@ -18,7 +18,9 @@ def env_example_values():
 
 class DeployCheckTests(SimpleTestCase):
     def run_deploy_check(self, **overrides):
-        env = {**os.environ, **env_example_values(), **overrides}
+        # Browser test modules set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production never does.
+        inherited = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        env = {**inherited, **env_example_values(), **overrides}
         # The check reads settings only; no database connection is made.
         return subprocess.run(
             [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
