@@ -1,8 +1,88 @@
 """The whiteboard websocket: protocol only; changes go through whiteboard.services."""
 
+from channels.db import database_sync_to_async
+
 from boardsite.collab.consumers import BoardConsumer
+from boardsite.collab.errors import ActionError
+from boardsite.collab.protocol import error_frame
+from whiteboard import protocol, services
 from whiteboard.models import Board
+
+# Refusals caused by someone else getting there first, not by a faulty
+# client: answered with an `error` but not counted towards the disconnect.
+RACE_CODES = frozenset({"stroke_gone", "nothing_to_erase", "board_empty", "nothing_to_undo", "nothing_to_redo"})
 
 
 class WhiteboardConsumer(BoardConsumer):
     board_model = Board
+    commands = {
+        "stroke": "draw_stroke",
+        "shape": "draw_shape",
+        "erase": "erase_strokes",
+        "clear": "clear_board",
+        "undo": "undo_step",
+        "redo": "redo_step",
+        "cursor": "move_cursor",
+    }
+
+    async def after_hello(self):
+        state = await database_sync_to_async(services.history_state)(board=self.board, user=self.user)
+        await self.send_frame({"type": "history", **state})
+
+    async def apply(self, ref, service, **kwargs):
+        """Run a service call and acknowledge it, or answer a lost race without counting it as abuse."""
+        try:
+            applied = await database_sync_to_async(service)(
+                board=self.board, actor=self.user, origin=self.channel_name, **kwargs
+            )
+        except ActionError as error:
+            if error.code not in RACE_CODES:
+                raise
+            await self.send_frame(error_frame(ref, error))
+            return
+        await self.send_ack(ref, applied.seq, **applied.details)
+
+    async def draw_stroke(self, message, ref):
+        chunk = protocol.parse_stroke(message)
+        await self.apply(
+            ref,
+            services.stroke_add_chunk,
+            stroke_id=chunk.stroke_id,
+            chunk=chunk.chunk,
+            tool=chunk.tool,
+            color=chunk.color,
+            width=chunk.width,
+            points=chunk.points,
+        )
+
+    async def draw_shape(self, message, ref):
+        shape = protocol.parse_shape(message)
+        await self.apply(
+            ref,
+            services.shape_add,
+            stroke_id=shape.stroke_id,
+            tool=shape.tool,
+            color=shape.color,
+            width=shape.width,
+            points=shape.points,
+        )
+
+    async def erase_strokes(self, message, ref):
+        await self.apply(ref, services.strokes_erase, stroke_ids=protocol.parse_erase(message))
+
+    async def clear_board(self, message, ref):
+        protocol.parse_no_fields(message)
+        await self.apply(ref, services.board_clear)
+
+    async def undo_step(self, message, ref):
+        protocol.parse_no_fields(message)
+        await self.apply(ref, services.history_undo)
+
+    async def redo_step(self, message, ref):
+        protocol.parse_no_fields(message)
+        await self.apply(ref, services.history_redo)
+
+    async def move_cursor(self, message, ref):
+        position = protocol.parse_cursor(message)
+        x, y = position if position else (None, None)
+        await self.relay_ephemeral({"type": "cursor", "member": self.me(), "x": x, "y": y})

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from boardsite.collab import models as collab
 
@@ -16,3 +18,79 @@ class BoardEvent(collab.BoardEvent):
 
     class Meta(collab.BoardEvent.Meta):
         constraints = [models.UniqueConstraint(fields=["board", "seq"], name="whiteboard_event_unique_seq")]
+
+
+class Tool(models.TextChoices):
+    PEN = "pen", "Pen"
+    HIGHLIGHTER = "highlighter", "Highlighter"
+    LINE = "line", "Line"
+    RECT = "rect", "Rectangle"
+    ELLIPSE = "ellipse", "Ellipse"
+
+
+FREEHAND_TOOLS = (Tool.PEN, Tool.HIGHLIGHTER)
+SHAPE_TOOLS = (Tool.LINE, Tool.RECT, Tool.ELLIPSE)
+
+
+class Stroke(models.Model):
+    """
+    One freehand stroke or shape, whole, in one row: its chunks are appended
+    to `points_json` as they arrive, so a board of thousands of strokes loads
+    with one query and its points are sent on without being parsed.
+    `chunk_seqs[i]` is the seq that stored chunk i, so a re-sent chunk is
+    acknowledged again with the same seq and changes nothing.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="strokes")
+    client_id = models.CharField(max_length=40, help_text="The id the drawing client chose.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tool = models.CharField(max_length=12, choices=Tool.choices)
+    color = models.CharField(max_length=7)
+    width = models.FloatField()
+    points_json = models.TextField(help_text="Compact JSON array of [x, y] or [x, y, pressure] points.")
+    point_count = models.PositiveIntegerField(default=0)
+    chunk_seqs = models.JSONField(default=list)
+    hidden = models.BooleanField(default=False, help_text="Erased, cleared or undone; kept for undo.")
+    created_seq = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_seq"]
+        constraints = [models.UniqueConstraint(fields=["board", "client_id"], name="whiteboard_stroke_unique_id")]
+        indexes = [models.Index(fields=["board", "hidden", "created_seq"], name="whiteboard_stroke_visible")]
+
+    def __str__(self):
+        return f"{self.get_tool_display()} {self.client_id}"
+
+    @property
+    def chunk_count(self):
+        return len(self.chunk_seqs)
+
+
+class HistoryStep(models.Model):
+    """
+    One undoable action of one user on one board: drawing a stroke, erasing,
+    clearing. Kept on the server so undo and redo survive a reload and work
+    from any device. Undone steps form the user's redo stack until they act again.
+    """
+
+    class Kind(models.TextChoices):
+        DRAW = "draw", "Draw"
+        ERASE = "erase", "Erase"
+        CLEAR = "clear", "Clear"
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="history")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    stroke_ids = models.JSONField(help_text="Client ids of the strokes the step drew or hid.")
+    undone = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["board", "user", "undone"], name="whiteboard_history_user")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.user_id}{' (undone)' if self.undone else ''}"

@@ -1,11 +1,260 @@
-"""Every change to whiteboard boards goes through here."""
+"""
+Every change to whiteboard boards goes through here: the consumer, the views,
+the demo data and the tests call these and nothing else.
+
+Each change runs in one transaction and records its event with
+`record_event`, which broadcasts it once the transaction commits. Actions
+that read the board's strokes to decide what to change (erase, clear, undo,
+redo) first lock the board row, so two of them on one board run one after
+the other. Drawing, the hot path, locks only its own stroke row.
+"""
+
+import json
+from dataclasses import dataclass
 
 from django.db import transaction
 
 from boardsite.collab import services as collab_services
-from whiteboard.models import Board
+from boardsite.collab.errors import ActionError
+from boardsite.collab.events import encode_frame, record_event
+from whiteboard.models import Board, HistoryStep, Stroke
+from whiteboard.protocol import MAX_POINTS_PER_STROKE
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a command did: the seq that stored it and the details the ack carries."""
+
+    seq: int
+    details: dict
 
 
 @transaction.atomic
 def board_create(*, name, owner):
     return collab_services.board_create(board_model=Board, name=name, owner=owner)
+
+
+def stroke_frame(stroke, *, username=None):
+    """A whole stroke as clients receive it in snapshots and in undo/redo events."""
+    return {
+        "id": stroke.client_id,
+        "user": username if username is not None else (stroke.author.get_username() if stroke.author else ""),
+        "tool": stroke.tool,
+        "color": stroke.color,
+        "width": stroke.width,
+        "chunks": stroke.chunk_count,
+        "points": json.loads(stroke.points_json),
+    }
+
+
+def lock_board(board):
+    """Hold the board's row lock until the transaction ends."""
+    Board.objects.select_for_update().filter(pk=board.pk).values_list("pk", flat=True).get()
+
+
+def history_record(*, board, user, kind, stroke_ids):
+    """A new undoable step; acting again forgets what the user had undone (their redo stack)."""
+    HistoryStep.objects.filter(board=board, user=user, undone=True).delete()
+    HistoryStep.objects.create(board=board, user=user, kind=kind, stroke_ids=stroke_ids)
+
+
+def history_state(*, board, user):
+    """Whether `user` has something to undo and to redo on `board`."""
+    steps = HistoryStep.objects.filter(board=board, user=user)
+    return {"can_undo": steps.filter(undone=False).exists(), "can_redo": steps.filter(undone=True).exists()}
+
+
+# Drawing
+
+
+def check_stroke_matches(*, stroke, actor, tool, color, width):
+    if stroke.author_id != actor.pk:
+        raise ActionError("id_taken", "Another stroke already has that id; choose a new one.")
+    if (stroke.tool, stroke.color, stroke.width) != (tool, color, width):
+        raise ActionError(
+            "stroke_mismatch", "A stroke keeps the tool, colour and width of its first chunk.", id=stroke.client_id
+        )
+
+
+@transaction.atomic
+def stroke_add_chunk(*, board, actor, stroke_id, chunk, tool, color, width, points, origin=None):
+    """
+    Start the stroke `stroke_id` (chunk 0) or append the next chunk to it.
+    A chunk that is already stored is acknowledged again with its seq and
+    changes nothing, so a client may re-send whatever was not acked.
+    `chunk=None` means "the next chunk".
+    """
+    stroke = Stroke.objects.select_for_update().filter(board=board, client_id=stroke_id).first()
+    if stroke is None:
+        if chunk not in (None, 0):
+            raise ActionError(
+                "chunk_out_of_order", "This stroke has not started yet: send chunk 0 first.", id=stroke_id, expected=0
+            )
+        return _stroke_start(
+            board=board, actor=actor, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points, origin=origin
+        )
+    check_stroke_matches(stroke=stroke, actor=actor, tool=tool, color=color, width=width)
+    if chunk is None:
+        chunk = stroke.chunk_count
+    if chunk < stroke.chunk_count:
+        return Applied(seq=stroke.chunk_seqs[chunk], details={"duplicate": True})
+    if chunk > stroke.chunk_count:
+        raise ActionError(
+            "chunk_out_of_order",
+            f"Chunk {chunk} arrived before chunk {stroke.chunk_count} of this stroke.",
+            id=stroke_id,
+            expected=stroke.chunk_count,
+        )
+    if stroke.hidden:
+        raise ActionError("stroke_gone", "This stroke was erased or undone; start a new one.", id=stroke_id)
+    if stroke.point_count + len(points) > MAX_POINTS_PER_STROKE:
+        raise ActionError(
+            "stroke_too_long", f"A stroke holds at most {MAX_POINTS_PER_STROKE} points; start a new one.", id=stroke_id
+        )
+    event = record_event(
+        board=board, type="stroke", payload=_chunk_payload(stroke_id, chunk, actor, tool, color, width, points),
+        actor=actor, origin=origin,
+    )
+    stroke.points_json = stroke.points_json[:-1] + "," + encode_frame(points)[1:]
+    stroke.point_count += len(points)
+    stroke.chunk_seqs.append(event.seq)
+    stroke.save(update_fields=["points_json", "point_count", "chunk_seqs"])
+    return Applied(seq=event.seq, details={})
+
+
+def _chunk_payload(stroke_id, chunk, actor, tool, color, width, points):
+    return {
+        "id": stroke_id, "chunk": chunk, "user": actor.get_username(),
+        "tool": tool, "color": color, "width": width, "points": points,
+    }
+
+
+def _stroke_start(*, board, actor, stroke_id, tool, color, width, points, origin):
+    event = record_event(
+        board=board, type="stroke", payload=_chunk_payload(stroke_id, 0, actor, tool, color, width, points),
+        actor=actor, origin=origin,
+    )
+    Stroke.objects.create(
+        board=board, client_id=stroke_id, author=actor, tool=tool, color=color, width=width,
+        points_json=encode_frame(points), point_count=len(points), chunk_seqs=[event.seq], created_seq=event.seq,
+    )
+    history_record(board=board, user=actor, kind=HistoryStep.Kind.DRAW, stroke_ids=[stroke_id])
+    return Applied(seq=event.seq, details={})
+
+
+@transaction.atomic
+def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=None):
+    """A line, rectangle or ellipse between two corner points; re-sending it changes nothing."""
+    stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
+    if stroke is not None:
+        check_stroke_matches(stroke=stroke, actor=actor, tool=tool, color=color, width=width)
+        return Applied(seq=stroke.created_seq, details={"duplicate": True})
+    event = record_event(
+        board=board,
+        type="shape",
+        payload={"id": stroke_id, "user": actor.get_username(), "shape": tool, "color": color, "width": width, "points": points},
+        actor=actor,
+        origin=origin,
+    )
+    Stroke.objects.create(
+        board=board, client_id=stroke_id, author=actor, tool=tool, color=color, width=width,
+        points_json=encode_frame(points), point_count=len(points), chunk_seqs=[event.seq], created_seq=event.seq,
+    )
+    history_record(board=board, user=actor, kind=HistoryStep.Kind.DRAW, stroke_ids=[stroke_id])
+    return Applied(seq=event.seq, details={})
+
+
+# Erasing and clearing
+
+
+def _visible_ids(*, board, stroke_ids=None):
+    strokes = Stroke.objects.filter(board=board, hidden=False)
+    if stroke_ids is not None:
+        strokes = strokes.filter(client_id__in=stroke_ids)
+    return list(strokes.order_by("created_seq").values_list("client_id", flat=True))
+
+
+@transaction.atomic
+def strokes_erase(*, board, actor, stroke_ids, origin=None):
+    """Hide the given strokes that are still on the board (any author's): one undoable step."""
+    lock_board(board)
+    erased = _visible_ids(board=board, stroke_ids=stroke_ids)
+    if not erased:
+        raise ActionError("nothing_to_erase", "Those strokes are already gone.")
+    Stroke.objects.filter(board=board, client_id__in=erased).update(hidden=True)
+    history_record(board=board, user=actor, kind=HistoryStep.Kind.ERASE, stroke_ids=erased)
+    event = record_event(
+        board=board, type="erase", payload={"user": actor.get_username(), "ids": erased}, actor=actor, origin=origin
+    )
+    return Applied(seq=event.seq, details={"ids": erased})
+
+
+@transaction.atomic
+def board_clear(*, board, actor, origin=None):
+    """
+    Hide every stroke on the board, as one step its author can undo. The
+    event carries no ids: a client that applied every earlier event hides
+    every stroke it holds that was stored before the clear's seq.
+    """
+    lock_board(board)
+    cleared = _visible_ids(board=board)
+    if not cleared:
+        raise ActionError("board_empty", "The board is already empty.")
+    Stroke.objects.filter(board=board, hidden=False).update(hidden=True)
+    history_record(board=board, user=actor, kind=HistoryStep.Kind.CLEAR, stroke_ids=cleared)
+    event = record_event(board=board, type="clear", payload={"user": actor.get_username()}, actor=actor, origin=origin)
+    return Applied(seq=event.seq, details={})
+
+
+# Undo and redo
+
+
+def _set_hidden(*, board, stroke_ids, hidden):
+    """Hide or show those of `stroke_ids` not already so; returns the strokes that changed."""
+    changed = list(
+        Stroke.objects.filter(board=board, client_id__in=stroke_ids, hidden=not hidden)
+        .select_related("author")
+        .order_by("created_seq")
+    )
+    Stroke.objects.filter(pk__in=[stroke.pk for stroke in changed]).update(hidden=hidden)
+    return changed
+
+
+def _apply_step(*, board, actor, step, undo, origin):
+    """Undoing a drawing hides its stroke; undoing an erase or clear shows its strokes. Redo is the reverse."""
+    hide = (step.kind == HistoryStep.Kind.DRAW) == undo
+    changed = _set_hidden(board=board, stroke_ids=step.stroke_ids, hidden=hide)
+    step.undone = undo
+    step.save(update_fields=["undone"])
+    effect = {
+        "hide": [stroke.client_id for stroke in changed] if hide else [],
+        "show": [] if hide else [stroke_frame(stroke) for stroke in changed],
+    }
+    event = record_event(
+        board=board,
+        type="undo" if undo else "redo",
+        payload={"user": actor.get_username(), "step": step.kind, **effect},
+        actor=actor,
+        origin=origin,
+    )
+    return Applied(seq=event.seq, details={"step": step.kind, **effect, **history_state(board=board, user=actor)})
+
+
+@transaction.atomic
+def history_undo(*, board, actor, origin=None):
+    """Undo the actor's latest step on this board that is not undone yet."""
+    lock_board(board)
+    step = HistoryStep.objects.filter(board=board, user=actor, undone=False).order_by("-id").first()
+    if step is None:
+        raise ActionError("nothing_to_undo", "There is nothing of yours to undo on this board.")
+    return _apply_step(board=board, actor=actor, step=step, undo=True, origin=origin)
+
+
+@transaction.atomic
+def history_redo(*, board, actor, origin=None):
+    """Redo the actor's most recently undone step (the oldest of the undone ones)."""
+    lock_board(board)
+    step = HistoryStep.objects.filter(board=board, user=actor, undone=True).order_by("id").first()
+    if step is None:
+        raise ActionError("nothing_to_redo", "There is nothing of yours to redo on this board.")
+    return _apply_step(board=board, actor=actor, step=step, undo=False, origin=origin)

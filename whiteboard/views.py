@@ -1,10 +1,17 @@
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.gzip import gzip_page
 
 from boardsite.collab import views as collab_views
 from boardsite.collab.selectors import board_members
-from whiteboard import services
+from whiteboard import protocol, selectors, services
 from whiteboard.models import Board
+from whiteboard.svg import svg_element
 
 
 class BoardListView(collab_views.BoardListView):
@@ -24,11 +31,63 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
 
     def get(self, request, slug):
         board = self.get_board()
+        client_config = {
+            "slug": board.slug,
+            "name": board.name,
+            "me": request.user.get_username(),
+            "socketPath": f"/ws/whiteboard/{board.slug}/",
+            "snapshotUrl": reverse("whiteboard:snapshot", kwargs={"slug": board.slug}),
+            "exportSvgUrl": reverse("whiteboard:export-svg", kwargs={"slug": board.slug}),
+            "boardWidth": protocol.BOARD_WIDTH,
+            "boardHeight": protocol.BOARD_HEIGHT,
+            "maxPointsPerMessage": protocol.MAX_POINTS_PER_MESSAGE,
+            "maxEraseIds": protocol.MAX_ERASE_IDS,
+            "minWidth": protocol.MIN_WIDTH,
+            "maxWidth": protocol.MAX_WIDTH,
+        }
         return render(
             request,
             "whiteboard/board.html",
-            {"board": board, "members": board_members(board=board), "is_owner": board.is_owner(request.user)},
+            {
+                "board": board,
+                "members": board_members(board=board),
+                "is_owner": board.is_owner(request.user),
+                "client_config": client_config,
+            },
         )
+
+
+@method_decorator([never_cache, gzip_page], name="get")
+class BoardSnapshotView(collab_views.BoardAccessMixin, View):
+    """The board's strokes and their seq as compact JSON, compressed for the wire."""
+
+    board_model = Board
+
+    def get(self, request, slug):
+        board = self.get_board()
+        return HttpResponse(selectors.board_snapshot_json(board=board), content_type="application/json")
+
+
+@method_decorator(gzip_page, name="get")
+class BoardExportSvgView(collab_views.BoardAccessMixin, View):
+    board_model = Board
+
+    def get(self, request, slug):
+        board = self.get_board()
+        strokes = selectors.board_export_strokes(board=board, width=protocol.BOARD_WIDTH, height=protocol.BOARD_HEIGHT)
+        svg = render_to_string(
+            "whiteboard/export.svg",
+            {
+                "board": board,
+                "width": protocol.BOARD_WIDTH,
+                "height": protocol.BOARD_HEIGHT,
+                "elements": [svg_element(stroke) for stroke in strokes],
+            },
+        )
+        response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+        if "download" in request.GET:
+            response["Content-Disposition"] = f'attachment; filename="{board.slug}.svg"'
+        return response
 
 
 class BoardRenameView(collab_views.BoardRenameView):

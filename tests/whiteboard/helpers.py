@@ -1,0 +1,47 @@
+"""What the whiteboard test modules share: a board with members and connected clients."""
+
+from tests.support import receive_frame, receive_until, websocket_for
+
+
+def stroke_message(stroke_id="s1", *, chunk=0, points=None, ref=None, color="#1f6feb", width=4, tool="pen"):
+    message = {
+        "type": "stroke",
+        "id": stroke_id,
+        "chunk": chunk,
+        "tool": tool,
+        "color": color,
+        "width": width,
+        "points": points if points is not None else [[0.1, 0.1], [0.2, 0.25]],
+    }
+    if ref is not None:
+        message["ref"] = ref
+    return message
+
+
+async def join(board, user, *, since=None):
+    """A connected, synced client; returns (communicator, hello frame)."""
+    communicator = await websocket_for(f"/ws/whiteboard/{board.slug}/", user=user)
+    connected, _ = await communicator.connect()
+    assert connected, "the websocket was refused"
+    hello = await receive_frame(communicator)
+    assert hello["type"] == "hello", hello
+    await communicator.send_json_to({"type": "sync", "since": hello["seq"] if since is None else since})
+    await receive_until(communicator, "synced")
+    return communicator, hello
+
+
+async def command(communicator, message):
+    """Send a command and return the answer to its ref (ack or error), skipping other frames."""
+    message = {**message, "ref": message.get("ref", "r-test")}
+    await communicator.send_json_to(message)
+    while True:
+        frame = await receive_frame(communicator)
+        if frame["type"] in ("ack", "error") and frame.get("ref") == message["ref"]:
+            return frame
+
+
+async def send_raw(communicator, text):
+    """Send a frame as it is and return the error it earns (skipping presence and the like)."""
+    await communicator.send_to(text_data=text)
+    error, _ = await receive_until(communicator, "error")
+    return error

@@ -1,0 +1,155 @@
+"""
+The whiteboard's client messages, one schema per message type.
+
+Each `parse_*` takes a decoded frame and returns the validated, normalised
+values, or raises ActionError with a stable code; docs/protocol-whiteboard.md
+lists every field, bound and code. Coordinates are fractions of the board
+(0..1 on both axes); the board is BOARD_WIDTH x BOARD_HEIGHT board pixels,
+the unit of `width`.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+from boardsite.collab.errors import ActionError
+from boardsite.collab.protocol import allowed_keys, int_field, number_field
+from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS
+
+BOARD_WIDTH = 2400
+BOARD_HEIGHT = 1600
+MAX_POINTS_PER_MESSAGE = 256
+MAX_POINTS_PER_STROKE = 20_000
+MIN_WIDTH = 0.5
+MAX_WIDTH = 96
+MAX_ERASE_IDS = 500
+COORDINATE_DECIMALS = 4  # 1/10000 of the board: a quarter of a board pixel
+PRESSURE_DECIMALS = 3
+
+STROKE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
+COLOR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True)
+class StrokeChunk:
+    stroke_id: str
+    chunk: int | None  # None: append after the last stored chunk (no re-send detection)
+    tool: str
+    color: str
+    width: float
+    points: list
+
+
+@dataclass(frozen=True)
+class Shape:
+    stroke_id: str
+    tool: str
+    color: str
+    width: float
+    points: list  # [from, to]
+
+
+def stroke_id_field(value, name="id"):
+    if not isinstance(value, str) or not STROKE_ID_PATTERN.fullmatch(value):
+        raise ActionError("invalid_id", f"`{name}` must be 1 to 40 letters, digits, “-” or “_”.")
+    return value
+
+
+def color_field(message):
+    value = message.get("color")
+    if not isinstance(value, str) or not COLOR_PATTERN.fullmatch(value):
+        raise ActionError("invalid_color", "`color` must be a colour written #rrggbb.")
+    return value.lower()
+
+
+def width_field(message):
+    return float(number_field(message, "width", minimum=MIN_WIDTH, maximum=MAX_WIDTH))
+
+
+def _coordinate(value, *, what):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ActionError("invalid_points", f"Each {what} must be a number.")
+    if not math.isfinite(value):
+        raise ActionError("invalid_points", f"Each {what} must be a finite number.")
+    if not 0 <= value <= 1:
+        raise ActionError("out_of_range", f"Each {what} must be between 0 and 1.")
+    return value
+
+
+def point_field(value):
+    """[x, y] or [x, y, pressure], each 0..1, rounded to what a screen can show."""
+    if not isinstance(value, list) or len(value) not in (2, 3):
+        raise ActionError("invalid_points", "Each point must be [x, y] or [x, y, pressure].")
+    x = round(_coordinate(value[0], what="coordinate"), COORDINATE_DECIMALS)
+    y = round(_coordinate(value[1], what="coordinate"), COORDINATE_DECIMALS)
+    if len(value) == 3:
+        return [x, y, round(_coordinate(value[2], what="pressure"), PRESSURE_DECIMALS)]
+    return [x, y]
+
+
+def points_field(message, *, minimum=1, maximum=MAX_POINTS_PER_MESSAGE):
+    value = message.get("points")
+    if not isinstance(value, list):
+        raise ActionError("invalid_points", "`points` must be a list of [x, y] points.")
+    if len(value) > maximum:
+        raise ActionError("too_many_points", f"Send at most {maximum} points in one message.", limit=maximum)
+    if len(value) < minimum:
+        raise ActionError("invalid_points", f"`points` needs at least {minimum} point(s).")
+    return [point_field(point) for point in value]
+
+
+def parse_stroke(message):
+    allowed_keys(message, ["id", "chunk", "tool", "color", "width", "points"])
+    tool = message.get("tool", "pen")
+    if tool not in FREEHAND_TOOLS:
+        raise ActionError("invalid_tool", f"`tool` must be one of: {', '.join(FREEHAND_TOOLS)}.")
+    return StrokeChunk(
+        stroke_id=stroke_id_field(message.get("id")),
+        chunk=int_field(message, "chunk", minimum=0, maximum=MAX_POINTS_PER_STROKE, required=False),
+        tool=tool,
+        color=color_field(message),
+        width=width_field(message),
+        points=points_field(message),
+    )
+
+
+def parse_shape(message):
+    allowed_keys(message, ["id", "shape", "color", "width", "points"])
+    tool = message.get("shape")
+    if tool not in SHAPE_TOOLS:
+        raise ActionError("invalid_tool", f"`shape` must be one of: {', '.join(SHAPE_TOOLS)}.")
+    points = points_field(message, minimum=2, maximum=2)
+    return Shape(
+        stroke_id=stroke_id_field(message.get("id")),
+        tool=tool,
+        color=color_field(message),
+        width=width_field(message),
+        points=[point[:2] for point in points],
+    )
+
+
+def parse_erase(message):
+    """A list of stroke ids, without repeats, in the order given."""
+    allowed_keys(message, ["ids"])
+    ids = message.get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise ActionError("invalid_field", "`ids` must be a non-empty list of stroke ids.")
+    if len(ids) > MAX_ERASE_IDS:
+        raise ActionError("too_many_ids", f"Erase at most {MAX_ERASE_IDS} strokes in one message.", limit=MAX_ERASE_IDS)
+    return list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids))
+
+
+def parse_no_fields(message):
+    """`clear`, `undo` and `redo` carry nothing but their `ref`."""
+    allowed_keys(message, [])
+
+
+def parse_cursor(message):
+    """(x, y) on the board, or None when the pointer left it."""
+    allowed_keys(message, ["x", "y"])
+    if message.get("x") is None and message.get("y") is None:
+        return None
+    return (
+        round(number_field(message, "x", minimum=0, maximum=1), COORDINATE_DECIMALS),
+        round(number_field(message, "y", minimum=0, maximum=1), COORDINATE_DECIMALS),
+    )
