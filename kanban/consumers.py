@@ -1,8 +1,54 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
+from channels.db import database_sync_to_async
+
 from boardsite.collab.consumers import BoardConsumer
+from kanban import protocol, selectors, services
 from kanban.models import Board
+
+# Command type -> (its parser in kanban.protocol, the service it calls).
+COMMANDS = {
+    "card.create": (protocol.card_create, services.card_create),
+    "card.update": (protocol.card_update, services.card_update),
+    "card.move": (protocol.card_move, services.card_move),
+    "card.delete": (protocol.card_delete, services.card_delete),
+    "card.lock": (protocol.card_lock, services.card_lock),
+    "card.unlock": (protocol.card_lock, services.card_unlock),
+    "column.create": (protocol.column_create, services.column_create),
+    "column.update": (protocol.column_update, services.column_update),
+    "column.move": (protocol.column_move, services.column_move),
+    "column.delete": (protocol.column_delete, services.column_delete),
+    "label.create": (protocol.label_create, services.label_create),
+    "label.update": (protocol.label_update, services.label_update),
+    "label.delete": (protocol.label_delete, services.label_delete),
+    "undo": (protocol.no_fields, services.history_undo),
+    "redo": (protocol.no_fields, services.history_redo),
+}
 
 
 class KanbanConsumer(BoardConsumer):
     board_model = Board
+    commands = {command: "run_command" for command in COMMANDS}
+
+    async def after_hello(self):
+        await self.send_frame(await database_sync_to_async(self.board_message)())
+
+    def board_message(self):
+        return {
+            **selectors.board_snapshot(board=self.board),
+            "history": services.history_status(board=self.board, user=self.user),
+        }
+
+    async def run_command(self, message, ref):
+        """Parse, call the service, and acknowledge with the event it recorded (`event` names its type)."""
+        parse, service = COMMANDS[message["type"]]
+        arguments = parse(message)
+        frame = await database_sync_to_async(service)(
+            board=self.board, actor=self.user, connection=self.connection_id, origin=self.channel_name, **arguments
+        )
+        event_type, seq = frame["type"], frame["seq"]
+        details = {key: value for key, value in frame.items() if key not in ("type", "seq")}
+        await self.send_ack(ref, seq, event=event_type, **details)
+
+    async def on_leave(self):
+        await database_sync_to_async(services.locks_release)(board=self.board, connection=self.connection_id)

@@ -1,6 +1,22 @@
+"""
+Kanban boards: columns of ordered cards, board labels, and each user's
+undo history. Every change goes through kanban.services, never `save()`.
+"""
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from boardsite.collab import models as collab
+
+COLUMN_TITLE_MAX_LENGTH = 60
+CARD_TITLE_MAX_LENGTH = 200
+CARD_DESCRIPTION_MAX_LENGTH = 10_000
+LABEL_NAME_MAX_LENGTH = 40
+WIP_LIMIT_MAX = 999
+
+# Label colours are names from a fixed palette, never CSS from a user.
+LABEL_COLOURS = ["grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]
 
 
 class Board(collab.Board):
@@ -16,3 +32,113 @@ class BoardEvent(collab.BoardEvent):
 
     class Meta(collab.BoardEvent.Meta):
         constraints = [models.UniqueConstraint(fields=["board", "seq"], name="kanban_event_unique_seq")]
+
+
+class Column(models.Model):
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="columns")
+    title = models.CharField(max_length=COLUMN_TITLE_MAX_LENGTH)
+    position = models.IntegerField(default=0)
+    wip_limit = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="At most this many cards; empty for no limit."
+    )
+
+    class Meta:
+        ordering = ["board", "position", "id"]
+        indexes = [models.Index(fields=["board", "position"])]
+
+    def __str__(self):
+        return self.title
+
+
+class Label(models.Model):
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=LABEL_NAME_MAX_LENGTH)
+    colour = models.CharField(max_length=10, choices=[(colour, colour) for colour in LABEL_COLOURS], default="grey")
+
+    class Meta:
+        ordering = ["board", "name"]
+        constraints = [models.UniqueConstraint(fields=["board", "name"], name="kanban_label_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Card(models.Model):
+    """
+    `position` orders the cards of a column: gapped integers, so a move writes
+    only the moved card and the column is renumbered only when two neighbours
+    have no integer left between them. `version` grows with every change and
+    guards against overwriting a change the client has not seen.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="cards")
+    column = models.ForeignKey(Column, on_delete=models.CASCADE, related_name="cards")
+    title = models.CharField(max_length=CARD_TITLE_MAX_LENGTH)
+    description = models.TextField(blank=True, max_length=CARD_DESCRIPTION_MAX_LENGTH)
+    # Sanitised HTML rendered from `description` by the service that saves it.
+    description_html = models.TextField(blank=True, editable=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="kanban_cards"
+    )
+    labels = models.ManyToManyField(Label, blank=True, related_name="cards")
+    due_date = models.DateField(null=True, blank=True)
+    position = models.BigIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lock_connection = models.CharField(max_length=32, blank=True)
+    lock_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["column", "position", "id"]
+        indexes = [models.Index(fields=["column", "position"])]
+
+    def __str__(self):
+        return self.title
+
+    def lock_holder(self, *, now=None):
+        """The connection id holding an unexpired lock, or None."""
+        if self.lock_connection and self.lock_expires_at and self.lock_expires_at > (now or timezone.now()):
+            return self.lock_connection
+        return None
+
+
+class HistoryEntry(models.Model):
+    """
+    One card change a user made, kept so that user can undo and redo it
+    through the server. `before` and `after` hold the card's state around the
+    change; `version_after` is the card's version once the change (or its
+    undo) was applied, so a card changed since by someone else is detected.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        MOVE = "move"
+        DELETE = "delete"
+
+    class State(models.TextChoices):
+        DONE = "done"
+        UNDONE = "undone"
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="history")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    card_id = models.BigIntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+    version_after = models.PositiveIntegerField(null=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DONE)
+    undone_at = models.DateTimeField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "history entries"
+        indexes = [models.Index(fields=["board", "user", "state"])]
+
+    def __str__(self):
+        return f"{self.action} card {self.card_id} ({self.state})"

@@ -1,11 +1,825 @@
-"""Every change to kanban boards goes through here."""
+"""
+Every change to a kanban board goes through here, whoever makes it: the
+websocket consumer, the admin, management commands, the demo data.
+
+Each public action runs in one transaction, starts by locking the board row
+(`lock_board`) so the changes to one board are serialised across server
+processes, validates and authorises (raising ActionError, which changes
+nothing), makes the change, and records its event with `record_event`, which
+broadcasts it once the transaction commits. Each returns the event frame it
+recorded; the consumer turns it into the `ack`.
+
+Arguments shared by all actions: `actor` (the user making the change),
+`connection` (the id of the websocket connection making it, None elsewhere:
+it owns card locks) and `origin` (that connection's channel name, which gets
+an ack rather than its own event).
+"""
+
+import datetime
+import unicodedata
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from boardsite.collab import services as collab_services
-from kanban.models import Board
+from boardsite.collab.errors import ActionError
+from boardsite.collab.events import encode_frame, record_event, send_to_board_on_commit
+from boardsite.collab.services import user_frame
+from kanban.descriptions import render_description
+from kanban.frames import card_frame, column_frame, label_frame, lock_frame
+from kanban.models import (
+    CARD_DESCRIPTION_MAX_LENGTH,
+    CARD_TITLE_MAX_LENGTH,
+    COLUMN_TITLE_MAX_LENGTH,
+    LABEL_COLOURS,
+    LABEL_NAME_MAX_LENGTH,
+    WIP_LIMIT_MAX,
+    Board,
+    Card,
+    Column,
+    HistoryEntry,
+    Label,
+)
+
+DEFAULT_COLUMNS = ("To do", "Doing", "Done")
+MAX_COLUMNS_PER_BOARD = 30
+MAX_CARDS_PER_BOARD = 5000
+MAX_LABELS_PER_BOARD = 50
+MAX_LABELS_PER_CARD = 10
+# Cards sit POSITION_GAP apart, so about 16 moves into the same spot fit
+# before that column has to be renumbered.
+POSITION_GAP = 1 << 16
+LOCK_SECONDS = 30
+HISTORY_KEPT_PER_USER = 100
+UNSET = object()
+
+
+# Boards
 
 
 @transaction.atomic
 def board_create(*, name, owner):
-    return collab_services.board_create(board_model=Board, name=name, owner=owner)
+    """A new board with the columns To do, Doing and Done."""
+    board = collab_services.board_create(board_model=Board, name=name, owner=owner)
+    Column.objects.bulk_create(
+        Column(board=board, title=title, position=index) for index, title in enumerate(DEFAULT_COLUMNS)
+    )
+    return board
+
+
+def lock_board(board):
+    """
+    Hold the board's row lock until the transaction ends: changes to one board
+    then run one at a time, so positions, WIP counts and versions are read and
+    written without interleaving.
+    """
+    if not Board.objects.select_for_update().filter(pk=board.pk).order_by().values_list("pk", flat=True):
+        raise ActionError("not_found", "This board has been deleted.")
+
+
+# Cleaning values (from any caller, not only the websocket)
+
+
+def clean_text(value, *, field, max_length, allow_blank=False, single_line=True):
+    if not isinstance(value, str):
+        raise ActionError("invalid_field", f"The {field} must be text.")
+    if single_line:
+        value = " ".join(value.split())
+        forbidden = any(unicodedata.category(char) == "Cc" for char in value)
+    else:
+        value = value.strip()
+        forbidden = any(unicodedata.category(char) == "Cc" and char not in "\n\t\r" for char in value)
+    if forbidden:
+        raise ActionError("invalid_field", f"The {field} contains control characters.")
+    if not value and not allow_blank:
+        raise ActionError("invalid_field", f"The {field} must not be empty.")
+    if len(value) > max_length:
+        raise ActionError("too_long", f"The {field} is longer than {max_length} characters.")
+    return value
+
+
+def clean_wip_limit(value):
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= WIP_LIMIT_MAX:
+        raise ActionError("invalid_field", f"A WIP limit is a whole number from 1 to {WIP_LIMIT_MAX}, or none.")
+    return value
+
+
+def clean_due_date(value):
+    if value is None or isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ActionError("invalid_field", "The due date must be a date written YYYY-MM-DD.") from None
+
+
+def clean_assignee(*, board, user_id):
+    """Only the owner and the members can be assigned a card."""
+    if user_id is None:
+        return None
+    if user_id == board.owner_id:
+        return board.owner
+    user = board.members.filter(pk=user_id).first()
+    if user is None:
+        raise ActionError("not_member", "Cards can only be assigned to members of this board.")
+    return user
+
+
+def clean_label_ids(*, board, label_ids):
+    label_ids = list(dict.fromkeys(label_ids))
+    if len(label_ids) > MAX_LABELS_PER_CARD:
+        raise ActionError("too_many", f"A card can have at most {MAX_LABELS_PER_CARD} labels.")
+    found = set(Label.objects.filter(board=board, pk__in=label_ids).values_list("pk", flat=True))
+    if len(found) != len(label_ids):
+        raise ActionError("not_found", "One of those labels does not exist on this board.")
+    return label_ids
+
+
+# Looking things up on the board
+
+
+def get_column(*, board, column_id, with_card_count=False):
+    columns = Column.objects.filter(board=board, pk=column_id)
+    if with_card_count:
+        cards_in_column = (
+            Card.objects.filter(column=OuterRef("pk")).order_by().values("column").annotate(n=Count("pk")).values("n")
+        )
+        columns = columns.annotate(card_count=Coalesce(Subquery(cards_in_column), Value(0)))
+    column = columns.first()
+    if column is None:
+        raise ActionError("not_found", "That column does not exist on this board.", column=column_id)
+    return column
+
+
+def get_card(*, board, card_id):
+    card = Card.objects.filter(board=board, pk=card_id).select_related("assignee", "locked_by").first()
+    if card is None:
+        raise ActionError("not_found", "That card does not exist on this board (it may have been deleted).", card=card_id)
+    return card
+
+
+def get_label(*, board, label_id):
+    label = Label.objects.filter(board=board, pk=label_id).first()
+    if label is None:
+        raise ActionError("not_found", "That label does not exist on this board.", label=label_id)
+    return label
+
+
+def frame_for(card, *, now=None):
+    return card_frame(card, label_ids=list(card.labels.values_list("pk", flat=True)), now=now)
+
+
+def card_index(card):
+    """The card's 0-based place in its column."""
+    return Card.objects.filter(column_id=card.column_id, position__lt=card.position).count() + Card.objects.filter(
+        column_id=card.column_id, position=card.position, pk__lt=card.pk
+    ).count()
+
+
+# Checks
+
+
+def check_version(*, card, version):
+    """Refuse a change made to a version of the card that is no longer current."""
+    if card.version != version:
+        raise ActionError(
+            "conflict",
+            "Someone changed this card since you last saw it; you now see their version.",
+            card=frame_for(card),
+        )
+
+
+def check_not_locked(*, card, connection, now=None):
+    """A card held by another connection cannot be changed until it is released or its lock expires."""
+    holder = card.lock_holder(now=now)
+    if holder is not None and holder != connection:
+        who = card.locked_by.get_username() if card.locked_by else "Someone"
+        raise ActionError(
+            "locked",
+            f"{who} is working on “{card.title}”; try again when they are done.",
+            card=card.pk,
+            locked_by=user_frame(card.locked_by) if card.locked_by else None,
+        )
+
+
+def check_wip_limit(*, column, adding):
+    """`column` must be fetched with its card count (get_column(..., with_card_count=True))."""
+    if column.wip_limit is not None and column.card_count + adding > column.wip_limit:
+        raise ActionError(
+            "wip_limit",
+            f"“{column.title}” is at its WIP limit of {column.wip_limit} card"
+            f"{'' if column.wip_limit == 1 else 's'}; finish or move one first.",
+            column=column.pk,
+            wip_limit=column.wip_limit,
+        )
+
+
+def check_card_room(*, board):
+    if Card.objects.filter(board=board).count() >= MAX_CARDS_PER_BOARD:
+        raise ActionError("too_many", f"A board holds at most {MAX_CARDS_PER_BOARD} cards.")
+
+
+# Ordering
+
+
+def position_for_index(*, column, index, moving_card_id=None):
+    """
+    The position that puts a card at `index` among the column's other cards.
+    One query in the usual case; renumbers the column only when the two
+    neighbours are adjacent integers.
+    """
+    siblings = Card.objects.filter(column=column)
+    if moving_card_id is not None:
+        siblings = siblings.exclude(pk=moving_card_id)
+    ordered = siblings.order_by("position", "id").values_list("position", flat=True)
+    if index == 0:
+        first = list(ordered[:1])
+        return first[0] - POSITION_GAP if first else 0
+    around = list(ordered[index - 1 : index + 1])
+    if not around:
+        raise ActionError(
+            "out_of_range", f"`index` {index} is past the end of “{column.title}”.", column=column.pk, index=index
+        )
+    if len(around) == 1:
+        return around[0] + POSITION_GAP
+    before, after = around
+    if after - before >= 2:
+        return (before + after) // 2
+    column_renumber(column=column)
+    return position_for_index(column=column, index=index, moving_card_id=moving_card_id)
+
+
+def column_renumber(*, column):
+    """Spread the column's cards POSITION_GAP apart, keeping their order (rarely needed)."""
+    cards = list(Card.objects.filter(column=column).order_by("position", "id").only("pk", "position"))
+    for index, card in enumerate(cards):
+        card.position = index * POSITION_GAP
+    Card.objects.bulk_update(cards, ["position"])
+
+
+def end_position(*, column):
+    last = Card.objects.filter(column=column).order_by("-position", "-id").values_list("position", flat=True).first()
+    return 0 if last is None else last + POSITION_GAP
+
+
+# Columns
+
+
+@transaction.atomic
+def column_create(*, board, title, index=None, actor, connection=None, origin=None):
+    lock_board(board)
+    title = clean_text(title, field="column title", max_length=COLUMN_TITLE_MAX_LENGTH)
+    columns = list(Column.objects.filter(board=board).order_by("position", "id"))
+    if len(columns) >= MAX_COLUMNS_PER_BOARD:
+        raise ActionError("too_many", f"A board has at most {MAX_COLUMNS_PER_BOARD} columns.")
+    index = len(columns) if index is None else check_index(index, length=len(columns))
+    column = Column.objects.create(board=board, title=title, position=0)
+    columns.insert(index, column)
+    renumber_columns(columns)
+    return record_event(
+        board=board,
+        type="column.created",
+        payload={"column": column_frame(column), "index": index},
+        actor=actor,
+        origin=origin,
+    ).payload
+
+
+@transaction.atomic
+def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, actor, connection=None, origin=None):
+    lock_board(board)
+    column = get_column(board=board, column_id=column_id)
+    if title is not UNSET:
+        column.title = clean_text(title, field="column title", max_length=COLUMN_TITLE_MAX_LENGTH)
+    if wip_limit is not UNSET:
+        column.wip_limit = clean_wip_limit(wip_limit)
+    column.save(update_fields=["title", "wip_limit"])
+    return record_event(
+        board=board, type="column.updated", payload={"column": column_frame(column)}, actor=actor, origin=origin
+    ).payload
+
+
+@transaction.atomic
+def column_move(*, board, column_id, index, actor, connection=None, origin=None):
+    lock_board(board)
+    column = get_column(board=board, column_id=column_id)
+    columns = [other for other in Column.objects.filter(board=board).order_by("position", "id") if other != column]
+    index = check_index(index, length=len(columns))
+    columns.insert(index, column)
+    renumber_columns(columns)
+    return record_event(
+        board=board, type="column.moved", payload={"column": column.pk, "index": index}, actor=actor, origin=origin
+    ).payload
+
+
+@transaction.atomic
+def column_delete(*, board, column_id, actor, connection=None, origin=None):
+    """Delete a column and its cards (the page asks for confirmation first)."""
+    lock_board(board)
+    column = get_column(board=board, column_id=column_id)
+    now = timezone.now()
+    for card in column.cards.select_related("locked_by").filter(lock_expires_at__gt=now):
+        check_not_locked(card=card, connection=connection, now=now)
+    column.delete()
+    return record_event(
+        board=board, type="column.deleted", payload={"column": column_id}, actor=actor, origin=origin
+    ).payload
+
+
+def check_index(index, *, length):
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= length:
+        raise ActionError("out_of_range", f"`index` must be between 0 and {length}.", index=index)
+    return index
+
+
+def renumber_columns(columns):
+    """Columns are few, so reordering simply renumbers them all."""
+    for position, column in enumerate(columns):
+        column.position = position
+    Column.objects.bulk_update(columns, ["position"])
+
+
+# Labels
+
+
+@transaction.atomic
+def label_create(*, board, name, colour="grey", actor, connection=None, origin=None):
+    lock_board(board)
+    name = clean_label_name(board=board, name=name)
+    colour = clean_colour(colour)
+    if Label.objects.filter(board=board).count() >= MAX_LABELS_PER_BOARD:
+        raise ActionError("too_many", f"A board has at most {MAX_LABELS_PER_BOARD} labels.")
+    label = Label.objects.create(board=board, name=name, colour=colour)
+    return record_event(
+        board=board, type="label.created", payload={"label": label_frame(label)}, actor=actor, origin=origin
+    ).payload
+
+
+@transaction.atomic
+def label_update(*, board, label_id, name=UNSET, colour=UNSET, actor, connection=None, origin=None):
+    lock_board(board)
+    label = get_label(board=board, label_id=label_id)
+    if name is not UNSET:
+        label.name = clean_label_name(board=board, name=name, renaming=label)
+    if colour is not UNSET:
+        label.colour = clean_colour(colour)
+    label.save(update_fields=["name", "colour"])
+    return record_event(
+        board=board, type="label.updated", payload={"label": label_frame(label)}, actor=actor, origin=origin
+    ).payload
+
+
+@transaction.atomic
+def label_delete(*, board, label_id, actor, connection=None, origin=None):
+    """Delete a label; the cards that had it simply lose it."""
+    lock_board(board)
+    get_label(board=board, label_id=label_id).delete()
+    return record_event(
+        board=board, type="label.deleted", payload={"label": label_id}, actor=actor, origin=origin
+    ).payload
+
+
+def clean_label_name(*, board, name, renaming=None):
+    name = clean_text(name, field="label name", max_length=LABEL_NAME_MAX_LENGTH)
+    taken = Label.objects.filter(board=board, name=name)
+    if renaming is not None:
+        taken = taken.exclude(pk=renaming.pk)
+    if taken.exists():
+        raise ActionError("duplicate", f"There is already a label called “{name}”.")
+    return name
+
+
+def clean_colour(colour):
+    if colour not in LABEL_COLOURS:
+        raise ActionError("invalid_field", f"A label colour is one of: {', '.join(LABEL_COLOURS)}.")
+    return colour
+
+
+# Cards
+
+
+def card_state(card, *, label_ids):
+    """Everything needed to recreate a deleted card where it was (stored in history)."""
+    return {
+        "column": card.column_id,
+        "position": card.position,
+        "title": card.title,
+        "description": card.description,
+        "assignee": card.assignee_id,
+        "labels": sorted(label_ids),
+        "due": card.due_date.isoformat() if card.due_date else None,
+        "version": card.version,
+    }
+
+
+@transaction.atomic
+def card_create(
+    *,
+    board,
+    column_id,
+    title,
+    index=None,
+    description="",
+    assignee_id=None,
+    label_ids=(),
+    due_date=None,
+    actor,
+    connection=None,
+    origin=None,
+):
+    """Add a card to a column, at its end unless `index` is given."""
+    lock_board(board)
+    column = get_column(board=board, column_id=column_id, with_card_count=True)
+    title = clean_text(title, field="card title", max_length=CARD_TITLE_MAX_LENGTH)
+    description = clean_text(
+        description, field="description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True, single_line=False
+    )
+    assignee = clean_assignee(board=board, user_id=assignee_id)
+    label_ids = clean_label_ids(board=board, label_ids=label_ids) if label_ids else []
+    due_date = clean_due_date(due_date)
+    check_wip_limit(column=column, adding=1)
+    check_card_room(board=board)
+    if index is None:
+        index, position = column.card_count, end_position(column=column)
+    else:
+        position = position_for_index(column=column, index=index)
+    card = Card.objects.create(
+        board=board,
+        column=column,
+        title=title,
+        description=description,
+        description_html=render_description(description),
+        assignee=assignee,
+        due_date=due_date,
+        position=position,
+    )
+    if label_ids:
+        card.labels.set(label_ids)
+    frame = card_frame(card, label_ids=label_ids)
+    remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.CREATE, before=None,
+             after=card_state(card, label_ids=label_ids))
+    return record_event(
+        board=board, type="card.created", payload={"card": frame, "index": index}, actor=actor, origin=origin
+    ).payload
+
+
+@transaction.atomic
+def card_update(*, board, card_id, version, changes, actor, connection=None, origin=None):
+    """
+    Change some of a card's fields. `changes` maps field names to new values:
+    title, description, assignee (a user id or None), labels (label ids),
+    due (YYYY-MM-DD or None). Saving releases the caller's lock.
+    """
+    lock_board(board)
+    card = get_card(board=board, card_id=card_id)
+    check_version(card=card, version=version)
+    check_not_locked(card=card, connection=connection)
+    before, after = apply_changes(board=board, card=card, changes=changes)
+    frame = finish_change(card=card, connection=connection)
+    remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.UPDATE, before=before, after=after)
+    return record_event(board=board, type="card.updated", payload={"card": frame}, actor=actor, origin=origin).payload
+
+
+CARD_FIELDS = ("title", "description", "assignee", "labels", "due")
+
+
+def apply_changes(*, board, card, changes):
+    """Validate and set the changed fields (labels are saved at once); returns their old and new values."""
+    unknown = set(changes) - set(CARD_FIELDS)
+    if unknown:
+        raise ActionError("unknown_field", f"Cards have no field(s) {', '.join(sorted(unknown))}.")
+    if not changes:
+        raise ActionError("invalid_message", "Say what to change: title, description, assignee, labels or due.")
+    old_label_ids = sorted(card.labels.values_list("pk", flat=True)) if "labels" in changes else None
+    before = {
+        "title": card.title,
+        "description": card.description,
+        "assignee": card.assignee_id,
+        "labels": old_label_ids,
+        "due": card.due_date.isoformat() if card.due_date else None,
+    }
+    before = {field: before[field] for field in changes}
+    after = {}
+    if "title" in changes:
+        card.title = after["title"] = clean_text(changes["title"], field="card title", max_length=CARD_TITLE_MAX_LENGTH)
+    if "description" in changes:
+        card.description = after["description"] = clean_text(
+            changes["description"],
+            field="description",
+            max_length=CARD_DESCRIPTION_MAX_LENGTH,
+            allow_blank=True,
+            single_line=False,
+        )
+        card.description_html = render_description(card.description)
+    if "assignee" in changes:
+        card.assignee = clean_assignee(board=board, user_id=changes["assignee"])
+        after["assignee"] = card.assignee_id
+    if "labels" in changes:
+        after["labels"] = sorted(clean_label_ids(board=board, label_ids=changes["labels"]))
+        card.labels.set(after["labels"])
+    if "due" in changes:
+        card.due_date = clean_due_date(changes["due"])
+        after["due"] = card.due_date.isoformat() if card.due_date else None
+    return before, after
+
+
+def finish_change(*, card, connection):
+    """Bump the version, release the caller's (or an expired) lock, save; returns the card's frame."""
+    card.version += 1
+    card.updated_at = timezone.now()
+    if card.lock_connection and (card.lock_connection == connection or card.lock_holder() is None):
+        card.locked_by, card.lock_connection, card.lock_expires_at = None, "", None
+    card.save()
+    return frame_for(card)
+
+
+@transaction.atomic
+def card_move(*, board, card_id, version, column_id, index, actor, connection=None, origin=None):
+    """
+    Put the card at `index` (0-based, counted without the card itself) in the
+    column. Writes the moved card only, so its query count does not depend on
+    the column's size. Dropping the card releases the caller's lock.
+    """
+    lock_board(board)
+    card = get_card(board=board, card_id=card_id)
+    check_version(card=card, version=version)
+    check_not_locked(card=card, connection=connection)
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise ActionError("out_of_range", "`index` must be 0 or more.", index=index)
+    target = get_column(board=board, column_id=column_id, with_card_count=True)
+    if target.pk != card.column_id:
+        check_wip_limit(column=target, adding=1)
+    before = {"column": card.column_id, "position": card.position}
+    card.position = position_for_index(column=target, index=index, moving_card_id=card.pk)
+    card.column = target
+    frame = finish_change(card=card, connection=connection)
+    remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.MOVE, before=before,
+             after={"column": target.pk, "position": card.position})
+    return record_event(
+        board=board,
+        type="card.moved",
+        payload={"card": frame, "column": target.pk, "index": index},
+        actor=actor,
+        origin=origin,
+    ).payload
+
+
+@transaction.atomic
+def card_delete(*, board, card_id, version, actor, connection=None, origin=None):
+    lock_board(board)
+    card = get_card(board=board, card_id=card_id)
+    check_version(card=card, version=version)
+    check_not_locked(card=card, connection=connection)
+    state = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
+    remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.DELETE, before=state, after=None)
+    card.delete()
+    return record_event(
+        board=board,
+        type="card.deleted",
+        payload={"card": card_id, "column": state["column"]},
+        actor=actor,
+        origin=origin,
+    ).payload
+
+
+# Locks: a connection holds a card while its user drags or edits it. Lock
+# changes are not stored events: they are broadcast as `card.locked` /
+# `card.unlocked` frames without seq, and the `board` message carries the
+# current locks, so a client that reconnects sees them all the same.
+
+
+@transaction.atomic
+def card_lock(*, board, card_id, actor, connection, origin=None):
+    """Take (or renew) the card for LOCK_SECONDS for this connection."""
+    if not connection:
+        raise ActionError("invalid_message", "Only a live connection can lock a card.")
+    lock_board(board)
+    card = get_card(board=board, card_id=card_id)
+    now = timezone.now()
+    check_not_locked(card=card, connection=connection, now=now)
+    card.locked_by, card.lock_connection = actor, connection
+    card.lock_expires_at = now + datetime.timedelta(seconds=LOCK_SECONDS)
+    card.save(update_fields=["locked_by", "lock_connection", "lock_expires_at"])
+    frame = {"type": "card.locked", "seq": None, "card": card.pk, "lock": lock_frame(card, now=now)}
+    broadcast_unstored(board=board, frame=frame, origin=origin)
+    return frame
+
+
+@transaction.atomic
+def card_unlock(*, board, card_id, actor, connection, origin=None):
+    """Release the card if this connection holds it; releasing a free card is harmless."""
+    lock_board(board)
+    card = get_card(board=board, card_id=card_id)
+    if card.lock_connection and card.lock_connection == connection:
+        release_locks(board=board, cards=[card.pk], origin=origin)
+    return {"type": "card.unlocked", "seq": None, "card": card.pk}
+
+
+@transaction.atomic
+def locks_release(*, board, connection):
+    """Release every card `connection` holds (when it disconnects)."""
+    held = list(Card.objects.filter(board=board, lock_connection=connection).values_list("pk", flat=True))
+    release_locks(board=board, cards=held, origin=None)
+    return held
+
+
+def release_locks(*, board, cards, origin):
+    if not cards:
+        return
+    Card.objects.filter(pk__in=cards).update(locked_by=None, lock_connection="", lock_expires_at=None)
+    for card_id in cards:
+        broadcast_unstored(board=board, frame={"type": "card.unlocked", "seq": None, "card": card_id}, origin=origin)
+
+
+def broadcast_unstored(*, board, frame, origin):
+    text = encode_frame({key: value for key, value in frame.items() if key != "seq"})
+    send_to_board_on_commit(board, {"type": "board.ephemeral", "text": text, "origin": origin})
+
+
+# Undo and redo. Each user's card changes are remembered per board; undo
+# applies the inverse of the newest one still done, redo re-applies the
+# newest one undone (unless the user has made a new change since). Both go
+# through the same do/record path as any other change, so everyone sees them.
+
+
+def remember(*, board, actor, card, action, before, after):
+    if actor is None or not actor.is_authenticated:
+        return
+    HistoryEntry.objects.create(
+        board=board,
+        user=actor,
+        card_id=card.pk,
+        action=action,
+        before=before,
+        after=after,
+        version_after=card.version if action != HistoryEntry.Action.DELETE else None,
+    )
+
+
+def newest_done(*, board, user):
+    return HistoryEntry.objects.filter(board=board, user=user, state=HistoryEntry.State.DONE).order_by("-id").first()
+
+
+def next_redo(*, board, user):
+    """The newest undone entry, unless a change made after it was done has cleared the redo stack."""
+    undone = (
+        HistoryEntry.objects.filter(board=board, user=user, state=HistoryEntry.State.UNDONE)
+        .order_by("-undone_at", "-id")
+        .first()
+    )
+    if undone is None:
+        return None
+    done_later = HistoryEntry.objects.filter(
+        board=board, user=user, state=HistoryEntry.State.DONE, pk__gt=undone.pk
+    ).exists()
+    return None if done_later else undone
+
+
+def history_status(*, board, user):
+    return {
+        "can_undo": newest_done(board=board, user=user) is not None,
+        "can_redo": next_redo(board=board, user=user) is not None,
+    }
+
+
+def history_undo(*, board, actor, connection=None, origin=None):
+    return replay_history(board=board, actor=actor, connection=connection, origin=origin, undo=True)
+
+
+def history_redo(*, board, actor, connection=None, origin=None):
+    return replay_history(board=board, actor=actor, connection=connection, origin=origin, undo=False)
+
+
+# Refusals that will never go away for this entry (a lock or a WIP limit might).
+STALE_HISTORY_CODES = ("conflict", "not_found", "out_of_range", "not_member")
+
+
+def replay_history(*, board, actor, connection, origin, undo):
+    """
+    Undo or redo one entry. An entry that can no longer apply because the card
+    changed, or it or its column is gone, is dropped, so the next undo reaches
+    the change before it; the user is told why.
+    """
+    stale = None
+    with transaction.atomic():
+        lock_board(board)
+        entry = newest_done(board=board, user=actor) if undo else next_redo(board=board, user=actor)
+        if entry is None:
+            raise ActionError("nothing_to_undo" if undo else "nothing_to_redo",
+                              "There is nothing to undo." if undo else "There is nothing to redo.")
+        try:
+            with transaction.atomic():
+                frame = apply_history(board=board, entry=entry, actor=actor, connection=connection,
+                                      origin=origin, undo=undo)
+        except ActionError as error:
+            if error.code not in STALE_HISTORY_CODES:
+                raise
+            entry.delete()
+            stale = error
+        else:
+            entry.state = HistoryEntry.State.UNDONE if undo else HistoryEntry.State.DONE
+            entry.undone_at = timezone.now() if undo else None
+            entry.save(update_fields=["state", "undone_at", "version_after"])
+            trim_history(board=board, user=actor)
+            return {**frame, "history": history_status(board=board, user=actor)}
+    verb = "undo" if undo else "redo"
+    raise ActionError(
+        stale.code,
+        f"Cannot {verb} that change: {stale.message[0].lower()}{stale.message[1:]}",
+        **stale.details,
+        history=history_status(board=board, user=actor),
+    )
+
+
+def apply_history(*, board, entry, actor, connection, origin, undo):
+    """Apply an entry's inverse (undo) or the entry again (redo); records the event; updates `version_after`."""
+    action = entry.action
+    recreate = (action == HistoryEntry.Action.DELETE and undo) or (action == HistoryEntry.Action.CREATE and not undo)
+    remove = (action == HistoryEntry.Action.CREATE and undo) or (action == HistoryEntry.Action.DELETE and not undo)
+    if recreate:
+        return card_recreate(board=board, card_id=entry.card_id, state=entry.before if undo else entry.after,
+                             entry=entry, actor=actor, origin=origin)
+    card = get_card(board=board, card_id=entry.card_id)
+    if card.version != entry.version_after:
+        raise ActionError("conflict", "The card was changed by someone else since.", card=frame_for(card))
+    check_not_locked(card=card, connection=connection)
+    if remove:
+        if action == HistoryEntry.Action.DELETE:
+            entry.before = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
+        else:
+            entry.after = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
+        entry.version_after = card.version
+        column_id = card.column_id
+        card.delete()
+        return record_event(board=board, type="card.deleted", payload={"card": entry.card_id, "column": column_id},
+                            actor=actor, origin=origin).payload
+    if action == HistoryEntry.Action.UPDATE:
+        apply_changes(board=board, card=card, changes=entry.before if undo else entry.after)
+        frame = finish_change(card=card, connection=connection)
+        entry.version_after = card.version
+        return record_event(board=board, type="card.updated", payload={"card": frame}, actor=actor,
+                            origin=origin).payload
+    place = entry.before if undo else entry.after
+    target = get_column(board=board, column_id=place["column"], with_card_count=True)
+    if target.pk != card.column_id:
+        check_wip_limit(column=target, adding=1)
+    card.column, card.position = target, place["position"]
+    frame = finish_change(card=card, connection=connection)
+    entry.version_after = card.version
+    return record_event(board=board, type="card.moved",
+                        payload={"card": frame, "column": target.pk, "index": card_index(card)},
+                        actor=actor, origin=origin).payload
+
+
+def card_recreate(*, board, card_id, state, entry, actor, origin):
+    """
+    Bring a deleted card back with its id, version, fields and place (and the
+    labels that still exist). Keeping the version keeps the user's earlier
+    history entries for the card applicable.
+    """
+    column = get_column(board=board, column_id=state["column"], with_card_count=True)
+    check_wip_limit(column=column, adding=1)
+    check_card_room(board=board)
+    assignee_id = state["assignee"]
+    if assignee_id is not None and not board_has_member(board=board, user_id=assignee_id):
+        assignee_id = None
+    card = Card.objects.create(
+        pk=card_id,
+        board=board,
+        column=column,
+        title=state["title"],
+        description=state["description"],
+        description_html=render_description(state["description"]),
+        assignee_id=assignee_id,
+        due_date=clean_due_date(state["due"]),
+        position=state["position"],
+        version=state["version"],
+    )
+    label_ids = list(Label.objects.filter(board=board, pk__in=state["labels"]).values_list("pk", flat=True))
+    card.labels.set(label_ids)
+    entry.version_after = card.version
+    card = Card.objects.select_related("assignee").get(pk=card.pk)
+    return record_event(
+        board=board,
+        type="card.created",
+        payload={"card": card_frame(card, label_ids=label_ids), "index": card_index(card)},
+        actor=actor,
+        origin=origin,
+    ).payload
+
+
+def board_has_member(*, board, user_id):
+    return user_id == board.owner_id or board.members.filter(pk=user_id).exists()
+
+
+def trim_history(*, board, user):
+    """Keep each user's newest HISTORY_KEPT_PER_USER entries on a board."""
+    kept = HistoryEntry.objects.filter(board=board, user=user).order_by("-id").values_list("pk", flat=True)
+    oldest_kept = list(kept[HISTORY_KEPT_PER_USER - 1 : HISTORY_KEPT_PER_USER])
+    if oldest_kept:
+        HistoryEntry.objects.filter(board=board, user=user, pk__lt=oldest_kept[0]).delete()
+

@@ -1,0 +1,47 @@
+"""
+How columns, cards, labels and locks appear on the websocket: in the `board`
+message, in events and in acks (docs/protocol-kanban.md describes each field).
+"""
+
+from django.utils import timezone
+
+from boardsite.collab.services import user_frame
+
+
+def column_frame(column):
+    return {"id": column.pk, "title": column.title, "wip_limit": column.wip_limit}
+
+
+def label_frame(label):
+    return {"id": label.pk, "name": label.name, "colour": label.colour}
+
+
+def lock_frame(card, *, now=None):
+    """Who holds the card and for how many more seconds, or None when it is free."""
+    now = now or timezone.now()
+    if card.lock_holder(now=now) is None or card.locked_by is None:
+        return None
+    return {
+        "user": user_frame(card.locked_by),
+        "conn": card.lock_connection,
+        "expires_in": round((card.lock_expires_at - now).total_seconds(), 1),
+    }
+
+
+def card_frame(card, *, label_ids, now=None):
+    """
+    `label_ids` is passed in rather than read from `card.labels` so a board of
+    thousands of cards is serialised without a query per card.
+    """
+    return {
+        "id": card.pk,
+        "column": card.column_id,
+        "title": card.title,
+        "description": card.description,
+        "description_html": card.description_html,
+        "assignee": user_frame(card.assignee) if card.assignee_id else None,
+        "labels": sorted(label_ids),
+        "due": card.due_date.isoformat() if card.due_date else None,
+        "version": card.version,
+        "lock": lock_frame(card, now=now),
+    }

@@ -1,0 +1,170 @@
+"""
+The kanban commands' schemas: one parser per message type, turning a client
+message into the keyword arguments of its service, or raising ActionError
+(sent back as an `error`, nothing changed). Shapes and bounds are checked
+here; what depends on the board (existence, WIP limits, locks) is checked by
+kanban.services.
+"""
+
+from boardsite.collab import protocol
+from boardsite.collab.errors import ActionError
+from kanban.models import (
+    CARD_DESCRIPTION_MAX_LENGTH,
+    CARD_TITLE_MAX_LENGTH,
+    COLUMN_TITLE_MAX_LENGTH,
+    LABEL_NAME_MAX_LENGTH,
+    WIP_LIMIT_MAX,
+)
+
+ID_MAX = 2**53 - 1
+INDEX_MAX = 10_000
+VERSION_MAX = 2**31 - 1
+LABELS_MAX = 10
+DATE_LENGTH = len("YYYY-MM-DD")
+
+
+def id_field(message, name):
+    return protocol.int_field(message, name, minimum=1, maximum=ID_MAX)
+
+
+def index_field(message, *, required=True):
+    return protocol.int_field(message, "index", minimum=0, maximum=INDEX_MAX, required=required)
+
+
+def version_field(message):
+    return protocol.int_field(message, "version", minimum=1, maximum=VERSION_MAX)
+
+
+def nullable_id_field(message, name):
+    return None if message[name] is None else id_field(message, name)
+
+
+def label_ids_field(message):
+    value = message["labels"]
+    if not isinstance(value, list) or not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+        raise ActionError("invalid_field", "`labels` must be a list of label ids.")
+    if len(value) > LABELS_MAX:
+        raise ActionError("out_of_range", f"A card can have at most {LABELS_MAX} labels.")
+    if not all(1 <= item <= ID_MAX for item in value):
+        raise ActionError("out_of_range", "Label ids are positive integers.")
+    return value
+
+
+def due_field(message):
+    value = message["due"]
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != DATE_LENGTH:
+        raise ActionError("invalid_field", "`due` must be a date written YYYY-MM-DD, or null.")
+    return value
+
+
+def card_create(message):
+    protocol.allowed_keys(message, ["column", "title", "index"])
+    return {
+        "column_id": id_field(message, "column"),
+        "title": protocol.str_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH),
+        "index": index_field(message, required=False),
+    }
+
+
+def card_update(message):
+    protocol.allowed_keys(message, ["card", "version", "title", "description", "assignee", "labels", "due"])
+    changes = {}
+    if "title" in message:
+        changes["title"] = protocol.str_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH)
+    if "description" in message:
+        changes["description"] = protocol.str_field(
+            message, "description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True
+        )
+    if "assignee" in message:
+        changes["assignee"] = nullable_id_field(message, "assignee")
+    if "labels" in message:
+        changes["labels"] = label_ids_field(message)
+    if "due" in message:
+        changes["due"] = due_field(message)
+    if not changes:
+        raise ActionError("invalid_message", "Say what to change: title, description, assignee, labels or due.")
+    return {"card_id": id_field(message, "card"), "version": version_field(message), "changes": changes}
+
+
+def card_move(message):
+    protocol.allowed_keys(message, ["card", "version", "column", "index"])
+    return {
+        "card_id": id_field(message, "card"),
+        "version": version_field(message),
+        "column_id": id_field(message, "column"),
+        "index": index_field(message),
+    }
+
+
+def card_delete(message):
+    protocol.allowed_keys(message, ["card", "version"])
+    return {"card_id": id_field(message, "card"), "version": version_field(message)}
+
+
+def card_lock(message):
+    protocol.allowed_keys(message, ["card"])
+    return {"card_id": id_field(message, "card")}
+
+
+def column_create(message):
+    protocol.allowed_keys(message, ["title", "index"])
+    return {
+        "title": protocol.str_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH),
+        "index": index_field(message, required=False),
+    }
+
+
+def column_update(message):
+    protocol.allowed_keys(message, ["column", "title", "wip_limit"])
+    changes = {}
+    if "title" in message:
+        changes["title"] = protocol.str_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH)
+    if "wip_limit" in message:
+        changes["wip_limit"] = protocol.int_field(
+            message, "wip_limit", minimum=1, maximum=WIP_LIMIT_MAX, required=False
+        )
+    if not changes:
+        raise ActionError("invalid_message", "Say what to change: title or wip_limit.")
+    return {"column_id": id_field(message, "column"), **changes}
+
+
+def column_move(message):
+    protocol.allowed_keys(message, ["column", "index"])
+    return {"column_id": id_field(message, "column"), "index": index_field(message)}
+
+
+def column_delete(message):
+    protocol.allowed_keys(message, ["column"])
+    return {"column_id": id_field(message, "column")}
+
+
+def label_create(message):
+    protocol.allowed_keys(message, ["name", "colour"])
+    return {
+        "name": protocol.str_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH),
+        "colour": protocol.str_field(message, "colour", max_length=10),
+    }
+
+
+def label_update(message):
+    protocol.allowed_keys(message, ["label", "name", "colour"])
+    changes = {}
+    if "name" in message:
+        changes["name"] = protocol.str_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH)
+    if "colour" in message:
+        changes["colour"] = protocol.str_field(message, "colour", max_length=10)
+    if not changes:
+        raise ActionError("invalid_message", "Say what to change: name or colour.")
+    return {"label_id": id_field(message, "label"), **changes}
+
+
+def label_delete(message):
+    protocol.allowed_keys(message, ["label"])
+    return {"label_id": id_field(message, "label")}
+
+
+def no_fields(message):
+    protocol.allowed_keys(message, [])
+    return {}

@@ -1,0 +1,55 @@
+"""Shortcuts the kanban tests share: boards with cards, and what a board looks like."""
+
+import asyncio
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from boardsite.collab.events import board_group_name
+from kanban import selectors, services
+
+
+def make_board(owner, *, name="Team board", members=()):
+    board = services.board_create(name=name, owner=owner)
+    for member in members:
+        board.members.add(member)
+    return board
+
+
+def columns_of(board):
+    """The board's columns in order, by title: {"To do": column, ...}."""
+    return {column.title: column for column in board.columns.order_by("position")}
+
+
+def add_cards(board, column, titles, *, actor):
+    return [
+        services.card_create(board=board, column_id=column.pk, title=title, actor=actor)["card"] for title in titles
+    ]
+
+
+def titles_by_column(board):
+    """What a user sees: {"To do": ["first card", ...], ...} in board order."""
+    snapshot = selectors.board_snapshot(board=board)
+    return {column["title"]: [card["title"] for card in column["cards"]] for column in snapshot["columns"]}
+
+
+class BoardListener:
+    """A channel in the board's group, as an open websocket would have."""
+
+    def __init__(self, board):
+        self.layer = get_channel_layer()
+        self.channel = async_to_sync(self.layer.new_channel)()
+        async_to_sync(self.layer.group_add)(board_group_name(board), self.channel)
+
+    def receive(self, timeout=1.0):
+        async def receive_one():
+            return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+
+        return async_to_sync(receive_one)()
+
+    def nothing_received(self, timeout=0.2):
+        try:
+            self.receive(timeout=timeout)
+        except TimeoutError:
+            return True
+        return False

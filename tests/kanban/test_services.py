@@ -1,0 +1,417 @@
+import datetime
+import json
+import random
+
+from django.db import connection, transaction
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from boardsite.collab.errors import ActionError
+from kanban import services
+from kanban.models import BoardEvent, Card
+from tests.kanban.helpers import BoardListener, add_cards, columns_of, make_board, titles_by_column
+from tests.support import make_user
+
+
+class BoardCreateTests(TestCase):
+    def test_a_new_board_has_to_do_doing_and_done(self):
+        owner = make_user("alice")
+        board = make_board(owner)
+        self.assertEqual(titles_by_column(board), {"To do": [], "Doing": [], "Done": []})
+
+
+class CardOrderingTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = make_board(self.alice)
+        self.columns = columns_of(self.board)
+
+    def move(self, card_id, column, index):
+        version = Card.objects.get(pk=card_id).version
+        return services.card_move(
+            board=self.board, card_id=card_id, version=version, column_id=column.pk, index=index, actor=self.alice
+        )
+
+    def test_moves_within_and_across_columns_keep_the_order_asked_for(self):
+        todo, doing = self.columns["To do"], self.columns["Doing"]
+        a, b, c = add_cards(self.board, todo, ["a", "b", "c"], actor=self.alice)
+        self.move(c["id"], todo, 0)
+        self.assertEqual(titles_by_column(self.board)["To do"], ["c", "a", "b"])
+        self.move(a["id"], doing, 0)
+        self.move(b["id"], doing, 0)
+        self.move(c["id"], doing, 1)
+        self.assertEqual(titles_by_column(self.board), {"To do": [], "Doing": ["b", "c", "a"], "Done": []})
+
+    def test_many_moves_into_the_same_spot_renumber_the_column_and_keep_the_order(self):
+        todo, doing = self.columns["To do"], self.columns["Doing"]
+        add_cards(self.board, doing, ["first", "last"], actor=self.alice)
+        moved = add_cards(self.board, todo, [f"card {number}" for number in range(40)], actor=self.alice)
+        for card in moved:
+            self.move(card["id"], doing, 1)  # always just after "first": the gap halves every time
+        expected = ["first", *[f"card {number}" for number in reversed(range(40))], "last"]
+        self.assertEqual(titles_by_column(self.board)["Doing"], expected)
+        positions = list(Card.objects.filter(column=doing).order_by("position").values_list("position", flat=True))
+        self.assertEqual(len(set(positions)), len(positions), "two cards share a position")
+
+    def test_random_moves_match_a_list_model(self):
+        """Hundreds of random moves give exactly the order a plain list of lists gives."""
+        rng = random.Random(20261122)
+        columns = list(self.columns.values())
+        model = {column.pk: [] for column in columns}
+        for number in range(30):
+            column = rng.choice(columns)
+            card = services.card_create(board=self.board, column_id=column.pk, title=f"c{number}", actor=self.alice)
+            model[column.pk].append(card["card"]["id"])
+        for _ in range(400):
+            source = rng.choice([pk for pk, cards in model.items() if cards])
+            card_id = rng.choice(model[source])
+            model[source].remove(card_id)
+            target = rng.choice(columns).pk
+            # Favour the ends and the second place, where gaps run out fastest.
+            index = rng.choice([0, 1, len(model[target]), rng.randint(0, len(model[target]))])
+            index = min(index, len(model[target]))
+            model[target].insert(index, card_id)
+            self.move(card_id, self.board.columns.get(pk=target), index)
+        for column in columns:
+            stored = list(Card.objects.filter(column=column).order_by("position", "id").values_list("pk", flat=True))
+            self.assertEqual(stored, model[column.pk], f"order differs in {column.title}")
+
+    def test_an_index_past_the_end_is_refused_and_changes_nothing(self):
+        todo, doing = self.columns["To do"], self.columns["Doing"]
+        (card,) = add_cards(self.board, todo, ["a"], actor=self.alice)
+        add_cards(self.board, doing, ["x", "y"], actor=self.alice)
+        with self.assertRaises(ActionError) as refused:
+            self.move(card["id"], doing, 3)
+        self.assertEqual(refused.exception.code, "out_of_range")
+        self.assertEqual(titles_by_column(self.board)["To do"], ["a"])
+        self.move(card["id"], doing, 2)  # the end itself is fine
+        self.assertEqual(titles_by_column(self.board)["Doing"], ["x", "y", "a"])
+
+    def move_queries(self, column_size):
+        board = make_board(self.alice, name=f"size {column_size}")
+        todo, doing = columns_of(board)["To do"], columns_of(board)["Doing"]
+        Card.objects.bulk_create(
+            Card(board=board, column=doing, title=f"c{n}", position=n * services.POSITION_GAP)
+            for n in range(column_size)
+        )
+        (card,) = add_cards(board, todo, ["moving"], actor=self.alice)
+        with CaptureQueriesContext(connection) as queries:
+            services.card_move(
+                board=board, card_id=card["id"], version=1, column_id=doing.pk, index=column_size // 2, actor=self.alice
+            )
+        return len(queries.captured_queries)
+
+    def test_a_moves_query_count_does_not_grow_with_the_column(self):
+        small, large = self.move_queries(20), self.move_queries(200)
+        self.assertEqual(small, large)
+        self.assertLessEqual(large, 12)  # 10 statements, plus BEGIN and COMMIT
+
+
+class ConflictTests(TestCase):
+    def setUp(self):
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.board = make_board(self.alice, members=[self.bob])
+        self.columns = columns_of(self.board)
+        (self.card,) = add_cards(self.board, self.columns["To do"], ["Write docs"], actor=self.alice)
+
+    def test_a_stale_version_is_refused_with_the_current_card(self):
+        services.card_update(
+            board=self.board, card_id=self.card["id"], version=1, changes={"title": "Alice's title"}, actor=self.alice
+        )
+        with self.assertRaises(ActionError) as refused:
+            services.card_update(
+                board=self.board, card_id=self.card["id"], version=1, changes={"title": "Bob's"}, actor=self.bob
+            )
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertEqual(refused.exception.details["card"]["title"], "Alice's title")
+        self.assertEqual(refused.exception.details["card"]["version"], 2)
+        self.assertEqual(Card.objects.get(pk=self.card["id"]).title, "Alice's title")
+
+    def test_a_stale_move_changes_nothing(self):
+        services.card_update(
+            board=self.board, card_id=self.card["id"], version=1, changes={"title": "renamed"}, actor=self.alice
+        )
+        with self.assertRaises(ActionError) as refused:
+            services.card_move(
+                board=self.board,
+                card_id=self.card["id"],
+                version=1,
+                column_id=self.columns["Done"].pk,
+                index=0,
+                actor=self.bob,
+            )
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertEqual(titles_by_column(self.board)["To do"], ["renamed"])
+
+    def test_cards_columns_and_labels_of_another_board_are_not_found(self):
+        other = make_board(self.bob, name="Bob's")
+        (foreign,) = add_cards(other, columns_of(other)["To do"], ["theirs"], actor=self.bob)
+        foreign_label = services.label_create(board=other, name="bug", colour="red", actor=self.bob)["label"]
+        attempts = [
+            lambda: services.card_move(board=self.board, card_id=foreign["id"], version=1,
+                                       column_id=self.columns["Done"].pk, index=0, actor=self.alice),
+            lambda: services.card_move(board=self.board, card_id=self.card["id"], version=1,
+                                       column_id=columns_of(other)["Done"].pk, index=0, actor=self.alice),
+            lambda: services.card_update(board=self.board, card_id=self.card["id"], version=1,
+                                         changes={"labels": [foreign_label["id"]]}, actor=self.alice),
+            lambda: services.column_delete(board=self.board, column_id=columns_of(other)["Done"].pk, actor=self.alice),
+        ]
+        for attempt in attempts:
+            with self.subTest(), self.assertRaises(ActionError) as refused:
+                attempt()
+            self.assertEqual(refused.exception.code, "not_found")
+        self.assertEqual(titles_by_column(other)["To do"], ["theirs"])
+        self.assertEqual(Card.objects.get(pk=self.card["id"]).version, 1)
+
+    def test_only_members_can_be_assigned(self):
+        carol = make_user("carol")
+        with self.assertRaises(ActionError) as refused:
+            services.card_update(
+                board=self.board, card_id=self.card["id"], version=1, changes={"assignee": carol.pk}, actor=self.alice
+            )
+        self.assertEqual(refused.exception.code, "not_member")
+        frame = services.card_update(
+            board=self.board, card_id=self.card["id"], version=1, changes={"assignee": self.bob.pk}, actor=self.alice
+        )
+        self.assertEqual(frame["card"]["assignee"], {"id": self.bob.pk, "username": "bob"})
+
+
+class WipLimitTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = make_board(self.alice)
+        self.columns = columns_of(self.board)
+        services.column_update(board=self.board, column_id=self.columns["Doing"].pk, wip_limit=2, actor=self.alice)
+        add_cards(self.board, self.columns["Doing"], ["one", "two"], actor=self.alice)
+        (self.waiting,) = add_cards(self.board, self.columns["To do"], ["waiting"], actor=self.alice)
+
+    def test_a_move_into_a_full_column_is_refused_with_a_clear_message(self):
+        with self.assertRaises(ActionError) as refused:
+            services.card_move(board=self.board, card_id=self.waiting["id"], version=1,
+                               column_id=self.columns["Doing"].pk, index=0, actor=self.alice)
+        self.assertEqual(refused.exception.code, "wip_limit")
+        self.assertIn("“Doing” is at its WIP limit of 2 cards", refused.exception.message)
+        self.assertEqual(titles_by_column(self.board)["To do"], ["waiting"])
+
+    def test_adding_to_a_full_column_is_refused_but_reordering_inside_it_is_not(self):
+        with self.assertRaises(ActionError) as refused:
+            services.card_create(board=self.board, column_id=self.columns["Doing"].pk, title="three", actor=self.alice)
+        self.assertEqual(refused.exception.code, "wip_limit")
+        two = Card.objects.get(title="two")
+        services.card_move(board=self.board, card_id=two.pk, version=two.version,
+                           column_id=self.columns["Doing"].pk, index=0, actor=self.alice)
+        self.assertEqual(titles_by_column(self.board)["Doing"], ["two", "one"])
+
+    def test_raising_the_limit_lets_the_card_in(self):
+        services.column_update(board=self.board, column_id=self.columns["Doing"].pk, wip_limit=None, actor=self.alice)
+        services.card_move(board=self.board, card_id=self.waiting["id"], version=1,
+                           column_id=self.columns["Doing"].pk, index=2, actor=self.alice)
+        self.assertEqual(titles_by_column(self.board)["Doing"], ["one", "two", "waiting"])
+
+
+class LockTests(TestCase):
+    def setUp(self):
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.board = make_board(self.alice, members=[self.bob])
+        self.columns = columns_of(self.board)
+        (self.card,) = add_cards(self.board, self.columns["To do"], ["Locked card"], actor=self.alice)
+        services.card_lock(board=self.board, card_id=self.card["id"], actor=self.alice, connection="alice-tab")
+
+    def bob_moves(self):
+        version = Card.objects.get(pk=self.card["id"]).version
+        return services.card_move(board=self.board, card_id=self.card["id"], version=version,
+                                  column_id=self.columns["Done"].pk, index=0, actor=self.bob, connection="bob-tab")
+
+    def test_another_connection_cannot_move_or_edit_a_locked_card_and_is_told_who_holds_it(self):
+        for attempt in (
+            self.bob_moves,
+            lambda: services.card_update(board=self.board, card_id=self.card["id"], version=1,
+                                         changes={"title": "mine"}, actor=self.bob, connection="bob-tab"),
+            lambda: services.card_delete(board=self.board, card_id=self.card["id"], version=1,
+                                         actor=self.bob, connection="bob-tab"),
+            lambda: services.card_lock(board=self.board, card_id=self.card["id"], actor=self.bob,
+                                       connection="bob-tab"),
+        ):
+            with self.subTest(), self.assertRaises(ActionError) as refused:
+                attempt()
+            self.assertEqual(refused.exception.code, "locked")
+            self.assertIn("alice is working on “Locked card”", refused.exception.message)
+        self.assertEqual(titles_by_column(self.board)["To do"], ["Locked card"])
+
+    def test_the_holders_own_move_releases_the_lock(self):
+        frame = services.card_move(board=self.board, card_id=self.card["id"], version=1,
+                                   column_id=self.columns["Doing"].pk, index=0, actor=self.alice,
+                                   connection="alice-tab")
+        self.assertIsNone(frame["card"]["lock"])
+        self.bob_moves()
+        self.assertEqual(titles_by_column(self.board)["Done"], ["Locked card"])
+
+    def test_saving_releases_the_lock(self):
+        services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"title": "Saved"},
+                             actor=self.alice, connection="alice-tab")
+        self.bob_moves()
+
+    def test_a_lock_expires_after_its_timeout(self):
+        Card.objects.filter(pk=self.card["id"]).update(
+            lock_expires_at=timezone.now() - datetime.timedelta(seconds=1)
+        )
+        self.bob_moves()
+        self.assertEqual(titles_by_column(self.board)["Done"], ["Locked card"])
+
+    def test_a_lock_lasts_the_timeout(self):
+        card = Card.objects.get(pk=self.card["id"])
+        remaining = (card.lock_expires_at - timezone.now()).total_seconds()
+        self.assertAlmostEqual(remaining, services.LOCK_SECONDS, delta=2)
+
+    def test_disconnecting_releases_the_connections_locks(self):
+        released = services.locks_release(board=self.board, connection="alice-tab")
+        self.assertEqual(released, [self.card["id"]])
+        self.bob_moves()
+
+    def test_unlock_by_another_connection_does_nothing(self):
+        services.card_unlock(board=self.board, card_id=self.card["id"], actor=self.bob, connection="bob-tab")
+        with self.assertRaises(ActionError):
+            self.bob_moves()
+
+
+class EventTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = make_board(self.alice)
+        self.columns = columns_of(self.board)
+
+    def test_each_change_records_an_event_with_the_next_seq(self):
+        (card,) = add_cards(self.board, self.columns["To do"], ["a"], actor=self.alice)
+        services.card_move(board=self.board, card_id=card["id"], version=1, column_id=self.columns["Done"].pk,
+                           index=0, actor=self.alice)
+        services.card_delete(board=self.board, card_id=card["id"], version=2, actor=self.alice)
+        events = list(BoardEvent.objects.filter(board=self.board).values_list("seq", "type"))
+        self.assertEqual(events, [(1, "card.created"), (2, "card.moved"), (3, "card.deleted")])
+        self.assertEqual(BoardEvent.objects.get(seq=2).payload["column"], self.columns["Done"].pk)
+
+    def test_events_are_broadcast_after_commit_only(self):
+        listener = BoardListener(self.board)
+        with self.captureOnCommitCallbacks(execute=True) as callbacks:
+            frame = services.card_create(
+                board=self.board, column_id=self.columns["To do"].pk, title="news", actor=self.alice
+            )
+            self.assertTrue(listener.nothing_received(), "broadcast before commit")
+        self.assertTrue(callbacks)
+        message = listener.receive()
+        self.assertEqual(message["type"], "board.event")
+        self.assertEqual(json.loads(message["text"]), frame)
+
+    def test_a_change_that_rolls_back_is_neither_stored_nor_broadcast(self):
+        listener = BoardListener(self.board)
+        with self.captureOnCommitCallbacks(execute=True):
+            try:
+                with transaction.atomic():
+                    services.card_create(
+                        board=self.board, column_id=self.columns["To do"].pk, title="doomed", actor=self.alice
+                    )
+                    raise RuntimeError("the caller fails after the service")
+            except RuntimeError:
+                pass
+        self.assertTrue(listener.nothing_received())
+        self.assertFalse(Card.objects.exists())
+        self.assertFalse(BoardEvent.objects.exists())
+
+
+class DescriptionTests(TestCase):
+    def test_markdown_is_rendered_and_html_injection_is_removed(self):
+        alice = make_user("alice")
+        board = make_board(alice)
+        (card,) = add_cards(board, columns_of(board)["To do"], ["md"], actor=alice)
+        frame = services.card_update(
+            board=board,
+            card_id=card["id"],
+            version=1,
+            changes={
+                "description": "**bold** <script>alert(1)</script> [ok](https://example.com) "
+                "[bad](javascript:alert(1)) <img src=x onerror=alert(1)>"
+            },
+            actor=alice,
+        )
+        html = frame["card"]["description_html"]
+        self.assertIn("<strong>bold</strong>", html)
+        self.assertIn('href="https://example.com"', html)
+        for dangerous in ("<script", "javascript:", "onerror", "<img"):
+            self.assertNotIn(dangerous, html)
+        self.assertIn("<script>", frame["card"]["description"], "the raw text is kept as written")
+
+
+class UndoRedoTests(TestCase):
+    def setUp(self):
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.board = make_board(self.alice, members=[self.bob])
+        self.columns = columns_of(self.board)
+        self.a, self.b = add_cards(self.board, self.columns["To do"], ["a", "b"], actor=self.alice)
+
+    def undo(self, user=None):
+        return services.history_undo(board=self.board, actor=user or self.alice)
+
+    def redo(self, user=None):
+        return services.history_redo(board=self.board, actor=user or self.alice)
+
+    def test_undo_and_redo_a_move(self):
+        services.card_move(board=self.board, card_id=self.a["id"], version=1, column_id=self.columns["Done"].pk,
+                           index=0, actor=self.alice)
+        frame = self.undo()
+        self.assertEqual(frame["type"], "card.moved")
+        self.assertEqual(titles_by_column(self.board)["To do"], ["a", "b"])
+        self.assertEqual(frame["history"], {"can_undo": True, "can_redo": True})
+        self.redo()
+        self.assertEqual(titles_by_column(self.board), {"To do": ["b"], "Doing": [], "Done": ["a"]})
+
+    def test_undo_an_edit_then_a_delete(self):
+        services.card_update(board=self.board, card_id=self.b["id"], version=1, changes={"title": "B!"},
+                             actor=self.alice)
+        services.card_delete(board=self.board, card_id=self.b["id"], version=2, actor=self.alice)
+        restored = self.undo()
+        self.assertEqual(restored["type"], "card.created")
+        self.assertEqual(restored["card"]["id"], self.b["id"], "the card comes back with its id")
+        self.assertEqual(titles_by_column(self.board)["To do"], ["a", "B!"])
+        self.undo()
+        self.assertEqual(titles_by_column(self.board)["To do"], ["a", "b"])
+
+    def test_undo_walks_back_through_creation(self):
+        self.undo()
+        self.undo()
+        self.assertEqual(titles_by_column(self.board)["To do"], [])
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "nothing_to_undo")
+        self.redo()
+        self.assertEqual(titles_by_column(self.board)["To do"], ["a"])
+
+    def test_undo_is_refused_when_someone_else_changed_the_card_and_then_moves_on(self):
+        services.card_update(board=self.board, card_id=self.b["id"], version=1, changes={"title": "alice's"},
+                             actor=self.alice)
+        services.card_update(board=self.board, card_id=self.b["id"], version=2, changes={"title": "bob's"},
+                             actor=self.bob)
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertIn("Cannot undo that change", refused.exception.message)
+        self.assertEqual(Card.objects.get(pk=self.b["id"]).title, "bob's", "bob's newer change is kept")
+        # The refused entry was dropped, so undo moves on: creating b (also changed by bob since), then creating a.
+        with self.assertRaises(ActionError):
+            self.undo()
+        self.assertEqual(self.undo()["type"], "card.deleted")
+        self.assertEqual(titles_by_column(self.board)["To do"], ["bob's"])
+
+    def test_a_new_change_clears_what_could_be_redone(self):
+        services.card_move(board=self.board, card_id=self.a["id"], version=1, column_id=self.columns["Done"].pk,
+                           index=0, actor=self.alice)
+        self.undo()
+        services.card_update(board=self.board, card_id=self.b["id"], version=1, changes={"title": "new"},
+                             actor=self.alice)
+        with self.assertRaises(ActionError) as refused:
+            self.redo()
+        self.assertEqual(refused.exception.code, "nothing_to_redo")
+
+    def test_each_user_undoes_only_their_own_changes(self):
+        with self.assertRaises(ActionError) as refused:
+            self.undo(self.bob)
+        self.assertEqual(refused.exception.code, "nothing_to_undo")
