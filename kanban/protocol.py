@@ -12,6 +12,7 @@ from kanban.models import (
     CARD_DESCRIPTION_MAX_LENGTH,
     CARD_TITLE_MAX_LENGTH,
     COLUMN_TITLE_MAX_LENGTH,
+    LABEL_COLOURS,
     LABEL_NAME_MAX_LENGTH,
     WIP_LIMIT_MAX,
 )
@@ -57,6 +58,12 @@ def due_field(message):
     if not isinstance(value, str) or len(value) != DATE_LENGTH:
         raise ActionError("invalid_field", "`due` must be a date written YYYY-MM-DD, or null.")
     return value
+
+
+def colour_field(message):
+    if message.get("colour") not in LABEL_COLOURS:
+        raise ActionError("invalid_field", f"`colour` must be one of: {', '.join(LABEL_COLOURS)}.")
+    return message["colour"]
 
 
 def card_create(message):
@@ -144,7 +151,7 @@ def label_create(message):
     protocol.allowed_keys(message, ["name", "colour"])
     return {
         "name": protocol.str_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH),
-        "colour": protocol.str_field(message, "colour", max_length=10),
+        "colour": colour_field(message),
     }
 
 
@@ -154,7 +161,7 @@ def label_update(message):
     if "name" in message:
         changes["name"] = protocol.str_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH)
     if "colour" in message:
-        changes["colour"] = protocol.str_field(message, "colour", max_length=10)
+        changes["colour"] = colour_field(message)
     if not changes:
         raise ActionError("invalid_message", "Say what to change: name or colour.")
     return {"label_id": id_field(message, "label"), **changes}

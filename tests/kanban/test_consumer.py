@@ -1,0 +1,212 @@
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.test import TransactionTestCase
+
+from kanban import services
+from kanban.models import BoardEvent
+from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
+from tests.support import make_user, receive_frame, receive_until, websocket_for
+
+
+class KanbanSocketTestCase(TransactionTestCase):
+    def setUp(self):
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.board = make_board(self.alice, members=[self.bob])
+        self.columns = columns_of(self.board)
+        self.cards = add_cards(self.board, self.columns["To do"], ["first", "second"], actor=self.alice)
+        self.path = f"/ws/kanban/{self.board.slug}/"
+
+    async def join(self, user, *, since=None):
+        """Connect as `user`, read `hello` and `board`, sync; returns (socket, board message)."""
+        socket = await websocket_for(self.path, user=user)
+        connected, _ = await socket.connect()
+        self.assertTrue(connected)
+        hello = await receive_frame(socket)
+        self.assertEqual(hello["type"], "hello")
+        board = await receive_frame(socket)
+        self.assertEqual(board["type"], "board")
+        await socket.send_json_to({"type": "sync", "since": board["seq"] if since is None else since, "ref": "s"})
+        return socket, board
+
+    async def command(self, socket, **message):
+        """Send a command and return its answer (`ack` or `error`), skipping presence frames."""
+        await socket.send_json_to({"ref": "r", **message})
+        while True:
+            frame = await receive_frame(socket)
+            if frame["type"] in ("ack", "error") and frame.get("ref") == "r":
+                return frame
+
+    async def drain(self, socket):
+        """Every frame waiting on the socket."""
+        frames = []
+        while not await socket.receive_nothing(0.2):
+            frames.append(await receive_frame(socket))
+        return frames
+
+    async def events(self):
+        return await sync_to_async(lambda: list(BoardEvent.objects.filter(board=self.board).values_list("type", flat=True)))()
+
+
+class ConnectTests(KanbanSocketTestCase):
+    async def test_anonymous_is_refused(self):
+        socket = await websocket_for(self.path)
+        connected, code = await socket.connect()
+        self.assertFalse(connected)
+        self.assertEqual(code, 4401)
+
+    async def test_a_non_member_is_refused_as_if_the_board_did_not_exist(self):
+        carol = await sync_to_async(make_user)("carol")
+        socket = await websocket_for(self.path, user=carol)
+        connected, code = await socket.connect()
+        self.assertFalse(connected)
+        self.assertEqual(code, 4404)
+
+    async def test_a_foreign_origin_is_refused(self):
+        socket = await websocket_for(self.path, user=self.alice, origin="https://evil.example")
+        connected, _ = await socket.connect()
+        self.assertFalse(connected)
+
+    async def test_the_board_message_has_the_columns_and_cards_in_order(self):
+        _, board = await self.join(self.alice)
+        self.assertEqual([column["title"] for column in board["columns"]], ["To do", "Doing", "Done"])
+        self.assertEqual([card["title"] for card in board["columns"][0]["cards"]], ["first", "second"])
+        self.assertEqual(board["seq"], 2)
+        self.assertEqual(board["history"], {"can_undo": True, "can_redo": False})
+        self.assertEqual([member["username"] for member in board["members"]], ["alice", "bob"])
+
+
+class LiveChangeTests(KanbanSocketTestCase):
+    async def test_a_move_is_acked_to_its_author_and_broadcast_to_the_others(self):
+        alice, _ = await self.join(self.alice)
+        bob, _ = await self.join(self.bob)
+        card = self.cards[1]
+        ack = await self.command(alice, type="card.move", card=card["id"], version=1,
+                                 column=self.columns["Done"].pk, index=0)
+        self.assertEqual(ack["type"], "ack")
+        self.assertEqual(ack["event"], "card.moved")
+        self.assertEqual(ack["card"]["version"], 2)
+        self.assertEqual(ack["seq"], 3)
+        moved, _ = await receive_until(bob, "card.moved")
+        self.assertEqual(moved, {"type": "card.moved", "seq": 3, "card": ack["card"],
+                                 "column": self.columns["Done"].pk, "index": 0})
+        self.assertNotIn("card.moved", [frame["type"] for frame in await self.drain(alice)], "the author got its own event")
+
+    async def test_a_stale_version_is_refused_with_the_current_card(self):
+        alice, _ = await self.join(self.alice)
+        bob, _ = await self.join(self.bob)
+        card = self.cards[0]
+        await self.command(alice, type="card.update", card=card["id"], version=1, title="alice was here")
+        refused = await self.command(bob, type="card.update", card=card["id"], version=1, title="bob too")
+        self.assertEqual(refused["code"], "conflict")
+        self.assertEqual(refused["card"]["title"], "alice was here")
+        self.assertEqual(refused["card"]["version"], 2)
+
+    async def test_a_lock_is_shown_to_others_refuses_their_moves_and_is_released_on_disconnect(self):
+        alice, _ = await self.join(self.alice)
+        bob, _ = await self.join(self.bob)
+        card = self.cards[0]
+        ack = await self.command(alice, type="card.lock", card=card["id"])
+        self.assertIsNone(ack["seq"])
+        locked, _ = await receive_until(bob, "card.locked")
+        self.assertEqual(locked["lock"]["user"]["username"], "alice")
+        refused = await self.command(bob, type="card.move", card=card["id"], version=1,
+                                     column=self.columns["Done"].pk, index=0)
+        self.assertEqual(refused["code"], "locked")
+        self.assertEqual(refused["locked_by"]["username"], "alice")
+        await alice.disconnect()
+        unlocked, _ = await receive_until(bob, "card.unlocked")
+        self.assertEqual(unlocked["card"], card["id"])
+        ack = await self.command(bob, type="card.move", card=card["id"], version=1,
+                                 column=self.columns["Done"].pk, index=0)
+        self.assertEqual(ack["type"], "ack")
+
+    async def test_undo_goes_through_the_server_and_others_see_it(self):
+        alice, _ = await self.join(self.alice)
+        bob, _ = await self.join(self.bob)
+        card = self.cards[0]
+        await self.command(alice, type="card.move", card=card["id"], version=1, column=self.columns["Doing"].pk,
+                           index=0)
+        await receive_until(bob, "card.moved")
+        ack = await self.command(alice, type="undo")
+        self.assertEqual(ack["event"], "card.moved")
+        self.assertEqual(ack["column"], self.columns["To do"].pk)
+        self.assertEqual(ack["index"], 0)
+        moved_back, _ = await receive_until(bob, "card.moved")
+        self.assertEqual(moved_back["column"], self.columns["To do"].pk)
+
+    async def test_sync_after_a_gap_replays_the_missed_events_in_order(self):
+        bob, board = await self.join(self.bob)
+        await receive_until(bob, "synced")
+        await bob.disconnect()
+        last_seen = board["seq"]
+        await sync_to_async(self.alice_changes_three_things)()
+        bob, board = await self.join(self.bob, since=last_seen)
+        synced, replayed = await receive_until(bob, "synced")
+        replayed = [frame for frame in replayed if not frame["type"].startswith("presence.")]
+        self.assertEqual([frame["seq"] for frame in replayed], [3, 4, 5])
+        self.assertEqual([frame["type"] for frame in replayed], ["card.created", "card.moved", "column.created"])
+        self.assertEqual(synced["seq"], 5)
+        self.assertEqual(board["seq"], 5)
+
+    def alice_changes_three_things(self):
+        (card,) = add_cards(self.board, self.columns["Doing"], ["while bob was away"], actor=self.alice)
+        services.card_move(board=self.board, card_id=card["id"], version=1, column_id=self.columns["Done"].pk,
+                           index=0, actor=self.alice)
+        services.column_create(board=self.board, title="Blocked", actor=self.alice)
+
+
+class BadInputTests(KanbanSocketTestCase):
+    async def assert_refused(self, socket, message, code):
+        events_before = await self.events()
+        if isinstance(message, str):
+            await socket.send_to(text_data=message)
+            answer, _ = await receive_until(socket, "error")
+        else:
+            answer = await self.command(socket, **message)
+        self.assertEqual(answer["type"], "error", message)
+        self.assertEqual(answer["code"], code, message)
+        self.assertTrue(answer["message"])
+        self.assertEqual(await self.events(), events_before, "a refused message changed the board")
+
+    async def test_every_class_of_bad_input_gets_a_clear_error_and_changes_nothing(self):
+        alice, _ = await self.join(self.alice)
+        await receive_until(alice, "synced")
+        other = await sync_to_async(make_board)(self.bob, name="Bob's own")
+        other_columns = await sync_to_async(columns_of)(other)
+        (foreign_card,) = await sync_to_async(add_cards)(other, other_columns["To do"], ["theirs"], actor=self.bob)
+        card, todo = self.cards[0], self.columns["To do"].pk
+        cases = [
+            ("{not json", "invalid_json"),
+            ("[1, 2]", "invalid_message"),
+            ("x" * (settings.REALTIME_MAX_FRAME_BYTES + 1), "frame_too_large"),
+            ({"type": "card.fly"}, "unknown_type"),
+            ({"type": "card.move", "card": card["id"], "version": 1, "column": todo, "index": 0, "speed": 9},
+             "unknown_field"),
+            ({"type": "card.move", "card": "1", "version": 1, "column": todo, "index": 0}, "invalid_field"),
+            ({"type": "card.move", "card": card["id"], "version": True, "column": todo, "index": 0}, "invalid_field"),
+            ({"type": "card.move", "card": card["id"], "version": 1, "column": todo, "index": -1}, "out_of_range"),
+            ({"type": "card.move", "card": card["id"], "version": 1, "column": todo, "index": 10**12},
+             "out_of_range"),
+            ({"type": "card.move", "card": card["id"], "version": 1, "column": todo, "index": 5}, "out_of_range"),
+            ({"type": "card.move", "card": 999999, "version": 1, "column": todo, "index": 0}, "not_found"),
+            ({"type": "card.move", "card": foreign_card["id"], "version": 1, "column": todo, "index": 0},
+             "not_found"),
+            ({"type": "card.move", "card": card["id"], "version": 1, "column": other_columns["Done"].pk,
+              "index": 0}, "not_found"),
+            ({"type": "card.create", "column": todo, "title": "x" * 201}, "too_long"),
+            ({"type": "card.create", "column": todo, "title": "   "}, "invalid_field"),
+            ({"type": "card.create", "column": todo, "title": ["a"]}, "invalid_field"),
+            ({"type": "card.update", "card": card["id"], "version": 1}, "invalid_message"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "due": "tomorrow!!"}, "invalid_field"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "due": "2026-02-30"}, "invalid_field"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "labels": "red"}, "invalid_field"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "assignee": 999999}, "not_member"),
+            ({"type": "column.update", "column": todo, "wip_limit": 0}, "out_of_range"),
+            ({"type": "column.create", "title": "x" * 61}, "too_long"),
+            ({"type": "label.create", "name": "bug", "colour": "url(javascript:x)"}, "invalid_field"),
+            ({"type": "redo"}, "nothing_to_redo"),
+        ]
+        for message, code in cases:
+            with self.subTest(message=str(message)[:80]):
+                await self.assert_refused(alice, message, code)
+        self.assertEqual((await sync_to_async(titles_by_column)(self.board))["To do"], ["first", "second"])
