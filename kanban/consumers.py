@@ -34,10 +34,7 @@ class KanbanConsumer(BoardConsumer):
         await self.send_frame(await database_sync_to_async(self.board_message)())
 
     def board_message(self):
-        return {
-            **selectors.board_snapshot(board=self.board),
-            "history": services.history_status(board=self.board, user=self.user),
-        }
+        return selectors.board_message(board=self.board, user=self.user)
 
     async def run_command(self, message, ref):
         """Parse, call the service, and acknowledge with the event it recorded (`event` names its type)."""

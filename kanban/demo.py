@@ -1,13 +1,45 @@
-"""The demo kanban that `manage.py demo_data` creates."""
+"""The demo kanban that `manage.py demo_data` creates, filled through the services like any board."""
 
 from kanban import services
 from kanban.models import Board
 
 DEMO_BOARD_NAME = "Demo kanban board"
+DEMO_LABELS = [("feature", "blue"), ("bug", "red"), ("docs", "green")]
+DEMO_CARDS = {
+    "To do": [
+        ("Write the user guide", ["docs"], "Cover **boards**, *cards* and sharing.\n\n- screenshots\n- shortcuts"),
+        ("Dark mode for the board page", ["feature"], ""),
+        ("Card titles wrap badly on phones", ["bug"], "Seen on a 360 px wide screen."),
+    ],
+    "Doing": [
+        ("Drag and drop between columns", ["feature"], "With [SortableJS](https://sortablejs.github.io/Sortable/)."),
+    ],
+    "Done": [
+        ("Set up the project", [], ""),
+    ],
+}
 
 
 def ensure_demo_board(*, owner):
+    """The owner's demo board; created with labels and cards the first time, left as it is afterwards."""
     board = Board.objects.filter(owner=owner, name=DEMO_BOARD_NAME).first()
-    if board is None:
-        board = services.board_create(name=DEMO_BOARD_NAME, owner=owner)
+    if board is not None:
+        return board
+    board = services.board_create(name=DEMO_BOARD_NAME, owner=owner)
+    label_ids = {
+        name: services.label_create(board=board, name=name, colour=colour, actor=owner)["label"]["id"]
+        for name, colour in DEMO_LABELS
+    }
+    columns = {column.title: column for column in board.columns.all()}
+    for column_title, cards in DEMO_CARDS.items():
+        for title, labels, description in cards:
+            services.card_create(
+                board=board,
+                column_id=columns[column_title].pk,
+                title=title,
+                description=description,
+                label_ids=[label_ids[name] for name in labels],
+                assignee_id=owner.pk if column_title == "Doing" else None,
+                actor=owner,
+            )
     return board

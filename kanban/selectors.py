@@ -7,7 +7,7 @@ from django.utils import timezone
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.services import user_frame
 from kanban.frames import card_frame, column_frame, label_frame
-from kanban.models import Board, Card
+from kanban.models import Board, Card, HistoryEntry
 
 
 def boards_for_user(*, user):
@@ -43,4 +43,35 @@ def board_snapshot(*, board):
         "columns": [{**column_frame(column), "cards": cards_by_column[column.pk]} for column in columns],
         "labels": [label_frame(label) for label in board.labels.order_by("name")],
         "members": [user_frame(member) for member in collab_selectors.board_members(board=board)],
+    }
+
+
+def board_message(*, board, user):
+    """The `board` message for `user`: the snapshot and whether they have anything to undo or redo."""
+    return {**board_snapshot(board=board), "history": history_status(board=board, user=user)}
+
+
+def newest_done(*, board, user):
+    return HistoryEntry.objects.filter(board=board, user=user, state=HistoryEntry.State.DONE).order_by("-id").first()
+
+
+def next_redo(*, board, user):
+    """The newest undone entry, unless a change made after it was done has cleared the redo stack."""
+    undone = (
+        HistoryEntry.objects.filter(board=board, user=user, state=HistoryEntry.State.UNDONE)
+        .order_by("-undone_at", "-id")
+        .first()
+    )
+    if undone is None:
+        return None
+    done_later = HistoryEntry.objects.filter(
+        board=board, user=user, state=HistoryEntry.State.DONE, pk__gt=undone.pk
+    ).exists()
+    return None if done_later else undone
+
+
+def history_status(*, board, user):
+    return {
+        "can_undo": newest_done(board=board, user=user) is not None,
+        "can_redo": next_redo(board=board, user=user) is not None,
     }

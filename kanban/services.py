@@ -27,6 +27,7 @@ from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import encode_frame, record_event, send_to_board_on_commit
 from boardsite.collab.services import user_frame
+from kanban import selectors
 from kanban.descriptions import render_description
 from kanban.frames import card_frame, column_frame, label_frame, lock_frame
 from kanban.models import (
@@ -660,32 +661,6 @@ def remember(*, board, actor, card, action, before, after):
     )
 
 
-def newest_done(*, board, user):
-    return HistoryEntry.objects.filter(board=board, user=user, state=HistoryEntry.State.DONE).order_by("-id").first()
-
-
-def next_redo(*, board, user):
-    """The newest undone entry, unless a change made after it was done has cleared the redo stack."""
-    undone = (
-        HistoryEntry.objects.filter(board=board, user=user, state=HistoryEntry.State.UNDONE)
-        .order_by("-undone_at", "-id")
-        .first()
-    )
-    if undone is None:
-        return None
-    done_later = HistoryEntry.objects.filter(
-        board=board, user=user, state=HistoryEntry.State.DONE, pk__gt=undone.pk
-    ).exists()
-    return None if done_later else undone
-
-
-def history_status(*, board, user):
-    return {
-        "can_undo": newest_done(board=board, user=user) is not None,
-        "can_redo": next_redo(board=board, user=user) is not None,
-    }
-
-
 def history_undo(*, board, actor, connection=None, origin=None):
     return replay_history(board=board, actor=actor, connection=connection, origin=origin, undo=True)
 
@@ -707,7 +682,7 @@ def replay_history(*, board, actor, connection, origin, undo):
     stale = None
     with transaction.atomic():
         lock_board(board)
-        entry = newest_done(board=board, user=actor) if undo else next_redo(board=board, user=actor)
+        entry = selectors.newest_done(board=board, user=actor) if undo else selectors.next_redo(board=board, user=actor)
         if entry is None:
             raise ActionError("nothing_to_undo" if undo else "nothing_to_redo",
                               "There is nothing to undo." if undo else "There is nothing to redo.")
@@ -725,13 +700,13 @@ def replay_history(*, board, actor, connection, origin, undo):
             entry.undone_at = timezone.now() if undo else None
             entry.save(update_fields=["state", "undone_at", "version_after"])
             trim_history(board=board, user=actor)
-            return {**frame, "history": history_status(board=board, user=actor)}
+            return {**frame, "history": selectors.history_status(board=board, user=actor)}
     verb = "undo" if undo else "redo"
     raise ActionError(
         stale.code,
         f"Cannot {verb} that change: {stale.message[0].lower()}{stale.message[1:]}",
         **stale.details,
-        history=history_status(board=board, user=actor),
+        history=selectors.history_status(board=board, user=actor),
     )
 
 

@@ -1,0 +1,301 @@
+// The kanban board page: wires the connection, the board state and its
+// drawing, drag and drop, the keyboard, the dialogs, undo/redo, presence and
+// the connection status together.
+
+import { BoardConnection, socketUrl } from "./connection.js";
+import { BoardState } from "./state.js";
+import { BoardView, avatar, projectedColumns } from "./render.js";
+import { enableDragAndDrop } from "./dragdrop.js";
+import { enableKeyboard } from "./keyboard.js";
+import { CardEditor } from "./editor.js";
+import { ColumnEditor } from "./columns.js";
+import { LabelManager } from "./labels.js";
+
+const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
+const NOTICE_MS = 6000;
+
+const root = document.getElementById("kanban");
+const columnsContainer = document.getElementById("columns");
+const statusNode = document.getElementById("connection-status");
+const presenceNode = document.getElementById("presence");
+const noticeNode = document.getElementById("notice");
+const undoButton = document.getElementById("undo");
+const redoButton = document.getElementById("redo");
+const snapshot = JSON.parse(document.getElementById("board-snapshot").textContent);
+
+const state = new BoardState(snapshot);
+const view = new BoardView(columnsContainer);
+const pendingMoves = new Map(); // cardId -> {column, index}: sent, not yet confirmed
+const cardQueues = new Map(); // cardId -> promise of its last move, so moves of one card go one at a time
+const presence = new Map(); // connection id -> member
+const sortables = new Map(); // column id -> Sortable
+let me = null;
+let dragging = false;
+let noticeTimer = null;
+
+const connection = new BoardConnection(socketUrl(root.dataset.socketPath), {
+  onHello(hello) {
+    me = hello.user;
+    view.myConnection = me.conn;
+    presence.clear();
+    presence.set(me.conn, me);
+    renderPresence();
+  },
+  onBoard(message) {
+    state.replace(message);
+    setHistory(message.history);
+    labels.render();
+    render();
+  },
+  onChange(frame) {
+    if (frame.type === "board.renamed") {
+      document.getElementById("board-name").textContent = frame.name;
+      document.title = `${frame.name} · Boardsite`;
+    }
+    if (frame.type === "board.member_removed" && frame.member.id === me?.id) {
+      notify("You were removed from this board.");
+    }
+    if (frame.type.startsWith("label.")) labels.render();
+    state.apply(frame);
+    render();
+  },
+  onEphemeral(frame) {
+    switch (frame.type) {
+      case "presence.join":
+      case "presence.here":
+        presence.set(frame.member.conn, frame.member);
+        renderPresence();
+        break;
+      case "presence.leave":
+        presence.delete(frame.member.conn);
+        renderPresence();
+        break;
+      case "card.locked":
+        state.setLock(frame.card, frame.lock);
+        render();
+        break;
+      case "card.unlocked":
+        state.setLock(frame.card, null);
+        render();
+        break;
+      case "error":
+        notify(frame.message);
+        break;
+    }
+  },
+  onStatus(status, detail) {
+    statusNode.dataset.state = status;
+    statusNode.textContent = STATUS_TEXT[status];
+    root.classList.toggle("is-offline", status !== "live");
+    if (detail) notify(detail, { sticky: true });
+  },
+  onLostCommands() {
+    notify("The connection dropped before your last change was confirmed. Check the board: it may not have been saved.");
+  },
+});
+
+const board = {
+  state,
+  send: (message) => connection.send(message),
+  notify: (message) => notify(message),
+  changedOwnCard() {
+    setHistory({ can_undo: true, can_redo: false });
+  },
+  focusCard(cardId) {
+    view.cardElement(cardId)?.focus();
+  },
+};
+const editor = new CardEditor(document.getElementById("card-editor"), board, {
+  previewUrl: root.dataset.previewUrl,
+  csrfToken: document.querySelector("input[name=csrfmiddlewaretoken]").value,
+});
+const columnEditor = new ColumnEditor(document.getElementById("column-editor"), board);
+const labels = new LabelManager(document.getElementById("label-manager"), board);
+
+function render() {
+  if (dragging) return; // drawn again on drop, so SortableJS keeps its elements meanwhile
+  view.render(state, pendingMoves);
+  for (const node of columnsContainer.querySelectorAll(".card-list")) {
+    const columnId = Number(node.dataset.columnId);
+    if (!sortables.has(columnId)) sortables.set(columnId, enableDragAndDrop(node, dragHandlers));
+  }
+  for (const [columnId, sortable] of sortables) {
+    if (!state.column(columnId)) {
+      sortable.destroy();
+      sortables.delete(columnId);
+    }
+  }
+  editor.boardChanged();
+  columnEditor.boardChanged();
+}
+
+function renderPresence() {
+  const users = new Map();
+  for (const member of presence.values()) users.set(member.id, member);
+  presenceNode.replaceChildren(
+    ...[...users.values()].map((user) => avatar(user, user.id === me?.id ? `${user.username} (you)` : `${user.username} is here`)),
+  );
+}
+
+function notify(message, { sticky = false } = {}) {
+  noticeNode.textContent = message;
+  noticeNode.hidden = false;
+  clearTimeout(noticeTimer);
+  if (!sticky) noticeTimer = setTimeout(() => (noticeNode.hidden = true), NOTICE_MS);
+}
+
+function setHistory(history) {
+  if (!history) return;
+  undoButton.disabled = !history.can_undo;
+  redoButton.disabled = !history.can_redo;
+}
+
+/** Refusals about the card itself: take the server's version of it. */
+function takeServerCard(error) {
+  const current = state.cards.get(error.card?.id);
+  if (current && error.card.version >= current.version) state.cards.set(error.card.id, { ...current, ...error.card });
+}
+
+function moveCard(cardId, columnId, index) {
+  pendingMoves.set(cardId, { column: columnId, index });
+  render();
+  const previous = cardQueues.get(cardId) ?? Promise.resolve();
+  const move = previous.then(async () => {
+    const card = state.cards.get(cardId);
+    if (!card) return;
+    try {
+      await connection.send({ type: "card.move", card: cardId, version: card.version, column: columnId, index });
+      board.changedOwnCard();
+    } catch (error) {
+      if (error.card) takeServerCard(error);
+      notify(error.message);
+    } finally {
+      if (pendingMoves.get(cardId)?.column === columnId && pendingMoves.get(cardId)?.index === index) pendingMoves.delete(cardId);
+      render();
+    }
+  });
+  cardQueues.set(cardId, move);
+}
+
+const dragHandlers = {
+  onStart(cardId) {
+    dragging = true;
+    connection.send({ type: "card.lock", card: cardId }).catch(() => {});
+  },
+  onDrop(cardId, columnId, index) {
+    dragging = false;
+    moveCard(cardId, columnId, index);
+  },
+  onCancel(cardId) {
+    dragging = false;
+    connection.send({ type: "card.unlock", card: cardId }).catch(() => {});
+    render();
+  },
+};
+
+/** Keyboard moves: a step up/down within the column, or left/right to the neighbouring column. */
+function moveBy(cardId, columnStep, indexStep) {
+  const columns = projectedColumns(state, pendingMoves);
+  const from = columns.findIndex((column) => column.cardIds.includes(cardId));
+  if (from < 0) return;
+  const index = columns[from].cardIds.indexOf(cardId);
+  const card = state.cards.get(cardId);
+  if (card.lock && card.lock.conn !== me?.conn) {
+    notify(`${card.lock.user.username} is working on “${card.title}”; try again when they are done.`);
+    return;
+  }
+  const to = from + columnStep;
+  if (to < 0 || to >= columns.length) return;
+  const targetLength = columns[to].cardIds.filter((id) => id !== cardId).length;
+  const newIndex = columnStep ? Math.min(index, targetLength) : index + indexStep;
+  if (newIndex < 0 || newIndex > targetLength || (!columnStep && newIndex === index)) return;
+  moveCard(cardId, columns[to].id, newIndex);
+  view.cardElement(cardId)?.focus();
+}
+
+async function undoOrRedo(type) {
+  try {
+    const ack = await connection.send({ type });
+    setHistory(ack.history);
+  } catch (error) {
+    setHistory(error.history);
+    notify(error.message);
+  }
+}
+
+// Clicks on the board: open a card, add a card, edit a column.
+columnsContainer.addEventListener("click", (event) => {
+  const target = event.target;
+  const column = target.closest(".kanban-column");
+  if (target.closest(".column-menu")) {
+    columnEditor.open(Number(column.dataset.columnId));
+  } else if (target.closest(".add-card")) {
+    showAddCard(column, true);
+  } else if (target.closest(".add-card-cancel")) {
+    showAddCard(column, false);
+  } else if (target.closest(".kanban-card")) {
+    const card = state.cards.get(Number(target.closest(".kanban-card").dataset.cardId));
+    if (card?.lock && card.lock.conn !== me?.conn) notify(`${card.lock.user.username} is working on “${card.title}”.`);
+    else if (card) editor.open(card.id);
+  }
+});
+
+function showAddCard(column, shown) {
+  const form = column.querySelector(".add-card-form");
+  form.hidden = !shown;
+  column.querySelector(".add-card").hidden = shown;
+  if (shown) form.querySelector("textarea").focus();
+  else form.reset();
+}
+
+columnsContainer.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const column = form.closest(".kanban-column");
+  const input = form.querySelector("textarea");
+  const title = input.value.trim();
+  if (!title) return;
+  form.querySelector("button[type=submit]").disabled = true;
+  try {
+    await connection.send({ type: "card.create", column: Number(column.dataset.columnId), title });
+    board.changedOwnCard();
+    form.reset();
+    input.focus(); // ready for the next card
+    column.querySelector(".card-list").lastElementChild?.scrollIntoView({ block: "nearest" });
+  } catch (error) {
+    notify(error.message);
+  } finally {
+    form.querySelector("button[type=submit]").disabled = false;
+  }
+});
+
+// In the add-card box, Enter adds and Escape closes; Shift+Enter is a new line.
+columnsContainer.addEventListener("keydown", (event) => {
+  if (!event.target.matches(".add-card-input")) return;
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    event.target.form.requestSubmit();
+  } else if (event.key === "Escape") {
+    showAddCard(event.target.closest(".kanban-column"), false);
+  }
+});
+
+document.getElementById("add-column").addEventListener("click", () => columnEditor.openNew());
+undoButton.addEventListener("click", () => undoOrRedo("undo"));
+redoButton.addEventListener("click", () => undoOrRedo("redo"));
+enableKeyboard(root, {
+  moveBy,
+  openCard: (cardId) => editor.open(cardId),
+  undo: () => !undoButton.disabled && undoOrRedo("undo"),
+  redo: () => !redoButton.disabled && undoOrRedo("redo"),
+});
+
+// Locks run out on the server after 30 s; forget them here at the same time.
+setInterval(() => {
+  if (state.expireLocks().length) render();
+}, 1000);
+
+setHistory(snapshot.history);
+labels.render();
+render();
+connection.start();

@@ -1,0 +1,124 @@
+// The column dialog: add a column, or rename one, set its WIP limit, move it
+// left or right, or delete it with its cards (after confirming).
+
+export class ColumnEditor {
+  /** board: { state, send(message) -> Promise, notify(message) } */
+  constructor(dialog, board) {
+    this.dialog = dialog;
+    this.board = board;
+    this.columnId = null;
+    this.form = dialog.querySelector("#column-editor-form");
+    this.title = dialog.querySelector("#column-title");
+    this.wipLimit = dialog.querySelector("#column-wip");
+    this.heading = dialog.querySelector("#column-editor-heading");
+    this.existingActions = dialog.querySelector("#column-existing-actions");
+    this.error = dialog.querySelector("#column-editor-error");
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.save();
+    });
+    dialog.querySelector("#column-left").addEventListener("click", () => this.move(-1));
+    dialog.querySelector("#column-right").addEventListener("click", () => this.move(1));
+    dialog.querySelector("#column-delete").addEventListener("click", () => this.remove());
+  }
+
+  get column() {
+    return this.board.state.column(this.columnId);
+  }
+
+  openNew() {
+    this.columnId = null;
+    this.heading.textContent = "New column";
+    this.title.value = "";
+    this.wipLimit.value = "";
+    this.existingActions.hidden = true;
+    this.show();
+  }
+
+  open(columnId) {
+    this.columnId = columnId;
+    const column = this.column;
+    this.heading.textContent = "Column";
+    this.title.value = column.title;
+    this.wipLimit.value = column.wip_limit ?? "";
+    this.existingActions.hidden = false;
+    this.show();
+  }
+
+  show() {
+    this.showError("");
+    this.dialog.showModal();
+    this.title.focus();
+  }
+
+  /** The WIP limit typed, null for none, or undefined (with the error shown) when it is not valid. */
+  readWipLimit() {
+    if (!this.wipLimit.value.trim()) return null;
+    const value = Number(this.wipLimit.value);
+    if (!Number.isInteger(value) || value < Number(this.wipLimit.min) || value > Number(this.wipLimit.max)) {
+      this.showError(`A WIP limit is a whole number from ${this.wipLimit.min} to ${this.wipLimit.max}, or empty.`);
+      return undefined;
+    }
+    return value;
+  }
+
+  async save() {
+    const title = this.title.value.trim();
+    if (!title) {
+      this.showError("Give the column a title.");
+      return;
+    }
+    const wipLimit = this.readWipLimit();
+    if (wipLimit === undefined) return;
+    try {
+      if (this.columnId === null) {
+        const ack = await this.board.send({ type: "column.create", title });
+        if (wipLimit !== null) await this.board.send({ type: "column.update", column: ack.column.id, wip_limit: wipLimit });
+      } else {
+        const changes = {};
+        if (title !== this.column.title) changes.title = title;
+        if (wipLimit !== this.column.wip_limit) changes.wip_limit = wipLimit;
+        if (Object.keys(changes).length) await this.board.send({ type: "column.update", column: this.columnId, ...changes });
+      }
+      this.dialog.close();
+    } catch (error) {
+      this.showError(error.message);
+    }
+  }
+
+  async move(step) {
+    const index = this.board.state.columns.indexOf(this.column) + step;
+    if (index < 0 || index >= this.board.state.columns.length) return;
+    try {
+      await this.board.send({ type: "column.move", column: this.columnId, index });
+    } catch (error) {
+      this.showError(error.message);
+    }
+  }
+
+  async remove() {
+    const column = this.column;
+    const count = column.cardIds.length;
+    const cards = count === 1 ? "its card" : `its ${count} cards`;
+    if (!window.confirm(`Delete the column “${column.title}” and ${cards} for everyone? This cannot be undone.`)) return;
+    try {
+      await this.board.send({ type: "column.delete", column: column.id });
+      this.dialog.close();
+    } catch (error) {
+      this.showError(error.message);
+    }
+  }
+
+  /** Called after every change to the board: close if the column is gone. */
+  boardChanged() {
+    if (this.dialog.open && this.columnId !== null && !this.column) {
+      this.dialog.close();
+      this.board.notify("That column was deleted.");
+    }
+  }
+
+  showError(message) {
+    this.error.textContent = message;
+    this.error.hidden = !message;
+  }
+}

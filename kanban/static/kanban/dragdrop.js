@@ -1,0 +1,41 @@
+// Dragging cards within and across columns with SortableJS (mouse, pen and
+// touch). A card is locked for the drag so others see who is moving it; the
+// drop sends the move, which releases the lock.
+import Sortable from "../vendor/sortablejs-1.15.7/sortable.esm.js";
+
+/**
+ * Make a column's card list sortable. `onStart(cardId)` runs when a drag
+ * begins, `onDrop(cardId, columnId, index)` when the card lands somewhere new,
+ * `onCancel(cardId)` when it is put back where it was.
+ */
+export function enableDragAndDrop(list, { onStart, onDrop, onCancel }) {
+  return Sortable.create(list, {
+    group: "cards",
+    draggable: ".kanban-card",
+    filter: ".is-locked",
+    preventOnFilter: false,
+    animation: 150,
+    // Pointer events rather than native drag and drop: the same code path for
+    // mouse and touch, and a short hold on touch screens so they still scroll.
+    forceFallback: true,
+    fallbackTolerance: 4,
+    delay: 180,
+    delayOnTouchOnly: true,
+    ghostClass: "card-ghost",
+    chosenClass: "card-chosen",
+    dragClass: "card-dragging",
+    scroll: true,
+    bubbleScroll: true,
+    onStart(event) {
+      onStart(Number(event.item.dataset.cardId));
+    },
+    onEnd(event) {
+      const cardId = Number(event.item.dataset.cardId);
+      if (event.from === event.to && event.oldIndex === event.newIndex) {
+        onCancel(cardId);
+      } else {
+        onDrop(cardId, Number(event.to.dataset.columnId), event.newIndex);
+      }
+    },
+  });
+}

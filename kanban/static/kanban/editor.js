@@ -1,0 +1,196 @@
+// The card editor dialog: title, Markdown description with a server-rendered
+// preview, assignee, labels and due date. The card is locked while it is open
+// (renewed before the lock runs out) so nobody else changes it meanwhile;
+// saving or closing releases it.
+
+import { element, labelChip } from "./render.js";
+
+const LOCK_RENEW_MS = 20_000; // the server's lock lasts 30 s
+
+export class CardEditor {
+  /** board: { state, send(message) -> Promise, notify(message), me() } */
+  constructor(dialog, board, { previewUrl, csrfToken }) {
+    this.dialog = dialog;
+    this.board = board;
+    this.previewUrl = previewUrl;
+    this.csrfToken = csrfToken;
+    this.cardId = null;
+    this.form = dialog.querySelector("#card-editor-form");
+    this.fields = {
+      title: dialog.querySelector("#card-title"),
+      description: dialog.querySelector("#card-description"),
+      assignee: dialog.querySelector("#card-assignee"),
+      due: dialog.querySelector("#card-due"),
+      labels: dialog.querySelector("#card-labels"),
+    };
+    this.preview = dialog.querySelector("#card-description-preview");
+    this.writeTab = dialog.querySelector("#description-write-tab");
+    this.previewTab = dialog.querySelector("#description-preview-tab");
+    this.error = dialog.querySelector("#card-editor-error");
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.save();
+    });
+    dialog.querySelector("#card-cancel").addEventListener("click", () => dialog.close());
+    dialog.querySelector("#card-delete").addEventListener("click", () => this.remove());
+    dialog.addEventListener("close", () => this.closed());
+    this.writeTab.addEventListener("click", () => this.showPreview(false));
+    this.previewTab.addEventListener("click", () => this.showPreview(true));
+  }
+
+  get card() {
+    return this.board.state.cards.get(this.cardId);
+  }
+
+  async open(cardId) {
+    if (this.dialog.open) return;
+    try {
+      await this.board.send({ type: "card.lock", card: cardId });
+    } catch (error) {
+      this.board.notify(error.message);
+      return;
+    }
+    this.cardId = cardId;
+    this.fill(this.card);
+    // A card with a description opens on its rendered text; "Write" edits it.
+    this.showPreview(Boolean(this.card.description), this.card.description_html);
+    this.showError("");
+    this.dialog.showModal();
+    this.fields.title.focus();
+    this.renewTimer = setInterval(() => this.board.send({ type: "card.lock", card: cardId }).catch(() => {}), LOCK_RENEW_MS);
+  }
+
+  fill(card) {
+    this.fields.title.value = card.title;
+    this.fields.description.value = card.description;
+    this.fields.due.value = card.due ?? "";
+    const assignee = this.fields.assignee;
+    assignee.replaceChildren(new Option("Nobody", ""));
+    for (const member of this.board.state.members) assignee.append(new Option(member.username, String(member.id)));
+    assignee.value = card.assignee ? String(card.assignee.id) : "";
+    const labels = [...this.board.state.labels.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this.fields.labels.replaceChildren(
+      ...labels.map((label) => {
+        const option = element("label", "label-option");
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.value = String(label.id);
+        box.checked = card.labels.includes(label.id);
+        option.append(box, labelChip(label));
+        return option;
+      }),
+    );
+    if (!labels.length) this.fields.labels.append(element("span", "help", "No labels yet: add some with the Labels button."));
+  }
+
+  /** The fields that differ from the card as it is now. */
+  changes() {
+    const card = this.card;
+    const changes = {};
+    const title = this.fields.title.value.trim();
+    if (title !== card.title) changes.title = title;
+    const description = this.fields.description.value;
+    if (description.trim() !== card.description) changes.description = description;
+    const assignee = this.fields.assignee.value ? Number(this.fields.assignee.value) : null;
+    if (assignee !== (card.assignee?.id ?? null)) changes.assignee = assignee;
+    const labels = [...this.fields.labels.querySelectorAll("input:checked")].map((box) => Number(box.value)).sort((a, b) => a - b);
+    if (JSON.stringify(labels) !== JSON.stringify([...card.labels].sort((a, b) => a - b))) changes.labels = labels;
+    const due = this.fields.due.value || null;
+    if (due !== card.due) changes.due = due;
+    return changes;
+  }
+
+  async save() {
+    if (!this.fields.title.value.trim()) {
+      this.showError("Give the card a title.");
+      this.fields.title.focus();
+      return;
+    }
+    const changes = this.changes();
+    if (!Object.keys(changes).length) {
+      this.dialog.close();
+      return;
+    }
+    this.setBusy(true);
+    try {
+      await this.board.send({ type: "card.update", card: this.cardId, version: this.card.version, ...changes });
+      this.board.changedOwnCard();
+      this.dialog.close();
+    } catch (error) {
+      if (error.code === "conflict" && error.card) {
+        this.board.state.cards.set(error.card.id, { ...this.card, ...error.card });
+        this.fill(this.card);
+      }
+      this.showError(error.message);
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  async remove() {
+    const card = this.card;
+    if (!window.confirm(`Delete “${card.title}”? You can undo this with Ctrl+Z.`)) return;
+    try {
+      await this.board.send({ type: "card.delete", card: card.id, version: card.version });
+      this.board.changedOwnCard();
+      this.dialog.close();
+    } catch (error) {
+      this.showError(error.message);
+    }
+  }
+
+  closed() {
+    clearInterval(this.renewTimer);
+    const cardId = this.cardId;
+    this.cardId = null;
+    if (cardId !== null && this.board.state.cards.has(cardId)) {
+      this.board.send({ type: "card.unlock", card: cardId }).catch(() => {});
+    }
+    this.board.focusCard(cardId);
+  }
+
+  /** Called after every change to the board: close if the card is gone. */
+  boardChanged() {
+    if (this.cardId !== null && !this.card) {
+      this.board.notify("The card you were editing was deleted.");
+      this.dialog.close();
+    }
+  }
+
+  /** `savedHtml`: the saved description's HTML, shown without asking the server again. */
+  async showPreview(previewing, savedHtml = null) {
+    this.writeTab.setAttribute("aria-selected", String(!previewing));
+    this.previewTab.setAttribute("aria-selected", String(previewing));
+    this.fields.description.hidden = previewing;
+    this.preview.hidden = !previewing;
+    if (!previewing) return;
+    if (savedHtml !== null) {
+      this.preview.innerHTML = savedHtml; // sanitised by the server (nh3) when it was saved
+      return;
+    }
+    this.preview.textContent = "Rendering…";
+    try {
+      const response = await fetch(this.previewUrl, {
+        method: "POST",
+        headers: { "X-CSRFToken": this.csrfToken, Accept: "application/json" },
+        body: new URLSearchParams({ description: this.fields.description.value }),
+        credentials: "same-origin",
+      });
+      const result = await response.json();
+      if (!result.ok) throw new Error(result.error);
+      // Sanitised by the server (nh3), exactly as a saved description is.
+      this.preview.innerHTML = result.html || "<p class='muted'>Nothing to preview.</p>";
+    } catch (error) {
+      this.preview.textContent = `Preview unavailable: ${error.message}`;
+    }
+  }
+
+  showError(message) {
+    this.error.textContent = message;
+    this.error.hidden = !message;
+  }
+
+  setBusy(busy) {
+    for (const button of this.form.querySelectorAll("button")) button.disabled = busy;
+  }
+}

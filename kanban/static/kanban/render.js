@@ -1,0 +1,184 @@
+// Draws the board from its state. Elements are kept per column and per card
+// and only moved or refilled when they change, so focus and drags survive.
+// User data always goes in as text; the one exception is a card's
+// `description_html`, which the server sanitised.
+
+const dueFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone: "UTC" });
+
+export function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+export function avatar(user, title) {
+  const node = element("span", "avatar", (user.username[0] || "?").toUpperCase());
+  node.title = title ?? user.username;
+  node.style.setProperty("--avatar-hue", String(hue(user.username)));
+  return node;
+}
+
+function hue(text) {
+  let total = 0;
+  for (const char of text) total = (total * 31 + char.codePointAt(0)) % 360;
+  return total;
+}
+
+export function labelChip(label) {
+  return element("span", `label-chip colour-${label.colour}`, label.name);
+}
+
+/** The order each column shows: the confirmed order with our unconfirmed moves applied. */
+export function projectedColumns(state, pendingMoves) {
+  const columns = state.columns.map((column) => ({ ...column, cardIds: [...column.cardIds] }));
+  for (const [cardId, move] of pendingMoves) {
+    for (const column of columns) column.cardIds = column.cardIds.filter((id) => id !== cardId);
+    const target = columns.find((column) => column.id === move.column);
+    if (target && state.cards.has(cardId)) target.cardIds.splice(Math.min(move.index, target.cardIds.length), 0, cardId);
+  }
+  return columns;
+}
+
+export class BoardView {
+  constructor(container) {
+    this.container = container;
+    this.columnNodes = new Map();
+    this.cardNodes = new Map();
+    this.myConnection = null;
+  }
+
+  render(state, pendingMoves) {
+    const columns = projectedColumns(state, pendingMoves);
+    const wanted = new Set(columns.map((column) => column.id));
+    for (const [id, node] of this.columnNodes) {
+      if (!wanted.has(id)) {
+        node.remove();
+        this.columnNodes.delete(id);
+      }
+    }
+    columns.forEach((column, index) => {
+      const node = this.columnNode(column);
+      this.fillColumn(node, column, state);
+      if (this.container.children[index] !== node) this.container.insertBefore(node, this.container.children[index] ?? null);
+    });
+    for (const [id, node] of this.cardNodes) {
+      if (!state.cards.has(id)) {
+        node.remove();
+        this.cardNodes.delete(id);
+      }
+    }
+  }
+
+  columnNode(column) {
+    let node = this.columnNodes.get(column.id);
+    if (node) return node;
+    node = element("section", "kanban-column");
+    node.dataset.columnId = column.id;
+    const head = element("header", "column-head");
+    const title = element("h2", "column-title");
+    title.id = `column-title-${column.id}`;
+    node.setAttribute("aria-labelledby", title.id);
+    const count = element("span", "column-count");
+    const menu = element("button", "button subtle column-menu", "⋯");
+    menu.type = "button";
+    head.append(title, count, menu);
+    const list = element("div", "card-list");
+    list.dataset.columnId = column.id;
+    list.setAttribute("role", "list");
+    const form = element("form", "add-card-form");
+    form.hidden = true;
+    const input = element("textarea", "add-card-input");
+    input.maxLength = 200;
+    input.rows = 2;
+    input.placeholder = "Card title";
+    input.setAttribute("aria-label", "New card title");
+    const actions = element("div", "add-card-actions");
+    const add = element("button", "button primary", "Add card");
+    add.type = "submit";
+    const cancel = element("button", "button subtle add-card-cancel", "Cancel");
+    cancel.type = "button";
+    actions.append(add, cancel);
+    form.append(input, actions);
+    const opener = element("button", "add-card", "+ Add card");
+    opener.type = "button";
+    node.append(head, list, form, opener);
+    this.columnNodes.set(column.id, node);
+    return node;
+  }
+
+  fillColumn(node, column, state) {
+    const title = node.querySelector(".column-title");
+    if (title.textContent !== column.title) title.textContent = column.title;
+    node.querySelector(".column-menu").setAttribute("aria-label", `Edit column ${column.title}`);
+    const count = node.querySelector(".column-count");
+    const full = column.wip_limit !== null && column.cardIds.length >= column.wip_limit;
+    count.textContent = column.wip_limit === null ? String(column.cardIds.length) : `${column.cardIds.length} / ${column.wip_limit}`;
+    count.title = column.wip_limit === null ? "Cards" : `Cards / WIP limit${full ? " (full)" : ""}`;
+    node.classList.toggle("at-limit", full);
+    const list = node.querySelector(".card-list");
+    column.cardIds.forEach((cardId, index) => {
+      const card = this.cardNode(state.cards.get(cardId), state);
+      if (list.children[index] !== card) list.insertBefore(card, list.children[index] ?? null);
+    });
+    // What is left after them has moved to a later column (which takes it back) or was deleted.
+    while (list.children.length > column.cardIds.length) list.lastElementChild.remove();
+  }
+
+  cardNode(card, state) {
+    let node = this.cardNodes.get(card.id);
+    if (!node) {
+      node = element("article", "kanban-card");
+      node.dataset.cardId = card.id;
+      node.tabIndex = 0;
+      node.setAttribute("role", "listitem");
+      this.cardNodes.set(card.id, node);
+    }
+    const labels = card.labels.map((id) => state.labels.get(id)).filter(Boolean);
+    const signature = JSON.stringify([card.version, card.lock?.conn ?? null, this.myConnection, labels, card.assignee]);
+    if (node.dataset.signature !== signature) {
+      node.dataset.signature = signature;
+      this.fillCard(node, card, labels);
+    }
+    return node;
+  }
+
+  fillCard(node, card, labels) {
+    const lockedByOther = Boolean(card.lock && card.lock.conn !== this.myConnection);
+    node.classList.toggle("is-locked", lockedByOther);
+    node.setAttribute("aria-label", card.title);
+    const parts = [];
+    if (labels.length) {
+      const row = element("div", "card-labels");
+      row.append(...labels.map(labelChip));
+      parts.push(row);
+    }
+    parts.push(element("p", "card-title", card.title));
+    const meta = element("div", "card-meta");
+    if (card.due) {
+      const due = element("span", "card-due", `Due ${dueFormat.format(new Date(`${card.due}T00:00:00Z`))}`);
+      const today = new Date().toISOString().slice(0, 10);
+      due.classList.toggle("overdue", card.due < today);
+      due.title = `Due ${card.due}`;
+      meta.append(due);
+    }
+    if (card.description) {
+      const mark = element("span", "card-has-description", "≡");
+      mark.title = "Has a description";
+      meta.append(mark);
+    }
+    if (card.assignee) meta.append(avatar(card.assignee, `Assigned to ${card.assignee.username}`));
+    if (meta.children.length) parts.push(meta);
+    if (lockedByOther) {
+      parts.push(element("p", "card-lock", `🔒 ${card.lock.user.username} is working on this`));
+      node.setAttribute("aria-disabled", "true");
+    } else {
+      node.removeAttribute("aria-disabled");
+    }
+    node.replaceChildren(...parts);
+  }
+
+  cardElement(cardId) {
+    return this.cardNodes.get(cardId);
+  }
+}

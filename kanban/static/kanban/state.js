@@ -1,0 +1,112 @@
+// The board as the server last confirmed it, and how each event changes it.
+// Applying an event twice leaves the board as applying it once, so a `sync`
+// that replays events the `board` message already reflects is harmless.
+
+export class BoardState {
+  constructor(message) {
+    this.replace(message);
+  }
+
+  replace(message) {
+    this.columns = message.columns.map(({ cards, ...column }) => ({ ...column, cardIds: cards.map((card) => card.id) }));
+    this.cards = new Map();
+    for (const column of message.columns) for (const card of column.cards) this.cards.set(card.id, withLockDeadline(card));
+    this.labels = new Map(message.labels.map((label) => [label.id, label]));
+    this.members = message.members;
+  }
+
+  column(id) {
+    return this.columns.find((column) => column.id === id);
+  }
+
+  columnOfCard(cardId) {
+    return this.columns.find((column) => column.cardIds.includes(cardId));
+  }
+
+  /** Apply one stored event; returns false for types this page does not show. */
+  apply(frame) {
+    switch (frame.type) {
+      case "card.created":
+      case "card.moved":
+        this.placeCard(frame.card, frame.card.column, frame.index);
+        return true;
+      case "card.updated":
+        this.cards.set(frame.card.id, withLockDeadline(frame.card));
+        return true;
+      case "card.deleted":
+        this.removeCard(frame.card);
+        return true;
+      case "column.created":
+        this.columns = this.columns.filter((column) => column.id !== frame.column.id);
+        this.columns.splice(frame.index, 0, { ...frame.column, cardIds: [] });
+        return true;
+      case "column.updated":
+        Object.assign(this.column(frame.column.id) ?? {}, frame.column);
+        return true;
+      case "column.moved": {
+        const column = this.column(frame.column);
+        if (!column) return true;
+        this.columns = this.columns.filter((other) => other !== column);
+        this.columns.splice(frame.index, 0, column);
+        return true;
+      }
+      case "column.deleted": {
+        const column = this.column(frame.column);
+        for (const cardId of column?.cardIds ?? []) this.cards.delete(cardId);
+        this.columns = this.columns.filter((other) => other.id !== frame.column);
+        return true;
+      }
+      case "label.created":
+      case "label.updated":
+        this.labels.set(frame.label.id, frame.label);
+        return true;
+      case "label.deleted":
+        this.labels.delete(frame.label);
+        for (const card of this.cards.values()) card.labels = card.labels.filter((id) => id !== frame.label);
+        return true;
+      case "board.member_added":
+        if (!this.members.some((member) => member.id === frame.member.id)) this.members.push(frame.member);
+        return true;
+      case "board.member_removed":
+        this.members = this.members.filter((member) => member.id !== frame.member.id);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  placeCard(card, columnId, index) {
+    this.removeCard(card.id);
+    const column = this.column(columnId);
+    if (!column) return;
+    this.cards.set(card.id, withLockDeadline(card));
+    column.cardIds.splice(Math.min(index, column.cardIds.length), 0, card.id);
+  }
+
+  removeCard(cardId) {
+    for (const column of this.columns) column.cardIds = column.cardIds.filter((id) => id !== cardId);
+    this.cards.delete(cardId);
+  }
+
+  /** A lock frame from `card.locked`; null releases. */
+  setLock(cardId, lock) {
+    const card = this.cards.get(cardId);
+    if (card) card.lock = lock ? { ...lock, deadline: Date.now() + lock.expires_in * 1000 } : null;
+  }
+
+  /** Forget locks whose time is up; returns the ids of the cards freed. */
+  expireLocks(now = Date.now()) {
+    const freed = [];
+    for (const card of this.cards.values()) {
+      if (card.lock && card.lock.deadline <= now) {
+        card.lock = null;
+        freed.push(card.id);
+      }
+    }
+    return freed;
+  }
+}
+
+function withLockDeadline(card) {
+  return card.lock ? { ...card, lock: { ...card.lock, deadline: Date.now() + card.lock.expires_in * 1000 } } : { ...card };
+}

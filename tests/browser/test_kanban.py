@@ -1,0 +1,135 @@
+from concurrent.futures import ThreadPoolExecutor
+
+from kanban import services
+from kanban.models import Card
+from tests.browser.base import BrowserTestCase
+from tests.kanban.helpers import add_cards, columns_of, titles_by_column
+
+XSS_TITLE = '<img src=x onerror="window.hacked=1">Ship it'
+
+
+def outside_the_event_loop(function):
+    """Run `function` in another thread: Playwright's loop runs in this one, and services broadcast with async_to_sync."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(function).result()
+
+
+class KanbanBrowserTests(BrowserTestCase):
+    def setUp(self):
+        self.alice, self.alice_page = self.user_page("alice")
+        self.bob, self.bob_page = self.user_page("bob")
+        outside_the_event_loop(self.make_board)
+        self.url = f"{self.live_server_url}{self.board.get_absolute_url()}"
+
+    def make_board(self):
+        self.board = services.board_create(name="Launch plan", owner=self.alice)
+        self.board.members.add(self.bob)
+        self.columns = columns_of(self.board)
+        label = services.label_create(board=self.board, name="urgent", colour="red", actor=self.alice)["label"]
+        add_cards(self.board, self.columns["To do"], ["Write docs", "Fix login", "Plan party"], actor=self.alice)
+        add_cards(self.board, self.columns["Done"], ["Set up CI"], actor=self.alice)
+        fix_login = Card.objects.get(title="Fix login")
+        services.card_update(board=self.board, card_id=fix_login.pk, version=1, actor=self.alice,
+                             changes={"labels": [label["id"]], "assignee": self.bob.pk, "due": "2030-01-15",
+                                      "description": "Steps:\n\n1. open\n2. **log in**"})
+
+    def open_board(self, page):
+        page.goto(self.url)
+        page.wait_for_selector("#connection-status[data-state=live]")
+        return page
+
+    def column(self, page, title):
+        return page.locator(".kanban-column", has=page.locator(".column-title", has_text=title))
+
+    def card(self, page, title):
+        return page.locator(".kanban-card", has_text=title)
+
+    def titles_in(self, page, column_title):
+        return self.column(page, column_title).locator(".card-title").all_inner_texts()
+
+    def drag(self, page, source, target):
+        """Drag with real pointer moves, as a person would (SortableJS needs several moves)."""
+        start, end = source.bounding_box(), target.bounding_box()
+        page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+        page.mouse.down()
+        for step in range(1, 16):
+            page.mouse.move(
+                start["x"] + start["width"] / 2 + (end["x"] + end["width"] / 2 - start["x"] - start["width"] / 2) * step / 15,
+                start["y"] + start["height"] / 2 + (end["y"] + end["height"] / 2 - start["y"] - start["height"] / 2) * step / 15,
+            )
+            page.wait_for_timeout(20)
+        page.mouse.up()
+
+    def test_a_card_dragged_to_another_column_moves_live_for_the_other_user_and_stays_after_reload(self):
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        # Each sees the other as present.
+        alice.wait_for_selector("#presence .avatar[title='bob is here']")
+        self.drag(alice, self.card(alice, "Fix login"), self.card(alice, "Set up CI"))
+        bob_done = self.column(bob, "Done")
+        bob_done.locator(".kanban-card", has_text="Fix login").wait_for()
+        self.assertEqual(self.titles_in(bob, "To do"), ["Write docs", "Plan party"])
+        self.assertIn("Fix login", self.titles_in(bob, "Done"))
+        expected_done = outside_the_event_loop(lambda: titles_by_column(self.board))["Done"]
+        self.assertEqual(self.titles_in(alice, "Done"), expected_done)
+        self.assertEqual(self.titles_in(bob, "Done"), expected_done)
+        bob.reload()
+        bob.wait_for_selector("#connection-status[data-state=live]")
+        self.assertEqual(self.titles_in(bob, "Done"), expected_done)
+        self.assertEqual(self.titles_in(bob, "To do"), ["Write docs", "Plan party"])
+        # The moved card keeps its label, assignee and due date.
+        moved = self.card(bob, "Fix login")
+        self.assertEqual(moved.locator(".label-chip").inner_text(), "urgent")
+        self.assertEqual(moved.locator(".avatar").get_attribute("title"), "Assigned to bob")
+        self.assertIn("Jan", moved.locator(".card-due").inner_text())
+        self.screenshot(alice, "kanban.png")
+
+    def test_add_edit_undo_and_keyboard_moves_reach_the_other_user(self):
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        todo = self.column(alice, "To do")
+        todo.locator(".add-card").click()
+        todo.locator(".add-card-input").fill(XSS_TITLE)
+        todo.locator(".add-card-input").press("Enter")
+        # Shown as text for both users, never as HTML.
+        self.card(bob, "Ship it").wait_for()
+        for page in (alice, bob):
+            self.assertEqual(self.card(page, "Ship it").locator(".card-title").inner_text(), XSS_TITLE)
+            self.assertEqual(page.locator(".kanban-card img").count(), 0)
+            self.assertIsNone(page.evaluate("window.hacked"))
+
+        # Keyboard: focus a card and move it right with Alt+→.
+        self.card(alice, "Write docs").focus()
+        alice.keyboard.press("Alt+ArrowRight")
+        self.column(bob, "Doing").locator(".kanban-card", has_text="Write docs").wait_for()
+
+        # Undo through the server, seen by bob too.
+        alice.keyboard.press("Control+z")
+        self.column(bob, "To do").locator(".kanban-card", has_text="Write docs").wait_for()
+        self.assertEqual(self.titles_in(bob, "Doing"), [])
+
+        # Edit in the dialog: bob sees the card as locked while alice edits it.
+        self.card(alice, "Plan party").click()
+        alice.wait_for_selector("#card-editor[open]")
+        locked = self.card(bob, "Plan party")
+        locked.locator(".card-lock").wait_for()
+        self.assertIn("alice is working on this", locked.inner_text())
+        self.assertIn("is-locked", locked.get_attribute("class"))
+        alice.fill("#card-title", "Plan the launch party")
+        alice.fill("#card-description", "Bring **cake** <script>window.hacked=1</script>")
+        alice.click("#description-preview-tab")
+        alice.wait_for_selector("#card-description-preview strong")
+        self.assertEqual(alice.inner_text("#card-description-preview strong"), "cake")
+        alice.click("#card-save")
+        self.card(bob, "Plan the launch party").wait_for()
+        bob.wait_for_function(
+            "() => !document.querySelector('.kanban-card.is-locked')", timeout=5000
+        )
+        self.assertIsNone(bob.evaluate("window.hacked"))
+
+    def test_the_board_fits_a_phone_by_scrolling_the_columns_sideways(self):
+        page = self.log_in(self.new_page(viewport={"width": 390, "height": 844}), self.alice)
+        self.open_board(page)
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        self.assertLessEqual(page_width, 390, "the page itself scrolls sideways")
+        scrolls = page.evaluate("(() => { const c = document.getElementById('columns'); return c.scrollWidth > c.clientWidth; })()")
+        self.assertTrue(scrolls, "the columns should scroll sideways inside the board")
+        self.screenshot(page, "kanban-phone.png")
