@@ -16,14 +16,14 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.protocol import allowed_keys, int_field, number_field
 from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS
 
-BOARD_WIDTH = 2400
-BOARD_HEIGHT = 1600
+BOARD_WIDTH = 1920
+BOARD_HEIGHT = 1200
 MAX_POINTS_PER_MESSAGE = 256
 MAX_POINTS_PER_STROKE = 20_000
 MIN_WIDTH = 0.5
 MAX_WIDTH = 96
 MAX_ERASE_IDS = 500
-COORDINATE_DECIMALS = 4  # 1/10000 of the board: a quarter of a board pixel
+COORDINATE_DECIMALS = 4  # 1/10000 of the board: a fifth of a board pixel
 PRESSURE_DECIMALS = 3
 
 STROKE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")

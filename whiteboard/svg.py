@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from whiteboard.models import Tool
 
-HIGHLIGHTER_OPACITY = 0.35
+HIGHLIGHTER_OPACITY = 0.45
 
 
 @dataclass(frozen=True)

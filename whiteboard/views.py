@@ -26,6 +26,18 @@ class BoardCreateView(collab_views.BoardCreateView):
         return services.board_create(name=name, owner=owner)
 
 
+PALETTE = [
+    ("#1b1e2b", "Ink"),
+    ("#e03131", "Red"),
+    ("#f08c00", "Orange"),
+    ("#fcc419", "Yellow"),
+    ("#2f9e44", "Green"),
+    ("#1971c2", "Blue"),
+    ("#7048e8", "Violet"),
+]
+WIDTHS = [(3, "Fine"), (6, "Medium"), (12, "Bold"), (24, "Thick"), (48, "Marker")]
+
+
 class BoardDetailView(collab_views.BoardAccessMixin, View):
     board_model = Board
 
@@ -53,6 +65,8 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
                 "members": board_members(board=board),
                 "is_owner": board.is_owner(request.user),
                 "client_config": client_config,
+                "palette": PALETTE,
+                "widths": WIDTHS,
             },
         )
 

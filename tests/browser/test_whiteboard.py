@@ -1,0 +1,146 @@
+"""
+The whiteboard in real Chromium: two people in two browser contexts. What
+they see is checked on the canvas pixels, not only in the DOM.
+"""
+
+import math
+
+from tests.browser.base import BrowserTestCase
+from whiteboard.models import Board, Stroke
+
+RED = "#e03131"
+# Counts the canvas pixels of a colour (within a tolerance): how much of it the board shows.
+COUNT_PIXELS = """([r, g, b]) => {
+  const canvas = document.getElementById("board-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) count += 1;
+  }
+  return count;
+}"""
+RED_RGB = [0xE0, 0x31, 0x31]
+
+
+class WhiteboardBrowserTests(BrowserTestCase):
+    def create_board(self, page, name, *, members=()):
+        """Create a board and add members the way its owner does: through the pages."""
+        page.goto(f"{self.live_server_url}/whiteboard/")
+        page.fill("input[name=name]", name)
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("#connection-status[data-state=live]")
+        for username in members:
+            page.click("text=Share")
+            page.fill("#add-member-username", username)
+            page.click("#board-settings button:has-text('Add')")
+            page.wait_for_selector(f"#member-list [data-username={username}]", state="attached")
+        return Board.objects.get(name=name)
+
+    def open_board(self, page, board):
+        page.goto(f"{self.live_server_url}{board.get_absolute_url()}")
+        page.wait_for_selector("#connection-status[data-state=live]")
+
+    def red_pixels(self, page):
+        return page.evaluate(COUNT_PIXELS, RED_RGB)
+
+    def wait_for_red_pixels(self, page, *, present):
+        condition = f"({COUNT_PIXELS})({RED_RGB}) {'> 200' if present else '=== 0'}"
+        page.wait_for_function(condition, timeout=10_000)
+
+    def draw(self, page, points):
+        """Drag the mouse through `points`, given as fractions of the canvas box."""
+        box = page.locator("#board-canvas").bounding_box()
+        at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+        page.mouse.move(*at[0])
+        page.mouse.down()
+        for x, y in at[1:]:
+            page.mouse.move(x, y, steps=4)
+        page.mouse.up()
+
+    def wave(self, *, left, top, width, height, steps=30):
+        return [(left + width * i / steps, top + height * (0.5 + 0.5 * math.sin(i / 3))) for i in range(steps + 1)]
+
+    def test_a_stroke_appears_for_the_other_user_survives_reload_and_undo_removes_it_for_both(self):
+        alice, alice_page = self.user_page("alice")
+        bob, bob_page = self.user_page("bob")
+        board = self.create_board(alice_page, "Team sketch", members=["bob"])
+        self.open_board(alice_page, board)
+        self.open_board(bob_page, board)
+        bob_page.wait_for_selector("#presence [data-username=alice]")
+        self.assertEqual(self.red_pixels(bob_page), 0)
+
+        alice_page.click(f'[data-color="{RED}"]')
+        self.draw(alice_page, self.wave(left=0.3, top=0.4, width=0.4, height=0.15))
+
+        self.wait_for_red_pixels(bob_page, present=True)
+        self.wait_for_red_pixels(alice_page, present=True)
+        stroke = Stroke.objects.get(board=board)
+        self.assertEqual((stroke.author, stroke.color, stroke.hidden), (alice, RED, False))
+        self.assertGreater(stroke.point_count, 20)
+
+        bob_page.reload()
+        bob_page.wait_for_selector("#connection-status[data-state=live]")
+        self.wait_for_red_pixels(bob_page, present=True)
+
+        alice_page.keyboard.press("Control+z")
+        self.wait_for_red_pixels(alice_page, present=False)
+        self.wait_for_red_pixels(bob_page, present=False)
+        stroke.refresh_from_db()
+        self.assertTrue(stroke.hidden)
+
+        # Undo survives a reload: redo brings the stroke back for both.
+        alice_page.reload()
+        alice_page.wait_for_selector("#redo:not([disabled])")
+        alice_page.click("#redo")
+        self.wait_for_red_pixels(bob_page, present=True)
+        self.wait_for_red_pixels(alice_page, present=True)
+
+    def test_live_cursors_presence_shapes_and_the_screenshot(self):
+        ana, ana_page = self.user_page("ana")
+        ben, ben_page = self.user_page("ben")
+        board = self.create_board(ana_page, "Launch plan <sketch>", members=["ben"])
+        self.open_board(ana_page, board)
+        self.open_board(ben_page, board)
+        self.assertEqual(ana_page.inner_text("#board-name"), "Launch plan <sketch>")
+
+        ana_page.click('[data-color="#1971c2"]')
+        self.draw(ana_page, self.wave(left=0.15, top=0.3, width=0.3, height=0.12))
+        ana_page.click('[data-tool="rect"]')
+        ana_page.click('[data-color="#2f9e44"]')
+        self.draw(ana_page, [(0.55, 0.3), (0.8, 0.55)])
+        ana_page.click('[data-tool="ellipse"]')
+        ana_page.click('[data-color="#7048e8"]')
+        self.draw(ana_page, [(0.2, 0.6), (0.42, 0.82)])
+        ben_page.click('[data-tool="highlighter"]')
+        ben_page.click('[data-color="#fcc419"]')
+        self.draw(ben_page, [(0.56, 0.68), (0.7, 0.69), (0.82, 0.7)])
+        ben_page.click('[data-tool="line"]')
+        ben_page.click(f'[data-color="{RED}"]')
+        self.draw(ben_page, [(0.5, 0.2), (0.62, 0.26)])
+        ben_page.mouse.move(*self.canvas_point(ben_page, 0.48, 0.5))
+
+        ana_page.wait_for_selector(".wb-cursor >> text=ben")
+        ana_page.wait_for_function("document.querySelectorAll('#presence .avatar').length === 2")
+        self.wait_for_red_pixels(ana_page, present=True)
+        self.assertEqual(
+            sorted(Stroke.objects.filter(board=board).values_list("tool", flat=True)),
+            ["ellipse", "highlighter", "line", "pen", "rect"],
+        )
+        self.screenshot(ana_page, "whiteboard.png")
+
+        # The eraser removes the whole line ben drew, for ben too.
+        ana_page.click('[data-tool="eraser"]')
+        self.draw(ana_page, [(0.55, 0.18), (0.57, 0.28)])
+        self.wait_for_red_pixels(ben_page, present=False)
+
+    def canvas_point(self, page, x, y):
+        box = page.locator("#board-canvas").bounding_box()
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    def test_the_board_fits_a_phone(self):
+        user, page = self.user_page("phoebe", viewport={"width": 390, "height": 844})
+        self.create_board(page, "Pocket board")
+        self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), 390)
+        self.assertTrue(page.is_visible('[data-tool="pen"]'))
+        self.assertTrue(page.is_visible("#undo"))
+        self.screenshot(page, "whiteboard-phone.png")

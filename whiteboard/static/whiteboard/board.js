@@ -1,0 +1,433 @@
+// The whiteboard page: loads the snapshot, connects, and ties the canvas, the
+// tools and the connection to the toolbar, presence list, live cursors and
+// connection status. Names from the server are only ever set as textContent.
+
+import { BoardCanvas } from "./canvas.js";
+import { BoardConnection } from "./connection.js";
+import { BoardState } from "./strokes.js";
+import { isTyping, Tools } from "./tools.js";
+
+const CURSOR_INTERVAL_MS = 50;
+const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
+const DEFAULT_WIDTHS = { pen: 6, highlighter: 24, line: 6, rect: 6, ellipse: 6 };
+const TOOL_KEYS = { p: "pen", h: "highlighter", e: "eraser", l: "line", r: "rect", o: "ellipse", v: "hand" };
+const STORAGE_KEY = "whiteboard.style";
+
+const config = JSON.parse(document.getElementById("whiteboard-config").textContent);
+const $ = (selector) => document.querySelector(selector);
+
+/** A steady colour per person, for their avatar and cursor. */
+function personColor(name) {
+  let hash = 0;
+  for (const char of name) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
+  return `hsl(${hash % 360} 65% 45%)`;
+}
+
+function initial(name) {
+  return (name.trim()[0] || "?").toUpperCase();
+}
+
+class WhiteboardPage {
+  constructor() {
+    this.me = config.me;
+    this.limits = config;
+    this.brush = this.loadStyle();
+    this.members = new Map(); // connection id -> member
+    this.cursors = new Map(); // connection id -> element
+    this.lastCursorSent = 0;
+    this.cursorTimer = null;
+    this.history = { can_undo: false, can_redo: false };
+
+    this.state = new BoardState({ onChange: () => this.canvas.requestRender() });
+    this.canvas = new BoardCanvas({
+      canvas: $("#board-canvas"),
+      boardWidth: config.boardWidth,
+      boardHeight: config.boardHeight,
+      fitInsets: () => this.panelInsets(),
+      onViewChange: () => this.viewChanged(),
+    });
+    this.tools = new Tools(this);
+    this.canvas.setScene(() => ({
+      strokes: this.state.visible(),
+      fadedIds: this.tools.fadedIds,
+      preview: this.tools.preview,
+    }));
+    this.bindToolbar();
+    this.bindKeys();
+    this.renderStyle();
+  }
+
+  async start() {
+    this.setStatus("connecting", { pending: 0 });
+    let snapshot;
+    try {
+      const response = await fetch(config.snapshotUrl, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      snapshot = await response.json();
+    } catch (error) {
+      this.setStatus("offline", { message: `Could not load the board (${error.message}). Reload to try again.` });
+      return;
+    }
+    this.state.load(snapshot);
+    this.connection = new BoardConnection({
+      path: config.socketPath,
+      since: snapshot.seq,
+      onEvent: (frame) => this.applyEvent(frame),
+      onAck: (command, ack) => this.applyAck(command, ack),
+      onError: (command, error) => this.refused(command, error),
+      onEphemeral: (frame) => this.ephemeral(frame),
+      onStatus: (state, detail) => this.setStatus(state, detail),
+    });
+    this.connection.start();
+  }
+
+  // What the tools call
+
+  style() {
+    return { tool: this.brush.tool, color: this.brush.color, width: this.brush.widths[this.brush.tool] ?? DEFAULT_WIDTHS.pen };
+  }
+
+  sendStroke(chunk) {
+    const { id, chunk: index, tool, color, width, points } = chunk;
+    this.state.addChunk({ id, chunk: index, user: this.me, tool, color, width, points });
+    this.connection?.send({ type: "stroke", id, chunk: index, tool, color, width, points });
+    this.historyChanged({ can_undo: true, can_redo: false });
+  }
+
+  sendShape(shape) {
+    const { id, shape: kind, color, width, points } = shape;
+    this.state.addShape({ id, user: this.me, shape: kind, color, width, points });
+    this.connection?.send({ type: "shape", id, shape: kind, color, width, points });
+    this.historyChanged({ can_undo: true, can_redo: false });
+  }
+
+  erase(ids) {
+    this.state.hide(ids);
+    for (let start = 0; start < ids.length; start += config.maxEraseIds) {
+      this.connection?.send({ type: "erase", ids: ids.slice(start, start + config.maxEraseIds) });
+    }
+    this.historyChanged({ can_undo: true, can_redo: false });
+  }
+
+  /** Throttled: at most one cursor frame per CURSOR_INTERVAL_MS, the latest position winning. */
+  moveCursor(point) {
+    this.cursorPoint = point;
+    if (this.cursorTimer) return;
+    const wait = Math.max(0, this.lastCursorSent + CURSOR_INTERVAL_MS - performance.now());
+    this.cursorTimer = setTimeout(() => {
+      this.cursorTimer = null;
+      this.lastCursorSent = performance.now();
+      const [x, y] = this.cursorPoint ?? [null, null];
+      this.connection?.sendEphemeral({ type: "cursor", x, y });
+    }, wait);
+  }
+
+  // What the connection delivers
+
+  applyEvent(frame) {
+    switch (frame.type) {
+      case "stroke":
+        this.state.addChunk(frame, frame.seq);
+        break;
+      case "shape":
+        this.state.addShape(frame, frame.seq);
+        break;
+      case "erase":
+        this.state.hide(frame.ids);
+        break;
+      case "clear":
+        this.state.clearBefore(frame.seq);
+        this.toast(`${frame.user} cleared the board.`);
+        break;
+      case "undo":
+      case "redo":
+        this.state.hide(frame.hide);
+        this.state.show(frame.show, frame.seq);
+        break;
+      case "board.renamed":
+        $("#board-name").textContent = frame.name;
+        document.title = `${frame.name} · Boardsite`;
+        break;
+      default:
+        break; // membership and sharing changes: the server closes the socket if access goes
+    }
+  }
+
+  applyAck(command, ack) {
+    switch (command.type) {
+      case "stroke":
+        if (command.chunk === 0) this.state.confirm(command.id, ack.seq);
+        break;
+      case "shape":
+        this.state.confirm(command.id, ack.seq);
+        break;
+      case "erase":
+        this.state.hide(ack.ids);
+        break;
+      case "clear":
+        this.state.clearBefore(ack.seq);
+        break;
+      case "undo":
+      case "redo":
+        this.state.hide(ack.hide);
+        this.state.show(ack.show, ack.seq);
+        this.historyChanged(ack);
+        break;
+      default:
+        break;
+    }
+  }
+
+  refused(command, error) {
+    if (command?.type === "stroke" || command?.type === "shape") {
+      this.tools.strokeRefused(command.id);
+      this.state.hide([command.id]);
+    }
+    if (error.code === "nothing_to_undo") this.historyChanged({ can_undo: false });
+    else if (error.code === "nothing_to_redo") this.historyChanged({ can_redo: false });
+    else if (error.code !== "nothing_to_erase" && error.code !== "board_empty") this.toast(error.message);
+    else this.toast(error.message, { quiet: true });
+  }
+
+  ephemeral(frame) {
+    switch (frame.type) {
+      case "hello":
+        this.myConnection = frame.user.conn;
+        this.members.clear();
+        this.members.set(frame.user.conn, frame.user);
+        for (const conn of this.cursors.keys()) this.removeCursor(conn);
+        this.renderPresence();
+        break;
+      case "history":
+        this.historyChanged(frame);
+        break;
+      case "presence.join":
+      case "presence.here":
+        this.members.set(frame.member.conn, frame.member);
+        this.renderPresence();
+        break;
+      case "presence.leave":
+        this.members.delete(frame.member.conn);
+        this.removeCursor(frame.member.conn);
+        this.renderPresence();
+        break;
+      case "cursor":
+        this.showCursor(frame);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // Presence, cursors, status
+
+  renderPresence() {
+    const list = $("#presence");
+    const people = new Map(); // one avatar per person, however many tabs
+    for (const member of this.members.values()) people.set(member.username, member);
+    list.replaceChildren(
+      ...[...people.values()].map((member) => {
+        const avatar = document.createElement("li");
+        avatar.className = "avatar";
+        avatar.style.background = personColor(member.username);
+        avatar.textContent = initial(member.username);
+        avatar.title = member.username === this.me ? `${member.username} (you)` : member.username;
+        avatar.dataset.username = member.username;
+        return avatar;
+      }),
+    );
+    const others = people.size - (people.has(this.me) ? 1 : 0);
+    list.setAttribute("aria-label", others ? `${people.size} people on this board` : "Only you on this board");
+  }
+
+  showCursor({ member, x, y }) {
+    if (x === null || y === null) {
+      this.removeCursor(member.conn);
+      return;
+    }
+    let cursor = this.cursors.get(member.conn);
+    if (!cursor) {
+      cursor = document.createElement("div");
+      cursor.className = "wb-cursor";
+      cursor.style.setProperty("--person", personColor(member.username));
+      const label = document.createElement("span");
+      label.textContent = member.username;
+      cursor.append(label);
+      $("#cursors").append(cursor);
+      this.cursors.set(member.conn, cursor);
+    }
+    cursor.dataset.x = x;
+    cursor.dataset.y = y;
+    this.placeCursor(cursor);
+  }
+
+  placeCursor(cursor) {
+    const [left, top] = this.canvas.toScreen(Number(cursor.dataset.x), Number(cursor.dataset.y));
+    cursor.style.transform = `translate(${left}px, ${top}px)`;
+  }
+
+  removeCursor(conn) {
+    this.cursors.get(conn)?.remove();
+    this.cursors.delete(conn);
+  }
+
+  /** How far the floating panels reach into the stage, plus a margin. */
+  panelInsets() {
+    const margin = 12;
+    const stage = $("#stage").getBoundingClientRect();
+    const topPanels = [...document.querySelectorAll(".wb-top .wb-panel")].map((panel) => panel.getBoundingClientRect().bottom);
+    return {
+      top: Math.max(0, ...topPanels.map((bottom) => bottom - stage.top)) + margin,
+      bottom: Math.max(0, stage.bottom - $(".wb-toolbar").getBoundingClientRect().top) + margin,
+      left: margin,
+      right: margin,
+    };
+  }
+
+  viewChanged() {
+    for (const cursor of this.cursors.values()) this.placeCursor(cursor);
+    $("#zoom-reset").textContent = `${Math.round(this.canvas.zoom * 100)}%`;
+  }
+
+  setStatus(state, { pending = 0, message = "" } = {}) {
+    const status = $("#connection-status");
+    status.dataset.state = state;
+    const unsaved = pending && state !== "live" ? ` · ${pending} unsaved` : "";
+    status.textContent = `${STATUS_TEXT[state]}${unsaved}`;
+    status.title = message || (state === "live" ? "Changes are saved as you draw." : "Your drawing is kept and sent when the connection is back.");
+    if (message) this.toast(message, { sticky: true });
+  }
+
+  toast(message, { sticky = false, quiet = false } = {}) {
+    const toast = $("#toast");
+    toast.textContent = message;
+    toast.hidden = false;
+    toast.dataset.quiet = quiet;
+    clearTimeout(this.toastTimer);
+    if (!sticky) this.toastTimer = setTimeout(() => (toast.hidden = true), quiet ? 2000 : 5000);
+  }
+
+  historyChanged(change) {
+    if ("can_undo" in change) this.history.can_undo = change.can_undo;
+    if ("can_redo" in change) this.history.can_redo = change.can_redo;
+    $("#undo").disabled = !this.history.can_undo;
+    $("#redo").disabled = !this.history.can_redo;
+  }
+
+  // Toolbar
+
+  loadStyle() {
+    const fallback = { tool: "pen", color: "#1b1e2b", widths: { ...DEFAULT_WIDTHS } };
+    try {
+      const saved = JSON.parse(localStorage.getItem(STORAGE_KEY));
+      if (saved && /^#[0-9a-f]{6}$/i.test(saved.color)) return { ...fallback, color: saved.color, widths: { ...fallback.widths, ...saved.widths } };
+    } catch {
+      // A broken saved style is no reason not to draw.
+    }
+    return fallback;
+  }
+
+  saveStyle() {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify({ color: this.brush.color, widths: this.brush.widths }));
+  }
+
+  setTool(tool) {
+    this.tools.finish();
+    this.brush.tool = tool;
+    this.renderStyle();
+  }
+
+  renderStyle() {
+    for (const button of document.querySelectorAll("[data-tool]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.tool === this.brush.tool));
+    }
+    for (const button of document.querySelectorAll("[data-color]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.color === this.brush.color));
+    }
+    $("#custom-color").value = this.brush.color;
+    const width = this.brush.widths[this.brush.tool];
+    for (const button of document.querySelectorAll("[data-width]")) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.width) === width));
+      button.disabled = width === undefined;
+    }
+    $("#board-canvas").dataset.tool = this.brush.tool;
+  }
+
+  bindToolbar() {
+    document.addEventListener("click", (event) => {
+      const button = event.target.closest("button");
+      if (!button) return;
+      if (button.dataset.tool) this.setTool(button.dataset.tool);
+      else if (button.dataset.color) this.pickColor(button.dataset.color);
+      else if (button.dataset.width && this.brush.widths[this.brush.tool] !== undefined) {
+        this.brush.widths[this.brush.tool] = Number(button.dataset.width);
+        this.saveStyle();
+        this.renderStyle();
+      }
+    });
+    $("#custom-color").addEventListener("input", (event) => this.pickColor(event.target.value));
+    $("#undo").addEventListener("click", () => this.undo());
+    $("#redo").addEventListener("click", () => this.redo());
+    $("#zoom-in").addEventListener("click", () => this.canvas.zoomBy(1.25));
+    $("#zoom-out").addEventListener("click", () => this.canvas.zoomBy(0.8));
+    $("#zoom-reset").addEventListener("click", () => this.canvas.resetView());
+    $("#export-png").addEventListener("click", () => this.exportPng());
+    $("#clear").addEventListener("click", () => $("#clear-dialog").showModal());
+    $("#clear-dialog").addEventListener("close", (event) => {
+      if (event.target.returnValue === "clear") this.connection?.send({ type: "clear" }, { idempotent: false });
+    });
+  }
+
+  pickColor(color) {
+    this.brush.color = color.toLowerCase();
+    if (this.brush.tool === "eraser" || this.brush.tool === "hand") this.brush.tool = "pen";
+    this.saveStyle();
+    this.renderStyle();
+  }
+
+  undo() {
+    this.tools.finish();
+    this.connection?.send({ type: "undo" }, { idempotent: false });
+  }
+
+  redo() {
+    this.tools.finish();
+    this.connection?.send({ type: "redo" }, { idempotent: false });
+  }
+
+  bindKeys() {
+    addEventListener("keydown", (event) => {
+      if (isTyping(event)) return;
+      const key = event.key.toLowerCase();
+      if ((event.ctrlKey || event.metaKey) && key === "z") {
+        event.preventDefault();
+        if (event.shiftKey) this.redo();
+        else this.undo();
+      } else if ((event.ctrlKey || event.metaKey) && key === "y") {
+        event.preventDefault();
+        this.redo();
+      } else if (event.ctrlKey || event.metaKey || event.altKey) {
+        return;
+      } else if (TOOL_KEYS[key]) {
+        this.setTool(TOOL_KEYS[key]);
+      } else if (key === "+" || key === "=") {
+        this.canvas.zoomBy(1.25);
+      } else if (key === "-") {
+        this.canvas.zoomBy(0.8);
+      } else if (key === "0") {
+        this.canvas.resetView();
+      }
+    });
+  }
+
+  async exportPng() {
+    const blob = await this.canvas.exportPng(this.state.visible());
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = `${config.slug}.png`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+}
+
+new WhiteboardPage().start();

@@ -1,0 +1,257 @@
+// Drawing the board on a canvas: the view (zoom and pan over a board larger
+// than the window), device pixel ratio, smooth strokes with perfect-freehand,
+// and the PNG export. Points are fractions of the board (0..1); widths are
+// board pixels, the board being `boardWidth` x `boardHeight` of them.
+
+import { getStroke } from "../vendor/perfect-freehand-1.2.3/index.mjs";
+
+const MIN_ZOOM = 0.25; // relative to "fit the whole board in the window"
+const MAX_ZOOM = 8;
+export const HIGHLIGHTER_OPACITY = 0.45;
+
+/** A filled outline for a pen stroke, the way perfect-freehand intends it to be drawn. */
+function outlinePath(outline) {
+  const path = new Path2D();
+  if (outline.length < 2) return path;
+  path.moveTo(outline[0][0], outline[0][1]);
+  for (let i = 1; i < outline.length; i += 1) {
+    const [x0, y0] = outline[i];
+    const [x1, y1] = outline[(i + 1) % outline.length];
+    path.quadraticCurveTo(x0, y0, (x0 + x1) / 2, (y0 + y1) / 2);
+  }
+  path.closePath();
+  return path;
+}
+
+/** Quadratic curves through the midpoints, as the server's SVG export draws them. */
+function centerlinePath(points) {
+  const path = new Path2D();
+  const [x0, y0] = points[0];
+  path.moveTo(x0, y0);
+  if (points.length === 1) {
+    path.lineTo(x0, y0);
+    return path;
+  }
+  for (let i = 1; i < points.length - 1; i += 1) {
+    const [x1, y1] = points[i];
+    const [x2, y2] = points[i + 1];
+    path.quadraticCurveTo(x1, y1, (x1 + x2) / 2, (y1 + y2) / 2);
+  }
+  const [xn, yn] = points[points.length - 1];
+  path.lineTo(xn, yn);
+  return path;
+}
+
+export class BoardCanvas {
+  /**
+   * `fitInsets()` gives the room {top, bottom, left, right} in CSS px that the
+   * floating panels cover, which "fit the whole board" keeps clear.
+   */
+  constructor({ canvas, boardWidth, boardHeight, fitInsets, onViewChange }) {
+    this.canvas = canvas;
+    this.context = canvas.getContext("2d");
+    this.boardWidth = boardWidth;
+    this.boardHeight = boardHeight;
+    this.fitInsets = fitInsets;
+    this.onViewChange = onViewChange;
+    this.view = { scale: 1, x: 0, y: 0 }; // CSS px = board px * scale + (x, y)
+    this.fitScale = 1;
+    this.paths = new WeakMap(); // stroke -> {version, path}
+    this.pending = null;
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(canvas.parentElement);
+    matchMedia(`(resolution: ${devicePixelRatio}dppx)`).addEventListener("change", () => this.resize());
+  }
+
+  resize() {
+    const { width, height } = this.canvas.parentElement.getBoundingClientRect();
+    const hadSize = this.cssWidth > 0;
+    const ratio = devicePixelRatio || 1;
+    this.cssWidth = width;
+    this.cssHeight = height;
+    this.canvas.width = Math.round(width * ratio);
+    this.canvas.height = Math.round(height * ratio);
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    const previousFit = this.fitScale;
+    this.insets = this.fitInsets();
+    this.fitScale = Math.max(
+      0.01,
+      Math.min(
+        (width - this.insets.left - this.insets.right) / this.boardWidth,
+        (height - this.insets.top - this.insets.bottom) / this.boardHeight,
+      ),
+    );
+    if (!hadSize) this.resetView();
+    else this.setScale((this.view.scale / previousFit) * this.fitScale, width / 2, height / 2);
+  }
+
+  get zoom() {
+    return this.view.scale / this.fitScale;
+  }
+
+  /** Show the whole board, centred. */
+  resetView() {
+    this.view.scale = this.fitScale;
+    const { top, bottom, left, right } = this.insets;
+    this.view.x = left + (this.cssWidth - left - right - this.boardWidth * this.fitScale) / 2;
+    this.view.y = top + (this.cssHeight - top - bottom - this.boardHeight * this.fitScale) / 2;
+    this.viewChanged();
+  }
+
+  /** Zoom to `scale` keeping the board point under (cssX, cssY) where it is. */
+  setScale(scale, cssX, cssY) {
+    const clamped = Math.min(MAX_ZOOM * this.fitScale, Math.max(MIN_ZOOM * this.fitScale, scale));
+    const boardX = (cssX - this.view.x) / this.view.scale;
+    const boardY = (cssY - this.view.y) / this.view.scale;
+    this.view.scale = clamped;
+    this.view.x = cssX - boardX * clamped;
+    this.view.y = cssY - boardY * clamped;
+    this.keepBoardInView();
+  }
+
+  zoomBy(factor, cssX = this.cssWidth / 2, cssY = this.cssHeight / 2) {
+    this.setScale(this.view.scale * factor, cssX, cssY);
+  }
+
+  panBy(dx, dy) {
+    this.view.x += dx;
+    this.view.y += dy;
+    this.keepBoardInView();
+  }
+
+  /** Never lose the board: at least a quarter of the window stays on it. */
+  keepBoardInView() {
+    const width = this.boardWidth * this.view.scale;
+    const height = this.boardHeight * this.view.scale;
+    const marginX = this.cssWidth / 4;
+    const marginY = this.cssHeight / 4;
+    this.view.x = Math.min(this.cssWidth - marginX, Math.max(marginX - width, this.view.x));
+    this.view.y = Math.min(this.cssHeight - marginY, Math.max(marginY - height, this.view.y));
+    this.viewChanged();
+  }
+
+  viewChanged() {
+    this.onViewChange?.(this.view);
+    this.requestRender();
+  }
+
+  /** A client position as a board fraction [x, y], clamped onto the board. */
+  toBoard(clientX, clientY) {
+    const rect = this.canvas.getBoundingClientRect();
+    const x = (clientX - rect.left - this.view.x) / this.view.scale / this.boardWidth;
+    const y = (clientY - rect.top - this.view.y) / this.view.scale / this.boardHeight;
+    return [Math.min(1, Math.max(0, x)), Math.min(1, Math.max(0, y))];
+  }
+
+  /** A board fraction as a position in CSS pixels inside the canvas. */
+  toScreen(x, y) {
+    return [x * this.boardWidth * this.view.scale + this.view.x, y * this.boardHeight * this.view.scale + this.view.y];
+  }
+
+  /** Render on the next animation frame, once however many changes come before it. */
+  requestRender() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = null;
+      this.render();
+    });
+  }
+
+  setScene(scene) {
+    this.scene = scene; // () => {strokes, fadedIds, preview}
+  }
+
+  render() {
+    const context = this.context;
+    const ratio = this.canvas.width / (this.cssWidth || 1);
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    context.setTransform(
+      ratio * this.view.scale, 0, 0, ratio * this.view.scale, ratio * this.view.x, ratio * this.view.y,
+    );
+    context.shadowColor = "rgba(20, 24, 40, 0.18)";
+    context.shadowBlur = 12 * this.view.scale;
+    context.fillStyle = "#ffffff";
+    context.fillRect(0, 0, this.boardWidth, this.boardHeight);
+    context.shadowColor = "transparent";
+    context.save();
+    context.beginPath();
+    context.rect(0, 0, this.boardWidth, this.boardHeight);
+    context.clip();
+    const { strokes, fadedIds, preview } = this.scene();
+    this.drawStrokes(context, strokes, fadedIds);
+    if (preview) this.drawStroke(context, preview, this.pathFor(preview));
+    context.restore();
+  }
+
+  drawStrokes(context, strokes, fadedIds = new Set()) {
+    for (const stroke of strokes) {
+      const faded = fadedIds.has(stroke.id);
+      if (faded) context.globalAlpha = 0.25;
+      this.drawStroke(context, stroke, this.pathFor(stroke));
+      if (faded) context.globalAlpha = 1;
+    }
+  }
+
+  drawStroke(context, stroke, path) {
+    const previousAlpha = context.globalAlpha;
+    if (stroke.tool === "pen") {
+      context.fillStyle = stroke.color;
+      context.fill(path);
+      return;
+    }
+    context.strokeStyle = stroke.color;
+    context.lineWidth = stroke.width;
+    context.lineCap = "round";
+    context.lineJoin = "round";
+    if (stroke.tool === "highlighter") context.globalAlpha = previousAlpha * HIGHLIGHTER_OPACITY;
+    context.stroke(path);
+    context.globalAlpha = previousAlpha;
+  }
+
+  /** The stroke's Path2D in board pixels, cached until the stroke changes. */
+  pathFor(stroke) {
+    const cached = this.paths.get(stroke);
+    if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.path;
+    const path = this.buildPath(stroke);
+    this.paths.set(stroke, { version: stroke.version, length: stroke.points.length, path });
+    return path;
+  }
+
+  buildPath(stroke) {
+    const points = stroke.points.map(([x, y, pressure]) =>
+      pressure === undefined ? [x * this.boardWidth, y * this.boardHeight] : [x * this.boardWidth, y * this.boardHeight, pressure],
+    );
+    if (stroke.tool === "pen") {
+      const hasPressure = points.some((point) => point.length === 3);
+      return outlinePath(
+        getStroke(points, { size: stroke.width, thinning: 0.5, smoothing: 0.5, streamline: 0.4, simulatePressure: !hasPressure }),
+      );
+    }
+    if (stroke.tool === "highlighter") return centerlinePath(points);
+    const [[x1, y1], [x2, y2]] = points;
+    const path = new Path2D();
+    if (stroke.tool === "line") {
+      path.moveTo(x1, y1);
+      path.lineTo(x2, y2);
+    } else if (stroke.tool === "rect") {
+      path.rect(Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1));
+    } else {
+      path.ellipse((x1 + x2) / 2, (y1 + y2) / 2, Math.abs(x2 - x1) / 2, Math.abs(y2 - y1) / 2, 0, 0, 2 * Math.PI);
+    }
+    return path;
+  }
+
+  /** The whole board at its full size as a PNG blob, on white. */
+  exportPng(strokes) {
+    const canvas = document.createElement("canvas");
+    canvas.width = this.boardWidth;
+    canvas.height = this.boardHeight;
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#ffffff";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    this.drawStrokes(context, strokes);
+    return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  }
+}

@@ -1,0 +1,101 @@
+// The board's strokes as this page knows them, changed only by the snapshot,
+// by events in seq order and by this user's own drawing. Every change is
+// idempotent (a chunk is appended once, hiding and showing are sets), so a
+// catch-up that repeats something changes nothing.
+
+export const SHAPE_TOOLS = new Set(["line", "rect", "ellipse"]);
+
+export class BoardState {
+  constructor({ onChange }) {
+    this.strokes = new Map(); // id -> stroke, in drawing order
+    this.onChange = onChange;
+  }
+
+  /** Replace everything with a snapshot `{seq, strokes}` from the server. */
+  load(snapshot) {
+    this.strokes.clear();
+    for (const stroke of snapshot.strokes) this.put(stroke, snapshot.seq);
+    this.onChange();
+  }
+
+  put({ id, user, tool, color, width, chunks, points }, createdSeq) {
+    const stroke = { id, user, tool, color, width, chunks, points, createdSeq, hidden: false, version: 0 };
+    this.strokes.set(id, stroke);
+    return stroke;
+  }
+
+  /**
+   * Apply one chunk of a freehand stroke. `seq` is null for this page's own
+   * chunk before the server has stored it. Returns false for a chunk already held.
+   */
+  addChunk({ id, chunk, user, tool, color, width, points }, seq = null) {
+    let stroke = this.strokes.get(id);
+    if (!stroke) {
+      stroke = this.put({ id, user, tool, color, width, chunks: 0, points: [] }, seq ?? Infinity);
+    }
+    if (seq !== null && chunk === 0) stroke.createdSeq = Math.min(stroke.createdSeq, seq);
+    if (chunk < stroke.chunks) return false;
+    stroke.points.push(...points);
+    stroke.chunks = chunk + 1;
+    stroke.version += 1;
+    this.onChange();
+    return true;
+  }
+
+  /** A line, rectangle or ellipse, given by two corners. */
+  addShape({ id, user, shape, color, width, points }, seq = null) {
+    const known = this.strokes.get(id);
+    if (known) {
+      if (seq !== null) known.createdSeq = Math.min(known.createdSeq, seq);
+      return;
+    }
+    this.put({ id, user, tool: shape, color, width, chunks: 1, points }, seq ?? Infinity);
+    this.onChange();
+  }
+
+  /** The server stored this page's own stroke at `seq`. */
+  confirm(id, seq) {
+    const stroke = this.strokes.get(id);
+    if (stroke) stroke.createdSeq = Math.min(stroke.createdSeq, seq);
+  }
+
+  hide(ids) {
+    let changed = false;
+    for (const id of ids) {
+      const stroke = this.strokes.get(id);
+      if (stroke && !stroke.hidden) {
+        stroke.hidden = true;
+        changed = true;
+      }
+    }
+    if (changed) this.onChange();
+  }
+
+  /** Strokes an undo or redo brought back, whole (this page may never have held them). */
+  show(strokes, seq) {
+    for (const shown of strokes) {
+      const known = this.strokes.get(shown.id);
+      if (known && known.chunks >= shown.chunks) {
+        known.hidden = false;
+        known.createdSeq = Math.min(known.createdSeq, seq);
+      } else {
+        const stroke = this.put(shown, seq);
+        if (known) stroke.createdSeq = Math.min(known.createdSeq, seq);
+      }
+    }
+    if (strokes.length) this.onChange();
+  }
+
+  /** A clear at `seq` hid every stroke stored before it; this page's unsaved strokes come after. */
+  clearBefore(seq) {
+    this.hide([...this.strokes.values()].filter((stroke) => stroke.createdSeq < seq).map((stroke) => stroke.id));
+  }
+
+  visible() {
+    return [...this.strokes.values()].filter((stroke) => !stroke.hidden);
+  }
+
+  get(id) {
+    return this.strokes.get(id);
+  }
+}
