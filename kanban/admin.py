@@ -1,6 +1,32 @@
-from django.contrib import admin
+"""
+The kanban admin. Columns and cards changed here go through kanban.services
+like any other change, so they are recorded as events and appear live on
+open boards once the admin's transaction commits.
+"""
 
-from kanban.models import Board
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+
+from boardsite.collab.errors import ActionError
+from boardsite.collab.events import notify_access_changed, record_event
+from kanban import services
+from kanban.models import Board, Card, Column, Label
+
+
+def as_validation_error(error, field=None):
+    return ValidationError({field: error.message} if field else error.message)
+
+
+class ColumnInline(admin.TabularInline):
+    model = Column
+    fields = ("title", "wip_limit", "position")
+    readonly_fields = ("position",)
+    ordering = ("position", "id")
+    extra = 0
+    show_change_link = True
 
 
 @admin.register(Board)
@@ -11,3 +37,204 @@ class BoardAdmin(admin.ModelAdmin):
     readonly_fields = ("slug", "last_seq", "created_at", "last_activity_at")
     filter_horizontal = ("members",)
     list_select_related = ("owner",)
+    inlines = [ColumnInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = services.board_create(name=obj.name, owner=obj.owner)
+            obj.pk, obj.slug = created.pk, created.slug
+            return
+        super().save_model(request, obj, form, change)
+        if "name" in form.changed_data:
+            record_event(board=obj, type="board.renamed", payload={"name": obj.name}, actor=request.user)
+        if {"owner", "members", "shared_with_all"} & set(form.changed_data):
+            notify_access_changed(obj)
+
+    def save_formset(self, request, form, formset, change):
+        """Column edits made in the board's page go through the services, one event each."""
+        if formset.model is not Column:
+            return super().save_formset(request, form, formset, change)
+        board = form.instance
+        try:
+            with transaction.atomic():
+                for column_form in formset.forms:
+                    column = column_form.instance
+                    if column_form in formset.deleted_forms:
+                        if column.pk:
+                            services.column_delete(board=board, column_id=column.pk, actor=request.user)
+                    elif column.pk is None and column_form.has_changed():
+                        frame = services.column_create(
+                            board=board, title=column_form.cleaned_data["title"], actor=request.user
+                        )
+                        if column_form.cleaned_data.get("wip_limit") is not None:
+                            services.column_update(board=board, column_id=frame["column"]["id"],
+                                                   wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
+                    elif column.pk and column_form.has_changed():
+                        services.column_update(board=board, column_id=column.pk,
+                                               title=column_form.cleaned_data["title"],
+                                               wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
+        except ActionError as error:
+            messages.error(request, f"The columns were not changed: {error.message}")
+
+
+@admin.register(Column)
+class ColumnAdmin(admin.ModelAdmin):
+    list_display = ("title", "board", "position", "wip_limit", "card_count")
+    list_filter = ("board",)
+    search_fields = ("title", "board__name")
+    ordering = ("board", "position", "id")
+    list_select_related = ("board",)
+    readonly_fields = ("position",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(number_of_cards=Count("cards"))
+
+    @admin.display(description="cards", ordering="number_of_cards")
+    def card_count(self, column):
+        return column.number_of_cards
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("board", "position") if obj else ("position",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.column_update(board=obj.board, column_id=obj.pk, title=obj.title, wip_limit=obj.wip_limit,
+                                   actor=request.user)
+        else:
+            frame = services.column_create(board=obj.board, title=obj.title, actor=request.user)
+            obj.pk = frame["column"]["id"]
+            if obj.wip_limit is not None:
+                services.column_update(board=obj.board, column_id=obj.pk, wip_limit=obj.wip_limit, actor=request.user)
+
+    def delete_model(self, request, obj):
+        services.column_delete(board=obj.board, column_id=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for column in queryset.select_related("board"):
+            services.column_delete(board=column.board, column_id=column.pk, actor=request.user)
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ("name", "colour", "board")
+    list_filter = ("board", "colour")
+    search_fields = ("name", "board__name")
+    ordering = ("board", "name")
+
+
+class CardAdminForm(forms.ModelForm):
+    """
+    Validates like the websocket does (members only as assignees, the board's
+    own columns and labels, locks), and refuses to save over a change made
+    since the form was opened.
+    """
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Card
+        fields = ("board", "column", "title", "description", "assignee", "labels", "due_date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        board = cleaned.get("board") or (self.instance.board if self.instance.board_id else None)
+        if board is None:
+            return cleaned
+        column = cleaned.get("column")
+        if column is not None and column.board_id != board.pk:
+            self.add_error("column", "Pick a column of this card's board.")
+        if any(label.board_id != board.pk for label in cleaned.get("labels") or []):
+            self.add_error("labels", "Pick labels of this card's board.")
+        try:
+            services.clean_assignee(board=board, user_id=cleaned["assignee"].pk if cleaned.get("assignee") else None)
+        except ActionError as error:
+            self.add_error("assignee", error.message)
+        if self.instance.pk:
+            current = Card.objects.select_related("locked_by").get(pk=self.instance.pk)
+            if cleaned.get("expected_version") not in (None, current.version):
+                raise ValidationError(
+                    "Someone changed this card since you opened this page. Reload it to see their change."
+                )
+            try:
+                services.check_not_locked(card=current, connection=None)
+            except ActionError as error:
+                raise as_validation_error(error) from None
+        return cleaned
+
+
+@admin.register(Card)
+class CardAdmin(admin.ModelAdmin):
+    form = CardAdminForm
+    list_display = ("title", "board", "column", "assignee", "due_date", "version", "updated_at")
+    list_filter = ("board", "column", "assignee", "labels")
+    search_fields = ("title", "description", "board__name", "assignee__username")
+    ordering = ("board", "column__position", "position")
+    list_select_related = ("board", "column", "assignee")
+    readonly_fields = ("version", "locked_by", "lock_expires_at", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("board", *self.readonly_fields) if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            frame = services.card_create(
+                board=obj.board,
+                column_id=obj.column_id,
+                title=data["title"],
+                description=data.get("description", ""),
+                assignee_id=obj.assignee_id,
+                label_ids=[label.pk for label in data.get("labels", [])],
+                due_date=obj.due_date,
+                actor=request.user,
+            )
+            obj.pk = frame["card"]["id"]
+            return
+        version = Card.objects.values_list("version", flat=True).get(pk=obj.pk)
+        field_names = {"title": "title", "description": "description", "assignee": "assignee",
+                       "labels": "labels", "due_date": "due"}
+        changes = {}
+        for form_field, change_name in field_names.items():
+            if form_field in form.changed_data:
+                value = data[form_field]
+                if form_field == "assignee":
+                    value = value.pk if value else None
+                elif form_field == "labels":
+                    value = [label.pk for label in value]
+                changes[change_name] = value
+        if changes:
+            version = services.card_update(board=obj.board, card_id=obj.pk, version=version, changes=changes,
+                                           actor=request.user)["card"]["version"]
+        if "column" in form.changed_data:
+            end = Card.objects.filter(column_id=obj.column_id).exclude(pk=obj.pk).count()
+            services.card_move(board=obj.board, card_id=obj.pk, version=version, column_id=obj.column_id,
+                               index=end, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        """Labels were saved by the service with the rest of the card."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def has_delete_permission(self, request, obj=None):
+        """A card someone is dragging or editing cannot be deleted until they are done."""
+        if obj is not None and obj.lock_holder() is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        services.card_delete(board=obj.board, card_id=obj.pk, version=obj.version, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        skipped = []
+        for card in queryset.select_related("board", "locked_by"):
+            try:
+                services.card_delete(board=card.board, card_id=card.pk, version=card.version, actor=request.user)
+            except ActionError as error:
+                skipped.append(f"{card.title}: {error.message}")
+        if skipped:
+            self.message_user(request, "Not deleted: " + "; ".join(skipped), level=messages.WARNING)

@@ -1,0 +1,150 @@
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.test import Client, TestCase, TransactionTestCase
+from django.urls import reverse
+
+from kanban import services
+from kanban.models import Card
+from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
+from tests.support import make_user, receive_frame, receive_until, websocket_for
+
+
+def admin_client():
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "admin-password-123")
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def card_form_data(card, **overrides):
+    data = {
+        "column": card.column_id,
+        "title": card.title,
+        "description": card.description,
+        "assignee": card.assignee_id or "",
+        "due_date": card.due_date.isoformat() if card.due_date else "",
+        "expected_version": card.version,
+    }
+    data.update(overrides)
+    return data
+
+
+class AdminEditsReachOpenBoardsTests(TransactionTestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = make_board(self.alice)
+        self.columns = columns_of(self.board)
+        (card,) = add_cards(self.board, self.columns["To do"], ["Edit me in the admin"], actor=self.alice)
+        self.card = Card.objects.get(pk=card["id"])
+        self.client = admin_client()
+
+    async def open_board(self):
+        socket = await websocket_for(f"/ws/kanban/{self.board.slug}/", user=self.alice)
+        connected, _ = await socket.connect()
+        self.assertTrue(connected)
+        board = (await receive_until(socket, "board"))[0]
+        await socket.send_json_to({"type": "sync", "since": board["seq"]})
+        await receive_until(socket, "synced")
+        return socket
+
+    async def test_an_edit_in_the_admins_change_form_appears_on_an_open_board(self):
+        socket = await self.open_board()
+        url = reverse("admin:kanban_card_change", args=[self.card.pk])
+        response = await sync_to_async(self.client.post)(
+            url, card_form_data(self.card, title="Renamed by an admin", column=self.columns["Done"].pk)
+        )
+        self.assertEqual(response.status_code, 302)
+        updated = await receive_frame(socket)
+        self.assertEqual(updated["type"], "card.updated")
+        self.assertEqual(updated["card"]["title"], "Renamed by an admin")
+        moved = await receive_frame(socket)
+        self.assertEqual(moved["type"], "card.moved")
+        self.assertEqual(moved["column"], self.columns["Done"].pk)
+        self.assertEqual(moved["index"], 0)
+        await socket.disconnect()
+
+    async def test_cards_added_and_deleted_in_the_admin_appear_on_an_open_board(self):
+        socket = await self.open_board()
+        response = await sync_to_async(self.client.post)(
+            reverse("admin:kanban_card_add"),
+            {"board": self.board.pk, "column": self.columns["Doing"].pk, "title": "Added in the admin",
+             "description": "", "assignee": "", "due_date": ""},
+        )
+        self.assertEqual(response.status_code, 302)
+        created = await receive_frame(socket)
+        self.assertEqual((created["type"], created["card"]["title"]), ("card.created", "Added in the admin"))
+        response = await sync_to_async(self.client.post)(
+            reverse("admin:kanban_card_delete", args=[created["card"]["id"]]), {"post": "yes"}
+        )
+        self.assertEqual(response.status_code, 302)
+        deleted = await receive_frame(socket)
+        self.assertEqual((deleted["type"], deleted["card"]), ("card.deleted", created["card"]["id"]))
+        await socket.disconnect()
+
+
+class AdminValidationTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = make_board(self.alice)
+        self.columns = columns_of(self.board)
+        (card,) = add_cards(self.board, self.columns["To do"], ["Admin card"], actor=self.alice)
+        self.card = Card.objects.get(pk=card["id"])
+        self.client = admin_client()
+        self.url = reverse("admin:kanban_card_change", args=[self.card.pk])
+
+    def test_a_change_made_since_the_form_was_opened_is_not_overwritten(self):
+        services.card_update(board=self.board, card_id=self.card.pk, version=1, changes={"title": "Newer"},
+                             actor=self.alice)
+        response = self.client.post(self.url, card_form_data(self.card, title="Older", expected_version=1))
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Someone changed this card since you opened this page")
+        self.assertEqual(Card.objects.get(pk=self.card.pk).title, "Newer")
+
+    def test_a_column_of_another_board_and_a_non_member_assignee_are_refused(self):
+        other = make_board(self.alice, name="Other")
+        stranger = make_user("stranger")
+        response = self.client.post(
+            self.url, card_form_data(self.card, column=columns_of(other)["Done"].pk, assignee=stranger.pk)
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Pick a column of this card&#x27;s board.")
+        self.assertContains(response, "Cards can only be assigned to members of this board.")
+        self.assertEqual(titles_by_column(self.board)["To do"], ["Admin card"])
+
+    def test_a_locked_card_cannot_be_edited_or_deleted_in_the_admin(self):
+        services.card_lock(board=self.board, card_id=self.card.pk, actor=self.alice, connection="tab")
+        response = self.client.post(self.url, card_form_data(self.card, title="Sneaky"))
+        self.assertContains(response, "alice is working on “Admin card”")
+        delete = self.client.get(reverse("admin:kanban_card_delete", args=[self.card.pk]))
+        self.assertEqual(delete.status_code, 403)
+        self.assertEqual(Card.objects.get(pk=self.card.pk).title, "Admin card")
+
+    def test_html_in_titles_labels_and_usernames_is_escaped_in_the_admin(self):
+        hacker = make_user("<b>hacker</b>")
+        self.board.members.add(hacker)
+        label = services.label_create(board=self.board, name="<i>label</i>", colour="red", actor=self.alice)
+        add_cards(self.board, self.columns["Doing"], ["<script>alert('card')</script>"], actor=self.alice)
+        card = Card.objects.get(column=self.columns["Doing"])
+        services.card_update(board=self.board, card_id=card.pk, version=1, actor=self.alice,
+                             changes={"assignee": hacker.pk, "labels": [label["label"]["id"]]})
+        changelist = self.client.get(reverse("admin:kanban_card_changelist"))
+        change = self.client.get(reverse("admin:kanban_card_change", args=[card.pk]))
+        for response in (changelist, change):
+            content = response.content.decode()
+            self.assertNotIn("<script>alert('card')</script>", content)
+            self.assertNotIn("<b>hacker</b>", content)
+            self.assertNotIn("<i>label</i>", content)
+        self.assertIn("&lt;script&gt;alert(&#x27;card&#x27;)&lt;/script&gt;", changelist.content.decode())
+        self.assertIn("&lt;b&gt;hacker&lt;/b&gt;", changelist.content.decode())
+
+    def test_the_admin_lists_filter_and_search_cards(self):
+        add_cards(self.board, self.columns["Done"], ["Finished thing"], actor=self.alice)
+        changelist = reverse("admin:kanban_card_changelist")
+        response = self.client.get(changelist, {"column__id__exact": self.columns["Done"].pk})
+        self.assertContains(response, "Finished thing")
+        self.assertNotContains(response, "Admin card")
+        response = self.client.get(changelist, {"q": "admin"})
+        self.assertContains(response, "Admin card")
+        self.assertNotContains(response, "Finished thing")
+        board_page = self.client.get(reverse("admin:kanban_board_change", args=[self.board.pk]))
+        self.assertContains(board_page, 'value="Doing"')  # the columns inline

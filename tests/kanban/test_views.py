@@ -1,0 +1,71 @@
+from django.test import TestCase
+from django.urls import reverse
+
+from kanban import selectors
+from kanban.demo import ensure_demo_board
+from kanban.models import Board
+from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
+from tests.support import make_user
+
+
+class BoardPagesTests(TestCase):
+    def setUp(self):
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.board = make_board(self.alice)
+
+    def test_creating_a_board_makes_three_columns_and_opens_it(self):
+        self.client.force_login(self.alice)
+        response = self.client.post(reverse("kanban:create"), {"name": "Sprint 12"})
+        board = Board.objects.get(name="Sprint 12")
+        self.assertRedirects(response, board.get_absolute_url())
+        self.assertEqual(titles_by_column(board), {"To do": [], "Doing": [], "Done": []})
+        self.assertEqual(board.owner, self.alice)
+
+    def test_a_board_is_listed_for_its_members_only(self):
+        self.client.force_login(self.bob)
+        self.assertNotContains(self.client.get(reverse("kanban:list")), "Team board")
+        self.client.force_login(self.alice)
+        response = self.client.post(reverse("kanban:add-member", args=[self.board.slug]), {"username": "bob"})
+        self.assertRedirects(response, self.board.get_absolute_url())
+        self.client.force_login(self.bob)
+        self.assertContains(self.client.get(reverse("kanban:list")), "Team board")
+        self.assertEqual(self.client.get(self.board.get_absolute_url()).status_code, 200)
+
+    def test_non_members_get_404_and_anonymous_users_the_login_page(self):
+        self.client.force_login(self.bob)
+        self.assertEqual(self.client.get(self.board.get_absolute_url()).status_code, 404)
+        self.assertEqual(self.client.post(reverse("kanban:preview", args=[self.board.slug])).status_code, 404)
+        self.client.logout()
+        response = self.client.get(self.board.get_absolute_url())
+        self.assertRedirects(response, f"{reverse('login')}?next={self.board.get_absolute_url()}")
+
+    def test_the_page_embeds_the_board_with_html_escaped(self):
+        hacker = make_user("<img src=x onerror=alert(1)>")
+        self.board.members.add(hacker)
+        add_cards(self.board, columns_of(self.board)["To do"], ["</script><script>alert(1)</script>"], actor=self.alice)
+        self.client.force_login(self.alice)
+        content = self.client.get(self.board.get_absolute_url()).content.decode()
+        self.assertIn('<script id="board-snapshot" type="application/json">', content)
+        self.assertNotIn("<script>alert(1)", content)
+        self.assertNotIn("<img src=x", content)
+        self.assertIn("\\u003C/script\\u003E\\u003Cscript\\u003Ealert(1)", content)
+
+    def test_the_description_preview_is_sanitised_and_needs_csrf(self):
+        self.client.force_login(self.alice)
+        url = reverse("kanban:preview", args=[self.board.slug])
+        response = self.client.post(url, {"description": "**hi** <script>x()</script> [a](javascript:x())"})
+        html = response.json()["html"]
+        self.assertIn("<strong>hi</strong>", html)
+        self.assertNotIn("<script", html)
+        self.assertNotIn("javascript:", html)
+        self.assertEqual(self.client.post(url, {"description": "x" * 10_001}).status_code, 400)
+        strict = self.client_class(enforce_csrf_checks=True)
+        strict.force_login(self.alice)
+        self.assertEqual(strict.post(url, {"description": "hi"}).status_code, 403)
+
+    def test_the_demo_board_has_cards_and_is_made_once(self):
+        first = ensure_demo_board(owner=self.alice)
+        again = ensure_demo_board(owner=self.alice)
+        self.assertEqual(first, again)
+        self.assertEqual(len(titles_by_column(first)["To do"]), 3)
+        self.assertTrue(selectors.board_snapshot(board=first)["labels"])
