@@ -1,0 +1,200 @@
+"""
+Stroke fan-out scenarios: capacity (fanout), latency at half the project's
+capacity (latency) and points drawn per second into a crowded board (points).
+
+Each server gets the same load from the same generator: one sender in this
+process, receivers spread over `Sizes.processes` receiver processes.
+"""
+
+import asyncio
+
+from bench import fixtures
+from bench.load import ReceiverPool, open_board_client, open_socket
+from bench.strokes import analyse, milliseconds, send_messages, stroke_messages
+
+DATA_PREFIX = '{"type":"stroke"'
+
+
+class Target:
+    """Where the sender and each receiver connect, for one server setup."""
+
+    def __init__(self, *, label, layer, project, sender_url, receiver_urls, headers):
+        self.label = label
+        self.layer = layer
+        self.project = project
+        self.sender_url = sender_url
+        self.receiver_urls = receiver_urls  # one per receiver
+        self.headers = headers  # number -> headers
+
+    def receivers(self):
+        return [(url, self.headers(number + 1), self.project) for number, url in enumerate(self.receiver_urls)]
+
+
+def baseline_target(bench, server, *, label, layer, receivers):
+    path = "/ws/room/" if label.startswith("tutorial") else "/ws/relay/"
+    url = server.ws_url + path
+    return Target(label=label, layer=layer, project=False, sender_url=url, receiver_urls=[url] * receivers,
+                  headers=lambda number: {})
+
+
+def project_target(bench, servers, *, label, layer, receivers):
+    """The sender on the first server, receivers spread over all of them, on a fresh board."""
+    board = fixtures.whiteboard_board(name=bench.board_name(label), owner=bench.owner)
+    urls = [f"{server.ws_url}/ws/whiteboard/{board.slug}/" for server in servers]
+    return Target(
+        label=label, layer=layer, project=True, sender_url=urls[0],
+        receiver_urls=[urls[number % len(urls)] for number in range(receivers)],
+        headers=lambda number: bench.headers(servers[0], number),
+    )
+
+
+async def open_sender(target):
+    if target.project:
+        return await open_board_client(target.sender_url, headers=target.headers(0))
+    return await open_socket(target.sender_url)
+
+
+async def send_phase(target, messages, rate):
+    ws = await open_sender(target)
+    try:
+        return await send_messages(ws, messages, rate=rate, expect_acks=target.project)
+    finally:
+        await ws.close()
+
+
+def drive(bench, target, *, count, rate=None, points_per_chunk=None, chunks_per_stroke=None, tag):
+    """Send `count` stroke chunks (at `rate` a second, or as fast as possible) and analyse what every receiver got."""
+    sizes = bench.sizes
+    messages = stroke_messages(
+        count, points_per_chunk=points_per_chunk or sizes.points_per_chunk,
+        chunks_per_stroke=chunks_per_stroke or sizes.chunks_per_stroke, tag=tag, project=target.project,
+    )
+    with ReceiverPool(target.receivers(), prefix=DATA_PREFIX, processes=sizes.processes).start(sizes.timeout) as pool:
+        pool.begin_collect(len(messages), sizes.timeout + (count / rate if rate else 0))
+        sent = asyncio.run(send_phase(target, messages, rate))
+        received = pool.finish_collect()
+    return analyse(messages, sent, received, project=target.project)
+
+
+# fanout
+
+
+def run_fanout(bench):
+    sizes = bench.sizes
+    relay = bench.start("relay")
+    try:
+        outcome = drive(bench, baseline_target(bench, relay, label="relay", layer="-", receivers=sizes.receivers),
+                        count=sizes.messages, tag="relay")
+    finally:
+        bench.stop(relay)
+    bench.relay_fanout = outcome.per_second
+    add_fanout(bench, "plain ASGI relay", "-", outcome)
+    for layer in bench.layers:
+        tutorial = bench.start("tutorial", layer)
+        try:
+            target = baseline_target(bench, tutorial, label="tutorial", layer=layer, receivers=sizes.receivers)
+            add_fanout(bench, "tutorial consumer", layer, drive(bench, target, count=sizes.messages, tag="tutorial"))
+        finally:
+            bench.stop(tutorial)
+        project_fanout(bench, layer)
+        if layer == "redis":
+            servers = [bench.start("project", layer), bench.start("project", layer)]
+            try:
+                target = project_target(bench, servers, label="project x2", layer=layer, receivers=sizes.receivers)
+                add_fanout(bench, "project, 2 processes", layer, drive(bench, target, count=sizes.messages, tag="x2"))
+            finally:
+                bench.stop(*servers)
+
+
+def project_fanout(bench, layer):
+    project = bench.start("project", layer)
+    try:
+        target = project_target(bench, [project], label="project", layer=layer, receivers=bench.sizes.receivers)
+        outcome = drive(bench, target, count=bench.sizes.messages, tag="fan")
+    finally:
+        bench.stop(project)
+    bench.capacity[layer] = outcome.per_second
+    add_fanout(bench, "project", layer, outcome)
+    return outcome
+
+
+def add_fanout(bench, server, layer, outcome):
+    bench.add("fanout", server, layer, "deliveries/s", outcome.per_second, baseline=bench.relay_fanout,
+              check=outcome.check())
+
+
+# latency
+
+
+def run_latency(bench):
+    sizes = bench.sizes
+    for layer in bench.layers:
+        if layer not in bench.capacity:
+            project_fanout(bench, layer)
+        rate = max(1.0, bench.capacity[layer] / 2 / sizes.receivers)
+        count = max(10, int(rate * sizes.latency_seconds))
+        bench.write(f"offering {rate:.0f} messages/s ({rate * sizes.receivers:.0f} deliveries/s) for {count / rate:.1f} s")
+        relay = bench.start("relay")
+        try:
+            target = baseline_target(bench, relay, label="relay", layer="-", receivers=sizes.receivers)
+            relay_outcome = drive(bench, target, count=count, rate=rate, tag="relay")
+        finally:
+            bench.stop(relay)
+        project = bench.start("project", layer)
+        try:
+            target = project_target(bench, [project], label="project", layer=layer, receivers=sizes.receivers)
+            project_outcome = drive(bench, target, count=count, rate=rate, tag="lat")
+        finally:
+            bench.stop(project)
+        metric = f"at {rate * sizes.receivers:,.0f} deliveries/s"
+        for server, outcome in (("plain ASGI relay", relay_outcome), ("project", project_outcome)):
+            baseline_p50, baseline_p99 = relay_outcome.percentile(0.5), relay_outcome.percentile(0.99)
+            bench.add("latency", server, layer, f"p50 ms {metric}", milliseconds(outcome.percentile(0.5)),
+                      baseline=milliseconds(baseline_p50), check=outcome.check())
+            bench.add("latency", server, layer, f"p99 ms {metric}", milliseconds(outcome.percentile(0.99)),
+                      baseline=milliseconds(baseline_p99), check=outcome.check())
+
+
+# points
+
+
+def run_points(bench):
+    """Raise the points drawn per second (one chunk per animation frame) until p99 reaches 50 ms."""
+    sizes = bench.sizes
+    relay_best = None
+    for layer in ("-", *bench.layers):
+        server = bench.start("relay") if layer == "-" else bench.start("project", layer)
+        label = "plain ASGI relay" if layer == "-" else "project"
+        try:
+            if layer == "-":
+                target = baseline_target(bench, server, label="relay", layer=layer, receivers=sizes.points_viewers)
+            else:
+                target = project_target(bench, [server], label="points", layer=layer, receivers=sizes.points_viewers)
+            best = points_steps(bench, target, label, layer)
+        finally:
+            bench.stop(server)
+        if layer == "-":
+            relay_best = best
+        bench.add("points", label, layer, f"max points/s drawn, {sizes.points_viewers} viewers, p99 < 50 ms",
+                  best, baseline=relay_best, check="OK" if layer == "-" or best >= 2500 else "below 2,500 target")
+
+
+def points_steps(bench, target, label, layer):
+    sizes = bench.sizes
+    best = 0
+    for step, points_per_second in enumerate(sizes.points_rates):
+        points_per_chunk = max(1, round(points_per_second / sizes.points_fps))
+        if points_per_chunk > 256:
+            break
+        count = int(sizes.points_fps * sizes.points_seconds)
+        outcome = drive(
+            bench, target, count=count, rate=sizes.points_fps, points_per_chunk=points_per_chunk,
+            chunks_per_stroke=30, tag=f"pts{step}",
+        )
+        p99 = outcome.percentile(0.99)
+        bench.add("points", label, layer, f"p99 ms at {points_per_second:,} points/s", milliseconds(p99),
+                  check=outcome.check())
+        if not outcome.ok or p99 >= 0.05:
+            break
+        best = points_per_second
+    return best

@@ -1,0 +1,130 @@
+"""
+The benchmark's own data: its database (a temporary SQLite file unless
+DATABASE_URL is given), users, boards, and large boards inserted in bulk
+through the project's models (not through the websocket).
+"""
+
+import json
+import random
+import secrets
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.db import connections, transaction
+
+from bench.strokes import PALETTE
+
+PASSWORD = "bench-" + secrets.token_hex(8)
+
+
+def prepare_database(*, database_url, work_dir):
+    """Point this process at the benchmark's database, migrate it, and return its URL for the servers."""
+    if not database_url:
+        path = Path(work_dir) / "bench.sqlite3"
+        connection = connections["default"]
+        connection.close()
+        connection.settings_dict["NAME"] = str(path)
+        database_url = f"sqlite:///{path}"
+    call_command("migrate", verbosity=0, interactive=False)
+    return database_url
+
+
+def make_users(count, *, tag):
+    """`count` users sharing one password (hashed once: hashing is slow on purpose)."""
+    password = make_password(PASSWORD)
+    users = [get_user_model()(username=f"{tag}-user{number}", password=password) for number in range(count)]
+    get_user_model().objects.bulk_create(users)
+    return list(get_user_model().objects.filter(username__startswith=f"{tag}-user").order_by("id"))
+
+
+def delete_users(*, tag):
+    """Remove what a run made in a database it was given (boards go with their owner)."""
+    get_user_model().objects.filter(username__startswith=f"{tag}-user").delete()
+
+
+def shared_board(service, *, name, owner):
+    """A board every logged-in user may open, made by the app's own service."""
+    board = service(name=name, owner=owner)
+    board.shared_with_all = True
+    board.save(update_fields=["shared_with_all"])
+    return board
+
+
+def whiteboard_board(*, name, owner):
+    from whiteboard.services import board_create
+
+    return shared_board(board_create, name=name, owner=owner)
+
+
+def kanban_board(*, name, owner):
+    from kanban.services import board_create
+
+    return shared_board(board_create, name=name, owner=owner)
+
+
+def fill_whiteboard(board, *, strokes, points, author, batch=1000):
+    """`strokes` strokes of `points` points each, with their events, as if drawn one chunk per stroke."""
+    from whiteboard.models import BoardEvent, HistoryStep, Stroke
+
+    rng = random.Random(11)
+    with transaction.atomic():
+        for start in range(0, strokes, batch):
+            stroke_rows, event_rows = [], []
+            for number in range(start, min(strokes, start + batch)):
+                seq = board.last_seq + number + 1
+                x, y = rng.random(), rng.random()
+                walk = []
+                for _ in range(points):
+                    x = min(1.0, max(0.0, x + rng.uniform(-0.005, 0.005)))
+                    y = min(1.0, max(0.0, y + rng.uniform(-0.005, 0.005)))
+                    walk.append([round(x, 4), round(y, 4)])
+                stroke_id = f"late-{number}"
+                color = PALETTE[number % len(PALETTE)]
+                stroke_rows.append(
+                    Stroke(
+                        board=board, client_id=stroke_id, author=author, tool="pen", color=color, width=3.0,
+                        points_json=json.dumps(walk, separators=(",", ":")), point_count=points,
+                        chunk_seqs=[seq], created_seq=seq,
+                    )
+                )
+                frame = {
+                    "type": "stroke", "seq": seq, "id": stroke_id, "chunk": 0, "user": author.get_username(),
+                    "tool": "pen", "color": color, "width": 3.0, "points": walk,
+                }
+                event_rows.append(BoardEvent(board=board, seq=seq, type="stroke", payload=frame, author=author))
+            Stroke.objects.bulk_create(stroke_rows)
+            BoardEvent.objects.bulk_create(event_rows)
+        HistoryStep.objects.bulk_create(
+            HistoryStep(board=board, user=author, kind="draw", stroke_ids=[f"late-{number}"])
+            for number in range(strokes)
+        )
+        board.last_seq += strokes
+        board.save(update_fields=["last_seq"])
+    return board
+
+
+def fill_kanban(board, *, cards, columns):
+    """Replace the board's columns with `columns` columns holding `cards` cards between them."""
+    from kanban.models import Card, Column
+    from kanban.services import POSITION_GAP
+
+    with transaction.atomic():
+        board.columns.all().delete()
+        made = Column.objects.bulk_create(
+            Column(board=board, title=f"Column {number + 1}", position=number) for number in range(columns)
+        )
+        made = list(board.columns.order_by("position"))
+        per_column = -(-cards // columns)
+        Card.objects.bulk_create(
+            (
+                Card(
+                    board=board, column=made[number // per_column], title=f"Card {number + 1}",
+                    position=(number % per_column + 1) * POSITION_GAP,
+                )
+                for number in range(cards)
+            ),
+            batch_size=500,
+        )
+    return made

@@ -1,0 +1,215 @@
+"""
+The load generator, without Django: websocket clients, and receiver
+processes that hold many connections each and timestamp every frame with
+time.monotonic() (system-wide on Linux, so comparable with the sender's).
+
+Every server is driven by these same functions, so the ratios between them
+are fair. Every wait has a timeout; nothing here talks to anything but the
+URLs it is given (loopback, chosen by the benchmark).
+"""
+
+import asyncio
+import json
+import multiprocessing
+import resource
+import time
+
+from websockets.asyncio.client import ClientConnection, connect
+
+OPEN_TIMEOUT = 30
+HANDSHAKE_TIMEOUT = 30
+CONNECT_CONCURRENCY = 20
+GRACE_SECONDS = 0.2  # after the expected frames, wait this long to catch duplicates
+
+
+class CountingConnection(ClientConnection):
+    """A client connection that counts the bytes it receives on the wire (compressed, with framing)."""
+
+    wire_bytes = 0
+
+    def data_received(self, data):
+        self.wire_bytes += len(data)
+        super().data_received(data)
+
+
+async def open_socket(url, *, headers=None, compression=None):
+    origin = url.replace("ws://", "http://", 1).split("/ws/")[0]
+    return await connect(
+        url,
+        origin=origin,
+        additional_headers=headers or {},
+        compression=compression,
+        max_size=None,
+        max_queue=None,
+        open_timeout=OPEN_TIMEOUT,
+        ping_interval=None,
+        create_connection=CountingConnection,
+    )
+
+
+async def receive_json(ws, timeout=HANDSHAKE_TIMEOUT):
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def receive_until(ws, frame_type, timeout=HANDSHAKE_TIMEOUT):
+    """Frames until one of `frame_type`; returns (it, the frames before it)."""
+    deadline = time.monotonic() + timeout
+    skipped = []
+    while True:
+        frame = await receive_json(ws, max(0.001, deadline - time.monotonic()))
+        if frame.get("type") == frame_type:
+            return frame, skipped
+        if frame.get("type") == "error":
+            raise RuntimeError(f"the server answered an error while waiting for {frame_type}: {frame}")
+        skipped.append(frame)
+
+
+async def open_board_client(url, *, headers, since=None):
+    """A project client as the protocol says: hello, then `sync` (since the hello's seq unless given), then `synced`."""
+    ws = await open_socket(url, headers=headers)
+    hello, _ = await receive_until(ws, "hello")
+    await ws.send(json.dumps({"type": "sync", "since": hello["seq"] if since is None else since, "ref": "sync"}))
+    await receive_until(ws, "synced")
+    return ws
+
+
+async def open_client(target):
+    """`target`: (url, headers or None, project?)."""
+    url, headers, project = target
+    if project:
+        return await open_board_client(url, headers=headers)
+    return await open_socket(url, headers=headers)
+
+
+# Receiver processes
+
+
+def raise_fd_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def frame_key(frame):
+    """(seq, key): the project's events are keyed by stroke id and chunk, baseline frames by their `ref`."""
+    if "seq" in frame:
+        return frame["seq"], f"{frame.get('id')}/{frame.get('chunk')}"
+    return None, frame.get("ref")
+
+
+async def _read(ws, buffer, prefix):
+    try:
+        async for text in ws:
+            if text.startswith(prefix):
+                buffer.append((time.monotonic(), text))
+    except Exception:  # the connection closed: the missing frames show in the checks
+        pass
+
+
+async def _receiver_main(pipe, targets, prefix):
+    loop = asyncio.get_running_loop()
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def opened(target):
+        async with gate:
+            return await open_client(target)
+
+    try:
+        sockets = await asyncio.gather(*(opened(target) for target in targets))
+    except Exception as error:
+        pipe.send(("error", f"{type(error).__name__}: {error}"))
+        return
+    buffers = [[] for _ in sockets]
+    readers = [asyncio.create_task(_read(ws, buffer, prefix)) for ws, buffer in zip(sockets, buffers)]
+    pipe.send(("ready", len(sockets)))
+    while True:
+        command = await loop.run_in_executor(None, pipe.recv)
+        if command[0] == "collect":
+            _, expected, timeout = command
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and any(len(buffer) < expected for buffer in buffers):
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(GRACE_SECONDS)
+            results = []
+            for buffer in buffers:
+                frames, buffer[:] = list(buffer), []
+                results.append([(stamp, *frame_key(json.loads(text))) for stamp, text in frames])
+            pipe.send(("collected", results))
+        elif command[0] == "close":
+            for reader in readers:
+                reader.cancel()
+            await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+            pipe.send(("closed", None))
+            return
+
+
+def receiver_process(pipe, targets, prefix):
+    raise_fd_limit()
+    asyncio.run(_receiver_main(pipe, targets, prefix))
+
+
+class ReceiverPool:
+    """
+    Receiving clients spread over `processes` processes. `targets` are
+    (url, headers, project?) tuples; `prefix` selects the data frames
+    (presence and other frames are ignored).
+    """
+
+    def __init__(self, targets, *, prefix="", processes=2):
+        self.targets = targets
+        self.prefix = prefix
+        count = max(1, min(processes, len(targets)))
+        self.groups = [targets[index::count] for index in range(count)]
+        self.workers = []
+
+    def start(self, timeout=120):
+        context = multiprocessing.get_context("spawn")
+        for group in self.groups:
+            ours, theirs = context.Pipe()
+            process = context.Process(target=receiver_process, args=(theirs, group, self.prefix), daemon=True)
+            process.start()
+            self.workers.append((process, ours))
+        for process, pipe in self.workers:
+            self._expect(pipe, "ready", timeout)
+        return self
+
+    def _expect(self, pipe, kind, timeout):
+        if not pipe.poll(timeout):
+            raise RuntimeError(f"a receiver process did not report {kind!r} within {timeout} s")
+        answer, payload = pipe.recv()
+        if answer != kind:
+            raise RuntimeError(f"a receiver process failed: {payload}")
+        return payload
+
+    def begin_collect(self, expected, timeout):
+        """Start waiting for `expected` data frames on every connection (at most `timeout` s)."""
+        self.timeout = timeout
+        for _, pipe in self.workers:
+            pipe.send(("collect", expected, timeout))
+
+    def finish_collect(self):
+        """Per connection, a list of (receive time, seq, key)."""
+        results = []
+        for _, pipe in self.workers:
+            results.extend(self._expect(pipe, "collected", self.timeout + 60))
+        return results
+
+    def close(self):
+        for process, pipe in self.workers:
+            try:
+                pipe.send(("close",))
+                if pipe.poll(10):
+                    pipe.recv()
+            except (OSError, EOFError):
+                pass
+            process.join(timeout=10)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+        self.workers = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
