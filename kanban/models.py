@@ -89,12 +89,19 @@ class Card(models.Model):
     )
     lock_connection = models.CharField(max_length=32, blank=True)
     lock_expires_at = models.DateTimeField(null=True, blank=True)
+    # The key a client gave `card.create`, so creating again after a lost ack returns the same card.
+    client_key = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["column", "position", "id"]
         indexes = [models.Index(fields=["column", "position"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["board", "client_key"], condition=~models.Q(client_key=""), name="kanban_card_unique_client_key"
+            )
+        ]
 
     def __str__(self):
         return self.title

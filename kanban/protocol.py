@@ -22,6 +22,7 @@ INDEX_MAX = 10_000
 VERSION_MAX = 2**31 - 1
 LABELS_MAX = 10
 DATE_LENGTH = len("YYYY-MM-DD")
+CLIENT_KEY_MAX_LENGTH = 64
 
 
 def id_field(message, name):
@@ -67,11 +68,12 @@ def colour_field(message):
 
 
 def card_create(message):
-    protocol.allowed_keys(message, ["column", "title", "index"])
+    protocol.allowed_keys(message, ["column", "title", "index", "key"])
     return {
         "column_id": id_field(message, "column"),
         "title": protocol.str_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH),
         "index": index_field(message, required=False),
+        "client_key": protocol.str_field(message, "key", max_length=CLIENT_KEY_MAX_LENGTH, required=False) or "",
     }
 
 

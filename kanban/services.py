@@ -428,12 +428,22 @@ def card_create(
     assignee_id=None,
     label_ids=(),
     due_date=None,
+    client_key="",
     actor,
     connection=None,
     origin=None,
 ):
-    """Add a card to a column, at its end unless `index` is given."""
+    """
+    Add a card to a column, at its end unless `index` is given. A `client_key`
+    already used on the board returns that card unchanged (with no seq): the
+    client is re-sending a create whose ack it lost.
+    """
     lock_board(board)
+    if client_key:
+        existing = Card.objects.filter(board=board, client_key=client_key).select_related("assignee", "locked_by").first()
+        if existing is not None:
+            return {"type": "card.created", "seq": None, "card": frame_for(existing), "index": card_index(existing),
+                    "duplicate": True}
     column = get_column(board=board, column_id=column_id, with_card_count=True)
     title = clean_text(title, field="card title", max_length=CARD_TITLE_MAX_LENGTH)
     description = clean_text(
@@ -457,6 +467,7 @@ def card_create(
         assignee=assignee,
         due_date=due_date,
         position=position,
+        client_key=client_key,
     )
     if label_ids:
         card.labels.set(label_ids)

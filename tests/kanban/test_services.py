@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
-from kanban import services
+from kanban import selectors, services
 from kanban.models import BoardEvent, Card
 from tests.kanban.helpers import BoardListener, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user
@@ -77,6 +77,14 @@ class CardOrderingTests(TestCase):
             stored = list(Card.objects.filter(column=column).order_by("position", "id").values_list("pk", flat=True))
             self.assertEqual(stored, model[column.pk], f"order differs in {column.title}")
 
+    def test_creating_again_with_the_same_key_returns_the_first_card(self):
+        todo = self.columns["To do"]
+        first = services.card_create(board=self.board, column_id=todo.pk, title="once", client_key="k1", actor=self.alice)
+        again = services.card_create(board=self.board, column_id=todo.pk, title="once", client_key="k1", actor=self.alice)
+        self.assertEqual(again["card"]["id"], first["card"]["id"])
+        self.assertIsNone(again["seq"])
+        self.assertEqual(titles_by_column(self.board)["To do"], ["once"])
+
     def test_an_index_past_the_end_is_refused_and_changes_nothing(self):
         todo, doing = self.columns["To do"], self.columns["Doing"]
         (card,) = add_cards(self.board, todo, ["a"], actor=self.alice)
@@ -106,6 +114,28 @@ class CardOrderingTests(TestCase):
         small, large = self.move_queries(20), self.move_queries(200)
         self.assertEqual(small, large)
         self.assertLessEqual(large, 12)  # 10 statements, plus BEGIN and COMMIT
+
+
+class BoardSnapshotTests(TestCase):
+    def snapshot_queries(self, cards_per_column):
+        alice = make_user(f"owner{cards_per_column}")
+        board = make_board(alice, name=f"{cards_per_column} per column")
+        label = services.label_create(board=board, name="bug", colour="red", actor=alice)["label"]
+        for column in columns_of(board).values():
+            Card.objects.bulk_create(
+                Card(board=board, column=column, title=f"c{n}", position=n, assignee=alice)
+                for n in range(cards_per_column)
+            )
+        for card in Card.objects.filter(board=board):
+            card.labels.add(label["id"])
+        with CaptureQueriesContext(connection) as queries:
+            snapshot = selectors.board_snapshot(board=board)
+        self.assertEqual(sum(len(column["cards"]) for column in snapshot["columns"]), 3 * cards_per_column)
+        self.assertEqual(snapshot["columns"][0]["cards"][0]["labels"], [label["id"]])
+        return len(queries.captured_queries)
+
+    def test_the_board_message_takes_the_same_queries_for_30_or_600_cards(self):
+        self.assertEqual(self.snapshot_queries(10), self.snapshot_queries(200))
 
 
 class ConflictTests(TestCase):

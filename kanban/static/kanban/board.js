@@ -2,7 +2,7 @@
 // drawing, drag and drop, the keyboard, the dialogs, undo/redo, presence and
 // the connection status together.
 
-import { BoardConnection, socketUrl } from "./connection.js";
+import { BoardConnection, newClientKey, socketUrl } from "./connection.js";
 import { BoardState } from "./state.js";
 import { BoardView, avatar, projectedColumns } from "./render.js";
 import { enableDragAndDrop } from "./dragdrop.js";
@@ -257,7 +257,7 @@ columnsContainer.addEventListener("submit", async (event) => {
   if (!title) return;
   form.querySelector("button[type=submit]").disabled = true;
   try {
-    await connection.send({ type: "card.create", column: Number(column.dataset.columnId), title });
+    await connection.send({ type: "card.create", column: Number(column.dataset.columnId), title, key: newClientKey() });
     board.changedOwnCard();
     form.reset();
     input.focus(); // ready for the next card

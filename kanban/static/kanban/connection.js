@@ -13,10 +13,22 @@ const FINAL_CLOSE_REASONS = {
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 
-// Commands whose `version` makes a second delivery harmless: if the first one
-// was applied, the server refuses the repeat with `conflict`. Others are only
+// Commands a second delivery cannot apply twice: card commands carry the
+// card's `version` (a repeat is refused with `conflict`), `card.create` its
+// `key`, and the others set a value rather than add one. The rest are only
 // re-sent when they never left this browser.
-const SAFE_TO_RESEND = new Set(["card.update", "card.move", "card.delete", "card.lock", "card.unlock"]);
+const SAFE_TO_RESEND = new Set([
+  "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "column.update", "column.move", "label.update",
+]);
+
+function safeToResend(message) {
+  return SAFE_TO_RESEND.has(message.type) || (message.type === "card.create" && Boolean(message.key));
+}
+
+/** A random key for `card.create` (crypto.randomUUID needs a secure context; this does not). */
+export function newClientKey() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
 
 export class BoardConnection {
   /**
@@ -91,7 +103,7 @@ export class BoardConnection {
   flushOutbox() {
     const lost = [];
     for (const [ref, entry] of this.pending) {
-      if (entry.sent && !SAFE_TO_RESEND.has(entry.message.type)) {
+      if (entry.sent && !safeToResend(entry.message)) {
         lost.push(entry.message);
         this.pending.delete(ref);
         entry.reject({ code: "connection_lost", message: "The connection dropped before this change was confirmed." });
