@@ -1,13 +1,75 @@
-from django.contrib import admin
+"""
+Whiteboards in the admin: boards with their people and activity, and the
+stored strokes and events, read-only: every change to a drawing goes
+through whiteboard.services so that connected clients hear of it.
+"""
 
-from whiteboard.models import Board
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
+
+from whiteboard.models import Board, BoardEvent, Stroke
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Board)
 class BoardAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "shared_with_all", "last_seq", "last_activity_at")
+    list_display = ("name", "owner", "member_names", "stroke_count", "shared_with_all", "last_activity_at")
     list_filter = ("shared_with_all",)
     search_fields = ("name", "slug", "owner__username", "members__username")
-    readonly_fields = ("slug", "last_seq", "created_at", "last_activity_at")
+    readonly_fields = ("slug", "last_seq", "created_at", "last_activity_at", "history")
     filter_horizontal = ("members",)
     list_select_related = ("owner",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(visible_strokes=Count("strokes", filter=Q(strokes__hidden=False), distinct=True))
+            .prefetch_related("members")
+        )
+
+    @admin.display(description="members")
+    def member_names(self, board):
+        return ", ".join(sorted(member.get_username() for member in board.members.all())) or "—"
+
+    @admin.display(description="strokes", ordering="visible_strokes")
+    def stroke_count(self, board):
+        return board.visible_strokes
+
+    @admin.display(description="history")
+    def history(self, board):
+        events_url = reverse("admin:whiteboard_boardevent_changelist") + f"?board__id__exact={board.pk}"
+        strokes_url = reverse("admin:whiteboard_stroke_changelist") + f"?board__id__exact={board.pk}"
+        return format_html(
+            '<a href="{}">{} events</a> · <a href="{}">strokes</a>', events_url, board.last_seq, strokes_url
+        )
+
+
+@admin.register(BoardEvent)
+class BoardEventAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "board", "type", "author", "created_at")
+    list_filter = ("type", "board")
+    search_fields = ("board__name", "author__username")
+    list_select_related = ("board", "author")
+    ordering = ("board", "-seq")
+
+
+@admin.register(Stroke)
+class StrokeAdmin(ReadOnlyAdmin):
+    list_display = ("client_id", "board", "tool", "color", "width", "author", "point_count", "hidden", "created_at")
+    list_filter = ("tool", "hidden", "board")
+    search_fields = ("client_id", "board__name", "author__username")
+    list_select_related = ("board", "author")
+    exclude = ("points_json",)

@@ -1,4 +1,6 @@
-"""The demo whiteboard that `manage.py demo_data` creates."""
+"""The demo whiteboard that `manage.py demo_data` creates, drawn through the services."""
+
+import math
 
 from whiteboard import services
 from whiteboard.models import Board
@@ -6,8 +8,42 @@ from whiteboard.models import Board
 DEMO_BOARD_NAME = "Demo whiteboard"
 
 
+def _wave(*, left, top, width, height, turns, steps=48):
+    return [
+        [round(left + width * i / steps, 4), round(top + height * (0.5 + 0.5 * math.sin(turns * 2 * math.pi * i / steps)), 4)]
+        for i in range(steps + 1)
+    ]
+
+
+def _circle(*, cx, cy, radius, steps=40):
+    # The board is 16:10, so a round circle is narrower in x fractions.
+    return [
+        [round(cx + radius * 0.625 * math.cos(2 * math.pi * i / steps), 4), round(cy + radius * math.sin(2 * math.pi * i / steps), 4)]
+        for i in range(steps + 1)
+    ]
+
+
+DEMO_STROKES = [
+    ("demo-wave", "pen", "#1971c2", 6, _wave(left=0.08, top=0.18, width=0.38, height=0.14, turns=2)),
+    ("demo-sun", "pen", "#f08c00", 8, _circle(cx=0.78, cy=0.24, radius=0.1)),
+    ("demo-mark", "highlighter", "#fcc419", 24, [[0.1, 0.62], [0.25, 0.615], [0.42, 0.62]]),
+]
+DEMO_SHAPES = [
+    ("demo-box", "rect", "#2f9e44", 6, [[0.1, 0.42], [0.42, 0.56]]),
+    ("demo-ellipse", "ellipse", "#7048e8", 6, [[0.56, 0.5], [0.9, 0.86]]),
+    ("demo-line", "line", "#e03131", 6, [[0.46, 0.49], [0.56, 0.68]]),
+]
+
+
 def ensure_demo_board(*, owner):
+    """The owner's demo board with a few strokes and shapes; running it again changes nothing."""
     board = Board.objects.filter(owner=owner, name=DEMO_BOARD_NAME).first()
     if board is None:
         board = services.board_create(name=DEMO_BOARD_NAME, owner=owner)
+    for stroke_id, tool, color, width, points in DEMO_STROKES:
+        services.stroke_add_chunk(
+            board=board, actor=owner, stroke_id=stroke_id, chunk=0, tool=tool, color=color, width=width, points=points
+        )
+    for stroke_id, tool, color, width, points in DEMO_SHAPES:
+        services.shape_add(board=board, actor=owner, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points)
     return board

@@ -225,8 +225,16 @@ export class BoardCanvas {
     );
     if (stroke.tool === "pen") {
       const hasPressure = points.some((point) => point.length === 3);
+      // Simulated pressure (mouse, touch) varies the width only a little, so the
+      // stroke keeps about its nominal width, as in the server's SVG export.
       return outlinePath(
-        getStroke(points, { size: stroke.width, thinning: 0.5, smoothing: 0.5, streamline: 0.4, simulatePressure: !hasPressure }),
+        getStroke(points, {
+          size: stroke.width,
+          thinning: hasPressure ? 0.5 : 0.25,
+          smoothing: 0.5,
+          streamline: 0.4,
+          simulatePressure: !hasPressure,
+        }),
       );
     }
     if (stroke.tool === "highlighter") return centerlinePath(points);

@@ -1,0 +1,120 @@
+import gzip
+import json
+import re
+
+from django.test import TestCase
+
+from boardsite.collab import services as collab_services
+from tests.support import make_user
+from whiteboard import services
+from whiteboard.models import Board
+
+
+class BoardPagesTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.bob = make_user("bob")
+        self.board = services.board_create(name="Roadmap", owner=self.alice)
+        self.client.force_login(self.alice)
+
+    def test_the_list_shows_only_boards_the_user_may_open(self):
+        services.board_create(name="Bob's secret", owner=self.bob)
+        response = self.client.get("/whiteboard/")
+        self.assertContains(response, "Roadmap")
+        self.assertNotContains(response, "Bob&#x27;s secret")
+
+    def test_creating_a_board_redirects_to_it(self):
+        response = self.client.post("/whiteboard/new/", {"name": "  Retro   ideas "})
+        board = Board.objects.get(name="Retro ideas")
+        self.assertRedirects(response, f"/whiteboard/{board.slug}/", fetch_redirect_response=False)
+        self.assertEqual(board.owner, self.alice)
+
+    def test_a_blank_name_is_refused_with_a_message(self):
+        response = self.client.post("/whiteboard/new/", {"name": "   "}, follow=True)
+        self.assertContains(response, "Give the board a name.")
+        self.assertEqual(Board.objects.count(), 1)
+
+    def test_the_board_page_carries_its_configuration_safely(self):
+        board = services.board_create(name="</script><script>alert(1)</script>", owner=self.alice)
+        response = self.client.get(f"/whiteboard/{board.slug}/")
+        self.assertEqual(response.status_code, 200)
+        self.assertNotContains(response, "<script>alert(1)")
+        self.assertContains(response, 'id="board-canvas"')
+        config = json.loads(re.search(r'id="whiteboard-config"[^>]*>(.*?)</script>', response.content.decode()).group(1))
+        self.assertEqual(config["name"], board.name)
+        self.assertEqual(config["socketPath"], f"/ws/whiteboard/{board.slug}/")
+        self.assertEqual(config["me"], "alice")
+
+    def test_the_owner_adds_a_member_who_can_then_open_the_board(self):
+        page = f"/whiteboard/{self.board.slug}/"
+        self.client.force_login(self.bob)
+        self.assertEqual(self.client.get(page).status_code, 404)
+        self.client.force_login(self.alice)
+        self.client.post(f"{page}members/", {"username": "bob"})
+        self.client.force_login(self.bob)
+        self.assertEqual(self.client.get(page).status_code, 200)
+
+    def test_non_members_get_404_everywhere(self):
+        self.client.force_login(self.bob)
+        for suffix in ("", "snapshot.json", "export.svg"):
+            with self.subTest(suffix or "page"):
+                self.assertEqual(self.client.get(f"/whiteboard/{self.board.slug}/{suffix}").status_code, 404)
+        self.assertEqual(self.client.post(f"/whiteboard/{self.board.slug}/delete/").status_code, 404)
+        self.assertTrue(Board.objects.filter(pk=self.board.pk).exists())
+
+    def test_anonymous_visitors_are_sent_to_log_in(self):
+        self.client.logout()
+        response = self.client.get(f"/whiteboard/{self.board.slug}/snapshot.json")
+        self.assertEqual(response.status_code, 302)
+        self.assertIn("/accounts/login/", response["Location"])
+
+    def test_only_the_owner_deletes(self):
+        collab_services.board_add_member(board=self.board, username="bob", actor=self.alice)
+        self.client.force_login(self.bob)
+        self.client.post(f"/whiteboard/{self.board.slug}/delete/")
+        self.assertTrue(Board.objects.filter(pk=self.board.pk).exists())
+        self.client.force_login(self.alice)
+        self.client.post(f"/whiteboard/{self.board.slug}/delete/")
+        self.assertFalse(Board.objects.filter(pk=self.board.pk).exists())
+
+
+class SnapshotAndExportTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = services.board_create(name='Plan <b>"bold"</b> & co', owner=self.alice)
+        services.stroke_add_chunk(
+            board=self.board, actor=self.alice, stroke_id="s1", chunk=0, tool="pen", color="#1971c2", width=6,
+            points=[[0.1, 0.1], [0.2, 0.3], [0.3, 0.2]],
+        )
+        services.shape_add(
+            board=self.board, actor=self.alice, stroke_id="r1", tool="rect", color="#2f9e44", width=4,
+            points=[[0.5, 0.5], [0.25, 0.75]],
+        )
+        self.client.force_login(self.alice)
+
+    def test_the_snapshot_is_compressed_json_with_the_seq(self):
+        response = self.client.get(f"/whiteboard/{self.board.slug}/snapshot.json", HTTP_ACCEPT_ENCODING="gzip")
+        self.assertEqual(response["Content-Encoding"], "gzip")
+        self.assertIn("no-store", response["Cache-Control"])
+        snapshot = json.loads(gzip.decompress(response.content))
+        self.assertEqual(snapshot["seq"], 2)
+        self.assertEqual([stroke["id"] for stroke in snapshot["strokes"]], ["s1", "r1"])
+
+    def test_the_svg_export_draws_the_strokes_and_escapes_the_name(self):
+        response = self.client.get(f"/whiteboard/{self.board.slug}/export.svg")
+        self.assertEqual(response["Content-Type"], "image/svg+xml; charset=utf-8")
+        svg = response.content.decode()
+        self.assertIn("<title>Plan &lt;b&gt;&quot;bold&quot;&lt;/b&gt; &amp; co</title>", svg)
+        self.assertNotIn("<b>", svg)
+        self.assertIn('<path d="M192 120Q384 360 480 300L576 240" fill="none" stroke="#1971c2" stroke-width="6"', svg)
+        self.assertIn('<rect x="480" y="600" width="480" height="300"', svg)
+
+    def test_erased_strokes_are_not_exported(self):
+        services.strokes_erase(board=self.board, actor=self.alice, stroke_ids=["s1"])
+        svg = self.client.get(f"/whiteboard/{self.board.slug}/export.svg").content.decode()
+        self.assertNotIn("#1971c2", svg)
+        self.assertIn("#2f9e44", svg)
+
+    def test_the_export_can_be_downloaded(self):
+        response = self.client.get(f"/whiteboard/{self.board.slug}/export.svg?download")
+        self.assertEqual(response["Content-Disposition"], f'attachment; filename="{self.board.slug}.svg"')
