@@ -25,13 +25,23 @@ class KanbanBrowserTests(BrowserTestCase):
         self.board = services.board_create(name="Launch plan", owner=self.alice)
         self.board.members.add(self.bob)
         self.columns = columns_of(self.board)
-        label = services.label_create(board=self.board, name="urgent", colour="red", actor=self.alice)["label"]
+        labels = {
+            name: services.label_create(board=self.board, name=name, colour=colour, actor=self.alice)["label"]["id"]
+            for name, colour in [("urgent", "red"), ("design", "purple"), ("backend", "blue")]
+        }
+        services.column_update(board=self.board, column_id=self.columns["Doing"].pk, wip_limit=3, actor=self.alice)
         add_cards(self.board, self.columns["To do"], ["Write docs", "Fix login", "Plan party"], actor=self.alice)
+        add_cards(self.board, self.columns["Doing"], ["Review the pull request"], actor=self.alice)
         add_cards(self.board, self.columns["Done"], ["Set up CI"], actor=self.alice)
-        fix_login = Card.objects.get(title="Fix login")
-        services.card_update(board=self.board, card_id=fix_login.pk, version=1, actor=self.alice,
-                             changes={"labels": [label["id"]], "assignee": self.bob.pk, "due": "2030-01-15",
-                                      "description": "Steps:\n\n1. open\n2. **log in**"})
+        details = {
+            "Fix login": {"labels": [labels["urgent"], labels["backend"]], "assignee": self.bob.pk,
+                          "due": "2030-01-15", "description": "Steps:\n\n1. open\n2. **log in**"},
+            "Write docs": {"labels": [labels["design"]], "description": "Screenshots of every page."},
+            "Review the pull request": {"labels": [labels["backend"]], "assignee": self.alice.pk},
+        }
+        for title, changes in details.items():
+            card = Card.objects.get(title=title)
+            services.card_update(board=self.board, card_id=card.pk, version=1, actor=self.alice, changes=changes)
 
     def open_board(self, page):
         page.goto(self.url)
@@ -78,7 +88,7 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertEqual(self.titles_in(bob, "To do"), ["Write docs", "Plan party"])
         # The moved card keeps its label, assignee and due date.
         moved = self.card(bob, "Fix login")
-        self.assertEqual(moved.locator(".label-chip").inner_text(), "urgent")
+        self.assertEqual(moved.locator(".label-chip").all_inner_texts(), ["urgent", "backend"])
         self.assertEqual(moved.locator(".avatar").get_attribute("title"), "Assigned to bob")
         self.assertIn("Jan", moved.locator(".card-due").inner_text())
         self.screenshot(alice, "kanban.png")
@@ -104,7 +114,7 @@ class KanbanBrowserTests(BrowserTestCase):
         # Undo through the server, seen by bob too.
         alice.keyboard.press("Control+z")
         self.column(bob, "To do").locator(".kanban-card", has_text="Write docs").wait_for()
-        self.assertEqual(self.titles_in(bob, "Doing"), [])
+        self.assertEqual(self.titles_in(bob, "Doing"), ["Review the pull request"])
 
         # Edit in the dialog: bob sees the card as locked while alice edits it.
         self.card(alice, "Plan party").click()
@@ -113,17 +123,52 @@ class KanbanBrowserTests(BrowserTestCase):
         locked.locator(".card-lock").wait_for()
         self.assertIn("alice is working on this", locked.inner_text())
         self.assertIn("is-locked", locked.get_attribute("class"))
+        self.screenshot(bob, "kanban-locked.png")
         alice.fill("#card-title", "Plan the launch party")
         alice.fill("#card-description", "Bring **cake** <script>window.hacked=1</script>")
         alice.click("#description-preview-tab")
         alice.wait_for_selector("#card-description-preview strong")
         self.assertEqual(alice.inner_text("#card-description-preview strong"), "cake")
+        self.screenshot(alice, "kanban-editor.png")
         alice.click("#card-save")
         self.card(bob, "Plan the launch party").wait_for()
         bob.wait_for_function(
             "() => !document.querySelector('.kanban-card.is-locked')", timeout=5000
         )
         self.assertIsNone(bob.evaluate("window.hacked"))
+
+    def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
+        # Keep a handle on the page's websockets so the test can cut the connection.
+        self.bob_page.add_init_script(
+            "window.openSockets = [];"
+            "const NativeWebSocket = window.WebSocket;"
+            "window.WebSocket = class extends NativeWebSocket {"
+            "  constructor(...args) { super(...args); window.openSockets.push(this); }"
+            "};"
+        )
+        bob = self.open_board(self.bob_page)
+        bob.evaluate("window.openSockets.at(-1).close()")
+        bob.wait_for_selector("#connection-status[data-state=reconnecting]")
+        # While bob is away, alice adds a card; bob moves one with the keyboard (queued until live).
+        outside_the_event_loop(
+            lambda: services.card_create(board=self.board, column_id=self.columns["Doing"].pk,
+                                         title="Added while bob was away", actor=self.alice)
+        )
+        self.card(bob, "Plan party").focus()
+        bob.keyboard.press("Alt+ArrowRight")
+        bob.wait_for_selector("#connection-status[data-state=live]", timeout=20_000)
+        self.column(bob, "Doing").locator(".kanban-card", has_text="Added while bob was away").wait_for()
+        bob.wait_for_function(
+            "() => [...document.querySelectorAll('.kanban-card')].some((card) => "
+            "card.closest('.kanban-column').querySelector('.column-title').textContent === 'Doing' "
+            "&& card.textContent.includes('Plan party'))"
+        )
+        bob.wait_for_timeout(300)
+        self.assertEqual(
+            outside_the_event_loop(lambda: titles_by_column(self.board))["Doing"],
+            # Second, as bob saw the column when he pressed the key; alice's card came later.
+            ["Review the pull request", "Plan party", "Added while bob was away"],
+        )
 
     def test_the_board_fits_a_phone_by_scrolling_the_columns_sideways(self):
         page = self.log_in(self.new_page(viewport={"width": 390, "height": 844}), self.alice)

@@ -170,7 +170,7 @@ export class BoardView {
     if (card.assignee) meta.append(avatar(card.assignee, `Assigned to ${card.assignee.username}`));
     if (meta.children.length) parts.push(meta);
     if (lockedByOther) {
-      parts.push(element("p", "card-lock", `🔒 ${card.lock.user.username} is working on this`));
+      parts.push(element("p", "card-lock", `${card.lock.user.username} is working on this`));
       node.setAttribute("aria-disabled", "true");
     } else {
       node.removeAttribute("aria-disabled");
