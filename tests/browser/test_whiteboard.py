@@ -20,6 +20,14 @@ COUNT_PIXELS = """([r, g, b]) => {
   return count;
 }"""
 RED_RGB = [0xE0, 0x31, 0x31]
+# Keeps the page's websockets reachable, so a test can cut the connection like a network drop.
+KEEP_SOCKETS = """(() => {
+  const NativeWebSocket = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) { super(...args); window.__sockets.push(this); }
+  };
+})();"""
 
 
 class WhiteboardBrowserTests(BrowserTestCase):
@@ -132,6 +140,44 @@ class WhiteboardBrowserTests(BrowserTestCase):
         ana_page.click('[data-tool="eraser"]')
         self.draw(ana_page, [(0.55, 0.18), (0.57, 0.28)])
         self.wait_for_red_pixels(ben_page, present=False)
+
+    def test_a_stroke_drawn_while_the_connection_is_down_arrives_after_the_reconnect(self):
+        alice, alice_page = self.user_page("alice")
+        bob, bob_page = self.user_page("bob")
+        alice_page.add_init_script(KEEP_SOCKETS)
+        board = self.create_board(alice_page, "Flaky wifi", members=["bob"])
+        self.open_board(bob_page, board)
+        self.open_board(alice_page, board)
+
+        alice_page.evaluate("window.__sockets.at(-1).close()")
+        alice_page.wait_for_selector("#connection-status[data-state=reconnecting]")
+        alice_page.click(f'[data-color="{RED}"]')
+        self.draw(alice_page, self.wave(left=0.2, top=0.5, width=0.5, height=0.2))
+
+        alice_page.wait_for_selector("#connection-status[data-state=live]")
+        self.wait_for_red_pixels(bob_page, present=True)
+        stroke = Stroke.objects.get(board=board)
+        chunk_events = board.events.filter(type="stroke").count()
+        self.assertEqual(chunk_events, stroke.chunk_count, "a chunk was stored twice or lost")
+        self.assertGreater(stroke.point_count, 20)
+
+    def test_the_board_downloads_as_png_and_svg(self):
+        user, page = self.user_page("paula")
+        board = self.create_board(page, "Exported")
+        page.click(f'[data-color="{RED}"]')
+        self.draw(page, self.wave(left=0.3, top=0.3, width=0.3, height=0.2))
+        page.wait_for_function("document.querySelector('#connection-status').textContent === 'Live'")
+        with page.expect_download() as download:
+            page.click("#export-png")
+        self.assertEqual(download.value.suggested_filename, f"{board.slug}.png")
+        with open(download.value.path(), "rb") as png:
+            header = png.read(24)
+        self.assertEqual(header[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertEqual((int.from_bytes(header[16:20]), int.from_bytes(header[20:24])), (1920, 1200))
+        with page.expect_download() as download:
+            page.click("#export-svg")
+        with open(download.value.path(), encoding="utf-8") as svg:
+            self.assertIn('stroke="#e03131"', svg.read())
 
     def canvas_point(self, page, x, y):
         box = page.locator("#board-canvas").bounding_box()

@@ -77,8 +77,21 @@ class WhiteboardPage {
       onError: (command, error) => this.refused(command, error),
       onEphemeral: (frame) => this.ephemeral(frame),
       onStatus: (state, detail) => this.setStatus(state, detail),
+      checkAccess: () => this.checkAccess(),
     });
     this.connection.start();
+  }
+
+  /** Why the socket is refused, if it is for good: logged out, or the board is gone for us. */
+  async checkAccess() {
+    try {
+      const response = await fetch(config.snapshotUrl, { method: "HEAD", redirect: "manual" });
+      if (response.type === "opaqueredirect") return "Your session has ended. Log in again to keep drawing.";
+      if (response.status === 404) return "This board was deleted or is no longer shared with you.";
+    } catch {
+      // Offline: keep retrying.
+    }
+    return null;
   }
 
   // What the tools call

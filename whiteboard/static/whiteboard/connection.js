@@ -8,6 +8,7 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 // The server closed the socket because this client may not be there: do not come back.
 const FINAL_CLOSE_CODES = new Map([
+  [4400, "The connection was closed after too many invalid messages. Reload the page."],
   [4401, "Your session has ended. Log in again to keep drawing."],
   [4403, "You no longer have access to this board."],
   [4404, "This board was deleted or is no longer shared with you."],
@@ -23,11 +24,14 @@ export class BoardConnection {
    * @param {(command: object|null, error: object) => void} options.onError
    * @param {(frame: object) => void} options.onEphemeral   presence, cursors, hello, history
    * @param {(state: string, detail: object) => void} options.onStatus
+   * @param {() => Promise<string|null>} options.checkAccess   after a refused handshake:
+   *   why this user may no longer connect, or null to keep retrying
    */
-  constructor({ path, since, onEvent, onAck, onError, onEphemeral, onStatus }) {
+  constructor({ path, since, onEvent, onAck, onError, onEphemeral, onStatus, checkAccess }) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
     this.lastSeq = since;
     this.handlers = { onEvent, onAck, onError, onEphemeral, onStatus };
+    this.checkAccess = checkAccess;
     this.outbox = new Map(); // ref -> {frame, idempotent, transmitted}, oldest first, until acked or refused
     this.waiting = new Map(); // seq -> () => void, applied once every earlier seq is
     this.nextRef = 1;
@@ -46,6 +50,7 @@ export class BoardConnection {
     this.setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
     const socket = new WebSocket(this.url);
     this.socket = socket;
+    socket.addEventListener("open", () => (socket.opened = true));
     socket.addEventListener("message", (event) => this.receive(event.data));
     socket.addEventListener("close", (event) => this.closed(socket, event));
   }
@@ -144,11 +149,23 @@ export class BoardConnection {
     }
     const finalMessage = FINAL_CLOSE_CODES.get(event.code);
     if (finalMessage) {
-      this.stopped = true;
-      this.setStatus("offline", { message: finalMessage });
+      this.stop(finalMessage);
       return;
     }
     this.scheduleReconnect();
+    // A refused handshake looks like a network error (1006): ask the site why.
+    if (!socket.opened) {
+      this.checkAccess?.().then((reason) => {
+        if (reason) this.stop(reason);
+      });
+    }
+  }
+
+  stop(message) {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.setStatus("offline", { message });
   }
 
   scheduleReconnect() {
