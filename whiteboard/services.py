@@ -3,10 +3,11 @@ Every change to whiteboard boards goes through here: the consumer, the views,
 the demo data and the tests call these and nothing else.
 
 Each change runs in one transaction and records its event with
-`record_event`, which broadcasts it once the transaction commits. Actions
-that read the board's strokes to decide what to change (erase, clear, undo,
-redo) first lock the board row, so two of them on one board run one after
-the other. Drawing, the hot path, locks only its own stroke row.
+`record_event`, which broadcasts it once the transaction commits. Every
+action first locks the board row (`lock_board`) and only then reads what it
+will change, so actions on one board run one after the other and always take
+their locks in the same order (board, then strokes): no deadlocks, and no
+action decides on a stale read.
 """
 
 import json
@@ -48,7 +49,11 @@ def stroke_frame(stroke, *, username=None):
 
 
 def lock_board(board):
-    """Hold the board's row lock until the transaction ends."""
+    """
+    Hold the board's row lock until the transaction ends. `record_event`
+    takes the same lock later in the transaction; taking it first keeps
+    the lock order the same in every action.
+    """
     Board.objects.select_for_update().filter(pk=board.pk).values_list("pk", flat=True).get()
 
 
@@ -84,7 +89,8 @@ def stroke_add_chunk(*, board, actor, stroke_id, chunk, tool, color, width, poin
     changes nothing, so a client may re-send whatever was not acked.
     `chunk=None` means "the next chunk".
     """
-    stroke = Stroke.objects.select_for_update().filter(board=board, client_id=stroke_id).first()
+    lock_board(board)
+    stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
     if stroke is None:
         if chunk not in (None, 0):
             raise ActionError(
@@ -145,6 +151,7 @@ def _stroke_start(*, board, actor, stroke_id, tool, color, width, points, origin
 @transaction.atomic
 def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=None):
     """A line, rectangle or ellipse between two corner points; re-sending it changes nothing."""
+    lock_board(board)
     stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
     if stroke is not None:
         check_stroke_matches(stroke=stroke, actor=actor, tool=tool, color=color, width=width)

@@ -99,6 +99,8 @@ class BoardExportSvgView(collab_views.BoardAccessMixin, View):
             },
         )
         response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+        # Opened on its own the SVG is a document of this site: let it run and load nothing.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
         if "download" in request.GET:
             response["Content-Disposition"] = f'attachment; filename="{board.slug}.svg"'
         return response

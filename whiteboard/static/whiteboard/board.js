@@ -194,7 +194,8 @@ class WhiteboardPage {
   refused(command, error) {
     if (command?.type === "stroke" || command?.type === "shape") {
       this.tools.strokeRefused(command.id);
-      this.state.hide([command.id]);
+      // The server holds none of it, or holds it hidden: so must this page.
+      if (command.type === "shape" || command.chunk === 0 || error.code === "stroke_gone") this.state.hide([command.id]);
     }
     if (error.code === "nothing_to_undo") this.historyChanged({ can_undo: false });
     else if (error.code === "nothing_to_redo") this.historyChanged({ can_redo: false });

@@ -180,6 +180,7 @@ export class Tools {
 
   up(event, { cancelled = false } = {}) {
     this.pointers.delete(event.pointerId);
+    if (event.pointerType === "touch") this.board.moveCursor(null); // a lifted finger points nowhere
     const gesture = this.gesture;
     if (!gesture) return;
     if (gesture.kind === "pinch") {
