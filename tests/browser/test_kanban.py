@@ -137,6 +137,42 @@ class KanbanBrowserTests(BrowserTestCase):
         )
         self.assertIsNone(bob.evaluate("window.hacked"))
 
+    def test_columns_are_added_limited_reordered_and_deleted_from_the_page(self):
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        alice.click("#add-column")
+        alice.fill("#column-title", "Review")
+        alice.fill("#column-wip", "1")
+        alice.click("#column-save")
+        self.column(bob, "Review").wait_for()
+        self.assertEqual(self.column(bob, "Review").locator(".column-count").inner_text(), "0 / 1")
+
+        # Move it left of Done, from its menu.
+        self.column(alice, "Review").locator(".column-menu").click()
+        alice.click("#column-left")
+        bob.wait_for_function(
+            "() => [...document.querySelectorAll('.column-title')].map((n) => n.textContent).join() === "
+            "'To do,Doing,Review,Done'"
+        )
+        alice.keyboard.press("Escape")
+
+        # The WIP limit: one card fits, the second drag is refused with a message and undone on screen.
+        self.drag(alice, self.card(alice, "Write docs"), self.column(alice, "Review").locator(".card-list"))
+        self.column(bob, "Review").locator(".kanban-card", has_text="Write docs").wait_for()
+        self.drag(alice, self.card(alice, "Plan party"), self.card(alice, "Write docs"))
+        alice.wait_for_selector("#notice:not([hidden])")
+        self.assertIn("“Review” is at its WIP limit of 1 card", alice.inner_text("#notice"))
+        alice.wait_for_function(
+            "() => document.querySelector('.kanban-column:nth-child(3) .card-list').children.length === 1"
+        )
+        self.assertEqual(self.titles_in(alice, "To do"), ["Fix login", "Plan party"])
+
+        # Delete it, after confirming, with its card.
+        alice.on("dialog", lambda dialog: dialog.accept())
+        self.column(alice, "Review").locator(".column-menu").click()
+        alice.click("#column-delete")
+        self.column(bob, "Review").wait_for(state="detached")
+        self.assertEqual(bob.locator(".kanban-card", has_text="Write docs").count(), 0)
+
     def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
         # Keep a handle on the page's websockets so the test can cut the connection.
         self.bob_page.add_init_script(

@@ -2,10 +2,13 @@
 // `sync`, and delivers every change exactly once and in seq order, whether it
 // came as another user's event or as the ack of our own command.
 
+const CLOSE_INVALID_MESSAGES = 4400;
 const CLOSE_NOT_AUTHENTICATED = 4401;
 const CLOSE_ACCESS_REVOKED = 4403;
 const CLOSE_BOARD_NOT_FOUND = 4404;
+// Closes after which reconnecting cannot help (docs/protocol.md, close codes).
 const FINAL_CLOSE_REASONS = {
+  [CLOSE_INVALID_MESSAGES]: "The server closed the connection after too many refused messages. Reload the page.",
   [CLOSE_NOT_AUTHENTICATED]: "You are logged out. Log in again to keep working on this board.",
   [CLOSE_ACCESS_REVOKED]: "You no longer have access to this board.",
   [CLOSE_BOARD_NOT_FOUND]: "This board was deleted, or you no longer have access to it.",
