@@ -348,6 +348,48 @@ class EventTests(TestCase):
         self.assertFalse(BoardEvent.objects.exists())
 
 
+class ColumnAndLabelTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = make_board(self.alice)
+        self.columns = columns_of(self.board)
+
+    def test_columns_are_added_reordered_and_deleted_with_their_cards(self):
+        services.column_create(board=self.board, title="Review", index=2, actor=self.alice)
+        self.assertEqual(list(titles_by_column(self.board)), ["To do", "Doing", "Review", "Done"])
+        services.column_move(board=self.board, column_id=self.columns["Done"].pk, index=0, actor=self.alice)
+        self.assertEqual(list(titles_by_column(self.board)), ["Done", "To do", "Doing", "Review"])
+        add_cards(self.board, self.columns["Doing"], ["goes with it"], actor=self.alice)
+        services.column_delete(board=self.board, column_id=self.columns["Doing"].pk, actor=self.alice)
+        self.assertEqual(list(titles_by_column(self.board)), ["Done", "To do", "Review"])
+        self.assertFalse(Card.objects.filter(title="goes with it").exists())
+
+    def test_a_column_holding_a_card_someone_is_editing_cannot_be_deleted(self):
+        (card,) = add_cards(self.board, self.columns["Doing"], ["busy"], actor=self.alice)
+        services.card_lock(board=self.board, card_id=card["id"], actor=self.alice, connection="tab-1")
+        with self.assertRaises(ActionError) as refused:
+            services.column_delete(board=self.board, column_id=self.columns["Doing"].pk, actor=self.alice,
+                                   connection="tab-2")
+        self.assertEqual(refused.exception.code, "locked")
+        self.assertIn("Doing", titles_by_column(self.board))
+
+    def test_a_column_index_past_the_end_is_refused(self):
+        with self.assertRaises(ActionError) as refused:
+            services.column_move(board=self.board, column_id=self.columns["Done"].pk, index=3, actor=self.alice)
+        self.assertEqual(refused.exception.code, "out_of_range")
+
+    def test_deleting_a_label_takes_it_off_cards_and_names_stay_unique(self):
+        bug = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice)["label"]
+        with self.assertRaises(ActionError) as refused:
+            services.label_create(board=self.board, name="bug", colour="blue", actor=self.alice)
+        self.assertEqual(refused.exception.code, "duplicate")
+        (card,) = add_cards(self.board, self.columns["To do"], ["labelled"], actor=self.alice)
+        services.card_update(board=self.board, card_id=card["id"], version=1, changes={"labels": [bug["id"]]},
+                             actor=self.alice)
+        services.label_delete(board=self.board, label_id=bug["id"], actor=self.alice)
+        self.assertEqual(selectors.board_snapshot(board=self.board)["columns"][0]["cards"][0]["labels"], [])
+
+
 class DescriptionTests(TestCase):
     def test_markdown_is_rendered_and_html_injection_is_removed(self):
         alice = make_user("alice")
