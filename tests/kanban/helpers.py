@@ -2,7 +2,6 @@
 
 import asyncio
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from boardsite.collab.events import board_group_name
@@ -34,18 +33,23 @@ def titles_by_column(board):
 
 
 class BoardListener:
-    """A channel in the board's group, as an open websocket would have."""
+    """
+    A channel in the board's group, as an open websocket would have. It keeps
+    one event loop of its own: channels-redis binds a channel's receive buffer
+    to the loop that first receives on it.
+    """
 
     def __init__(self, board):
+        self.loop = asyncio.new_event_loop()
         self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(board_group_name(board), self.channel)
+        self.channel = self.loop.run_until_complete(self.layer.new_channel())
+        self.loop.run_until_complete(self.layer.group_add(board_group_name(board), self.channel))
+
+    def close(self):
+        self.loop.close()
 
     def receive(self, timeout=1.0):
-        async def receive_one():
-            return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
-
-        return async_to_sync(receive_one)()
+        return self.loop.run_until_complete(asyncio.wait_for(self.layer.receive(self.channel), timeout))
 
     def nothing_received(self, timeout=0.2):
         try:

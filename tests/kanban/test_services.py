@@ -322,6 +322,7 @@ class EventTests(TestCase):
 
     def test_events_are_broadcast_after_commit_only(self):
         listener = BoardListener(self.board)
+        self.addCleanup(listener.close)
         with self.captureOnCommitCallbacks(execute=True) as callbacks:
             frame = services.card_create(
                 board=self.board, column_id=self.columns["To do"].pk, title="news", actor=self.alice
@@ -334,6 +335,7 @@ class EventTests(TestCase):
 
     def test_a_change_that_rolls_back_is_neither_stored_nor_broadcast(self):
         listener = BoardListener(self.board)
+        self.addCleanup(listener.close)
         with self.captureOnCommitCallbacks(execute=True):
             try:
                 with transaction.atomic():

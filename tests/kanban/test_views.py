@@ -1,9 +1,11 @@
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kanban import selectors
 from kanban.demo import ensure_demo_board
-from kanban.models import Board
+from kanban.models import Board, Card
 from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user
 
@@ -49,6 +51,21 @@ class BoardPagesTests(TestCase):
         self.assertNotIn("<script>alert(1)", content)
         self.assertNotIn("<img src=x", content)
         self.assertIn("\\u003C/script\\u003E\\u003Cscript\\u003Ealert(1)", content)
+
+    def page_queries(self, cards):
+        board = make_board(self.alice, name=f"{cards} cards")
+        todo = columns_of(board)["To do"]
+        Card.objects.bulk_create(
+            Card(board=board, column=todo, title=f"c{n}", position=n, assignee=self.alice) for n in range(cards)
+        )
+        self.client.force_login(self.alice)
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(board.get_absolute_url())
+        self.assertContains(response, f"c{cards - 1}")
+        return len(queries.captured_queries)
+
+    def test_the_page_takes_the_same_queries_for_10_or_300_cards(self):
+        self.assertEqual(self.page_queries(10), self.page_queries(300))
 
     def test_the_description_preview_is_sanitised_and_needs_csrf(self):
         self.client.force_login(self.alice)
