@@ -1,0 +1,156 @@
+"""
+Kanban at size: the page and the initial `board` message of a board of many
+cards, and moves within one long column.
+
+Query counts come from the service layer run in this process under
+CaptureQueriesContext; times are wall-clock, both in this process and over
+HTTP and the websocket against a real server.
+"""
+
+import asyncio
+import json
+import statistics
+import time
+from types import SimpleNamespace
+
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from bench import fixtures
+from bench.load import open_socket, receive_until
+from bench.session import request
+from bench.strokes import milliseconds
+from kanban import services
+from kanban.consumers import KanbanConsumer
+from kanban.models import Card
+
+PLAIN_STATIC = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+
+def counted(function, *args, **kwargs):
+    """(queries, seconds, result) of one call."""
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        result = function(*args, **kwargs)
+        seconds = time.perf_counter() - started
+    return len(queries), seconds, result
+
+
+def page_in_process(board, user):
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    with override_settings(STORAGES=PLAIN_STATIC):
+        queries, seconds, response = counted(client.get, f"/kanban/{board.slug}/")
+    if response.status_code != 200:
+        raise RuntimeError(f"the kanban page answered {response.status_code}")
+    return queries, seconds
+
+
+def board_message_in_process(board, user):
+    """What the consumer computes for the `board` message (its own method, so this follows the app's changes)."""
+    consumer = SimpleNamespace(board=board, user=user)
+    return counted(KanbanConsumer.board_message, consumer)[:2]
+
+
+def moves_in_process(board, user, *, count):
+    """Move the last cards of the column, one by one, to its middle: [(queries, seconds)]."""
+    column = board.columns.get()
+    total = column.cards.count()
+    results = []
+    for number in range(count):
+        card = Card.objects.filter(column=column).order_by("-position", "-id")[0]
+        queries, seconds, _ = counted(
+            services.card_move, board=board, card_id=card.pk, version=card.version, column_id=column.pk,
+            index=total // 2, actor=user,
+        )
+        results.append((queries, seconds))
+    return results
+
+
+async def over_the_wire(server, big, long, headers, *, moves):
+    """(page ms, board message ms, [move ms])."""
+    started = time.monotonic()
+    page = request(server.http_url, "GET", f"/kanban/{big.slug}/", headers=headers)
+    page_seconds = time.monotonic() - started
+    if page.status != 200:
+        raise RuntimeError(f"the kanban page answered {page.status}")
+    started = time.monotonic()
+    ws = await open_socket(f"{server.ws_url}/ws/kanban/{big.slug}/", headers=headers)
+    try:
+        await receive_until(ws, "board")
+        board_seconds = time.monotonic() - started
+    finally:
+        await ws.close()
+    ws = await open_socket(f"{server.ws_url}/ws/kanban/{long.slug}/", headers=headers)
+    move_seconds = []
+    try:
+        board, _ = await receive_until(ws, "board")
+        column = board["columns"][0]
+        cards = column["cards"]
+        await ws.send(json.dumps({"type": "sync", "since": board["seq"], "ref": "sync"}))
+        await receive_until(ws, "synced")
+        for number in range(moves):
+            card = cards[number]  # the first cards, each moved once to a third of the way down
+            started = time.monotonic()
+            await ws.send(json.dumps({
+                "type": "card.move", "ref": number, "card": card["id"], "version": card["version"],
+                "column": column["id"], "index": len(cards) // 3,
+            }))
+            ack, _ = await receive_until(ws, "ack")
+            move_seconds.append(time.monotonic() - started)
+    finally:
+        await ws.close()
+    return page_seconds, board_seconds, move_seconds
+
+
+def run_kanban(bench):
+    sizes = bench.sizes
+    big = fixtures.kanban_board(name=bench.board_name("kanban"), owner=bench.owner)
+    fixtures.fill_kanban(big, cards=sizes.kanban_cards, columns=sizes.kanban_columns)
+    small = fixtures.kanban_board(name=bench.board_name("kanban small"), owner=bench.owner)
+    fixtures.fill_kanban(small, cards=sizes.kanban_small_cards, columns=sizes.kanban_columns)
+    long = fixtures.kanban_board(name=bench.board_name("kanban long column"), owner=bench.owner)
+    fixtures.fill_kanban(long, cards=sizes.kanban_cards, columns=1)
+    user = bench.owner
+    cards = f"{sizes.kanban_cards:,} cards"
+
+    page_queries, page_seconds = page_in_process(big, user)
+    small_page_queries, _ = page_in_process(small, user)
+    board_queries, board_seconds = board_message_in_process(big, user)
+    small_board_queries, _ = board_message_in_process(small, user)
+    constant = "OK" if (page_queries, board_queries) == (small_page_queries, small_board_queries) else (
+        f"FAIL: not constant ({small_page_queries}+{small_board_queries} queries with {sizes.kanban_small_cards} cards)"
+    )
+    add = bench.add
+    add("kanban", "project", "-", f"queries, page ({cards}, in process)", page_queries, check=constant)
+    add("kanban", "project", "-", f"queries, board message ({cards}, in process)", board_queries, check=constant)
+    add("kanban", "project", "-", f"ms, page ({cards}, in process)", milliseconds(page_seconds))
+    add("kanban", "project", "-", f"ms, board message ({cards}, in process)", milliseconds(board_seconds))
+
+    moves = moves_in_process(long, user, count=sizes.kanban_moves)
+    most = max(queries for queries, _ in moves)
+    add("kanban", "project", "-", f"queries per move, column of {cards} (max of {len(moves)})", most,
+        check="OK" if most <= 10 else "above the 10-query target")
+    add("kanban", "project", "-", f"ms per move in process (median of {len(moves)})",
+        milliseconds(statistics.median(seconds for _, seconds in moves)))
+    add("kanban", "project", "-", f"ms per move in process (max of {len(moves)})",
+        milliseconds(max(seconds for _, seconds in moves)))
+
+    server = bench.start("project")
+    try:
+        headers = bench.headers(server, 0)
+        page_wire, board_wire, move_wire = asyncio.run(
+            over_the_wire(server, big, long, headers, moves=sizes.kanban_moves)
+        )
+    finally:
+        bench.stop(server)
+    add("kanban", "project", "memory", f"ms, page over HTTP ({cards})", milliseconds(page_wire))
+    add("kanban", "project", "memory", f"ms, connect to board message ({cards})", milliseconds(board_wire))
+    add("kanban", "project", "memory", f"ms per move over the websocket (median of {len(move_wire)})",
+        milliseconds(statistics.median(move_wire)))
+    add("kanban", "project", "memory", f"ms per move over the websocket (max of {len(move_wire)})",
+        milliseconds(max(move_wire)))
