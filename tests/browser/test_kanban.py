@@ -137,6 +137,12 @@ class KanbanBrowserTests(BrowserTestCase):
         )
         self.assertIsNone(bob.evaluate("window.hacked"))
 
+        # Closing the editor without saving releases the card too.
+        self.card(alice, "Fix login").click()
+        self.card(bob, "Fix login").locator(".card-lock").wait_for()
+        alice.keyboard.press("Escape")
+        self.card(bob, "Fix login").locator(".card-lock").wait_for(state="detached")
+
     def test_columns_are_added_limited_reordered_and_deleted_from_the_page(self):
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
         alice.click("#add-column")

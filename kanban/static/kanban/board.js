@@ -55,8 +55,8 @@ const connection = new BoardConnection(socketUrl(root.dataset.socketPath), {
     if (frame.type === "board.member_removed" && frame.member.id === me?.id) {
       notify("You were removed from this board.");
     }
-    if (frame.type.startsWith("label.")) labels.render();
     state.apply(frame);
+    if (frame.type.startsWith("label.")) labels.render();
     render();
   },
   onEphemeral(frame) {

@@ -15,6 +15,7 @@ export class CardEditor {
     this.previewUrl = previewUrl;
     this.csrfToken = csrfToken;
     this.cardId = null;
+    this.lockHeld = false;
     this.form = dialog.querySelector("#card-editor-form");
     this.fields = {
       title: dialog.querySelector("#card-title"),
@@ -51,6 +52,7 @@ export class CardEditor {
       return;
     }
     this.cardId = cardId;
+    this.lockHeld = true;
     this.fill(this.card);
     // A card with a description opens on its rendered text; "Write" edits it.
     this.showPreview(Boolean(this.card.description), this.card.description_html);
@@ -114,6 +116,7 @@ export class CardEditor {
     this.setBusy(true);
     try {
       await this.board.send({ type: "card.update", card: this.cardId, version: this.card.version, ...changes });
+      this.lockHeld = false; // saving released it
       this.board.changedOwnCard();
       this.dialog.close();
     } catch (error) {
@@ -143,9 +146,10 @@ export class CardEditor {
     clearInterval(this.renewTimer);
     const cardId = this.cardId;
     this.cardId = null;
-    if (cardId !== null && this.board.state.cards.has(cardId)) {
+    if (this.lockHeld && this.board.state.cards.has(cardId)) {
       this.board.send({ type: "card.unlock", card: cardId }).catch(() => {});
     }
+    this.lockHeld = false;
     this.board.focusCard(cardId);
   }
 
