@@ -63,5 +63,13 @@ def machine():
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
+def load_average():
+    """The machine's 1-minute load average: other work on it skews every figure."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def command_line():
     return " ".join(shlex.quote(part) for part in [os.path.basename(sys.executable), *sys.argv])

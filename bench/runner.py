@@ -54,7 +54,7 @@ class Sizes:
 
 FULL = Sizes()
 QUICK = Sizes(
-    users=2, receivers=3, messages=20, latency_seconds=1.0, points_viewers=3, points_rates=(600, 1200),
+    users=2, receivers=3, messages=20, latency_seconds=1.0, points_viewers=3, points_rates=(600,),
     points_seconds=0.5, late_strokes=200, kanban_cards=100, kanban_small_cards=20, kanban_moves=3,
     idle_connections=20, timeout=30.0,
 )
@@ -173,6 +173,7 @@ def run(*, scenarios, layer, quick, database_url, redis_url, write=print):
     layers = LAYERS if layer == "both" else (layer,)
     bench = Bench(layers=layers, quick=quick, database_url=database_url, redis_url=redis_url, write=write)
     started = time.monotonic()
+    load_before = report.load_average()
     failures = []
     try:
         bench.setup()
@@ -188,7 +189,7 @@ def run(*, scenarios, layer, quick, database_url, redis_url, write=print):
         bench.close(keep_logs=bool(failures) or any(row.check.startswith("FAIL") for row in bench.rows))
     write("\n== results")
     write(f"command: {report.command_line()}")
-    write(f"machine: {report.machine()}")
+    write(f"machine: {report.machine()}; load average {load_before} before the run, {report.load_average()} after")
     write(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; took {time.monotonic() - started:.0f} s")
     write(report.table(bench.rows))
     failed = [row for row in bench.rows if row.check.startswith("FAIL")]

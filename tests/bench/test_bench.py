@@ -1,0 +1,75 @@
+"""
+`manage.py bench --quick` runs end to end on a tiny load: real daphne
+processes, logged-in clients, every scenario, correctness checked. Timings
+are printed, never asserted.
+"""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+from django.test import SimpleTestCase
+
+from tests.support import require_redis
+
+QUICK_TIMEOUT = 240
+
+
+def run_bench(*arguments, redis_url=None):
+    # Its own temporary SQLite database, never the one the tests were given.
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return subprocess.run(
+        [sys.executable, "manage.py", "bench", *arguments, "--quick"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=QUICK_TIMEOUT,
+    )
+
+
+def result_rows(output):
+    """The final table's rows as dicts (scenario, server, layer, metric, value, vs relay, check)."""
+    lines = output.split("\n== results\n", 1)[1].splitlines()
+    start = next(number for number, line in enumerate(lines) if line.startswith("scenario"))
+    header = [cell.strip() for cell in lines[start].split("|")]
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        cells = [cell.strip() for cell in line.split("|")]
+        rows.append(dict(zip(header, cells + [""] * (len(header) - len(cells)))))
+    return rows
+
+
+class QuickBenchTests(SimpleTestCase):
+    def assert_ran(self, completed):
+        self.assertEqual(completed.returncode, 0, completed.stdout[-3000:] + completed.stderr[-3000:])
+        self.assertIn("machine: ", completed.stdout)
+        self.assertIn("command: ", completed.stdout)
+        rows = result_rows(completed.stdout)
+        failed = [row for row in rows if row["check"].startswith("FAIL")]
+        self.assertEqual(failed, [])
+        return rows
+
+    def test_every_scenario_on_the_memory_layer(self):
+        rows = self.assert_ran(run_bench("all"))
+        fanout = {row["server"]: row for row in rows if row["scenario"] == "fanout"}
+        self.assertEqual(set(fanout), {"plain ASGI relay", "tutorial consumer", "project"})
+        for row in fanout.values():
+            self.assertEqual(row["check"], "OK", row)
+            self.assertEqual(row["metric"], "deliveries/s")
+        self.assertEqual({row["scenario"] for row in rows}, {"fanout", "latency", "points", "latejoin", "kanban", "idle"})
+        latejoin = [row for row in rows if row["scenario"] == "latejoin"]
+        self.assertTrue(latejoin and all(row["check"] == "OK" for row in latejoin), latejoin)
+        latency = [row for row in rows if row["scenario"] == "latency"]
+        self.assertEqual({row["server"] for row in latency}, {"plain ASGI relay", "project"})
+        self.assertTrue(all(row["check"] == "OK" for row in latency), latency)
+
+    def test_fanout_on_redis_with_two_project_processes(self):
+        redis_url = require_redis()
+        rows = self.assert_ran(run_bench("fanout", "--layer", "redis", redis_url=redis_url))
+        fanout = {row["server"]: row for row in rows if row["scenario"] == "fanout"}
+        self.assertEqual(set(fanout), {"plain ASGI relay", "tutorial consumer", "project", "project, 2 processes"})
+        for row in fanout.values():
+            self.assertEqual(row["check"], "OK", row)
+        self.assertEqual(fanout["project, 2 processes"]["layer"], "redis")
