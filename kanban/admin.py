@@ -63,12 +63,8 @@ class BoardAdmin(admin.ModelAdmin):
                         if column.pk:
                             services.column_delete(board=board, column_id=column.pk, actor=request.user)
                     elif column.pk is None and column_form.has_changed():
-                        frame = services.column_create(
-                            board=board, title=column_form.cleaned_data["title"], actor=request.user
-                        )
-                        if column_form.cleaned_data.get("wip_limit") is not None:
-                            services.column_update(board=board, column_id=frame["column"]["id"],
-                                                   wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
+                        services.column_create(board=board, title=column_form.cleaned_data["title"],
+                                               wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
                     elif column.pk and column_form.has_changed():
                         services.column_update(board=board, column_id=column.pk,
                                                title=column_form.cleaned_data["title"],
@@ -101,10 +97,9 @@ class ColumnAdmin(admin.ModelAdmin):
             services.column_update(board=obj.board, column_id=obj.pk, title=obj.title, wip_limit=obj.wip_limit,
                                    actor=request.user)
         else:
-            frame = services.column_create(board=obj.board, title=obj.title, actor=request.user)
+            frame = services.column_create(board=obj.board, title=obj.title, wip_limit=obj.wip_limit,
+                                           actor=request.user)
             obj.pk = frame["column"]["id"]
-            if obj.wip_limit is not None:
-                services.column_update(board=obj.board, column_id=obj.pk, wip_limit=obj.wip_limit, actor=request.user)
 
     def delete_model(self, request, obj):
         services.column_delete(board=obj.board, column_id=obj.pk, actor=request.user)

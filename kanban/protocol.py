@@ -117,11 +117,16 @@ def card_lock(message):
     return {"card_id": id_field(message, "card")}
 
 
+def wip_limit_field(message):
+    return protocol.int_field(message, "wip_limit", minimum=1, maximum=WIP_LIMIT_MAX, required=False)
+
+
 def column_create(message):
-    protocol.allowed_keys(message, ["title", "index"])
+    protocol.allowed_keys(message, ["title", "index", "wip_limit"])
     return {
         "title": protocol.str_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH),
         "index": index_field(message, required=False),
+        "wip_limit": wip_limit_field(message),
     }
 
 
@@ -131,9 +136,7 @@ def column_update(message):
     if "title" in message:
         changes["title"] = protocol.str_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH)
     if "wip_limit" in message:
-        changes["wip_limit"] = protocol.int_field(
-            message, "wip_limit", minimum=1, maximum=WIP_LIMIT_MAX, required=False
-        )
+        changes["wip_limit"] = wip_limit_field(message)
     if not changes:
         raise ActionError("invalid_message", "Say what to change: title or wip_limit.")
     return {"column_id": id_field(message, "column"), **changes}

@@ -271,14 +271,15 @@ def end_position(*, column):
 
 
 @transaction.atomic
-def column_create(*, board, title, index=None, actor, connection=None, origin=None):
+def column_create(*, board, title, index=None, wip_limit=None, actor, connection=None, origin=None):
     lock_board(board)
     title = clean_text(title, field="column title", max_length=COLUMN_TITLE_MAX_LENGTH)
+    wip_limit = clean_wip_limit(wip_limit)
     columns = list(Column.objects.filter(board=board).order_by("position", "id"))
     if len(columns) >= MAX_COLUMNS_PER_BOARD:
         raise ActionError("too_many", f"A board has at most {MAX_COLUMNS_PER_BOARD} columns.")
     index = len(columns) if index is None else check_index(index, length=len(columns))
-    column = Column.objects.create(board=board, title=title, position=0)
+    column = Column.objects.create(board=board, title=title, wip_limit=wip_limit, position=0)
     columns.insert(index, column)
     renumber_columns(columns)
     return record_event(

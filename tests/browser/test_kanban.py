@@ -1,5 +1,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
+from playwright.sync_api import expect
+
 from kanban import services
 from kanban.models import Card
 from tests.browser.base import BrowserTestCase
@@ -149,8 +151,7 @@ class KanbanBrowserTests(BrowserTestCase):
         alice.fill("#column-title", "Review")
         alice.fill("#column-wip", "1")
         alice.click("#column-save")
-        self.column(bob, "Review").wait_for()
-        self.assertEqual(self.column(bob, "Review").locator(".column-count").inner_text(), "0 / 1")
+        expect(self.column(bob, "Review").locator(".column-count")).to_have_text("0 / 1")
 
         # Move it left of Done, from its menu.
         self.column(alice, "Review").locator(".column-menu").click()

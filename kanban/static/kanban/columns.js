@@ -72,8 +72,7 @@ export class ColumnEditor {
     if (wipLimit === undefined) return;
     try {
       if (this.columnId === null) {
-        const ack = await this.board.send({ type: "column.create", title });
-        if (wipLimit !== null) await this.board.send({ type: "column.update", column: ack.column.id, wip_limit: wipLimit });
+        await this.board.send({ type: "column.create", title, wip_limit: wipLimit });
       } else {
         const changes = {};
         if (title !== this.column.title) changes.title = title;
