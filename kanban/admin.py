@@ -6,9 +6,10 @@ open boards once the admin's transaction commits.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import notify_access_changed, record_event
@@ -132,8 +133,20 @@ class CardAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        columns = Column.objects.select_related("board").order_by("board__name", "board_id", "position")
+        labels = Label.objects.select_related("board").order_by("board__name", "board_id", "name")
         if self.instance.pk:
             self.fields["expected_version"].initial = self.instance.version
+            board = self.instance.board
+            columns, labels = columns.filter(board=board), labels.filter(board=board)
+            self.fields["assignee"].queryset = get_user_model().objects.filter(
+                Q(pk=board.owner_id) | Q(pk__in=board.members.values("pk"))
+            ).order_by("username")
+        # Every board has a "To do": name the board too.
+        self.fields["column"].queryset = columns
+        self.fields["column"].label_from_instance = lambda column: f"{column.board.name} › {column.title}"
+        self.fields["labels"].queryset = labels
+        self.fields["labels"].label_from_instance = lambda label: f"{label.board.name} › {label.name}"
 
     def clean(self):
         cleaned = super().clean()

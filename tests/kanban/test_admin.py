@@ -104,12 +104,22 @@ class AdminValidationTests(TestCase):
         other = make_board(self.alice, name="Other")
         stranger = make_user("stranger")
         response = self.client.post(
-            self.url, card_form_data(self.card, column=columns_of(other)["Done"].pk, assignee=stranger.pk)
+            reverse("admin:kanban_card_add"),
+            {"board": self.board.pk, "column": columns_of(other)["Done"].pk, "title": "Misplaced",
+             "description": "", "assignee": stranger.pk, "due_date": ""},
         )
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "Pick a column of this card&#x27;s board.")
         self.assertContains(response, "Cards can only be assigned to members of this board.")
+        # Editing a card offers only its own board's columns and members.
+        change_form = self.client.get(self.url).content.decode()
+        self.assertIn("Team board › Doing", change_form)
+        self.assertNotIn("Other ›", change_form)
+        self.assertNotIn(">stranger<", change_form)
+        response = self.client.post(self.url, card_form_data(self.card, column=columns_of(other)["Done"].pk))
+        self.assertContains(response, "Select a valid choice")
         self.assertEqual(titles_by_column(self.board)["To do"], ["Admin card"])
+        self.assertFalse(Card.objects.filter(title="Misplaced").exists())
 
     def test_a_locked_card_cannot_be_edited_or_deleted_in_the_admin(self):
         services.card_lock(board=self.board, card_id=self.card.pk, actor=self.alice, connection="tab")
