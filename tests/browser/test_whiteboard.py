@@ -179,6 +179,51 @@ class WhiteboardBrowserTests(BrowserTestCase):
         with open(download.value.path(), encoding="utf-8") as svg:
             self.assertIn('stroke="#e03131"', svg.read())
 
+    def test_clearing_asks_first_and_undo_brings_the_board_back(self):
+        alice, alice_page = self.user_page("alice")
+        bob, bob_page = self.user_page("bob")
+        board = self.create_board(alice_page, "Clean slate", members=["bob"])
+        self.open_board(bob_page, board)
+        self.open_board(alice_page, board)
+        alice_page.click(f'[data-color="{RED}"]')
+        self.draw(alice_page, self.wave(left=0.2, top=0.3, width=0.5, height=0.2))
+        self.wait_for_red_pixels(bob_page, present=True)
+
+        bob_page.click("#clear")
+        bob_page.click("#clear-dialog button[value=cancel]")
+        bob_page.wait_for_timeout(300)
+        self.assertGreater(self.red_pixels(alice_page), 200, "cancelling the dialog cleared the board")
+
+        bob_page.click("#clear")
+        bob_page.click("#clear-dialog button[value=clear]")
+        self.wait_for_red_pixels(alice_page, present=False)
+        self.wait_for_red_pixels(bob_page, present=False)
+        alice_page.wait_for_selector("#toast >> text=bob cleared the board.")
+
+        # The clear is bob's step: his undo brings alice's stroke back for both.
+        bob_page.click("#undo")
+        self.wait_for_red_pixels(alice_page, present=True)
+        self.wait_for_red_pixels(bob_page, present=True)
+
+    def test_zoom_buttons_and_the_wheel_change_the_view_not_the_board(self):
+        user, page = self.user_page("zoe")
+        self.create_board(page, "Zoomable")
+        page.click(f'[data-color="{RED}"]')
+        self.draw(page, [(0.45, 0.45), (0.55, 0.55)])
+        page.wait_for_function("document.querySelector('#connection-status').textContent === 'Live'")
+        before = self.red_pixels(page)
+        page.click("#zoom-in")
+        page.click("#zoom-in")
+        self.assertEqual(page.inner_text("#zoom-reset"), "156%")
+        page.wait_for_function(f"({COUNT_PIXELS})({RED_RGB}) > {before * 1.3}")
+        page.click("#zoom-reset")
+        self.assertEqual(page.inner_text("#zoom-reset"), "100%")
+        page.mouse.move(*self.canvas_point(page, 0.5, 0.5))
+        page.keyboard.down("Control")
+        page.mouse.wheel(0, -300)
+        page.keyboard.up("Control")
+        self.assertNotEqual(page.inner_text("#zoom-reset"), "100%")
+
     def canvas_point(self, page, x, y):
         box = page.locator("#board-canvas").bounding_box()
         return box["x"] + x * box["width"], box["y"] + y * box["height"]

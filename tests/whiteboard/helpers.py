@@ -45,3 +45,11 @@ async def send_raw(communicator, text):
     await communicator.send_to(text_data=text)
     error, _ = await receive_until(communicator, "error")
     return error
+
+
+async def closed_with(communicator):
+    """The code the server closed the socket with, skipping the frames before it."""
+    while True:
+        output = await communicator.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            return output["code"]

@@ -7,12 +7,14 @@ when their transaction commits.
 import json
 
 from asgiref.sync import async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from django.test import TransactionTestCase, override_settings
 
 from boardsite.collab import services as collab_services
 from tests.support import make_user, receive_frame, receive_until, websocket_for
-from tests.whiteboard.helpers import command, join, send_raw, stroke_message
+from tests.whiteboard.helpers import closed_with, command, join, send_raw, stroke_message
 from whiteboard import services
 from whiteboard.models import BoardEvent, Stroke
 from whiteboard.protocol import MAX_POINTS_PER_MESSAGE
@@ -20,6 +22,9 @@ from whiteboard.protocol import MAX_POINTS_PER_MESSAGE
 
 class WhiteboardSocketTestCase(TransactionTestCase):
     def setUp(self):
+        # A fresh channel layer per test: channels-redis binds its receive lock to the
+        # event loop that first used it, and each test runs in an event loop of its own.
+        channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
         self.alice = make_user("alice")
         self.bob = make_user("bob")
         self.carol = make_user("carol")
@@ -246,10 +251,9 @@ class AccessTests(WhiteboardSocketTestCase):
             await database_sync_to_async(collab_services.board_remove_member)(
                 board=self.board, username="bob", actor=self.alice
             )
-            while True:
-                output = await bob.receive_output(timeout=3)
-                if output["type"] == "websocket.close":
-                    return output["code"]
+            code = await closed_with(bob)
+            await bob.disconnect()
+            return code
 
         self.assertEqual(async_to_sync(scenario)(), 4403)
 
@@ -341,10 +345,9 @@ class BadInputTests(WhiteboardSocketTestCase):
             alice, _ = await join(self.board, self.alice)
             for _ in range(200):
                 await alice.send_to(text_data="{garbage")
-            while True:
-                output = await alice.receive_output(timeout=3)
-                if output["type"] == "websocket.close":
-                    return output["code"]
+            code = await closed_with(alice)
+            await alice.disconnect()
+            return code
 
         self.assertEqual(async_to_sync(scenario)(), 4400)
 

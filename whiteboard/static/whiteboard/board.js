@@ -179,6 +179,7 @@ class WhiteboardPage {
         break;
       case "clear":
         this.state.clearBefore(ack.seq);
+        this.historyChanged({ can_undo: true, can_redo: false });
         break;
       case "undo":
       case "redo":
@@ -386,7 +387,11 @@ class WhiteboardPage {
     $("#zoom-out").addEventListener("click", () => this.canvas.zoomBy(0.8));
     $("#zoom-reset").addEventListener("click", () => this.canvas.resetView());
     $("#export-png").addEventListener("click", () => this.exportPng());
-    $("#clear").addEventListener("click", () => $("#clear-dialog").showModal());
+    $("#clear").addEventListener("click", () => {
+      const dialog = $("#clear-dialog");
+      dialog.returnValue = ""; // closing with Escape keeps the previous value otherwise
+      dialog.showModal();
+    });
     $("#clear-dialog").addEventListener("close", (event) => {
       if (event.target.returnValue === "clear") this.connection?.send({ type: "clear" }, { idempotent: false });
     });
@@ -443,5 +448,8 @@ class WhiteboardPage {
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }
 }
+
+// Notices from the last form (member added, board renamed) float over the board: let them go.
+setTimeout(() => document.querySelector(".messages")?.remove(), 6000);
 
 new WhiteboardPage().start();
