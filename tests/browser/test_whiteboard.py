@@ -224,6 +224,62 @@ class WhiteboardBrowserTests(BrowserTestCase):
         page.keyboard.up("Control")
         self.assertNotEqual(page.inner_text("#zoom-reset"), "100%")
 
+    def test_the_client_applies_events_and_its_own_acks_in_seq_order_once_each(self):
+        """The page's connection module, fed frames as a server may send them (no socket needed)."""
+        user, page = self.user_page("otto")
+        page.goto(f"{self.live_server_url}/whiteboard/")
+        applied = page.evaluate(
+            """async () => {
+              const { BoardConnection } = await import("/static/whiteboard/connection.js");
+              const applied = [];
+              const connection = new BoardConnection({
+                path: "/ws/none/", since: 10,
+                onEvent: (frame) => applied.push(`event ${frame.seq}`),
+                onAck: (command, ack) => applied.push(`ack ${ack.seq} ${command.type}`),
+                onError: () => applied.push("error"),
+                onEphemeral: () => {},
+                onStatus: () => {},
+              });
+              connection.send({ type: "stroke", id: "s1", chunk: 0 });
+              connection.send({ type: "undo" }, { idempotent: false });
+              const deliver = (frame) => connection.receive(JSON.stringify(frame));
+              deliver({ type: "ack", ref: 1, seq: 12 });          // own chunk, stored after someone else's 11
+              deliver({ type: "stroke", seq: 10 });              // already in the snapshot
+              deliver({ type: "stroke", seq: 11 });              // fills the gap: 11, then the ack at 12
+              deliver({ type: "ack", ref: 1, seq: 12 });          // a repeated ack changes nothing
+              deliver({ type: "erase", seq: 14 });               // waits for 13
+              deliver({ type: "ack", ref: 2, seq: 13 });
+              deliver({ type: "erase", seq: 14 });               // a repeat (catch-up) is ignored
+              applied.push(`last ${connection.lastSeq} pending ${connection.pendingCount}`);
+              return applied;
+            }"""
+        )
+        self.assertEqual(
+            applied, ["event 11", "ack 12 stroke", "ack 13 undo", "event 14", "last 14 pending 0"]
+        )
+
+    def test_the_board_state_applies_every_event_idempotently(self):
+        user, page = self.user_page("stella")
+        page.goto(f"{self.live_server_url}/whiteboard/")
+        result = page.evaluate(
+            """async () => {
+              const { BoardState } = await import("/static/whiteboard/strokes.js");
+              const state = new BoardState({ onChange: () => {} });
+              const stroke = { user: "ann", tool: "pen", color: "#000000", width: 4 };
+              state.load({ seq: 5, strokes: [{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }] });
+              state.addChunk({ ...stroke, id: "live", chunk: 0, points: [[0.2, 0.2]] }, 6);
+              state.addChunk({ ...stroke, id: "live", chunk: 1, points: [[0.3, 0.3]] }, 7);
+              state.addChunk({ ...stroke, id: "live", chunk: 1, points: [[0.3, 0.3]] }, 7);  // replayed
+              state.addChunk({ ...stroke, id: "mine", chunk: 0, points: [[0.4, 0.4]] });      // not stored yet
+              state.clearBefore(8);
+              const afterClear = state.visible().map((s) => s.id);
+              state.show([{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }], 9);
+              state.show([{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }], 9);
+              return { afterClear, afterUndo: state.visible().map((s) => s.id), live: state.get("live").points.length };
+            }"""
+        )
+        self.assertEqual(result, {"afterClear": ["mine"], "afterUndo": ["old", "mine"], "live": 2})
+
     def canvas_point(self, page, x, y):
         box = page.locator("#board-canvas").bounding_box()
         return box["x"] + x * box["width"], box["y"] + y * box["height"]
