@@ -120,3 +120,26 @@ def rss_bytes(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pids, *, busy_below=0.1, interval=0.25, timeout=60):
+    """
+    Wait until the server processes use less than `busy_below` of a core over
+    two `interval`s running, so a scenario starts once the connections'
+    set-up work (joins, presence, catch-up) is done. Returns the seconds waited.
+    """
+    started = time.monotonic()
+    quiet = 0
+    last = sum(cpu_seconds(pid) for pid in pids)
+    while time.monotonic() - started < timeout and quiet < 2:
+        time.sleep(interval)
+        now = sum(cpu_seconds(pid) for pid in pids)
+        quiet = quiet + 1 if (now - last) / interval < busy_below * len(pids) else 0
+        last = now
+    return time.monotonic() - started
