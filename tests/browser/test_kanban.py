@@ -112,6 +112,9 @@ class KanbanBrowserTests(BrowserTestCase):
         self.card(alice, "Write docs").focus()
         alice.keyboard.press("Alt+ArrowRight")
         self.column(bob, "Doing").locator(".kanban-card", has_text="Write docs").wait_for()
+        expect(alice.locator("#announcer")).to_have_text("Moved “Write docs” to Doing, position 1 of 2.")
+        # The moved card keeps the focus, so it can be moved again.
+        self.assertEqual(alice.evaluate("document.activeElement.querySelector('.card-title')?.textContent"), "Write docs")
 
         # Undo through the server, seen by bob too.
         alice.keyboard.press("Control+z")

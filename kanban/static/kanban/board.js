@@ -19,6 +19,7 @@ const columnsContainer = document.getElementById("columns");
 const statusNode = document.getElementById("connection-status");
 const presenceNode = document.getElementById("presence");
 const noticeNode = document.getElementById("notice");
+const announcer = document.getElementById("announcer");
 const undoButton = document.getElementById("undo");
 const redoButton = document.getElementById("redo");
 const snapshot = JSON.parse(document.getElementById("board-snapshot").textContent);
@@ -156,7 +157,8 @@ function takeServerCard(error) {
   if (current && error.card.version >= current.version) state.cards.set(error.card.id, { ...current, ...error.card });
 }
 
-function moveCard(cardId, columnId, index) {
+/** Move a card; `announce` tells screen readers where it landed (for keyboard moves). */
+function moveCard(cardId, columnId, index, { announce = false } = {}) {
   pendingMoves.set(cardId, { column: columnId, index });
   render();
   const previous = cardQueues.get(cardId) ?? Promise.resolve();
@@ -166,6 +168,10 @@ function moveCard(cardId, columnId, index) {
     try {
       await connection.send({ type: "card.move", card: cardId, version: card.version, column: columnId, index });
       board.changedOwnCard();
+      if (announce) {
+        const column = state.column(columnId);
+        announcer.textContent = `Moved “${card.title}” to ${column.title}, position ${index + 1} of ${column.cardIds.length}.`;
+      }
     } catch (error) {
       if (error.card) takeServerCard(error);
       notify(error.message);
@@ -209,7 +215,7 @@ function moveBy(cardId, columnStep, indexStep) {
   const targetLength = columns[to].cardIds.filter((id) => id !== cardId).length;
   const newIndex = columnStep ? Math.min(index, targetLength) : index + indexStep;
   if (newIndex < 0 || newIndex > targetLength || (!columnStep && newIndex === index)) return;
-  moveCard(cardId, columns[to].id, newIndex);
+  moveCard(cardId, columns[to].id, newIndex, { announce: true });
   view.cardElement(cardId)?.focus();
 }
 
