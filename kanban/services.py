@@ -19,7 +19,7 @@ import datetime
 import unicodedata
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -175,10 +175,9 @@ def frame_for(card, *, now=None):
 
 
 def card_index(card):
-    """The card's 0-based place in its column."""
-    return Card.objects.filter(column_id=card.column_id, position__lt=card.position).count() + Card.objects.filter(
-        column_id=card.column_id, position=card.position, pk__lt=card.pk
-    ).count()
+    """The card's 0-based place in its column (cards are ordered by position, then id)."""
+    before = Q(position__lt=card.position) | Q(position=card.position, pk__lt=card.pk)
+    return Card.objects.filter(before, column_id=card.column_id).count()
 
 
 # Checks
@@ -250,11 +249,11 @@ def position_for_index(*, column, index, moving_card_id=None):
     before, after = around
     if after - before >= 2:
         return (before + after) // 2
-    column_renumber(column=column)
+    renumber_cards(column=column)
     return position_for_index(column=column, index=index, moving_card_id=moving_card_id)
 
 
-def column_renumber(*, column):
+def renumber_cards(*, column):
     """Spread the column's cards POSITION_GAP apart, keeping their order (rarely needed)."""
     cards = list(Card.objects.filter(column=column).order_by("position", "id").only("pk", "position"))
     for index, card in enumerate(cards):
