@@ -2,6 +2,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.test import TransactionTestCase
 
+from boardsite.collab import services as collab_services
 from kanban import services
 from kanban.models import BoardEvent
 from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
@@ -65,6 +66,16 @@ class ConnectTests(KanbanSocketTestCase):
         socket = await websocket_for(self.path, user=self.alice, origin="https://evil.example")
         connected, _ = await socket.connect()
         self.assertFalse(connected)
+
+    async def test_a_member_removed_from_the_board_is_disconnected(self):
+        bob, _ = await self.join(self.bob)
+        await receive_until(bob, "synced")
+        await sync_to_async(collab_services.board_remove_member)(board=self.board, username="bob", actor=self.alice)
+        while True:
+            output = await bob.receive_output(timeout=3)
+            if output["type"] == "websocket.close":
+                break
+        self.assertEqual(output["code"], 4403)
 
     async def test_the_board_message_has_the_columns_and_cards_in_order(self):
         _, board = await self.join(self.alice)
