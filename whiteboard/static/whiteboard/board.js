@@ -38,7 +38,9 @@ class WhiteboardPage {
     this.cursorTimer = null;
     this.history = { can_undo: false, can_redo: false };
 
-    this.state = new BoardState({ onChange: () => this.canvas.requestRender() });
+    this.state = new BoardState({
+      onChange: (grown) => (grown ? this.canvas.strokeChanged(grown) : this.canvas.invalidateBase()),
+    });
     this.canvas = new BoardCanvas({
       canvas: $("#board-canvas"),
       boardWidth: config.boardWidth,
@@ -48,7 +50,8 @@ class WhiteboardPage {
     });
     this.tools = new Tools(this);
     this.canvas.setScene(() => ({
-      strokes: this.state.visible(),
+      visibleStrokes: () => this.state.visible(),
+      strokeById: (id) => this.state.get(id),
       fadedIds: this.tools.fadedIds,
       preview: this.tools.preview,
     }));

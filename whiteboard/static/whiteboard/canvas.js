@@ -8,6 +8,8 @@ import { getStroke } from "../vendor/perfect-freehand-1.2.3/index.mjs";
 const MIN_ZOOM = 0.25; // relative to "fit the whole board in the window"
 const MAX_ZOOM = 8;
 export const HIGHLIGHTER_OPACITY = 0.45;
+const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
+const VIEW_SETTLE_MS = 150; // the view this long unchanged is redrawn sharp
 
 /** A filled outline for a pen stroke, the way perfect-freehand intends it to be drawn. */
 function outlinePath(outline) {
@@ -58,6 +60,14 @@ export class BoardCanvas {
     this.fitScale = 1;
     this.paths = new WeakMap(); // stroke -> {version, path}
     this.pending = null;
+    this.base = document.createElement("canvas");
+    this.baseContext = this.base.getContext("2d");
+    this.baseValid = false;
+    this.baseView = null;
+    this.inBase = new Set(); // strokes drawn into the base
+    this.active = new Set(); // strokes drawn over the base each frame, while they grow
+    this.settleTimers = new Map();
+    this.lastViewChange = 0;
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(canvas.parentElement);
     matchMedia(`(resolution: ${devicePixelRatio}dppx)`).addEventListener("change", () => this.resize());
@@ -132,6 +142,7 @@ export class BoardCanvas {
   }
 
   viewChanged() {
+    this.lastViewChange = performance.now();
     this.onViewChange?.(this.view);
     this.requestRender();
   }
@@ -159,39 +170,127 @@ export class BoardCanvas {
   }
 
   setScene(scene) {
-    this.scene = scene; // () => {strokes, fadedIds, preview}
+    this.scene = scene; // () => {visibleStrokes(), strokeById(id), fadedIds, preview}
   }
 
-  render() {
-    const context = this.context;
-    const ratio = this.canvas.width / (this.cssWidth || 1);
-    context.setTransform(1, 0, 0, 1, 0, 0);
-    context.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    context.setTransform(
-      ratio * this.view.scale, 0, 0, ratio * this.view.scale, ratio * this.view.x, ratio * this.view.y,
+  // The base layer: every settled stroke, drawn once into an off-screen canvas
+  // for the current view, so a frame costs one copy plus the strokes being
+  // drawn right now, however large the board is.
+
+  /** Something changed that the base cannot patch (a stroke hidden or shown, a new snapshot). */
+  invalidateBase() {
+    this.baseValid = false;
+    this.requestRender();
+  }
+
+  /**
+   * A stroke grew (a chunk, a new stroke or shape): draw it on top of the base
+   * each frame until it has been still for SETTLE_MS, then fold it into the base.
+   */
+  strokeChanged(stroke) {
+    this.active.add(stroke);
+    clearTimeout(this.settleTimers.get(stroke));
+    this.settleTimers.set(
+      stroke,
+      setTimeout(() => {
+        this.settleTimers.delete(stroke);
+        this.active.delete(stroke);
+        if (this.inBase.has(stroke) || !this.baseMatchesView()) this.invalidateBase();
+        else if (!stroke.hidden) this.drawIntoBase(stroke);
+      }, SETTLE_MS),
     );
+    this.requestRender();
+  }
+
+  baseMatchesView() {
+    const drawn = this.baseView;
+    return (
+      this.baseValid && drawn && drawn.scale === this.view.scale && drawn.x === this.view.x && drawn.y === this.view.y &&
+      this.base.width === this.canvas.width && this.base.height === this.canvas.height
+    );
+  }
+
+  /** Set `context` to draw in board pixels for `view`, clipped to the board. */
+  boardTransform(context, view) {
+    const ratio = this.canvas.width / (this.cssWidth || 1);
+    context.setTransform(ratio * view.scale, 0, 0, ratio * view.scale, ratio * view.x, ratio * view.y);
+  }
+
+  renderBase() {
+    const context = this.baseContext;
+    this.base.width = this.canvas.width;
+    this.base.height = this.canvas.height;
+    this.boardTransform(context, this.view);
     context.shadowColor = "rgba(20, 24, 40, 0.18)";
     context.shadowBlur = 12 * this.view.scale;
     context.fillStyle = "#ffffff";
     context.fillRect(0, 0, this.boardWidth, this.boardHeight);
     context.shadowColor = "transparent";
+    context.beginPath();
+    context.rect(0, 0, this.boardWidth, this.boardHeight);
+    context.clip();
+    this.inBase = new Set();
+    for (const stroke of this.scene().visibleStrokes()) {
+      if (this.active.has(stroke)) continue;
+      this.drawStroke(context, stroke, this.pathFor(stroke));
+      this.inBase.add(stroke);
+    }
+    this.baseView = { ...this.view };
+    this.baseValid = true;
+  }
+
+  drawIntoBase(stroke) {
+    this.drawStroke(this.baseContext, stroke, this.pathFor(stroke)); // the base context keeps its transform and clip
+    this.inBase.add(stroke);
+    this.requestRender();
+  }
+
+  render() {
+    const viewSettled = performance.now() - this.lastViewChange > VIEW_SETTLE_MS;
+    if (!this.baseValid || (!this.baseMatchesView() && viewSettled)) this.renderBase();
+    const context = this.context;
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    // While zooming or panning, stretch the last base; it is redrawn sharp once the view rests.
+    const ratio = this.canvas.width / (this.cssWidth || 1);
+    const drawn = this.baseView;
+    const stretch = this.view.scale / drawn.scale;
+    context.drawImage(
+      this.base,
+      ratio * (this.view.x - drawn.x * stretch),
+      ratio * (this.view.y - drawn.y * stretch),
+      this.base.width * stretch,
+      this.base.height * stretch,
+    );
+    if (!this.baseMatchesView()) setTimeout(() => this.requestRender(), VIEW_SETTLE_MS);
+
+    this.boardTransform(context, this.view);
     context.save();
     context.beginPath();
     context.rect(0, 0, this.boardWidth, this.boardHeight);
     context.clip();
-    const { strokes, fadedIds, preview } = this.scene();
-    this.drawStrokes(context, strokes, fadedIds);
+    const { fadedIds, strokeById, preview } = this.scene();
+    for (const stroke of this.active) {
+      if (!stroke.hidden) this.drawStroke(context, stroke, this.pathFor(stroke));
+    }
+    for (const id of fadedIds) {
+      const stroke = strokeById(id);
+      if (stroke && !stroke.hidden) this.washOut(context, stroke);
+    }
     if (preview) this.drawStroke(context, preview, this.pathFor(preview));
     context.restore();
   }
 
-  drawStrokes(context, strokes, fadedIds = new Set()) {
-    for (const stroke of strokes) {
-      const faded = fadedIds.has(stroke.id);
-      if (faded) context.globalAlpha = 0.25;
-      this.drawStroke(context, stroke, this.pathFor(stroke));
-      if (faded) context.globalAlpha = 1;
-    }
+  /** Show a stroke the eraser touched as faded, by washing white over it. */
+  washOut(context, stroke) {
+    context.save();
+    context.globalAlpha = 0.75;
+    this.drawStroke(context, { ...stroke, color: "#ffffff", width: stroke.width + 2 }, this.pathFor(stroke));
+    context.restore();
+  }
+
+  drawStrokes(context, strokes) {
+    for (const stroke of strokes) this.drawStroke(context, stroke, this.pathFor(stroke));
   }
 
   drawStroke(context, stroke, path) {

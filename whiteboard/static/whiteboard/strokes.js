@@ -6,6 +6,7 @@
 export const SHAPE_TOOLS = new Set(["line", "rect", "ellipse"]);
 
 export class BoardState {
+  /** `onChange(stroke)` after a stroke grew or was added; `onChange(null)` after anything else. */
   constructor({ onChange }) {
     this.strokes = new Map(); // id -> stroke, in drawing order
     this.onChange = onChange;
@@ -15,7 +16,7 @@ export class BoardState {
   load(snapshot) {
     this.strokes.clear();
     for (const stroke of snapshot.strokes) this.put(stroke, snapshot.seq);
-    this.onChange();
+    this.onChange(null);
   }
 
   put({ id, user, tool, color, width, chunks, points }, createdSeq) {
@@ -38,7 +39,7 @@ export class BoardState {
     stroke.points.push(...points);
     stroke.chunks = chunk + 1;
     stroke.version += 1;
-    this.onChange();
+    this.onChange(stroke);
     return true;
   }
 
@@ -49,8 +50,7 @@ export class BoardState {
       if (seq !== null) known.createdSeq = Math.min(known.createdSeq, seq);
       return;
     }
-    this.put({ id, user, tool: shape, color, width, chunks: 1, points }, seq ?? Infinity);
-    this.onChange();
+    this.onChange(this.put({ id, user, tool: shape, color, width, chunks: 1, points }, seq ?? Infinity));
   }
 
   /** The server stored this page's own stroke at `seq`. */
@@ -68,7 +68,7 @@ export class BoardState {
         changed = true;
       }
     }
-    if (changed) this.onChange();
+    if (changed) this.onChange(null);
   }
 
   /** Strokes an undo or redo brought back, whole (this page may never have held them). */
@@ -83,7 +83,7 @@ export class BoardState {
         if (known) stroke.createdSeq = Math.min(known.createdSeq, seq);
       }
     }
-    if (strokes.length) this.onChange();
+    if (strokes.length) this.onChange(null);
   }
 
   /** A clear at `seq` hid every stroke stored before it; this page's unsaved strokes come after. */

@@ -39,11 +39,30 @@ function shapeOutline(stroke, width, height) {
   });
 }
 
-export function strokeTouches(stroke, boardX, boardY, radius, width, height) {
+const outlines = new WeakMap(); // stroke -> {version, points, box}: hit-test geometry, kept until the stroke grows
+
+function outlineOf(stroke, width, height) {
+  const cached = outlines.get(stroke);
+  if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached;
   const points = stroke.tool === "pen" || stroke.tool === "highlighter"
     ? stroke.points.map(([x, y]) => [x * width, y * height])
     : shapeOutline(stroke, width, height);
+  const xs = points.map(([x]) => x);
+  const ys = points.map(([, y]) => y);
+  const outline = {
+    version: stroke.version,
+    length: stroke.points.length,
+    points,
+    box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)],
+  };
+  outlines.set(stroke, outline);
+  return outline;
+}
+
+export function strokeTouches(stroke, boardX, boardY, radius, width, height) {
+  const { points, box } = outlineOf(stroke, width, height);
   const reach = radius + stroke.width / 2;
+  if (boardX < box[0] - reach || boardX > box[2] + reach || boardY < box[1] - reach || boardY > box[3] + reach) return false;
   if (points.length === 1) return Math.hypot(points[0][0] - boardX, points[0][1] - boardY) <= reach;
   for (let i = 1; i < points.length; i += 1) {
     const [ax, ay] = points[i - 1];
