@@ -6,6 +6,7 @@ they see is checked on the canvas pixels, not only in the DOM.
 import math
 
 from tests.browser.base import BrowserTestCase
+from tests.support import make_user
 from whiteboard.models import Board, Stroke
 
 RED = "#e03131"
@@ -223,6 +224,36 @@ class WhiteboardBrowserTests(BrowserTestCase):
         page.mouse.wheel(0, -300)
         page.keyboard.up("Control")
         self.assertNotEqual(page.inner_text("#zoom-reset"), "100%")
+
+    def test_one_finger_draws_and_two_fingers_pinch_zoom_on_a_phone(self):
+        user = make_user("tess")
+        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+        self.addCleanup(context.close)
+        page = self.log_in(context.new_page(), user)
+        board = self.create_board(page, "Touch board")
+        touch = context.new_cdp_session(page)
+        box = page.locator("#board-canvas").bounding_box()
+
+        def touch_event(kind, *fingers):
+            points = [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]} for x, y in fingers]
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch_event("touchStart", (0.3, 0.45))
+        for step in range(1, 16):
+            touch_event("touchMove", (0.3 + step * 0.02, 0.45 + (step % 4) * 0.01))
+            page.wait_for_timeout(16)
+        touch_event("touchEnd")
+        page.wait_for_function("document.querySelector('#connection-status').textContent === 'Live'")
+        stroke = Stroke.objects.get(board=board)
+        self.assertGreater(stroke.point_count, 10)
+
+        touch_event("touchStart", (0.45, 0.5), (0.55, 0.5))
+        for step in range(1, 11):
+            touch_event("touchMove", (0.45 - step * 0.02, 0.5), (0.55 + step * 0.02, 0.5))
+            page.wait_for_timeout(16)
+        touch_event("touchEnd")
+        self.assertNotEqual(page.inner_text("#zoom-reset"), "100%")
+        self.assertEqual(Stroke.objects.filter(board=board).count(), 1, "the pinch drew a stroke")
 
     def test_the_client_applies_events_and_its_own_acks_in_seq_order_once_each(self):
         """The page's connection module, fed frames as a server may send them (no socket needed)."""
