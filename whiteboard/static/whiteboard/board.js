@@ -99,6 +99,11 @@ class WhiteboardPage {
 
   // What the tools call
 
+  /** Drawing starts once the board is loaded and its changes have somewhere to go. */
+  get ready() {
+    return Boolean(this.connection);
+  }
+
   style() {
     return { tool: this.brush.tool, color: this.brush.color, width: this.brush.widths[this.brush.tool] ?? DEFAULT_WIDTHS.pen };
   }

@@ -76,7 +76,7 @@ export class Tools {
   /**
    * @param {object} board  what the tools act on:
    *   canvas (BoardCanvas), state (BoardState), style() -> {tool, color, width},
-   *   sendStroke(chunk), sendShape(shape), erase(ids), moveCursor(point|null), me
+   *   sendStroke(chunk), sendShape(shape), erase(ids), moveCursor(point|null), me, ready
    */
   constructor(board) {
     this.board = board;
@@ -125,7 +125,9 @@ export class Tools {
     }
     if (this.pointers.size > 2 || this.gesture) return;
     const style = this.board.style();
-    if (event.button === 1 || event.button === 2 || this.spaceHeld || style.tool === "hand") {
+    const drawing = !(event.button === 1 || event.button === 2 || this.spaceHeld || style.tool === "hand");
+    if (drawing && !this.board.ready) return; // the board has not loaded: nothing to draw on yet
+    if (!drawing) {
       this.gesture = { kind: "pan", pointerId: event.pointerId, x: event.clientX, y: event.clientY };
       this.element.dataset.panning = "active";
       return;
