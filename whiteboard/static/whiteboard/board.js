@@ -88,7 +88,7 @@ class WhiteboardPage {
   /** Why the socket is refused, if it is for good: logged out, or the board is gone for us. */
   async checkAccess() {
     try {
-      const response = await fetch(config.snapshotUrl, { method: "HEAD", redirect: "manual" });
+      const response = await fetch(location.pathname, { method: "HEAD", redirect: "manual" });
       if (response.type === "opaqueredirect") return "Your session has ended. Log in again to keep drawing.";
       if (response.status === 404) return "This board was deleted or is no longer shared with you.";
     } catch {
