@@ -118,7 +118,9 @@ def parse_shape(message):
     tool = message.get("shape")
     if tool not in SHAPE_TOOLS:
         raise ActionError("invalid_tool", f"`shape` must be one of: {', '.join(SHAPE_TOOLS)}.")
-    points = points_field(message, minimum=2, maximum=2)
+    if isinstance(message.get("points"), list) and len(message["points"]) != 2:
+        raise ActionError("invalid_points", "A shape needs exactly two points: two opposite corners.")
+    points = points_field(message)
     return Shape(
         stroke_id=stroke_id_field(message.get("id")),
         tool=tool,

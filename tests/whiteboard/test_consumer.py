@@ -293,6 +293,9 @@ BAD_FRAMES = [
         "too_many_points",
     ),
     ("an oversize frame", json.dumps({"type": "cursor", "x": 0.5, "y": 0.5, "pad": "x" * 70000}), "frame_too_large"),
+    ("a shape with three points", json.dumps({"type": "shape", "id": "r1", "shape": "rect", "color": "#000000", "width": 2, "points": [[0, 0], [1, 1], [0.5, 0.5]]}), "invalid_points"),
+    ("a shape outside the board", json.dumps({"type": "shape", "id": "r1", "shape": "line", "color": "#000000", "width": 2, "points": [[0, 0], [1.01, 1]]}), "out_of_range"),
+    ("a cursor given as text", '{"type": "cursor", "x": "0.5", "y": 0.5}', "invalid_field"),
     ("erase without ids", '{"type": "erase", "ids": []}', "invalid_field"),
     ("erase with a bad id", '{"type": "erase", "ids": ["ok", 3]}', "invalid_id"),
     ("clear with fields", '{"type": "clear", "all": true}', "unknown_field"),
@@ -308,7 +311,8 @@ class BadInputTests(WhiteboardSocketTestCase):
         async def scenario():
             alice, _ = await join(self.board, self.alice)
             bob, _ = await join(self.board, self.bob)
-            await receive_until(bob, "presence.here")
+            while not await bob.receive_nothing(0.2):  # presence frames, whenever they come
+                await bob.receive_output()
             answers = []
             for _, text, _ in BAD_FRAMES:
                 answers.append(await send_raw(alice, text))
