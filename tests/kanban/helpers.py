@@ -1,6 +1,8 @@
 """Shortcuts the kanban tests share: boards with cards, and what a board looks like."""
 
 import asyncio
+import functools
+import inspect
 
 from channels.layers import get_channel_layer
 
@@ -57,3 +59,34 @@ class BoardListener:
         except TimeoutError:
             return True
         return False
+
+
+def closing_sockets(test):
+    @functools.wraps(test)
+    async def run_then_close(self):
+        self.sockets = []
+        try:
+            await test(self)
+        finally:
+            for socket in self.sockets:
+                await socket.disconnect()
+
+    return run_then_close
+
+
+class ClosesSocketsMixin:
+    """
+    Every async test of the class disconnects the websockets it opened with
+    `track(...)`, pass or fail: a consumer left running keeps receiving on the
+    channels-redis layer from a dead event loop and breaks the next test.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, method in list(vars(cls).items()):
+            if name.startswith("test") and inspect.iscoroutinefunction(method):
+                setattr(cls, name, closing_sockets(method))
+
+    def track(self, socket):
+        self.sockets.append(socket)
+        return socket

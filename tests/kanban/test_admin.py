@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from kanban import services
 from kanban.models import Card
-from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
+from tests.kanban.helpers import ClosesSocketsMixin, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user, receive_frame, receive_until, websocket_for
 
 
@@ -29,7 +29,7 @@ def card_form_data(card, **overrides):
     return data
 
 
-class AdminEditsReachOpenBoardsTests(TransactionTestCase):
+class AdminEditsReachOpenBoardsTests(ClosesSocketsMixin, TransactionTestCase):
     def setUp(self):
         self.alice = make_user("alice")
         self.board = make_board(self.alice)
@@ -39,7 +39,7 @@ class AdminEditsReachOpenBoardsTests(TransactionTestCase):
         self.client = admin_client()
 
     async def open_board(self):
-        socket = await websocket_for(f"/ws/kanban/{self.board.slug}/", user=self.alice)
+        socket = self.track(await websocket_for(f"/ws/kanban/{self.board.slug}/", user=self.alice))
         connected, _ = await socket.connect()
         self.assertTrue(connected)
         board = (await receive_until(socket, "board"))[0]
@@ -61,7 +61,6 @@ class AdminEditsReachOpenBoardsTests(TransactionTestCase):
         self.assertEqual(moved["type"], "card.moved")
         self.assertEqual(moved["column"], self.columns["Done"].pk)
         self.assertEqual(moved["index"], 0)
-        await socket.disconnect()
 
     async def test_cards_added_and_deleted_in_the_admin_appear_on_an_open_board(self):
         socket = await self.open_board()
@@ -79,7 +78,6 @@ class AdminEditsReachOpenBoardsTests(TransactionTestCase):
         self.assertEqual(response.status_code, 302)
         deleted = await receive_frame(socket)
         self.assertEqual((deleted["type"], deleted["card"]), ("card.deleted", created["card"]["id"]))
-        await socket.disconnect()
 
 
 class AdminValidationTests(TestCase):

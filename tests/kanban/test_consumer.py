@@ -5,11 +5,11 @@ from django.test import TransactionTestCase
 from boardsite.collab import services as collab_services
 from kanban import services
 from kanban.models import BoardEvent
-from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
+from tests.kanban.helpers import ClosesSocketsMixin, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user, receive_frame, receive_until, websocket_for
 
 
-class KanbanSocketTestCase(TransactionTestCase):
+class KanbanSocketTestCase(ClosesSocketsMixin, TransactionTestCase):
     def setUp(self):
         self.alice, self.bob = make_user("alice"), make_user("bob")
         self.board = make_board(self.alice, members=[self.bob])
@@ -19,7 +19,7 @@ class KanbanSocketTestCase(TransactionTestCase):
 
     async def join(self, user, *, since=None):
         """Connect as `user`, read `hello` and `board`, sync; returns (socket, board message)."""
-        socket = await websocket_for(self.path, user=user)
+        socket = self.track(await websocket_for(self.path, user=user))
         connected, _ = await socket.connect()
         self.assertTrue(connected)
         hello = await receive_frame(socket)
