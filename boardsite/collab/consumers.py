@@ -13,11 +13,13 @@ Subclasses map command types to handlers in `commands` and call their app's
 services; they hold no business rules.
 """
 
+import asyncio
 import logging
 import secrets
 import time
 from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -25,6 +27,7 @@ from django.conf import settings
 from boardsite.collab import protocol, selectors
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import board_group_name, encode_frame
+from boardsite.collab.fanout import board_hub
 from boardsite.collab.services import user_frame
 
 logger = logging.getLogger("boardsite.realtime")
@@ -79,10 +82,15 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.group = board_group_name(self.board)
         self.connection_id = secrets.token_hex(6)
         self.cursor = None  # the last seq this connection has been given; None until its first sync
+        self.catching_up = False  # while True, events wait in `backlog` for the catch-up to send them
+        self.backlog = []
+        self.catch_up_lock = asyncio.Lock()
+        self.background_tasks = set()
         self.rate_limit = TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST)
         self.throttled_count = 0
         self.invalid_times = deque()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.hub = board_hub()
+        await self.hub.join(self.group, self)
         await self.accept()
         logger.info("%s connected to %s", user.get_username(), self.group)
         await self.send_frame(
@@ -96,7 +104,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.after_hello()
         await self.channel_layer.group_send(
             self.group,
-            {"type": "board.presence_join", "member": self.me(), "reply_to": self.channel_name},
+            {"type": "board.presence_join", "group": self.group, "member": self.me(), "reply_to": self.channel_name},
         )
 
     async def after_hello(self):
@@ -105,11 +113,14 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.board is None:
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.hub.leave(self.group, self)
+        for task in self.background_tasks:
+            task.cancel()
         await self.channel_layer.group_send(
             self.group,
             {
                 "type": "board.ephemeral",
+                "group": self.group,
                 "text": encode_frame({"type": "presence.leave", "member": self.me()}),
                 "origin": self.channel_name,
             },
@@ -171,20 +182,38 @@ class BoardConsumer(AsyncWebsocketConsumer):
             logger.warning("%s sent too many invalid messages to %s; closing", self.user.get_username(), self.group)
             await self.close(code=CloseCode.INVALID_MESSAGES)
 
+    async def dispatch(self, message):
+        """
+        Channels' dispatch without its `aclose_old_connections()` before every
+        message: that is a thread hop per frame, and every database call here
+        goes through `database_sync_to_async`, which closes stale connections
+        in its own thread anyway.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def handle_sync(self, message, ref):
         protocol.allowed_keys(message, ["since"])
         latest = await database_sync_to_async(self.latest_seq)()
         since = protocol.int_field(message, "since", minimum=0, maximum=latest)
-        cursor = since
-        while True:
-            frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=cursor)
-            for frame in frames:
-                await self.send(text_data=encode_frame(frame))
-            if not frames:
-                break
-            cursor = frames[-1]["seq"]
-        self.cursor = max(cursor, self.cursor or 0)
-        await self.send_frame({"type": "synced", "ref": ref, "seq": self.cursor})
+        async with self.catch_up_lock:
+            self.catching_up = True
+            try:
+                cursor = since
+                while True:
+                    frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=cursor)
+                    for frame in frames:
+                        await self.send(text_data=encode_frame(frame))
+                    if not frames:
+                        break
+                    cursor = frames[-1]["seq"]
+                self.cursor = max(cursor, self.cursor or 0)
+                await self.send_backlog()
+            finally:
+                self.catching_up = False
+            await self.send_frame({"type": "synced", "ref": ref, "seq": self.cursor})
 
     def latest_seq(self):
         return self.board_model.objects.values_list("last_seq", flat=True).get(pk=self.board.pk)
@@ -198,25 +227,80 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def relay_ephemeral(self, payload):
         """Send an unstored frame to everyone else on the board."""
         await self.channel_layer.group_send(
-            self.group, {"type": "board.ephemeral", "text": encode_frame(payload), "origin": self.channel_name}
+            self.group,
+            {"type": "board.ephemeral", "group": self.group, "text": encode_frame(payload), "origin": self.channel_name},
         )
 
-    # Channel-layer messages
+    def run_in_background(self, coroutine):
+        """Run work that must not hold up the board's other connections; cancelled on disconnect."""
+        task = asyncio.create_task(coroutine)
+        self.background_tasks.add(task)
+        task.add_done_callback(self.background_tasks.discard)
 
-    async def board_event(self, message):
-        """A stored event: deliver it in seq order, filling any gap from the database."""
+    # Board messages, handed over by the process's hub (boardsite.collab.fanout)
+
+    async def receive_board_message(self, message):
+        kind = message["type"]
+        if kind == "board.event":
+            await self.deliver_event(message)
+        elif kind == "board.events":
+            for event in message["events"]:
+                await self.deliver_event(event)
+        elif kind == "board.ephemeral":
+            await self.board_ephemeral(message)
+        elif kind == "board.presence_join":
+            await self.board_presence_join(message)
+        elif kind == "board.access_changed":
+            self.run_in_background(self.check_access())
+
+    async def deliver_event(self, message):
+        """Send a stored event in seq order, exactly once; a gap is filled from the database first."""
+        if self.catching_up:
+            self.backlog.append(message)
+            return
+        if self.cursor is None:
+            return  # the client has not synced yet: its sync will include this event
         seq = message["seq"]
-        if self.cursor is None or seq <= self.cursor:
+        if seq <= self.cursor:
             return
         if seq > self.cursor + 1:
-            missing = await database_sync_to_async(selectors.event_frames_between)(
-                board=self.board, after=self.cursor, before=seq
-            )
-            for frame in missing:
-                await self.send(text_data=encode_frame(frame))
+            self.backlog.append(message)
+            self.catching_up = True
+            self.run_in_background(self.fill_gap())
+            return
         self.cursor = seq
         if message["origin"] != self.channel_name:
             await self.send(text_data=message["text"])
+
+    async def fill_gap(self):
+        async with self.catch_up_lock:
+            try:
+                await self.send_backlog()
+            finally:
+                self.catching_up = False
+
+    async def send_backlog(self):
+        """Send the events held back during a catch-up, reading any that are missing from the database."""
+        while self.backlog:
+            self.backlog.sort(key=lambda message: message["seq"])
+            message = self.backlog[0]
+            seq = message["seq"]
+            if seq > self.cursor + 1:
+                missing = await database_sync_to_async(selectors.event_frames_between)(
+                    board=self.board, after=self.cursor, before=seq
+                )
+                for frame in missing:
+                    await self.send(text_data=encode_frame(frame))
+                    self.cursor = frame["seq"]
+                if self.cursor < seq - 1:
+                    logger.error("events %s to %s of %s are missing", self.cursor + 1, seq - 1, self.group)
+                    self.cursor = seq - 1
+                continue
+            self.backlog.pop(0)
+            if seq == self.cursor + 1:
+                self.cursor = seq
+                if message["origin"] != self.channel_name:
+                    await self.send(text_data=message["text"])
 
     async def board_ephemeral(self, message):
         if message.get("origin") != self.channel_name:
@@ -231,7 +315,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             {"type": "board.ephemeral", "text": encode_frame({"type": "presence.here", "member": self.me()})},
         )
 
-    async def board_access_changed(self, message):
+    async def check_access(self):
         still_allowed = await database_sync_to_async(self.still_allowed)()
         if still_allowed is None:
             await self.close(code=CloseCode.BOARD_NOT_FOUND)

@@ -7,6 +7,7 @@ announced for a change that rolls back and every announced change is durable.
 """
 
 import json
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -25,43 +26,70 @@ def encode_frame(payload):
     return json.dumps(payload, separators=(",", ":"), allow_nan=False)
 
 
-def allocate_seq(board):
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to record: `origin` names the connection that made the change, if any."""
+
+    type: str
+    payload: dict
+    actor: object = None
+    origin: str | None = None
+
+
+def allocate_seqs(board, count):
     """
-    Take the board's next seq. The UPDATE holds the board's row lock until the
-    caller's transaction ends, so seqs are gapless and in commit order across
-    processes. Must run inside `transaction.atomic()`.
+    Take the board's next `count` seqs and return the first. The UPDATE holds
+    the board's row lock until the caller's transaction ends, so seqs are
+    gapless and in commit order across processes. Must run inside
+    `transaction.atomic()`.
     """
     now = timezone.now()
     board_model = type(board)
-    board_model.objects.filter(pk=board.pk).update(last_seq=F("last_seq") + 1, last_activity_at=now)
+    board_model.objects.filter(pk=board.pk).update(last_seq=F("last_seq") + count, last_activity_at=now)
     board.last_seq = board_model.objects.values_list("last_seq", flat=True).get(pk=board.pk)
     board.last_activity_at = now
-    return board.last_seq
+    return board.last_seq - count + 1
+
+
+def record_events(*, board, events):
+    """
+    Store `events` (NewEvent) with the board's next seqs, in order, and
+    broadcast them in one message once the transaction commits. The
+    connection named by an event's `origin` receives an `ack` instead of that
+    event. Returns the stored events.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_events must run inside transaction.atomic()")
+    if not events:
+        return []
+    first_seq = allocate_seqs(board, len(events))
+    stored = []
+    for seq, new in enumerate(events, start=first_seq):
+        frame = {"type": new.type, "seq": seq, **new.payload}
+        author = new.actor if new.actor is not None and new.actor.is_authenticated else None
+        stored.append(board.events.model(board=board, seq=seq, type=new.type, payload=frame, author=author))
+    board.events.model.objects.bulk_create(stored)
+    broadcast = [
+        {"seq": event.seq, "text": encode_frame(event.payload), "origin": new.origin}
+        for event, new in zip(stored, events)
+    ]
+    if len(broadcast) == 1:
+        send_to_board_on_commit(board, {"type": "board.event", **broadcast[0]})
+    else:
+        send_to_board_on_commit(board, {"type": "board.events", "events": broadcast})
+    return stored
 
 
 def record_event(*, board, type, payload, actor, origin=None):
-    """
-    Store an event with the board's next seq and broadcast it once the
-    transaction commits. `origin` names the connection that made the change,
-    which receives an `ack` instead of its own event. Returns the event.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_event must run inside transaction.atomic()")
-    seq = allocate_seq(board)
-    frame = {"type": type, "seq": seq, **payload}
-    event = board.events.create(
-        seq=seq, type=type, payload=frame, author=actor if actor and actor.is_authenticated else None
-    )
-    send_to_board_on_commit(
-        board, {"type": "board.event", "seq": seq, "text": encode_frame(frame), "origin": origin}
-    )
+    """Store one event with the board's next seq and broadcast it after commit; returns the event."""
+    (event,) = record_events(board=board, events=[NewEvent(type=type, payload=payload, actor=actor, origin=origin)])
     return event
 
 
 def send_to_board_on_commit(board, message):
     """Send a channel-layer message to the board's group after commit."""
     group = board_group_name(board)
-    transaction.on_commit(lambda: send_to_group(group, message))
+    transaction.on_commit(lambda: send_to_group(group, {**message, "group": group}))
 
 
 def send_to_group(group, message):

@@ -1,0 +1,82 @@
+"""
+Process-local fan-out of board messages.
+
+Channels delivers a group message by queueing it for every consumer in the
+group and waking each consumer's task, with (since Channels 4.2) a thread hop
+before each message. On a whiteboard that is nearly the whole cost of a
+stroke. Instead, each server process subscribes one channel, its hub, to the
+group of every board that has connections in the process, and hands each
+message straight to those connections. A board message then costs one
+channel-layer delivery per process, not one per connection.
+"""
+
+import asyncio
+import logging
+import weakref
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger("boardsite.realtime")
+
+
+class BoardHub:
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel = None
+        self.listeners = {}  # group -> set of consumers in this process
+        self.reader = None
+
+    async def join(self, group, consumer):
+        if self.channel is None:
+            # The default prefix: channels-redis reads all of a process's "!" channels
+            # through one key per prefix, and a second prefix would wait on the first.
+            self.channel = await self.layer.new_channel()
+        if group not in self.listeners:
+            self.listeners[group] = set()
+            await self.layer.group_add(group, self.channel)
+        self.listeners[group].add(consumer)
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.create_task(self.read())
+
+    async def leave(self, group, consumer):
+        listeners = self.listeners.get(group)
+        if listeners is None:
+            return
+        listeners.discard(consumer)
+        if not listeners:
+            del self.listeners[group]
+            await self.layer.group_discard(group, self.channel)
+        if not self.listeners and self.reader is not None:
+            self.reader.cancel()
+            self.reader = None
+
+    async def read(self):
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the layer's backend failed (e.g. Redis restarting): retry
+                logger.exception("board hub could not read from the channel layer; retrying")
+                await asyncio.sleep(1)
+                continue
+            await self.deliver(message)
+
+    async def deliver(self, message):
+        for consumer in tuple(self.listeners.get(message.get("group"), ())):
+            try:
+                await consumer.receive_board_message(message)
+            except Exception:  # one broken connection must not stop delivery to the others
+                logger.exception("delivering %s failed", message.get("type"))
+
+
+_hubs = weakref.WeakKeyDictionary()  # event loop -> BoardHub
+
+
+def board_hub():
+    """The hub of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None or hub.layer is not get_channel_layer():
+        hub = _hubs[loop] = BoardHub(get_channel_layer())
+    return hub
