@@ -28,7 +28,23 @@ def prepare_database(*, database_url, work_dir):
         connection.settings_dict["NAME"] = str(path)
         database_url = f"sqlite:///{path}"
     call_command("migrate", verbosity=0, interactive=False)
+    if connections["default"].vendor == "sqlite":
+        start_board_ids_at_random()
     return database_url
+
+
+def start_board_ids_at_random():
+    """
+    A fresh SQLite file would number its boards from 1 in every run, and so
+    reuse channel-layer group names (`whiteboard.board.1`) that a Redis may
+    still hold from earlier runs' stopped servers. Start each run's ids
+    somewhere else instead.
+    """
+    start = random.randrange(10**6, 10**9)
+    with connections["default"].cursor() as cursor:
+        for table in ("whiteboard_board", "kanban_board"):
+            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, start])
 
 
 def make_users(count, *, tag):

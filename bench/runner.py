@@ -104,6 +104,8 @@ class Bench:
         environment = base_environment()
         if layer == "redis":
             environment["REDIS_URL"] = self.redis_url
+        if not project:
+            environment["BENCH_ROOM"] = f"{self.tag}-room"
         if project:
             environment.update(
                 DJANGO_SETTINGS_MODULE="boardsite.settings",
@@ -125,7 +127,7 @@ class Bench:
             "tutorial": "bench.tutorial:application",
         }[kind]
         server = Server(
-            name=f"{kind}-{layer}",
+            name=kind if kind == "relay" else f"{kind}-{layer}",
             application=application,
             environment=self.environment(layer, project=kind == "project"),
             log_dir=self.work_dir,

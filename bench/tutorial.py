@@ -19,7 +19,7 @@ from django.urls import path  # noqa: E402
 
 from bench.relay import http_ok  # noqa: E402
 
-GROUP = "bench-room"
+GROUP = os.environ.get("BENCH_ROOM", "bench-room")  # one per run: Redis may hold older runs' groups
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
