@@ -13,7 +13,7 @@ COMMANDS = {
     "card.move": (protocol.card_move, services.card_move),
     "card.delete": (protocol.card_delete, services.card_delete),
     "card.lock": (protocol.card_lock, services.card_lock),
-    "card.unlock": (protocol.card_lock, services.card_unlock),
+    "card.unlock": (protocol.card_unlock, services.card_unlock),
     "column.create": (protocol.column_create, services.column_create),
     "column.update": (protocol.column_update, services.column_update),
     "column.move": (protocol.column_move, services.column_move),

@@ -24,6 +24,7 @@ def lock_frame(card, *, now=None):
     return {
         "user": user_frame(card.locked_by),
         "conn": card.lock_connection,
+        "reason": card.lock_reason or "edit",
         "expires_in": round((card.lock_expires_at - now).total_seconds(), 1),
     }
 

@@ -89,6 +89,7 @@ class Card(models.Model):
     )
     lock_connection = models.CharField(max_length=32, blank=True)
     lock_expires_at = models.DateTimeField(null=True, blank=True)
+    lock_reason = models.CharField(max_length=10, choices=[("drag", "dragging"), ("edit", "editing")], blank=True)
     # The key a client gave `card.create`, so creating again after a lost ack returns the same card.
     client_key = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -113,6 +113,14 @@ def card_delete(message):
 
 
 def card_lock(message):
+    protocol.allowed_keys(message, ["card", "reason"])
+    reason = message.get("reason", "edit")
+    if reason not in ("drag", "edit"):
+        raise ActionError("invalid_field", "`reason` must be “drag” or “edit”.")
+    return {"card_id": id_field(message, "card"), "reason": reason}
+
+
+def card_unlock(message):
     protocol.allowed_keys(message, ["card"])
     return {"card_id": id_field(message, "card")}
 

@@ -198,9 +198,10 @@ def check_not_locked(*, card, connection, now=None):
     holder = card.lock_holder(now=now)
     if holder is not None and holder != connection:
         who = card.locked_by.get_username() if card.locked_by else "Someone"
+        doing = "dragging" if card.lock_reason == "drag" else "editing"
         raise ActionError(
             "locked",
-            f"{who} is working on “{card.title}”; try again when they are done.",
+            f"{who} is {doing} “{card.title}”; try again when they are done.",
             card=card.pk,
             locked_by=user_frame(card.locked_by) if card.locked_by else None,
         )
@@ -544,7 +545,7 @@ def finish_change(*, card, connection):
     card.version += 1
     card.updated_at = timezone.now()
     if card.lock_connection and (card.lock_connection == connection or card.lock_holder() is None):
-        card.locked_by, card.lock_connection, card.lock_expires_at = None, "", None
+        card.locked_by, card.lock_connection, card.lock_reason, card.lock_expires_at = None, "", "", None
     card.save()
     return frame_for(card)
 
@@ -604,18 +605,23 @@ def card_delete(*, board, card_id, version, actor, connection=None, origin=None)
 # current locks, so a client that reconnects sees them all the same.
 
 
+LOCK_REASONS = ("drag", "edit")
+
+
 @transaction.atomic
-def card_lock(*, board, card_id, actor, connection, origin=None):
-    """Take (or renew) the card for LOCK_SECONDS for this connection."""
+def card_lock(*, board, card_id, reason="edit", actor, connection, origin=None):
+    """Take (or renew) the card for LOCK_SECONDS for this connection; `reason` is "drag" or "edit"."""
     if not connection:
         raise ActionError("invalid_message", "Only a live connection can lock a card.")
+    if reason not in LOCK_REASONS:
+        raise ActionError("invalid_field", "A lock's `reason` is “drag” or “edit”.")
     lock_board(board)
     card = get_card(board=board, card_id=card_id)
     now = timezone.now()
     check_not_locked(card=card, connection=connection, now=now)
-    card.locked_by, card.lock_connection = actor, connection
+    card.locked_by, card.lock_connection, card.lock_reason = actor, connection, reason
     card.lock_expires_at = now + datetime.timedelta(seconds=LOCK_SECONDS)
-    card.save(update_fields=["locked_by", "lock_connection", "lock_expires_at"])
+    card.save(update_fields=["locked_by", "lock_connection", "lock_reason", "lock_expires_at"])
     frame = {"type": "card.locked", "seq": None, "card": card.pk, "lock": lock_frame(card, now=now)}
     broadcast_unstored(board=board, frame=frame, origin=origin)
     return frame
@@ -642,7 +648,7 @@ def locks_release(*, board, connection):
 def release_locks(*, board, cards, origin):
     if not cards:
         return
-    Card.objects.filter(pk__in=cards).update(locked_by=None, lock_connection="", lock_expires_at=None)
+    Card.objects.filter(pk__in=cards).update(locked_by=None, lock_connection="", lock_reason="", lock_expires_at=None)
     for card_id in cards:
         broadcast_unstored(board=board, frame={"type": "card.unlocked", "seq": None, "card": card_id}, origin=origin)
 

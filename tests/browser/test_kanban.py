@@ -126,7 +126,7 @@ class KanbanBrowserTests(BrowserTestCase):
         alice.wait_for_selector("#card-editor[open]")
         locked = self.card(bob, "Plan party")
         locked.locator(".card-lock").wait_for()
-        self.assertIn("alice is working on this", locked.inner_text())
+        self.assertIn("alice is editing this", locked.inner_text())
         self.assertIn("is-locked", locked.get_attribute("class"))
         self.screenshot(bob, "kanban-locked.png")
         alice.fill("#card-title", "Plan the launch party")

@@ -122,7 +122,7 @@ class AdminValidationTests(TestCase):
     def test_a_locked_card_cannot_be_edited_or_deleted_in_the_admin(self):
         services.card_lock(board=self.board, card_id=self.card.pk, actor=self.alice, connection="tab")
         response = self.client.post(self.url, card_form_data(self.card, title="Sneaky"))
-        self.assertContains(response, "alice is working on “Admin card”")
+        self.assertContains(response, "alice is editing “Admin card”")
         delete = self.client.get(reverse("admin:kanban_card_delete", args=[self.card.pk]))
         self.assertEqual(delete.status_code, 403)
         self.assertEqual(Card.objects.get(pk=self.card.pk).title, "Admin card")

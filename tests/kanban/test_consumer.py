@@ -116,13 +116,15 @@ class LiveChangeTests(KanbanSocketTestCase):
         alice, _ = await self.join(self.alice)
         bob, _ = await self.join(self.bob)
         card = self.cards[0]
-        ack = await self.command(alice, type="card.lock", card=card["id"])
+        ack = await self.command(alice, type="card.lock", card=card["id"], reason="drag")
         self.assertIsNone(ack["seq"])
         locked, _ = await receive_until(bob, "card.locked")
         self.assertEqual(locked["lock"]["user"]["username"], "alice")
+        self.assertEqual(locked["lock"]["reason"], "drag")
         refused = await self.command(bob, type="card.move", card=card["id"], version=1,
                                      column=self.columns["Done"].pk, index=0)
         self.assertEqual(refused["code"], "locked")
+        self.assertEqual(refused["message"], "alice is dragging “first”; try again when they are done.")
         self.assertEqual(refused["locked_by"]["username"], "alice")
         await alice.disconnect()
         unlocked, _ = await receive_until(bob, "card.unlocked")
@@ -215,6 +217,7 @@ class BadInputTests(KanbanSocketTestCase):
             ({"type": "column.update", "column": todo, "wip_limit": 0}, "out_of_range"),
             ({"type": "column.create", "title": "x" * 61}, "too_long"),
             ({"type": "label.create", "name": "bug", "colour": "url(javascript:x)"}, "invalid_field"),
+            ({"type": "card.lock", "card": card["id"], "reason": "fun"}, "invalid_field"),
             ({"type": "redo"}, "nothing_to_redo"),
         ]
         for message, code in cases:

@@ -266,7 +266,7 @@ class LockTests(TestCase):
             with self.subTest(), self.assertRaises(ActionError) as refused:
                 attempt()
             self.assertEqual(refused.exception.code, "locked")
-            self.assertIn("alice is working on “Locked card”", refused.exception.message)
+            self.assertIn("alice is editing “Locked card”", refused.exception.message)
         self.assertEqual(titles_by_column(self.board)["To do"], ["Locked card"])
 
     def test_the_holders_own_move_releases_the_lock(self):

@@ -186,7 +186,7 @@ function moveCard(cardId, columnId, index, { announce = false } = {}) {
 const dragHandlers = {
   onStart(cardId) {
     dragging = true;
-    connection.send({ type: "card.lock", card: cardId }).catch(() => {});
+    connection.send({ type: "card.lock", card: cardId, reason: "drag" }).catch(() => {});
   },
   onDrop(cardId, columnId, index) {
     dragging = false;
@@ -207,7 +207,7 @@ function moveBy(cardId, columnStep, indexStep) {
   const index = columns[from].cardIds.indexOf(cardId);
   const card = state.cards.get(cardId);
   if (card.lock && card.lock.conn !== me?.conn) {
-    notify(`${card.lock.user.username} is working on “${card.title}”; try again when they are done.`);
+    notify(`${card.lock.user.username} is ${card.lock.reason === "drag" ? "dragging" : "editing"} “${card.title}”; try again when they are done.`);
     return;
   }
   const to = from + columnStep;
@@ -241,7 +241,7 @@ columnsContainer.addEventListener("click", (event) => {
     showAddCard(column, false);
   } else if (target.closest(".kanban-card")) {
     const card = state.cards.get(Number(target.closest(".kanban-card").dataset.cardId));
-    if (card?.lock && card.lock.conn !== me?.conn) notify(`${card.lock.user.username} is working on “${card.title}”.`);
+    if (card?.lock && card.lock.conn !== me?.conn) notify(`${card.lock.user.username} is ${card.lock.reason === "drag" ? "dragging" : "editing"} “${card.title}”.`);
     else if (card) editor.open(card.id);
   }
 });

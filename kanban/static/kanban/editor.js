@@ -46,7 +46,7 @@ export class CardEditor {
   async open(cardId) {
     if (this.dialog.open) return;
     try {
-      await this.board.send({ type: "card.lock", card: cardId });
+      await this.board.send({ type: "card.lock", card: cardId, reason: "edit" });
     } catch (error) {
       this.board.notify(error.message);
       return;
@@ -59,7 +59,10 @@ export class CardEditor {
     this.showError("");
     this.dialog.showModal();
     this.fields.title.focus();
-    this.renewTimer = setInterval(() => this.board.send({ type: "card.lock", card: cardId }).catch(() => {}), LOCK_RENEW_MS);
+    this.renewTimer = setInterval(
+      () => this.board.send({ type: "card.lock", card: cardId, reason: "edit" }).catch(() => {}),
+      LOCK_RENEW_MS,
+    );
   }
 
   fill(card) {

@@ -135,7 +135,8 @@ export class BoardView {
       this.cardNodes.set(card.id, node);
     }
     const labels = card.labels.map((id) => state.labels.get(id)).filter(Boolean);
-    const signature = JSON.stringify([card.version, card.lock?.conn ?? null, this.myConnection, labels, card.assignee]);
+    const lock = card.lock ? [card.lock.conn, card.lock.reason] : null;
+    const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignee]);
     if (node.dataset.signature !== signature) {
       node.dataset.signature = signature;
       this.fillCard(node, card, labels);
@@ -170,7 +171,8 @@ export class BoardView {
     if (card.assignee) meta.append(avatar(card.assignee, `Assigned to ${card.assignee.username}`));
     if (meta.children.length) parts.push(meta);
     if (lockedByOther) {
-      parts.push(element("p", "card-lock", `${card.lock.user.username} is working on this`));
+      const doing = card.lock.reason === "drag" ? "dragging" : "editing";
+      parts.push(element("p", "card-lock", `${card.lock.user.username} is ${doing} this`));
       node.setAttribute("aria-disabled", "true");
     } else {
       node.removeAttribute("aria-disabled");
