@@ -65,6 +65,11 @@ class TokenBucket:
 class BoardConsumer(AsyncWebsocketConsumer):
     board_model = None
     commands = {}  # message type -> name of the handler method: `async def handler(message, ref)`
+    # Commands answered later, by a batch (submit_batched); the others wait until those are answered,
+    # so a connection's commands apply in the order it sent them.
+    batched_commands = frozenset()
+    # Refusals that are a normal outcome of collaborating, not a faulty client: not counted as invalid.
+    benign_error_codes = frozenset({"conflict", "locked", "wip_limit", "unavailable"})
 
     async def connect(self):
         user = self.scope["user"]
@@ -86,6 +91,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.backlog = []
         self.catch_up_lock = asyncio.Lock()
         self.background_tasks = set()
+        self.unanswered_batched = 0
+        self.batched_answered = asyncio.Event()
+        self.batched_answered.set()
         self.rate_limit = TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST)
         self.throttled_count = 0
         self.invalid_times = deque()
@@ -156,11 +164,36 @@ class BoardConsumer(AsyncWebsocketConsumer):
             handler_name = self.commands.get(message["type"])
             if handler_name is None:
                 raise ActionError("unknown_type", f"Unknown message type “{message['type'][:40]}”.")
+            if message["type"] not in self.batched_commands:
+                await self.batched_answered.wait()
             await getattr(self, handler_name)(message, ref)
         except ActionError as error:
-            await self.send_frame(protocol.error_frame(ref, error))
-            if error.code not in ("conflict", "locked", "wip_limit"):
-                await self.count_invalid()
+            await self.send_error(ref, error)
+
+    async def send_error(self, ref, error):
+        await self.send_frame(protocol.error_frame(ref, error))
+        if error.code not in self.benign_error_codes:
+            await self.count_invalid()
+
+    def submit_batched(self, *, name, apply_batch, command, ref, answer):
+        """
+        Queue a hot command in the board's batcher (boardsite.collab.batching);
+        `await answer(result)` runs once its batch is durable, or the command
+        gets its `error`.
+        """
+        self.unanswered_batched += 1
+        self.batched_answered.clear()
+
+        async def on_result(result):
+            self.unanswered_batched -= 1
+            if not self.unanswered_batched:
+                self.batched_answered.set()
+            if isinstance(result, ActionError):
+                await self.send_error(ref, result)
+            else:
+                await answer(result)
+
+        self.hub.batcher(self.group, name, apply_batch).submit(command, on_result)
 
     async def throttled(self):
         """Drop the message; cut the connection off if it keeps flooding."""

@@ -16,6 +16,8 @@ import weakref
 
 from channels.layers import get_channel_layer
 
+from boardsite.collab.batching import CommandBatcher
+
 logger = logging.getLogger("boardsite.realtime")
 
 
@@ -24,6 +26,7 @@ class BoardHub:
         self.layer = layer
         self.channel = None
         self.listeners = {}  # group -> set of consumers in this process
+        self.batchers = {}  # (group, name) -> CommandBatcher
         self.reader = None
 
     async def join(self, group, consumer):
@@ -45,10 +48,19 @@ class BoardHub:
         listeners.discard(consumer)
         if not listeners:
             del self.listeners[group]
+            for key in [key for key, batcher in self.batchers.items() if key[0] == group and batcher.worker is None]:
+                del self.batchers[key]
             await self.layer.group_discard(group, self.channel)
         if not self.listeners and self.reader is not None:
             self.reader.cancel()
             self.reader = None
+
+    def batcher(self, group, name, apply_batch):
+        """The board's batcher for one kind of command, shared by the process's connections."""
+        key = (group, name)
+        if key not in self.batchers:
+            self.batchers[key] = CommandBatcher(apply_batch)
+        return self.batchers[key]
 
     async def read(self):
         while True:

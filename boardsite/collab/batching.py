@@ -1,0 +1,62 @@
+"""
+Batching of hot commands (whiteboard stroke chunks).
+
+One transaction per stroke chunk would cap a board at what the database can
+commit one by one. Instead, each board has, per server process, a batcher:
+commands submitted while a batch is in the database wait, and the next
+transaction takes all of them, with one seq allocation, one bulk insert and
+one broadcast. Each command's answer (its seq, or the error that refused it
+alone) is delivered after that transaction commits, so an `ack` still means
+durable.
+"""
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from django.db import DatabaseError
+
+from boardsite.collab.errors import ActionError
+
+logger = logging.getLogger("boardsite.realtime")
+
+MAX_BATCH = 500
+
+
+def unavailable_error():
+    return ActionError("unavailable", "The change could not be saved just now; it was not applied. Try again.")
+
+
+class CommandBatcher:
+    """
+    `apply_batch(commands)` runs in a database thread and returns one result
+    per command: whatever the command's answer is, or an ActionError.
+    """
+
+    def __init__(self, apply_batch):
+        self.apply_batch = apply_batch
+        self.pending = []
+        self.worker = None
+
+    def submit(self, command, on_result):
+        """Queue `command`; `await on_result(result)` runs once its batch has committed or failed."""
+        self.pending.append((command, on_result))
+        if self.worker is None:
+            self.worker = asyncio.create_task(self.run())
+
+    async def run(self):
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
+                try:
+                    results = await database_sync_to_async(self.apply_batch)([command for command, _ in batch])
+                except DatabaseError:
+                    logger.exception("a batch of %d commands failed in the database", len(batch))
+                    results = [unavailable_error()] * len(batch)
+                for (_, on_result), result in zip(batch, results):
+                    try:
+                        await on_result(result)
+                    except Exception:  # a closed connection must not stop the answers to the others
+                        logger.exception("answering a batched command failed")
+        finally:
+            self.worker = None
