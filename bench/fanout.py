@@ -96,6 +96,25 @@ def drive(bench, target, *, count, rate=None, points_per_chunk=None, chunks_per_
     return analyse(messages, sent, received, project=target.project)
 
 
+def fanout_runs(bench, target, *, tag):
+    """
+    The fan-out `Sizes.fanout_runs` times on the same connections; the run
+    with the median rate is reported, and it fails if any run failed. One
+    run of a fast server lasts a fraction of a second, so a single run is at
+    the mercy of whatever else the machine is doing.
+    """
+    with receiver_pool(bench, target) as pool:
+        outcomes = []
+        for number in range(bench.sizes.fanout_runs):
+            outcomes.append(drive(bench, target, count=bench.sizes.messages, tag=f"{tag}{number}", pool=pool))
+            wait_until_idle(target.pids)
+    outcomes.sort(key=lambda outcome: outcome.per_second)
+    median = outcomes[len(outcomes) // 2]
+    for outcome in outcomes:
+        median.problems.extend(problem for problem in outcome.problems if problem not in median.problems)
+    return median
+
+
 # fanout
 
 
@@ -103,8 +122,9 @@ def run_fanout(bench):
     sizes = bench.sizes
     relay = bench.start("relay")
     try:
-        outcome = drive(bench, baseline_target(bench, relay, label="relay", layer="-", receivers=sizes.receivers),
-                        count=sizes.messages, tag="relay")
+        outcome = fanout_runs(
+            bench, baseline_target(bench, relay, label="relay", layer="-", receivers=sizes.receivers), tag="relay"
+        )
     finally:
         bench.stop(relay)
     bench.relay_fanout = outcome.per_second
@@ -113,7 +133,7 @@ def run_fanout(bench):
         tutorial = bench.start("tutorial", layer)
         try:
             target = baseline_target(bench, tutorial, label="tutorial", layer=layer, receivers=sizes.receivers)
-            add_fanout(bench, "tutorial consumer", layer, drive(bench, target, count=sizes.messages, tag="tutorial"))
+            add_fanout(bench, "tutorial consumer", layer, fanout_runs(bench, target, tag="tutorial"))
         finally:
             bench.stop(tutorial)
         project_fanout(bench, layer)
@@ -121,7 +141,7 @@ def run_fanout(bench):
             servers = [bench.start("project", layer), bench.start("project", layer)]
             try:
                 target = project_target(bench, servers, label="project x2", layer=layer, receivers=sizes.receivers)
-                add_fanout(bench, "project, 2 processes", layer, drive(bench, target, count=sizes.messages, tag="x2"))
+                add_fanout(bench, "project, 2 processes", layer, fanout_runs(bench, target, tag="x2"))
             finally:
                 bench.stop(*servers)
 
@@ -130,7 +150,7 @@ def project_fanout(bench, layer):
     project = bench.start("project", layer)
     try:
         target = project_target(bench, [project], label="project", layer=layer, receivers=bench.sizes.receivers)
-        outcome = drive(bench, target, count=bench.sizes.messages, tag="fan")
+        outcome = fanout_runs(bench, target, tag="fan")
     finally:
         bench.stop(project)
     if outcome.ok:  # a run that lost messages measured no capacity

@@ -34,6 +34,7 @@ class Sizes:
     processes: int = 2  # load-generator processes holding the receivers
     receivers: int = 50
     messages: int = 400
+    fanout_runs: int = 3  # the median of these is reported
     points_per_chunk: int = 10  # about 250 bytes a chunk
     chunks_per_stroke: int = 20
     latency_seconds: float = 5.0
@@ -54,7 +55,7 @@ class Sizes:
 
 FULL = Sizes()
 QUICK = Sizes(
-    users=2, receivers=3, messages=20, latency_seconds=1.0, points_viewers=3, points_rates=(600,),
+    users=2, receivers=3, messages=20, fanout_runs=1, latency_seconds=1.0, points_viewers=3, points_rates=(600,),
     points_seconds=0.5, late_strokes=200, kanban_cards=100, kanban_small_cards=20, kanban_moves=3,
     idle_connections=20, timeout=30.0,
 )
