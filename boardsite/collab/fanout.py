@@ -20,6 +20,9 @@ from boardsite.collab.batching import CommandBatcher
 
 logger = logging.getLogger("boardsite.realtime")
 
+# Well inside channels-redis's default group_expiry of a day.
+GROUP_REFRESH_SECONDS = 600
+
 
 class BoardHub:
     def __init__(self, layer):
@@ -28,6 +31,7 @@ class BoardHub:
         self.listeners = {}  # group -> set of consumers in this process
         self.batchers = {}  # (group, name) -> CommandBatcher
         self.reader = None
+        self.keeper = None
 
     async def join(self, group, consumer):
         if self.channel is None:
@@ -40,6 +44,7 @@ class BoardHub:
         self.listeners[group].add(consumer)
         if self.reader is None or self.reader.done():
             self.reader = asyncio.create_task(self.read())
+            self.keeper = asyncio.create_task(self.keep_subscribed())
 
     async def leave(self, group, consumer):
         listeners = self.listeners.get(group)
@@ -53,7 +58,8 @@ class BoardHub:
             await self.layer.group_discard(group, self.channel)
         if not self.listeners and self.reader is not None:
             self.reader.cancel()
-            self.reader = None
+            self.keeper.cancel()
+            self.reader = self.keeper = None
 
     def batcher(self, group, name, apply_batch):
         """The board's batcher for one kind of command, shared by the process's connections."""
@@ -66,13 +72,28 @@ class BoardHub:
         while True:
             try:
                 message = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
             except Exception:  # the layer's backend failed (e.g. Redis restarting): retry
                 logger.exception("board hub could not read from the channel layer; retrying")
                 await asyncio.sleep(1)
+                await self.subscribe_again()
                 continue
             await self.deliver(message)
+
+    async def keep_subscribed(self):
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            await self.subscribe_again()
+
+    async def subscribe_again(self):
+        """
+        Renew the hub's group memberships: channels-redis expires them after
+        its group_expiry (a day), and a restarted Redis has forgotten them.
+        """
+        try:
+            for group in tuple(self.listeners):
+                await self.layer.group_add(group, self.channel)
+        except Exception:
+            logger.exception("board hub could not renew its groups; retrying later")
 
     async def deliver(self, message):
         for consumer in tuple(self.listeners.get(message.get("group"), ())):
