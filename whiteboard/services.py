@@ -35,11 +35,11 @@ def board_create(*, name, owner):
     return collab_services.board_create(board_model=Board, name=name, owner=owner)
 
 
-def stroke_frame(stroke, *, username=None):
-    """A whole stroke as clients receive it in snapshots and in undo/redo events."""
+def stroke_frame(stroke):
+    """A whole stroke for undo/redo events, shaped like the strokes of the snapshot."""
     return {
         "id": stroke.client_id,
-        "user": username if username is not None else (stroke.author.get_username() if stroke.author else ""),
+        "user": stroke.author.get_username() if stroke.author else "",
         "tool": stroke.tool,
         "color": stroke.color,
         "width": stroke.width,

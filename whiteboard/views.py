@@ -45,17 +45,13 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
         board = self.get_board()
         client_config = {
             "slug": board.slug,
-            "name": board.name,
             "me": request.user.get_username(),
             "socketPath": f"/ws/whiteboard/{board.slug}/",
             "snapshotUrl": reverse("whiteboard:snapshot", kwargs={"slug": board.slug}),
-            "exportSvgUrl": reverse("whiteboard:export-svg", kwargs={"slug": board.slug}),
             "boardWidth": protocol.BOARD_WIDTH,
             "boardHeight": protocol.BOARD_HEIGHT,
             "maxPointsPerMessage": protocol.MAX_POINTS_PER_MESSAGE,
             "maxEraseIds": protocol.MAX_ERASE_IDS,
-            "minWidth": protocol.MIN_WIDTH,
-            "maxWidth": protocol.MAX_WIDTH,
         }
         return render(
             request,

@@ -41,7 +41,6 @@ class BoardPagesTests(TestCase):
         self.assertNotContains(response, "<script>alert(1)")
         self.assertContains(response, 'id="board-canvas"')
         config = json.loads(re.search(r'id="whiteboard-config"[^>]*>(.*?)</script>', response.content.decode()).group(1))
-        self.assertEqual(config["name"], board.name)
         self.assertEqual(config["socketPath"], f"/ws/whiteboard/{board.slug}/")
         self.assertEqual(config["me"], "alice")
 
@@ -94,7 +93,8 @@ class SnapshotAndExportTests(TestCase):
 
     def test_the_snapshot_is_compressed_json_with_the_seq(self):
         response = self.client.get(f"/whiteboard/{self.board.slug}/snapshot.json", HTTP_ACCEPT_ENCODING="gzip")
-        self.assertEqual(response["Content-Encoding"], "gzip")
+        self.assertEqual(response.status_code, 200, response.content[:300])
+        self.assertEqual(response.get("Content-Encoding"), "gzip", response.headers)
         self.assertIn("no-store", response["Cache-Control"])
         snapshot = json.loads(gzip.decompress(response.content))
         self.assertEqual(snapshot["seq"], 2)

@@ -30,7 +30,7 @@ function initial(name) {
 class WhiteboardPage {
   constructor() {
     this.me = config.me;
-    this.limits = config;
+    this.limits = { maxPointsPerMessage: config.maxPointsPerMessage, maxEraseIds: config.maxEraseIds };
     this.brush = this.loadStyle();
     this.members = new Map(); // connection id -> member
     this.cursors = new Map(); // connection id -> element
@@ -124,8 +124,9 @@ class WhiteboardPage {
 
   erase(ids) {
     this.state.hide(ids);
-    for (let start = 0; start < ids.length; start += config.maxEraseIds) {
-      this.connection?.send({ type: "erase", ids: ids.slice(start, start + config.maxEraseIds) });
+    const { maxEraseIds } = this.limits;
+    for (let start = 0; start < ids.length; start += maxEraseIds) {
+      this.connection?.send({ type: "erase", ids: ids.slice(start, start + maxEraseIds) });
     }
     this.historyChanged({ can_undo: true, can_redo: false });
   }
