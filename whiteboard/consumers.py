@@ -3,8 +3,6 @@
 from channels.db import database_sync_to_async
 
 from boardsite.collab.consumers import BoardConsumer
-from boardsite.collab.errors import ActionError
-from boardsite.collab.protocol import error_frame
 from whiteboard import protocol, services
 from whiteboard.models import Board
 
@@ -24,36 +22,41 @@ class WhiteboardConsumer(BoardConsumer):
         "redo": "redo_step",
         "cursor": "move_cursor",
     }
+    batched_commands = frozenset({"stroke"})
+    benign_error_codes = BoardConsumer.benign_error_codes | RACE_CODES
 
     async def after_hello(self):
         state = await database_sync_to_async(services.history_state)(board=self.board, user=self.user)
         await self.send_frame({"type": "history", **state})
 
     async def apply(self, ref, service, **kwargs):
-        """Run a service call and acknowledge it, or answer a lost race without counting it as abuse."""
-        try:
-            applied = await database_sync_to_async(service)(
-                board=self.board, actor=self.user, origin=self.channel_name, **kwargs
-            )
-        except ActionError as error:
-            if error.code not in RACE_CODES:
-                raise
-            await self.send_frame(error_frame(ref, error))
-            return
+        """Run a service call and acknowledge it once it is committed."""
+        applied = await database_sync_to_async(service)(
+            board=self.board, actor=self.user, origin=self.channel_name, **kwargs
+        )
         await self.send_ack(ref, applied.seq, **applied.details)
 
     async def draw_stroke(self, message, ref):
+        """Stroke chunks are the hot path: stored in batches with the board's other chunks."""
         chunk = protocol.parse_stroke(message)
-        await self.apply(
-            ref,
-            services.stroke_add_chunk,
+        command = services.ChunkCommand(
+            actor=self.user,
             stroke_id=chunk.stroke_id,
             chunk=chunk.chunk,
             tool=chunk.tool,
             color=chunk.color,
             width=chunk.width,
             points=chunk.points,
+            origin=self.channel_name,
         )
+
+        async def acknowledge(applied):
+            await self.send_ack(ref, applied.seq, **applied.details)
+
+        self.submit_batched(name="stroke", apply_batch=self.store_chunks, command=command, ref=ref, answer=acknowledge)
+
+    def store_chunks(self, commands):
+        return services.stroke_chunks_add(board=self.board, commands=commands)
 
     async def draw_shape(self, message, ref):
         shape = protocol.parse_shape(message)

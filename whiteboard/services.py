@@ -17,7 +17,7 @@ from django.db import transaction
 
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import encode_frame, record_event
+from boardsite.collab.events import NewEvent, encode_frame, record_event, record_events
 from whiteboard.models import Board, HistoryStep, Stroke
 from whiteboard.protocol import MAX_POINTS_PER_STROKE
 
@@ -81,7 +81,20 @@ def check_stroke_matches(*, stroke, actor, tool, color, width):
         )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class ChunkCommand:
+    """One stroke chunk to store: what a `stroke` message asks, and who asks it."""
+
+    actor: object
+    stroke_id: str
+    chunk: int | None  # None: the next chunk
+    tool: str
+    color: str
+    width: float
+    points: list
+    origin: str | None = None
+
+
 def stroke_add_chunk(*, board, actor, stroke_id, chunk, tool, color, width, points, origin=None):
     """
     Start the stroke `stroke_id` (chunk 0) or append the next chunk to it.
@@ -89,43 +102,110 @@ def stroke_add_chunk(*, board, actor, stroke_id, chunk, tool, color, width, poin
     changes nothing, so a client may re-send whatever was not acked.
     `chunk=None` means "the next chunk".
     """
+    command = ChunkCommand(actor, stroke_id, chunk, tool, color, width, points, origin)
+    (result,) = stroke_chunks_add(board=board, commands=[command])
+    if isinstance(result, ActionError):
+        raise result
+    return result
+
+
+@transaction.atomic
+def stroke_chunks_add(*, board, commands):
+    """
+    Apply many stroke chunks, in order, in one transaction: one seq
+    allocation, one insert of their events, one write per stroke and one
+    broadcast. This is the drawing hot path (boardsite.collab.batching feeds
+    it). Returns, per command, its Applied or the ActionError that refused it
+    alone; a refused chunk changes nothing.
+    """
     lock_board(board)
-    stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
-    if stroke is None:
-        if chunk not in (None, 0):
-            raise ActionError(
-                "chunk_out_of_order", "This stroke has not started yet: send chunk 0 first.", id=stroke_id, expected=0
-            )
-        return _stroke_start(
-            board=board, actor=actor, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points, origin=origin
+    stroke_ids = {command.stroke_id for command in commands}
+    strokes = {stroke.client_id: stroke for stroke in Stroke.objects.filter(board=board, client_id__in=stroke_ids)}
+    existing = set(strokes)
+    stored_chunks = {stroke_id: list(stroke.chunk_seqs) for stroke_id, stroke in strokes.items()}
+    appended = {}  # stroke id -> encoded point lists appended in this batch
+    results = [None] * len(commands)
+    new_events = []  # (command index, NewEvent); chunk_seqs hold "-(n+1)" until seqs are known
+    for index, command in enumerate(commands):
+        try:
+            stroke = strokes.get(command.stroke_id)
+            if stroke is None:
+                if command.chunk not in (None, 0):
+                    raise ActionError(
+                        "chunk_out_of_order",
+                        "This stroke has not started yet: send chunk 0 first.",
+                        id=command.stroke_id,
+                        expected=0,
+                    )
+                stroke = strokes[command.stroke_id] = Stroke(
+                    board=board, client_id=command.stroke_id, author=command.actor, tool=command.tool,
+                    color=command.color, width=command.width, points_json="[]", point_count=0,
+                )
+                stored_chunks[command.stroke_id] = []
+            else:
+                check_stroke_matches(
+                    stroke=stroke, actor=command.actor, tool=command.tool, color=command.color, width=command.width
+                )
+            chunks = stored_chunks[command.stroke_id]
+            chunk = len(chunks) if command.chunk is None else command.chunk
+            if chunk < len(chunks):
+                results[index] = ("duplicate", chunks[chunk])
+                continue
+            if chunk > len(chunks):
+                raise ActionError(
+                    "chunk_out_of_order",
+                    f"Chunk {chunk} arrived before chunk {len(chunks)} of this stroke.",
+                    id=command.stroke_id,
+                    expected=len(chunks),
+                )
+            if stroke.hidden:
+                raise ActionError("stroke_gone", "This stroke was erased or undone; start a new one.", id=command.stroke_id)
+            if stroke.point_count + len(command.points) > MAX_POINTS_PER_STROKE:
+                raise ActionError(
+                    "stroke_too_long",
+                    f"A stroke holds at most {MAX_POINTS_PER_STROKE} points; start a new one.",
+                    id=command.stroke_id,
+                )
+        except ActionError as error:
+            results[index] = error
+            continue
+        chunks.append(-(len(new_events) + 1))
+        stroke.point_count += len(command.points)
+        appended.setdefault(command.stroke_id, []).append(encode_frame(command.points)[1:-1])
+        payload = _chunk_payload(
+            command.stroke_id, chunk, command.actor, command.tool, command.color, command.width, command.points
         )
-    check_stroke_matches(stroke=stroke, actor=actor, tool=tool, color=color, width=width)
-    if chunk is None:
-        chunk = stroke.chunk_count
-    if chunk < stroke.chunk_count:
-        return Applied(seq=stroke.chunk_seqs[chunk], details={"duplicate": True})
-    if chunk > stroke.chunk_count:
-        raise ActionError(
-            "chunk_out_of_order",
-            f"Chunk {chunk} arrived before chunk {stroke.chunk_count} of this stroke.",
-            id=stroke_id,
-            expected=stroke.chunk_count,
-        )
-    if stroke.hidden:
-        raise ActionError("stroke_gone", "This stroke was erased or undone; start a new one.", id=stroke_id)
-    if stroke.point_count + len(points) > MAX_POINTS_PER_STROKE:
-        raise ActionError(
-            "stroke_too_long", f"A stroke holds at most {MAX_POINTS_PER_STROKE} points; start a new one.", id=stroke_id
-        )
-    event = record_event(
-        board=board, type="stroke", payload=_chunk_payload(stroke_id, chunk, actor, tool, color, width, points),
-        actor=actor, origin=origin,
-    )
-    stroke.points_json = stroke.points_json[:-1] + "," + encode_frame(points)[1:]
-    stroke.point_count += len(points)
-    stroke.chunk_seqs.append(event.seq)
-    stroke.save(update_fields=["points_json", "point_count", "chunk_seqs"])
-    return Applied(seq=event.seq, details={})
+        new_events.append((index, NewEvent(type="stroke", payload=payload, actor=command.actor, origin=command.origin)))
+
+    stored = record_events(board=board, events=[event for _, event in new_events])
+    seqs = [event.seq for event in stored]
+    for (index, _), seq in zip(new_events, seqs):
+        results[index] = Applied(seq=seq, details={})
+    for index, result in enumerate(results):
+        if isinstance(result, tuple):  # a re-sent chunk: the seq its first copy got
+            seq = result[1] if result[1] > 0 else seqs[-result[1] - 1]
+            results[index] = Applied(seq=seq, details={"duplicate": True})
+    _save_strokes(board=board, strokes=strokes, existing=existing, stored_chunks=stored_chunks, appended=appended, seqs=seqs)
+    return results
+
+
+def _save_strokes(*, board, strokes, existing, stored_chunks, appended, seqs):
+    """Write the strokes a batch started or extended, and record each new stroke as its author's step."""
+    started, extended = [], []
+    for stroke_id, points in appended.items():
+        stroke = strokes[stroke_id]
+        stroke.chunk_seqs = [seq if seq > 0 else seqs[-seq - 1] for seq in stored_chunks[stroke_id]]
+        prefix = stroke.points_json[:-1]
+        stroke.points_json = prefix + ("," if prefix != "[" else "") + ",".join(points) + "]"
+        if stroke_id in existing:
+            extended.append(stroke)
+        else:
+            stroke.created_seq = stroke.chunk_seqs[0]
+            started.append(stroke)
+    Stroke.objects.bulk_create(started)
+    Stroke.objects.bulk_update(extended, ["points_json", "point_count", "chunk_seqs"])
+    for stroke in started:
+        history_record(board=board, user=stroke.author, kind=HistoryStep.Kind.DRAW, stroke_ids=[stroke.client_id])
 
 
 def _chunk_payload(stroke_id, chunk, actor, tool, color, width, points):
@@ -133,19 +213,6 @@ def _chunk_payload(stroke_id, chunk, actor, tool, color, width, points):
         "id": stroke_id, "chunk": chunk, "user": actor.get_username(),
         "tool": tool, "color": color, "width": width, "points": points,
     }
-
-
-def _stroke_start(*, board, actor, stroke_id, tool, color, width, points, origin):
-    event = record_event(
-        board=board, type="stroke", payload=_chunk_payload(stroke_id, 0, actor, tool, color, width, points),
-        actor=actor, origin=origin,
-    )
-    Stroke.objects.create(
-        board=board, client_id=stroke_id, author=actor, tool=tool, color=color, width=width,
-        points_json=encode_frame(points), point_count=len(points), chunk_seqs=[event.seq], created_seq=event.seq,
-    )
-    history_record(board=board, user=actor, kind=HistoryStep.Kind.DRAW, stroke_ids=[stroke_id])
-    return Applied(seq=event.seq, details={})
 
 
 @transaction.atomic

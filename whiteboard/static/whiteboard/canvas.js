@@ -10,6 +10,7 @@ const MAX_ZOOM = 8;
 export const HIGHLIGHTER_OPACITY = 0.45;
 const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
 const VIEW_SETTLE_MS = 150; // the view this long unchanged is redrawn sharp
+const BASE_FRAME_BUDGET_MS = 12; // time per frame spent folding strokes into the base
 
 /** A filled outline for a pen stroke, the way perfect-freehand intends it to be drawn. */
 function outlinePath(outline) {
@@ -65,6 +66,8 @@ export class BoardCanvas {
     this.baseValid = false;
     this.baseView = null;
     this.inBase = new Set(); // strokes drawn into the base
+    this.baseQueue = []; // strokes still to draw into the base, oldest first
+    this.baseQueueIndex = 0;
     this.active = new Set(); // strokes drawn over the base each frame, while they grow
     this.settleTimers = new Map();
     this.lastViewChange = 0;
@@ -230,13 +233,28 @@ export class BoardCanvas {
     context.rect(0, 0, this.boardWidth, this.boardHeight);
     context.clip();
     this.inBase = new Set();
-    for (const stroke of this.scene().visibleStrokes()) {
-      if (this.active.has(stroke)) continue;
-      this.drawStroke(context, stroke, this.pathFor(stroke));
-      this.inBase.add(stroke);
-    }
+    this.baseQueue = this.scene().visibleStrokes().filter((stroke) => !this.active.has(stroke));
+    this.baseQueueIndex = 0;
     this.baseView = { ...this.view };
     this.baseValid = true;
+  }
+
+  /**
+   * Draw queued strokes into the base for at most BASE_FRAME_BUDGET_MS, so a
+   * large board fills in over a few frames while the page stays responsive.
+   * Returns true when the queue is done.
+   */
+  continueBase() {
+    const deadline = performance.now() + BASE_FRAME_BUDGET_MS;
+    const queue = this.baseQueue;
+    while (this.baseQueueIndex < queue.length && performance.now() < deadline) {
+      const stroke = queue[this.baseQueueIndex];
+      this.baseQueueIndex += 1;
+      if (stroke.hidden || this.active.has(stroke)) continue;
+      this.drawStroke(this.baseContext, stroke, this.pathFor(stroke));
+      this.inBase.add(stroke);
+    }
+    return this.baseQueueIndex >= queue.length;
   }
 
   drawIntoBase(stroke) {
@@ -248,6 +266,7 @@ export class BoardCanvas {
   render() {
     const viewSettled = performance.now() - this.lastViewChange > VIEW_SETTLE_MS;
     if (!this.baseValid || (!this.baseMatchesView() && viewSettled)) this.renderBase();
+    if (!this.continueBase()) this.requestRender();
     const context = this.context;
     context.setTransform(1, 0, 0, 1, 0, 0);
     context.clearRect(0, 0, this.canvas.width, this.canvas.height);
