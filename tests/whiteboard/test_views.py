@@ -109,6 +109,20 @@ class SnapshotAndExportTests(TestCase):
         self.assertIn('<path d="M192 120Q384 360 480 300L576 240" fill="none" stroke="#1971c2" stroke-width="6"', svg)
         self.assertIn('<rect x="480" y="600" width="480" height="300"', svg)
 
+    def test_every_tool_has_its_svg_shape(self):
+        for stroke_id, tool, points in (("l1", "line", [[0, 0], [0.5, 0.5]]), ("e1", "ellipse", [[0.5, 0.5], [1, 1]])):
+            services.shape_add(
+                board=self.board, actor=self.alice, stroke_id=stroke_id, tool=tool, color="#7048e8", width=3, points=points
+            )
+        services.stroke_add_chunk(
+            board=self.board, actor=self.alice, stroke_id="h1", chunk=0, tool="highlighter", color="#fcc419", width=24,
+            points=[[0.5, 0.1]],
+        )
+        svg = self.client.get(f"/whiteboard/{self.board.slug}/export.svg").content.decode()
+        self.assertIn('<line x1="0" y1="0" x2="960" y2="600"', svg)
+        self.assertIn('<ellipse cx="1440" cy="900" rx="480" ry="300"', svg)
+        self.assertIn('<path d="M960 120l0 0" fill="none" stroke="#fcc419" stroke-width="24" stroke-linecap="round" stroke-linejoin="round" stroke-opacity="0.45"/>', svg)
+
     def test_erased_strokes_are_not_exported(self):
         services.strokes_erase(board=self.board, actor=self.alice, stroke_ids=["s1"])
         svg = self.client.get(f"/whiteboard/{self.board.slug}/export.svg").content.decode()
