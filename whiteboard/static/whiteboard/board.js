@@ -11,7 +11,7 @@ const CURSOR_INTERVAL_MS = 50;
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
 const DEFAULT_WIDTHS = { pen: 6, highlighter: 24, line: 6, rect: 6, ellipse: 6 };
 const TOOL_KEYS = { p: "pen", h: "highlighter", e: "eraser", l: "line", r: "rect", o: "ellipse", v: "hand" };
-const STORAGE_KEY = "whiteboard.style";
+const STORAGE_KEY = "whiteboard.brush";
 
 const config = JSON.parse(document.getElementById("whiteboard-config").textContent);
 const $ = (selector) => document.querySelector(selector);
@@ -31,7 +31,7 @@ class WhiteboardPage {
   constructor() {
     this.me = config.me;
     this.limits = { maxPointsPerMessage: config.maxPointsPerMessage, maxEraseIds: config.maxEraseIds };
-    this.brush = this.loadStyle();
+    this.brush = this.loadBrush();
     this.members = new Map(); // connection id -> member
     this.cursors = new Map(); // connection id -> element
     this.lastCursorSent = 0;
@@ -57,7 +57,7 @@ class WhiteboardPage {
     }));
     this.bindToolbar();
     this.bindKeys();
-    this.renderStyle();
+    this.renderBrush();
   }
 
   async start() {
@@ -216,7 +216,6 @@ class WhiteboardPage {
   ephemeral(frame) {
     switch (frame.type) {
       case "hello":
-        this.myConnection = frame.user.conn;
         this.members.clear();
         this.members.set(frame.user.conn, frame.user);
         for (const conn of this.cursors.keys()) this.removeCursor(conn);
@@ -340,28 +339,28 @@ class WhiteboardPage {
 
   // Toolbar
 
-  loadStyle() {
+  loadBrush() {
     const fallback = { tool: "pen", color: "#1b1e2b", widths: { ...DEFAULT_WIDTHS } };
     try {
       const saved = JSON.parse(localStorage.getItem(STORAGE_KEY));
       if (saved && /^#[0-9a-f]{6}$/i.test(saved.color)) return { ...fallback, color: saved.color, widths: { ...fallback.widths, ...saved.widths } };
     } catch {
-      // A broken saved style is no reason not to draw.
+      // A broken saved brush is no reason not to draw.
     }
     return fallback;
   }
 
-  saveStyle() {
+  saveBrush() {
     localStorage.setItem(STORAGE_KEY, JSON.stringify({ color: this.brush.color, widths: this.brush.widths }));
   }
 
   setTool(tool) {
     this.tools.finish();
     this.brush.tool = tool;
-    this.renderStyle();
+    this.renderBrush();
   }
 
-  renderStyle() {
+  renderBrush() {
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === this.brush.tool));
     }
@@ -385,8 +384,8 @@ class WhiteboardPage {
       else if (button.dataset.color) this.pickColor(button.dataset.color);
       else if (button.dataset.width && this.brush.widths[this.brush.tool] !== undefined) {
         this.brush.widths[this.brush.tool] = Number(button.dataset.width);
-        this.saveStyle();
-        this.renderStyle();
+        this.saveBrush();
+        this.renderBrush();
       }
     });
     $("#custom-color").addEventListener("input", (event) => this.pickColor(event.target.value));
@@ -409,8 +408,8 @@ class WhiteboardPage {
   pickColor(color) {
     this.brush.color = color.toLowerCase();
     if (this.brush.tool === "eraser" || this.brush.tool === "hand") this.brush.tool = "pen";
-    this.saveStyle();
-    this.renderStyle();
+    this.saveBrush();
+    this.renderBrush();
   }
 
   undo() {
