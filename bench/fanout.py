@@ -14,6 +14,7 @@ from bench.servers import wait_until_idle
 from bench.strokes import analyse, milliseconds, send_messages, stroke_messages
 
 DATA_PREFIX = '{"type":"stroke"'
+POINTS_ATTEMPTS = 2
 MAX_POINTS_PER_MESSAGE = 256  # whiteboard.protocol's limit, kept here so the baselines get the same chunks
 
 
@@ -231,7 +232,11 @@ def points_steps(bench, target, label, layer):
     best = 0
     with receiver_pool(bench, target) as pool:
         for step, points_per_second in enumerate(sizes.points_rates):
-            if not points_step(bench, target, label, layer, pool, step, points_per_second):
+            # A rate missed once is tried once more: one stall of the shared machine should not end the climb.
+            if not any(
+                points_step(bench, target, label, layer, pool, f"{step}-{attempt}", points_per_second)
+                for attempt in range(POINTS_ATTEMPTS)
+            ):
                 break
             best = points_per_second
     return best
