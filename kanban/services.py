@@ -170,8 +170,9 @@ def get_label(*, board, label_id):
     return label
 
 
-def frame_for(card, *, now=None):
-    return card_frame(card, label_ids=list(card.labels.values_list("pk", flat=True)), now=now)
+def frame_for(card):
+    """The card's frame, reading its labels (one query)."""
+    return card_frame(card, label_ids=list(card.labels.values_list("pk", flat=True)))
 
 
 def card_index(card):

@@ -19,10 +19,6 @@ export class BoardState {
     return this.columns.find((column) => column.id === id);
   }
 
-  columnOfCard(cardId) {
-    return this.columns.find((column) => column.cardIds.includes(cardId));
-  }
-
   /** Apply one stored event; returns false for types this page does not show. */
   apply(frame) {
     switch (frame.type) {
