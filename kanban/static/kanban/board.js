@@ -38,6 +38,7 @@ const connection = new BoardConnection(socketUrl(root.dataset.socketPath), {
   onHello(hello) {
     me = hello.user;
     view.myConnection = me.conn;
+    view.myUserId = me.id;
     presence.clear();
     presence.set(me.conn, me);
     renderPresence();

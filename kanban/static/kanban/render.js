@@ -46,6 +46,7 @@ export class BoardView {
     this.columnNodes = new Map();
     this.cardNodes = new Map();
     this.myConnection = null;
+    this.myUserId = null;
   }
 
   render(state, pendingMoves) {
@@ -172,7 +173,8 @@ export class BoardView {
     if (meta.children.length) parts.push(meta);
     if (lockedByOther) {
       const doing = card.lock.reason === "drag" ? "dragging" : "editing";
-      parts.push(element("p", "card-lock", `${card.lock.user.username} is ${doing} this`));
+      const who = card.lock.user.id === this.myUserId ? `You are ${doing} this in another tab` : `${card.lock.user.username} is ${doing} this`;
+      parts.push(element("p", "card-lock", who));
       node.setAttribute("aria-disabled", "true");
     } else {
       node.removeAttribute("aria-disabled");
