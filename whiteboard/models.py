@@ -72,19 +72,24 @@ class Stroke(models.Model):
 class HistoryStep(models.Model):
     """
     One undoable action of one user on one board: drawing a stroke, erasing,
-    clearing. Kept on the server so undo and redo survive a reload and work
-    from any device. Undone steps form the user's redo stack until they act again.
+    clearing, restoring. Kept on the server so undo and redo survive a reload
+    and work from any device. Undone steps form the user's redo stack until
+    they act again.
     """
 
     class Kind(models.TextChoices):
         DRAW = "draw", "Draw"
         ERASE = "erase", "Erase"
         CLEAR = "clear", "Clear"
+        RESTORE = "restore", "Restore"
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="history")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     stroke_ids = models.JSONField(help_text="Client ids of the strokes the step drew or hid.")
+    shown_ids = models.JSONField(
+        default=list, blank=True, help_text="Client ids of the strokes a restore brought back (undoing hides them)."
+    )
     undone = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 

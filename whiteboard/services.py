@@ -13,11 +13,13 @@ action decides on a stale read.
 import json
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import NewEvent, encode_frame, record_event, record_events
+from whiteboard import replay
 from whiteboard.models import Board, HistoryStep, Stroke
 from whiteboard.protocol import MAX_POINTS_PER_STROKE
 
@@ -57,10 +59,10 @@ def lock_board(board):
     Board.objects.select_for_update().filter(pk=board.pk).values_list("pk", flat=True).get()
 
 
-def history_record(*, board, user, kind, stroke_ids):
+def history_record(*, board, user, kind, stroke_ids, shown_ids=()):
     """A new undoable step; acting again forgets what the user had undone (their redo stack)."""
     HistoryStep.objects.filter(board=board, user=user, undone=True).delete()
-    HistoryStep.objects.create(board=board, user=user, kind=kind, stroke_ids=stroke_ids)
+    HistoryStep.objects.create(board=board, user=user, kind=kind, stroke_ids=stroke_ids, shown_ids=list(shown_ids))
 
 
 def history_state(*, board, user):
@@ -283,27 +285,40 @@ def board_clear(*, board, actor, origin=None):
 # Undo and redo
 
 
+# Ids per query when hiding or showing strokes: a restore may touch tens of
+# thousands, more than a database accepts as parameters of one query.
+IDS_PER_QUERY = 2000
+
+
 def _set_hidden(*, board, stroke_ids, hidden):
-    """Hide or show those of `stroke_ids` not already so; returns the strokes that changed."""
-    changed = list(
-        Stroke.objects.filter(board=board, client_id__in=stroke_ids, hidden=not hidden)
-        .select_related("author")
-        .order_by("created_seq")
-    )
-    Stroke.objects.filter(pk__in=[stroke.pk for stroke in changed]).update(hidden=hidden)
-    return changed
+    """Hide or show those of `stroke_ids` not already so; returns the strokes that changed, in drawing order."""
+    stroke_ids = list(stroke_ids)
+    changed = []
+    for start in range(0, len(stroke_ids), IDS_PER_QUERY):
+        batch = list(
+            Stroke.objects.filter(board=board, client_id__in=stroke_ids[start : start + IDS_PER_QUERY], hidden=not hidden)
+            .select_related("author")
+        )
+        Stroke.objects.filter(pk__in=[stroke.pk for stroke in batch]).update(hidden=hidden)
+        changed.extend(batch)
+    return sorted(changed, key=lambda stroke: stroke.created_seq)
 
 
 def _apply_step(*, board, actor, step, undo, origin):
-    """Undoing a drawing hides its stroke; undoing an erase or clear shows its strokes. Redo is the reverse."""
-    hide = (step.kind == HistoryStep.Kind.DRAW) == undo
-    changed = _set_hidden(board=board, stroke_ids=step.stroke_ids, hidden=hide)
+    """
+    Undoing a drawing hides its stroke; undoing an erase or clear shows its
+    strokes; undoing a restore shows what it hid and hides what it brought
+    back. Redo is the reverse.
+    """
+    if step.kind == HistoryStep.Kind.DRAW:
+        to_hide, to_show = (step.stroke_ids, []) if undo else ([], step.stroke_ids)
+    else:
+        to_hide, to_show = (step.shown_ids, step.stroke_ids) if undo else (step.stroke_ids, step.shown_ids)
+    hidden = _set_hidden(board=board, stroke_ids=to_hide, hidden=True)
+    shown = _set_hidden(board=board, stroke_ids=to_show, hidden=False)
     step.undone = undo
     step.save(update_fields=["undone"])
-    effect = {
-        "hide": [stroke.client_id for stroke in changed] if hide else [],
-        "show": [] if hide else [stroke_frame(stroke) for stroke in changed],
-    }
+    effect = {"hide": [stroke.client_id for stroke in hidden], "show": [stroke_frame(stroke) for stroke in shown]}
     event = record_event(
         board=board,
         type="undo" if undo else "redo",
@@ -332,3 +347,68 @@ def history_redo(*, board, actor, origin=None):
     if step is None:
         raise ActionError("nothing_to_redo", "There is nothing of yours to redo on this board.")
     return _apply_step(board=board, actor=actor, step=step, undo=False, origin=origin)
+
+
+# Restoring (the owner's answer to lost work and vandals)
+
+
+def _check_can_restore(*, board, actor, seq, name):
+    """Only the owner restores, and only to a seq the board has reached; returns the board's latest seq."""
+    if not board.is_owner(actor):
+        raise ActionError("forbidden", "Only the board's owner can restore it.")
+    last_seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
+    if not 0 <= seq <= last_seq:
+        raise ActionError("out_of_range", f"`{name}` must be between 0 and {last_seq}, the board's latest seq.")
+    return last_seq
+
+
+@transaction.atomic
+def board_restore(*, board, actor, to_seq, origin=None):
+    """
+    Make the board look as it did right after event `to_seq` (0: empty), as
+    one `restore` event and one step the owner can undo. Strokes are restored
+    whole: one that was half drawn at `to_seq` comes back with all its points.
+    """
+    lock_board(board)
+    _check_can_restore(board=board, actor=actor, seq=to_seq, name="to_seq")
+    target = replay.visible_stroke_ids_at(board=board, seq=to_seq)
+    return _restore_visible(board=board, actor=actor, target=target, details={"to_seq": to_seq}, origin=origin)
+
+
+@transaction.atomic
+def board_revert_user(*, board, actor, username, after_seq, origin=None):
+    """
+    Undo everything `username` did on the board after event `after_seq`: their
+    later strokes go, what they erased or cleared comes back, and their undos
+    and redos no longer count. What others did meanwhile stays. One `restore`
+    event, one step the owner can undo.
+    """
+    lock_board(board)
+    last_seq = _check_can_restore(board=board, actor=actor, seq=after_seq, name="after_seq")
+    reverted = get_user_model().objects.filter(username=username).first()
+    if reverted is None:
+        raise ActionError("unknown_user", "There is no user with that name.")
+    target = replay.visible_stroke_ids_at(
+        board=board, seq=last_seq, ignoring=replay.Ignoring(user_id=reverted.pk, after_seq=after_seq)
+    )
+    details = {"revert_user": reverted.get_username(), "after_seq": after_seq}
+    return _restore_visible(board=board, actor=actor, target=target, details=details, origin=origin)
+
+
+def _restore_visible(*, board, actor, target, details, origin):
+    """Hide and show strokes so that exactly `target` (client ids) is visible; record the step and the event."""
+    current = _visible_ids(board=board)
+    wanted, present = set(target), set(current)
+    hidden = _set_hidden(board=board, stroke_ids=[stroke_id for stroke_id in current if stroke_id not in wanted], hidden=True)
+    shown = _set_hidden(board=board, stroke_ids=[stroke_id for stroke_id in target if stroke_id not in present], hidden=False)
+    if not hidden and not shown:
+        raise ActionError("nothing_to_restore", "The board already looks like that.")
+    history_record(
+        board=board, user=actor, kind=HistoryStep.Kind.RESTORE,
+        stroke_ids=[stroke.client_id for stroke in hidden], shown_ids=[stroke.client_id for stroke in shown],
+    )
+    effect = {"hide": [stroke.client_id for stroke in hidden], "show": [stroke_frame(stroke) for stroke in shown]}
+    event = record_event(
+        board=board, type="restore", payload={"user": actor.get_username(), **details, **effect}, actor=actor, origin=origin
+    )
+    return Applied(seq=event.seq, details={**details, **effect, **history_state(board=board, user=actor)})
