@@ -8,7 +8,9 @@ from whiteboard.models import Board
 
 # Refusals caused by someone else getting there first, not by a faulty
 # client: answered with an `error` but not counted towards the disconnect.
-RACE_CODES = frozenset({"stroke_gone", "nothing_to_erase", "board_empty", "nothing_to_undo", "nothing_to_redo"})
+RACE_CODES = frozenset(
+    {"stroke_gone", "nothing_to_erase", "board_empty", "nothing_to_undo", "nothing_to_redo", "nothing_to_restore"}
+)
 
 
 class WhiteboardConsumer(BoardConsumer):
@@ -20,6 +22,8 @@ class WhiteboardConsumer(BoardConsumer):
         "clear": "clear_board",
         "undo": "undo_step",
         "redo": "redo_step",
+        "restore": "restore_board",
+        "revert": "revert_user",
         "cursor": "move_cursor",
     }
     batched_commands = frozenset({"stroke"})
@@ -84,6 +88,13 @@ class WhiteboardConsumer(BoardConsumer):
     async def redo_step(self, message, ref):
         protocol.parse_no_fields(message)
         await self.apply(ref, services.history_redo)
+
+    async def restore_board(self, message, ref):
+        await self.apply(ref, services.board_restore, to_seq=protocol.parse_restore(message))
+
+    async def revert_user(self, message, ref):
+        revert = protocol.parse_revert(message)
+        await self.apply(ref, services.board_revert_user, username=revert.username, after_seq=revert.after_seq)
 
     async def move_cursor(self, message, ref):
         position = protocol.parse_cursor(message)

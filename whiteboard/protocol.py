@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from boardsite.collab.errors import ActionError
-from boardsite.collab.protocol import allowed_keys, int_field, number_field
+from boardsite.collab.protocol import allowed_keys, int_field, number_field, str_field
 from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS
 
 BOARD_WIDTH = 1920
@@ -23,6 +23,8 @@ MAX_POINTS_PER_STROKE = 20_000
 MIN_WIDTH = 0.5
 MAX_WIDTH = 96
 MAX_ERASE_IDS = 500
+MAX_SEQ = 2**53 - 1  # what a JavaScript number holds exactly
+USERNAME_MAX_LENGTH = 150
 COORDINATE_DECIMALS = 4  # 1/10000 of the board: a fifth of a board pixel
 PRESSURE_DECIMALS = 3
 
@@ -154,4 +156,25 @@ def parse_cursor(message):
     return (
         round(number_field(message, "x", minimum=0, maximum=1), COORDINATE_DECIMALS),
         round(number_field(message, "y", minimum=0, maximum=1), COORDINATE_DECIMALS),
+    )
+
+
+def parse_restore(message):
+    """`restore`: the seq whose board to bring back (0: the empty board)."""
+    allowed_keys(message, ["to_seq"])
+    return int_field(message, "to_seq", minimum=0, maximum=MAX_SEQ)
+
+
+@dataclass(frozen=True)
+class Revert:
+    username: str
+    after_seq: int
+
+
+def parse_revert(message):
+    """`revert`: whose changes to take back, and after which seq."""
+    allowed_keys(message, ["user", "after_seq"])
+    return Revert(
+        username=str_field(message, "user", max_length=USERNAME_MAX_LENGTH),
+        after_seq=int_field(message, "after_seq", minimum=0, maximum=MAX_SEQ),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from boardsite.collab import selectors as collab_selectors
+from whiteboard import replay
 from whiteboard.models import Board, Stroke
 
 
@@ -71,10 +72,37 @@ class ExportStroke:
     points: list  # in board pixels
 
 
+def _export_stroke(tool, color, stroke_width, points_json, *, width, height):
+    points = [(point[0] * width, point[1] * height) for point in json.loads(points_json)]
+    return ExportStroke(tool=tool, color=color, width=stroke_width, points=points)
+
+
 def board_export_strokes(*, board, width, height):
     """The visible strokes, oldest first, with points scaled to a `width` x `height` picture."""
-    strokes = []
-    for _, _, tool, color, stroke_width, _, points_json in _visible_stroke_rows(board):
-        points = [(point[0] * width, point[1] * height) for point in json.loads(points_json)]
-        strokes.append(ExportStroke(tool=tool, color=color, width=stroke_width, points=points))
-    return strokes
+    return [
+        _export_stroke(tool, color, stroke_width, points_json, width=width, height=height)
+        for _, _, tool, color, stroke_width, _, points_json in _visible_stroke_rows(board)
+    ]
+
+
+def board_export_strokes_at(*, board, seq, width, height):
+    """The strokes visible right after event `seq`, as they were then, scaled like `board_export_strokes`."""
+    with consistent_read():
+        strokes = replay.strokes_at(board=board, seq=seq)
+    return [
+        _export_stroke(stroke.tool, stroke.color, stroke.width, stroke.points_json, width=width, height=height)
+        for stroke in strokes
+    ]
+
+
+def board_history_page(*, board, after):
+    """
+    One page of the board's events after seq `after`, for the history panel:
+    `{"last_seq", "events", "times", "next_after"}`; `next_after` is the
+    `after` of the next page, or None when this page reaches `last_seq`.
+    """
+    with consistent_read():
+        last_seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
+        page = replay.history_page(board=board, after=after)
+    reached = page["events"][-1]["seq"] if page["events"] else after
+    return {"last_seq": last_seq, **page, "next_after": reached if reached < last_seq else None}

@@ -1,4 +1,4 @@
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -78,28 +78,62 @@ class BoardSnapshotView(collab_views.BoardAccessMixin, View):
         return HttpResponse(selectors.board_snapshot_json(board=board), content_type="application/json")
 
 
+def seq_parameter(request, name, *, board, default):
+    """
+    A seq from the query string: a whole number from 0 to the board's latest
+    seq, or `default` when absent. Raises ValueError with a message for people.
+    """
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) > board.last_seq:
+        raise ValueError(f"`{name}` must be a whole number from 0 to {board.last_seq}, the board's latest seq.")
+    return int(raw)
+
+
 @method_decorator(gzip_page, name="get")
 class BoardExportSvgView(collab_views.BoardAccessMixin, View):
+    """The board as an SVG drawing: as it is now, or with `?seq=N` as it was right after event N."""
+
     board_model = Board
 
     def get(self, request, slug):
         board = self.get_board()
-        strokes = selectors.board_export_strokes(board=board, width=protocol.BOARD_WIDTH, height=protocol.BOARD_HEIGHT)
+        try:
+            seq = seq_parameter(request, "seq", board=board, default=None)
+        except ValueError as error:
+            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+        size = {"width": protocol.BOARD_WIDTH, "height": protocol.BOARD_HEIGHT}
+        if seq is None:
+            strokes = selectors.board_export_strokes(board=board, **size)
+        else:
+            strokes = selectors.board_export_strokes_at(board=board, seq=seq, **size)
         svg = render_to_string(
             "whiteboard/export.svg",
-            {
-                "board": board,
-                "width": protocol.BOARD_WIDTH,
-                "height": protocol.BOARD_HEIGHT,
-                "elements": [svg_element(stroke) for stroke in strokes],
-            },
+            {"board": board, **size, "elements": [svg_element(stroke) for stroke in strokes]},
         )
         response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
         # Opened on its own the SVG is a document of this site: let it run and load nothing.
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
         if "download" in request.GET:
-            response["Content-Disposition"] = f'attachment; filename="{board.slug}.svg"'
+            suffix = "" if seq is None else f"-at-{seq}"
+            response["Content-Disposition"] = f'attachment; filename="{board.slug}{suffix}.svg"'
         return response
+
+
+@method_decorator([never_cache, gzip_page], name="get")
+class BoardHistoryView(collab_views.BoardAccessMixin, View):
+    """The board's events after `?after=N`, a page at a time, for the history panel's time-lapse."""
+
+    board_model = Board
+
+    def get(self, request, slug):
+        board = self.get_board()
+        try:
+            after = seq_parameter(request, "after", board=board, default=0)
+        except ValueError as error:
+            return JsonResponse({"code": "out_of_range", "error": str(error)}, status=400)
+        return JsonResponse(selectors.board_history_page(board=board, after=after))
 
 
 class BoardRenameView(collab_views.BoardRenameView):

@@ -1,0 +1,159 @@
+"""
+The history over HTTP and the websocket: the time-lapse's event pages, the SVG
+export at a seq, and the `restore` and `revert` commands, with who may use them.
+"""
+
+import json
+
+from asgiref.sync import async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
+from django.test import TestCase, TransactionTestCase
+
+from boardsite.collab import services as collab_services
+from tests.support import make_user, receive_until, websocket_for
+from tests.whiteboard.helpers import command, join, stroke_message
+from whiteboard import services
+from whiteboard.models import Stroke
+
+
+def draw(board, user, stroke_id, points):
+    services.stroke_add_chunk(
+        board=board, actor=user, stroke_id=stroke_id, chunk=0, tool="pen", color="#1971c2", width=6, points=points
+    )
+
+
+class HistoryPagesTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.bob = make_user("bob")
+        self.carol = make_user("carol")
+        self.board = services.board_create(name="Plans", owner=self.alice)
+        collab_services.board_add_member(board=self.board, username="bob", actor=self.alice)
+        draw(self.board, self.alice, "a1", [[0.1, 0.1]])
+        draw(self.board, self.bob, "b1", [[0.5, 0.5]])
+        services.board_clear(board=self.board, actor=self.bob)
+        self.client.force_login(self.bob)
+
+    def url(self, name):
+        return f"/whiteboard/{self.board.slug}/{name}"
+
+    def test_history_pages_hold_every_event_as_broadcast_with_its_time(self):
+        page = self.client.get(self.url("history.json")).json()
+        self.assertEqual(page["last_seq"], 4)
+        self.assertEqual(
+            [event["type"] for event in page["events"]], ["board.member_added", "stroke", "stroke", "clear"]
+        )
+        self.assertEqual(page["events"][2]["user"], "bob")
+        self.assertEqual(len(page["times"]), 4)
+        self.assertIsNone(page["next_after"])
+        later = self.client.get(self.url("history.json") + "?after=3").json()
+        self.assertEqual([event["seq"] for event in later["events"]], [4])
+
+    def test_the_svg_at_a_seq_shows_the_board_as_it_was_then(self):
+        before_clear = self.client.get(self.url("export.svg") + "?seq=3").content.decode()
+        self.assertIn('M192 120l0 0', before_clear)
+        self.assertIn('M960 600l0 0', before_clear)
+        only_alice = self.client.get(self.url("export.svg") + "?seq=2").content.decode()
+        self.assertNotIn('M960 600l0 0', only_alice)
+        self.assertNotIn("<path", self.client.get(self.url("export.svg") + "?seq=4").content.decode())
+        download = self.client.get(self.url("export.svg") + "?seq=3&download")
+        self.assertEqual(download["Content-Disposition"], f'attachment; filename="{self.board.slug}-at-3.svg"')
+
+    def test_a_seq_the_board_has_not_reached_or_not_a_number_is_refused_clearly(self):
+        for value in ("5", "-1", "two", "1.5", ""):
+            with self.subTest(value=value):
+                response = self.client.get(self.url("export.svg") + f"?seq={value}")
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.content.decode(), "`seq` must be a whole number from 0 to 4, the board's latest seq.")
+                history = self.client.get(self.url("history.json") + f"?after={value}")
+                self.assertEqual((history.status_code, history.json()["code"]), (400, "out_of_range"))
+
+    def test_non_members_see_nothing(self):
+        self.client.force_login(self.carol)
+        for name in ("history.json", "export.svg?seq=1"):
+            with self.subTest(name):
+                self.assertEqual(self.client.get(self.url(name)).status_code, 404)
+
+
+class RestoreSocketTests(TransactionTestCase):
+    def setUp(self):
+        channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+        self.alice = make_user("alice")
+        self.bob = make_user("bob")
+        self.carol = make_user("carol")
+        self.board = services.board_create(name="Sketches", owner=self.alice)
+        collab_services.board_add_member(board=self.board, username="bob", actor=self.alice)
+        self.board.refresh_from_db()
+
+    def test_the_owner_restores_and_everyone_sees_it_at_once(self):
+        async def scenario():
+            alice, _ = await join(self.board, self.alice)
+            bob, _ = await join(self.board, self.bob)
+            drawn = await command(bob, stroke_message("b1"))
+            await command(bob, {"type": "clear"})
+            restored = await command(alice, {"type": "restore", "to_seq": drawn["seq"]})
+            seen, _ = await receive_until(bob, "restore")
+            undone = await command(alice, {"type": "undo"})
+            seen_undo, _ = await receive_until(bob, "undo")
+            await alice.disconnect()
+            await bob.disconnect()
+            return drawn["seq"], restored, seen, undone, seen_undo
+
+        restored_to, restored, seen, undone, seen_undo = async_to_sync(scenario)()
+        self.assertEqual(restored["type"], "ack")
+        self.assertEqual(([stroke["id"] for stroke in restored["show"]], restored["can_undo"]), (["b1"], True))
+        self.assertEqual((seen["seq"], seen["user"], seen["to_seq"], seen["hide"]), (restored["seq"], "alice", restored_to, []))
+        self.assertEqual(seen["show"][0]["points"], [[0.1, 0.1], [0.2, 0.25]])
+        self.assertEqual((undone["step"], undone["hide"]), ("restore", ["b1"]))
+        self.assertEqual(seen_undo["hide"], ["b1"])
+        self.assertTrue(Stroke.objects.get(client_id="b1").hidden)
+
+    def test_the_owner_reverts_a_member(self):
+        async def scenario():
+            alice, _ = await join(self.board, self.alice)
+            bob, _ = await join(self.board, self.bob)
+            kept = await command(alice, stroke_message("a1"))
+            await command(bob, stroke_message("b-scribble"))
+            await command(bob, {"type": "erase", "ids": ["a1"]})
+            reverted = await command(alice, {"type": "revert", "user": "bob", "after_seq": kept["seq"]})
+            seen, _ = await receive_until(bob, "restore")
+            await alice.disconnect()
+            await bob.disconnect()
+            return kept["seq"], reverted, seen
+
+        reverted_after, reverted, seen = async_to_sync(scenario)()
+        self.assertEqual((reverted["hide"], [stroke["id"] for stroke in reverted["show"]]), (["b-scribble"], ["a1"]))
+        self.assertEqual((seen["revert_user"], seen["after_seq"]), ("bob", reverted_after))
+        self.assertEqual(list(Stroke.objects.filter(hidden=False).values_list("client_id", flat=True)), ["a1"])
+
+    def test_members_may_not_restore_and_bad_commands_are_refused(self):
+        async def scenario():
+            bob, _ = await join(self.board, self.bob)
+            await command(bob, stroke_message("b1"))
+            answers = [
+                await command(bob, {"type": "restore", "to_seq": 0}),
+                await command(bob, {"type": "revert", "user": "bob", "after_seq": 0}),
+                await command(bob, {"type": "restore", "to_seq": "0"}),
+                await command(bob, {"type": "restore", "to_seq": -1}),
+                await command(bob, {"type": "restore", "to_seq": 0, "everything": True}),
+                await command(bob, {"type": "revert", "user": "", "after_seq": 0}),
+            ]
+            await bob.disconnect()
+            return answers
+
+        answers = async_to_sync(scenario)()
+        self.assertEqual(
+            [answer["code"] for answer in answers],
+            ["forbidden", "forbidden", "invalid_field", "out_of_range", "unknown_field", "invalid_field"],
+        )
+        self.assertEqual(answers[0]["message"], "Only the board's owner can restore it.")
+        self.assertFalse(Stroke.objects.get(client_id="b1").hidden)
+
+    def test_non_members_cannot_open_the_board_socket(self):
+        async def scenario():
+            communicator = await websocket_for(f"/ws/whiteboard/{self.board.slug}/", user=self.carol)
+            connected, code = await communicator.connect()
+            return connected, code
+
+        self.assertEqual(async_to_sync(scenario)(), (False, 4404))
