@@ -3,6 +3,7 @@ The servers under test: real daphne processes on free loopback ports, with
 their environment given explicitly, stopped at the end whatever happens.
 """
 
+import ctypes
 import os
 import signal
 import socket
@@ -19,6 +20,14 @@ READY_TIMEOUT = 30
 # The per-connection rate limit would drop a pipelined benchmark's frames, so
 # capacity runs raise it (docs/performance.md says so beside every figure).
 UNLIMITED_RATE = {"REALTIME_RATE_PER_SECOND": "1000000", "REALTIME_RATE_BURST": "1000000"}
+
+
+def die_with_parent():
+    """In the child before exec: get SIGTERM if the benchmark dies without stopping us (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port():
@@ -68,6 +77,7 @@ class Server:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl+C reaches the benchmark, which stops us itself
+            preexec_fn=die_with_parent,
         )
         log.close()
         self.wait_ready()

@@ -1,6 +1,7 @@
 """`manage.py bench`: the load benchmark (bench/, docs/performance.md)."""
 
 import os
+import signal
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,6 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from bench.runner import run
 
+        # A plain `kill` (or `timeout`) then stops the servers too, as Ctrl+C does.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
         scenarios = SCENARIOS if "all" in options["scenarios"] else tuple(dict.fromkeys(options["scenarios"]))
         redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
         write = lambda line: (self.stdout.write(line), sys.stdout.flush())  # noqa: E731
