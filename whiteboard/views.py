@@ -48,6 +48,8 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
             "me": request.user.get_username(),
             "socketPath": f"/ws/whiteboard/{board.slug}/",
             "snapshotUrl": reverse("whiteboard:snapshot", kwargs={"slug": board.slug}),
+            "historyUrl": reverse("whiteboard:history", kwargs={"slug": board.slug}),
+            "exportSvgUrl": reverse("whiteboard:export-svg", kwargs={"slug": board.slug}),
             "boardWidth": protocol.BOARD_WIDTH,
             "boardHeight": protocol.BOARD_HEIGHT,
             "maxPointsPerMessage": protocol.MAX_POINTS_PER_MESSAGE,

@@ -4,6 +4,8 @@
 
 import { BoardCanvas } from "./canvas.js";
 import { BoardConnection } from "./connection.js";
+import { HistoryPanel } from "./history.js";
+import { initial, personColor } from "./people.js";
 import { BoardState } from "./strokes.js";
 import { isTyping, Tools } from "./tools.js";
 
@@ -16,17 +18,6 @@ const STORAGE_KEY = "whiteboard.brush";
 const config = JSON.parse(document.getElementById("whiteboard-config").textContent);
 const $ = (selector) => document.querySelector(selector);
 
-/** A steady colour per person, for their avatar and cursor. */
-function personColor(name) {
-  let hash = 0;
-  for (const char of name) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
-  return `hsl(${hash % 360} 65% 45%)`;
-}
-
-function initial(name) {
-  return (name.trim()[0] || "?").toUpperCase();
-}
-
 class WhiteboardPage {
   constructor() {
     this.me = config.me;
@@ -38,8 +29,13 @@ class WhiteboardPage {
     this.cursorTimer = null;
     this.history = { can_undo: false, can_redo: false };
 
+    this.replay = null; // the history panel's scene while it shows an earlier moment
     this.state = new BoardState({
-      onChange: (grown) => (grown ? this.canvas.strokeChanged(grown) : this.canvas.invalidateBase()),
+      onChange: (grown) => {
+        if (this.replay) return; // the live board is redrawn whole when the panel closes
+        if (grown) this.canvas.strokeChanged(grown);
+        else this.canvas.invalidateBase();
+      },
     });
     this.canvas = new BoardCanvas({
       canvas: $("#board-canvas"),
@@ -49,12 +45,24 @@ class WhiteboardPage {
       onViewChange: () => this.viewChanged(),
     });
     this.tools = new Tools(this);
-    this.canvas.setScene(() => ({
-      visibleStrokes: () => this.state.visible(),
-      strokeById: (id) => this.state.get(id),
-      fadedIds: this.tools.fadedIds,
-      preview: this.tools.preview,
-    }));
+    this.canvas.setScene(
+      () =>
+        this.replay ?? {
+          visibleStrokes: () => this.state.visible(),
+          strokeById: (id) => this.state.get(id),
+          fadedIds: this.tools.fadedIds,
+          preview: this.tools.preview,
+        },
+    );
+    this.historyPanel = new HistoryPanel({
+      root: $("#history-panel"),
+      board: {
+        historyUrl: config.historyUrl,
+        exportSvgUrl: config.exportSvgUrl,
+        send: (command) => this.connection?.send(command, { idempotent: false }),
+        setReplay: (scene) => this.setReplay(scene),
+      },
+    });
     this.bindToolbar();
     this.bindKeys();
     this.renderBrush();
@@ -101,7 +109,18 @@ class WhiteboardPage {
 
   /** Drawing starts once the board is loaded and its changes have somewhere to go. */
   get ready() {
-    return Boolean(this.connection);
+    return Boolean(this.connection) && !this.replay;
+  }
+
+  /** Show the history panel's replay instead of the live board (no drawing meanwhile), or the live board again. */
+  setReplay(scene) {
+    const switching = Boolean(scene) !== Boolean(this.replay);
+    if (switching) this.tools.finish();
+    this.replay = scene ? { ...scene, preview: null } : null;
+    document.body.classList.toggle("wb-replaying", Boolean(scene));
+    $("#history-open").setAttribute("aria-pressed", String(Boolean(scene)));
+    if (switching) this.canvas.showNewScene();
+    else this.canvas.invalidateBase();
   }
 
   style() {
@@ -166,6 +185,15 @@ class WhiteboardPage {
         this.state.hide(frame.hide);
         this.state.show(frame.show, frame.seq);
         break;
+      case "restore":
+        this.state.hide(frame.hide);
+        this.state.show(frame.show, frame.seq);
+        this.toast(
+          frame.revert_user
+            ? `${frame.user} took back ${frame.revert_user}'s changes after #${frame.after_seq}.`
+            : `${frame.user} restored the board as it was at #${frame.to_seq}.`,
+        );
+        break;
       case "board.renamed":
         $("#board-name").textContent = frame.name;
         document.title = `${frame.name} · Boardsite`;
@@ -195,6 +223,13 @@ class WhiteboardPage {
         this.state.hide(ack.hide);
         this.state.show(ack.show, ack.seq);
         this.historyChanged(ack);
+        break;
+      case "restore":
+      case "revert":
+        this.state.hide(ack.hide);
+        this.state.show(ack.show, ack.seq);
+        this.historyChanged(ack);
+        this.toast(command.type === "restore" ? "Board restored. Undo takes it back." : "Changes taken back. Undo restores them.");
         break;
       default:
         break;
@@ -301,7 +336,7 @@ class WhiteboardPage {
     const topPanels = [...document.querySelectorAll(".wb-top .wb-panel")].map((panel) => panel.getBoundingClientRect().bottom);
     return {
       top: Math.max(0, ...topPanels.map((bottom) => bottom - stage.top)) + margin,
-      bottom: Math.max(0, stage.bottom - $(".wb-toolbar").getBoundingClientRect().top) + margin,
+      bottom: Math.max(0, stage.bottom - $(this.replay ? "#history-panel" : ".wb-toolbar").getBoundingClientRect().top) + margin,
       left: margin,
       right: margin,
     };
@@ -395,6 +430,7 @@ class WhiteboardPage {
     $("#zoom-out").addEventListener("click", () => this.canvas.zoomBy(0.8));
     $("#zoom-reset").addEventListener("click", () => this.canvas.resetView());
     $("#export-png").addEventListener("click", () => this.exportPng());
+    $("#history-open").addEventListener("click", () => (this.historyPanel.isOpen ? this.historyPanel.close() : this.historyPanel.open()));
     $("#clear").addEventListener("click", () => {
       const dialog = $("#clear-dialog");
       dialog.returnValue = ""; // closing with Escape keeps the previous value otherwise

@@ -180,6 +180,14 @@ export class BoardCanvas {
   // for the current view, so a frame costs one copy plus the strokes being
   // drawn right now, however large the board is.
 
+  /** The scene became another one (the history's replay, or the live board again): redraw it all. */
+  showNewScene() {
+    for (const timer of this.settleTimers.values()) clearTimeout(timer);
+    this.settleTimers.clear();
+    this.active.clear();
+    this.invalidateBase();
+  }
+
   /** Something changed that the base cannot patch (a stroke hidden or shown, a new snapshot). */
   invalidateBase() {
     this.baseValid = false;

@@ -1,0 +1,163 @@
+"""
+History in real Chromium: the whiteboard's time-lapse (scrubbing, the author
+filter, restoring an earlier moment, seen live by another member) and the
+kanban activity feed. What the board shows is checked on canvas pixels.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from boardsite.collab import services as collab_services
+from tests.browser.base import BrowserTestCase
+from whiteboard import services
+from whiteboard.models import Stroke
+
+RED, BLUE = "#e03131", "#1971c2"
+RED_RGB = [0xE0, 0x31, 0x31]
+# How many canvas pixels show a colour (within a tolerance).
+COUNT_PIXELS = """([r, g, b]) => {
+  const canvas = document.getElementById("board-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) count += 1;
+  }
+  return count;
+}"""
+
+
+def red_pixels_condition(present):
+    return f"({COUNT_PIXELS})({RED_RGB}) {'> 200' if present else '=== 0'}"
+
+
+def off_the_event_loop(action):
+    """
+    Run a service call in another thread: Playwright's event loop runs in this
+    one, and services broadcast their events through async_to_sync.
+    """
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(action).result()
+
+
+class WhiteboardHistoryBrowserTests(BrowserTestCase):
+    def setUp(self):
+        self.alice, self.alice_page = self.user_page("alice")
+        self.bob, self.bob_page = self.user_page("bob")
+        off_the_event_loop(self.draw_history)
+
+    def draw_history(self):
+        self.board = services.board_create(name="Launch plan", owner=self.alice)
+        collab_services.board_add_member(board=self.board, username="bob", actor=self.alice)
+        # Alice sketches a red frame and a title line; Bob adds a blue note, then wipes the board and scribbles.
+        services.shape_add(
+            board=self.board, actor=self.alice, stroke_id="frame", tool="rect", color=RED, width=12,
+            points=[[0.1, 0.15], [0.55, 0.7]],
+        )
+        services.stroke_add_chunk(
+            board=self.board, actor=self.alice, stroke_id="title", chunk=0, tool="pen", color=RED, width=12,
+            points=[[0.15 + i / 100, 0.25 + (i % 4) / 200] for i in range(30)],
+        )
+        services.stroke_add_chunk(
+            board=self.board, actor=self.bob, stroke_id="note", chunk=0, tool="pen", color=BLUE, width=12,
+            points=[[0.65 + i / 150, 0.3 + (i % 6) / 60] for i in range(40)],
+        )
+        self.board.refresh_from_db()
+        self.before_vandalism = self.board.last_seq
+        services.board_clear(board=self.board, actor=self.bob)
+        services.shape_add(
+            board=self.board, actor=self.bob, stroke_id="scribble", tool="ellipse", color="#2f9e44", width=24,
+            points=[[0.3, 0.3], [0.8, 0.9]],
+        )
+
+    def open_board(self, page):
+        page.goto(f"{self.live_server_url}{self.board.get_absolute_url()}")
+        page.wait_for_selector("#connection-status[data-state=live]")
+
+    def open_history(self, page):
+        """Open the panel; it starts at the latest event."""
+        self.board.refresh_from_db()
+        latest = self.board.last_seq
+        page.click("#history-open")
+        page.wait_for_selector(f"[data-history=position]:has-text('#{latest} of {latest}')")
+
+    def test_the_owner_scrubs_back_to_before_the_vandal_and_restores_it_for_everyone(self):
+        self.open_board(self.alice_page)
+        self.open_board(self.bob_page)
+        alice = self.alice_page
+        self.assertEqual(alice.evaluate(COUNT_PIXELS, RED_RGB), 0)
+
+        self.open_history(alice)
+        slider = alice.locator("[data-history=slider]")
+        slider.press("Home")
+        alice.wait_for_selector("[data-history=status]:has-text('Before anything was drawn')")
+        alice.wait_for_function(red_pixels_condition(False))
+        for _ in range(self.before_vandalism):
+            slider.press("ArrowRight")
+        alice.wait_for_selector(f"[data-history=position]:has-text('#{self.before_vandalism} of ')")
+        alice.wait_for_selector("[data-history=status]:has-text('bob started a stroke')")
+        alice.wait_for_function(red_pixels_condition(True))
+        self.assertEqual(alice.locator(".wb-author[data-author=alice] .wb-author-count").text_content(), "2")
+        self.assertEqual(alice.locator(".wb-author[data-author=bob] .wb-author-count").text_content(), "1")
+
+        # Only Bob's strokes: Alice's fade out; picking him again shows everyone's.
+        alice.click(".wb-author[data-author=bob]")
+        alice.wait_for_function(red_pixels_condition(False))
+        self.assertEqual(alice.locator("[data-history=revert]").text_content(), "Revert bob after this")
+        alice.click(".wb-author[data-author=bob]")
+        alice.wait_for_function(red_pixels_condition(True))
+        self.screenshot(alice, "whiteboard-history.png")
+
+        alice.click("[data-history=restore]")
+        alice.wait_for_selector("#restore-dialog[open]")
+        self.assertIn(f"as it was at #{self.before_vandalism}", alice.locator("#restore-dialog [data-restore=text]").text_content())
+        alice.click("#restore-dialog button[value=confirm]")
+        alice.wait_for_selector("#history-panel", state="hidden")
+        alice.wait_for_selector("#toast:has-text('Board restored')")
+        self.bob_page.wait_for_function(red_pixels_condition(True))
+        self.bob_page.wait_for_selector("#toast:has-text('alice restored the board')")
+        visible = set(Stroke.objects.filter(board=self.board, hidden=False).values_list("client_id", flat=True))
+        self.assertEqual(visible, {"frame", "title", "note"})
+
+        # The restore is one step of Alice's: Undo takes it back for everyone.
+        alice.click("#undo")
+        self.bob_page.wait_for_function(red_pixels_condition(False))
+        visible = set(Stroke.objects.filter(board=self.board, hidden=False).values_list("client_id", flat=True))
+        self.assertEqual(visible, {"scribble"})
+
+    def test_the_owner_reverts_one_person_and_members_see_history_without_restoring(self):
+        self.open_board(self.bob_page)
+        self.open_history(self.bob_page)
+        self.assertEqual(self.bob_page.locator("[data-history=restore]").count(), 0)
+        self.assertEqual(self.bob_page.locator("[data-history=revert]").count(), 0)
+
+        alice = self.alice_page
+        self.open_board(alice)
+        self.open_history(alice)
+        alice.locator("[data-history=slider]").evaluate(
+            "(slider, seq) => { slider.value = seq; slider.dispatchEvent(new Event('input', {bubbles: true})); }",
+            self.before_vandalism,
+        )
+        alice.click(".wb-author[data-author=bob]")
+        alice.click("[data-history=revert]")
+        alice.wait_for_selector("#restore-dialog[open]:has-text('Revert bob')")
+        alice.click("#restore-dialog button[value=confirm]")
+        alice.wait_for_selector("#toast:has-text('Changes taken back')")
+        alice.wait_for_function(red_pixels_condition(True))
+        self.bob_page.wait_for_selector("#toast:has-text('alice took back bob')")
+        visible = set(Stroke.objects.filter(board=self.board, hidden=False).values_list("client_id", flat=True))
+        self.assertEqual(visible, {"frame", "title", "note"})
+
+    def test_the_history_panel_fits_a_phone(self):
+        _, phone = self.user_page("carol", viewport={"width": 390, "height": 844})
+        off_the_event_loop(
+            lambda: collab_services.board_add_member(board=self.board, username="carol", actor=self.alice)
+        )
+        self.open_board(phone)
+        self.open_history(phone)
+        phone.locator("[data-history=slider]").press("Home")
+        for _ in range(self.before_vandalism):
+            phone.locator("[data-history=slider]").press("ArrowRight")
+        phone.wait_for_function(red_pixels_condition(True))
+        panel = phone.locator("#history-panel").bounding_box()
+        self.assertLessEqual(panel["x"] + panel["width"], 390)
+        self.assertGreaterEqual(panel["x"], 0)
+        self.screenshot(phone, "whiteboard-history-phone.png")
