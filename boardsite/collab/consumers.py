@@ -340,13 +340,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=message["text"])
 
     async def board_presence_join(self, message):
-        if message["reply_to"] == self.channel_name:
-            return
-        await self.send_frame({"type": "presence.join", "member": message["member"]})
-        await self.channel_layer.send(
-            message["reply_to"],
-            {"type": "board.ephemeral", "text": encode_frame({"type": "presence.here", "member": self.me()})},
-        )
+        if message["reply_to"] != self.channel_name:
+            await self.send_frame({"type": "presence.join", "member": message["member"]})
+
+    async def board_presence_here(self, message):
+        """Who was on the board before this connection joined: one message from each process's hub."""
+        for member in message["members"]:
+            await self.send_frame({"type": "presence.here", "member": member})
 
     async def check_access(self):
         still_allowed = await database_sync_to_async(self.still_allowed)()

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import weakref
 
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
 from boardsite.collab.batching import CommandBatcher
@@ -96,11 +97,28 @@ class BoardHub:
             logger.exception("board hub could not renew its groups; retrying later")
 
     async def deliver(self, message):
-        for consumer in tuple(self.listeners.get(message.get("group"), ())):
+        listeners = tuple(self.listeners.get(message.get("group"), ()))
+        for consumer in listeners:
             try:
                 await consumer.receive_board_message(message)
             except Exception:  # one broken connection must not stop delivery to the others
                 logger.exception("delivering %s failed", message.get("type"))
+        if message["type"] == "board.presence_join":
+            await self.introduce(message["reply_to"], listeners)
+
+    async def introduce(self, newcomer, listeners):
+        """
+        Tell a newcomer who is on the board in this process: one message per
+        process rather than one per connection, so fifty people joining at
+        once do not flood the layer with 2,500 replies.
+        """
+        members = [consumer.me() for consumer in listeners if consumer.channel_name != newcomer]
+        if not members:
+            return
+        try:
+            await self.layer.send(newcomer, {"type": "board.presence_here", "members": members})
+        except ChannelFull:
+            logger.warning("presence for %s dropped: its channel is full", newcomer)
 
 
 _hubs = weakref.WeakKeyDictionary()  # event loop -> BoardHub
