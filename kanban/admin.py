@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
+from boardsite.collab.admin import ChangesViaAdminMixin
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import notify_access_changed, record_event
-from kanban import services
-from kanban.models import Board, Card, Column, Label
+from kanban import activity, services
+from kanban.models import Board, BoardActivity, Card, Column, Label
 
 
 def as_validation_error(error, field=None):
@@ -31,7 +32,7 @@ class ColumnInline(admin.TabularInline):
 
 
 @admin.register(Board)
-class BoardAdmin(admin.ModelAdmin):
+class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     list_display = ("name", "owner", "shared_with_all", "last_seq", "last_activity_at")
     list_filter = ("shared_with_all",)
     search_fields = ("name", "slug", "owner__username", "members__username")
@@ -75,7 +76,7 @@ class BoardAdmin(admin.ModelAdmin):
 
 
 @admin.register(Column)
-class ColumnAdmin(admin.ModelAdmin):
+class ColumnAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     list_display = ("title", "board", "position", "wip_limit", "card_count")
     list_filter = ("board",)
     search_fields = ("title", "board__name")
@@ -176,7 +177,7 @@ class CardAdminForm(forms.ModelForm):
 
 
 @admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
+class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     form = CardAdminForm
     list_display = ("title", "board", "column", "assignee", "due_date", "version", "updated_at")
     list_filter = ("board", "column", "assignee", "labels")
@@ -246,3 +247,40 @@ class CardAdmin(admin.ModelAdmin):
                 skipped.append(f"{card.title}: {error.message}")
         if skipped:
             self.message_user(request, "Not deleted: " + "; ".join(skipped), level=messages.WARNING)
+
+
+@admin.register(BoardActivity)
+class BoardActivityAdmin(admin.ModelAdmin):
+    """Each board's activity feed, read-only: the event log told in words."""
+
+    list_display = ("seq", "created_at", "board", "author", "made_in_admin", "summary")
+    list_display_links = None
+    list_filter = ("board", "author")
+    search_fields = ("board__name", "author__username")
+    list_select_related = ("board", "author")
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        self.names_by_board = {}  # one lookup of column, label and people names per board on the page
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(boolean=True, description="in the admin")
+    def made_in_admin(self, event):
+        return event.payload.get("via") == "admin"
+
+    @admin.display(description="what happened")
+    def summary(self, event):
+        names = self.names_by_board.get(event.board_id)
+        if names is None:
+            names = self.names_by_board[event.board_id] = activity.Names(board=event.board)
+        entry = activity.describe(event, names)
+        return "; ".join([entry.summary, *(f"{d.field}: {d.old} → {d.new}" for d in entry.details)])

@@ -34,6 +34,16 @@ class BoardEvent(collab.BoardEvent):
         constraints = [models.UniqueConstraint(fields=["board", "seq"], name="kanban_event_unique_seq")]
 
 
+class BoardActivity(BoardEvent):
+    """The event log read as the activity feed (kanban.activity), for the admin's read-only list."""
+
+    class Meta:
+        proxy = True
+        ordering = ["-seq"]
+        verbose_name = "activity"
+        verbose_name_plural = "activity"
+
+
 class Column(models.Model):
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="columns")
     title = models.CharField(max_length=COLUMN_TITLE_MAX_LENGTH)

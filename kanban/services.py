@@ -296,13 +296,16 @@ def column_create(*, board, title, index=None, wip_limit=None, actor, connection
 def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, actor, connection=None, origin=None):
     lock_board(board)
     column = get_column(board=board, column_id=column_id)
+    before = {"title": column.title, "wip_limit": column.wip_limit}
     if title is not UNSET:
         column.title = clean_text(title, field="column title", max_length=COLUMN_TITLE_MAX_LENGTH)
     if wip_limit is not UNSET:
         column.wip_limit = clean_wip_limit(wip_limit)
     column.save(update_fields=["title", "wip_limit"])
+    changes = field_changes(before, {"title": column.title, "wip_limit": column.wip_limit})
     return record_event(
-        board=board, type="column.updated", payload={"column": column_frame(column)}, actor=actor, origin=origin
+        board=board, type="column.updated", payload={"column": column_frame(column), "changes": changes},
+        actor=actor, origin=origin,
     ).payload
 
 
@@ -327,9 +330,10 @@ def column_delete(*, board, column_id, actor, connection=None, origin=None):
     now = timezone.now()
     for card in column.cards.select_related("locked_by").filter(lock_expires_at__gt=now):
         check_not_locked(card=card, connection=connection, now=now)
+    title = column.title
     column.delete()
     return record_event(
-        board=board, type="column.deleted", payload={"column": column_id}, actor=actor, origin=origin
+        board=board, type="column.deleted", payload={"column": column_id, "title": title}, actor=actor, origin=origin
     ).payload
 
 
@@ -380,9 +384,10 @@ def label_update(*, board, label_id, name=UNSET, colour=UNSET, actor, connection
 def label_delete(*, board, label_id, actor, connection=None, origin=None):
     """Delete a label; the cards that had it simply lose it."""
     lock_board(board)
-    get_label(board=board, label_id=label_id).delete()
+    label = get_label(board=board, label_id=label_id)
+    label.delete()
     return record_event(
-        board=board, type="label.deleted", payload={"label": label_id}, actor=actor, origin=origin
+        board=board, type="label.deleted", payload={"label": label_id, "name": label.name}, actor=actor, origin=origin
     ).payload
 
 
@@ -495,10 +500,18 @@ def card_update(*, board, card_id, version, changes, actor, connection=None, ori
     before, after = apply_changes(board=board, card=card, changes=changes)
     frame = finish_change(card=card, connection=connection)
     remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.UPDATE, before=before, after=after)
-    return record_event(board=board, type="card.updated", payload={"card": frame}, actor=actor, origin=origin).payload
+    return record_event(
+        board=board, type="card.updated", payload={"card": frame, "changes": field_changes(before, after)},
+        actor=actor, origin=origin,
+    ).payload
 
 
 CARD_FIELDS = ("title", "description", "assignee", "labels", "due")
+
+
+def field_changes(before, after):
+    """`{field: {"from": old, "to": new}}` for the fields whose value changed, as events carry them for the activity feed."""
+    return {field: {"from": before[field], "to": after[field]} for field in after if before[field] != after[field]}
 
 
 def apply_changes(*, board, card, changes):
@@ -576,7 +589,7 @@ def card_move(*, board, card_id, version, column_id, index, actor, connection=No
     return record_event(
         board=board,
         type="card.moved",
-        payload={"card": frame, "column": target.pk, "index": index},
+        payload={"card": frame, "column": target.pk, "index": index, "from_column": before["column"]},
         actor=actor,
         origin=origin,
     ).payload
@@ -594,7 +607,7 @@ def card_delete(*, board, card_id, version, actor, connection=None, origin=None)
     return record_event(
         board=board,
         type="card.deleted",
-        payload={"card": card_id, "column": state["column"]},
+        payload={"card": card_id, "column": state["column"], "title": state["title"]},
         actor=actor,
         origin=origin,
     ).payload
@@ -748,23 +761,27 @@ def apply_history(*, board, entry, actor, connection, origin, undo):
         entry.version_after = card.version
         column_id = card.column_id
         card.delete()
-        return record_event(board=board, type="card.deleted", payload={"card": entry.card_id, "column": column_id},
+        return record_event(board=board, type="card.deleted",
+                            payload={"card": entry.card_id, "column": column_id, "title": card.title},
                             actor=actor, origin=origin).payload
     if action == HistoryEntry.Action.UPDATE:
-        apply_changes(board=board, card=card, changes=entry.before if undo else entry.after)
+        before, after = apply_changes(board=board, card=card, changes=entry.before if undo else entry.after)
         frame = finish_change(card=card, connection=connection)
         entry.version_after = card.version
-        return record_event(board=board, type="card.updated", payload={"card": frame}, actor=actor,
+        return record_event(board=board, type="card.updated",
+                            payload={"card": frame, "changes": field_changes(before, after)}, actor=actor,
                             origin=origin).payload
     place = entry.before if undo else entry.after
     target = get_column(board=board, column_id=place["column"], with_card_count=True)
     if target.pk != card.column_id:
         check_wip_limit(column=target, adding=1)
+    from_column = card.column_id
     card.column, card.position = target, place["position"]
     frame = finish_change(card=card, connection=connection)
     entry.version_after = card.version
     return record_event(board=board, type="card.moved",
-                        payload={"card": frame, "column": target.pk, "index": card_index(card)},
+                        payload={"card": frame, "column": target.pk, "index": card_index(card),
+                                 "from_column": from_column},
                         actor=actor, origin=origin).payload
 
 

@@ -1,10 +1,12 @@
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.cache import never_cache
 
 from boardsite.collab import views as collab_views
 from boardsite.collab.selectors import board_members
-from kanban import selectors, services
+from kanban import activity, selectors, services
 from kanban.descriptions import render_description
 from kanban.models import CARD_DESCRIPTION_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Board
 
@@ -62,6 +64,40 @@ class DescriptionPreviewView(collab_views.BoardAccessMixin, View):
                 status=400,
             )
         return JsonResponse({"ok": True, "html": render_description(text)})
+
+
+@method_decorator(never_cache, name="get")
+class BoardActivityView(collab_views.BoardAccessMixin, View):
+    """
+    The board's activity feed as JSON, newest first, a page at a time:
+    `?before=<seq>` pages on, `?card=<id>` keeps one card's history,
+    `?user=<username>` one person's changes.
+    """
+
+    board_model = Board
+
+    def get(self, request, slug):
+        board = self.get_board()
+        try:
+            before = positive_int_parameter(request, "before")
+            card_id = positive_int_parameter(request, "card")
+        except ValueError as error:
+            return JsonResponse({"code": "invalid_field", "error": str(error)}, status=400)
+        username = request.GET.get("user") or None
+        if username is not None and len(username) > 150:
+            return JsonResponse({"code": "too_long", "error": "`user` is longer than 150 characters."}, status=400)
+        entries, next_before = activity.activity_page(board=board, before=before, card_id=card_id, username=username)
+        return JsonResponse({"entries": [entry.as_json() for entry in entries], "next_before": next_before})
+
+
+def positive_int_parameter(request, name):
+    """A whole number from 1 up from the query string, or None when absent; ValueError with a message otherwise."""
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 18:
+        raise ValueError(f"`{name}` must be a whole number from 1 up.")
+    return int(raw)
 
 
 class BoardRenameView(collab_views.BoardRenameView):

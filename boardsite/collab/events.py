@@ -6,7 +6,9 @@ transaction; the broadcast is sent by `transaction.on_commit`, so nothing is
 announced for a change that rolls back and every announced change is durable.
 """
 
+import contextvars
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
@@ -36,6 +38,22 @@ class NewEvent:
     origin: str | None = None
 
 
+# Where the changes being made come from when it is not the board itself:
+# "admin" while the Django admin makes them. Stored and broadcast as the
+# event's `via`, so the activity feed can say so.
+change_source = contextvars.ContextVar("change_source", default=None)
+
+
+@contextmanager
+def changes_made_via(source):
+    """Mark every event recorded inside the block with `"via": source`."""
+    token = change_source.set(source)
+    try:
+        yield
+    finally:
+        change_source.reset(token)
+
+
 def allocate_seqs(board, count):
     """
     Take the board's next `count` seqs and return the first. The UPDATE holds
@@ -63,9 +81,12 @@ def record_events(*, board, events):
     if not events:
         return []
     first_seq = allocate_seqs(board, len(events))
+    via = change_source.get()
     stored = []
     for seq, new in enumerate(events, start=first_seq):
         frame = {"type": new.type, "seq": seq, **new.payload}
+        if via:
+            frame["via"] = via
         author = new.actor if new.actor is not None and new.actor.is_authenticated else None
         stored.append(board.events.model(board=board, seq=seq, type=new.type, payload=frame, author=author))
     board.events.model.objects.bulk_create(stored)

@@ -7,7 +7,9 @@ kanban activity feed. What the board shows is checked on canvas pixels.
 from concurrent.futures import ThreadPoolExecutor
 
 from boardsite.collab import services as collab_services
+from kanban import services as kanban_services
 from tests.browser.base import BrowserTestCase
+from tests.support import make_user
 from whiteboard import services
 from whiteboard.models import Stroke
 
@@ -161,3 +163,63 @@ class WhiteboardHistoryBrowserTests(BrowserTestCase):
         self.assertLessEqual(panel["x"] + panel["width"], 390)
         self.assertGreaterEqual(panel["x"], 0)
         self.screenshot(phone, "whiteboard-history-phone.png")
+
+
+class KanbanActivityBrowserTests(BrowserTestCase):
+    def setUp(self):
+        self.alice, self.alice_page = self.user_page("alice")
+        self.bob = make_user("bob")
+        off_the_event_loop(self.plan_the_week)
+
+    def plan_the_week(self):
+        self.board = kanban_services.board_create(name="Release", owner=self.alice)
+        collab_services.board_add_member(board=self.board, username="bob", actor=self.alice)
+        columns = {column.title: column.pk for column in self.board.columns.all()}
+        report = kanban_services.card_create(board=self.board, column_id=columns["To do"], title="Write report", actor=self.alice)
+        kanban_services.card_create(board=self.board, column_id=columns["To do"], title="Book the room", actor=self.bob)
+        report_id = report["card"]["id"]
+        kanban_services.card_move(board=self.board, card_id=report_id, version=1, column_id=columns["Doing"],
+                                  index=0, actor=self.bob)
+        kanban_services.card_update(board=self.board, card_id=report_id, version=2, actor=self.alice,
+                                    changes={"title": "Write the report", "due": "2026-12-04"})
+
+    def test_the_feed_tells_who_did_what_filters_and_updates_live(self):
+        page = self.alice_page
+        page.goto(f"{self.live_server_url}{self.board.get_absolute_url()}")
+        page.wait_for_selector("#connection-status[data-state=live]")
+        page.click("#activity-open")
+        first = page.locator("#activity-list .activity-entry").first
+        first.wait_for()
+        self.assertEqual(first.locator(".activity-summary").text_content(), "alice edited ‘Write the report’: title, due date")
+        self.assertIn("Title: Write report → Write the report", first.locator(".activity-details").inner_text())
+        self.assertEqual(first.locator("time").text_content(), "just now")
+        page.wait_for_selector(".activity-summary:has-text('bob moved ‘Write report’ from To do to Doing')")
+
+        # Bob finishes the report on his own screen (with the keyboard): Alice's feed shows it at once.
+        bob_page = self.log_in(self.new_page(), self.bob)
+        bob_page.goto(f"{self.live_server_url}{self.board.get_absolute_url()}")
+        bob_page.wait_for_selector("#connection-status[data-state=live]")
+        bob_page.focus(".kanban-card:has-text('Write the report')")
+        bob_page.keyboard.press("Alt+ArrowRight")
+        page.wait_for_selector(
+            "#activity-list .activity-entry:first-child .activity-summary:has-text('bob moved ‘Write the report’ from Doing to Done')"
+        )
+        self.screenshot(page, "kanban-activity.png")
+
+        page.select_option("#activity-person", "alice")
+        page.wait_for_function(
+            "[...document.querySelectorAll('#activity-list .activity-summary')].every((p) => p.textContent.startsWith('alice'))"
+        )
+        page.select_option("#activity-person", "")
+        page.locator("#activity-list .activity-entry").filter(has_text="Book the room").locator(".activity-card-filter").click()
+        page.wait_for_selector("#activity-card:has-text('Card: Book the room')")
+        page.wait_for_function("document.querySelectorAll('#activity-list .activity-entry').length === 1")
+
+        # The card's own history, in its editor.
+        page.click("#activity-close")
+        page.click(".kanban-card:has-text('Write the report')")
+        page.click("#card-history summary")
+        page.wait_for_selector("#card-history-list .activity-entry >> nth=3")
+        summaries = page.locator("#card-history-list .activity-summary").all_text_contents()
+        self.assertEqual(summaries[-1], "alice added ‘Write report’ to To do")
+        self.assertEqual(len(summaries), 4)

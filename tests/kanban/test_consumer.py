@@ -99,7 +99,7 @@ class LiveChangeTests(KanbanSocketTestCase):
         self.assertEqual(ack["seq"], 3)
         moved, _ = await receive_until(bob, "card.moved")
         self.assertEqual(moved, {"type": "card.moved", "seq": 3, "card": ack["card"],
-                                 "column": self.columns["Done"].pk, "index": 0})
+                                 "column": self.columns["Done"].pk, "index": 0, "from_column": self.columns["To do"].pk})
         self.assertNotIn("card.moved", [frame["type"] for frame in await self.drain(alice)], "the author got its own event")
 
     async def test_a_stale_version_is_refused_with_the_current_card(self):

@@ -60,6 +60,7 @@ const connection = new BoardConnection(socketUrl(root.dataset.socketPath), {
     state.apply(frame);
     if (frame.type.startsWith("label.")) labels.render();
     render();
+    document.dispatchEvent(new CustomEvent("kanban:change", { detail: frame })); // for the activity feed
   },
   onEphemeral(frame) {
     switch (frame.type) {

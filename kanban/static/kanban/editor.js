@@ -58,6 +58,7 @@ export class CardEditor {
     this.showPreview(Boolean(this.card.description), this.card.description_html);
     this.showError("");
     this.dialog.showModal();
+    this.dialog.dispatchEvent(new CustomEvent("kanban:card-opened", { bubbles: true, detail: { cardId } })); // its history
     this.fields.title.focus();
     this.renewTimer = setInterval(
       () => this.board.send({ type: "card.lock", card: cardId, reason: "edit" }).catch(() => {}),

@@ -1,0 +1,222 @@
+"""
+The activity feed: every stored change of a kanban board told in words,
+newest first ("alice moved ‘Write report’ from Doing to Done").
+
+It is read from the board's event log, so it covers every path a change can
+take (the websocket, undo and redo, the admin, the demo data). What a bare
+event would not say is recorded in its payload by kanban.services: the column
+a card left (`from_column`), the old and new values of an edit (`changes`), the
+title of what was deleted, and `"via": "admin"` for changes made in the admin
+(boardsite.collab.events.changes_made_via).
+
+Names of columns, people and labels are looked up when the feed is read;
+texts are plain (pages show them with textContent, the admin escapes them).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from kanban.models import BoardEvent, Column, Label
+
+PAGE_SIZE = 30
+DETAIL_MAX_LENGTH = 120
+CARD_EVENT_TYPES = ("card.created", "card.updated", "card.moved", "card.deleted")
+FIELD_NAMES = {
+    "title": "Title",
+    "description": "Description",
+    "assignee": "Assignee",
+    "labels": "Labels",
+    "due": "Due date",
+    "wip_limit": "WIP limit",
+}
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One changed field of an edit, old and new value in words."""
+
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Activity:
+    seq: int
+    at: datetime.datetime
+    user: str | None  # None: the person no longer exists, or a change without a user (demo data)
+    via: str | None  # "admin" for changes made in the admin
+    type: str
+    card: int | None
+    summary: str
+    details: list = field(default_factory=list)
+
+    def as_json(self):
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "user": self.user,
+            "via": self.via,
+            "type": self.type,
+            "card": self.card,
+            "summary": self.summary,
+            "details": [{"field": detail.field, "old": detail.old, "new": detail.new} for detail in self.details],
+        }
+
+
+def card_id_of(frame):
+    """The id of the card a card event is about, or None."""
+    card = frame.get("card")
+    if isinstance(card, dict):
+        return card.get("id")
+    return card if frame["type"] == "card.deleted" else None
+
+
+def activity_page(*, board, before=None, card_id=None, username=None, limit=PAGE_SIZE):
+    """
+    Up to `limit` entries older than seq `before` (None: the newest), newest
+    first, optionally only about one card or by one person. Returns
+    `(entries, next_before)`; `next_before` is None on the last page.
+    """
+    events = BoardEvent.objects.filter(board=board).select_related("author")
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    if card_id is not None:
+        events = events.filter(
+            Q(type__in=CARD_EVENT_TYPES[:3], payload__card__id=card_id) | Q(type="card.deleted", payload__card=card_id)
+        )
+    if username is not None:
+        events = events.filter(author__username=username)
+    rows = list(events.order_by("-seq")[: limit + 1])
+    names = Names(board=board)
+    entries = [describe(row, names) for row in rows[:limit]]
+    return entries, (rows[limit - 1].seq if len(rows) > limit else None)
+
+
+class Names:
+    """The names the feed shows for ids, read once per page: columns (also deleted ones), people, labels."""
+
+    def __init__(self, *, board):
+        self.columns = dict(Column.objects.filter(board=board).values_list("pk", "title"))
+        for frame in BoardEvent.objects.filter(board=board, type="column.deleted").values_list("payload", flat=True):
+            self.columns.setdefault(frame["column"], frame.get("title") or "a deleted column")
+        self.labels = dict(Label.objects.filter(board=board).values_list("pk", "name"))
+        for frame in BoardEvent.objects.filter(board=board, type="label.deleted").values_list("payload", flat=True):
+            self.labels.setdefault(frame["label"], frame.get("name") or "a deleted label")
+        self.people = {}
+
+    def column(self, column_id):
+        return self.columns.get(column_id, "a deleted column")
+
+    def person(self, user_id):
+        if user_id is None:
+            return "nobody"
+        if user_id not in self.people:
+            user = get_user_model().objects.filter(pk=user_id).first()
+            self.people[user_id] = user.get_username() if user else "a former member"
+        return self.people[user_id]
+
+    def label_list(self, label_ids):
+        return ", ".join(sorted(self.labels.get(label_id, "a deleted label") for label_id in label_ids)) or "none"
+
+
+def quoted(text):
+    return f"‘{text}’"
+
+
+def shortened(text):
+    text = " ".join(str(text).split())
+    return text if len(text) <= DETAIL_MAX_LENGTH else text[: DETAIL_MAX_LENGTH - 1] + "…"
+
+
+def value_in_words(name, value, names):
+    if name == "assignee":
+        return names.person(value)
+    if name == "labels":
+        return names.label_list(value or [])
+    if name == "due":
+        return datetime.date.fromisoformat(value).strftime("%-d %b %Y") if value else "none"
+    if name == "wip_limit":
+        return str(value) if value is not None else "no limit"
+    return shortened(value) if value else "(empty)"
+
+
+def details_of(changes, names):
+    return [
+        Detail(FIELD_NAMES.get(name, name), value_in_words(name, change["from"], names), value_in_words(name, change["to"], names))
+        for name, change in changes.items()
+    ]
+
+
+def describe(event, names):
+    """The feed entry for one stored event."""
+    frame = event.payload
+    who = event.author.get_username() if event.author else "Someone"
+    summary, details = sentence(frame, who, names)
+    return Activity(
+        seq=event.seq,
+        at=event.created_at,
+        user=event.author.get_username() if event.author else None,
+        via=frame.get("via"),
+        type=event.type,
+        card=card_id_of(frame),
+        summary=summary,
+        details=details,
+    )
+
+
+def sentence(frame, who, names):
+    """`(summary, details)` for an event frame."""
+    kind = frame["type"]
+    card = frame.get("card") if isinstance(frame.get("card"), dict) else None
+    if kind == "card.created":
+        return f"{who} added {quoted(card['title'])} to {names.column(card['column'])}", []
+    if kind == "card.updated":
+        changes = frame.get("changes", {})
+        fields = ", ".join(FIELD_NAMES.get(name, name).lower() for name in changes)
+        edited = f"{who} edited {quoted(card['title'])}"
+        return (f"{edited}: {fields}" if fields else edited), details_of(changes, names)
+    if kind == "card.moved":
+        to_column = names.column(frame["column"])
+        from_column = frame.get("from_column")
+        if from_column is None:
+            return f"{who} moved {quoted(card['title'])} to {to_column}", []
+        if from_column == frame["column"]:
+            return f"{who} reordered {quoted(card['title'])} in {to_column}", []
+        return f"{who} moved {quoted(card['title'])} from {names.column(from_column)} to {to_column}", []
+    if kind == "card.deleted":
+        title = quoted(frame["title"]) if frame.get("title") else "a card"
+        return f"{who} deleted {title} from {names.column(frame['column'])}", []
+    if kind == "column.created":
+        return f"{who} added the column {quoted(frame['column']['title'])}", []
+    if kind == "column.updated":
+        changes = frame.get("changes", {})
+        title = frame["column"]["title"]
+        if set(changes) == {"title"}:
+            return f"{who} renamed the column {quoted(changes['title']['from'])} to {quoted(title)}", []
+        return f"{who} changed the column {quoted(title)}", details_of(changes, names)
+    if kind == "column.moved":
+        return f"{who} moved the column {quoted(names.column(frame['column']))}", []
+    if kind == "column.deleted":
+        return f"{who} deleted the column {quoted(names.column(frame['column']))} and its cards", []
+    if kind == "label.created":
+        return f"{who} created the label {quoted(frame['label']['name'])}", []
+    if kind == "label.updated":
+        return f"{who} changed the label {quoted(frame['label']['name'])}", []
+    if kind == "label.deleted":
+        return f"{who} deleted the label {quoted(names.labels.get(frame['label'], 'a deleted label'))}", []
+    if kind == "board.renamed":
+        return f"{who} renamed the board to {quoted(frame['name'])}", []
+    if kind == "board.member_added":
+        return f"{who} added {frame['member']['username']} to the board", []
+    if kind == "board.member_removed":
+        if frame["member"]["username"] == who:
+            return f"{who} left the board", []
+        return f"{who} removed {frame['member']['username']} from the board", []
+    if kind == "board.sharing_changed":
+        shared = "shared the board with every logged-in user" if frame["shared_with_all"] else "stopped sharing the board with everyone"
+        return f"{who} {shared}", []
+    return f"{who} changed the board", []
