@@ -144,10 +144,16 @@ def value_in_words(name, value, names):
     return shortened(value) if value else "(empty)"
 
 
+def in_field_order(changes):
+    """The changed fields in the order the editor shows them (PostgreSQL's jsonb keeps no key order)."""
+    order = list(FIELD_NAMES)
+    return sorted(changes.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+
+
 def details_of(changes, names):
     return [
         Detail(FIELD_NAMES.get(name, name), value_in_words(name, change["from"], names), value_in_words(name, change["to"], names))
-        for name, change in changes.items()
+        for name, change in in_field_order(changes)
     ]
 
 
@@ -176,7 +182,7 @@ def sentence(frame, who, names):
         return f"{who} added {quoted(card['title'])} to {names.column(card['column'])}", []
     if kind == "card.updated":
         changes = frame.get("changes", {})
-        fields = ", ".join(FIELD_NAMES.get(name, name).lower() for name in changes)
+        fields = ", ".join(FIELD_NAMES.get(name, name).lower() for name, _ in in_field_order(changes))
         edited = f"{who} edited {quoted(card['title'])}"
         return (f"{edited}: {fields}" if fields else edited), details_of(changes, names)
     if kind == "card.moved":
