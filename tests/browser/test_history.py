@@ -145,6 +145,12 @@ class WhiteboardHistoryBrowserTests(BrowserTestCase):
         alice.wait_for_selector("#toast:has-text('Changes taken back')")
         alice.wait_for_function(red_pixels_condition(True))
         self.bob_page.wait_for_selector("#toast:has-text('alice took back bob')")
+        # Bob was watching the latest moment in his history panel: the revert joins his timeline.
+        self.bob_page.wait_for_selector(
+            f"[data-history=status]:has-text(\"alice reverted bob's changes after #{self.before_vandalism}\")"
+        )
+        self.board.refresh_from_db()
+        self.bob_page.wait_for_selector(f"[data-history=position]:has-text('#{self.board.last_seq} of {self.board.last_seq}')")
         visible = set(Stroke.objects.filter(board=self.board, hidden=False).values_list("client_id", flat=True))
         self.assertEqual(visible, {"frame", "title", "note"})
 

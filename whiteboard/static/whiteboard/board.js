@@ -166,6 +166,7 @@ class WhiteboardPage {
   // What the connection delivers
 
   applyEvent(frame) {
+    this.historyPanel.eventArrived(frame);
     switch (frame.type) {
       case "stroke":
         this.state.addChunk(frame, frame.seq);

@@ -88,6 +88,7 @@ export class HistoryPanel {
     this.frames = []; // every stored event frame, in seq order (frames[i].seq === i + 1)
     this.times = [];
     this.lastLoaded = 0;
+    this.loading = false;
     this.seq = 0;
     this.state = new BoardState({ onChange: () => {} });
     this.keyframes = [{ seq: 0, state: copyState(this.state) }];
@@ -140,11 +141,14 @@ export class HistoryPanel {
     this.root.hidden = false;
     this.showReplay();
     this.element("status").textContent = "Loading the history…";
+    this.loading = true;
     try {
       await this.loadNewEvents();
     } catch (error) {
       this.element("status").textContent = `Could not load the history (${error.message}). Close and try again.`;
       return;
+    } finally {
+      this.loading = false;
     }
     this.element("slider").max = String(this.frames.length);
     this.showSeq(this.frames.length);
@@ -171,6 +175,21 @@ export class HistoryPanel {
       if (page.next_after === null) break;
     }
     this.lastLoaded = this.frames.length;
+  }
+
+  /**
+   * A live event while the panel is open: the timeline grows, and a viewer
+   * watching the latest moment keeps watching it.
+   */
+  eventArrived(frame) {
+    if (!this.isOpen || this.loading || frame.seq !== this.frames.length + 1) return; // the next open loads what this skips
+    const following = this.seq === this.frames.length && !this.playing;
+    this.frames.push(frame);
+    this.times.push(Date.now());
+    this.lastLoaded = this.frames.length;
+    this.element("slider").max = String(this.frames.length);
+    if (following) this.showSeq(this.frames.length);
+    else this.render();
   }
 
   keyframeInterval() {
