@@ -3,8 +3,6 @@ The history over HTTP and the websocket: the time-lapse's event pages, the SVG
 export at a seq, and the `restore` and `revert` commands, with who may use them.
 """
 
-import json
-
 from asgiref.sync import async_to_sync
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers
