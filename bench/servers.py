@@ -19,7 +19,12 @@ READY_TIMEOUT = 30
 
 # The per-connection rate limit would drop a pipelined benchmark's frames, so
 # capacity runs raise it (docs/performance.md says so beside every figure).
-UNLIMITED_RATE = {"REALTIME_RATE_PER_SECOND": "1000000", "REALTIME_RATE_BURST": "1000000"}
+UNLIMITED_RATE = {
+    "REALTIME_RATE_PER_SECOND": "1000000",
+    "REALTIME_RATE_BURST": "1000000",
+    "REALTIME_USER_RATE_PER_SECOND": "1000000",
+    "REALTIME_USER_RATE_BURST": "1000000",
+}
 
 
 def die_with_parent():

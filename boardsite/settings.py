@@ -153,7 +153,13 @@ TWILIO_TOKEN_TTL = env.int("TWILIO_TOKEN_TTL", default=3600)
 REALTIME_MAX_FRAME_BYTES = env.int("REALTIME_MAX_FRAME_BYTES", default=65536)
 REALTIME_RATE_PER_SECOND = env.float("REALTIME_RATE_PER_SECOND", default=120.0)
 REALTIME_RATE_BURST = env.int("REALTIME_RATE_BURST", default=240)
+# Per user, across that user's connections in one server process (boardsite.collab.ratelimit).
+REALTIME_USER_RATE_PER_SECOND = env.float("REALTIME_USER_RATE_PER_SECOND", default=360.0)
+REALTIME_USER_RATE_BURST = env.int("REALTIME_USER_RATE_BURST", default=720)
 REALTIME_MAX_INVALID_PER_MINUTE = env.int("REALTIME_MAX_INVALID_PER_MINUTE", default=30)
+# A client that does not read is dropped once the server holds this many unsent bytes for it
+# (boardsite.send_backlog); 0 turns the check off.
+REALTIME_MAX_SEND_BACKLOG_BYTES = env.int("REALTIME_MAX_SEND_BACKLOG_BYTES", default=8 * 1024 * 1024)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -23,11 +23,14 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
 from boardsite.collab import protocol, selectors
+from boardsite.collab.batching import unavailable_error
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import board_group_name, encode_frame
 from boardsite.collab.fanout import board_hub
+from boardsite.collab.ratelimit import TokenBucket, user_buckets
 from boardsite.collab.services import user_frame
 
 logger = logging.getLogger("boardsite.realtime")
@@ -41,25 +44,6 @@ class CloseCode:
     ACCESS_REVOKED = 4403
     BOARD_NOT_FOUND = 4404
     RATE_LIMITED = 4429
-
-
-class TokenBucket:
-    """`rate` messages a second on average, bursts of up to `burst`."""
-
-    def __init__(self, *, rate, burst):
-        self.rate = rate
-        self.burst = burst
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-
-    def take(self):
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
 
 
 class BoardConsumer(AsyncWebsocketConsumer):
@@ -95,6 +79,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.batched_answered = asyncio.Event()
         self.batched_answered.set()
         self.rate_limit = TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST)
+        self.user_rate_limit = user_buckets.join(user.pk)
         self.throttled_count = 0
         self.invalid_times = deque()
         self.hub = board_hub()
@@ -121,6 +106,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.board is None:
             return
+        user_buckets.leave(self.user.pk)
         await self.hub.leave(self.group, self)
         for task in self.background_tasks:
             task.cancel()
@@ -153,7 +139,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 raise ActionError(
                     "frame_too_large", f"Frames are limited to {settings.REALTIME_MAX_FRAME_BYTES} bytes."
                 )
-            if not self.rate_limit.take():
+            if not (self.rate_limit.take() and self.user_rate_limit.take()):
                 await self.throttled()
                 return
             message = protocol.parse_frame(text_data)
@@ -169,6 +155,11 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await getattr(self, handler_name)(message, ref)
         except ActionError as error:
             await self.send_error(ref, error)
+        except DatabaseError:
+            # The database is down or refused the transaction, which rolled back: nothing was
+            # applied, and the client keeps the command to send again (docs/reliability.md).
+            logger.warning("%s: a command failed in the database", self.group, exc_info=True)
+            await self.send_error(ref, unavailable_error())
 
     async def send_error(self, ref, error):
         await self.send_frame(protocol.error_frame(ref, error))
@@ -285,6 +276,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.board_presence_join(message)
         elif kind == "board.access_changed":
             self.run_in_background(self.check_access())
+        elif kind == "board.catch_up":
+            self.run_in_background(self.catch_up())
 
     async def deliver_event(self, message):
         """Send a stored event in seq order, exactly once; a gap is filled from the database first."""
@@ -304,6 +297,24 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.cursor = seq
         if message["origin"] != self.channel_name:
             await self.send(text_data=message["text"])
+
+    async def catch_up(self):
+        """Send the stored events after the cursor: board messages may have been lost (boardsite.collab.fanout)."""
+        if self.cursor is None:
+            return  # its sync, still to come, will send them
+        async with self.catch_up_lock:
+            self.catching_up = True
+            try:
+                while True:
+                    frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=self.cursor)
+                    if not frames:
+                        break
+                    for frame in frames:
+                        await self.send(text_data=encode_frame(frame))
+                        self.cursor = frame["seq"]
+                await self.send_backlog()
+            finally:
+                self.catching_up = False
 
     async def fill_gap(self):
         async with self.catch_up_lock:

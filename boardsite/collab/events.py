@@ -110,7 +110,12 @@ def record_event(*, board, type, payload, actor, origin=None):
 def send_to_board_on_commit(board, message):
     """Send a channel-layer message to the board's group after commit."""
     group = board_group_name(board)
-    transaction.on_commit(lambda: send_to_group(group, {**message, "group": group}))
+    # robust: the change is committed whatever happens to the broadcast, so a channel layer
+    # that is down (Redis restarting) must not turn it into an error for the caller, who would
+    # then send no ack. The failure is logged; the hubs ask their connections to catch up from
+    # the database once the layer is back (boardsite.collab.fanout), and any connection fills
+    # a gap at the next event it gets.
+    transaction.on_commit(lambda: send_to_group(group, {**message, "group": group}), robust=True)
 
 
 def send_to_group(group, message):

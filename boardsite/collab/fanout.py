@@ -76,7 +76,8 @@ class BoardHub:
             except Exception:  # the layer's backend failed (e.g. Redis restarting): retry
                 logger.exception("board hub could not read from the channel layer; retrying")
                 await asyncio.sleep(1)
-                await self.subscribe_again()
+                if await self.subscribe_again():
+                    await self.ask_to_catch_up()
                 continue
             await self.deliver(message)
 
@@ -95,6 +96,17 @@ class BoardHub:
                 await self.layer.group_add(group, self.channel)
         except Exception:
             logger.exception("board hub could not renew its groups; retrying later")
+            return False
+        return True
+
+    async def ask_to_catch_up(self):
+        """
+        Board messages sent while the layer was down are lost: every connection
+        reads what it missed from the database (events are stored before they
+        are broadcast).
+        """
+        for group, listeners in tuple(self.listeners.items()):
+            await self.deliver({"type": "board.catch_up", "group": group})
 
     async def deliver(self, message):
         listeners = tuple(self.listeners.get(message.get("group"), ()))

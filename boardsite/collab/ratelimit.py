@@ -1,0 +1,59 @@
+"""
+Websocket rate limits: a token bucket per connection and one per user.
+
+The per-user bucket is process-local: it is shared by the user's connections
+served by this process, and forgotten when the last of them closes. With
+several daphne processes behind a balancer, a user whose tabs land on N
+processes gets up to N times the per-user rate; the per-connection limit
+still holds for each tab. docs/protocol.md gives the defaults and why.
+"""
+
+import time
+
+from django.conf import settings
+
+
+class TokenBucket:
+    """`rate` messages a second on average, bursts of up to `burst`."""
+
+    def __init__(self, *, rate, burst, clock=time.monotonic):
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.tokens = float(burst)
+        self.updated = clock()
+
+    def take(self):
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class UserBuckets:
+    """One TokenBucket per user id, kept while the user has a connection in this process."""
+
+    def __init__(self):
+        self.buckets = {}  # user id -> [bucket, number of connections]
+
+    def join(self, user_id):
+        entry = self.buckets.get(user_id)
+        if entry is None:
+            bucket = TokenBucket(rate=settings.REALTIME_USER_RATE_PER_SECOND, burst=settings.REALTIME_USER_RATE_BURST)
+            entry = self.buckets[user_id] = [bucket, 0]
+        entry[1] += 1
+        return entry[0]
+
+    def leave(self, user_id):
+        entry = self.buckets.get(user_id)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del self.buckets[user_id]
+
+
+user_buckets = UserBuckets()

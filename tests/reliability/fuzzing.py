@@ -1,0 +1,180 @@
+"""
+What the two consumers' fuzz tests share: invalid variants of valid
+messages, and a client that sends a plan of messages and collects the answer
+to each.
+
+A plan is a list of steps. A valid step carries a message whose references
+(card ids, versions) may be symbolic and are resolved against the board the
+client is connected to, so the same valid steps can be replayed on a second
+board. An invalid step carries something no schema accepts; the test expects
+an `error` for it and no change to the board.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
+from django.conf import settings
+from hypothesis import strategies as st
+
+from tests.support import receive_frame, websocket_for
+
+# Values no field of either protocol accepts (every field is an id, a number in a range, a
+# non-blank string, a colour, a list or a fixed word).
+WRONG_VALUES = [{"nested": [1]}, True, -1, "", [[["deep"]]], 1e308]
+# Codes that mean the server failed rather than refused bad input.
+SERVER_FAULT_CODES = {"unavailable", "internal"}
+
+
+@dataclass
+class Step:
+    valid: bool
+    message: object  # a dict (resolved, then sent as JSON), str (sent as text) or bytes (a binary frame)
+    expects_answer: bool = True
+    note: str = ""
+
+
+@dataclass
+class Outcome:
+    answers: list = field(default_factory=list)  # one per step that expects an answer
+    closed_with: object = None
+
+
+def fresh_channel_layer():
+    """Each example runs in an event loop of its own; channels-redis binds to the loop that first used it."""
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+
+
+@st.composite
+def invalid_variant(draw, valid_message):
+    """Something derived from a valid message (already resolved to plain JSON values) that must be refused."""
+    kind = draw(
+        st.sampled_from(
+            ["unknown_field", "wrong_value", "unknown_type", "no_type", "type_not_string", "bad_ref", "raw"]
+        )
+    )
+    message = dict(valid_message)
+    fields = [key for key in message if key not in ("type", "ref")]
+    if kind == "wrong_value" and fields:
+        message[draw(st.sampled_from(sorted(fields)))] = draw(st.sampled_from(WRONG_VALUES))
+        return Step(False, message, note=kind)
+    if kind in ("unknown_field", "wrong_value"):
+        message[draw(st.sampled_from(["extra", "admin", "__proto__", "seq", "owner"]))] = draw(st.sampled_from([1, "a", None]))
+        return Step(False, message, note="unknown_field")
+    if kind == "unknown_type":
+        message["type"] = draw(st.sampled_from(["", "drop_table", "stroke ", "CARD.MOVE", "sync2", "hello", "ack"]))
+        return Step(False, message, note=kind)
+    if kind == "no_type":
+        del message["type"]
+        return Step(False, message, note=kind)
+    if kind == "type_not_string":
+        message["type"] = draw(st.sampled_from([None, 1, ["stroke"], {"type": "stroke"}]))
+        return Step(False, message, note=kind)
+    if kind == "bad_ref":
+        message["ref"] = draw(st.sampled_from([["r"], {"r": 1}, "r" * 65, 2**60, 1.5]))
+        return Step(False, message, note=kind)
+    raw = draw(
+        st.sampled_from(
+            [
+                " ",
+                "{",
+                "null",
+                "[1, 2]",
+                '"stroke"',
+                "42",
+                '{"type": NaN}',
+                '{"type": "stroke", "width": Infinity}',
+                "[" * 5000 + "]" * 5000,
+                json.dumps(message)[:-1],
+                "x" * (settings.REALTIME_MAX_FRAME_BYTES + 1),
+                b"\x00\x01binary",
+            ]
+        )
+    )
+    return Step(False, raw, note="raw")
+
+
+def ref_is_valid(ref):
+    """What boardsite.collab.protocol.message_ref accepts (and echoes)."""
+    if isinstance(ref, bool):
+        return False
+    return ref is None or (isinstance(ref, int) and abs(ref) < 2**53) or (isinstance(ref, str) and len(ref) <= 64)
+
+
+class FuzzClient:
+    """One websocket to one board; sends steps one by one and collects the answer to each."""
+
+    def __init__(self, path, user):
+        self.path = path
+        self.user = user
+        self.socket = None
+
+    async def open(self):
+        self.socket = await websocket_for(self.path, user=self.user)
+        connected, code = await self.socket.connect()
+        assert connected, f"refused with {code}"
+        hello = await self.next_frame()
+        assert hello["type"] == "hello", hello
+        initial = [] if self.path.startswith("/ws/whiteboard/") else [await self.until("board")]
+        await self.socket.send_json_to({"type": "sync", "since": hello["seq"], "ref": "sync"})
+        await self.until("synced")
+        return hello, initial
+
+    async def next_frame(self):
+        output = await self.socket.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            raise ConnectionClosed(output.get("code"))
+        return json.loads(output["text"])
+
+    async def until(self, frame_type, ref=...):
+        while True:
+            frame = await self.next_frame()
+            if frame["type"] == frame_type and (ref is ... or frame.get("ref") == ref):
+                return frame
+
+    async def answer(self, ref):
+        while True:
+            frame = await self.next_frame()
+            if frame["type"] in ("ack", "error") and frame.get("ref") == ref:
+                return frame
+
+    async def run(self, steps, resolve, on_ack=lambda frame: None):
+        """Send every step, wait for each answer; returns [(step, answer or None)]."""
+        results = []
+        for number, step in enumerate(steps):
+            try:
+                results.append(await self.send_step(number, step, resolve, on_ack))
+            except TimeoutError:
+                raise AssertionError(f"no answer to step {number} ({step.note or 'valid'}): {step.message!r:.300}") from None
+        return results
+
+    async def send_step(self, number, step, resolve, on_ack):
+        ref = f"f{number}"
+        if isinstance(step.message, bytes):
+            await self.socket.send_to(bytes_data=step.message)
+            return step, await self.answer(None)
+        if isinstance(step.message, str):
+            await self.socket.send_to(text_data=step.message)
+            return step, await self.answer(None)
+        message = resolve(step.message) if step.valid else step.message
+        if "ref" not in message:
+            message = {**message, "ref": ref}
+        await self.socket.send_to(text_data=json.dumps(message))
+        if not step.expects_answer:
+            return step, None
+        expected_ref = message["ref"] if ref_is_valid(message["ref"]) else None
+        if not isinstance(message.get("type"), str):
+            expected_ref = None  # the frame is refused before its ref is read
+        answer = await self.answer(expected_ref)
+        if answer["type"] == "ack":
+            on_ack(answer)
+        return step, answer
+
+    async def close(self):
+        if self.socket is not None:
+            await self.socket.disconnect()
+
+
+class ConnectionClosed(Exception):
+    pass

@@ -1,0 +1,84 @@
+"""
+The database goes away under a running daphne process (its connections go
+through a TCP proxy that the test cuts, then restores): commands get a clear
+`unavailable` error and no ack, nothing is half-written, and the same
+commands succeed once the database is back, without restarting anything.
+"""
+
+import asyncio
+
+from django.test import TransactionTestCase
+
+from bench.session import login
+from kanban import services as kanban_services
+from kanban.models import BoardEvent as KanbanEvent
+from kanban.models import Card
+from tests.reliability.faults import RecordingClient, TcpProxy, postgres_url, server_environment, start_server
+from tests.support import PASSWORD, make_user, require_postgres
+from whiteboard import services as whiteboard_services
+from whiteboard.models import BoardEvent as WhiteboardEvent
+from whiteboard.models import Stroke
+
+
+def stroke(stroke_id, chunk):
+    return {
+        "type": "stroke", "id": stroke_id, "chunk": chunk, "tool": "pen", "color": "#112233", "width": 3,
+        "points": [[0.1, 0.1 + chunk / 100], [0.2, 0.2]],
+    }
+
+
+def assert_gapless(test, events, last_seq):
+    test.assertEqual(list(events.order_by("seq").values_list("seq", flat=True)), list(range(1, last_seq + 1)))
+
+
+class DatabaseOutageTests(TransactionTestCase):
+    def setUp(self):
+        require_postgres()
+        self.alice = make_user("alice")
+        self.proxy = TcpProxy(5432).start()
+        self.addCleanup(self.proxy.stop)
+        self.server = start_server(self, "db-outage", server_environment(DATABASE_URL=postgres_url(port=self.proxy.port)))
+        self.cookies = login(self.server.http_url, "alice", PASSWORD)
+
+    def test_commands_are_refused_while_the_database_is_down_and_work_again_after(self):
+        whiteboard = whiteboard_services.board_create(name="Outage", owner=self.alice)
+        kanban = kanban_services.board_create(name="Outage", owner=self.alice)
+        todo, doing, _ = kanban.columns.order_by("position")
+        card = kanban_services.card_create(board=kanban, column_id=todo.pk, title="moving", actor=self.alice)["card"]
+
+        async def scenario():
+            drawer = await RecordingClient(self.server, f"/ws/whiteboard/{whiteboard.slug}/", self.cookies).open()
+            planner = await RecordingClient(self.server, f"/ws/kanban/{kanban.slug}/", self.cookies).open()
+            self.assertEqual((await drawer.command("s0", **stroke("a", 0)))["type"], "ack")
+            commands = [
+                (drawer, "s1", stroke("a", 1)),
+                (drawer, "s2", {"type": "shape", "id": "b", "shape": "rect", "color": "#112233", "width": 2,
+                                "points": [[0.1, 0.1], [0.5, 0.5]]}),
+                (planner, "k1", {"type": "card.move", "card": card["id"], "version": 1, "column": doing.pk, "index": 0}),
+                (planner, "k2", {"type": "card.create", "column": todo.pk, "title": "made during the outage"}),
+            ]
+            self.proxy.cut()
+            for client, ref, message in commands:
+                answer = await client.command(ref, **message)
+                self.assertEqual((answer["type"], answer.get("code")), ("error", "unavailable"), (ref, answer))
+                self.assertIn("not applied", answer["message"])
+            self.proxy.restore()
+            for client, ref, message in commands:
+                answer = await client.command(f"{ref}-again", **message)
+                self.assertEqual(answer["type"], "ack", answer)
+            for client in (drawer, planner):
+                refused_acked = [f for f in client.frames if f["type"] == "ack" and f["ref"] in ("s1", "s2", "k1", "k2")]
+                self.assertEqual(refused_acked, [], "a refused command was acked")
+                await client.close()
+
+        asyncio.run(scenario())
+        # Exactly what the acks say: each command once, the seqs gapless.
+        self.assertEqual(Stroke.objects.filter(board=whiteboard).count(), 2)
+        self.assertEqual(Stroke.objects.get(board=whiteboard, client_id="a").chunk_count, 2)
+        whiteboard.refresh_from_db()
+        self.assertEqual(whiteboard.last_seq, 3)
+        assert_gapless(self, WhiteboardEvent.objects.filter(board=whiteboard), 3)
+        kanban.refresh_from_db()
+        self.assertEqual(Card.objects.filter(board=kanban, title="made during the outage").count(), 1)
+        self.assertEqual(Card.objects.get(pk=card["id"]).column_id, doing.pk)
+        assert_gapless(self, KanbanEvent.objects.filter(board=kanban), kanban.last_seq)

@@ -1,0 +1,234 @@
+"""
+Property-based fuzzing of the kanban websocket (hypothesis), as for the
+whiteboard (test_fuzz_whiteboard): mixed plans to one board, the valid
+messages alone to another, and both boards must end identical.
+
+Valid messages name cards, columns and labels by slot ("the third card made
+on this board"), resolved against the board the client is connected to from
+the acks it has received, so the same plan means the same thing on both
+boards although their ids differ.
+"""
+
+from asgiref.sync import async_to_sync
+from django.test import TransactionTestCase, override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kanban import selectors, services
+from kanban.models import LABEL_COLOURS, BoardEvent
+from tests.reliability.fuzzing import SERVER_FAULT_CODES, FuzzClient, Step, fresh_channel_layer, invalid_variant
+from tests.support import make_user
+
+MESSAGES_PER_PLAN = 100
+PLANS = 100  # 10,000 messages
+
+text = st.one_of(
+    st.sampled_from(["Fix login", "<script>window.__xss=1</script>", "a & b", "  padded  ", "**bold**", "é ✓"]),
+    st.text(min_size=1, max_size=20),
+)
+
+
+def slot(kind):
+    return st.integers(min_value=0, max_value=12).map(lambda number: {"$slot": kind, "n": number})
+
+
+def version_of(card):
+    """The card's current version as this client knows it, or a stale one."""
+    return st.one_of(st.just({"$version": card["n"]}), st.just(1))
+
+
+@st.composite
+def card_reference(draw):
+    card = draw(slot("card"))
+    return card, draw(version_of(card))
+
+
+@st.composite
+def valid_message(draw):
+    kind = draw(
+        st.sampled_from(
+            ["card.create"] * 4
+            + ["card.update", "card.move", "card.move", "card.delete", "card.lock", "card.unlock"]
+            + ["column.create", "column.update", "column.move", "column.delete"]
+            + ["label.create", "label.update", "label.delete", "undo", "redo"]
+        )
+    )
+    message = {"type": kind}
+    if kind == "card.create":
+        message.update(column=draw(slot("column")), title=draw(text))
+        if draw(st.booleans()):
+            message["index"] = draw(st.integers(min_value=0, max_value=6))
+    elif kind == "card.update":
+        card, version = draw(card_reference())
+        message.update(card=card, version=version)
+        changes = draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "title": text,
+                    "description": st.one_of(text, st.just("[x](javascript:alert(1)) <img src=x onerror=alert(1)>")),
+                    "labels": st.lists(slot("label"), max_size=3),
+                    "due": st.sampled_from([None, "2026-12-01", "2027-02-28"]),
+                    "assignee": st.sampled_from([None, {"$user": True}]),
+                },
+            )
+        )
+        message.update(changes or {"title": "renamed"})
+    elif kind == "card.move":
+        card, version = draw(card_reference())
+        message.update(card=card, version=version, column=draw(slot("column")), index=draw(st.integers(0, 6)))
+    elif kind == "card.delete":
+        card, version = draw(card_reference())
+        message.update(card=card, version=version)
+    elif kind in ("card.lock", "card.unlock"):
+        message["card"] = draw(slot("card"))
+        if kind == "card.lock":
+            message["reason"] = draw(st.sampled_from(["drag", "edit"]))
+    elif kind == "column.create":
+        message["title"] = draw(text)
+        if draw(st.booleans()):
+            message["wip_limit"] = draw(st.integers(min_value=1, max_value=5))
+    elif kind == "column.update":
+        message.update(column=draw(slot("column")), title=draw(text))
+    elif kind == "column.move":
+        message.update(column=draw(slot("column")), index=draw(st.integers(0, 4)))
+    elif kind == "column.delete":
+        message["column"] = draw(slot("column"))
+    elif kind == "label.create":
+        message.update(name=draw(text), colour=draw(st.sampled_from(LABEL_COLOURS)))
+    elif kind == "label.update":
+        message.update(label=draw(slot("label")), name=draw(text))
+    elif kind == "label.delete":
+        message["label"] = draw(slot("label"))
+    return message
+
+
+def placeholders_to_ones(value):
+    """An invalid variant needs plain JSON; its ids never get as far as the board."""
+    if isinstance(value, dict):
+        if any(key.startswith("$") for key in value):
+            return 1
+        return {key: placeholders_to_ones(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [placeholders_to_ones(item) for item in value]
+    return value
+
+
+@st.composite
+def step(draw):
+    message = draw(valid_message())
+    if draw(st.booleans()):
+        return draw(invalid_variant(placeholders_to_ones(message)))
+    return Step(True, message)
+
+
+plans = st.lists(step(), min_size=MESSAGES_PER_PLAN, max_size=MESSAGES_PER_PLAN)
+
+
+class BoardIds:
+    """What one client knows of its board's ids, in the order they appeared."""
+
+    def __init__(self, board_message, user_id):
+        self.ids = {"column": [column["id"] for column in board_message["columns"]], "card": [], "label": []}
+        self.versions = {}
+        self.user_id = user_id
+
+    def learn(self, ack):
+        for kind in ("card", "column", "label"):
+            value = ack.get(kind)
+            if isinstance(value, dict) and "id" in value:
+                if value["id"] not in self.ids[kind]:
+                    self.ids[kind].append(value["id"])
+                if kind == "card":
+                    self.versions[value["id"]] = value["version"]
+
+    def id_in_slot(self, kind, number):
+        known = self.ids[kind]
+        return known[number % len(known)] if known else 2**40  # no such id on any board
+
+    def resolve(self, value):
+        if isinstance(value, dict):
+            if "$slot" in value:
+                return self.id_in_slot(value["$slot"], value["n"])
+            if "$version" in value:
+                return self.versions.get(self.id_in_slot("card", value["$version"]), 1)
+            if "$user" in value:
+                return self.user_id
+            return {key: self.resolve(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        return value
+
+
+def stored_board(board):
+    """Columns, cards and labels as a member sees them (ids replaced by names), the seq and the event log."""
+    snapshot = selectors.board_snapshot(board=board)
+    label_names = {label["id"]: label["name"] for label in snapshot["labels"]}
+    columns = [
+        (
+            column["title"],
+            column["wip_limit"],
+            [
+                (
+                    card["title"],
+                    card["description"],
+                    card["description_html"],
+                    sorted(label_names[label] for label in card["labels"]),
+                    card["due"],
+                    card["assignee"]["username"] if card["assignee"] else None,
+                    card["version"],
+                    card["lock"],
+                )
+                for card in column["cards"]
+            ],
+        )
+        for column in snapshot["columns"]
+    ]
+    labels = [(label["name"], label["colour"]) for label in snapshot["labels"]]
+    events = list(BoardEvent.objects.filter(board=board).order_by("seq").values_list("seq", "type"))
+    return {"seq": snapshot["seq"], "columns": columns, "labels": labels, "events": events}
+
+
+@override_settings(REALTIME_RATE_PER_SECOND=1e9, REALTIME_RATE_BURST=10**9, REALTIME_MAX_INVALID_PER_MINUTE=10**9)
+class KanbanFuzzTests(TransactionTestCase):
+    def setUp(self):
+        self.user = make_user("fuzzer")
+        self.sent = 0
+        self.acked = 0
+
+    def test_invalid_messages_are_refused_and_change_nothing(self):
+        run_plan = given(plans)(self.check_plan)
+        settings(
+            max_examples=PLANS,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+        )(run_plan)()
+        self.assertGreaterEqual(self.sent, 10_000, "fewer messages were generated than the issue asks for")
+        self.assertGreater(self.acked, 1500, "too few valid messages changed the board to compare anything")
+
+    def check_plan(self, steps):
+        fresh_channel_layer()
+        mixed = services.board_create(name="mixed", owner=self.user)
+        valid_only = services.board_create(name="valid only", owner=self.user)
+        with self.assertNoLogs(level="ERROR"):
+            results = async_to_sync(self.send)(mixed, steps)
+            async_to_sync(self.send)(valid_only, [step for step in steps if step.valid])
+        self.sent += len(steps)
+        self.acked += sum(1 for _, answer in results if answer is not None and answer["type"] == "ack")
+        for sent, answer in results:
+            if sent.valid:
+                self.assertNotIn(answer.get("code"), SERVER_FAULT_CODES, answer)
+            else:
+                self.assertEqual(answer["type"], "error", f"{sent.note}: {sent.message!r:.200}")
+                self.assertTrue(answer["message"])
+        self.assertEqual(stored_board(mixed), stored_board(valid_only))
+
+    async def send(self, board, steps):
+        client = FuzzClient(f"/ws/kanban/{board.slug}/", self.user)
+        _, (board_message,) = await client.open()
+        ids = BoardIds(board_message, self.user.pk)
+        try:
+            return await client.run(steps, resolve=ids.resolve, on_ack=ids.learn)
+        finally:
+            await client.close()

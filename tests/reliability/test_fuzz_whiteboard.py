@@ -1,0 +1,121 @@
+"""
+Property-based fuzzing of the whiteboard websocket (hypothesis): plans of
+valid and invalid messages, mixed, sent to one board; the valid ones alone
+sent to a second board. Every invalid message must get an `error`, the
+connection must stay open, no error may be logged, and both boards must end
+identical: invalid input changes nothing.
+"""
+
+import json
+
+from asgiref.sync import async_to_sync
+from django.test import TransactionTestCase, override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.reliability.fuzzing import SERVER_FAULT_CODES, FuzzClient, Step, fresh_channel_layer, invalid_variant
+from tests.support import make_user
+from whiteboard import selectors, services
+from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS, BoardEvent
+
+MESSAGES_PER_PLAN = 100
+PLANS = 100  # 10,000 messages
+STROKE_IDS = [f"s{number}" for number in range(8)]
+
+coordinate = st.floats(min_value=0, max_value=1, allow_nan=False)
+point = st.one_of(st.tuples(coordinate, coordinate), st.tuples(coordinate, coordinate, coordinate)).map(list)
+colour = st.sampled_from(["#000000", "#1f6feb", "#E5534B", "#ffffff"])
+width = st.sampled_from([0.5, 2, 4, 12.5, 96])
+stroke_id = st.sampled_from(STROKE_IDS)
+
+valid_message = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("stroke"),
+            "id": stroke_id,
+            "tool": st.sampled_from(FREEHAND_TOOLS),
+            "color": colour,
+            "width": width,
+            "points": st.lists(point, min_size=1, max_size=6),
+        },
+        optional={"chunk": st.integers(min_value=0, max_value=3)},
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("shape"),
+            "id": stroke_id,
+            "shape": st.sampled_from(SHAPE_TOOLS),
+            "color": colour,
+            "width": width,
+            "points": st.lists(point, min_size=2, max_size=2),
+        }
+    ),
+    st.fixed_dictionaries({"type": st.just("erase"), "ids": st.lists(stroke_id, min_size=1, max_size=3)}),
+    st.fixed_dictionaries({"type": st.sampled_from(["clear", "undo", "redo"])}),
+    st.fixed_dictionaries({"type": st.just("cursor"), "x": coordinate, "y": coordinate}),
+)
+
+
+@st.composite
+def step(draw):
+    message = draw(valid_message)
+    if draw(st.booleans()):
+        return draw(invalid_variant(message))
+    return Step(True, message, expects_answer=message["type"] != "cursor")
+
+
+plans = st.lists(step(), min_size=MESSAGES_PER_PLAN, max_size=MESSAGES_PER_PLAN)
+
+
+def stored_board(board):
+    """The visible strokes, the event log's types and the seq: what a user of the board can tell apart."""
+    board.refresh_from_db()
+    snapshot = json.loads(selectors.board_snapshot_json(board=board))
+    events = list(BoardEvent.objects.filter(board=board).order_by("seq").values_list("seq", "type"))
+    return {"seq": board.last_seq, "strokes": snapshot["strokes"], "events": events}
+
+
+# No throttling and no disconnect for bad input here: every message must be answered on its merits.
+@override_settings(REALTIME_RATE_PER_SECOND=1e9, REALTIME_RATE_BURST=10**9, REALTIME_MAX_INVALID_PER_MINUTE=10**9)
+class WhiteboardFuzzTests(TransactionTestCase):
+    def setUp(self):
+        self.user = make_user("fuzzer")
+        self.sent = 0
+        self.acked = 0
+
+    def test_invalid_messages_are_refused_and_change_nothing(self):
+        run_plan = given(plans)(self.check_plan)
+        settings(
+            max_examples=PLANS,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+        )(run_plan)()
+        self.assertGreaterEqual(self.sent, 10_000, "fewer messages were generated than the issue asks for")
+        self.assertGreater(self.acked, 1500, "too few valid messages changed the board to compare anything")
+
+    def check_plan(self, steps):
+        fresh_channel_layer()
+        mixed = services.board_create(name="mixed", owner=self.user)
+        valid_only = services.board_create(name="valid only", owner=self.user)
+        with self.assertNoLogs(level="ERROR"):
+            results = async_to_sync(self.send)(mixed, steps)
+            async_to_sync(self.send)(valid_only, [step for step in steps if step.valid])
+        self.sent += len(steps)
+        self.acked += sum(1 for _, answer in results if answer is not None and answer["type"] == "ack")
+        for sent, answer in results:
+            if sent.valid:
+                if answer is not None:
+                    self.assertNotIn(answer.get("code"), SERVER_FAULT_CODES, answer)
+            else:
+                self.assertEqual(answer["type"], "error", f"{sent.note}: {sent.message!r:.200}")
+                self.assertTrue(answer["message"])
+        self.assertEqual(stored_board(mixed), stored_board(valid_only))
+
+    async def send(self, board, steps):
+        client = FuzzClient(f"/ws/whiteboard/{board.slug}/", self.user)
+        await client.open()
+        try:
+            return await client.run(steps, resolve=lambda message: message)
+        finally:
+            await client.close()

@@ -1,0 +1,118 @@
+"""
+Rate limits per connection and per user (boardsite.collab.ratelimit): the
+defaults leave a person drawing in several tabs alone and stop a script; a
+flooding client is throttled, then cut off, while the others on its board
+keep drawing.
+"""
+
+import asyncio
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.test import SimpleTestCase, TransactionTestCase, override_settings
+
+from boardsite.collab import services as collab_services
+from boardsite.collab.consumers import CloseCode
+from boardsite.collab.ratelimit import TokenBucket
+from tests.reliability.fuzzing import fresh_channel_layer
+from tests.support import make_user, receive_until
+from tests.whiteboard.helpers import command, join, stroke_message
+from whiteboard import services
+from whiteboard.models import Stroke
+
+
+class SimulatedClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def refused(*, tabs, per_second, seconds):
+    """How many of a user's messages the default limits refuse: `tabs` tabs, each sending `per_second` evenly."""
+    clock = SimulatedClock()
+    user = TokenBucket(rate=settings.REALTIME_USER_RATE_PER_SECOND, burst=settings.REALTIME_USER_RATE_BURST, clock=clock)
+    connections = [
+        TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST, clock=clock)
+        for _ in range(tabs)
+    ]
+    count = 0
+    for tick in range(int(seconds * per_second)):
+        clock.now = tick / per_second
+        for connection in connections:
+            count += not (connection.take() and user.take())
+    return count
+
+
+class DefaultLimitsTests(SimpleTestCase):
+    def test_a_person_drawing_at_full_speed_in_three_tabs_is_never_throttled(self):
+        # A stroke chunk and a cursor move per animation frame: 120 messages a second per tab, for ten minutes.
+        self.assertEqual(refused(tabs=3, per_second=120, seconds=600), 0)
+
+    def test_a_script_sending_thousands_a_second_is_stopped(self):
+        sent = 2000
+        self.assertGreater(refused(tabs=1, per_second=sent, seconds=1), sent * 0.8)
+        # Spreading the flood over many connections does not get round the per-user limit.
+        self.assertGreater(refused(tabs=20, per_second=100, seconds=5), 20 * 100 * 5 * 0.6)
+
+
+class FloodTests(TransactionTestCase):
+    def setUp(self):
+        fresh_channel_layer()
+        self.alice, self.bob, self.carol = make_user("alice"), make_user("bob"), make_user("carol")
+        self.board = services.board_create(name="Flooded", owner=self.alice)
+        for name in ("bob", "carol"):
+            collab_services.board_add_member(board=self.board, username=name, actor=self.alice)
+        self.board.refresh_from_db()
+
+    async def test_a_flooding_client_is_cut_off_while_the_others_keep_drawing(self):
+        alice, _ = await join(self.board, self.alice)
+        carol, _ = await join(self.board, self.carol)
+        mallory, _ = await join(self.board, self.bob)
+        flood = 3000
+        for number in range(flood):
+            await mallory.send_json_to({"type": "cursor", "x": 0.5, "y": number / flood})
+        strokes = 20
+        for number in range(strokes):
+            answer = await command(alice, stroke_message(f"a{number}", ref=f"r{number}"))
+            self.assertEqual(answer["type"], "ack", answer)
+        codes = []
+        while True:
+            output = await mallory.receive_output(timeout=5)
+            if output["type"] == "websocket.close":
+                codes.append(output["code"])
+                break
+            codes.append(output.get("text", "")[:60])
+        self.assertEqual(codes[-1], CloseCode.RATE_LIMITED)
+        self.assertTrue(any('"code":"rate_limited"' in text for text in codes[:-1]))
+        received = set()
+        while len(received) < strokes:
+            frame, _ = await receive_until(carol, "stroke")
+            received.add(frame["id"])
+        self.assertEqual(len(received), strokes)
+        stored = await database_sync_to_async(Stroke.objects.filter(board=self.board).count)()
+        self.assertEqual(stored, strokes)
+        for socket in (alice, carol):
+            await socket.disconnect()
+
+    @override_settings(REALTIME_USER_RATE_PER_SECOND=0.001, REALTIME_USER_RATE_BURST=10)
+    async def test_the_per_user_limit_covers_all_of_a_users_connections(self):
+        tabs = [(await join(self.board, self.bob))[0] for _ in range(3)]  # three syncs already counted
+        alice, _ = await join(self.board, self.alice)
+        for tab in tabs:
+            for _ in range(4):
+                await tab.send_json_to({"type": "sync", "since": 0})
+        answers = []
+        for tab in tabs:
+            while not await tab.receive_nothing(0.3):
+                answers.append(await tab.receive_json_from())
+        synced = [frame for frame in answers if frame["type"] == "synced"]
+        throttled = [frame for frame in answers if frame.get("code") == "rate_limited"]
+        # Each tab is far below its own limit; together they pass bob's burst of 10 (3 went on joining).
+        self.assertEqual(len(synced), 7)
+        self.assertTrue(throttled, "no tab was told it was throttled")
+        answer = await command(alice, stroke_message("still-mine"))
+        self.assertEqual(answer["type"], "ack", "another user was throttled with bob")
+        for socket in (*tabs, alice):
+            await socket.disconnect()

@@ -1,0 +1,84 @@
+"""
+A client that stops reading its socket is dropped once the server holds more
+than REALTIME_MAX_SEND_BACKLOG_BYTES unsent for it (boardsite.send_backlog),
+while the others on the board get every stroke.
+"""
+
+import asyncio
+import json
+import socket
+
+import websockets
+from django.test import TransactionTestCase
+
+from bench.servers import HOST, UNLIMITED_RATE
+from bench.session import cookie_header, login
+from tests.reliability.faults import postgres_url, server_environment, start_server
+from tests.reliability.reconnecting import WhiteboardClient
+from tests.support import PASSWORD, make_user, require_postgres
+from whiteboard import services as whiteboard_services
+
+LIMIT = 1024 * 1024
+CHUNKS = 1600  # of 256 points, about 5 KB each: 8 MB to every reader, more than the limit plus the kernel's buffers
+POINTS = [[round(n / 256, 4), round(1 - n / 256, 4)] for n in range(256)]
+
+
+class SlowClientTests(TransactionTestCase):
+    def setUp(self):
+        require_postgres()
+        self.users = [make_user(name) for name in ("drawer", "reader", "sluggard")]
+        environment = server_environment(
+            DATABASE_URL=postgres_url(), REALTIME_MAX_SEND_BACKLOG_BYTES=str(LIMIT), **UNLIMITED_RATE
+        )
+        self.server = start_server(self, "slow-client", environment)
+        self.cookies = {user.username: login(self.server.http_url, user.username, PASSWORD) for user in self.users}
+        self.board = whiteboard_services.board_create(name="Slow", owner=self.users[0])
+        self.board.members.add(*self.users[1:])
+        self.path = f"/ws/whiteboard/{self.board.slug}/"
+
+    async def sluggard(self):
+        """Connected and synced, with a small receive buffer, then never reads again."""
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect((HOST, self.server.port))
+        client = await websockets.connect(
+            f"{self.server.ws_url}{self.path}", sock=raw, max_queue=1, origin=self.server.http_url,
+            additional_headers={"Cookie": cookie_header(self.cookies["sluggard"])},
+        )
+        hello = json.loads(await client.recv())
+        await client.send(json.dumps({"type": "sync", "since": hello["seq"]}))
+        return client
+
+    def test_a_client_that_does_not_read_is_dropped_and_the_others_get_everything(self):
+        async def scenario():
+            reader = await WhiteboardClient(self.server, self.path, self.cookies["reader"]).start()
+            drawer = await WhiteboardClient(self.server, self.path, self.cookies["drawer"]).start()
+            sluggard = await self.sluggard()
+            for number in range(CHUNKS):
+                await drawer.send(f"c{number}", {
+                    "type": "stroke", "id": f"s{number // 70}", "chunk": number % 70, "tool": "pen",
+                    "color": "#112233", "width": 3, "points": POINTS,
+                })
+                if number % 50 == 49:
+                    await drawer.wait_until(lambda: len(drawer.outbox) < 100)
+            await drawer.wait_until(lambda: not drawer.outbox, timeout=60)
+            await reader.wait_until(lambda: reader.contiguous_seq() >= CHUNKS, timeout=60)
+            # Now read what the sluggard was sent: the kernel's buffers, then the end of a dropped connection.
+            frames = 0
+            with self.assertRaises(websockets.ConnectionClosedError):
+                async with asyncio.timeout(60):
+                    while True:
+                        await sluggard.recv()
+                        frames += 1
+            for client in (reader, drawer):
+                self.assertEqual(client.connections, 1, "a reading client was dropped")
+                await client.stop()
+            return reader, frames
+
+        reader, frames = asyncio.run(scenario())
+        self.assertEqual(sum(len(chunks) for chunks in reader.strokes.values()), CHUNKS)
+        self.assertLess(frames, CHUNKS, "the sluggard got everything: it was never cut off")
+        self.server.stop()
+        log = self.server.log_path.read_text()
+        self.assertIn("over REALTIME_MAX_SEND_BACKLOG_BYTES", log)
+        self.assertNotIn(" ERROR ", log)
