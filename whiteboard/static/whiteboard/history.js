@@ -87,6 +87,7 @@ export class HistoryPanel {
     this.board = board;
     this.frames = []; // every stored event frame, in seq order (frames[i].seq === i + 1)
     this.times = [];
+    this.firstSeqByAuthor = new Map(); // who changed the drawing, and the seq of their first change
     this.lastLoaded = 0;
     this.loading = false;
     this.seq = 0;
@@ -161,6 +162,10 @@ export class HistoryPanel {
     this.board.setReplay(null);
   }
 
+  noteAuthor(frame) {
+    if (frame.user && !this.firstSeqByAuthor.has(frame.user)) this.firstSeqByAuthor.set(frame.user, frame.seq);
+  }
+
   /** Fetch the events stored since the panel last loaded, page by page. */
   async loadNewEvents() {
     let after = this.lastLoaded;
@@ -168,7 +173,10 @@ export class HistoryPanel {
       const response = await fetch(`${this.board.historyUrl}?after=${after}`, { headers: { Accept: "application/json" } });
       if (!response.ok) throw new Error(`the server answered ${response.status}`);
       const page = await response.json();
-      this.frames.push(...page.events);
+      for (const frame of page.events) {
+        this.frames.push(frame);
+        this.noteAuthor(frame);
+      }
       this.times.push(...page.times);
       after = this.frames.length;
       this.element("status").textContent = `Loading the history… ${after.toLocaleString()} of ${page.last_seq.toLocaleString()} events`;
@@ -185,6 +193,7 @@ export class HistoryPanel {
     if (!this.isOpen || this.loading || frame.seq !== this.frames.length + 1) return; // the next open loads what this skips
     const following = this.seq === this.frames.length && !this.playing;
     this.frames.push(frame);
+    this.noteAuthor(frame);
     this.times.push(Date.now());
     this.lastLoaded = this.frames.length;
     this.element("slider").max = String(this.frames.length);
@@ -287,9 +296,7 @@ export class HistoryPanel {
   /** Who drew the strokes visible at this moment, with how many: a chip per person to filter by. */
   renderAuthors() {
     const counts = new Map(); // everyone who changed the drawing so far, in order of their first change
-    for (const frame of this.frames.slice(0, this.seq)) {
-      if (frame.user && !counts.has(frame.user)) counts.set(frame.user, 0);
-    }
+    for (const [name, firstSeq] of this.firstSeqByAuthor) if (firstSeq <= this.seq) counts.set(name, 0);
     for (const stroke of this.state.visible()) counts.set(stroke.user, (counts.get(stroke.user) ?? 0) + 1);
     if (this.author && !counts.has(this.author)) counts.set(this.author, 0);
     this.element("authors").replaceChildren(
