@@ -123,6 +123,24 @@ class ActivityFromTheAdminTests(TestCase):
         )
         self.assertEqual(entries[3].via, None)
 
+    def test_column_edits_and_bulk_deletions_in_the_admin_are_marked_too(self):
+        doing = self.columns["Doing"]
+        response = self.client.post(reverse("admin:kanban_column_change", args=[doing.pk]), {"title": "In progress", "wip_limit": ""})
+        self.assertEqual(response.status_code, 302)
+        response = self.client.post(
+            reverse("admin:kanban_card_changelist"),
+            {"action": "delete_selected", "_selected_action": [self.card.pk], "post": "yes"},
+        )
+        self.assertEqual(response.status_code, 302)
+        entries, _ = activity.activity_page(board=self.board)
+        self.assertEqual(
+            [(entry.via, entry.summary) for entry in entries[:2]],
+            [
+                ("admin", "root deleted ‘Edit me in the admin’ from To do"),
+                ("admin", "root renamed the column ‘Doing’ to ‘In progress’"),
+            ],
+        )
+
     def test_the_admin_lists_the_feed_read_only(self):
         services.card_move(board=self.board, card_id=self.card.pk, version=1, column_id=self.columns["Doing"].pk,
                            index=0, actor=self.alice)
