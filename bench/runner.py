@@ -23,8 +23,10 @@ SCENARIO_FUNCTIONS = {
     "latejoin": "bench.latejoin:run_latejoin",
     "kanban": "bench.kanban:run_kanban",
     "idle": "bench.idle:run_idle",
+    "soak": "bench.soak:run_soak",
 }
-SCENARIOS = tuple(SCENARIO_FUNCTIONS)
+ON_REQUEST = ("soak",)  # long: run when named, not part of "all"
+SCENARIOS = tuple(name for name in SCENARIO_FUNCTIONS if name not in ON_REQUEST)
 LAYERS = ("memory", "redis")
 
 

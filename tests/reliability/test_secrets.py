@@ -28,19 +28,21 @@ class CapturedLogs(logging.Handler):
 @override_settings(**TWILIO, DEBUG=True)
 class TokenLogTests(TestCase):
     def test_nothing_secret_is_logged_while_tokens_are_issued_or_refused(self):
+        # Every logger at DEBUG, every record to this handler only (not to the console).
         handler = CapturedLogs()
-        loggers = [logging.getLogger(), *(logging.getLogger(name) for name in logging.root.manager.loggerDict)]
-        saved = [(logger, logger.level) for logger in loggers]
+        loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+        saved = [(logger, logger.level, logger.handlers, logger.propagate) for logger in loggers]
         for logger in loggers:
-            logger.addHandler(handler)
+            logger.handlers = [handler]
+            logger.propagate = False
             logger.setLevel(logging.DEBUG)
         try:
             anonymous = self.client.get("/token")
             self.client.force_login(make_user("alice"))
             issued = self.client.get("/token")
         finally:
-            for logger, level in saved:
-                logger.removeHandler(handler)
+            for logger, level, handlers, propagate in saved:
+                logger.handlers, logger.propagate = handlers, propagate
                 logger.setLevel(level)
         self.assertNotEqual(anonymous.status_code, 200)
         self.assertNotIn(b'"token"', anonymous.content)

@@ -6,7 +6,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bench.runner import SCENARIOS
+from bench.runner import ON_REQUEST, SCENARIOS
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("scenarios", nargs="+", choices=[*SCENARIOS, "all"], help="what to measure")
+        parser.add_argument("scenarios", nargs="+", choices=[*SCENARIOS, *ON_REQUEST, "all"], help="what to measure")
         parser.add_argument("--layer", choices=["memory", "redis", "both"], default="memory",
                             help="channel layer of the project and the tutorial consumer (redis uses REDIS_URL)")
         parser.add_argument("--quick", action="store_true", help="a tiny load of each scenario (for the tests)")
