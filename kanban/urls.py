@@ -1,6 +1,8 @@
 from django.urls import path
 
+from boardsite.collab.urls import board_management_urls
 from kanban import views
+from kanban.models import Board
 
 app_name = "kanban"
 
@@ -10,9 +12,5 @@ urlpatterns = [
     path("<slug:slug>/", views.BoardDetailView.as_view(), name="board"),
     path("<slug:slug>/activity.json", views.BoardActivityView.as_view(), name="activity"),
     path("<slug:slug>/preview/", views.DescriptionPreviewView.as_view(), name="preview"),
-    path("<slug:slug>/rename/", views.BoardRenameView.as_view(), name="rename"),
-    path("<slug:slug>/members/", views.BoardAddMemberView.as_view(), name="add-member"),
-    path("<slug:slug>/members/remove/", views.BoardRemoveMemberView.as_view(), name="remove-member"),
-    path("<slug:slug>/share/", views.BoardShareView.as_view(), name="share"),
-    path("<slug:slug>/delete/", views.BoardDeleteView.as_view(), name="delete"),
+    *board_management_urls(Board),
 ]

@@ -98,23 +98,3 @@ def positive_int_parameter(request, name):
     if not raw.isdigit() or int(raw) < 1 or len(raw) > 18:
         raise ValueError(f"`{name}` must be a whole number from 1 up.")
     return int(raw)
-
-
-class BoardRenameView(collab_views.BoardRenameView):
-    board_model = Board
-
-
-class BoardAddMemberView(collab_views.BoardAddMemberView):
-    board_model = Board
-
-
-class BoardRemoveMemberView(collab_views.BoardRemoveMemberView):
-    board_model = Board
-
-
-class BoardShareView(collab_views.BoardShareView):
-    board_model = Board
-
-
-class BoardDeleteView(collab_views.BoardDeleteView):
-    board_model = Board

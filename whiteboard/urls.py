@@ -1,6 +1,8 @@
 from django.urls import path
 
+from boardsite.collab.urls import board_management_urls
 from whiteboard import views
+from whiteboard.models import Board
 
 app_name = "whiteboard"
 
@@ -11,9 +13,5 @@ urlpatterns = [
     path("<slug:slug>/snapshot.json", views.BoardSnapshotView.as_view(), name="snapshot"),
     path("<slug:slug>/history.json", views.BoardHistoryView.as_view(), name="history"),
     path("<slug:slug>/export.svg", views.BoardExportSvgView.as_view(), name="export-svg"),
-    path("<slug:slug>/rename/", views.BoardRenameView.as_view(), name="rename"),
-    path("<slug:slug>/members/", views.BoardAddMemberView.as_view(), name="add-member"),
-    path("<slug:slug>/members/remove/", views.BoardRemoveMemberView.as_view(), name="remove-member"),
-    path("<slug:slug>/share/", views.BoardShareView.as_view(), name="share"),
-    path("<slug:slug>/delete/", views.BoardDeleteView.as_view(), name="delete"),
+    *board_management_urls(Board),
 ]

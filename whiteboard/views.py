@@ -136,23 +136,3 @@ class BoardHistoryView(collab_views.BoardAccessMixin, View):
         except ValueError as error:
             return JsonResponse({"code": "out_of_range", "error": str(error)}, status=400)
         return JsonResponse(selectors.board_history_page(board=board, after=after))
-
-
-class BoardRenameView(collab_views.BoardRenameView):
-    board_model = Board
-
-
-class BoardAddMemberView(collab_views.BoardAddMemberView):
-    board_model = Board
-
-
-class BoardRemoveMemberView(collab_views.BoardRemoveMemberView):
-    board_model = Board
-
-
-class BoardShareView(collab_views.BoardShareView):
-    board_model = Board
-
-
-class BoardDeleteView(collab_views.BoardDeleteView):
-    board_model = Board
