@@ -161,6 +161,9 @@ REALTIME_MAX_INVALID_PER_MINUTE = env.int("REALTIME_MAX_INVALID_PER_MINUTE", def
 # (boardsite.send_backlog); 0 turns the check off.
 REALTIME_MAX_SEND_BACKLOG_BYTES = env.int("REALTIME_MAX_SEND_BACKLOG_BYTES", default=8 * 1024 * 1024)
 
+# Strokes one whiteboard holds (erased ones included); past it, new strokes get `board_full`.
+WHITEBOARD_MAX_STROKES = env.int("WHITEBOARD_MAX_STROKES", default=100_000)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

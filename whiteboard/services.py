@@ -13,6 +13,7 @@ action decides on a stale read.
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -22,6 +23,14 @@ from boardsite.collab.events import NewEvent, encode_frame, record_event, record
 from whiteboard import replay
 from whiteboard.models import Board, HistoryStep, Stroke
 from whiteboard.protocol import MAX_POINTS_PER_STROKE
+
+
+def check_board_room(*, board, strokes_now, adding=1):
+    """A board holds at most WHITEBOARD_MAX_STROKES strokes, erased ones included (undo can bring them back)."""
+    limit = settings.WHITEBOARD_MAX_STROKES
+    if strokes_now + adding > limit:
+        raise ActionError("board_full", f"This board is full: it holds at most {limit:,} strokes. Start a new board.",
+                          limit=limit)
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,7 @@ def stroke_chunks_add(*, board, commands):
     appended = {}  # stroke id -> encoded point lists appended in this batch
     results = [None] * len(commands)
     new_events = []  # (command index, NewEvent); chunk_seqs hold "-(n+1)" until seqs are known
+    stroke_count = None  # counted once, when the batch starts its first stroke
     for index, command in enumerate(commands):
         try:
             stroke = strokes.get(command.stroke_id)
@@ -139,6 +149,10 @@ def stroke_chunks_add(*, board, commands):
                         id=command.stroke_id,
                         expected=0,
                     )
+                if stroke_count is None:
+                    stroke_count = Stroke.objects.filter(board=board).count()
+                check_board_room(board=board, strokes_now=stroke_count)
+                stroke_count += 1
                 stroke = strokes[command.stroke_id] = Stroke(
                     board=board, client_id=command.stroke_id, author=command.actor, tool=command.tool,
                     color=command.color, width=command.width, points_json="[]", point_count=0,
@@ -225,6 +239,7 @@ def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=Non
     if stroke is not None:
         check_stroke_matches(stroke=stroke, actor=actor, tool=tool, color=color, width=width)
         return Applied(seq=stroke.created_seq, details={"duplicate": True})
+    check_board_room(board=board, strokes_now=Stroke.objects.filter(board=board).count())
     event = record_event(
         board=board,
         type="shape",

@@ -53,7 +53,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
     # so a connection's commands apply in the order it sent them.
     batched_commands = frozenset()
     # Refusals that are a normal outcome of collaborating, not a faulty client: not counted as invalid.
-    benign_error_codes = frozenset({"conflict", "locked", "wip_limit", "unavailable"})
+    benign_error_codes = frozenset({"conflict", "locked", "wip_limit", "unavailable", "board_full"})
 
     async def connect(self):
         user = self.scope["user"]

@@ -1,0 +1,37 @@
+"""
+Board size limits reached over the websocket: a full whiteboard refuses new
+strokes and shapes with `board_full` and a clear message, while the strokes
+already on it can still be finished.
+"""
+
+from django.test import TransactionTestCase, override_settings
+
+from tests.reliability.fuzzing import fresh_channel_layer
+from tests.support import make_user
+from tests.whiteboard.helpers import command, join, stroke_message
+from whiteboard import services
+from whiteboard.models import Stroke
+
+
+@override_settings(WHITEBOARD_MAX_STROKES=3)
+class FullWhiteboardTests(TransactionTestCase):
+    def setUp(self):
+        fresh_channel_layer()
+        self.alice = make_user("alice")
+        self.board = services.board_create(name="Nearly full", owner=self.alice)
+
+    async def test_a_full_board_refuses_new_strokes_but_lets_the_last_ones_finish(self):
+        alice, _ = await join(self.board, self.alice)
+        for number in range(3):
+            self.assertEqual((await command(alice, stroke_message(f"s{number}", ref=f"r{number}")))["type"], "ack")
+        refused = await command(alice, stroke_message("s3", ref="r3"))
+        self.assertEqual((refused["type"], refused["code"], refused["limit"]), ("error", "board_full", 3))
+        self.assertIn("at most 3 strokes", refused["message"])
+        shape = {"type": "shape", "id": "box", "shape": "rect", "color": "#112233", "width": 2,
+                 "points": [[0.1, 0.1], [0.2, 0.2]], "ref": "r4"}
+        self.assertEqual((await command(alice, shape))["code"], "board_full")
+        more = await command(alice, stroke_message("s2", chunk=1, points=[[0.5, 0.5]], ref="r5"))
+        self.assertEqual(more["type"], "ack", "a stroke already on the board could not be finished")
+        await alice.disconnect()
+        stored = [stroke async for stroke in Stroke.objects.filter(board=self.board).values_list("client_id", flat=True)]
+        self.assertEqual(sorted(stored), ["s0", "s1", "s2"])
