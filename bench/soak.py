@@ -19,9 +19,11 @@ import time
 from dataclasses import dataclass
 
 import websockets
+from django.contrib.auth import get_user_model
 
 from bench import fixtures
 from bench.servers import UNLIMITED_RATE, Server
+from bench.session import cookie_header, login
 
 SETTLE_TIMEOUT = 60
 
@@ -30,6 +32,7 @@ SETTLE_TIMEOUT = 60
 class SoakSizes:
     clients: int = 200
     boards: int = 10
+    users: int = 40  # each with a few tabs on one board (client n is user n % users, on board n % boards)
     seconds: float = 60.0
     warmup: float = 15.0
     burst_every: float = 6.0
@@ -37,7 +40,7 @@ class SoakSizes:
 
 
 FULL = SoakSizes()
-QUICK = SoakSizes(clients=12, boards=2, seconds=6.0, warmup=2.0, burst_every=2.0)
+QUICK = SoakSizes(clients=12, boards=2, users=4, seconds=6.0, warmup=2.0, burst_every=2.0)
 
 
 class SoakClient:
@@ -111,7 +114,10 @@ class SoakClient:
 
     async def move(self, step):
         card = self.rng.choice(sorted(self.cards))
-        await self.wait_until(lambda: not self.sent, SETTLE_TIMEOUT)  # its version is known once the last is acked
+        try:
+            await self.wait_until(lambda: not self.sent, SETTLE_TIMEOUT)  # its version is known once the last is acked
+        except TimeoutError:
+            return  # the unanswered command is reported
         await self.send(f"m{step}", {
             "type": "card.move", "card": card, "version": self.cards[card],
             "column": self.rng.choice(self.columns), "index": 0,
@@ -191,7 +197,10 @@ async def soak(*, server, boards, cards, headers, sizes, rng):
         for client in clients
     ))
     for client in clients:
-        await client.wait_until(lambda client=client: not client.sent, SETTLE_TIMEOUT)
+        try:
+            await client.wait_until(lambda client=client: not client.sent, SETTLE_TIMEOUT)
+        except TimeoutError:
+            pass  # reported as unanswered
     stop.set()
     await sampler
     took = time.monotonic() - started
@@ -204,28 +213,54 @@ async def soak(*, server, boards, cards, headers, sizes, rng):
 
 def run_soak(bench, sizes=None):
     sizes = sizes or (QUICK if bench.quick else FULL)
-    rng = random.Random(2026)
-    for layer in bench.layers:
-        environment = bench.environment(layer)
-        for name in UNLIMITED_RATE:  # the defaults: people at human rates must not be throttled
-            environment.pop(name)
-        server = Server(name=f"soak-{layer}", application="boardsite.asgi:application", environment=environment,
-                        log_dir=bench.work_dir)
-        bench.servers.append(server)
-        server.start()
-        try:
-            boards, cards = make_boards(bench, sizes)
-            bench.headers(server, 0)
-            clients, samples, took, last_seqs = asyncio.run(
-                soak(server=server, boards=boards, cards=cards, headers=lambda n: bench.headers(server, n),
-                     sizes=sizes, rng=rng)
-            )
-            report_soak(bench, layer, sizes, clients, samples, took, boards, last_seqs)
-            alive = server.process.poll() is None
-            if not alive:
-                bench.add("soak", "project", layer, "server", "died", check="FAIL: the server died")
-        finally:
-            bench.stop(server)
+    try:
+        for layer in bench.layers:
+            soak_on(bench, layer, sizes, random.Random(2026))
+    finally:
+        if bench.given_database_url:
+            fixtures.delete_users(tag=f"{bench.tag}soak")
+
+
+def soak_on(bench, layer, sizes, rng):
+    """One project server on `layer`, with the default rate limits, and the soak against it."""
+    environment = bench.environment(layer)
+    for name in UNLIMITED_RATE:  # the defaults: people at human rates must not be throttled
+        environment.pop(name)
+    server = Server(name=f"soak-{layer}", application="boardsite.asgi:application", environment=environment,
+                    log_dir=bench.work_dir)
+    bench.servers.append(server)
+    server.start()
+    try:
+        boards, cards = make_boards(bench, sizes)
+        headers = soak_users(bench, server, sizes)
+        clients, samples, took, last_seqs = asyncio.run(
+            soak(server=server, boards=boards, cards=cards, headers=lambda n: headers[n % len(headers)],
+                 sizes=sizes, rng=rng)
+        )
+        report_soak(bench, layer, sizes, clients, samples, took, boards, last_seqs)
+        alive = server.process.poll() is None
+        if not alive:
+            bench.add("soak", "project", layer, "server", "died", check="FAIL: the server died")
+    finally:
+        bench.stop(server)
+
+
+def soak_users(bench, server, sizes):
+    """
+    The soak's own users, logged in through the server (once per layer): with
+    the benchmark's 10 users, each board would be one person in 20 tabs, and
+    a burst of 20 tabs drawing at once is more than the per-user limit is for.
+    """
+    tag = f"{bench.tag}soak"
+    if not get_user_model().objects.filter(username__startswith=f"{tag}-user").exists():
+        fixtures.make_users(sizes.users, tag=tag)
+    users = get_user_model().objects.filter(username__startswith=f"{tag}-user").order_by("id")
+    started = time.monotonic()
+    headers = [
+        {"Cookie": cookie_header(login(server.http_url, user.get_username(), fixtures.PASSWORD))} for user in users
+    ]
+    bench.write(f"logged {len(headers)} soak users in in {time.monotonic() - started:.1f} s")
+    return headers
 
 
 def make_boards(bench, sizes):
@@ -294,6 +329,8 @@ def report_soak(bench, layer, sizes, clients, samples, took, boards, last_seqs):
     where = ("soak", "project", layer)
     bench.add(*where, "clients / boards / s", f"{len(clients)} / {len(boards)} / {took:.0f}")
     bench.add(*where, "commands acked", acked_commands)
+    unanswered = [ref for client in clients for ref in client.sent]
+    bench.add(*where, "commands never answered", len(unanswered), check=ok(not unanswered, f"{unanswered[:5]}"))
     bench.add(*where, "errors", len(errors), check=ok(not errors, f"{errors[:2]}"))
     bench.add(*where, "stored events of the acked commands", stored_commands,
               check=ok(stored_commands == acked_commands, "the database and the acks disagree"))

@@ -38,8 +38,8 @@ def install(limit):
     send = WebSocketProtocol.serverSend
 
     def serverSend(self, content, binary=False):
-        if self.state == self.STATE_CLOSED:
-            return  # dropped: the frames its consumer still sends before it hears of it go nowhere
+        if self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
+            return  # closing or dropped: the frames its consumer still sends before it hears of it go nowhere
         send(self, content, binary)
         backlog = unsent_bytes(self.transport)
         if backlog > limit:
