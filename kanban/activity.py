@@ -3,7 +3,8 @@ The activity feed: every stored change of a kanban board told in words,
 newest first ("alice moved ‘Write report’ from Doing to Done").
 
 It is read from the board's event log, so it covers every path a change can
-take (the websocket, undo and redo, the admin, the demo data). What a bare
+take (the websocket, undo and redo, the admin, the demo data); a column or
+label brought back by an undo says so (its event carries `cards`). What a bare
 event would not say is recorded in its payload by kanban.services: the column
 a card left (`from_column`), the old and new values of an edit (`changes`), the
 title of what was deleted, and `"via": "admin"` for changes made in the admin
@@ -174,6 +175,14 @@ def describe(event, names):
     )
 
 
+def with_cards(cards):
+    return "" if not cards else " and its card" if len(cards) == 1 else f" and its {len(cards)} cards"
+
+
+def on_cards(card_ids):
+    return "" if not card_ids else " on 1 card" if len(card_ids) == 1 else f" on {len(card_ids)} cards"
+
+
 def sentence(frame, who, names):
     """`(summary, details)` for an event frame."""
     kind = frame["type"]
@@ -197,6 +206,8 @@ def sentence(frame, who, names):
         title = quoted(frame["title"]) if frame.get("title") else "a card"
         return f"{who} deleted {title} from {names.column(frame['column'])}", []
     if kind == "column.created":
+        if "cards" in frame:  # brought back by an undo (or redo), with the cards it had
+            return f"{who} brought back the column {quoted(frame['column']['title'])}{with_cards(frame['cards'])}", []
         return f"{who} added the column {quoted(frame['column']['title'])}", []
     if kind == "column.updated":
         changes = frame.get("changes", {})
@@ -209,6 +220,8 @@ def sentence(frame, who, names):
     if kind == "column.deleted":
         return f"{who} deleted the column {quoted(names.column(frame['column']))} and its cards", []
     if kind == "label.created":
+        if "cards" in frame:  # brought back by an undo (or redo), on the cards that had it
+            return f"{who} brought back the label {quoted(frame['label']['name'])}{on_cards(frame['cards'])}", []
         return f"{who} created the label {quoted(frame['label']['name'])}", []
     if kind == "label.updated":
         return f"{who} changed the label {quoted(frame['label']['name'])}", []

@@ -126,11 +126,18 @@ class Card(models.Model):
 
 class HistoryEntry(models.Model):
     """
-    One card change a user made, kept so that user can undo and redo it
-    through the server. `before` and `after` hold the card's state around the
-    change; `version_after` is the card's version once the change (or its
-    undo) was applied, so a card changed since by someone else is detected.
+    One change a user made to a card, column or label, kept so that user can
+    undo and redo it through the server. `before` and `after` hold the
+    subject's state around the change. Cards carry a version, so
+    `version_after` (the card's version once the change or its undo was
+    applied) detects a card changed since by someone else; columns and labels
+    have none, so their current state is compared with `after` (or `before`).
     """
+
+    class Subject(models.TextChoices):
+        CARD = "card"
+        COLUMN = "column"
+        LABEL = "label"
 
     class Action(models.TextChoices):
         CREATE = "create"
@@ -144,7 +151,9 @@ class HistoryEntry(models.Model):
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="history")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    card_id = models.BigIntegerField()
+    subject = models.CharField(max_length=10, choices=Subject.choices, default=Subject.CARD)
+    # The id of the card, column or label (it may not exist any more).
+    object_id = models.BigIntegerField()
     action = models.CharField(max_length=10, choices=Action.choices)
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
@@ -159,4 +168,4 @@ class HistoryEntry(models.Model):
         indexes = [models.Index(fields=["board", "user", "state"])]
 
     def __str__(self):
-        return f"{self.action} card {self.card_id} ({self.state})"
+        return f"{self.action} {self.subject} {self.object_id} ({self.state})"

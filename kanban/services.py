@@ -17,6 +17,7 @@ an ack rather than its own event).
 
 import datetime
 import unicodedata
+from collections import defaultdict
 
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Value
@@ -55,6 +56,7 @@ POSITION_GAP = 1 << 16
 LOCK_SECONDS = 30
 HISTORY_KEPT_PER_USER = 100
 UNSET = object()
+CARD, COLUMN, LABEL = HistoryEntry.Subject.CARD, HistoryEntry.Subject.COLUMN, HistoryEntry.Subject.LABEL
 
 
 # Boards
@@ -283,6 +285,8 @@ def column_create(*, board, title, index=None, wip_limit=None, actor, connection
     column = Column.objects.create(board=board, title=title, wip_limit=wip_limit, position=0)
     columns.insert(index, column)
     renumber_columns(columns)
+    remember(board=board, actor=actor, subject=COLUMN, object_id=column.pk, action=HistoryEntry.Action.CREATE,
+             before=None, after={**column_fields(column), "index": index})
     return record_event(
         board=board,
         type="column.created",
@@ -302,7 +306,9 @@ def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, actor, conn
     if wip_limit is not UNSET:
         column.wip_limit = clean_wip_limit(wip_limit)
     column.save(update_fields=["title", "wip_limit"])
-    changes = field_changes(before, {"title": column.title, "wip_limit": column.wip_limit})
+    changes = field_changes(before, column_fields(column))
+    remember(board=board, actor=actor, subject=COLUMN, object_id=column.pk, action=HistoryEntry.Action.UPDATE,
+             before=before, after=column_fields(column))
     return record_event(
         board=board, type="column.updated", payload={"column": column_frame(column), "changes": changes},
         actor=actor, origin=origin,
@@ -315,8 +321,11 @@ def column_move(*, board, column_id, index, actor, connection=None, origin=None)
     column = get_column(board=board, column_id=column_id)
     columns = [other for other in Column.objects.filter(board=board).order_by("position", "id") if other != column]
     index = check_index(index, length=len(columns))
+    before = {"index": column_index(column)}
     columns.insert(index, column)
     renumber_columns(columns)
+    remember(board=board, actor=actor, subject=COLUMN, object_id=column.pk, action=HistoryEntry.Action.MOVE,
+             before=before, after={"index": index})
     return record_event(
         board=board, type="column.moved", payload={"column": column.pk, "index": index}, actor=actor, origin=origin
     ).payload
@@ -331,10 +340,36 @@ def column_delete(*, board, column_id, actor, connection=None, origin=None):
     for card in column.cards.select_related("locked_by").filter(lock_expires_at__gt=now):
         check_not_locked(card=card, connection=connection, now=now)
     title = column.title
+    remember(board=board, actor=actor, subject=COLUMN, object_id=column.pk, action=HistoryEntry.Action.DELETE,
+             before=column_state(column), after=None)
     column.delete()
     return record_event(
         board=board, type="column.deleted", payload={"column": column_id, "title": title}, actor=actor, origin=origin
     ).payload
+
+
+def column_fields(column):
+    return {"title": column.title, "wip_limit": column.wip_limit}
+
+
+def column_index(column):
+    """The column's 0-based place on its board."""
+    return Column.objects.filter(board_id=column.board_id).filter(
+        Q(position__lt=column.position) | Q(position=column.position, pk__lt=column.pk)
+    ).count()
+
+
+def column_state(column):
+    """Everything needed to bring a deleted column back where it was, with its cards in order (stored in history)."""
+    cards = Card.objects.filter(column=column).order_by("position", "id")
+    label_ids = defaultdict(list)
+    for card_id, label_id in Card.labels.through.objects.filter(card__column=column).values_list("card_id", "label_id"):
+        label_ids[card_id].append(label_id)
+    return {
+        **column_fields(column),
+        "index": column_index(column),
+        "cards": [{"id": card.pk, **card_state(card, label_ids=label_ids[card.pk])} for card in cards],
+    }
 
 
 def check_index(index, *, length):
@@ -361,6 +396,8 @@ def label_create(*, board, name, colour="grey", actor, connection=None, origin=N
     if Label.objects.filter(board=board).count() >= MAX_LABELS_PER_BOARD:
         raise ActionError("too_many", f"A board has at most {MAX_LABELS_PER_BOARD} labels.")
     label = Label.objects.create(board=board, name=name, colour=colour)
+    remember(board=board, actor=actor, subject=LABEL, object_id=label.pk, action=HistoryEntry.Action.CREATE,
+             before=None, after=label_fields(label))
     return record_event(
         board=board, type="label.created", payload={"label": label_frame(label)}, actor=actor, origin=origin
     ).payload
@@ -370,11 +407,14 @@ def label_create(*, board, name, colour="grey", actor, connection=None, origin=N
 def label_update(*, board, label_id, name=UNSET, colour=UNSET, actor, connection=None, origin=None):
     lock_board(board)
     label = get_label(board=board, label_id=label_id)
+    before = label_fields(label)
     if name is not UNSET:
         label.name = clean_label_name(board=board, name=name, renaming=label)
     if colour is not UNSET:
         label.colour = clean_colour(colour)
     label.save(update_fields=["name", "colour"])
+    remember(board=board, actor=actor, subject=LABEL, object_id=label.pk, action=HistoryEntry.Action.UPDATE,
+             before=before, after=label_fields(label))
     return record_event(
         board=board, type="label.updated", payload={"label": label_frame(label)}, actor=actor, origin=origin
     ).payload
@@ -385,10 +425,21 @@ def label_delete(*, board, label_id, actor, connection=None, origin=None):
     """Delete a label; the cards that had it simply lose it."""
     lock_board(board)
     label = get_label(board=board, label_id=label_id)
+    remember(board=board, actor=actor, subject=LABEL, object_id=label.pk, action=HistoryEntry.Action.DELETE,
+             before=label_state(label), after=None)
     label.delete()
     return record_event(
         board=board, type="label.deleted", payload={"label": label_id, "name": label.name}, actor=actor, origin=origin
     ).payload
+
+
+def label_fields(label):
+    return {"name": label.name, "colour": label.colour}
+
+
+def label_state(label):
+    """Everything needed to bring a deleted label back, on the cards that had it (stored in history)."""
+    return {**label_fields(label), "cards": sorted(label.cards.values_list("pk", flat=True))}
 
 
 def clean_label_name(*, board, name, renaming=None):
@@ -479,7 +530,7 @@ def card_create(
     if label_ids:
         card.labels.set(label_ids)
     frame = card_frame(card, label_ids=label_ids)
-    remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.CREATE, before=None,
+    remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.CREATE, before=None,
              after=card_state(card, label_ids=label_ids))
     return record_event(
         board=board, type="card.created", payload={"card": frame, "index": index}, actor=actor, origin=origin
@@ -499,7 +550,7 @@ def card_update(*, board, card_id, version, changes, actor, connection=None, ori
     check_not_locked(card=card, connection=connection)
     before, after = apply_changes(board=board, card=card, changes=changes)
     frame = finish_change(card=card, connection=connection)
-    remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.UPDATE, before=before, after=after)
+    remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.UPDATE, before=before, after=after)
     return record_event(
         board=board, type="card.updated", payload={"card": frame, "changes": field_changes(before, after)},
         actor=actor, origin=origin,
@@ -584,7 +635,7 @@ def card_move(*, board, card_id, version, column_id, index, actor, connection=No
     card.position = position_for_index(column=target, index=index, moving_card_id=card.pk)
     card.column = target
     frame = finish_change(card=card, connection=connection)
-    remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.MOVE, before=before,
+    remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.MOVE, before=before,
              after={"column": target.pk, "position": card.position})
     return record_event(
         board=board,
@@ -602,7 +653,7 @@ def card_delete(*, board, card_id, version, actor, connection=None, origin=None)
     check_version(card=card, version=version)
     check_not_locked(card=card, connection=connection)
     state = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
-    remember(board=board, actor=actor, card=card, action=HistoryEntry.Action.DELETE, before=state, after=None)
+    remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.DELETE, before=state, after=None)
     card.delete()
     return record_event(
         board=board,
@@ -672,23 +723,25 @@ def broadcast_unstored(*, board, frame, origin):
     send_to_board_on_commit(board, {"type": "board.ephemeral", "text": text, "origin": origin})
 
 
-# Undo and redo. Each user's card changes are remembered per board; undo
+# Undo and redo. Each user's card, column and label changes are remembered per board; undo
 # applies the inverse of the newest one still done, redo re-applies the
 # newest one undone (unless the user has made a new change since). Both go
 # through the same do/record path as any other change, so everyone sees them.
 
 
-def remember(*, board, actor, card, action, before, after):
+def remember(*, board, actor, subject, object_id, action, before, after, version_after=None):
+    """Add a change to the actor's history (`version_after`: the card's version after it; cards only)."""
     if actor is None or not actor.is_authenticated:
         return
     HistoryEntry.objects.create(
         board=board,
         user=actor,
-        card_id=card.pk,
+        subject=subject,
+        object_id=object_id,
         action=action,
         before=before,
         after=after,
-        version_after=card.version if action != HistoryEntry.Action.DELETE else None,
+        version_after=version_after if action != HistoryEntry.Action.DELETE else None,
     )
 
 
@@ -742,14 +795,20 @@ def replay_history(*, board, actor, connection, origin, undo):
 
 
 def apply_history(*, board, entry, actor, connection, origin, undo):
-    """Apply an entry's inverse (undo) or the entry again (redo); records the event; updates `version_after`."""
+    """Apply an entry's inverse (undo) or the entry again (redo); records the event; updates the entry's states."""
+    apply = {CARD: apply_card_history, COLUMN: apply_column_history, LABEL: apply_label_history}[entry.subject]
+    return apply(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
+
+
+def apply_card_history(*, board, entry, actor, connection, origin, undo):
+    """Cards: a version other than `version_after` means someone else changed the card since."""
     action = entry.action
     recreate = (action == HistoryEntry.Action.DELETE and undo) or (action == HistoryEntry.Action.CREATE and not undo)
     remove = (action == HistoryEntry.Action.CREATE and undo) or (action == HistoryEntry.Action.DELETE and not undo)
     if recreate:
-        return card_recreate(board=board, card_id=entry.card_id, state=entry.before if undo else entry.after,
+        return card_recreate(board=board, card_id=entry.object_id, state=entry.before if undo else entry.after,
                              entry=entry, actor=actor, origin=origin)
-    card = get_card(board=board, card_id=entry.card_id)
+    card = get_card(board=board, card_id=entry.object_id)
     if card.version != entry.version_after:
         raise ActionError("conflict", "The card was changed by someone else since.", card=frame_for(card))
     check_not_locked(card=card, connection=connection)
@@ -762,7 +821,7 @@ def apply_history(*, board, entry, actor, connection, origin, undo):
         column_id = card.column_id
         card.delete()
         return record_event(board=board, type="card.deleted",
-                            payload={"card": entry.card_id, "column": column_id, "title": card.title},
+                            payload={"card": entry.object_id, "column": column_id, "title": card.title},
                             actor=actor, origin=origin).payload
     if action == HistoryEntry.Action.UPDATE:
         before, after = apply_changes(board=board, card=card, changes=entry.before if undo else entry.after)
@@ -820,6 +879,163 @@ def card_recreate(*, board, card_id, state, entry, actor, origin):
         actor=actor,
         origin=origin,
     ).payload
+
+
+def apply_column_history(*, board, entry, actor, connection, origin, undo):
+    """
+    Columns have no version: the column must still be as the user's change
+    (or its undo) left it, and a column to remove must hold no card it did not
+    hold then (so nobody's cards are deleted by someone else's undo).
+    """
+    action, Action = entry.action, HistoryEntry.Action
+    recreate = (action == Action.DELETE and undo) or (action == Action.CREATE and not undo)
+    remove = (action == Action.CREATE and undo) or (action == Action.DELETE and not undo)
+    if recreate:
+        return column_recreate(board=board, column_id=entry.object_id, state=entry.before if undo else entry.after,
+                               actor=actor, origin=origin)
+    column = get_column(board=board, column_id=entry.object_id)
+    if remove:
+        left = entry.after if action == Action.CREATE else entry.before
+        if column_fields(column) != {"title": left["title"], "wip_limit": left["wip_limit"]}:
+            raise ActionError("conflict", "The column was changed by someone else since.", column=column.pk)
+        state = column_state(column)
+        left_cards = [(card["id"], card["version"]) for card in left.get("cards", [])]
+        if [(card["id"], card["version"]) for card in state["cards"]] != left_cards:
+            raise ActionError("conflict", "The column's cards were changed since.", column=column.pk)
+        now = timezone.now()
+        for card in column.cards.select_related("locked_by").filter(lock_expires_at__gt=now):
+            check_not_locked(card=card, connection=connection, now=now)
+        if action == Action.CREATE:
+            entry.after = state
+        else:
+            entry.before = state
+        column.delete()
+        return record_event(board=board, type="column.deleted", payload={"column": entry.object_id, "title": column.title},
+                            actor=actor, origin=origin).payload
+    if action == Action.UPDATE:
+        if column_fields(column) != (entry.after if undo else entry.before):
+            raise ActionError("conflict", "The column was changed by someone else since.", column=column.pk)
+        before = column_fields(column)
+        wanted = entry.before if undo else entry.after
+        column.title, column.wip_limit = wanted["title"], wanted["wip_limit"]
+        column.save(update_fields=["title", "wip_limit"])
+        return record_event(board=board, type="column.updated",
+                            payload={"column": column_frame(column),
+                                     "changes": field_changes(before, column_fields(column))},
+                            actor=actor, origin=origin).payload
+    # A move: the column must still be where the user's move (or its undo) put it.
+    if column_index(column) != (entry.after if undo else entry.before)["index"]:
+        raise ActionError("conflict", "The columns were reordered by someone else since.", column=column.pk)
+    columns = [other for other in Column.objects.filter(board=board).order_by("position", "id") if other != column]
+    index = min((entry.before if undo else entry.after)["index"], len(columns))
+    columns.insert(index, column)
+    renumber_columns(columns)
+    return record_event(board=board, type="column.moved", payload={"column": column.pk, "index": index},
+                        actor=actor, origin=origin).payload
+
+
+def column_recreate(*, board, column_id, state, actor, origin):
+    """
+    Bring a column back with its id, title, WIP limit and place, and its cards
+    in order with their ids, versions, fields, labels (those that still exist)
+    and assignees (those still members). One `column.created` event carries
+    the cards, so clients show the column whole.
+    """
+    if Column.objects.filter(pk=column_id).exists():
+        raise ActionError("conflict", "That column is already on the board.", column=column_id)
+    columns = list(Column.objects.filter(board=board).order_by("position", "id"))
+    if len(columns) >= MAX_COLUMNS_PER_BOARD:
+        raise ActionError("too_many", f"A board has at most {MAX_COLUMNS_PER_BOARD} columns.")
+    card_states = state.get("cards", [])
+    if card_states and Card.objects.filter(board=board).count() + len(card_states) > MAX_CARDS_PER_BOARD:
+        raise ActionError("too_many", f"A board holds at most {MAX_CARDS_PER_BOARD} cards.")
+    column = Column.objects.create(pk=column_id, board=board, title=state["title"], wip_limit=state["wip_limit"],
+                                   position=0)
+    index = min(state["index"], len(columns))
+    columns.insert(index, column)
+    renumber_columns(columns)
+    existing_labels = set(Label.objects.filter(board=board).values_list("pk", flat=True))
+    members = {board.owner_id, *board.members.values_list("pk", flat=True)}
+    cards = Card.objects.bulk_create(
+        Card(
+            pk=card["id"],
+            board=board,
+            column=column,
+            title=card["title"],
+            description=card["description"],
+            description_html=render_description(card["description"]),
+            assignee_id=card["assignee"] if card["assignee"] in members else None,
+            due_date=clean_due_date(card["due"]),
+            position=card["position"],
+            version=card["version"],
+        )
+        for card in card_states
+    )
+    label_ids = {card["id"]: [label for label in card["labels"] if label in existing_labels] for card in card_states}
+    Card.labels.through.objects.bulk_create(
+        Card.labels.through(card_id=card_id, label_id=label_id)
+        for card_id, labels in label_ids.items()
+        for label_id in labels
+    )
+    cards = Card.objects.filter(pk__in=[card.pk for card in cards]).select_related("assignee").order_by("position", "id")
+    return record_event(
+        board=board,
+        type="column.created",
+        payload={"column": column_frame(column), "index": index,
+                 "cards": [card_frame(card, label_ids=label_ids[card.pk]) for card in cards]},
+        actor=actor,
+        origin=origin,
+    ).payload
+
+
+def apply_label_history(*, board, entry, actor, connection, origin, undo):
+    """Labels have no version: the label must still be named and coloured as the user's change left it."""
+    action, Action = entry.action, HistoryEntry.Action
+    recreate = (action == Action.DELETE and undo) or (action == Action.CREATE and not undo)
+    remove = (action == Action.CREATE and undo) or (action == Action.DELETE and not undo)
+    if recreate:
+        return label_recreate(board=board, label_id=entry.object_id, state=entry.before if undo else entry.after,
+                              actor=actor, origin=origin)
+    label = get_label(board=board, label_id=entry.object_id)
+    left = (entry.after if undo else entry.before) if action != Action.DELETE else entry.before
+    if label_fields(label) != {"name": left["name"], "colour": left["colour"]}:
+        raise ActionError("conflict", "The label was changed by someone else since.", label=label.pk)
+    if remove:
+        state = label_state(label)
+        if action == Action.CREATE:
+            if state["cards"]:
+                raise ActionError("conflict", "The label has been put on cards since.", label=label.pk)
+            entry.after = label_fields(label)
+        else:
+            entry.before = state
+        label.delete()
+        return record_event(board=board, type="label.deleted", payload={"label": entry.object_id, "name": label.name},
+                            actor=actor, origin=origin).payload
+    wanted = entry.before if undo else entry.after
+    label.name = clean_label_name(board=board, name=wanted["name"], renaming=label)
+    label.colour = wanted["colour"]
+    label.save(update_fields=["name", "colour"])
+    return record_event(board=board, type="label.updated", payload={"label": label_frame(label)},
+                        actor=actor, origin=origin).payload
+
+
+def label_recreate(*, board, label_id, state, actor, origin):
+    """
+    Bring a label back with its id, name and colour, on the cards that had it
+    and still exist (card versions are unchanged, as deleting it left them).
+    The `label.created` event lists those cards.
+    """
+    if Label.objects.filter(pk=label_id).exists():
+        raise ActionError("conflict", "That label is already on the board.", label=label_id)
+    if Label.objects.filter(board=board).count() >= MAX_LABELS_PER_BOARD:
+        raise ActionError("too_many", f"A board has at most {MAX_LABELS_PER_BOARD} labels.")
+    if Label.objects.filter(board=board, name=state["name"]).exists():
+        raise ActionError("conflict", f"There is a label called “{state['name']}” again since.")
+    label = Label.objects.create(pk=label_id, board=board, name=state["name"], colour=state["colour"])
+    card_ids = sorted(Card.objects.filter(board=board, pk__in=state.get("cards", [])).values_list("pk", flat=True))
+    label.cards.set(card_ids)
+    return record_event(board=board, type="label.created", payload={"label": label_frame(label), "cards": card_ids},
+                        actor=actor, origin=origin).payload
 
 
 def board_has_member(*, board, user_id):

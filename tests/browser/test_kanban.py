@@ -194,6 +194,23 @@ class KanbanBrowserTests(BrowserTestCase):
         self.column(bob, "Review").wait_for(state="detached")
         self.assertEqual(bob.locator(".kanban-card", has_text="Write docs").count(), 0)
 
+        # Ctrl+Z brings it back with its card for both users, then walks back through alice's changes:
+        # the card's move, the column's move, and adding the column, which goes for bob too.
+        alice.keyboard.press("Control+z")
+        for page in (alice, bob):
+            self.column(page, "Review").locator(".kanban-card", has_text="Write docs").wait_for()
+        alice.keyboard.press("Control+z")
+        self.column(bob, "To do").locator(".kanban-card", has_text="Write docs").wait_for()
+        alice.keyboard.press("Control+z")
+        bob.wait_for_function(
+            "() => [...document.querySelectorAll('.column-title')].map((n) => n.textContent).join() === "
+            "'To do,Doing,Done,Review'"
+        )
+        alice.keyboard.press("Control+z")
+        for page in (alice, bob):
+            self.column(page, "Review").wait_for(state="detached")
+        self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Doing", "Done"])
+
     def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
         # Keep a handle on the page's websockets so the test can cut the connection.
         self.bob_page.add_init_script(

@@ -72,6 +72,26 @@ class ActivityFeedTests(TestCase):
         wip = activity.activity_page(board=self.board)[0][1]
         self.assertEqual([(d.field, d.old, d.new) for d in wip.details], [("WIP limit", "no limit", "3")])
 
+    def test_a_column_or_label_brought_back_by_an_undo_says_so(self):
+        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        services.card_update(board=self.board, card_id=self.card_id, version=1, changes={"labels": [label["id"]]},
+                             actor=self.alice)
+        services.label_delete(board=self.board, label_id=label["id"], actor=self.bob)
+        services.history_undo(board=self.board, actor=self.bob)
+        services.column_delete(board=self.board, column_id=self.columns["To do"].pk, actor=self.bob)
+        services.history_undo(board=self.board, actor=self.bob)
+        services.history_redo(board=self.board, actor=self.bob)
+        self.assertEqual(
+            summaries(self.board)[:5],
+            [
+                "bob deleted the column ‘To do’ and its cards",
+                "bob brought back the column ‘To do’ and its card",
+                "bob deleted the column ‘To do’ and its cards",
+                "bob brought back the label ‘bug’ on 1 card",
+                "bob deleted the label ‘bug’",
+            ],
+        )
+
     def test_a_card_keeps_its_name_after_its_column_is_deleted(self):
         services.card_move(board=self.board, card_id=self.card_id, version=1, column_id=self.columns["Done"].pk,
                            index=0, actor=self.bob)

@@ -147,6 +147,21 @@ class LiveChangeTests(KanbanSocketTestCase):
         moved_back, _ = await receive_until(bob, "card.moved")
         self.assertEqual(moved_back["column"], self.columns["To do"].pk)
 
+    async def test_undoing_a_column_delete_brings_it_back_with_its_cards_for_everyone(self):
+        alice, _ = await self.join(self.alice)
+        bob, _ = await self.join(self.bob)
+        ack = await self.command(alice, type="column.delete", column=self.columns["To do"].pk)
+        self.assertEqual(ack["event"], "column.deleted")
+        await receive_until(bob, "column.deleted")
+        ack = await self.command(alice, type="undo")
+        self.assertEqual(ack["event"], "column.created")
+        self.assertEqual(ack["history"], {"can_undo": True, "can_redo": True}, "her card creations are left")
+        restored, _ = await receive_until(bob, "column.created")
+        self.assertEqual((restored["column"]["id"], restored["index"]), (self.columns["To do"].pk, 0))
+        self.assertEqual([card["id"] for card in restored["cards"]], [card["id"] for card in self.cards])
+        self.assertEqual(restored["seq"], ack["seq"])
+        self.assertEqual((await sync_to_async(titles_by_column)(self.board))["To do"], ["first", "second"])
+
     async def test_sync_after_a_gap_replays_the_missed_events_in_order(self):
         bob, board = await self.join(self.bob)
         await receive_until(bob, "synced")

@@ -489,3 +489,205 @@ class UndoRedoTests(TestCase):
         with self.assertRaises(ActionError) as refused:
             self.undo(self.bob)
         self.assertEqual(refused.exception.code, "nothing_to_undo")
+
+
+class ColumnUndoRedoTests(TestCase):
+    """Column changes undo and redo like card changes, refused when the column changed since."""
+
+    def setUp(self):
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.board = make_board(self.alice, members=[self.bob])
+        self.columns = columns_of(self.board)
+
+    def undo(self, user=None):
+        return services.history_undo(board=self.board, actor=user or self.alice)
+
+    def redo(self, user=None):
+        return services.history_redo(board=self.board, actor=user or self.alice)
+
+    def titles(self):
+        return list(titles_by_column(self.board))
+
+    def test_undo_and_redo_a_creation(self):
+        created = services.column_create(board=self.board, title="Review", index=1, actor=self.alice)
+        frame = self.undo()
+        self.assertEqual(frame["type"], "column.deleted")
+        self.assertEqual(self.titles(), ["To do", "Doing", "Done"])
+        frame = self.redo()
+        self.assertEqual(frame["type"], "column.created")
+        self.assertEqual(frame["column"]["id"], created["column"]["id"], "the column comes back with its id")
+        self.assertEqual(frame["cards"], [])
+        self.assertEqual(self.titles(), ["To do", "Review", "Doing", "Done"])
+
+    def test_undo_and_redo_an_update(self):
+        doing = self.columns["Doing"]
+        services.column_update(board=self.board, column_id=doing.pk, title="In progress", wip_limit=3,
+                               actor=self.alice)
+        frame = self.undo()
+        self.assertEqual(frame["type"], "column.updated")
+        self.assertEqual(frame["column"], {"id": doing.pk, "title": "Doing", "wip_limit": None})
+        self.assertEqual(frame["changes"], {"title": {"from": "In progress", "to": "Doing"},
+                                            "wip_limit": {"from": 3, "to": None}})
+        self.redo()
+        doing.refresh_from_db()
+        self.assertEqual((doing.title, doing.wip_limit), ("In progress", 3))
+
+    def test_undo_and_redo_a_move(self):
+        services.column_move(board=self.board, column_id=self.columns["Done"].pk, index=0, actor=self.alice)
+        frame = self.undo()
+        self.assertEqual(frame, {**frame, "type": "column.moved", "column": self.columns["Done"].pk, "index": 2})
+        self.assertEqual(self.titles(), ["To do", "Doing", "Done"])
+        self.redo()
+        self.assertEqual(self.titles(), ["Done", "To do", "Doing"])
+
+    def test_undoing_a_delete_brings_back_the_column_and_its_cards_in_order(self):
+        label = services.label_create(board=self.board, name="bug", actor=self.bob)["label"]
+        doing = self.columns["Doing"]
+        cards = add_cards(self.board, doing, ["one", "two", "three"], actor=self.bob)
+        services.card_update(board=self.board, card_id=cards[1]["id"], version=1,
+                             changes={"labels": [label["id"]], "assignee": self.bob.pk, "due": "2026-12-01"},
+                             actor=self.bob)
+        services.card_move(board=self.board, card_id=cards[2]["id"], version=1, column_id=doing.pk, index=0,
+                           actor=self.bob)
+        services.column_delete(board=self.board, column_id=doing.pk, actor=self.alice)
+        self.assertEqual(Card.objects.filter(board=self.board).count(), 0)
+
+        frame = self.undo()
+        self.assertEqual(frame["type"], "column.created")
+        self.assertEqual(frame["column"], {"id": doing.pk, "title": "Doing", "wip_limit": None})
+        self.assertEqual(frame["index"], 1)
+        self.assertEqual([card["title"] for card in frame["cards"]], ["three", "one", "two"])
+        two = frame["cards"][2]
+        self.assertEqual((two["id"], two["labels"], two["assignee"]["id"], two["due"], two["version"]),
+                         (cards[1]["id"], [label["id"]], self.bob.pk, "2026-12-01", 2))
+        self.assertEqual(titles_by_column(self.board)["Doing"], ["three", "one", "two"])
+        self.assertEqual(frame["history"], {"can_undo": False, "can_redo": True})
+        # The column's cards came back with their versions, so bob can still undo his own card changes.
+        self.assertEqual(services.history_undo(board=self.board, actor=self.bob)["type"], "card.moved")
+        self.assertEqual(titles_by_column(self.board)["Doing"], ["one", "two", "three"])
+
+        with self.assertRaises(ActionError) as refused:
+            self.redo()
+        self.assertEqual(refused.exception.code, "conflict", "bob's move changed a card of the column since")
+        self.assertIn("Cannot redo that change", refused.exception.message)
+        self.assertEqual(titles_by_column(self.board)["Doing"], ["one", "two", "three"])
+
+    def test_redoing_a_delete(self):
+        doing = self.columns["Doing"]
+        add_cards(self.board, doing, ["one"], actor=self.bob)
+        services.column_delete(board=self.board, column_id=doing.pk, actor=self.alice)
+        self.undo()
+        frame = self.redo()
+        self.assertEqual((frame["type"], frame["column"], frame["title"]), ("column.deleted", doing.pk, "Doing"))
+        self.assertEqual(self.titles(), ["To do", "Done"])
+        self.assertEqual(Card.objects.filter(board=self.board).count(), 0)
+
+    def test_undoing_a_creation_is_refused_once_someone_added_cards(self):
+        column = services.column_create(board=self.board, title="Review", actor=self.alice)["column"]
+        add_cards(self.board, self.board.columns.get(pk=column["id"]), ["bob's card"], actor=self.bob)
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertIn("cards", refused.exception.message)
+        self.assertEqual(titles_by_column(self.board)["Review"], ["bob's card"], "bob's card is not deleted")
+        self.assertEqual(refused.exception.details["history"], {"can_undo": False, "can_redo": False})
+
+    def test_undoing_an_update_is_refused_once_someone_renamed_the_column(self):
+        doing = self.columns["Doing"]
+        services.column_update(board=self.board, column_id=doing.pk, title="In progress", actor=self.alice)
+        services.column_update(board=self.board, column_id=doing.pk, title="Bob's name", actor=self.bob)
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertIn("changed by someone else", refused.exception.message)
+        doing.refresh_from_db()
+        self.assertEqual(doing.title, "Bob's name")
+
+    def test_undoing_a_move_is_refused_once_someone_reordered_the_columns(self):
+        services.column_move(board=self.board, column_id=self.columns["Done"].pk, index=0, actor=self.alice)
+        services.column_move(board=self.board, column_id=self.columns["Done"].pk, index=1, actor=self.bob)
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertEqual(self.titles(), ["To do", "Done", "Doing"])
+
+    def test_undoing_a_creation_after_someone_deleted_the_column_is_refused(self):
+        column = services.column_create(board=self.board, title="Review", actor=self.alice)["column"]
+        services.column_delete(board=self.board, column_id=column["id"], actor=self.bob)
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "not_found")
+
+
+class LabelUndoRedoTests(TestCase):
+    """Label changes undo and redo like card changes, refused when the label changed since."""
+
+    def setUp(self):
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.board = make_board(self.alice, members=[self.bob])
+        (self.card,) = add_cards(self.board, columns_of(self.board)["To do"], ["a"], actor=self.bob)
+
+    def undo(self):
+        return services.history_undo(board=self.board, actor=self.alice)
+
+    def redo(self):
+        return services.history_redo(board=self.board, actor=self.alice)
+
+    def labels(self):
+        return list(self.board.labels.order_by("name").values_list("name", "colour"))
+
+    def test_undo_and_redo_a_creation(self):
+        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice)["label"]
+        frame = self.undo()
+        self.assertEqual((frame["type"], frame["label"], frame["name"]), ("label.deleted", label["id"], "bug"))
+        self.assertEqual(self.labels(), [])
+        frame = self.redo()
+        self.assertEqual((frame["type"], frame["label"]), ("label.created", label))
+        self.assertEqual(self.labels(), [("bug", "red")])
+
+    def test_undo_and_redo_an_update(self):
+        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice)["label"]
+        services.label_update(board=self.board, label_id=label["id"], name="defect", colour="blue", actor=self.alice)
+        frame = self.undo()
+        self.assertEqual((frame["type"], frame["label"]), ("label.updated", label))
+        self.redo()
+        self.assertEqual(self.labels(), [("defect", "blue")])
+
+    def test_undoing_a_delete_puts_the_label_back_on_its_cards(self):
+        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice)["label"]
+        services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"labels": [label["id"]]},
+                             actor=self.bob)
+        services.label_delete(board=self.board, label_id=label["id"], actor=self.alice)
+        frame = self.undo()
+        self.assertEqual((frame["type"], frame["label"], frame["cards"]), ("label.created", label, [self.card["id"]]))
+        self.assertEqual(list(Card.objects.get(pk=self.card["id"]).labels.values_list("pk", flat=True)), [label["id"]])
+        frame = self.redo()
+        self.assertEqual(frame["type"], "label.deleted")
+        self.assertEqual(self.labels(), [])
+
+    def test_undoing_an_update_is_refused_once_someone_changed_the_label(self):
+        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        services.label_update(board=self.board, label_id=label["id"], name="defect", actor=self.alice)
+        services.label_update(board=self.board, label_id=label["id"], colour="green", actor=self.bob)
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertEqual(self.labels(), [("defect", "green")])
+
+    def test_undoing_a_creation_is_refused_once_the_label_is_on_cards(self):
+        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"labels": [label["id"]]},
+                             actor=self.bob)
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertEqual(self.labels(), [("bug", "grey")])
+
+    def test_undoing_a_delete_is_refused_once_the_name_is_taken_again(self):
+        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        services.label_delete(board=self.board, label_id=label["id"], actor=self.alice)
+        services.label_create(board=self.board, name="bug", colour="red", actor=self.bob)
+        with self.assertRaises(ActionError) as refused:
+            self.undo()
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertEqual(self.labels(), [("bug", "red")])

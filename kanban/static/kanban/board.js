@@ -13,6 +13,7 @@ import { LabelManager } from "./labels.js";
 
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
 const NOTICE_MS = 6000;
+const UNDOABLE = /^(column|label)\.(create|update|move|delete)$/; // sent through `board.send`; cards say so themselves
 
 const root = document.getElementById("kanban");
 const columnsContainer = document.getElementById("columns");
@@ -99,9 +100,13 @@ const connection = new BoardConnection(socketUrl(root.dataset.socketPath), {
 
 const board = {
   state,
-  send: (message) => connection.send(message),
+  async send(message) {
+    const ack = await connection.send(message);
+    if (UNDOABLE.test(message.type)) board.madeOwnChange();
+    return ack;
+  },
   notify: (message) => notify(message),
-  changedOwnCard() {
+  madeOwnChange() {
     setHistory({ can_undo: true, can_redo: false });
   },
   focusCard(cardId) {
@@ -169,7 +174,7 @@ function moveCard(cardId, columnId, index, { announce = false } = {}) {
     if (!card) return;
     try {
       await connection.send({ type: "card.move", card: cardId, version: card.version, column: columnId, index });
-      board.changedOwnCard();
+      board.madeOwnChange();
       if (announce) {
         const column = state.column(columnId);
         announcer.textContent = `Moved “${card.title}” to ${column.title}, position ${index + 1} of ${column.cardIds.length}.`;
@@ -266,7 +271,7 @@ columnsContainer.addEventListener("submit", async (event) => {
   form.querySelector("button[type=submit]").disabled = true;
   try {
     await connection.send({ type: "card.create", column: Number(column.dataset.columnId), title, key: newClientKey() });
-    board.changedOwnCard();
+    board.madeOwnChange();
     form.reset();
     input.focus(); // ready for the next card
     column.querySelector(".card-list").lastElementChild?.scrollIntoView({ block: "nearest" });

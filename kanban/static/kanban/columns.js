@@ -99,7 +99,7 @@ export class ColumnEditor {
     const column = this.column;
     const count = column.cardIds.length;
     const cards = count === 1 ? "its card" : `its ${count} cards`;
-    if (!window.confirm(`Delete the column “${column.title}” and ${cards} for everyone? This cannot be undone.`)) return;
+    if (!window.confirm(`Delete the column “${column.title}” and ${cards} for everyone? You can undo it (Ctrl+Z) as long as nobody changes the board there first.`)) return;
     try {
       await this.board.send({ type: "column.delete", column: column.id });
       this.dialog.close();

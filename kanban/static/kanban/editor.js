@@ -121,7 +121,7 @@ export class CardEditor {
     try {
       await this.board.send({ type: "card.update", card: this.cardId, version: this.card.version, ...changes });
       this.lockHeld = false; // saving released it
-      this.board.changedOwnCard();
+      this.board.madeOwnChange();
       this.dialog.close();
     } catch (error) {
       if (error.code === "conflict" && error.card) {
@@ -139,7 +139,7 @@ export class CardEditor {
     if (!window.confirm(`Delete “${card.title}”? You can undo this with Ctrl+Z.`)) return;
     try {
       await this.board.send({ type: "card.delete", card: card.id, version: card.version });
-      this.board.changedOwnCard();
+      this.board.madeOwnChange();
       this.dialog.close();
     } catch (error) {
       this.showError(error.message);

@@ -32,10 +32,15 @@ export class BoardState {
       case "card.deleted":
         this.removeCard(frame.card);
         return true;
-      case "column.created":
+      case "column.created": {
+        // An undone column delete brings the column back with its cards (`cards`, in order).
+        const cards = frame.cards ?? [];
+        for (const card of cards) this.removeCard(card.id);
         this.columns = this.columns.filter((column) => column.id !== frame.column.id);
-        this.columns.splice(frame.index, 0, { ...frame.column, cardIds: [] });
+        this.columns.splice(frame.index, 0, { ...frame.column, cardIds: cards.map((card) => card.id) });
+        for (const card of cards) this.cards.set(card.id, withLockDeadline(card));
         return true;
+      }
       case "column.updated":
         Object.assign(this.column(frame.column.id) ?? {}, frame.column);
         return true;
@@ -55,6 +60,11 @@ export class BoardState {
       case "label.created":
       case "label.updated":
         this.labels.set(frame.label.id, frame.label);
+        // An undone label delete puts the label back on the cards that had it (`cards`).
+        for (const cardId of frame.cards ?? []) {
+          const card = this.cards.get(cardId);
+          if (card && !card.labels.includes(frame.label.id)) card.labels = [...card.labels, frame.label.id].sort((a, b) => a - b);
+        }
         return true;
       case "label.deleted":
         this.labels.delete(frame.label);
