@@ -1,5 +1,5 @@
 """
-The kanban admin. Columns and cards changed here go through kanban.services
+The kanban admin. Columns, cards and labels changed here go through kanban.services
 like any other change, so they are recorded as events and appear live on
 open boards once the admin's transaction commits.
 """
@@ -111,12 +111,51 @@ class ColumnAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
             services.column_delete(board=column.board, column_id=column.pk, actor=request.user)
 
 
+class LabelAdminForm(forms.ModelForm):
+    """Validates the name as the websocket does (trimmed, one line, unique on its board)."""
+
+    class Meta:
+        model = Label
+        fields = ("board", "name", "colour")
+
+    def clean(self):
+        cleaned = super().clean()
+        board = cleaned.get("board") or (self.instance.board if self.instance.board_id else None)
+        if board is not None and "name" in cleaned:
+            try:
+                cleaned["name"] = services.clean_label_name(board=board, name=cleaned["name"],
+                                                            renaming=self.instance if self.instance.pk else None)
+            except ActionError as error:
+                self.add_error("name", error.message)
+        return cleaned
+
+
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+    form = LabelAdminForm
     list_display = ("name", "colour", "board")
     list_filter = ("board", "colour")
     search_fields = ("name", "board__name")
     ordering = ("board", "name")
+    list_select_related = ("board",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("board",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.label_update(board=obj.board, label_id=obj.pk, name=obj.name, colour=obj.colour,
+                                  actor=request.user)
+        else:
+            frame = services.label_create(board=obj.board, name=obj.name, colour=obj.colour, actor=request.user)
+            obj.pk = frame["label"]["id"]
+
+    def delete_model(self, request, obj):
+        services.label_delete(board=obj.board, label_id=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for label in queryset.select_related("board"):
+            services.label_delete(board=label.board, label_id=label.pk, actor=request.user)
 
 
 class CardAdminForm(forms.ModelForm):

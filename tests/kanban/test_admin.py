@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client, TestCase, TransactionTestCase
 from django.urls import reverse
 
-from kanban import services
+from kanban import activity, services
 from kanban.models import Card
 from tests.kanban.helpers import ClosesSocketsMixin, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user, receive_frame, receive_until, websocket_for
@@ -80,6 +80,37 @@ class AdminEditsReachOpenBoardsTests(ClosesSocketsMixin, TransactionTestCase):
         self.assertEqual((deleted["type"], deleted["card"]), ("card.deleted", created["card"]["id"]))
 
 
+    async def test_a_label_edited_in_the_admin_appears_on_an_open_board_and_in_the_activity_feed(self):
+        label = await sync_to_async(services.label_create)(board=self.board, name="bug", actor=self.alice)
+        socket = await self.open_board()
+        response = await sync_to_async(self.client.post)(
+            reverse("admin:kanban_label_change", args=[label["label"]["id"]]), {"name": "defect", "colour": "red"}
+        )
+        self.assertEqual(response.status_code, 302)
+        updated = await receive_frame(socket)
+        self.assertEqual(updated["type"], "label.updated")
+        self.assertEqual(updated["label"], {"id": label["label"]["id"], "name": "defect", "colour": "red"})
+        self.assertEqual(updated["via"], "admin")
+        entries, _ = await sync_to_async(activity.activity_page)(board=self.board)
+        self.assertEqual((entries[0].user, entries[0].via, entries[0].summary),
+                         ("root", "admin", "root changed the label ‘defect’"))
+
+    async def test_labels_added_and_deleted_in_the_admin_appear_on_an_open_board(self):
+        socket = await self.open_board()
+        response = await sync_to_async(self.client.post)(
+            reverse("admin:kanban_label_add"), {"board": self.board.pk, "name": "  urgent  ", "colour": "orange"}
+        )
+        self.assertEqual(response.status_code, 302)
+        created = await receive_frame(socket)
+        self.assertEqual((created["type"], created["label"]["name"]), ("label.created", "urgent"))
+        response = await sync_to_async(self.client.post)(
+            reverse("admin:kanban_label_delete", args=[created["label"]["id"]]), {"post": "yes"}
+        )
+        self.assertEqual(response.status_code, 302)
+        deleted = await receive_frame(socket)
+        self.assertEqual((deleted["type"], deleted["label"]), ("label.deleted", created["label"]["id"]))
+
+
 class AdminValidationTests(TestCase):
     def setUp(self):
         self.alice = make_user("alice")
@@ -118,6 +149,14 @@ class AdminValidationTests(TestCase):
         self.assertContains(response, "Select a valid choice")
         self.assertEqual(titles_by_column(self.board)["To do"], ["Admin card"])
         self.assertFalse(Card.objects.filter(title="Misplaced").exists())
+
+    def test_a_duplicate_label_name_is_refused_in_the_admin(self):
+        services.label_create(board=self.board, name="bug", actor=self.alice)
+        other = services.label_create(board=self.board, name="idea", actor=self.alice)["label"]
+        response = self.client.post(reverse("admin:kanban_label_change", args=[other["id"]]),
+                                    {"name": "bug", "colour": "grey"})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "There is already a label called")
 
     def test_a_locked_card_cannot_be_edited_or_deleted_in_the_admin(self):
         services.card_lock(board=self.board, card_id=self.card.pk, actor=self.alice, connection="tab")
