@@ -1022,7 +1022,8 @@ def apply_label_history(*, board, entry, actor, connection, origin, undo):
 def label_recreate(*, board, label_id, state, actor, origin):
     """
     Bring a label back with its id, name and colour, on the cards that had it
-    and still exist (card versions are unchanged, as deleting it left them).
+    and still exist and have room for it (card versions are unchanged, as
+    deleting the label left them).
     The `label.created` event lists those cards.
     """
     if Label.objects.filter(pk=label_id).exists():
@@ -1032,7 +1033,13 @@ def label_recreate(*, board, label_id, state, actor, origin):
     if Label.objects.filter(board=board, name=state["name"]).exists():
         raise ActionError("conflict", f"There is a label called “{state['name']}” again since.")
     label = Label.objects.create(pk=label_id, board=board, name=state["name"], colour=state["colour"])
-    card_ids = sorted(Card.objects.filter(board=board, pk__in=state.get("cards", [])).values_list("pk", flat=True))
+    # A card that has been given its full MAX_LABELS_PER_CARD since stays as it is.
+    card_ids = sorted(
+        Card.objects.filter(board=board, pk__in=state.get("cards", []))
+        .annotate(label_count=Count("labels"))
+        .filter(label_count__lt=MAX_LABELS_PER_CARD)
+        .values_list("pk", flat=True)
+    )
     label.cards.set(card_ids)
     return record_event(board=board, type="label.created", payload={"label": label_frame(label), "cards": card_ids},
                         actor=actor, origin=origin).payload

@@ -665,6 +665,19 @@ class LabelUndoRedoTests(TestCase):
         self.assertEqual(frame["type"], "label.deleted")
         self.assertEqual(self.labels(), [])
 
+    def test_undoing_a_delete_leaves_out_cards_given_their_full_labels_since(self):
+        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"labels": [label["id"]]},
+                             actor=self.bob)
+        services.label_delete(board=self.board, label_id=label["id"], actor=self.alice)
+        others = [services.label_create(board=self.board, name=f"l{n}", actor=self.bob)["label"]["id"]
+                  for n in range(services.MAX_LABELS_PER_CARD)]
+        services.card_update(board=self.board, card_id=self.card["id"], version=2, changes={"labels": others},
+                             actor=self.bob)
+        frame = self.undo()
+        self.assertEqual((frame["type"], frame["cards"]), ("label.created", []))
+        self.assertEqual(Card.objects.get(pk=self.card["id"]).labels.count(), services.MAX_LABELS_PER_CARD)
+
     def test_undoing_an_update_is_refused_once_someone_changed_the_label(self):
         label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
         services.label_update(board=self.board, label_id=label["id"], name="defect", actor=self.alice)
