@@ -1,6 +1,6 @@
 """
 How columns, cards, labels and locks appear on the websocket: in the `board`
-message, in events and in acks (docs/protocol.md (Kanban) describes each field).
+message, in events and in acks (the Kanban section of docs/protocol.md describes each field).
 """
 
 from django.utils import timezone

@@ -25,7 +25,7 @@ def board_snapshot(*, board):
 
     The seq is read before the cards, so the cards are at least as new as it;
     replaying events after it (`sync`) is harmless because applying an event
-    twice gives the same board (see docs/protocol.md (Kanban)).
+    twice gives the same board (see the Kanban section of docs/protocol.md).
     """
     seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
     columns = list(board.columns.order_by("position", "id"))

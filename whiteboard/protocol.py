@@ -2,7 +2,7 @@
 The whiteboard's client messages, one schema per message type.
 
 Each `parse_*` takes a decoded frame and returns the validated, normalised
-values, or raises ActionError with a stable code; docs/protocol.md (Whiteboard)
+values, or raises ActionError with a stable code; the Whiteboard section of docs/protocol.md
 lists every field, bound and code. Coordinates are fractions of the board
 (0..1 on both axes); the board is BOARD_WIDTH x BOARD_HEIGHT board pixels,
 the unit of `width`.

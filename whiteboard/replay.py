@@ -6,7 +6,7 @@ There are two ways to the same answer, and the tests check that they agree at
 every seq:
 
 - `replay_frames` applies the stored event frames one by one, exactly as a
-  client does (docs/protocol.md (Whiteboard)). It is the definition of "what
+  client does (docs/protocol.md, Whiteboard). It is the definition of "what
   everyone saw", and what the page's time-lapse does in the browser.
 - `visible_stroke_ids_at` and `strokes_at` are the fast path the server uses.
   When each stroke started comes from the Stroke rows (`created_seq`), so the
@@ -133,7 +133,7 @@ class HistoricStroke:
     points_json: str
 
     def frame(self):
-        """Shaped like a stroke of the snapshot (docs/protocol.md (Whiteboard))."""
+        """Shaped like a stroke of the snapshot (docs/protocol.md, Whiteboard)."""
         return {
             "id": self.client_id, "user": self.username, "tool": self.tool, "color": self.color,
             "width": self.width, "chunks": self.chunks, "points": json.loads(self.points_json),
