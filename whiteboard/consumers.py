@@ -11,6 +11,10 @@ from whiteboard.models import Board
 RACE_CODES = frozenset(
     {"stroke_gone", "nothing_to_erase", "board_empty", "nothing_to_undo", "nothing_to_redo", "nothing_to_restore"}
 )
+# The rest of a stroke whose earlier chunk was dropped by the rate limit or
+# refused as `unavailable` arrives out of order: the client is drawing, not
+# misbehaving, so this must not end in a 4400 close either.
+FOLLOW_ON_CODES = frozenset({"chunk_out_of_order"})
 
 
 class WhiteboardConsumer(BoardConsumer):
@@ -27,7 +31,7 @@ class WhiteboardConsumer(BoardConsumer):
         "cursor": "move_cursor",
     }
     batched_commands = frozenset({"stroke"})
-    benign_error_codes = BoardConsumer.benign_error_codes | RACE_CODES
+    benign_error_codes = BoardConsumer.benign_error_codes | RACE_CODES | FOLLOW_ON_CODES
 
     async def after_hello(self):
         state = await database_sync_to_async(services.history_state)(board=self.board, user=self.user)

@@ -118,3 +118,35 @@ class PipelinedDrawingTests(TransactionTestCase):
         self.assertEqual(answers["undo"]["type"], "ack")
         self.assertGreater(answers["undo"]["seq"], answers["draw"]["seq"])
         self.assertTrue(Stroke.objects.get(client_id="a").hidden)
+
+
+class DroppedChunkTests(TransactionTestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = services.board_create(name="Plans", owner=self.alice)
+
+    def test_the_rest_of_a_stroke_after_a_dropped_chunk_is_refused_without_closing_the_socket(self):
+        async def scenario():
+            alice, _ = await join(self.board, self.alice)
+            await alice.send_json_to(stroke_message("a", chunk=0, ref="c0"))
+            answers = []
+            for number in range(2, 8):  # chunk 1 never arrived (dropped by the rate limit, say)
+                await alice.send_json_to(stroke_message("a", chunk=number, ref=f"c{number}"))
+            while len(answers) < 7:
+                frame = await receive_frame(alice, timeout=5)
+                if frame["type"] in ("ack", "error"):
+                    answers.append(frame)
+            await alice.send_json_to({"type": "sync", "since": 0, "ref": "still-open"})
+            synced = None
+            while synced is None:
+                frame = await receive_frame(alice, timeout=5)
+                if frame["type"] == "synced":
+                    synced = frame
+            await alice.disconnect()
+            return answers, synced
+
+        with self.settings(REALTIME_MAX_INVALID_PER_MINUTE=3):
+            answers, synced = async_to_sync(scenario)()
+        self.assertEqual(answers[0]["type"], "ack")
+        self.assertEqual({answer["code"] for answer in answers[1:]}, {"chunk_out_of_order"})
+        self.assertEqual(synced["ref"], "still-open", "six follow-on refusals did not close the connection")
