@@ -13,12 +13,16 @@ an `error` for it and no change to the board.
 import json
 from dataclasses import dataclass, field
 
+from asgiref.sync import async_to_sync
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers
 from django.conf import settings
+from django.test import TransactionTestCase, override_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.support import receive_frame, websocket_for
+from tests.support import make_user, receive_frame, websocket_for
 
 # Values no field of either protocol accepts (every field is an id, a number in a range, a
 # non-blank string, a colour, a list or a fixed word).
@@ -178,3 +182,49 @@ class FuzzClient:
 
 class ConnectionClosed(Exception):
     pass
+
+
+# No throttling and no disconnect for bad input here: every message must be answered on its merits.
+@override_settings(REALTIME_RATE_PER_SECOND=1e9, REALTIME_RATE_BURST=10**9, REALTIME_MAX_INVALID_PER_MINUTE=10**9)
+class ConsumerFuzzTestCase(TransactionTestCase):
+    """
+    Sends each generated plan to one board and its valid steps alone to a
+    second board: every invalid step must get an `error`, nothing may be
+    logged at ERROR, and both boards must end identical. Subclasses give
+    `plans`, `plan_count`, `create_board(name, owner)`, `stored_board(board)`
+    and `send(board, steps)`.
+    """
+
+    def setUp(self):
+        self.user = make_user("fuzzer")
+        self.sent = 0
+        self.acked = 0
+
+    def test_invalid_messages_are_refused_and_change_nothing(self):
+        run_plan = given(self.plans)(self.check_plan)
+        hypothesis_settings(
+            max_examples=self.plan_count,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+        )(run_plan)()
+        self.assertGreaterEqual(self.sent, 10_000, "fewer messages were generated than the issue asks for")
+        self.assertGreater(self.acked, 1500, "too few valid messages changed the board to compare anything")
+
+    def check_plan(self, steps):
+        fresh_channel_layer()
+        mixed = self.create_board("mixed", self.user)
+        valid_only = self.create_board("valid only", self.user)
+        with self.assertNoLogs(level="ERROR"):
+            results = async_to_sync(self.send)(mixed, steps)
+            async_to_sync(self.send)(valid_only, [step for step in steps if step.valid])
+        self.sent += len(steps)
+        self.acked += sum(1 for _, answer in results if answer is not None and answer["type"] == "ack")
+        for sent, answer in results:
+            if sent.valid:
+                if answer is not None:
+                    self.assertNotIn(answer.get("code"), SERVER_FAULT_CODES, answer)
+            else:
+                self.assertEqual(answer["type"], "error", f"{sent.note}: {sent.message!r:.200}")
+                self.assertTrue(answer["message"])
+        self.assertEqual(self.stored_board(mixed), self.stored_board(valid_only))

@@ -9,15 +9,12 @@ the acks it has received, so the same plan means the same thing on both
 boards although their ids differ.
 """
 
-from asgiref.sync import async_to_sync
-from django.test import TransactionTestCase, override_settings
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kanban import selectors, services
 from kanban.models import LABEL_COLOURS, BoardEvent
-from tests.reliability.fuzzing import SERVER_FAULT_CODES, FuzzClient, Step, fresh_channel_layer, invalid_variant
-from tests.support import make_user
+from tests.reliability import fuzzing
+from tests.reliability.fuzzing import FuzzClient, Step, invalid_variant
 
 MESSAGES_PER_PLAN = 100
 PLANS = 100  # 10,000 messages
@@ -189,40 +186,15 @@ def stored_board(board):
     return {"seq": snapshot["seq"], "columns": columns, "labels": labels, "events": events}
 
 
-@override_settings(REALTIME_RATE_PER_SECOND=1e9, REALTIME_RATE_BURST=10**9, REALTIME_MAX_INVALID_PER_MINUTE=10**9)
-class KanbanFuzzTests(TransactionTestCase):
-    def setUp(self):
-        self.user = make_user("fuzzer")
-        self.sent = 0
-        self.acked = 0
+class KanbanFuzzTests(fuzzing.ConsumerFuzzTestCase):
+    plans = plans
+    plan_count = PLANS
 
-    def test_invalid_messages_are_refused_and_change_nothing(self):
-        run_plan = given(plans)(self.check_plan)
-        settings(
-            max_examples=PLANS,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
-        )(run_plan)()
-        self.assertGreaterEqual(self.sent, 10_000, "fewer messages were generated than the issue asks for")
-        self.assertGreater(self.acked, 1500, "too few valid messages changed the board to compare anything")
+    def create_board(self, name, owner):
+        return services.board_create(name=name, owner=owner)
 
-    def check_plan(self, steps):
-        fresh_channel_layer()
-        mixed = services.board_create(name="mixed", owner=self.user)
-        valid_only = services.board_create(name="valid only", owner=self.user)
-        with self.assertNoLogs(level="ERROR"):
-            results = async_to_sync(self.send)(mixed, steps)
-            async_to_sync(self.send)(valid_only, [step for step in steps if step.valid])
-        self.sent += len(steps)
-        self.acked += sum(1 for _, answer in results if answer is not None and answer["type"] == "ack")
-        for sent, answer in results:
-            if sent.valid:
-                self.assertNotIn(answer.get("code"), SERVER_FAULT_CODES, answer)
-            else:
-                self.assertEqual(answer["type"], "error", f"{sent.note}: {sent.message!r:.200}")
-                self.assertTrue(answer["message"])
-        self.assertEqual(stored_board(mixed), stored_board(valid_only))
+    def stored_board(self, board):
+        return stored_board(board)
 
     async def send(self, board, steps):
         client = FuzzClient(f"/ws/kanban/{board.slug}/", self.user)
