@@ -5,6 +5,7 @@ through the project's models (not through the websocket).
 """
 
 import json
+import math
 import random
 import secrets
 from pathlib import Path
@@ -80,9 +81,55 @@ def kanban_board(*, name, owner):
     return shared_board(board_create, name=name, owner=owner)
 
 
-def fill_whiteboard(board, *, strokes, points, author, batch=1000):
-    """`strokes` strokes of `points` points each, with their events, as if drawn one chunk per stroke."""
+# How the fixture's pen moves, in board fractions per pointer event (the board
+# is 1920 x 1200 board pixels, docs/protocol.md).
+PEN_SPEED = (0.001, 0.004)  # 2 to 8 px a pointer event: 120 to 460 px/s at 60 events a second
+PEN_TURN = 0.0005  # the velocity changes by at most this much an event (about 1 px)
+JITTER_STEP = 0.005  # the white-noise walk: each point up to this far from the last
+
+
+def smooth_pen(rng, points):
+    """
+    A pen stroke as a hand draws it: the velocity is a random walk (it turns
+    and speeds up a little from one pointer event to the next), so the
+    position is smooth. Real strokes are smooth; what the snapshot sends
+    depends on it (whiteboard.points).
+    """
+    x, y = rng.random(), rng.random()
+    angle, speed = rng.uniform(0, 2 * math.pi), rng.uniform(*PEN_SPEED)
+    vx, vy = speed * math.cos(angle), speed * math.sin(angle)
+    walk = []
+    for _ in range(points):
+        vx += rng.uniform(-PEN_TURN, PEN_TURN)
+        vy += rng.uniform(-PEN_TURN, PEN_TURN)
+        x, y = min(1.0, max(0.0, x + vx)), min(1.0, max(0.0, y + vy))
+        walk.append([round(x, 4), round(y, 4)])
+    return walk
+
+
+def jittery_pen(rng, points):
+    """
+    The worst case: every point a uniform random step from the last (white
+    noise, about 13 bits a point at 1/10,000 precision), which no encoding
+    can shrink much. No hand draws like this; the benchmark reports it beside
+    the smooth pen so the cost of such strokes is not hidden.
+    """
+    x, y = rng.random(), rng.random()
+    walk = []
+    for _ in range(points):
+        x = min(1.0, max(0.0, x + rng.uniform(-JITTER_STEP, JITTER_STEP)))
+        y = min(1.0, max(0.0, y + rng.uniform(-JITTER_STEP, JITTER_STEP)))
+        walk.append([round(x, 4), round(y, 4)])
+    return walk
+
+
+def fill_whiteboard(board, *, strokes, points, author, pen=smooth_pen, batch=1000):
+    """
+    `strokes` strokes of `points` points each drawn by `pen`, with their
+    events, as if drawn one chunk per stroke.
+    """
     from whiteboard.models import BoardEvent, HistoryStep, Stroke
+    from whiteboard.points import packed
 
     rng = random.Random(11)
     with transaction.atomic():
@@ -90,19 +137,14 @@ def fill_whiteboard(board, *, strokes, points, author, batch=1000):
             stroke_rows, event_rows = [], []
             for number in range(start, min(strokes, start + batch)):
                 seq = board.last_seq + number + 1
-                x, y = rng.random(), rng.random()
-                walk = []
-                for _ in range(points):
-                    x = min(1.0, max(0.0, x + rng.uniform(-0.005, 0.005)))
-                    y = min(1.0, max(0.0, y + rng.uniform(-0.005, 0.005)))
-                    walk.append([round(x, 4), round(y, 4)])
+                walk = pen(rng, points)
                 stroke_id = f"late-{number}"
                 color = PALETTE[number % len(PALETTE)]
                 stroke_rows.append(
                     Stroke(
                         board=board, client_id=stroke_id, author=author, tool="pen", color=color, width=3.0,
-                        points_json=json.dumps(walk, separators=(",", ":")), point_count=points,
-                        chunk_seqs=[seq], created_seq=seq,
+                        points_json=json.dumps(walk, separators=(",", ":")), points_packed=packed(walk),
+                        point_count=points, chunk_seqs=[seq], created_seq=seq,
                     )
                 )
                 frame = {

@@ -18,26 +18,41 @@ from bench import fixtures
 from bench.load import open_socket, receive_until
 from bench.session import request
 from bench.strokes import milliseconds
+from whiteboard.points import unpacked_channels_many
 
 
-async def join_with_snapshot(server, slug, headers):
-    """GET the snapshot, then `sync` since its seq: (ms, bytes, strokes held, points held)."""
-    started = time.monotonic()
+def get_snapshot(server, slug, headers):
     response = request(
         server.http_url, "GET", f"/whiteboard/{slug}/snapshot.json",
         headers={**headers, "Accept-Encoding": "gzip"},
     )
     if response.status != 200:
         raise RuntimeError(f"the snapshot answered HTTP {response.status}")
-    body = response.body
-    if response.headers.get("Content-Encoding") == "gzip":
-        body = gzip.decompress(body)
-    snapshot = json.loads(body)
-    strokes = {stroke["id"]: len(stroke["points"]) for stroke in snapshot["strokes"]}
+    return response
+
+
+async def join_with_snapshot(server, slug, headers):
+    """
+    GET the snapshot while the socket connects (as board.js does); once both
+    are there, `sync` since the snapshot's seq and unpack every stroke's
+    points while the server answers: (seconds, bytes, points held per stroke).
+    """
+    started = time.monotonic()
+    fetching = asyncio.create_task(asyncio.to_thread(get_snapshot, server, slug, headers))
     ws = await open_socket(f"{server.ws_url}/ws/whiteboard/{slug}/", headers=headers, compression="deflate")
     try:
         await receive_until(ws, "hello")
+        response = await fetching
+        body = response.body
+        if response.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        snapshot = json.loads(body)
         await ws.send(json.dumps({"type": "sync", "since": snapshot["seq"], "ref": "late"}))
+        columns = snapshot["strokes"]
+        strokes = {
+            stroke_id: min(len(xs), len(ys))
+            for stroke_id, (xs, ys, *_) in zip(columns["id"], unpacked_channels_many(columns["points"]), strict=True)
+        }
         _, events = await receive_until(ws, "synced")
         apply_strokes(strokes, events)
         elapsed = time.monotonic() - started

@@ -35,10 +35,11 @@ SHAPE_TOOLS = (Tool.LINE, Tool.RECT, Tool.ELLIPSE)
 class Stroke(models.Model):
     """
     One freehand stroke or shape, whole, in one row: its chunks are appended
-    to `points_json` as they arrive, so a board of thousands of strokes loads
-    with one query and its points are sent on without being parsed.
-    `chunk_seqs[i]` is the seq that stored chunk i, so a re-sent chunk is
-    acknowledged again with the same seq and changes nothing.
+    to `points_json` as they arrive, and to `points_packed` in the snapshot's
+    packed form (whiteboard.points), so a board of thousands of strokes loads
+    with one query and its points are sent on without being parsed or
+    encoded. `chunk_seqs[i]` is the seq that stored chunk i, so a re-sent
+    chunk is acknowledged again with the same seq and changes nothing.
     """
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="strokes")
@@ -50,6 +51,9 @@ class Stroke(models.Model):
     color = models.CharField(max_length=7)
     width = models.FloatField()
     points_json = models.TextField(help_text="Compact JSON array of [x, y] or [x, y, pressure] points.")
+    points_packed = models.TextField(
+        default="", help_text="The same points packed for the snapshot (whiteboard.points): kept in step with points_json."
+    )
     point_count = models.PositiveIntegerField(default=0)
     chunk_seqs = models.JSONField(default=list)
     hidden = models.BooleanField(default=False, help_text="Erased, cleared or undone; kept for undo.")

@@ -21,6 +21,7 @@ from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import NewEvent, encode_frame, record_event, record_events
 from whiteboard import replay
+from whiteboard.points import last_points, packed, packed_append
 from whiteboard.models import Board, HistoryStep, Stroke
 from whiteboard.protocol import MAX_POINTS_PER_STROKE
 
@@ -211,6 +212,9 @@ def _save_strokes(*, board, strokes, existing, stored_chunks, appended, seqs):
     for stroke_id, points in appended.items():
         stroke = strokes[stroke_id]
         stroke.chunk_seqs = [seq if seq > 0 else seqs[-seq - 1] for seq in stored_chunks[stroke_id]]
+        stroke.points_packed = packed_append(
+            stroke.points_packed, json.loads("[" + ",".join(points) + "]"), last_points=last_points(stroke.points_json)
+        )
         prefix = stroke.points_json[:-1]
         stroke.points_json = prefix + ("," if prefix != "[" else "") + ",".join(points) + "]"
         if stroke_id in existing:
@@ -219,7 +223,7 @@ def _save_strokes(*, board, strokes, existing, stored_chunks, appended, seqs):
             stroke.created_seq = stroke.chunk_seqs[0]
             started.append(stroke)
     Stroke.objects.bulk_create(started)
-    Stroke.objects.bulk_update(extended, ["points_json", "point_count", "chunk_seqs"])
+    Stroke.objects.bulk_update(extended, ["points_json", "points_packed", "point_count", "chunk_seqs"])
     for stroke in started:
         history_record(board=board, user=stroke.author, kind=HistoryStep.Kind.DRAW, stroke_ids=[stroke.client_id])
 
@@ -249,7 +253,8 @@ def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=Non
     )
     Stroke.objects.create(
         board=board, client_id=stroke_id, author=actor, tool=tool, color=color, width=width,
-        points_json=encode_frame(points), point_count=len(points), chunk_seqs=[event.seq], created_seq=event.seq,
+        points_json=encode_frame(points), points_packed=packed(points), point_count=len(points),
+        chunk_seqs=[event.seq], created_seq=event.seq,
     )
     history_record(board=board, user=actor, kind=HistoryStep.Kind.DRAW, stroke_ids=[stroke_id])
     return Applied(seq=event.seq, details={})

@@ -8,6 +8,7 @@ import math
 from tests.browser.base import BrowserTestCase
 from tests.support import make_user
 from whiteboard.models import Board, Stroke
+from whiteboard.points import packed
 
 RED = "#e03131"
 # Counts the canvas pixels of a colour (within a tolerance): how much of it the board shows.
@@ -293,11 +294,12 @@ class WhiteboardBrowserTests(BrowserTestCase):
         user, page = self.user_page("stella")
         page.goto(f"{self.live_server_url}/whiteboard/")
         result = page.evaluate(
-            """async () => {
+            """async (oldPoints) => {
               const { BoardState } = await import("/static/whiteboard/strokes.js");
               const state = new BoardState({ onChange: () => {} });
               const stroke = { user: "ann", tool: "pen", color: "#000000", width: 4 };
-              state.load({ seq: 5, strokes: [{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }] });
+              const columns = { id: ["old"], user: ["ann"], tool: ["pen"], color: ["#000000"], width: [4], chunks: [1] };
+              state.load({ seq: 5, strokes: { ...columns, points: [oldPoints] } });
               state.addChunk({ ...stroke, id: "live", chunk: 0, points: [[0.2, 0.2]] }, 6);
               state.addChunk({ ...stroke, id: "live", chunk: 1, points: [[0.3, 0.3]] }, 7);
               state.addChunk({ ...stroke, id: "live", chunk: 1, points: [[0.3, 0.3]] }, 7);  // replayed
@@ -307,7 +309,8 @@ class WhiteboardBrowserTests(BrowserTestCase):
               state.show([{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }], 9);
               state.show([{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }], 9);
               return { afterClear, afterUndo: state.visible().map((s) => s.id), live: state.get("live").points.length };
-            }"""
+            }""",
+            packed([[0.1, 0.1]]),
         )
         self.assertEqual(result, {"afterClear": ["mine"], "afterUndo": ["old", "mine"], "live": 2})
 

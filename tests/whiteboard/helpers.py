@@ -1,6 +1,18 @@
 """What the whiteboard test modules share: a board with members and connected clients."""
 
+import json
+
 from tests.support import receive_frame, receive_until, websocket_for
+from whiteboard.points import unpacked
+
+
+def snapshot_strokes(snapshot_json):
+    """The strokes of a snapshot's JSON text as a client holds them: one dict per stroke, points unpacked."""
+    columns = json.loads(snapshot_json)["strokes"]
+    return [
+        {**dict(zip(columns, values)), "points": unpacked(values[-1])}
+        for values in zip(*columns.values(), strict=True)
+    ]
 
 
 def stroke_message(stroke_id="s1", *, chunk=0, points=None, ref=None, color="#1f6feb", width=4, tool="pen"):

@@ -7,8 +7,6 @@ stored frames one by one, as every client does, at every seq; and that the
 final state equals the live board.
 """
 
-import json
-
 from django.test import TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +14,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from boardsite.collab.errors import ActionError
 from tests.support import make_user
+from tests.whiteboard.helpers import snapshot_strokes
 from whiteboard import replay, selectors, services
 from whiteboard.models import BoardEvent, HistoryStep
 
@@ -28,7 +27,7 @@ def draw(board, user, stroke_id, *, chunk=0, points=((0.1, 0.1), (0.2, 0.2))):
 
 
 def live_strokes(board):
-    return json.loads(selectors.board_snapshot_json(board=board))["strokes"]
+    return snapshot_strokes(selectors.board_snapshot_json(board=board))
 
 
 def frames(board):

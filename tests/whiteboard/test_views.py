@@ -6,6 +6,7 @@ from django.test import TestCase
 
 from boardsite.collab import services as collab_services
 from tests.support import make_user
+from tests.whiteboard.helpers import snapshot_strokes
 from whiteboard import services
 from whiteboard.models import Board
 
@@ -91,20 +92,31 @@ class SnapshotAndExportTests(TestCase):
         )
         self.client.force_login(self.alice)
 
-    def test_the_snapshot_is_compressed_json_with_the_seq(self):
-        # A few kilobytes: gzip pads its output with up to 100 random bytes (Django's BREACH
-        # mitigation) and sends a tiny body uncompressed when padding makes it no smaller.
+    def test_the_snapshot_is_compressed_json_with_the_seq_and_every_point(self):
         services.stroke_add_chunk(
-            board=self.board, actor=self.alice, stroke_id="long", chunk=0, tool="pen", color="#1971c2", width=6,
-            points=[[index / 200, 0.5] for index in range(200)],
+            board=self.board, actor=self.alice, stroke_id="s1", chunk=1, tool="pen", color="#1971c2", width=6,
+            points=[[0.35, 0.25, 0.5], [0.4, 0.3, 0.75]],
         )
-        response = self.client.get(f"/whiteboard/{self.board.slug}/snapshot.json", HTTP_ACCEPT_ENCODING="gzip")
+        response = self.client.get(f"/whiteboard/{self.board.slug}/snapshot.json", HTTP_ACCEPT_ENCODING="gzip, br")
         self.assertEqual(response.status_code, 200, response.content[:300])
         self.assertEqual(response.get("Content-Encoding"), "gzip", response.headers)
         self.assertIn("no-store", response["Cache-Control"])
-        snapshot = json.loads(gzip.decompress(response.content))
-        self.assertEqual(snapshot["seq"], 3)
-        self.assertEqual([stroke["id"] for stroke in snapshot["strokes"]], ["s1", "r1", "long"])
+        self.assertIn("Accept-Encoding", response["Vary"])
+        self.assertEqual(json.loads(gzip.decompress(response.content))["seq"], 3)
+        self.assertEqual(
+            [(stroke["id"], stroke["tool"], stroke["chunks"], stroke["points"]) for stroke in
+             snapshot_strokes(gzip.decompress(response.content))],
+            [
+                ("s1", "pen", 2, [[0.1, 0.1], [0.2, 0.3], [0.3, 0.2], [0.35, 0.25, 0.5], [0.4, 0.3, 0.75]]),
+                ("r1", "rect", 1, [[0.5, 0.5], [0.25, 0.75]]),
+            ],
+        )
+
+    def test_the_snapshot_is_plain_json_for_a_client_that_does_not_take_gzip(self):
+        response = self.client.get(f"/whiteboard/{self.board.slug}/snapshot.json")
+        self.assertEqual(response.status_code, 200)
+        self.assertFalse(response.has_header("Content-Encoding"))
+        self.assertEqual([stroke["id"] for stroke in snapshot_strokes(response.content)], ["s1", "r1"])
 
     def test_the_svg_export_draws_the_strokes_and_escapes_the_name(self):
         response = self.client.get(f"/whiteboard/{self.board.slug}/export.svg")

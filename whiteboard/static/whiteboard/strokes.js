@@ -3,6 +3,8 @@
 // idempotent (a chunk is appended once, hiding and showing are sets), so a
 // catch-up that repeats something changes nothing.
 
+import { unpackPoints } from "./points.js";
+
 export const SHAPE_TOOLS = new Set(["line", "rect", "ellipse"]);
 
 export class BoardState {
@@ -12,10 +14,17 @@ export class BoardState {
     this.onChange = onChange;
   }
 
-  /** Replace everything with a snapshot `{seq, strokes}` from the server. */
+  /**
+   * Replace everything with a snapshot from the server: `{seq, strokes}`,
+   * `strokes` holding one list per field with packed points (docs/protocol.md).
+   */
   load(snapshot) {
     this.strokes.clear();
-    for (const stroke of snapshot.strokes) this.put(stroke, snapshot.seq);
+    const { id, user, tool, color, width, chunks, points } = snapshot.strokes;
+    for (let i = 0; i < id.length; i += 1) {
+      const stroke = { id: id[i], user: user[i], tool: tool[i], color: color[i], width: width[i], chunks: chunks[i] };
+      this.put({ ...stroke, points: unpackPoints(points[i]) }, snapshot.seq);
+    }
     this.onChange(null);
   }
 
