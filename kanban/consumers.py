@@ -3,6 +3,7 @@
 from channels.db import database_sync_to_async
 
 from boardsite.collab.consumers import BoardConsumer
+from boardsite.collab.fanout import database_change
 from kanban import protocol, selectors, services
 from kanban.models import Board
 
@@ -40,7 +41,7 @@ class KanbanConsumer(BoardConsumer):
         """Parse, call the service, and acknowledge with the event it recorded (`event` names its type)."""
         parse, service = COMMANDS[message["type"]]
         arguments = parse(message)
-        frame = await database_sync_to_async(service)(
+        frame = await database_change(service)(
             board=self.board, actor=self.user, connection=self.connection_id, origin=self.channel_name, **arguments
         )
         event_type, seq = frame["type"], frame["seq"]
@@ -48,4 +49,4 @@ class KanbanConsumer(BoardConsumer):
         await self.send_ack(ref, seq, event=event_type, **details)
 
     async def on_leave(self):
-        await database_sync_to_async(services.locks_release)(board=self.board, connection=self.connection_id)
+        await database_change(services.locks_release)(board=self.board, connection=self.connection_id)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import encode_frame, record_event, send_to_board_on_commit
+from boardsite.collab.events import encode_frame, lock_board_row, record_event, send_to_board_on_commit
 from boardsite.collab.services import user_frame
 from kanban import selectors
 from kanban.descriptions import render_description
@@ -78,7 +78,7 @@ def lock_board(board):
     then run one at a time, so positions, WIP counts and versions are read and
     written without interleaving.
     """
-    if not Board.objects.select_for_update().filter(pk=board.pk).order_by().values_list("pk", flat=True):
+    if not lock_board_row(board):
         raise ActionError("not_found", "This board has been deleted.")
 
 

@@ -3,6 +3,7 @@
 from channels.db import database_sync_to_async
 
 from boardsite.collab.consumers import BoardConsumer
+from boardsite.collab.fanout import database_change
 from whiteboard import protocol, services
 from whiteboard.models import Board
 
@@ -39,7 +40,7 @@ class WhiteboardConsumer(BoardConsumer):
 
     async def apply(self, ref, service, **kwargs):
         """Run a service call and acknowledge it once it is committed."""
-        applied = await database_sync_to_async(service)(
+        applied = await database_change(service)(
             board=self.board, actor=self.user, origin=self.channel_name, **kwargs
         )
         await self.send_ack(ref, applied.seq, **applied.details)

@@ -13,7 +13,6 @@ durable.
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
 from boardsite.collab.errors import ActionError
@@ -29,8 +28,9 @@ def unavailable_error():
 
 class CommandBatcher:
     """
-    `apply_batch(commands)` runs in a database thread and returns one result
-    per command: whatever the command's answer is, or an ActionError.
+    `await apply_batch(commands)` returns one result per command: whatever
+    the command's answer is, or an ActionError (the board hub runs it in the
+    database thread).
     """
 
     def __init__(self, apply_batch):
@@ -49,7 +49,7 @@ class CommandBatcher:
             while self.pending:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 try:
-                    results = await database_sync_to_async(self.apply_batch)([command for command, _ in batch])
+                    results = await self.apply_batch([command for command, _ in batch])
                 except DatabaseError:
                     logger.exception("a batch of %d commands failed in the database", len(batch))
                     results = [unavailable_error()] * len(batch)

@@ -296,7 +296,15 @@ class BoardConsumer(AsyncWebsocketConsumer):
             return
         self.cursor = seq
         if message["origin"] != self.channel_name:
-            await self.send(text_data=message["text"])
+            await self.send_text(message["text"])
+
+    async def send_text(self, text):
+        """
+        Send a frame already encoded: the board's events, once per connection
+        on the process. Straight to the ASGI send, without the consumer's
+        keyword-argument `send` on the way.
+        """
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def catch_up(self):
         """Send the stored events after the cursor: board messages may have been lost (boardsite.collab.fanout)."""
@@ -344,7 +352,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             if seq == self.cursor + 1:
                 self.cursor = seq
                 if message["origin"] != self.channel_name:
-                    await self.send(text_data=message["text"])
+                    await self.send_text(message["text"])
 
     async def board_ephemeral(self, message):
         if message.get("origin") != self.channel_name:

@@ -4,6 +4,11 @@ The per-board event log and its broadcast.
 Every stored change goes through `record_event`, inside the caller's
 transaction; the broadcast is sent by `transaction.on_commit`, so nothing is
 announced for a change that rolls back and every announced change is durable.
+
+Changes made from a websocket run in the database thread through
+`boardsite.collab.fanout.database_change`: their broadcasts are collected in
+`committed_broadcasts` and sent from the event loop, so the database thread never waits for the loop (it used to, once per
+transaction, through `async_to_sync`: a thread hop on the drawing hot path).
 """
 
 import contextvars
@@ -13,8 +18,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 
@@ -54,17 +58,52 @@ def changes_made_via(source):
         change_source.reset(token)
 
 
+def _board_row_sql(board_model):
+    """The board table's connection and its quoted table and column names, for the raw statements below."""
+    connection = connections[router.db_for_write(board_model)]
+    quote = connection.ops.quote_name
+    columns = {name: quote(board_model._meta.get_field(name).column) for name in ("id", "last_seq", "last_activity_at")}
+    return connection, quote(board_model._meta.db_table), columns
+
+
+# The two statements below run in every change, so on the drawing hot path in
+# every batch of stroke chunks: they are written out rather than compiled by
+# the ORM each time, which costs several times the statement itself.
+
+
+def lock_board_row(board):
+    """
+    Hold the board's row lock until the transaction ends, so changes to one
+    board run one at a time; False if the board is gone. SQLite has no row
+    locks: its transactions here are IMMEDIATE, so they hold the database's
+    write lock from BEGIN.
+    """
+    connection, table, columns = _board_row_sql(type(board))
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE {columns['id']} = %s{for_update}", [board.pk])
+        return cursor.fetchone() is not None
+
+
 def allocate_seqs(board, count):
     """
     Take the board's next `count` seqs and return the first. The UPDATE holds
     the board's row lock until the caller's transaction ends, so seqs are
     gapless and in commit order across processes. Must run inside
-    `transaction.atomic()`.
+    `transaction.atomic()`. UPDATE ... RETURNING: SQLite 3.35+ and
+    PostgreSQL both have it.
     """
     now = timezone.now()
     board_model = type(board)
-    board_model.objects.filter(pk=board.pk).update(last_seq=F("last_seq") + count, last_activity_at=now)
-    board.last_seq = board_model.objects.values_list("last_seq", flat=True).get(pk=board.pk)
+    connection, table, columns = _board_row_sql(board_model)
+    last_seq, last_activity_at = columns["last_seq"], columns["last_activity_at"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last_seq} = {last_seq} + %s, {last_activity_at} = %s "
+            f"WHERE {columns['id']} = %s RETURNING {last_seq}",
+            [count, board_model._meta.get_field("last_activity_at").get_db_prep_value(now, connection), board.pk],
+        )
+        (board.last_seq,) = cursor.fetchone()
     board.last_activity_at = now
     return board.last_seq - count + 1
 
@@ -107,15 +146,29 @@ def record_event(*, board, type, payload, actor, origin=None):
     return event
 
 
+# While `database_change` runs a function: the (group, message) pairs its
+# commits broadcast, to be sent from the event loop.
+committed_broadcasts = contextvars.ContextVar("committed_broadcasts", default=None)
+
+
 def send_to_board_on_commit(board, message):
     """Send a channel-layer message to the board's group after commit."""
     group = board_group_name(board)
+    message = {**message, "group": group}
+
+    def send():
+        collected = committed_broadcasts.get()
+        if collected is None:
+            send_to_group(group, message)
+        else:
+            collected.append((group, message))
+
     # robust: the change is committed whatever happens to the broadcast, so a channel layer
     # that is down (Redis restarting) must not turn it into an error for the caller, who would
     # then send no ack. The failure is logged; the hubs ask their connections to catch up from
     # the database once the layer is back (boardsite.collab.fanout), and any connection fills
     # a gap at the next event it gets.
-    transaction.on_commit(lambda: send_to_group(group, {**message, "group": group}), robust=True)
+    transaction.on_commit(send, robust=True)
 
 
 def send_to_group(group, message):

@@ -14,10 +14,12 @@ import asyncio
 import logging
 import weakref
 
+from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
 from boardsite.collab.batching import CommandBatcher
+from boardsite.collab.events import committed_broadcasts
 
 logger = logging.getLogger("boardsite.realtime")
 
@@ -33,6 +35,7 @@ class BoardHub:
         self.batchers = {}  # (group, name) -> CommandBatcher
         self.reader = None
         self.keeper = None
+        self.publishing = asyncio.Lock()  # FIFO: committed changes are published in the order they committed
 
     async def join(self, group, consumer):
         if self.channel is None:
@@ -66,8 +69,22 @@ class BoardHub:
         """The board's batcher for one kind of command, shared by the process's connections."""
         key = (group, name)
         if key not in self.batchers:
-            self.batchers[key] = CommandBatcher(apply_batch)
+            self.batchers[key] = CommandBatcher(database_change(apply_batch))
         return self.batchers[key]
+
+    async def publish(self, messages):
+        """
+        Send committed changes' (group, message) pairs to their groups, for
+        `database_change`. A layer that fails is logged,
+        not raised: the change is committed, and connections catch up from
+        the database once the layer is back (`ask_to_catch_up`).
+        """
+        async with self.publishing:
+            for group, message in messages:
+                try:
+                    await self.layer.group_send(group, message)
+                except Exception:
+                    logger.exception("could not broadcast %s to %s", message.get("type"), group)
 
     async def read(self):
         while True:
@@ -143,3 +160,34 @@ def board_hub():
     if hub is None or hub.layer is not get_channel_layer():
         hub = _hubs[loop] = BoardHub(get_channel_layer())
     return hub
+
+
+def database_change(function):
+    """
+    Like `database_sync_to_async(function)`, for functions that change
+    boards: the board messages their commits broadcast are sent from the
+    event loop once the function returns (or raises: what committed before is
+    still announced), in commit order, by this process's board hub.
+    """
+
+    def collecting(*args, **kwargs):
+        collected = []
+        token = committed_broadcasts.set(collected)
+        try:
+            return function(*args, **kwargs), None, collected
+        except Exception as error:
+            return None, error, collected
+        finally:
+            committed_broadcasts.reset(token)
+
+    run = database_sync_to_async(collecting)
+
+    async def change(*args, **kwargs):
+        result, error, collected = await run(*args, **kwargs)
+        if collected:
+            await board_hub().publish(collected)
+        if error is not None:
+            raise error
+        return result
+
+    return change
