@@ -1,10 +1,12 @@
 """
 Late join: a board of many strokes reaches a new client after a restart.
 
-The board is inserted in bulk through the project's models; the server is
-then restarted (a fresh process, nothing cached) and the client is timed
-from its first request for the board's data until it holds every stroke
-with its socket caught up (`synced`). Bytes are those received on the wire:
+The board is inserted in bulk through the project's models, drawn by a
+smooth pen (bench.fixtures.smooth_pen), and once more by the white-noise
+worst case; the server is then restarted (a fresh process, nothing cached)
+and the client is timed from its first request for the board's data until
+it holds every stroke, every point unpacked, with its socket caught up
+(`synced`). Bytes are those received on the wire:
 the HTTP response as sent (gzip asked for) plus the websocket's bytes
 (permessage-deflate offered, as browsers do).
 """
@@ -35,7 +37,8 @@ async def join_with_snapshot(server, slug, headers):
     """
     GET the snapshot while the socket connects (as board.js does); once both
     are there, `sync` since the snapshot's seq and unpack every stroke's
-    points while the server answers: (seconds, bytes, points held per stroke).
+    points while the server answers: (seconds, bytes, points held per stroke,
+    where the time went).
     """
     started = time.monotonic()
     fetching = asyncio.create_task(asyncio.to_thread(get_snapshot, server, slug, headers))
@@ -43,20 +46,24 @@ async def join_with_snapshot(server, slug, headers):
     try:
         await receive_until(ws, "hello")
         response = await fetching
+        arrived = time.monotonic()
         body = response.body
         if response.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
         snapshot = json.loads(body)
         await ws.send(json.dumps({"type": "sync", "since": snapshot["seq"], "ref": "late"}))
         columns = snapshot["strokes"]
+        unpacking = time.monotonic()
         strokes = {
             stroke_id: min(len(xs), len(ys))
             for stroke_id, (xs, ys, *_) in zip(columns["id"], unpacked_channels_many(columns["points"]), strict=True)
         }
+        unpacked = time.monotonic()
         _, events = await receive_until(ws, "synced")
         apply_strokes(strokes, events)
         elapsed = time.monotonic() - started
-        return elapsed, response.wire_bytes + ws.wire_bytes, strokes
+        parts = {"until the snapshot has arrived": arrived - started, "unpacking its points": unpacked - unpacking}
+        return elapsed, response.wire_bytes + ws.wire_bytes, strokes, parts
     finally:
         await ws.close()
 
@@ -71,7 +78,7 @@ async def join_with_socket(server, slug, headers):
         _, events = await receive_until(ws, "synced", timeout=120)
         strokes = {}
         apply_strokes(strokes, events)
-        return time.monotonic() - started, ws.wire_bytes, strokes
+        return time.monotonic() - started, ws.wire_bytes, strokes, {}
     finally:
         await ws.close()
 
@@ -82,18 +89,37 @@ def apply_strokes(strokes, events):
             strokes[event["id"]] = strokes.get(event["id"], 0) + len(event["points"])
 
 
-def run_latejoin(bench):
+def filled_board(bench, pen):
     sizes = bench.sizes
-    board = fixtures.whiteboard_board(name=bench.board_name("late join"), owner=bench.owner)
+    board = fixtures.whiteboard_board(name=bench.board_name(f"late join, {pen.__name__}"), owner=bench.owner)
     started = time.monotonic()
-    fixtures.fill_whiteboard(board, strokes=sizes.late_strokes, points=sizes.late_points, author=bench.owner)
-    bench.write(f"inserted {sizes.late_strokes:,} strokes of {sizes.late_points} points in {time.monotonic() - started:.1f} s")
+    fixtures.fill_whiteboard(board, strokes=sizes.late_strokes, points=sizes.late_points, author=bench.owner, pen=pen)
+    bench.write(
+        f"inserted {sizes.late_strokes:,} strokes of {sizes.late_points} points ({pen.__name__}) "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    return board
+
+
+def run_latejoin(bench):
+    """
+    The smooth pen's board joined both ways, then the white-noise board
+    (fixtures.jittery_pen, the worst case for the packed points) with the
+    snapshot, so what such strokes cost is in the table too.
+    """
+    sizes = bench.sizes
+    smooth = filled_board(bench, fixtures.smooth_pen)
+    jittery = filled_board(bench, fixtures.jittery_pen)
     server = bench.start("project")
     try:
         headers = bench.headers(server, 1)  # logs in now, before the restart
-        for label, join in (("snapshot + sync", join_with_snapshot), ("socket sync since 0", join_with_socket)):
+        for board, label, join in (
+            (smooth, "snapshot + sync", join_with_snapshot),
+            (smooth, "socket sync since 0", join_with_socket),
+            (jittery, "white-noise strokes, snapshot + sync", join_with_snapshot),
+        ):
             server.restart()
-            seconds, wire_bytes, strokes = asyncio.run(join(server, board.slug, headers))
+            seconds, wire_bytes, strokes, parts = asyncio.run(join(server, board.slug, headers))
             complete = len(strokes) == sizes.late_strokes and all(
                 count == sizes.late_points for count in strokes.values()
             )
@@ -102,5 +128,8 @@ def run_latejoin(bench):
             bench.add("latejoin", "project", "memory", f"ms, {what}", milliseconds(seconds), check=check)
             bench.add("latejoin", "project", "memory", f"KB on the wire, {what}", round(wire_bytes / 1000, 1),
                       check=check)
+            for part, part_seconds in parts.items():
+                bench.add("latejoin", "project", "memory", f"of which ms {part}, {label}", milliseconds(part_seconds),
+                          check=check)
     finally:
         bench.stop(server)
