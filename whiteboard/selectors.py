@@ -54,6 +54,10 @@ class JSONArrayLength(Func):
     def as_postgresql(self, compiler, connection, **extra_context):
         return super().as_sql(compiler, connection, function="jsonb_array_length", **extra_context)
 
+    def get_db_converters(self, connection):
+        """Both databases return an integer already: no converter, so Django passes the rows on as fetched."""
+        return []
+
 
 SNAPSHOT_FIELDS = ("id", "user", "tool", "color", "width", "chunks", "points")
 
