@@ -9,12 +9,18 @@ transport still holds unsent, and drops the connection once that passes
 REALTIME_MAX_SEND_BACKLOG_BYTES. The client's page reconnects and resyncs
 when it can read again (docs/reliability.md).
 
+Board events go to many connections at once: `send_prepared` frames one
+once (autobahn's broadcast API) and writes it to each, under the same limit.
+
 The count is Twisted's own write buffer (FileDescriptor.dataBuffer from
 `offset`, plus `_tempDataLen`, the frames queued since the last flush); the
 kernel's socket buffer, a few MiB at most, comes on top.
 """
 
 import logging
+from functools import partial
+
+from django.conf import settings
 
 logger = logging.getLogger("boardsite.realtime")
 
@@ -23,6 +29,17 @@ def unsent_bytes(transport):
     """Bytes a Twisted TCP transport has accepted but not yet written to the socket."""
     buffered = getattr(transport, "dataBuffer", b"")
     return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
+
+
+def drop_if_backlogged(protocol, limit):
+    """Drop the daphne websocket `protocol` if it holds more than `limit` bytes unsent."""
+    backlog = unsent_bytes(protocol.transport)
+    if backlog > limit:
+        logger.warning(
+            "dropping %s: %d bytes unsent, over REALTIME_MAX_SEND_BACKLOG_BYTES (%d)",
+            protocol.request.path if getattr(protocol, "request", None) else "a websocket", backlog, limit,
+        )
+        protocol.dropConnection(abort=True)
 
 
 def install(limit):
@@ -41,13 +58,43 @@ def install(limit):
         if self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
             return  # closing or dropped: the frames its consumer still sends before it hears of it go nowhere
         send(self, content, binary)
-        backlog = unsent_bytes(self.transport)
-        if backlog > limit:
-            logger.warning(
-                "dropping %s: %d bytes unsent, over REALTIME_MAX_SEND_BACKLOG_BYTES (%d)",
-                self.request.path if getattr(self, "request", None) else "a websocket", backlog, limit,
-            )
-            self.dropConnection(abort=True)
+        drop_if_backlogged(self, limit)
 
     serverSend.backlog_limited = True
     WebSocketProtocol.serverSend = serverSend
+
+
+# Board events: framed once, written to each connection.
+
+
+def daphne_protocol(send):
+    """
+    The daphne websocket protocol behind an ASGI `send` (daphne binds it as
+    `partial(server.handle_reply, protocol)`), or None: another server, or a
+    test's communicator.
+    """
+    try:
+        from daphne.ws_protocol import WebSocketProtocol
+    except ImportError:
+        return None
+    if isinstance(send, partial) and send.args and isinstance(send.args[0], WebSocketProtocol):
+        return send.args[0]
+    return None
+
+
+def prepared_text(protocol, text):
+    """`text` framed once as a websocket message, for `send_prepared` to any of this process's connections."""
+    return protocol.factory.prepareMessage(text.encode())
+
+
+def send_prepared(protocol, prepared):
+    """
+    Write a prepared message to one connection: autobahn's broadcast API
+    (`sendPreparedMessage`), which reuses the frame instead of building it
+    again for every connection. The same checks as daphne's send above.
+    """
+    if protocol.state != protocol.STATE_OPEN:
+        return
+    protocol.sendPreparedMessage(prepared)
+    if settings.REALTIME_MAX_SEND_BACKLOG_BYTES > 0:
+        drop_if_backlogged(protocol, settings.REALTIME_MAX_SEND_BACKLOG_BYTES)

@@ -33,6 +33,7 @@ from boardsite.collab.events import board_group_name, encode_frame
 from boardsite.collab.fanout import board_hub
 from boardsite.collab.ratelimit import TokenBucket, user_buckets
 from boardsite.collab.services import user_frame
+from boardsite.send_backlog import daphne_protocol, prepared_text, send_prepared
 
 logger = logging.getLogger("boardsite.realtime")
 
@@ -84,6 +85,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.throttled_count = 0
         self.invalid_times = deque()
         self.event_send = self.send_without_session_check()
+        self.protocol = daphne_protocol(self.event_send)
         self.hub = board_hub()
         await self.hub.join(self.group, self)
         await self.accept()
@@ -298,15 +300,22 @@ class BoardConsumer(AsyncWebsocketConsumer):
             return
         self.cursor = seq
         if message["origin"] != self.channel_name:
-            await self.send_text(message["text"])
+            await self.send_event(message)
 
-    async def send_text(self, text):
+    async def send_event(self, message):
         """
-        Send a frame already encoded: the board's events, once per connection
-        on the process. Straight to the ASGI send, without the consumer's
-        keyword-argument `send` on the way.
+        Send a stored event's frame, which goes to every connection on the
+        board: under daphne it is framed once per process and the same bytes
+        are written to each (boardsite.send_backlog.send_prepared); elsewhere
+        it goes to the ASGI send, without the consumer's `send` on the way.
         """
-        await self.event_send({"type": "websocket.send", "text": text})
+        if self.protocol is None:
+            await self.event_send({"type": "websocket.send", "text": message["text"]})
+            return
+        prepared = message.get("prepared")
+        if prepared is None:
+            prepared = message["prepared"] = prepared_text(self.protocol, message["text"])
+        send_prepared(self.protocol, prepared)
 
     def send_without_session_check(self):
         """
@@ -366,7 +375,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             if seq == self.cursor + 1:
                 self.cursor = seq
                 if message["origin"] != self.channel_name:
-                    await self.send_text(message["text"])
+                    await self.send_event(message)
 
     async def board_ephemeral(self, message):
         if message.get("origin") != self.channel_name:
