@@ -5,6 +5,7 @@ ASGI entry point: HTTP through Django, websockets through each app's routes.
 consumers (and their models) are imported.
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -34,3 +35,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# The objects of a started Django never become garbage: move them out of the
+# collector's way, so an occasional full collection scans only what the
+# server made since (on a board of 100 viewers one took 77 ms, 10 ms after).
+gc.freeze()
