@@ -30,9 +30,10 @@ HISTORY_PAGE_SIZE = 2000
 def replay_frames(frames):
     """
     Apply event frames in seq order from an empty board, as a client does.
-    Returns the visible strokes in drawing order, shaped like the snapshot's.
+    Returns the visible strokes in drawing order, each a dict of the fields of
+    a stroke (docs/protocol.md, A stroke) with its points as a list.
     """
-    strokes = {}  # id -> {"stroke": snapshot-shaped dict, "created_seq": int, "hidden": bool}
+    strokes = {}  # id -> {"stroke": dict of a stroke's fields, "created_seq": int, "hidden": bool}
 
     def hide(ids):
         for stroke_id in ids:
@@ -133,7 +134,7 @@ class HistoricStroke:
     points_json: str
 
     def frame(self):
-        """Shaped like a stroke of the snapshot (docs/protocol.md, Whiteboard)."""
+        """The fields of a stroke (docs/protocol.md, A stroke), its points as a list."""
         return {
             "id": self.client_id, "user": self.username, "tool": self.tool, "color": self.color,
             "width": self.width, "chunks": self.chunks, "points": json.loads(self.points_json),
