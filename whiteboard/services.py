@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
@@ -133,10 +133,7 @@ def stroke_chunks_add(*, board, commands):
     """
     lock_board(board)
     stroke_ids = {command.stroke_id for command in commands}
-    strokes = {
-        stroke.client_id: stroke
-        for stroke in Stroke.objects.filter(board_id=board.pk, client_id__in=stroke_ids).order_by()
-    }
+    strokes = {stroke.client_id: stroke for stroke in _strokes_by_client_id(board=board, client_ids=stroke_ids)}
     existing = set(strokes)
     stored_chunks = {stroke_id: list(stroke.chunk_seqs) for stroke_id, stroke in strokes.items()}
     appended = {}  # stroke id -> encoded point lists appended in this batch
@@ -208,6 +205,23 @@ def stroke_chunks_add(*, board, commands):
             results[index] = Applied(seq=seq, details={"duplicate": True})
     _save_strokes(board=board, strokes=strokes, existing=existing, stored_chunks=stored_chunks, appended=appended, seqs=seqs)
     return results
+
+
+def _strokes_by_client_id(*, board, client_ids):
+    """
+    The board's strokes with these client ids. The statement is written out:
+    it runs in every batch of the drawing hot path, where building it through
+    the ORM took about twice as long as running it.
+    """
+    connection = connections[router.db_for_read(Stroke)]
+    quote = connection.ops.quote_name
+    board_column, client_id_column = (quote(Stroke._meta.get_field(name).column) for name in ("board", "client_id"))
+    placeholders = ", ".join(["%s"] * len(client_ids))
+    return Stroke.objects.raw(
+        f"SELECT * FROM {quote(Stroke._meta.db_table)} "
+        f"WHERE {board_column} = %s AND {client_id_column} IN ({placeholders})",
+        [board.pk, *client_ids],
+    )
 
 
 def _save_strokes(*, board, strokes, existing, stored_chunks, appended, seqs):
