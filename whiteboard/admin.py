@@ -72,4 +72,4 @@ class StrokeAdmin(ReadOnlyAdmin):
     list_filter = ("tool", "hidden", "board")
     search_fields = ("client_id", "board__name", "author__username")
     list_select_related = ("board", "author")
-    exclude = ("points_json",)
+    exclude = ("points_json", "points_packed")

@@ -48,7 +48,7 @@ def board_create(*, name, owner):
 
 
 def stroke_frame(stroke):
-    """A whole stroke for undo/redo events, shaped like the strokes of the snapshot."""
+    """A whole stroke, its points as a list, for the undo, redo and restore events."""
     return {
         "id": stroke.client_id,
         "user": stroke.author.get_username() if stroke.author else "",

@@ -26,6 +26,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+# How many canvas pixels show a colour, within a tolerance: what a board draws is checked on its pixels.
+COUNT_PIXELS = """([r, g, b]) => {
+  const canvas = document.getElementById("board-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) count += 1;
+  }
+  return count;
+}"""
+
 
 @tag("browser")
 class BrowserTestCase(ChannelsLiveServerTestCase):

@@ -8,23 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from boardsite.collab import services as collab_services
 from kanban import services as kanban_services
-from tests.browser.base import BrowserTestCase
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase
 from tests.support import make_user
 from whiteboard import services
 from whiteboard.models import Stroke
 
 RED, BLUE = "#e03131", "#1971c2"
 RED_RGB = [0xE0, 0x31, 0x31]
-# How many canvas pixels show a colour (within a tolerance).
-COUNT_PIXELS = """([r, g, b]) => {
-  const canvas = document.getElementById("board-canvas");
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  let count = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) count += 1;
-  }
-  return count;
-}"""
 
 
 def red_pixels_condition(present):

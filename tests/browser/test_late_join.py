@@ -7,22 +7,12 @@ they were stored, and the board draws them.
 import json
 
 from bench.fixtures import fill_whiteboard
-from tests.browser.base import BrowserTestCase
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase
 from whiteboard import services
 from whiteboard.models import Stroke
 
 STROKES = 2_000
 POINTS = 50
-# Counts the canvas pixels near a colour (the fixture's strokes are drawn in four of them).
-COUNT_PIXELS = """([r, g, b]) => {
-  const canvas = document.getElementById("board-canvas");
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  let count = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) count += 1;
-  }
-  return count;
-}"""
 FIXTURE_COLOURS = {"#1f77b4": [0x1F, 0x77, 0xB4], "#d62728": [0xD6, 0x27, 0x28], "#2ca02c": [0x2C, 0xA0, 0x2C]}
 
 

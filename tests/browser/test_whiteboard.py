@@ -5,22 +5,12 @@ they see is checked on the canvas pixels, not only in the DOM.
 
 import math
 
-from tests.browser.base import BrowserTestCase
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase
 from tests.support import make_user
 from whiteboard.models import Board, Stroke
 from whiteboard.points import packed
 
 RED = "#e03131"
-# Counts the canvas pixels of a colour (within a tolerance): how much of it the board shows.
-COUNT_PIXELS = """([r, g, b]) => {
-  const canvas = document.getElementById("board-canvas");
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  let count = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) count += 1;
-  }
-  return count;
-}"""
 RED_RGB = [0xE0, 0x31, 0x31]
 # Keeps the page's websockets reachable, so a test can cut the connection like a network drop.
 KEEP_SOCKETS = """(() => {
