@@ -1,15 +1,31 @@
 import logging
+import unittest
 import warnings
 
+from channels.layers import channel_layers
 from django.conf import settings
 from django.test.runner import DiscoverRunner
+
+
+class FreshChannelLayerResult(unittest.TextTestResult):
+    """
+    Gives every test a channel layer of its own. Async tests each run in an
+    event loop of their own, and channels-redis keeps locks bound to the loop
+    that used them: a receive left pending when one test's loop ended would
+    make the next test's receives fail ("bound to a different event loop").
+    """
+
+    def startTest(self, test):
+        channel_layers.backends.clear()
+        super().startTest(test)
 
 
 class BoardsiteTestRunner(DiscoverRunner):
     """
     Django's runner, plus: static files served from the finders (tests never
-    run collectstatic), expected 4xx log lines kept out of the output, a line
-    saying which services this run uses and a plain count line at the end.
+    run collectstatic), expected 4xx log lines kept out of the output, a
+    channel layer of its own for each test, a line saying which services
+    this run uses and a plain count line at the end.
     """
 
     def setup_test_environment(self, **kwargs):
@@ -22,6 +38,9 @@ class BoardsiteTestRunner(DiscoverRunner):
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
         self.log(f"Boardsite tests: database {database}, channel layer {layer}")
+
+    def get_resultclass(self):
+        return super().get_resultclass() or FreshChannelLayerResult
 
     def run_suite(self, suite, **kwargs):
         # Importing the ASGI application (tests.support does) runs django.setup()

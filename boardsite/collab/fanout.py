@@ -23,6 +23,9 @@ from boardsite.collab.events import committed_broadcasts
 
 logger = logging.getLogger("boardsite.realtime")
 
+# Messages that carry stored events, in seq order (BoardConsumer.deliver_event).
+STORED_EVENT_TYPES = frozenset({"board.event", "board.events"})
+
 # Well inside channels-redis's default group_expiry of a day.
 GROUP_REFRESH_SECONDS = 600
 
@@ -61,9 +64,14 @@ class BoardHub:
                 del self.batchers[key]
             await self.layer.group_discard(group, self.channel)
         if not self.listeners and self.reader is not None:
-            self.reader.cancel()
-            self.keeper.cancel()
+            tasks = (self.reader, self.keeper)
             self.reader = self.keeper = None
+            for task in tasks:
+                task.cancel()
+            # Wait until the reader has let go of the layer: channels-redis holds a lock while
+            # it receives, and one left held by a task that never ran again would refuse the
+            # next reader, in this loop or (in tests, which run a loop per test) the next one.
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def batcher(self, group, name, apply_batch):
         """The board's batcher for one kind of command, shared by the process's connections."""
@@ -75,12 +83,19 @@ class BoardHub:
     async def publish(self, messages):
         """
         Send committed changes' (group, message) pairs to their groups, for
-        `database_change`. A layer that fails is logged,
-        not raised: the change is committed, and connections catch up from
-        the database once the layer is back (`ask_to_catch_up`).
+        `database_change`. A layer that fails is logged, not raised: the
+        change is committed, and connections catch up from the database once
+        the layer is back (`ask_to_catch_up`).
+
+        This process's own connections get stored events straight away, not
+        after the layer has carried them (on Redis, a round trip and a wake-up
+        of `read`); the layer's copy names this hub, and `read` skips it.
         """
         async with self.publishing:
             for group, message in messages:
+                if self.channel is not None and message["type"] in STORED_EVENT_TYPES:
+                    await self.deliver(copy_for_delivery(message))
+                    message = {**message, "hub": self.channel}
                 try:
                     await self.layer.group_send(group, message)
                 except Exception:
@@ -96,7 +111,8 @@ class BoardHub:
                 if await self.subscribe_again():
                     await self.ask_to_catch_up()
                 continue
-            await self.deliver(message)
+            if message.get("hub") != self.channel:  # this hub's own events were delivered by `publish`
+                await self.deliver(message)
 
     async def keep_subscribed(self):
         while True:
@@ -148,6 +164,17 @@ class BoardHub:
             await self.layer.send(newcomer, {"type": "board.presence_here", "members": members})
         except ChannelFull:
             logger.warning("presence for %s dropped: its channel is full", newcomer)
+
+
+def copy_for_delivery(message):
+    """
+    A copy of a stored-event message whose events connections may annotate
+    (BoardConsumer.send_event keeps the framed message in them) while the
+    original still goes to the layer as it is.
+    """
+    if message["type"] == "board.events":
+        return {**message, "events": [dict(event) for event in message["events"]]}
+    return dict(message)
 
 
 _hubs = weakref.WeakKeyDictionary()  # event loop -> BoardHub

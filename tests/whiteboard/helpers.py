@@ -60,8 +60,13 @@ async def send_raw(communicator, text):
 
 
 async def closed_with(communicator):
-    """The code the server closed the socket with, skipping the frames before it."""
+    """
+    The code the server closed the socket with, skipping the frames before it.
+    The client then hangs up as a browser would, so the consumer ends in this
+    test's event loop (one left receiving on channels-redis breaks the next test).
+    """
     while True:
         output = await communicator.receive_output(timeout=3)
         if output["type"] == "websocket.close":
+            await communicator.disconnect()
             return output["code"]
