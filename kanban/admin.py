@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
-from boardsite.collab.admin import ChangesViaAdminMixin
+from boardsite.collab.admin import ChangesViaAdminMixin, ReadOnlyAdmin
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import notify_access_changed, record_event
 from kanban import activity, services
@@ -289,7 +289,7 @@ class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(BoardActivity)
-class BoardActivityAdmin(admin.ModelAdmin):
+class BoardActivityAdmin(ReadOnlyAdmin):
     """Each board's activity feed, read-only: the event log told in words."""
 
     list_display = ("seq", "created_at", "board", "author", "made_in_admin", "summary")
@@ -298,15 +298,6 @@ class BoardActivityAdmin(admin.ModelAdmin):
     search_fields = ("board__name", "author__username")
     list_select_related = ("board", "author")
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         self.names_by_board = {}  # one lookup of column, label and people names per board on the page

@@ -800,11 +800,21 @@ def apply_history(*, board, entry, actor, connection, origin, undo):
     return apply(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
 
 
+def history_direction(entry, *, undo):
+    """
+    (recreate, remove): whether undoing (or redoing) `entry` brings its card,
+    column or label back, or takes it away again.
+    """
+    Action = HistoryEntry.Action
+    recreate = (entry.action == Action.DELETE and undo) or (entry.action == Action.CREATE and not undo)
+    remove = (entry.action == Action.CREATE and undo) or (entry.action == Action.DELETE and not undo)
+    return recreate, remove
+
+
 def apply_card_history(*, board, entry, actor, connection, origin, undo):
     """Cards: a version other than `version_after` means someone else changed the card since."""
     action = entry.action
-    recreate = (action == HistoryEntry.Action.DELETE and undo) or (action == HistoryEntry.Action.CREATE and not undo)
-    remove = (action == HistoryEntry.Action.CREATE and undo) or (action == HistoryEntry.Action.DELETE and not undo)
+    recreate, remove = history_direction(entry, undo=undo)
     if recreate:
         return card_recreate(board=board, card_id=entry.object_id, state=entry.before if undo else entry.after,
                              entry=entry, actor=actor, origin=origin)
@@ -888,8 +898,7 @@ def apply_column_history(*, board, entry, actor, connection, origin, undo):
     hold then (so nobody's cards are deleted by someone else's undo).
     """
     action, Action = entry.action, HistoryEntry.Action
-    recreate = (action == Action.DELETE and undo) or (action == Action.CREATE and not undo)
-    remove = (action == Action.CREATE and undo) or (action == Action.DELETE and not undo)
+    recreate, remove = history_direction(entry, undo=undo)
     if recreate:
         return column_recreate(board=board, column_id=entry.object_id, state=entry.before if undo else entry.after,
                                actor=actor, origin=origin)
@@ -991,8 +1000,7 @@ def column_recreate(*, board, column_id, state, actor, origin):
 def apply_label_history(*, board, entry, actor, connection, origin, undo):
     """Labels have no version: the label must still be named and coloured as the user's change left it."""
     action, Action = entry.action, HistoryEntry.Action
-    recreate = (action == Action.DELETE and undo) or (action == Action.CREATE and not undo)
-    remove = (action == Action.CREATE and undo) or (action == Action.DELETE and not undo)
+    recreate, remove = history_direction(entry, undo=undo)
     if recreate:
         return label_recreate(board=board, label_id=entry.object_id, state=entry.before if undo else entry.after,
                               actor=actor, origin=origin)

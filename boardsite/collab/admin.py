@@ -1,6 +1,21 @@
 """Admin pieces both apps share."""
 
+from django.contrib import admin
+
 from boardsite.collab.events import changes_made_via
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the admin may show but not add, change or delete: logs kept by the services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ChangesViaAdminMixin:
