@@ -270,10 +270,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def receive_board_message(self, message):
         kind = message["type"]
         if kind == "board.event":
-            await self.deliver_event(message)
+            await self.deliver_events([message])
         elif kind == "board.events":
-            for event in message["events"]:
-                await self.deliver_event(event)
+            await self.deliver_events(message["events"])
         elif kind == "board.ephemeral":
             await self.board_ephemeral(message)
         elif kind == "board.presence_join":
@@ -283,39 +282,50 @@ class BoardConsumer(AsyncWebsocketConsumer):
         elif kind == "board.catch_up":
             self.run_in_background(self.catch_up())
 
-    async def deliver_event(self, message):
-        """Send a stored event in seq order, exactly once; a gap is filled from the database first."""
+    async def deliver_events(self, messages):
+        """Send stored events (of one commit, in seq order) exactly once and in order, written to the client at once."""
+        to_send = [message for message in messages if self.takes_event(message)]
+        if to_send:
+            await self.send_events(to_send)
+
+    def takes_event(self, message):
+        """
+        Move the cursor past a stored event; True if its frame is to be sent
+        now. An event before the cursor was sent already; one after a gap
+        waits in the backlog while the gap is filled from the database.
+        """
         if self.catching_up:
             self.backlog.append(message)
-            return
+            return False
         if self.cursor is None:
-            return  # the client has not synced yet: its sync will include this event
+            return False  # the client has not synced yet: its sync will include this event
         seq = message["seq"]
         if seq <= self.cursor:
-            return
+            return False
         if seq > self.cursor + 1:
             self.backlog.append(message)
             self.catching_up = True
             self.run_in_background(self.fill_gap())
-            return
+            return False
         self.cursor = seq
-        if message["origin"] != self.channel_name:
-            await self.send_event(message)
+        return message["origin"] != self.channel_name
 
-    async def send_event(self, message):
+    async def send_events(self, messages):
         """
-        Send a stored event's frame, which goes to every connection on the
-        board: under daphne it is framed once per process and the same bytes
-        are written to each (boardsite.send_backlog.send_prepared); elsewhere
-        it goes to the ASGI send, without the consumer's `send` on the way.
+        Send stored events' frames, which go to every connection on the
+        board: under daphne each is framed once per process and the frames
+        are written to each connection together (boardsite.send_backlog.
+        send_prepared); elsewhere they go to the ASGI send, without the
+        consumer's `send` on the way.
         """
         if self.protocol is None:
-            await self.event_send({"type": "websocket.send", "text": message["text"]})
+            for message in messages:
+                await self.event_send({"type": "websocket.send", "text": message["text"]})
             return
-        prepared = message.get("prepared")
-        if prepared is None:
-            prepared = message["prepared"] = prepared_text(self.protocol, message["text"])
-        send_prepared(self.protocol, prepared)
+        for message in messages:
+            if "prepared" not in message:
+                message["prepared"] = prepared_text(self.protocol, message["text"])
+        send_prepared(self.protocol, [message["prepared"] for message in messages])
 
     def send_without_session_check(self):
         """
@@ -375,7 +385,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             if seq == self.cursor + 1:
                 self.cursor = seq
                 if message["origin"] != self.channel_name:
-                    await self.send_event(message)
+                    await self.send_events([message])
 
     async def board_ephemeral(self, message):
         if message.get("origin") != self.channel_name:

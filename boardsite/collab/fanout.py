@@ -23,7 +23,7 @@ from boardsite.collab.events import committed_broadcasts
 
 logger = logging.getLogger("boardsite.realtime")
 
-# Messages that carry stored events, in seq order (BoardConsumer.deliver_event).
+# Messages that carry stored events, in seq order (BoardConsumer.deliver_events).
 STORED_EVENT_TYPES = frozenset({"board.event", "board.events"})
 
 # Well inside channels-redis's default group_expiry of a day.
@@ -169,7 +169,7 @@ class BoardHub:
 def copy_for_delivery(message):
     """
     A copy of a stored-event message whose events connections may annotate
-    (BoardConsumer.send_event keeps the framed message in them) while the
+    (BoardConsumer.send_events keeps the framed message in them) while the
     original still goes to the layer as it is.
     """
     if message["type"] == "board.events":
