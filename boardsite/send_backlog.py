@@ -98,8 +98,9 @@ def send_prepared(protocol, prepared_messages):
     Write prepared messages to one connection, one after the other, in one
     write: what autobahn's broadcast API (`sendPreparedMessage`) writes for
     each, without its per-message overhead (a commit of ten stroke chunks to
-    a board of fifty is 500 messages, and the overhead was a third of their
-    cost). The same checks as daphne's send above.
+    a board of fifty is 500 messages; written this way, `bench fanout` went
+    from 76k-116k to 120k-153k deliveries/s). The same checks as daphne's
+    send above.
     """
     if protocol.state != protocol.STATE_OPEN:
         return
