@@ -15,7 +15,10 @@ import asyncio
 import gc
 import gzip
 import json
+import os
+import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from bench import fixtures
 from bench.load import open_socket, receive_until
@@ -84,6 +87,57 @@ async def join_with_socket(server, slug, headers):
         await ws.close()
 
 
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# When the page's connection status first says "live": the state holds the snapshot and the
+# socket has caught up from its seq (board.js sends `sync` only once the snapshot is loaded).
+RECORD_LIVE = """new MutationObserver((changes, observer) => {
+  const status = document.getElementById("connection-status");
+  if (status?.dataset.state === "live") {
+    window.__liveAt = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state"], childList: true });"""
+TIMINGS = """() => {
+  const snapshot = performance.getEntriesByType("resource").find((entry) => entry.name.includes("/snapshot.json"));
+  return { start: snapshot.startTime, arrived: snapshot.responseEnd, live: window.__liveAt };
+}"""
+
+
+def join_in_chromium(server, slug, cookies):
+    """
+    The board page in Chromium: (seconds from its snapshot request until its
+    status is live, where the time went), or None without Chromium.
+    Playwright runs in a thread of its own, away from this thread's ORM.
+    """
+    if not os.path.exists(CHROMIUM_PATH):
+        return None
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(_join_in_chromium, server, slug, cookies).result()
+
+
+def _join_in_chromium(server, slug, cookies):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.add_cookies([{"name": name, "value": value, "url": server.http_url} for name, value in cookies.items()])
+            page = context.new_page()
+            page.add_init_script(RECORD_LIVE)
+            page.goto(f"{server.http_url}/whiteboard/{slug}/")
+            page.wait_for_function("() => window.__liveAt !== undefined", timeout=60_000)
+            timings = page.evaluate(TIMINGS)
+        finally:
+            browser.close()
+    seconds = (timings["live"] - timings["start"]) / 1000
+    return seconds, {"until the snapshot has arrived": (timings["arrived"] - timings["start"]) / 1000}
+
+
 def apply_strokes(strokes, events):
     for event in events:
         if event.get("type") == "stroke":
@@ -146,5 +200,16 @@ def run_latejoin(bench):
             for part, part_seconds in parts.items():
                 bench.add("latejoin", "project", "memory", f"of which ms {part}, {label}", milliseconds(part_seconds),
                           check=check)
+        server.restart()
+        joined = join_in_chromium(server, smooth.slug, bench.cookies(server)[1])
+        what = f"{sizes.late_strokes:,} strokes x {sizes.late_points} points, the board page in Chromium"
+        if joined is None:
+            bench.add("latejoin", "project", "memory", f"ms, {what}", "not measured", check=f"no Chromium at {CHROMIUM_PATH}")
+        else:
+            seconds, parts = joined
+            bench.add("latejoin", "project", "memory", f"ms, {what}", milliseconds(seconds), check="OK")
+            for part, part_seconds in parts.items():
+                bench.add("latejoin", "project", "memory", f"of which ms {part}, in Chromium", milliseconds(part_seconds),
+                          check="OK")
     finally:
         bench.stop(server)

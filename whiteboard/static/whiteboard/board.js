@@ -1,4 +1,4 @@
-// The whiteboard page: loads the snapshot, connects, and ties the canvas, the
+// The whiteboard page: loads the snapshot while it connects, and ties the canvas, the
 // tools and the connection to the toolbar, presence list, live cursors and
 // connection status. Names from the server are only ever set as textContent.
 
@@ -68,21 +68,13 @@ class WhiteboardPage {
     this.renderBrush();
   }
 
+  /** Load the snapshot and open the socket at the same time; the socket syncs from the snapshot's seq. */
   async start() {
     this.setStatus("connecting", { pending: 0 });
-    let snapshot;
-    try {
-      const response = await fetch(config.snapshotUrl, { headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
-      snapshot = await response.json();
-    } catch (error) {
-      this.setStatus("offline", { message: `Could not load the board (${error.message}). Reload to try again.` });
-      return;
-    }
-    this.state.load(snapshot);
+    const loaded = this.loadSnapshot();
     this.connection = new BoardConnection({
       path: config.socketPath,
-      since: snapshot.seq,
+      since: loaded,
       onEvent: (frame) => this.applyEvent(frame),
       onAck: (command, ack) => this.applyAck(command, ack),
       onError: (command, error) => this.refused(command, error),
@@ -91,6 +83,20 @@ class WhiteboardPage {
       checkAccess: () => this.checkAccess(),
     });
     this.connection.start();
+    try {
+      await loaded;
+    } catch (error) {
+      this.connection.stop(`Could not load the board (${error.message}). Reload to try again.`);
+    }
+  }
+
+  /** The board's strokes into the state: resolves to the seq they are current at. */
+  async loadSnapshot() {
+    const response = await fetch(config.snapshotUrl, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    const snapshot = await response.json();
+    this.state.load(snapshot);
+    return snapshot.seq;
   }
 
   /** Why the socket is refused, if it is for good: logged out, or the board is gone for us. */

@@ -18,7 +18,9 @@ export class BoardConnection {
   /**
    * @param {object} options
    * @param {string} options.path       websocket path, e.g. /ws/whiteboard/<slug>/
-   * @param {number} options.since      the seq the page's state is current at
+   * @param {number|Promise<number>} options.since   the seq the page's state is current at, or
+   *   a promise of it while the page's state is still loading: the socket connects meanwhile and
+   *   sends `sync` once it is known (a rejected promise: it never syncs, and the page stops it)
    * @param {(frame: object) => void} options.onEvent   a stored event, in seq order
    * @param {(command: object, ack: object) => void} options.onAck   own command applied, in seq order
    * @param {(command: object|null, error: object) => void} options.onError
@@ -29,7 +31,11 @@ export class BoardConnection {
    */
   constructor({ path, since, onEvent, onAck, onError, onEphemeral, onStatus, checkAccess }) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
-    this.lastSeq = since;
+    this.lastSeq = typeof since === "number" ? since : null;
+    this.stateLoaded = Promise.resolve(since).then((seq) => {
+      this.lastSeq = seq;
+    });
+    this.stateLoaded.catch(() => {}); // the page reports why its state did not load
     this.handlers = { onEvent, onAck, onError, onEphemeral, onStatus };
     this.checkAccess = checkAccess;
     this.outbox = new Map(); // ref -> {frame, idempotent, transmitted}, oldest first, until acked or refused
@@ -91,10 +97,14 @@ export class BoardConnection {
   receive(text) {
     const frame = JSON.parse(text);
     switch (frame.type) {
-      case "hello":
-        this.transmit({ type: "sync", since: this.lastSeq });
+      case "hello": {
+        const socket = this.socket;
+        this.stateLoaded.then(() => {
+          if (socket === this.socket) this.transmit({ type: "sync", since: this.lastSeq });
+        });
         this.handlers.onEphemeral(frame);
         break;
+      }
       case "synced":
         this.synced = true;
         this.attempt = 0;
@@ -161,10 +171,15 @@ export class BoardConnection {
     }
   }
 
+  /** Stay offline for good, showing `message`. */
   stop(message) {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.synced = false;
+    socket?.close(1000);
     this.setStatus("offline", { message });
   }
 
