@@ -11,7 +11,6 @@ import asyncio
 import json
 import statistics
 import time
-from types import SimpleNamespace
 
 from django.db import connection
 from django.test import Client, override_settings
@@ -60,8 +59,7 @@ def page_in_process(board, user):
 
 def board_message_in_process(board, user):
     """What the consumer computes for the `board` message (its own method, so this follows the app's changes)."""
-    consumer = SimpleNamespace(board=board, user=user)
-    return counted(KanbanConsumer.board_message, consumer)[:2]
+    return counted(KanbanConsumer.opening_frames, KanbanConsumer(), board=board, user=user)[:2]
 
 
 def moves_in_process(board, user, *, count):

@@ -126,7 +126,9 @@ def _join_in_chromium(server, slug, cookies):
         browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context()
-            context.add_cookies([{"name": name, "value": value, "url": server.http_url} for name, value in cookies.items()])
+            context.add_cookies(
+                [{"name": name, "value": value, "url": server.http_url} for name, value in cookies.items()]
+            )
             page = context.new_page()
             page.add_init_script(RECORD_LIVE)
             page.goto(f"{server.http_url}/whiteboard/{slug}/")
@@ -204,12 +206,13 @@ def run_latejoin(bench):
         joined = join_in_chromium(server, smooth.slug, bench.cookies(server)[1])
         what = f"{sizes.late_strokes:,} strokes x {sizes.late_points} points, the board page in Chromium"
         if joined is None:
-            bench.add("latejoin", "project", "memory", f"ms, {what}", "not measured", check=f"no Chromium at {CHROMIUM_PATH}")
+            bench.add("latejoin", "project", "memory", f"ms, {what}", "not measured",
+                      check=f"no Chromium at {CHROMIUM_PATH}")
         else:
             seconds, parts = joined
             bench.add("latejoin", "project", "memory", f"ms, {what}", milliseconds(seconds), check="OK")
             for part, part_seconds in parts.items():
-                bench.add("latejoin", "project", "memory", f"of which ms {part}, in Chromium", milliseconds(part_seconds),
-                          check="OK")
+                bench.add("latejoin", "project", "memory", f"of which ms {part}, in Chromium",
+                          milliseconds(part_seconds), check="OK")
     finally:
         bench.stop(server)

@@ -1,7 +1,5 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
-from channels.db import database_sync_to_async
-
 from boardsite.collab.consumers import BoardConsumer
 from boardsite.collab.fanout import database_change
 from kanban import protocol, selectors, services
@@ -31,11 +29,8 @@ class KanbanConsumer(BoardConsumer):
     board_model = Board
     commands = {command: "run_command" for command in COMMANDS}
 
-    async def after_hello(self):
-        await self.send_frame(await database_sync_to_async(self.board_message)())
-
-    def board_message(self):
-        return selectors.board_message(board=self.board, user=self.user)
+    def opening_frames(self, *, board, user):
+        return [selectors.board_message(board=board, user=user)]
 
     async def run_command(self, message, ref):
         """Parse, call the service, and acknowledge with the event it recorded (`event` names its type)."""

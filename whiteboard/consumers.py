@@ -1,7 +1,5 @@
 """The whiteboard websocket: protocol only; changes go through whiteboard.services."""
 
-from channels.db import database_sync_to_async
-
 from boardsite.collab.consumers import BoardConsumer
 from boardsite.collab.fanout import database_change
 from whiteboard import protocol, services
@@ -34,9 +32,8 @@ class WhiteboardConsumer(BoardConsumer):
     batched_commands = frozenset({"stroke"})
     benign_error_codes = BoardConsumer.benign_error_codes | RACE_CODES | FOLLOW_ON_CODES
 
-    async def after_hello(self):
-        state = await database_sync_to_async(services.history_state)(board=self.board, user=self.user)
-        await self.send_frame({"type": "history", **state})
+    def opening_frames(self, *, board, user):
+        return [{"type": "history", **services.history_state(board=board, user=user)}]
 
     async def apply(self, ref, service, **kwargs):
         """Run a service call and acknowledge it once it is committed."""

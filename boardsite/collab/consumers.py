@@ -63,8 +63,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if not user.is_authenticated:
             await self.close(code=CloseCode.NOT_AUTHENTICATED)
             return
-        self.board = await database_sync_to_async(selectors.board_for_user)(
-            board_model=self.board_model, slug=self.scope["url_route"]["kwargs"]["slug"], user=user
+        self.board, opening_frames = await database_sync_to_async(self.open_board)(
+            slug=self.scope["url_route"]["kwargs"]["slug"], user=user
         )
         if self.board is None:
             await self.close(code=CloseCode.BOARD_NOT_FOUND)
@@ -98,14 +98,25 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 "board": {"slug": self.board.slug, "name": self.board.name},
             }
         )
-        await self.after_hello()
+        for frame in opening_frames:
+            await self.send_frame(frame)
         await self.channel_layer.group_send(
             self.group,
             {"type": "board.presence_join", "group": self.group, "member": self.me(), "reply_to": self.channel_name},
         )
 
-    async def after_hello(self):
-        """Hook for apps that send more state on connect."""
+    def open_board(self, *, slug, user):
+        """
+        The board `user` may open (None if none) and the frames that follow
+        `hello`, in one trip to the database thread: every connection makes
+        it, and a crowd reconnecting after a restart makes it at once.
+        """
+        board = selectors.board_for_user(board_model=self.board_model, slug=slug, user=user)
+        return board, ([] if board is None else self.opening_frames(board=board, user=user))
+
+    def opening_frames(self, *, board, user):
+        """Hook: the state an app sends right after `hello` (runs in the database thread)."""
+        return []
 
     async def disconnect(self, code):
         if self.board is None:
@@ -234,9 +245,11 @@ class BoardConsumer(AsyncWebsocketConsumer):
                     frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=cursor)
                     for frame in frames:
                         await self.send(text_data=encode_frame(frame))
-                    if not frames:
+                    if frames:
+                        cursor = frames[-1]["seq"]
+                    # A short page was the last: what commits after it reaches the backlog.
+                    if len(frames) < selectors.SYNC_PAGE_SIZE:
                         break
-                    cursor = frames[-1]["seq"]
                 self.cursor = max(cursor, self.cursor or 0)
                 await self.send_backlog()
             finally:

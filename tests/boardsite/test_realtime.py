@@ -11,8 +11,9 @@ from django.test import TransactionTestCase, override_settings
 from boardsite.channel_layers import channel_layers_config
 from boardsite.collab import services as collab_services
 from boardsite.collab.consumers import CloseCode
+from boardsite.collab.selectors import SYNC_PAGE_SIZE
 from tests.support import make_user, receive_frame, receive_until, require_redis, websocket_for
-from whiteboard.models import Board
+from whiteboard.models import Board, BoardEvent
 
 
 class RealtimeTestCase(TransactionTestCase):
@@ -108,6 +109,32 @@ class SyncTests(RealtimeTestCase):
         self.assertTrue(await communicator.receive_nothing(0.3))
         await communicator.send_json_to({"type": "sync", "since": 0})
         self.assertEqual((await receive_frame(communicator))["name"], "Before sync")
+
+    def store_renames(self, count):
+        """`count` stored events, inserted at once (a thousand through the service would take seconds)."""
+        first = self.board.last_seq + 1
+        BoardEvent.objects.bulk_create(
+            BoardEvent(board=self.board, seq=seq, type="board.renamed",
+                       payload={"type": "board.renamed", "seq": seq, "name": f"Name {seq}"})
+            for seq in range(first, first + count)
+        )
+        Board.objects.filter(pk=self.board.pk).update(last_seq=first + count - 1)
+        self.board.refresh_from_db()
+
+    async def test_sync_reads_page_after_page_and_misses_nothing_at_a_page_boundary(self):
+        for stored in (SYNC_PAGE_SIZE, SYNC_PAGE_SIZE + 2):
+            with self.subTest(stored=stored):
+                since = self.board.last_seq
+                await database_sync_to_async(self.store_renames)(stored)
+                communicator, hello = await self.connect(self.bob)
+                await communicator.send_json_to({"type": "sync", "since": since, "ref": "s"})
+                seqs = [(await receive_frame(communicator))["seq"] for _ in range(stored)]
+                self.assertEqual(seqs, list(range(since + 1, hello["seq"] + 1)))
+                synced = await receive_frame(communicator)
+                self.assertEqual(synced, {"type": "synced", "ref": "s", "seq": hello["seq"]})
+                await self.rename("Live")
+                self.assertEqual((await receive_frame(communicator))["seq"], hello["seq"] + 1)
+                await communicator.disconnect()
 
     async def test_since_beyond_the_latest_seq_is_an_error(self):
         communicator, _ = await self.connect(self.bob)

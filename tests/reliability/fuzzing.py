@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.support import make_user, receive_frame, websocket_for
+from tests.support import make_user, websocket_for
 
 # Values no field of either protocol accepts (every field is an id, a number in a range, a
 # non-blank string, a colour, a list or a fixed word).

@@ -5,8 +5,6 @@ flooding client is throttled, then cut off, while the others on its board
 keep drawing.
 """
 
-import asyncio
-
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.test import SimpleTestCase, TransactionTestCase, override_settings
