@@ -16,11 +16,11 @@ import gc
 import gzip
 import json
 import os
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench import fixtures
+from bench.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
 from bench.load import open_socket, receive_until
 from bench.session import request
 from bench.strokes import milliseconds
@@ -87,11 +87,6 @@ async def join_with_socket(server, slug, headers):
         await ws.close()
 
 
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # When the page's connection status first says "live": the state holds the snapshot and the
 # socket has caught up from its seq (board.js sends `sync` only once the snapshot is loaded).
 RECORD_LIVE = """new MutationObserver((changes, observer) => {

@@ -8,7 +8,6 @@ absent, unless REQUIRE_SERVICES=1, under which it fails instead.
 
 import json
 import os
-import shutil
 import socket
 import unittest
 from urllib.parse import urlparse
@@ -19,11 +18,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from bench.chromium import CHROMIUM_PATH
 from boardsite.asgi import application
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct-horse-battery-staple"
 
 

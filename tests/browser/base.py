@@ -12,19 +12,10 @@ from channels.testing import ChannelsLiveServerTestCase  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.test import tag  # noqa: E402
 
+from bench.chromium import CHROMIUM_ARGS  # noqa: E402
 from tests.support import PASSWORD, make_user, require_chromium  # noqa: E402
 
 SCREENSHOT_DIR = settings.BASE_DIR / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # How many canvas pixels show a colour, within a tolerance: what a board draws is checked on its pixels.
 COUNT_PIXELS = """([r, g, b]) => {
