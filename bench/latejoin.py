@@ -14,6 +14,7 @@ the HTTP response as sent (gzip asked for) plus the websocket's bytes
 import asyncio
 import gc
 import gzip
+import importlib.util
 import json
 import os
 import time
@@ -105,10 +106,11 @@ TIMINGS = """() => {
 def join_in_chromium(server, slug, cookies):
     """
     The board page in Chromium: (seconds from its snapshot request until its
-    status is live, where the time went), or None without Chromium.
-    Playwright runs in a thread of its own, away from this thread's ORM.
+    status is live, where the time went), or None without Chromium or
+    Playwright (`make test` installs Playwright). Playwright runs in a thread
+    of its own, away from this thread's ORM.
     """
-    if not os.path.exists(CHROMIUM_PATH):
+    if not os.path.exists(CHROMIUM_PATH) or importlib.util.find_spec("playwright") is None:
         return None
     with ThreadPoolExecutor(1) as executor:
         return executor.submit(_join_in_chromium, server, slug, cookies).result()
@@ -202,7 +204,7 @@ def run_latejoin(bench):
         what = f"{sizes.late_strokes:,} strokes x {sizes.late_points} points, the board page in Chromium"
         if joined is None:
             bench.add("latejoin", "project", "memory", f"ms, {what}", "not measured",
-                      check=f"no Chromium at {CHROMIUM_PATH}")
+                      check=f"no Chromium at {CHROMIUM_PATH} or no Playwright")
         else:
             seconds, parts = joined
             bench.add("latejoin", "project", "memory", f"ms, {what}", milliseconds(seconds), check="OK")
