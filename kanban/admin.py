@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
+from boardsite.collab import admin as collab_admin
 from boardsite.collab.admin import ChangesViaAdminMixin, ReadOnlyAdmin
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import notify_access_changed, record_event
 from kanban import activity, services
 from kanban.models import Board, BoardActivity, Card, Column, Label
 
@@ -32,7 +32,7 @@ class ColumnInline(admin.TabularInline):
 
 
 @admin.register(Board)
-class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+class BoardAdmin(collab_admin.BoardAdmin):
     list_display = ("name", "owner", "shared_with_all", "last_seq", "last_activity_at")
     list_filter = ("shared_with_all",)
     search_fields = ("name", "slug", "owner__username", "members__username")
@@ -41,22 +41,15 @@ class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     list_select_related = ("owner",)
     inlines = [ColumnInline]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            created = services.board_create(name=obj.name, owner=obj.owner)
-            obj.pk, obj.slug = created.pk, created.slug
-            return
-        super().save_model(request, obj, form, change)
-        if "name" in form.changed_data:
-            record_event(board=obj, type="board.renamed", payload={"name": obj.name}, actor=request.user)
-        if {"owner", "members", "shared_with_all"} & set(form.changed_data):
-            notify_access_changed(obj)
+    def create_board(self, *, name, owner):
+        return services.board_create(name=name, owner=owner)
 
     def save_formset(self, request, form, formset, change):
         """Column edits made in the board's page go through the services, one event each."""
         if formset.model is not Column:
             return super().save_formset(request, form, formset, change)
         board = form.instance
+        added, changed, deleted = [], [], []
         try:
             with transaction.atomic():
                 for column_form in formset.forms:
@@ -64,15 +57,22 @@ class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                     if column_form in formset.deleted_forms:
                         if column.pk:
                             services.column_delete(board=board, column_id=column.pk, actor=request.user)
+                            deleted.append(column)
                     elif column.pk is None and column_form.has_changed():
                         services.column_create(board=board, title=column_form.cleaned_data["title"],
                                                wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
+                        added.append(column)
                     elif column.pk and column_form.has_changed():
                         services.column_update(board=board, column_id=column.pk,
                                                title=column_form.cleaned_data["title"],
                                                wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
+                        changed.append((column, column_form.changed_data))
         except ActionError as error:
+            added, changed, deleted = [], [], []
             messages.error(request, f"The columns were not changed: {error.message}")
+        # What the admin's history entry lists: ModelAdmin.construct_change_message reads these,
+        # which formset.save() would have set.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = added, changed, deleted
 
 
 @admin.register(Column)

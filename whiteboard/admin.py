@@ -1,7 +1,9 @@
 """
-Whiteboards in the admin: boards with their people and activity, and the
-stored strokes and events, read-only: every change to a drawing goes
-through whiteboard.services so that connected clients hear of it.
+Whiteboards in the admin: boards with their people and activity (a rename
+or a change of who may open a board reaches its open connections, as from
+the board's own pages), and the stored strokes and events, read-only:
+every change to a drawing goes through whiteboard.services so that
+connected clients hear of it.
 """
 
 from django.contrib import admin
@@ -9,18 +11,23 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from boardsite.collab import admin as collab_admin
 from boardsite.collab.admin import ReadOnlyAdmin
+from whiteboard import services
 from whiteboard.models import Board, BoardEvent, Stroke
 
 
 @admin.register(Board)
-class BoardAdmin(admin.ModelAdmin):
+class BoardAdmin(collab_admin.BoardAdmin):
     list_display = ("name", "owner", "member_names", "stroke_count", "shared_with_all", "last_activity_at")
     list_filter = ("shared_with_all",)
     search_fields = ("name", "slug", "owner__username", "members__username")
     readonly_fields = ("slug", "last_seq", "created_at", "last_activity_at", "history")
     filter_horizontal = ("members",)
     list_select_related = ("owner",)
+
+    def create_board(self, *, name, owner):
+        return services.board_create(name=name, owner=owner)
 
     def get_queryset(self, request):
         return (

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from boardsite.collab.events import changes_made_via
+from boardsite.collab.events import changes_made_via, notify_access_changed, record_event
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,3 +36,39 @@ class ChangesViaAdminMixin:
     def changelist_view(self, *args, **kwargs):
         with changes_made_via("admin"):
             return super().changelist_view(*args, **kwargs)
+
+
+class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+    """
+    A board in the admin, for both apps, with the effects its own pages have:
+    a new board is made by the app's `board_create` service (with its
+    defaults), a rename is recorded as the `board.renamed` event that open
+    boards show, and when who may open the board changes, or the board is
+    deleted, its open connections check their access again (and those no
+    longer allowed are closed).
+    """
+
+    def create_board(self, *, name, owner):
+        """The app's `board_create` service."""
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = self.create_board(name=obj.name, owner=obj.owner)
+            obj.pk, obj.slug = created.pk, created.slug
+            return
+        super().save_model(request, obj, form, change)
+        if "name" in form.changed_data:
+            record_event(board=obj, type="board.renamed", payload={"name": obj.name}, actor=request.user)
+        # Sent once the admin's transaction commits, after save_related has saved the members.
+        if {"owner", "members", "shared_with_all"} & set(form.changed_data):
+            notify_access_changed(obj)
+
+    def delete_model(self, request, obj):
+        notify_access_changed(obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for board in queryset:
+            notify_access_changed(board)
+        super().delete_queryset(request, queryset)

@@ -1,10 +1,12 @@
 from asgiref.sync import sync_to_async
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.test import Client, TestCase, TransactionTestCase
 from django.urls import reverse
 
+from boardsite.collab.consumers import CloseCode
 from kanban import activity, services
-from kanban.models import Card
+from kanban.models import Board, Card
 from tests.kanban.helpers import ClosesSocketsMixin, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user, receive_frame, receive_until, websocket_for
 
@@ -109,6 +111,53 @@ class AdminEditsReachOpenBoardsTests(ClosesSocketsMixin, TransactionTestCase):
         self.assertEqual(response.status_code, 302)
         deleted = await receive_frame(socket)
         self.assertEqual((deleted["type"], deleted["label"]), ("label.deleted", created["label"]["id"]))
+
+    def post_board_form(self, *, columns, **fields):
+        """The board's change form, with its columns inline: `columns` is [(column or None, title)]."""
+        data = {"name": self.board.name, "owner": self.alice.pk, **fields}
+        data.update({"columns-TOTAL_FORMS": len(columns), "columns-INITIAL_FORMS": sum(1 for c, _ in columns if c),
+                     "columns-MIN_NUM_FORMS": 0, "columns-MAX_NUM_FORMS": 1000})
+        for index, (column, title) in enumerate(columns):
+            data.update({f"columns-{index}-id": column.pk if column else "", f"columns-{index}-board": self.board.pk,
+                         f"columns-{index}-title": title, f"columns-{index}-wip_limit": ""})
+        return self.client.post(reverse("admin:kanban_board_change", args=[self.board.pk]), data)
+
+    async def test_columns_edited_in_the_boards_admin_page_appear_on_an_open_board_and_in_its_history(self):
+        socket = await self.open_board()
+        columns = [(self.columns["To do"], "To do"), (self.columns["Doing"], "In progress"),
+                   (self.columns["Done"], "Done"), (None, "Review")]
+        response = await sync_to_async(self.post_board_form)(columns=columns)
+        self.assertEqual(response.status_code, 302)
+        updated = await receive_frame(socket)
+        self.assertEqual((updated["type"], updated["column"]["title"]), ("column.updated", "In progress"))
+        created = await receive_frame(socket)
+        self.assertEqual((created["type"], created["column"]["title"]), ("column.created", "Review"))
+        entry = await LogEntry.objects.filter(object_id=str(self.board.pk)).alatest("action_time")
+        self.assertIn("Added column “Review”", entry.get_change_message())
+        self.assertIn("Changed Title for column “In progress”", entry.get_change_message())
+
+    async def test_a_board_deleted_in_the_admin_closes_its_open_connections(self):
+        socket = await self.open_board()
+        response = await sync_to_async(self.client.post)(
+            reverse("admin:kanban_board_delete", args=[self.board.pk]), {"post": "yes"}
+        )
+        self.assertEqual(response.status_code, 302)
+        output = await socket.receive_output(timeout=3)
+        self.assertEqual(output, {"type": "websocket.close", "code": CloseCode.BOARD_NOT_FOUND})
+
+
+class AdminBoardCreationTests(TestCase):
+    def test_a_board_added_in_the_admin_gets_the_default_columns(self):
+        alice = make_user("alice")
+        response = admin_client().post(reverse("admin:kanban_board_add"), {
+            "name": "  Made by staff  ", "owner": alice.pk,
+            "columns-TOTAL_FORMS": 0, "columns-INITIAL_FORMS": 0, "columns-MIN_NUM_FORMS": 0,
+            "columns-MAX_NUM_FORMS": 1000,
+        })
+        self.assertEqual(response.status_code, 302)
+        board = Board.objects.get(owner=alice)
+        self.assertEqual(board.name, "Made by staff")
+        self.assertEqual(list(columns_of(board)), ["To do", "Doing", "Done"])
 
 
 class AdminValidationTests(TestCase):

@@ -1,8 +1,12 @@
-from django.test import TestCase
+from asgiref.sync import sync_to_async
+from django.test import TestCase, TransactionTestCase
+from django.urls import reverse
 
-from tests.support import make_user
+from boardsite.collab.consumers import CloseCode
+from tests.support import make_user, receive_until
+from tests.whiteboard.helpers import closed_with, join
 from whiteboard import services
-from whiteboard.models import BoardEvent
+from whiteboard.models import Board, BoardEvent
 
 
 class WhiteboardAdminTests(TestCase):
@@ -32,3 +36,45 @@ class WhiteboardAdminTests(TestCase):
         event.refresh_from_db()
         self.assertEqual(event.type, "stroke")
         self.assertEqual(self.client.get(f"/admin/whiteboard/board/{self.board.pk}/change/").status_code, 200)
+
+
+class AdminEditsReachOpenBoardsTests(TransactionTestCase):
+    """What a staff member changes on a whiteboard in the admin reaches the people who have it open."""
+
+    def setUp(self):
+        self.admin = make_user("root", is_staff=True, is_superuser=True)
+        self.alice = make_user("alice")
+        self.bob = make_user("bob")
+        self.board = services.board_create(name="Sketches", owner=self.alice)
+        self.board.members.add(self.bob)
+        self.client.force_login(self.admin)
+
+    def change_board(self, **fields):
+        data = {"name": self.board.name, "owner": self.alice.pk, "members": [self.bob.pk], **fields}
+        response = self.client.post(reverse("admin:whiteboard_board_change", args=[self.board.pk]), data)
+        self.assertEqual(response.status_code, 302, response.content.decode()[:2000])
+
+    async def test_a_rename_in_the_admin_appears_on_the_open_board_marked_as_made_there(self):
+        socket, _ = await join(self.board, self.bob)
+        await sync_to_async(self.change_board)(name="Sketches, tidied")
+        renamed, _ = await receive_until(socket, "board.renamed")
+        self.assertEqual((renamed["name"], renamed["via"]), ("Sketches, tidied", "admin"))
+        await socket.disconnect()
+
+    async def test_a_member_removed_in_the_admin_loses_the_open_board_at_once(self):
+        bob, _ = await join(self.board, self.bob)
+        alice, _ = await join(self.board, self.alice)
+        await sync_to_async(self.change_board)(members=[])
+        self.assertEqual(await closed_with(bob), CloseCode.ACCESS_REVOKED)
+        await alice.send_json_to({"type": "sync", "since": 0, "ref": "still-here"})
+        synced, _ = await receive_until(alice, "synced")
+        self.assertEqual(synced["ref"], "still-here", "the owner stays connected")
+        await alice.disconnect()
+
+    async def test_a_board_deleted_in_the_admin_closes_its_open_connections(self):
+        socket, _ = await join(self.board, self.bob)
+        url = reverse("admin:whiteboard_board_delete", args=[self.board.pk])
+        response = await sync_to_async(self.client.post)(url, {"post": "yes"})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(await closed_with(socket), CloseCode.BOARD_NOT_FOUND)
+        self.assertFalse(await Board.objects.filter(pk=self.board.pk).aexists())
