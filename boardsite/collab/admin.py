@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from boardsite.collab.events import changes_made_via, notify_access_changed, record_event
+from boardsite.collab.services import user_frame
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,10 +43,10 @@ class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     """
     A board in the admin, for both apps, with the effects its own pages have:
     a new board is made by the app's `board_create` service (with its
-    defaults), a rename is recorded as the `board.renamed` event that open
-    boards show, and when who may open the board changes, or the board is
-    deleted, its open connections check their access again (and those no
-    longer allowed are closed).
+    defaults), a rename and the members added or removed are recorded as the
+    events open boards show, and when who may open the board changes, or the
+    board is deleted, its open connections check their access again (and
+    those no longer allowed are closed).
     """
 
     def create_board(self, *, name, owner):
@@ -63,6 +64,15 @@ class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
         # Sent once the admin's transaction commits, after save_related has saved the members.
         if {"owner", "members", "shared_with_all"} & set(form.changed_data):
             notify_access_changed(obj)
+
+    def save_related(self, request, form, formsets, change):
+        """The members the form saves are recorded as the events adding or removing them from a page records."""
+        before = set(form.instance.members.all()) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = set(form.instance.members.all())
+        for kind, users in (("board.member_added", after - before), ("board.member_removed", before - after)):
+            for user in sorted(users, key=lambda user: user.get_username()):
+                record_event(board=form.instance, type=kind, payload={"member": user_frame(user)}, actor=request.user)
 
     def delete_model(self, request, obj):
         notify_access_changed(obj)

@@ -66,6 +66,8 @@ class AdminEditsReachOpenBoardsTests(TransactionTestCase):
         alice, _ = await join(self.board, self.alice)
         await sync_to_async(self.change_board)(members=[])
         self.assertEqual(await closed_with(bob), CloseCode.ACCESS_REVOKED)
+        removed, _ = await receive_until(alice, "board.member_removed")
+        self.assertEqual((removed["member"]["username"], removed["via"]), ("bob", "admin"))
         await alice.send_json_to({"type": "sync", "since": 0, "ref": "still-here"})
         synced, _ = await receive_until(alice, "synced")
         self.assertEqual(synced["ref"], "still-here", "the owner stays connected")
