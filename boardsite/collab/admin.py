@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from boardsite.collab.events import changes_made_via, notify_access_changed, record_event
-from boardsite.collab.services import user_frame
+from boardsite.collab import services
+from boardsite.collab.events import changes_made_via, notify_access_changed
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -60,19 +60,21 @@ class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
             return
         super().save_model(request, obj, form, change)
         if "name" in form.changed_data:
-            record_event(board=obj, type="board.renamed", payload={"name": obj.name}, actor=request.user)
-        # Sent once the admin's transaction commits, after save_related has saved the members.
-        if {"owner", "members", "shared_with_all"} & set(form.changed_data):
+            services.do_board_rename(board=obj, name=obj.name, actor=request.user)
+        # Sent once the admin's transaction commits (members: do_board_remove_member).
+        if {"owner", "shared_with_all"} & set(form.changed_data):
             notify_access_changed(obj)
 
     def save_related(self, request, form, formsets, change):
-        """The members the form saves are recorded as the events adding or removing them from a page records."""
+        """The members the form adds or removes go through the services' do_* steps, as from the board's page."""
         before = set(form.instance.members.all()) if change else set()
         super().save_related(request, form, formsets, change)
         after = set(form.instance.members.all())
-        for kind, users in (("board.member_added", after - before), ("board.member_removed", before - after)):
+        for record, users in (
+            (services.do_board_add_member, after - before), (services.do_board_remove_member, before - after)
+        ):
             for user in sorted(users, key=lambda user: user.get_username()):
-                record_event(board=form.instance, type=kind, payload={"member": user_frame(user)}, actor=request.user)
+                record(board=form.instance, user=user, actor=request.user)
 
     def delete_model(self, request, obj):
         notify_access_changed(obj)

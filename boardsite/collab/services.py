@@ -45,6 +45,11 @@ def board_create(*, board_model, name, owner):
 @transaction.atomic
 def board_rename(*, board, name, actor, origin=None):
     check_owner(board=board, actor=actor)
+    return do_board_rename(board=board, name=name, actor=actor, origin=origin)
+
+
+def do_board_rename(*, board, name, actor, origin=None):
+    """Rename the board and record it, for a caller that has authorised `actor` (the owner, or staff in the admin)."""
     board.name = clean_board_name(name)
     board.save(update_fields=["name"])
     record_event(board=board, type="board.renamed", payload={"name": board.name}, actor=actor, origin=origin)
@@ -68,11 +73,16 @@ def check_new_member(*, board, username, actor):
 @transaction.atomic
 def board_add_member(*, board, username, actor, origin=None):
     user = check_new_member(board=board, username=username, actor=actor)
+    do_board_add_member(board=board, user=user, actor=actor, origin=origin)
+    return user
+
+
+def do_board_add_member(*, board, user, actor, origin=None):
+    """Make `user` a member and record it, for a caller that has checked both."""
     board.members.add(user)
     record_event(
         board=board, type="board.member_added", payload={"member": user_frame(user)}, actor=actor, origin=origin
     )
-    return user
 
 
 @transaction.atomic
@@ -83,12 +93,20 @@ def board_remove_member(*, board, username, actor, origin=None):
         raise ActionError("not_member", f"“{username}” is not a member of this board.")
     if not (board.is_owner(actor) or user.pk == actor.pk):
         raise ActionError("forbidden", "Only the board's owner can remove members.")
+    do_board_remove_member(board=board, user=user, actor=actor, origin=origin)
+    return user
+
+
+def do_board_remove_member(*, board, user, actor, origin=None):
+    """
+    Take `user` off the board and record it, for a caller that has checked
+    both; their open connections to it are closed once this commits.
+    """
     board.members.remove(user)
     record_event(
         board=board, type="board.member_removed", payload={"member": user_frame(user)}, actor=actor, origin=origin
     )
     notify_access_changed(board)
-    return user
 
 
 @transaction.atomic
