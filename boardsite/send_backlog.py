@@ -22,6 +22,7 @@ import logging
 from functools import partial
 
 from django.conf import settings
+from twisted.internet import tcp
 
 logger = logging.getLogger("boardsite.realtime")
 
@@ -104,6 +105,38 @@ def send_prepared(protocol, prepared_messages):
     """
     if protocol.state != protocol.STATE_OPEN:
         return
-    protocol.sendData(b"".join(prepared.payloadHybi for prepared in prepared_messages))
+    write_now(protocol, b"".join(prepared.payloadHybi for prepared in prepared_messages))
     if settings.REALTIME_MAX_SEND_BACKLOG_BYTES > 0:
         drop_if_backlogged(protocol, settings.REALTIME_MAX_SEND_BACKLOG_BYTES)
+
+
+def write_now(protocol, data):
+    """
+    Write `data` to the connection's socket now, when Twisted holds nothing
+    unsent for it; the part the kernel does not take, and everything while
+    something is pending, goes through the transport, which keeps the order.
+
+    Twisted's transport only buffers a write and asks the reactor to watch the
+    socket; the send happens on the reactor's next turn, and the watch is
+    added and removed again (two epoll_ctl calls) around every write. For a
+    board's events, written to every connection on every commit, that was
+    most of the cost of delivering them, and the wait for the next turn was
+    added to every stroke's latency. TLS transports are not plain sockets and
+    always go through Twisted.
+    """
+    transport = protocol.transport
+    if (
+        not isinstance(transport, tcp.Connection)
+        or not transport.connected
+        or transport.disconnecting
+        or protocol.send_queue
+        or unsent_bytes(transport)
+    ):
+        protocol.sendData(data)
+        return
+    try:
+        sent = transport.socket.send(data)
+    except OSError:  # the socket is full (EAGAIN), or broken: Twisted's own write deals with it
+        sent = 0
+    if sent < len(data):
+        transport.write(data[sent:])

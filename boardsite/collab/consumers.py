@@ -243,8 +243,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 cursor = since
                 while True:
                     frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=cursor)
-                    for frame in frames:
-                        await self.send(text_data=encode_frame(frame))
+                    await self.send_texts([encode_frame(frame) for frame in frames])
                     if frames:
                         cursor = frames[-1]["seq"]
                     # A short page was the last: what commits after it reaches the backlog.
@@ -260,7 +259,21 @@ class BoardConsumer(AsyncWebsocketConsumer):
         return self.board_model.objects.values_list("last_seq", flat=True).get(pk=self.board.pk)
 
     async def send_frame(self, payload):
-        await self.send(text_data=encode_frame(payload))
+        await self.send_texts([encode_frame(payload)])
+
+    async def send_texts(self, texts):
+        """
+        Send text frames to this client, in order. Under daphne they are
+        framed here and written together (boardsite.send_backlog.
+        send_prepared), without Channels' and daphne's send on the way: an
+        ack per stroke chunk went through five layers to get to the socket.
+        Elsewhere (a test's communicator) they go to the ASGI send.
+        """
+        if self.protocol is not None and self.protocol.state == self.protocol.STATE_OPEN:
+            send_prepared(self.protocol, [prepared_text(self.protocol, text) for text in texts])
+            return
+        for text in texts:
+            await self.event_send({"type": "websocket.send", "text": text})
 
     async def send_ack(self, ref, seq, **extra):
         await self.send_frame(protocol.ack_frame(ref, seq, **extra))
@@ -328,12 +341,10 @@ class BoardConsumer(AsyncWebsocketConsumer):
         Send stored events' frames, which go to every connection on the
         board: under daphne each is framed once per process and the frames
         are written to each connection together (boardsite.send_backlog.
-        send_prepared); elsewhere they go to the ASGI send, without the
-        consumer's `send` on the way.
+        send_prepared); elsewhere, as `send_texts` sends them.
         """
         if self.protocol is None:
-            for message in messages:
-                await self.event_send({"type": "websocket.send", "text": message["text"]})
+            await self.send_texts([message["text"] for message in messages])
             return
         for message in messages:
             if "prepared" not in message:
@@ -363,9 +374,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
                     frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=self.cursor)
                     if not frames:
                         break
-                    for frame in frames:
-                        await self.send(text_data=encode_frame(frame))
-                        self.cursor = frame["seq"]
+                    await self.send_texts([encode_frame(frame) for frame in frames])
+                    self.cursor = frames[-1]["seq"]
                 await self.send_backlog()
             finally:
                 self.catching_up = False
@@ -387,9 +397,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 missing = await database_sync_to_async(selectors.event_frames_between)(
                     board=self.board, after=self.cursor, before=seq
                 )
-                for frame in missing:
-                    await self.send(text_data=encode_frame(frame))
-                    self.cursor = frame["seq"]
+                await self.send_texts([encode_frame(frame) for frame in missing])
+                if missing:
+                    self.cursor = missing[-1]["seq"]
                 if self.cursor < seq - 1:
                     logger.error("events %s to %s of %s are missing", self.cursor + 1, seq - 1, self.group)
                     self.cursor = seq - 1
@@ -402,7 +412,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     async def board_ephemeral(self, message):
         if message.get("origin") != self.channel_name:
-            await self.send(text_data=message["text"])
+            await self.send_texts([message["text"]])
 
     async def board_presence_join(self, message):
         if message["reply_to"] != self.channel_name:
