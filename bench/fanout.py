@@ -60,10 +60,16 @@ async def open_sender(target):
     return await open_socket(target.sender_url)
 
 
-async def send_phase(target, messages, rate):
+async def send_phase(target, messages, rate, collect):
+    """
+    Send, then stay connected until `collect()` has what every receiver
+    got: a baseline drops the frames it has not relayed yet when their
+    sender leaves (Channels stops a consumer at its disconnect).
+    """
     ws = await open_sender(target)
     try:
-        return await send_messages(ws, messages, rate=rate, expect_acks=target.project)
+        sent = await send_messages(ws, messages, rate=rate, expect_acks=target.project)
+        return sent, await asyncio.to_thread(collect)
     finally:
         await ws.close()
 
@@ -91,8 +97,7 @@ def drive(bench, target, *, count, rate=None, points_per_chunk=None, chunks_per_
     pool = pool or receiver_pool(bench, target)
     try:
         pool.begin_collect(len(messages), sizes.timeout + (count / rate if rate else 0))
-        sent = asyncio.run(send_phase(target, messages, rate))
-        received = pool.finish_collect()
+        sent, received = asyncio.run(send_phase(target, messages, rate, pool.finish_collect))
     finally:
         if own_pool:
             pool.close()
