@@ -66,7 +66,7 @@ def _board_row_sql(board_model):
     return connection, quote(board_model._meta.db_table), columns
 
 
-# The two statements below run in every change, so on the drawing hot path in
+# The statements below run in every change, so on the drawing hot path in
 # every batch of stroke chunks: they are written out rather than compiled by
 # the ORM each time, which costs several times the statement itself.
 
@@ -108,12 +108,42 @@ def allocate_seqs(board, count):
     return board.last_seq - count + 1
 
 
+@dataclass(frozen=True)
+class StoredEvent:
+    """What `record_events` stored: the event's seq and its payload (the broadcast frame)."""
+
+    seq: int
+    payload: dict
+
+
+def insert_events(*, board, rows):
+    """
+    Insert the board's events, `rows` of (seq, type, frame text, author),
+    in as few statements as the backend's parameter limit allows. The
+    payload column gets the frame's JSON text, the very text that is
+    broadcast (PostgreSQL casts it to jsonb), so nothing is encoded twice.
+    """
+    event_model = board.events.model
+    connection = connections[router.db_for_write(event_model)]
+    quote = connection.ops.quote_name
+    fields = [event_model._meta.get_field(name) for name in ("board", "seq", "type", "payload", "author", "created_at")]
+    created_at = fields[-1].get_db_prep_value(timezone.now(), connection)
+    values = [(board.pk, seq, kind, text, author.pk if author else None, created_at) for seq, kind, text, author in rows]
+    insert = f"INSERT INTO {quote(event_model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+    placeholders = f"({', '.join(['%s'] * len(fields))})"
+    size = connection.ops.bulk_batch_size(fields, values)
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), size):
+            part = values[start:start + size]
+            cursor.execute(insert + ", ".join([placeholders] * len(part)), [value for row in part for value in row])
+
+
 def record_events(*, board, events):
     """
     Store `events` (NewEvent) with the board's next seqs, in order, and
     broadcast them in one message once the transaction commits. The
     connection named by an event's `origin` receives an `ack` instead of that
-    event. Returns the stored events.
+    event. Returns the StoredEvents.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_events must run inside transaction.atomic()")
@@ -121,18 +151,17 @@ def record_events(*, board, events):
         return []
     first_seq = allocate_seqs(board, len(events))
     via = change_source.get()
-    stored = []
+    stored, rows, broadcast = [], [], []
     for seq, new in enumerate(events, start=first_seq):
         frame = {"type": new.type, "seq": seq, **new.payload}
         if via:
             frame["via"] = via
+        text = encode_frame(frame)
         author = new.actor if new.actor is not None and new.actor.is_authenticated else None
-        stored.append(board.events.model(board=board, seq=seq, type=new.type, payload=frame, author=author))
-    board.events.model.objects.bulk_create(stored)
-    broadcast = [
-        {"seq": event.seq, "text": encode_frame(event.payload), "origin": new.origin}
-        for event, new in zip(stored, events)
-    ]
+        stored.append(StoredEvent(seq=seq, payload=frame))
+        rows.append((seq, new.type, text, author))
+        broadcast.append({"seq": seq, "text": text, "origin": new.origin})
+    insert_events(board=board, rows=rows)
     if len(broadcast) == 1:
         send_to_board_on_commit(board, {"type": "board.event", **broadcast[0]})
     else:
