@@ -128,8 +128,11 @@ def insert_events(*, board, rows):
     quote = connection.ops.quote_name
     fields = [event_model._meta.get_field(name) for name in ("board", "seq", "type", "payload", "author", "created_at")]
     created_at = fields[-1].get_db_prep_value(timezone.now(), connection)
-    values = [(board.pk, seq, kind, text, author.pk if author else None, created_at) for seq, kind, text, author in rows]
-    insert = f"INSERT INTO {quote(event_model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+    values = [
+        (board.pk, seq, kind, text, author.pk if author else None, created_at) for seq, kind, text, author in rows
+    ]
+    columns = ", ".join(quote(field.column) for field in fields)
+    insert = f"INSERT INTO {quote(event_model._meta.db_table)} ({columns}) VALUES "
     placeholders = f"({', '.join(['%s'] * len(fields))})"
     size = connection.ops.bulk_batch_size(fields, values)
     with connection.cursor() as cursor:
