@@ -40,7 +40,7 @@ class Sizes:
     points_per_chunk: int = 10  # about 250 bytes a chunk
     chunks_per_stroke: int = 20
     latency_seconds: float = 5.0
-    latency_runs: int = 3  # taken in turns by the relay and the project; the median run is reported
+    latency_runs: int = 5  # taken in turns by the relay and the project; the median run is reported
     points_viewers: int = 100
     points_rates: tuple = (600, 1200, 1800, 2400, 3000, 3600, 4800, 6000, 7200, 9600, 12000)
     points_seconds: float = 3.0
