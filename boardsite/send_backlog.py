@@ -11,7 +11,8 @@ when it can read again (docs/reliability.md).
 
 Board events go to many connections at once: `send_prepared` frames each
 once (autobahn's broadcast API) and writes them to each connection, under
-the same limit.
+the same limit, straight to its socket when Twisted holds nothing unsent
+for it (`write_now`).
 
 The count is Twisted's own write buffer (FileDescriptor.dataBuffer from
 `offset`, plus `_tempDataLen`, the frames queued since the last flush); the
