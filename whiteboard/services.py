@@ -255,14 +255,13 @@ def _update_extended_strokes(strokes):
     """
     connection = connections[router.db_for_write(Stroke)]
     quote = connection.ops.quote_name
-    names = ("points_json", "points_packed", "point_count", "chunk_seqs")
-    fields = [Stroke._meta.get_field(name) for name in names]
+    fields = [Stroke._meta.get_field(name) for name in ("points_json", "points_packed", "point_count", "chunk_seqs")]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     statement = f"UPDATE {quote(Stroke._meta.db_table)} SET {assignments} WHERE {quote(Stroke._meta.pk.column)} = %s"
     with connection.cursor() as cursor:
         for stroke in strokes:
-            cursor.execute(statement, [stroke.points_json, stroke.points_packed, stroke.point_count,
-                                       json.dumps(stroke.chunk_seqs), stroke.pk])
+            values = [field.get_db_prep_save(getattr(stroke, field.attname), connection) for field in fields]
+            cursor.execute(statement, [*values, stroke.pk])
 
 
 def _chunk_payload(stroke_id, chunk, actor, tool, color, width, points):
