@@ -159,7 +159,8 @@ def fill_whiteboard(board, *, strokes, points, author, pen=smooth_pen, batch=100
             for number in range(strokes)
         )
         board.last_seq += strokes
-        board.save(update_fields=["last_seq"])
+        board.stored_strokes += strokes
+        board.save(update_fields=["last_seq", "stored_strokes"])
     return board
 
 

@@ -78,7 +78,7 @@ def lock_board(board):
     then run one at a time, so positions, WIP counts and versions are read and
     written without interleaving.
     """
-    if not lock_board_row(board):
+    if lock_board_row(board) is None:
         raise ActionError("not_found", "This board has been deleted.")
 
 

@@ -9,6 +9,14 @@ class Board(collab.Board):
     list_url_name = "whiteboard:list"
     detail_url_name = "whiteboard:board"
 
+    stored_strokes = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Strokes stored on the board, erased ones included: what WHITEBOARD_MAX_STROKES limits. "
+        "Counted as they are stored, under the board's row lock, so checking the limit costs nothing "
+        "however large the board is.",
+    )
+
     class Meta(collab.Board.Meta):
         verbose_name = "whiteboard"
 

@@ -26,10 +26,15 @@ from whiteboard.models import Board, HistoryStep, Stroke
 from whiteboard.protocol import MAX_POINTS_PER_STROKE
 
 
-def check_board_room(*, board, strokes_now, adding=1):
-    """A board holds at most WHITEBOARD_MAX_STROKES strokes, erased ones included (undo can bring them back)."""
+def check_board_room(*, board, adding=1):
+    """
+    A board holds at most WHITEBOARD_MAX_STROKES strokes, erased ones included
+    (undo can bring them back). `board.stored_strokes` was read by
+    `lock_board`; whoever stores strokes adds them to it and saves it with
+    its event (`board_fields=("stored_strokes",)`).
+    """
     limit = settings.WHITEBOARD_MAX_STROKES
-    if strokes_now + adding > limit:
+    if board.stored_strokes + adding > limit:
         raise ActionError("board_full", f"This board is full: it holds at most {limit:,} strokes. Start a new board.",
                           limit=limit)
 
@@ -62,12 +67,14 @@ def stroke_frame(stroke):
 
 def lock_board(board):
     """
-    Hold the board's row lock until the transaction ends. `record_event`
-    takes the same lock later in the transaction; taking it first keeps
-    the lock order the same in every action.
+    Hold the board's row lock until the transaction ends, and read its
+    stroke count under it. `record_event` takes the same lock later in the
+    transaction; taking it first keeps the lock order the same in every action.
     """
-    if not lock_board_row(board):
+    row = lock_board_row(board, columns=("stored_strokes",))
+    if row is None:
         raise Board.DoesNotExist("This board has been deleted.")
+    (board.stored_strokes,) = row
 
 
 def history_record(*, board, user, kind, stroke_ids, shown_ids=()):
@@ -139,7 +146,6 @@ def stroke_chunks_add(*, board, commands):
     appended = {}  # stroke id -> encoded point lists appended in this batch
     results = [None] * len(commands)
     new_events = []  # (command index, NewEvent); chunk_seqs hold "-(n+1)" until seqs are known
-    stroke_count = None  # counted once, when the batch starts its first stroke
     for index, command in enumerate(commands):
         try:
             stroke = strokes.get(command.stroke_id)
@@ -151,10 +157,7 @@ def stroke_chunks_add(*, board, commands):
                         id=command.stroke_id,
                         expected=0,
                     )
-                if stroke_count is None:
-                    stroke_count = Stroke.objects.filter(board=board).count()
-                check_board_room(board=board, strokes_now=stroke_count)
-                stroke_count += 1
+                check_board_room(board=board, adding=len(set(appended) - existing) + 1)
                 stroke = strokes[command.stroke_id] = Stroke(
                     board=board, client_id=command.stroke_id, author=command.actor, tool=command.tool,
                     color=command.color, width=command.width, points_json="[]", point_count=0,
@@ -195,7 +198,11 @@ def stroke_chunks_add(*, board, commands):
         )
         new_events.append((index, NewEvent(type="stroke", payload=payload, actor=command.actor, origin=command.origin)))
 
-    stored = record_events(board=board, events=[event for _, event in new_events])
+    started = len(set(appended) - existing)
+    board.stored_strokes += started
+    stored = record_events(
+        board=board, events=[event for _, event in new_events], board_fields=("stored_strokes",) if started else ()
+    )
     seqs = [event.seq for event in stored]
     for (index, _), seq in zip(new_events, seqs):
         results[index] = Applied(seq=seq, details={})
@@ -279,8 +286,10 @@ def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=Non
     if stroke is not None:
         check_stroke_matches(stroke=stroke, actor=actor, tool=tool, color=color, width=width)
         return Applied(seq=stroke.created_seq, details={"duplicate": True})
-    check_board_room(board=board, strokes_now=Stroke.objects.filter(board=board).count())
+    check_board_room(board=board)
+    board.stored_strokes += 1
     event = record_event(
+        board_fields=("stored_strokes",),
         board=board,
         type="shape",
         payload={"id": stroke_id, "user": actor.get_username(), "shape": tool, "color": color, "width": width, "points": points},

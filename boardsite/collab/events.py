@@ -71,37 +71,50 @@ def _board_row_sql(board_model):
 # the ORM each time, which costs several times the statement itself.
 
 
-def lock_board_row(board):
+def lock_board_row(board, *, columns=()):
     """
     Hold the board's row lock until the transaction ends, so changes to one
-    board run one at a time; False if the board is gone. SQLite has no row
-    locks: its transactions here are IMMEDIATE, so they hold the database's
-    write lock from BEGIN.
+    board run one at a time; returns the row's values of `columns` (field
+    names) read under the lock, or None if the board is gone. SQLite has no
+    row locks: its transactions here are IMMEDIATE, so they hold the
+    database's write lock from BEGIN.
     """
-    connection, table, columns = _board_row_sql(type(board))
+    connection, table, _ = _board_row_sql(type(board))
+    quote = connection.ops.quote_name
+    selected = ", ".join(["1", *(quote(type(board)._meta.get_field(name).column) for name in columns)])
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE {columns['id']} = %s{for_update}", [board.pk])
-        return cursor.fetchone() is not None
+        cursor.execute(f"SELECT {selected} FROM {table} WHERE {quote(type(board)._meta.pk.column)} = %s{for_update}",
+                       [board.pk])
+        row = cursor.fetchone()
+    return None if row is None else row[1:]
 
 
-def allocate_seqs(board, count):
+def allocate_seqs(board, count, *, board_fields=()):
     """
     Take the board's next `count` seqs and return the first. The UPDATE holds
     the board's row lock until the caller's transaction ends, so seqs are
-    gapless and in commit order across processes. Must run inside
-    `transaction.atomic()`. UPDATE ... RETURNING: SQLite 3.35+ and
+    gapless and in commit order across processes. `board_fields` are fields
+    the caller changed on `board`, saved by the same statement. Must run
+    inside `transaction.atomic()`. UPDATE ... RETURNING: SQLite 3.35+ and
     PostgreSQL both have it.
     """
     now = timezone.now()
     board_model = type(board)
     connection, table, columns = _board_row_sql(board_model)
     last_seq, last_activity_at = columns["last_seq"], columns["last_activity_at"]
+    saved = [board_model._meta.get_field(name) for name in board_fields]
+    assignments = "".join(f", {connection.ops.quote_name(field.column)} = %s" for field in saved)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {last_seq} = {last_seq} + %s, {last_activity_at} = %s "
+            f"UPDATE {table} SET {last_seq} = {last_seq} + %s, {last_activity_at} = %s{assignments} "
             f"WHERE {columns['id']} = %s RETURNING {last_seq}",
-            [count, board_model._meta.get_field("last_activity_at").get_db_prep_value(now, connection), board.pk],
+            [
+                count,
+                board_model._meta.get_field("last_activity_at").get_db_prep_value(now, connection),
+                *(field.get_db_prep_save(getattr(board, field.attname), connection) for field in saved),
+                board.pk,
+            ],
         )
         (board.last_seq,) = cursor.fetchone()
     board.last_activity_at = now
@@ -141,18 +154,19 @@ def insert_events(*, board, rows):
             cursor.execute(insert + ", ".join([placeholders] * len(part)), [value for row in part for value in row])
 
 
-def record_events(*, board, events):
+def record_events(*, board, events, board_fields=()):
     """
     Store `events` (NewEvent) with the board's next seqs, in order, and
     broadcast them in one message once the transaction commits. The
     connection named by an event's `origin` receives an `ack` instead of that
-    event. Returns the StoredEvents.
+    event. `board_fields` (changed on `board` by the caller) are saved with
+    the seq allocation. Returns the StoredEvents.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_events must run inside transaction.atomic()")
     if not events:
         return []
-    first_seq = allocate_seqs(board, len(events))
+    first_seq = allocate_seqs(board, len(events), board_fields=board_fields)
     via = change_source.get()
     stored, rows, broadcast = [], [], []
     for seq, new in enumerate(events, start=first_seq):
@@ -172,9 +186,11 @@ def record_events(*, board, events):
     return stored
 
 
-def record_event(*, board, type, payload, actor, origin=None):
+def record_event(*, board, type, payload, actor, origin=None, board_fields=()):
     """Store one event with the board's next seq and broadcast it after commit; returns the event."""
-    (event,) = record_events(board=board, events=[NewEvent(type=type, payload=payload, actor=actor, origin=origin)])
+    (event,) = record_events(
+        board=board, events=[NewEvent(type=type, payload=payload, actor=actor, origin=origin)], board_fields=board_fields
+    )
     return event
 
 

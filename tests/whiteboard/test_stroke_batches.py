@@ -6,13 +6,13 @@ chunks, one transaction, one broadcast, and each chunk answered on its own.
 import json
 
 from asgiref.sync import async_to_sync
-from django.test import TestCase, TransactionTestCase
+from django.test import TestCase, TransactionTestCase, override_settings
 
 from boardsite.collab.errors import ActionError
 from tests.support import make_user, receive_frame
 from tests.whiteboard.helpers import join, stroke_message
 from whiteboard import services
-from whiteboard.models import BoardEvent, HistoryStep, Stroke
+from whiteboard.models import Board, BoardEvent, HistoryStep, Stroke
 
 
 def chunk(user, stroke_id, number, points=((0.1, 0.1),)):
@@ -65,6 +65,27 @@ class StrokeBatchServiceTests(TestCase):
         self.assertEqual((again.seq, again.details), (1, {"duplicate": True}))
         self.assertEqual(BoardEvent.objects.count(), 1)
         self.assertEqual(Stroke.objects.get().point_count, 1)
+
+
+    @override_settings(WHITEBOARD_MAX_STROKES=3)
+    def test_the_board_counts_the_strokes_it_stores_and_a_batch_stops_at_its_limit(self):
+        services.shape_add(
+            board=self.board, actor=self.alice, stroke_id="box", tool="rect", color="#112233", width=2,
+            points=[[0.1, 0.1], [0.2, 0.2]],
+        )
+        commands = [
+            chunk(self.alice, "a", 3),  # refused before it starts: not counted
+            chunk(self.alice, "a", 0),
+            chunk(self.alice, "a", 0),  # re-sent: not counted again
+            chunk(self.bob, "b", 0),
+            chunk(self.bob, "c", 0),  # the fourth stroke of a board of three
+            chunk(self.alice, "a", 1),  # a stroke on the board can still grow
+        ]
+        results = services.stroke_chunks_add(board=self.board, commands=commands)
+        self.assertEqual([getattr(result, "code", "stored") for result in results],
+                         ["chunk_out_of_order", "stored", "stored", "stored", "board_full", "stored"])
+        self.assertEqual(Board.objects.get(pk=self.board.pk).stored_strokes, 3)
+        self.assertEqual(sorted(Stroke.objects.values_list("client_id", flat=True)), ["a", "b", "box"])
 
 
 class PipelinedDrawingTests(TransactionTestCase):
