@@ -20,6 +20,7 @@ from django.db import connections, router, transaction
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import NewEvent, encode_frame, lock_board_row, record_event, record_events
+from boardsite.collab.sql import insert_rows
 from whiteboard import replay
 from whiteboard.points import last_points, packed, packed_append
 from whiteboard.models import Board, HistoryStep, Stroke
@@ -78,9 +79,23 @@ def lock_board(board):
 
 
 def history_record(*, board, user, kind, stroke_ids, shown_ids=()):
-    """A new undoable step; acting again forgets what the user had undone (their redo stack)."""
-    HistoryStep.objects.filter(board=board, user=user, undone=True).delete()
-    HistoryStep.objects.create(board=board, user=user, kind=kind, stroke_ids=stroke_ids, shown_ids=list(shown_ids))
+    """
+    A new undoable step; acting again forgets what the user had undone (their
+    redo stack). Every new stroke records one, on the drawing hot path, so
+    both statements are written out: through the ORM (a delete collector and
+    a model save) they took about three times as long.
+    """
+    connection = connections[router.db_for_write(HistoryStep)]
+    quote = connection.ops.quote_name
+    meta = HistoryStep._meta
+    board_column, user_column, undone_column = (quote(meta.get_field(name).column) for name in ("board", "user", "undone"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(meta.db_table)} "
+            f"WHERE {board_column} = %s AND {user_column} = %s AND {undone_column} = %s",
+            [board.pk, user.pk, True],
+        )
+    insert_rows([HistoryStep(board=board, user=user, kind=kind, stroke_ids=stroke_ids, shown_ids=list(shown_ids))])
 
 
 def history_state(*, board, user):
@@ -247,7 +262,7 @@ def _save_strokes(*, board, strokes, existing, stored_chunks, appended, seqs):
         else:
             stroke.created_seq = stroke.chunk_seqs[0]
             started.append(stroke)
-    Stroke.objects.bulk_create(started)
+    insert_rows(started)
     if extended:
         _update_extended_strokes(extended)
     for stroke in started:
