@@ -26,7 +26,7 @@ characters (`packed_append`), so the stored form is always ready to send.
 
 import json
 import re
-from itertools import accumulate
+from itertools import accumulate, chain
 
 COORDINATE_SCALE = 10_000
 PRESSURE_SCALE = 1_000
@@ -38,14 +38,24 @@ PRESSURE_MARK = "~"
 _NUMBER = re.compile(f"[{re.escape(MORE)}]*[{LAST}]")
 
 
-def _digits(number):
-    zigzag = number * 2 if number >= 0 else -number * 2 - 1
+def _zigzag_digits(zigzag):
     out = []
     while zigzag >= 32:
         out.append(MORE[zigzag & 31])
         zigzag >>= 5
     out.append(LAST[zigzag])
     return "".join(out)
+
+
+# The digits of every number of one or two digits, worked out once: nearly
+# every number of a smooth stroke is one of them, and packing runs in every
+# batch of stroke chunks.
+_SHORT_DIGITS = [_zigzag_digits(zigzag) for zigzag in range(32 * 32)]
+
+
+def _digits(number):
+    zigzag = number * 2 if number >= 0 else -number * 2 - 1
+    return _SHORT_DIGITS[zigzag] if zigzag < 1024 else _zigzag_digits(zigzag)
 
 
 def _channels(points, with_pressure):
@@ -75,7 +85,7 @@ def _encode(channels, tail):
             else:
                 differences.append(values[index] - 2 * values[index - 1] + values[index - 2])
         encoded.append(differences)
-    return "".join(_digits(number) for point in zip(*encoded) for number in point)
+    return "".join(map(_digits, chain.from_iterable(zip(*encoded))))
 
 
 def packed(points):
