@@ -16,7 +16,7 @@ import weakref
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from boardsite.collab.batching import CommandBatcher
 from boardsite.collab.events import committed_broadcasts
@@ -39,6 +39,8 @@ class BoardHub:
         self.reader = None
         self.keeper = None
         self.publishing = asyncio.Lock()  # FIFO: committed changes are published in the order they committed
+        # One event loop, and so one hub, per server process: a process-local layer's groups hold no other hub.
+        self.process_local = isinstance(layer, InMemoryChannelLayer)
 
     async def join(self, group, consumer):
         if self.channel is None:
@@ -89,12 +91,16 @@ class BoardHub:
 
         This process's own connections get stored events straight away, not
         after the layer has carried them (on Redis, a round trip and a wake-up
-        of `read`); the layer's copy names this hub, and `read` skips it.
+        of `read`); the layer's copy names this hub, and `read` skips it. A
+        process-local layer (the in-memory one) has no other process to carry
+        them to, so it gets no copy.
         """
         async with self.publishing:
             for group, message in messages:
                 if self.channel is not None and message["type"] in STORED_EVENT_TYPES:
                     await self.deliver(copy_for_delivery(message))
+                    if self.process_local:
+                        continue
                     message = {**message, "hub": self.channel}
                 try:
                     await self.layer.group_send(group, message)
