@@ -153,9 +153,11 @@ class KanbanBrowserTests(BrowserTestCase):
         )
         self.assertIsNone(bob.evaluate("window.hacked"))
 
-        # Closing the editor without saving releases the card too.
+        # Closing the editor without saving releases the card too. The editor opens once the lock is
+        # acknowledged, which may be after bob already sees the lock: Escape waits for it.
         self.card(alice, "Fix login").click()
         self.card(bob, "Fix login").locator(".card-lock").wait_for()
+        alice.wait_for_selector("#card-editor[open]")
         alice.keyboard.press("Escape")
         self.card(bob, "Fix login").locator(".card-lock").wait_for(state="detached")
 
