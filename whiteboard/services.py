@@ -304,12 +304,12 @@ def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=Non
     check_board_room(board=board)
     board.stored_strokes += 1
     event = record_event(
-        board_fields=("stored_strokes",),
         board=board,
         type="shape",
         payload={"id": stroke_id, "user": actor.get_username(), "shape": tool, "color": color, "width": width, "points": points},
         actor=actor,
         origin=origin,
+        board_fields=("stored_strokes",),
     )
     Stroke.objects.create(
         board=board, client_id=stroke_id, author=actor, tool=tool, color=color, width=width,

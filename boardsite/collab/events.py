@@ -79,13 +79,13 @@ def lock_board_row(board, *, columns=()):
     row locks: its transactions here are IMMEDIATE, so they hold the
     database's write lock from BEGIN.
     """
-    connection, table, _ = _board_row_sql(type(board))
+    board_model = type(board)
+    connection, table, board_columns = _board_row_sql(board_model)
     quote = connection.ops.quote_name
-    selected = ", ".join(["1", *(quote(type(board)._meta.get_field(name).column) for name in columns)])
+    selected = ", ".join(["1", *(quote(board_model._meta.get_field(name).column) for name in columns)])
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {selected} FROM {table} WHERE {quote(type(board)._meta.pk.column)} = %s{for_update}",
-                       [board.pk])
+        cursor.execute(f"SELECT {selected} FROM {table} WHERE {board_columns['id']} = %s{for_update}", [board.pk])
         row = cursor.fetchone()
     return None if row is None else row[1:]
 

@@ -14,8 +14,9 @@ from django.db import connections, router
 
 def insert_rows(instances):
     """
-    INSERT unsaved `instances` of one model in one statement. Their primary
-    keys are not read back: for rows nothing in the transaction reads again.
+    INSERT unsaved `instances` of one model, in as few statements as the
+    backend's parameter limit allows. Their primary keys are not read back:
+    for rows nothing in the transaction reads again.
     """
     if not instances:
         return
@@ -23,14 +24,19 @@ def insert_rows(instances):
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    insert = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+    )
     row = f"({', '.join(['%s'] * len(fields))})"
+    size = connection.ops.bulk_batch_size(fields, instances)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-            f"VALUES {', '.join([row] * len(instances))}",
-            [
-                field.get_db_prep_save(field.pre_save(instance, add=True), connection)
-                for instance in instances
-                for field in fields
-            ],
-        )
+        for start in range(0, len(instances), size):
+            part = instances[start:start + size]
+            cursor.execute(
+                insert + ", ".join([row] * len(part)),
+                [
+                    field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+                    for instance in part
+                    for field in fields
+                ],
+            )

@@ -66,7 +66,6 @@ class StrokeBatchServiceTests(TestCase):
         self.assertEqual(BoardEvent.objects.count(), 1)
         self.assertEqual(Stroke.objects.get().point_count, 1)
 
-
     @override_settings(WHITEBOARD_MAX_STROKES=3)
     def test_the_board_counts_the_strokes_it_stores_and_a_batch_stops_at_its_limit(self):
         services.shape_add(
