@@ -50,8 +50,11 @@ class CommandBatcher:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 try:
                     results = await self.apply_batch([command for command, _ in batch])
-                except DatabaseError:
-                    logger.exception("a batch of %d commands failed in the database", len(batch))
+                except Exception as error:
+                    # Its transaction rolled back: nothing in the batch was applied. Every command
+                    # is answered, or its connection would wait for the answer for ever.
+                    where = "in the database" if isinstance(error, DatabaseError) else "unexpectedly"
+                    logger.exception("a batch of %d commands failed %s", len(batch), where)
                     results = [unavailable_error()] * len(batch)
                 for (_, on_result), result in zip(batch, results):
                     try:
