@@ -61,6 +61,17 @@ class KanbanBrowserTests(BrowserTestCase):
         page.wait_for_selector("#connection-status[data-state=live]")
         return page
 
+    def open_board_holding_its_sockets(self, page):
+        """The board, with a handle on its websockets (`window.openSockets`) so the test can cut the connection."""
+        page.add_init_script(
+            "window.openSockets = [];"
+            "const NativeWebSocket = window.WebSocket;"
+            "window.WebSocket = class extends NativeWebSocket {"
+            "  constructor(...args) { super(...args); window.openSockets.push(this); }"
+            "};"
+        )
+        return self.open_board(page)
+
     def column(self, page, title):
         return page.locator(".kanban-column", has=page.locator(".column-title", has_text=title))
 
@@ -214,15 +225,7 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Doing", "Done"])
 
     def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
-        # Keep a handle on the page's websockets so the test can cut the connection.
-        self.bob_page.add_init_script(
-            "window.openSockets = [];"
-            "const NativeWebSocket = window.WebSocket;"
-            "window.WebSocket = class extends NativeWebSocket {"
-            "  constructor(...args) { super(...args); window.openSockets.push(this); }"
-            "};"
-        )
-        bob = self.open_board(self.bob_page)
+        bob = self.open_board_holding_its_sockets(self.bob_page)
         bob.evaluate("window.openSockets.at(-1).close()")
         bob.wait_for_selector("#connection-status[data-state=reconnecting]")
         # While bob is away, alice adds a card; bob moves one with the keyboard (queued until live).
@@ -243,6 +246,15 @@ class KanbanBrowserTests(BrowserTestCase):
         expected = ["Review the pull request", "Plan party", "Added while bob was away"]
         stored = board_columns_eventually(self.board, until=lambda columns: columns["Doing"] == expected)
         self.assertEqual(stored["Doing"], expected)
+
+    def test_a_board_whose_session_has_ended_goes_offline_and_says_why_instead_of_retrying(self):
+        bob = self.open_board_holding_its_sockets(self.bob_page)
+        # Logged out in another tab: the next handshake is refused, which the browser reports as a
+        # network error (1006); the page asks the site why before retrying for ever.
+        bob.context.clear_cookies()
+        bob.evaluate("window.openSockets.at(-1).close()")
+        bob.wait_for_selector("#connection-status[data-state=offline]", timeout=20_000)
+        expect(bob.locator("#notice")).to_contain_text("Your session has ended. Log in again")
 
     def test_a_card_can_be_dragged_by_touch_on_a_phone(self):
         context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)

@@ -252,7 +252,7 @@ class WhiteboardBrowserTests(BrowserTestCase):
         page.goto(f"{self.live_server_url}/whiteboard/")
         applied = page.evaluate(
             """async () => {
-              const { BoardConnection } = await import("/static/whiteboard/connection.js");
+              const { BoardConnection } = await import("/static/js/connection.js");
               const applied = [];
               const connection = new BoardConnection({
                 path: "/ws/none/", since: 10,

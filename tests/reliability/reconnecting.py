@@ -1,6 +1,6 @@
 """
 A websocket client with the browser's recovery logic (the pages'
-connection.js): commands wait in an outbox until acked; when the connection
+static/js/connection.js): commands wait in an outbox until acked; when the connection
 drops it reconnects by itself, sends `sync` with the last seq it holds
 without a gap, and re-sends every unacked command in order. It keeps the
 board as it knows it, so a test can compare it with the database.

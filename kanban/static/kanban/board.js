@@ -2,7 +2,7 @@
 // drawing, drag and drop, the keyboard, the dialogs, undo/redo, presence and
 // the connection status together.
 
-import { BoardConnection, newClientKey, socketUrl } from "./connection.js";
+import { BoardConnection } from "../js/connection.js";
 import { BoardState } from "./state.js";
 import { BoardView, avatar, projectedColumns } from "./render.js";
 import { enableDragAndDrop } from "./dragdrop.js";
@@ -35,36 +35,52 @@ let me = null;
 let dragging = false;
 let noticeTimer = null;
 
-const connection = new BoardConnection(socketUrl(root.dataset.socketPath), {
-  onHello(hello) {
-    me = hello.user;
-    view.myConnection = me.conn;
-    view.myUserId = me.id;
-    presence.clear();
-    presence.set(me.conn, me);
-    renderPresence();
-  },
+/** A random key for `card.create`, so that sending it again cannot add it twice (crypto.randomUUID needs a secure context). */
+function newClientKey() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+// Card commands carry the card's `version` (a repeat is refused with `conflict`), `card.create`
+// its `key`, and the others set a value rather than add one: sending them again is safe.
+const IDEMPOTENT = new Set([
+  "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "column.update", "column.move", "label.update",
+]);
+
+function isIdempotent(command) {
+  return IDEMPOTENT.has(command.type) || (command.type === "card.create" && Boolean(command.key));
+}
+
+/** Send a command; resolves with its ack, rejects with its `error` frame. */
+function request(command) {
+  return connection.request(command, { idempotent: isIdempotent(command) });
+}
+
+const connection = new BoardConnection({
+  path: root.dataset.socketPath,
   onBoard(message) {
     state.replace(message);
     setHistory(message.history);
     labels.render();
     render();
   },
-  onChange(frame) {
-    if (frame.type === "board.renamed") {
-      document.getElementById("board-name").textContent = frame.name;
-      document.title = `${frame.name} · Boardsite`;
-    }
-    if (frame.type === "board.member_removed" && frame.member.id === me?.id) {
-      notify("You were removed from this board.");
-    }
-    state.apply(frame);
-    if (frame.type.startsWith("label.")) labels.render();
-    render();
-    document.dispatchEvent(new CustomEvent("kanban:change", { detail: frame })); // for the activity feed
+  onEvent: applyChange,
+  onAck(command, ack) {
+    const { type, ref, seq, event, ...details } = ack;
+    if (typeof seq === "number") applyChange({ type: event, seq, ...details });
+  },
+  onError(command, error) {
+    if (!command) notify(error.message); // a command's own refusal goes to whoever sent it
   },
   onEphemeral(frame) {
     switch (frame.type) {
+      case "hello":
+        me = frame.user;
+        view.myConnection = me.conn;
+        view.myUserId = me.id;
+        presence.clear();
+        presence.set(me.conn, me);
+        renderPresence();
+        break;
       case "presence.join":
       case "presence.here":
         presence.set(frame.member.conn, frame.member);
@@ -82,26 +98,38 @@ const connection = new BoardConnection(socketUrl(root.dataset.socketPath), {
         state.setLock(frame.card, null);
         render();
         break;
-      case "error":
-        notify(frame.message);
-        break;
     }
   },
   onStatus(status, detail) {
     statusNode.dataset.state = status;
     statusNode.textContent = STATUS_TEXT[status];
     root.classList.toggle("is-offline", status !== "live");
-    if (detail) notify(detail, { sticky: true });
+    if (detail.message) notify(detail.message, { sticky: true });
   },
-  onLostCommands() {
+  onLost() {
     notify("The connection dropped before your last change was confirmed. Check the board: it may not have been saved.");
   },
 });
 
+/** A stored change, someone else's or our own acknowledged one, in seq order. */
+function applyChange(frame) {
+  if (frame.type === "board.renamed") {
+    document.getElementById("board-name").textContent = frame.name;
+    document.title = `${frame.name} · Boardsite`;
+  }
+  if (frame.type === "board.member_removed" && frame.member.id === me?.id) {
+    notify("You were removed from this board.");
+  }
+  state.apply(frame);
+  if (frame.type.startsWith("label.")) labels.render();
+  render();
+  document.dispatchEvent(new CustomEvent("kanban:change", { detail: frame })); // for the activity feed
+}
+
 const board = {
   state,
   async send(message) {
-    const ack = await connection.send(message);
+    const ack = await request(message);
     if (UNDOABLE.test(message.type)) board.madeOwnChange();
     return ack;
   },
@@ -173,7 +201,7 @@ function moveCard(cardId, columnId, index, { announce = false } = {}) {
     const card = state.cards.get(cardId);
     if (!card) return;
     try {
-      await connection.send({ type: "card.move", card: cardId, version: card.version, column: columnId, index });
+      await request({ type: "card.move", card: cardId, version: card.version, column: columnId, index });
       board.madeOwnChange();
       if (announce) {
         const column = state.column(columnId);
@@ -193,7 +221,7 @@ function moveCard(cardId, columnId, index, { announce = false } = {}) {
 const dragHandlers = {
   onStart(cardId) {
     dragging = true;
-    connection.send({ type: "card.lock", card: cardId, reason: "drag" }).catch(() => {});
+    request({ type: "card.lock", card: cardId, reason: "drag" }).catch(() => {});
   },
   onDrop(cardId, columnId, index) {
     dragging = false;
@@ -201,7 +229,7 @@ const dragHandlers = {
   },
   onCancel(cardId) {
     dragging = false;
-    connection.send({ type: "card.unlock", card: cardId }).catch(() => {});
+    request({ type: "card.unlock", card: cardId }).catch(() => {});
     render();
   },
 };
@@ -228,7 +256,7 @@ function moveBy(cardId, columnStep, indexStep) {
 
 async function undoOrRedo(type) {
   try {
-    const ack = await connection.send({ type });
+    const ack = await request({ type });
     setHistory(ack.history);
   } catch (error) {
     setHistory(error.history);
@@ -270,7 +298,7 @@ columnsContainer.addEventListener("submit", async (event) => {
   if (!title) return;
   form.querySelector("button[type=submit]").disabled = true;
   try {
-    await connection.send({ type: "card.create", column: Number(column.dataset.columnId), title, key: newClientKey() });
+    await request({ type: "card.create", column: Number(column.dataset.columnId), title, key: newClientKey() });
     board.madeOwnChange();
     form.reset();
     input.focus(); // ready for the next card

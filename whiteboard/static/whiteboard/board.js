@@ -3,7 +3,7 @@
 // connection status. Names from the server are only ever set as textContent.
 
 import { BoardCanvas } from "./canvas.js";
-import { BoardConnection } from "./connection.js";
+import { BoardConnection } from "../js/connection.js";
 import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
 import { BoardState } from "./strokes.js";
@@ -80,7 +80,6 @@ class WhiteboardPage {
       onError: (command, error) => this.refused(command, error),
       onEphemeral: (frame) => this.ephemeral(frame),
       onStatus: (state, detail) => this.setStatus(state, detail),
-      checkAccess: () => this.checkAccess(),
     });
     this.connection.start();
     try {
@@ -97,18 +96,6 @@ class WhiteboardPage {
     const snapshot = await response.json();
     this.state.load(snapshot);
     return snapshot.seq;
-  }
-
-  /** Why the socket is refused, if it is for good: logged out, or the board is gone for us. */
-  async checkAccess() {
-    try {
-      const response = await fetch(location.pathname, { method: "HEAD", redirect: "manual" });
-      if (response.type === "opaqueredirect") return "Your session has ended. Log in again to keep drawing.";
-      if (response.status === 404) return "This board was deleted or is no longer shared with you.";
-    } catch {
-      // Offline: keep retrying.
-    }
-    return null;
   }
 
   // What the tools call
