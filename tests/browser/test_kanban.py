@@ -27,6 +27,36 @@ def outside_the_event_loop(function):
         return executor.submit(function).result()
 
 
+class SocketSwitch:
+    """
+    A page's board sockets, routed through the test: `drop()` closes the
+    live one (the page reconnects), `hold()` drops it and answers the page's
+    next ones itself, never as the server would (the page stays
+    reconnecting), and `release()` lets it reach the server again.
+    """
+
+    def __init__(self, page):
+        self.through = True
+        self.routes = []
+        page.route_web_socket("**/ws/kanban/**", self.route)
+
+    def route(self, socket):
+        self.routes.append(socket)
+        if self.through:
+            socket.connect_to_server()
+
+    def drop(self):
+        self.routes[-1].close()
+
+    def hold(self):
+        self.through = False
+        self.drop()
+
+    def release(self):
+        self.through = True
+        self.drop()
+
+
 class KanbanBrowserTests(BrowserTestCase):
     def setUp(self):
         self.alice, self.alice_page = self.user_page("alice")
@@ -60,17 +90,6 @@ class KanbanBrowserTests(BrowserTestCase):
         page.goto(self.url)
         page.wait_for_selector("#connection-status[data-state=live]")
         return page
-
-    def open_board_holding_its_sockets(self, page):
-        """The board, with a handle on its websockets (`window.openSockets`) so the test can cut the connection."""
-        page.add_init_script(
-            "window.openSockets = [];"
-            "const NativeWebSocket = window.WebSocket;"
-            "window.WebSocket = class extends NativeWebSocket {"
-            "  constructor(...args) { super(...args); window.openSockets.push(this); }"
-            "};"
-        )
-        return self.open_board(page)
 
     def column(self, page, title):
         return page.locator(".kanban-column", has=page.locator(".column-title", has_text=title))
@@ -225,8 +244,9 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Doing", "Done"])
 
     def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
-        bob = self.open_board_holding_its_sockets(self.bob_page)
-        bob.evaluate("window.openSockets.at(-1).close()")
+        switch = SocketSwitch(self.bob_page)
+        bob = self.open_board(self.bob_page)
+        switch.hold()
         bob.wait_for_selector("#connection-status[data-state=reconnecting]")
         # While bob is away, alice adds a card; bob moves one with the keyboard (queued until live).
         outside_the_event_loop(
@@ -235,7 +255,10 @@ class KanbanBrowserTests(BrowserTestCase):
         )
         self.card(bob, "Plan party").focus()
         bob.keyboard.press("Alt+ArrowRight")
+        expect(bob.locator("#connection-status")).to_have_text("Reconnecting… · 1 unsaved")
+        switch.release()
         bob.wait_for_selector("#connection-status[data-state=live]", timeout=20_000)
+        expect(bob.locator("#connection-status")).to_have_text("Live")
         self.column(bob, "Doing").locator(".kanban-card", has_text="Added while bob was away").wait_for()
         bob.wait_for_function(
             "() => [...document.querySelectorAll('.kanban-card')].some((card) => "
@@ -248,11 +271,12 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertEqual(stored["Doing"], expected)
 
     def test_a_board_whose_session_has_ended_goes_offline_and_says_why_instead_of_retrying(self):
-        bob = self.open_board_holding_its_sockets(self.bob_page)
+        switch = SocketSwitch(self.bob_page)
+        bob = self.open_board(self.bob_page)
         # Logged out in another tab: the next handshake is refused, which the browser reports as a
         # network error (1006); the page asks the site why before retrying for ever.
         bob.context.clear_cookies()
-        bob.evaluate("window.openSockets.at(-1).close()")
+        switch.drop()
         bob.wait_for_selector("#connection-status[data-state=offline]", timeout=20_000)
         expect(bob.locator("#notice")).to_contain_text("Your session has ended. Log in again")
 

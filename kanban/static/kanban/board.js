@@ -100,11 +100,14 @@ const connection = new BoardConnection({
         break;
     }
   },
-  onStatus(status, detail) {
+  onStatus(status, { pending, message }) {
     statusNode.dataset.state = status;
-    statusNode.textContent = STATUS_TEXT[status];
+    const unsaved = pending && status !== "live" ? ` · ${pending} unsaved` : "";
+    statusNode.textContent = `${STATUS_TEXT[status]}${unsaved}`;
+    statusNode.title =
+      message || (status === "live" ? "Changes are saved as you make them." : "Your changes are kept and sent when the connection is back.");
     root.classList.toggle("is-offline", status !== "live");
-    if (detail.message) notify(detail.message, { sticky: true });
+    if (message) notify(message, { sticky: true });
   },
   onLost() {
     notify("The connection dropped before your last change was confirmed. Check the board: it may not have been saved.");
