@@ -29,6 +29,36 @@ COUNT_PIXELS = """([r, g, b]) => {
 }"""
 
 
+class SocketSwitch:
+    """
+    A page's board sockets, routed through the test: `drop()` closes the
+    live one (the page reconnects), `hold()` drops it and answers the page's
+    next ones itself, never as the server would (the page stays
+    reconnecting), and `release()` lets it reach the server again.
+    """
+
+    def __init__(self, page):
+        self.through = True
+        self.routes = []
+        page.route_web_socket("**/ws/**", self.route)
+
+    def route(self, socket):
+        self.routes.append(socket)
+        if self.through:
+            socket.connect_to_server()
+
+    def drop(self):
+        self.routes[-1].close()
+
+    def hold(self):
+        self.through = False
+        self.drop()
+
+    def release(self):
+        self.through = True
+        self.drop()
+
+
 @tag("browser")
 class BrowserTestCase(ChannelsLiveServerTestCase):
     """One Chromium per test class; each test opens its own contexts (one per user)."""

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from kanban import services
 from kanban.models import Card
-from tests.browser.base import BrowserTestCase
+from tests.browser.base import BrowserTestCase, SocketSwitch
 from tests.kanban.helpers import add_cards, columns_of, titles_by_column
 
 XSS_TITLE = '<img src=x onerror="window.hacked=1">Ship it'
@@ -25,36 +25,6 @@ def outside_the_event_loop(function):
     """Run `function` in another thread: Playwright's loop runs in this one, and services broadcast with async_to_sync."""
     with ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(function).result()
-
-
-class SocketSwitch:
-    """
-    A page's board sockets, routed through the test: `drop()` closes the
-    live one (the page reconnects), `hold()` drops it and answers the page's
-    next ones itself, never as the server would (the page stays
-    reconnecting), and `release()` lets it reach the server again.
-    """
-
-    def __init__(self, page):
-        self.through = True
-        self.routes = []
-        page.route_web_socket("**/ws/kanban/**", self.route)
-
-    def route(self, socket):
-        self.routes.append(socket)
-        if self.through:
-            socket.connect_to_server()
-
-    def drop(self):
-        self.routes[-1].close()
-
-    def hold(self):
-        self.through = False
-        self.drop()
-
-    def release(self):
-        self.through = True
-        self.drop()
 
 
 class KanbanBrowserTests(BrowserTestCase):

@@ -5,21 +5,15 @@ they see is checked on the canvas pixels, not only in the DOM.
 
 import math
 
-from tests.browser.base import COUNT_PIXELS, BrowserTestCase
+from playwright.sync_api import expect
+
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase, SocketSwitch
 from tests.support import make_user
 from whiteboard.models import Board, Stroke
 from whiteboard.points import packed
 
 RED = "#e03131"
 RED_RGB = [0xE0, 0x31, 0x31]
-# Keeps the page's websockets reachable, so a test can cut the connection like a network drop.
-KEEP_SOCKETS = """(() => {
-  const NativeWebSocket = window.WebSocket;
-  window.__sockets = [];
-  window.WebSocket = class extends NativeWebSocket {
-    constructor(...args) { super(...args); window.__sockets.push(this); }
-  };
-})();"""
 
 
 class WhiteboardBrowserTests(BrowserTestCase):
@@ -136,16 +130,19 @@ class WhiteboardBrowserTests(BrowserTestCase):
     def test_a_stroke_drawn_while_the_connection_is_down_arrives_after_the_reconnect(self):
         alice, alice_page = self.user_page("alice")
         bob, bob_page = self.user_page("bob")
-        alice_page.add_init_script(KEEP_SOCKETS)
         board = self.create_board(alice_page, "Flaky wifi", members=["bob"])
+        switch = SocketSwitch(alice_page)
         self.open_board(bob_page, board)
         self.open_board(alice_page, board)
 
-        alice_page.evaluate("window.__sockets.at(-1).close()")
+        switch.hold()
         alice_page.wait_for_selector("#connection-status[data-state=reconnecting]")
         alice_page.click(f'[data-color="{RED}"]')
         self.draw(alice_page, self.wave(left=0.2, top=0.5, width=0.5, height=0.2))
+        expect(alice_page.locator("#connection-status")).to_contain_text("unsaved")
+        self.wait_for_red_pixels(bob_page, present=False)
 
+        switch.release()
         alice_page.wait_for_selector("#connection-status[data-state=live]")
         self.wait_for_red_pixels(bob_page, present=True)
         stroke = Stroke.objects.get(board=board)
