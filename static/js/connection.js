@@ -24,7 +24,7 @@ const CONNECTION_LOST = {
  * Why the board's socket is refused, if it is for good: a refused handshake
  * looks like a network error (1006), so ask the board's page. Null: keep retrying.
  */
-export async function checkBoardAccess() {
+async function checkBoardAccess() {
   try {
     const response = await fetch(location.pathname, { method: "HEAD", redirect: "manual" });
     if (response.type === "opaqueredirect") return FINAL_CLOSE_CODES.get(4401);
@@ -53,10 +53,8 @@ export class BoardConnection {
    *   reconnecting or offline; detail has `pending` (commands not yet answered) and, offline, `message`
    * @param {(commands: object[]) => void} [options.onLost]   commands that may or may not have been
    *   applied: sent, not `idempotent`, and the connection dropped before their answer
-   * @param {() => Promise<string|null>} [options.checkAccess]   after a refused handshake: why this
-   *   user may no longer connect, or null to keep retrying
    */
-  constructor({ path, since, onBoard, onEvent, onAck, onError, onEphemeral, onStatus, onLost, checkAccess }) {
+  constructor({ path, since, onBoard, onEvent, onAck, onError, onEphemeral, onStatus, onLost }) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
     this.stateOnSocket = since === undefined;
     this.lastSeq = typeof since === "number" ? since : null;
@@ -65,7 +63,6 @@ export class BoardConnection {
     });
     this.stateLoaded.catch(() => {}); // the page reports why its state did not load
     this.handlers = { onBoard, onEvent, onAck, onError, onEphemeral, onStatus, onLost };
-    this.checkAccess = checkAccess ?? checkBoardAccess;
     this.outbox = new Map(); // ref -> {frame, idempotent, transmitted, settle}, oldest first, until answered
     this.waiting = new Map(); // seq -> () => void, applied once every earlier seq is
     this.nextRef = 1;
@@ -239,7 +236,7 @@ export class BoardConnection {
     }
     this.scheduleReconnect();
     if (!socket.opened) {
-      this.checkAccess().then((reason) => {
+      checkBoardAccess().then((reason) => {
         if (reason) this.stop(reason);
       });
     }
