@@ -11,7 +11,7 @@ import contextlib
 import statistics
 
 from bench import fixtures
-from bench.load import ReceiverPool, open_board_client, open_socket
+from bench.load import ReceiverPool, collector_paused, open_board_client, open_socket
 from bench.servers import wait_until_idle
 from bench.strokes import analyse, milliseconds, send_messages, stroke_messages
 
@@ -97,7 +97,8 @@ def drive(bench, target, *, count, rate=None, points_per_chunk=None, chunks_per_
     pool = pool or receiver_pool(bench, target)
     try:
         pool.begin_collect(len(messages), sizes.timeout + (count / rate if rate else 0))
-        sent, received = asyncio.run(send_phase(target, messages, rate, pool.finish_collect))
+        with collector_paused():
+            sent, received = asyncio.run(send_phase(target, messages, rate, pool.finish_collect))
     finally:
         if own_pool:
             pool.close()
