@@ -4,15 +4,20 @@ exercised through the whiteboard's route on the full ASGI stack.
 """
 
 import asyncio
+import secrets
 
 from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.test import TransactionTestCase, override_settings
 
 from boardsite.channel_layers import channel_layers_config
 from boardsite.collab import services as collab_services
 from boardsite.collab.consumers import CloseCode
+from boardsite.collab.events import board_group_name
+from boardsite.collab.fanout import group_has_others
 from boardsite.collab.selectors import SYNC_PAGE_SIZE
 from tests.support import make_user, receive_frame, receive_until, require_redis, websocket_for
+from tests.whiteboard.helpers import command, join, stroke_message
 from whiteboard.models import Board, BoardEvent
 
 
@@ -222,7 +227,10 @@ class AccessChangeTests(RealtimeTestCase):
 
 
 class RedisLayerTests(RealtimeTestCase):
-    """The channels-redis layer as configured: idle sockets must survive redis-py's timeouts."""
+    """
+    The channels-redis layer as configured: idle sockets must survive
+    redis-py's timeouts, and every other process's hub gets the board's events.
+    """
 
     def setUp(self):
         super().setUp()
@@ -243,3 +251,35 @@ class RedisLayerTests(RealtimeTestCase):
         await database_sync_to_async(collab_services.board_rename)(board=self.board, name="After idle", actor=self.alice)
         renamed = await receive_frame(alice, timeout=5)
         self.assertEqual((renamed["type"], renamed["name"]), ("board.renamed", "After idle"))
+
+    async def test_strokes_reach_the_hub_of_another_process_on_the_board(self):
+        alice, _ = await join(self.board, self.alice)
+        layer = get_channel_layer()
+        group, other_hub = board_group_name(self.board), await layer.new_channel()
+        await layer.group_add(group, other_hub)  # what a second server process subscribes
+        try:
+            acks = [await command(alice, stroke_message("s1", chunk=chunk, ref=f"c{chunk}")) for chunk in range(3)]
+            self.assertEqual([ack["type"] for ack in acks], ["ack"] * 3)
+            received = []
+            while len(received) < 3:
+                message = await asyncio.wait_for(layer.receive(other_hub), timeout=5)
+                events = message.get("events", [message]) if message["type"].startswith("board.event") else []
+                received.extend(event["seq"] for event in events)
+            self.assertEqual(received, [ack["seq"] for ack in acks])
+        finally:
+            await layer.group_discard(group, other_hub)
+
+    async def test_a_hub_has_others_to_send_to_only_while_another_channel_is_in_the_group(self):
+        layer = get_channel_layer()
+        group = f"test-alone-{secrets.token_hex(4)}"
+        mine, theirs = await layer.new_channel(), await layer.new_channel()
+        await layer.group_add(group, mine)
+        self.assertFalse(await group_has_others(layer, group, mine))
+        await layer.group_add(group, theirs)
+        self.assertTrue(await group_has_others(layer, group, mine))
+        await layer.group_discard(group, theirs)
+        self.assertFalse(await group_has_others(layer, group, mine))
+        await layer.group_discard(group, mine)
+
+    async def test_a_layer_that_cannot_be_asked_is_assumed_to_have_others(self):
+        self.assertTrue(await group_has_others(InMemoryChannelLayer(), "any-group", "me"))
