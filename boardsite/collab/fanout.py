@@ -184,7 +184,10 @@ async def group_has_others(layer, group, channel):
     trips, then a wake-up of `read` to skip it (on Redis at half capacity,
     p50 11.7 ms with the copy, 9.5 without: docs/performance.md). A member
     that joins after the read also reads the database after this commit,
-    so it misses nothing. Other layers cannot be asked: True.
+    so it misses nothing. The group's key and connection are the layer's
+    own (channels-redis 4.3, which requirements.txt pins; the Redis tests
+    in tests/boardsite/test_realtime.py fail if they move). Other layers
+    cannot be asked: True.
     """
     if not isinstance(layer, RedisChannelLayer):
         return True
