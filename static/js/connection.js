@@ -20,6 +20,21 @@ const CONNECTION_LOST = {
   message: "The connection dropped before this change was confirmed. Check the board: it may not have been saved.",
 };
 
+const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
+
+/**
+ * Show a connection state (`onStatus`) in the page's status element: the
+ * state, with how many changes are not saved yet while it is not live; its
+ * title is the offline reason, or what happens to the person's changes
+ * (`titles.live`, `titles.waiting`).
+ */
+export function showStatus(node, state, { pending = 0, message = "" }, titles) {
+  node.dataset.state = state;
+  const unsaved = pending && state !== "live" ? ` · ${pending} unsaved` : "";
+  node.textContent = `${STATUS_TEXT[state]}${unsaved}`;
+  node.title = message || (state === "live" ? titles.live : titles.waiting);
+}
+
 /**
  * Why the board's socket is refused, if it is for good: a refused handshake
  * looks like a network error (1006), so ask the board's page. Null: keep retrying.

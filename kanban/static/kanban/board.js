@@ -2,7 +2,7 @@
 // drawing, drag and drop, the keyboard, the dialogs, undo/redo, presence and
 // the connection status together.
 
-import { BoardConnection } from "../js/connection.js";
+import { BoardConnection, showStatus } from "../js/connection.js";
 import { BoardState } from "./state.js";
 import { BoardView, avatar, projectedColumns } from "./render.js";
 import { enableDragAndDrop } from "./dragdrop.js";
@@ -11,7 +11,6 @@ import { CardEditor } from "./editor.js";
 import { ColumnEditor } from "./columns.js";
 import { LabelManager } from "./labels.js";
 
-const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
 const NOTICE_MS = 6000;
 const UNDOABLE = /^(column|label)\.(create|update|move|delete)$/; // sent through `board.send`; cards say so themselves
 
@@ -100,14 +99,13 @@ const connection = new BoardConnection({
         break;
     }
   },
-  onStatus(status, { pending, message }) {
-    statusNode.dataset.state = status;
-    const unsaved = pending && status !== "live" ? ` · ${pending} unsaved` : "";
-    statusNode.textContent = `${STATUS_TEXT[status]}${unsaved}`;
-    statusNode.title =
-      message || (status === "live" ? "Changes are saved as you make them." : "Your changes are kept and sent when the connection is back.");
+  onStatus(status, detail) {
+    showStatus(statusNode, status, detail, {
+      live: "Changes are saved as you make them.",
+      waiting: "Your changes are kept and sent when the connection is back.",
+    });
     root.classList.toggle("is-offline", status !== "live");
-    if (message) notify(message, { sticky: true });
+    if (detail.message) notify(detail.message, { sticky: true });
   },
   onLost() {
     notify("The connection dropped before your last change was confirmed. Check the board: it may not have been saved.");

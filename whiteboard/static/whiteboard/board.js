@@ -3,14 +3,13 @@
 // connection status. Names from the server are only ever set as textContent.
 
 import { BoardCanvas } from "./canvas.js";
-import { BoardConnection } from "../js/connection.js";
+import { BoardConnection, showStatus } from "../js/connection.js";
 import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
 import { BoardState } from "./strokes.js";
 import { isTyping, Tools } from "./tools.js";
 
 const CURSOR_INTERVAL_MS = 50;
-const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
 const DEFAULT_WIDTHS = { pen: 6, highlighter: 24, line: 6, rect: 6, ellipse: 6 };
 const TOOL_KEYS = { p: "pen", h: "highlighter", e: "eraser", l: "line", r: "rect", o: "ellipse", v: "hand" };
 const STORAGE_KEY = "whiteboard.brush";
@@ -341,13 +340,12 @@ class WhiteboardPage {
     $("#zoom-reset").textContent = `${Math.round(this.canvas.zoom * 100)}%`;
   }
 
-  setStatus(state, { pending = 0, message = "" } = {}) {
-    const status = $("#connection-status");
-    status.dataset.state = state;
-    const unsaved = pending && state !== "live" ? ` · ${pending} unsaved` : "";
-    status.textContent = `${STATUS_TEXT[state]}${unsaved}`;
-    status.title = message || (state === "live" ? "Changes are saved as you draw." : "Your drawing is kept and sent when the connection is back.");
-    if (message) this.toast(message, { sticky: true });
+  setStatus(state, detail = {}) {
+    showStatus($("#connection-status"), state, detail, {
+      live: "Changes are saved as you draw.",
+      waiting: "Your drawing is kept and sent when the connection is back.",
+    });
+    if (detail.message) this.toast(detail.message, { sticky: true });
   }
 
   toast(message, { sticky = false, quiet = false } = {}) {
