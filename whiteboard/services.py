@@ -158,7 +158,7 @@ def stroke_chunks_add(*, board, commands):
     strokes = {stroke.client_id: stroke for stroke in _strokes_by_client_id(board=board, client_ids=stroke_ids)}
     existing = set(strokes)
     stored_chunks = {stroke_id: list(stroke.chunk_seqs) for stroke_id, stroke in strokes.items()}
-    appended = {}  # stroke id -> encoded point lists appended in this batch
+    appended = {}  # stroke id -> (JSON text, points) of each chunk appended in this batch
     results = [None] * len(commands)
     new_events = []  # (command index, NewEvent); chunk_seqs hold "-(n+1)" until seqs are known
     for index, command in enumerate(commands):
@@ -207,11 +207,14 @@ def stroke_chunks_add(*, board, commands):
             continue
         chunks.append(-(len(new_events) + 1))
         stroke.point_count += len(command.points)
-        appended.setdefault(command.stroke_id, []).append(encode_frame(command.points)[1:-1])
+        points_text = encode_frame(command.points)
+        appended.setdefault(command.stroke_id, []).append((points_text, command.points))
         payload = _chunk_payload(
             command.stroke_id, chunk, command.actor, command.tool, command.color, command.width, command.points
         )
-        new_events.append((index, NewEvent(type="stroke", payload=payload, actor=command.actor, origin=command.origin)))
+        new_events.append((index, NewEvent(
+            type="stroke", payload=payload, actor=command.actor, origin=command.origin, encoded={"points": points_text}
+        )))
 
     started = len(set(appended) - existing)
     board.stored_strokes += started
@@ -229,34 +232,63 @@ def stroke_chunks_add(*, board, commands):
     return results
 
 
+# What a batch of stroke chunks reads of the strokes it extends; the rest of
+# their fields are left deferred.
+CHUNK_BATCH_STROKE_FIELDS = (
+    "id", "board", "client_id", "author", "tool", "color", "width",
+    "points_json", "points_packed", "point_count", "chunk_seqs", "hidden",
+)
+
+
 def _strokes_by_client_id(*, board, client_ids):
     """
-    The board's strokes with these client ids. The statement is written out:
-    it runs in every batch of the drawing hot path, where building it through
-    the ORM took about twice as long as running it.
+    The board's strokes with these client ids, with CHUNK_BATCH_STROKE_FIELDS.
+    The statement is written out and its rows made into strokes here, each
+    value through its field's converters as the ORM would: it runs in every
+    batch of the drawing hot path, where the ORM, raw() included, took
+    several times as long as the database (docs/performance.md).
     """
     connection = connections[router.db_for_read(Stroke)]
     quote = connection.ops.quote_name
+    table = Stroke._meta.db_table
+    fields = [Stroke._meta.get_field(name) for name in CHUNK_BATCH_STROKE_FIELDS]
+    columns = ", ".join(quote(field.column) for field in fields)
     board_column, client_id_column = (quote(Stroke._meta.get_field(name).column) for name in ("board", "client_id"))
     placeholders = ", ".join(["%s"] * len(client_ids))
-    return Stroke.objects.raw(
-        f"SELECT * FROM {quote(Stroke._meta.db_table)} "
-        f"WHERE {board_column} = %s AND {client_id_column} IN ({placeholders})",
-        [board.pk, *client_ids],
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {quote(table)} WHERE {board_column} = %s AND {client_id_column} IN ({placeholders})",
+            [board.pk, *client_ids],
+        )
+        rows = cursor.fetchall()
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(table)
+        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        converters.extend((index, function, column) for function in functions)
+    attnames = [field.attname for field in fields]
+    strokes = []
+    for row in rows:
+        values = list(row)
+        for index, function, column in converters:
+            values[index] = function(values[index], column, connection)
+        strokes.append(Stroke.from_db(connection.alias, attnames, values))
+    return strokes
 
 
 def _save_strokes(*, board, strokes, existing, stored_chunks, appended, seqs):
     """Write the strokes a batch started or extended, and record each new stroke as its author's step."""
     started, extended = [], []
-    for stroke_id, points in appended.items():
+    for stroke_id, chunks in appended.items():
         stroke = strokes[stroke_id]
         stroke.chunk_seqs = [seq if seq > 0 else seqs[-seq - 1] for seq in stored_chunks[stroke_id]]
         stroke.points_packed = packed_append(
-            stroke.points_packed, json.loads("[" + ",".join(points) + "]"), last_points=last_points(stroke.points_json)
+            stroke.points_packed,
+            [point for _, points in chunks for point in points],
+            last_points=last_points(stroke.points_json),
         )
         prefix = stroke.points_json[:-1]
-        stroke.points_json = prefix + ("," if prefix != "[" else "") + ",".join(points) + "]"
+        stroke.points_json = prefix + ("," if prefix != "[" else "") + ",".join(text[1:-1] for text, _ in chunks) + "]"
         if stroke_id in existing:
             extended.append(stroke)
         else:

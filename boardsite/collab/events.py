@@ -27,19 +27,34 @@ def board_group_name(board):
     return f"{board._meta.app_label}.board.{board.pk}"
 
 
-def encode_frame(payload):
-    """Compact JSON, as sent on the websocket; NaN and Infinity are refused."""
-    return json.dumps(payload, separators=(",", ":"), allow_nan=False)
+def encode_frame(payload, *, encoded=None):
+    """
+    Compact JSON, as sent on the websocket; NaN and Infinity are refused.
+    `encoded` maps keys of `payload` to their values' JSON text, already
+    encoded by the caller, which is put in the frame's text as it is.
+    """
+    if not encoded:
+        return json.dumps(payload, separators=(",", ":"), allow_nan=False)
+    text = json.dumps({key: value for key, value in payload.items() if key not in encoded},
+                      separators=(",", ":"), allow_nan=False)
+    fields = ",".join(f"{json.dumps(key)}:{value}" for key, value in encoded.items())
+    return f"{text[:-1]}{',' if len(text) > 2 else ''}{fields}}}"
 
 
 @dataclass(frozen=True)
 class NewEvent:
-    """An event to record: `origin` names the connection that made the change, if any."""
+    """
+    An event to record: `origin` names the connection that made the change,
+    if any. `encoded` holds the JSON text of some of the payload's values,
+    when the caller encoded them anyway (stroke chunks' points, which are
+    also stored as text), so that they are not encoded twice.
+    """
 
     type: str
     payload: dict
     actor: object = None
     origin: str | None = None
+    encoded: dict | None = None
 
 
 # Where the changes being made come from when it is not the board itself:
@@ -173,7 +188,7 @@ def record_events(*, board, events, board_fields=()):
         frame = {"type": new.type, "seq": seq, **new.payload}
         if via:
             frame["via"] = via
-        text = encode_frame(frame)
+        text = encode_frame(frame, encoded=new.encoded)
         author = new.actor if new.actor is not None and new.actor.is_authenticated else None
         stored.append(StoredEvent(seq=seq, payload=frame))
         rows.append((seq, new.type, text, author))

@@ -5,7 +5,7 @@ import json
 from django.db import transaction
 from django.test import TestCase
 
-from boardsite.collab.events import NewEvent, committed_broadcasts, record_events
+from boardsite.collab.events import NewEvent, committed_broadcasts, encode_frame, record_events
 from tests.support import make_user
 from whiteboard.models import Board, BoardEvent
 
@@ -52,6 +52,20 @@ class RecordEventsTests(TestCase):
         self.assertEqual(message["type"], "board.events")
         self.assertEqual([json.loads(event["text"]) for event in message["events"]], [row.payload for row in rows])
         self.assertEqual({event["origin"] for event in message["events"]}, {"conn-1"})
+
+    def test_values_the_caller_encoded_are_stored_and_broadcast_as_they_would_have_been(self):
+        points = [[0.25, 0.5], [0.3333, 0.75, 0.5]]
+        (event,), broadcasts = self.record([
+            NewEvent(type="stroke", payload={"id": "s1", "points": points}, actor=self.alice,
+                     encoded={"points": encode_frame(points)}),
+        ])
+        expected = {"type": "stroke", "seq": 1, "id": "s1", "points": points}
+        self.assertEqual(BoardEvent.objects.get(board=self.board, seq=event.seq).payload, expected)
+        self.assertEqual(event.payload, expected)
+        ((_, message),) = broadcasts
+        self.assertEqual(json.loads(message["text"]), expected)
+        self.assertEqual(json.loads(encode_frame({"points": points}, encoded={"points": encode_frame(points)})),
+                         {"points": points})
 
     def test_an_event_without_an_author_is_stored_without_one(self):
         (event,), broadcasts = self.record([NewEvent(type="board.renamed", payload={"name": "New"})])
