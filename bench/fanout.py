@@ -12,7 +12,7 @@ import statistics
 
 from bench import fixtures
 from bench.load import ReceiverPool, collector_paused, open_board_client, open_socket
-from bench.servers import wait_until_idle
+from bench.servers import scheduling, wait_until_idle
 from bench.strokes import analyse, milliseconds, send_messages, stroke_messages
 
 DATA_PREFIX = '{"type":"stroke"'
@@ -199,7 +199,7 @@ def run_latency(bench):
             f"offering {rate:.0f} messages/s ({rate * sizes.receivers:.0f} deliveries/s) for {count / rate:.1f} s, "
             f"{sizes.latency_runs} runs each"
         )
-        relay_runs, project_runs = latency_turns(bench, layer, rate=rate, count=count)
+        (relay_runs, project_runs), schedules = latency_turns(bench, layer, rate=rate, count=count)
         runs = "1 run" if sizes.latency_runs == 1 else f"median of {sizes.latency_runs} runs"
         metric = f"at {rate * sizes.receivers:,.0f} deliveries/s, {runs}"
         baselines = {fraction: median_run(relay_runs, fraction) for fraction in (0.5, 0.99)}
@@ -212,10 +212,16 @@ def run_latency(bench):
                 bench.add("latency", server, server_layer, f"{name} ms {metric}",
                           milliseconds(median_run(outcomes, fraction)), baseline=milliseconds(baselines[fraction]),
                           check=check)
+        add_scheduling(bench, layer, schedules, metric=metric)
 
 
 def latency_turns(bench, layer, *, rate, count):
-    """The relay's and the project's runs at `rate`, taken in turns: (relay outcomes, project outcomes)."""
+    """
+    The relay's and the project's runs at `rate`, taken in turns: (relay
+    outcomes, project outcomes), and what the kernel counted for each
+    server's threads during each run ((relay's, project's) Scheduling lists,
+    empty where it keeps no count).
+    """
     sizes = bench.sizes
     with contextlib.ExitStack() as stack:
         relay = bench.start("relay")
@@ -227,17 +233,41 @@ def latency_turns(bench, layer, *, rate, count):
             project_target(bench, [project], label="project", layer=layer, receivers=sizes.receivers),
         )
         pools = [stack.enter_context(receiver_pool(bench, target)) for target in targets]
-        runs = ([], [])
+        runs, schedules = ([], []), ([], [])
         for number in range(sizes.latency_runs):
-            for target, pool, outcomes in zip(targets, pools, runs):
+            for target, pool, outcomes, counted in zip(targets, pools, runs, schedules):
                 wait_until_idle(target.pids)
+                before = scheduling(target.pids)
                 outcome = drive(bench, target, count=count, rate=rate, tag=f"lat{number}", pool=pool)
+                after = scheduling(target.pids)
+                if before is not None and after is not None:
+                    counted.append(after - before)
                 bench.write(
                     f"  {target.label} run {number + 1}: p50 {milliseconds(outcome.percentile(0.5))} ms, "
                     f"p99 {milliseconds(outcome.percentile(0.99))} ms"
                 )
                 outcomes.append(outcome)
-    return runs
+    return runs, schedules
+
+
+def add_scheduling(bench, layer, schedules, *, metric):
+    """
+    The servers' threads during the latency runs (medians over runs): a
+    stroke that waits for a thread hand-over, or for a CPU the load
+    generator holds, waits in the latency figures too.
+    """
+    relay, project = schedules
+    if not relay or not project:
+        return
+    for name, value in (
+        ("ms on a CPU per run (all threads)", lambda counted: counted.running * 1000),
+        ("ms waiting for a CPU per run (all threads)", lambda counted: counted.waiting * 1000),
+        ("thread switch-ins per run", lambda counted: counted.switches),
+    ):
+        baseline = statistics.median(map(value, relay))
+        for server, server_layer, counted in (("plain ASGI relay", "-", relay), ("project", layer, project)):
+            bench.add("latency", server, server_layer, f"{name} {metric}", statistics.median(map(value, counted)),
+                      baseline=baseline)
 
 
 def median_run(outcomes, fraction):

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -141,6 +142,46 @@ def cpu_seconds(pid):
     """User plus system CPU time `pid` has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Scheduling:
+    """What the kernel counted for a process's threads together (/proc/<pid>/task/*/schedstat)."""
+
+    running: float  # seconds on a CPU
+    waiting: float  # seconds runnable but waiting for a CPU
+    switches: int  # times a thread was switched in
+
+    def __sub__(self, other):
+        return Scheduling(self.running - other.running, self.waiting - other.waiting, self.switches - other.switches)
+
+    def __add__(self, other):
+        return Scheduling(self.running + other.running, self.waiting + other.waiting, self.switches + other.switches)
+
+
+def scheduling(pids):
+    """
+    The threads of `pids`, counted together, or None where the kernel keeps
+    no schedstat (not Linux, or a kernel built without it). A thread that
+    waits for another's GIL is switched out and back in: the switches show
+    the hand-overs between a server's threads, the waiting what the machine
+    made them wait on top.
+    """
+    total = Scheduling(0.0, 0.0, 0)
+    for pid in pids:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            return None
+        for task in tasks:
+            try:
+                running, waiting, switches = (task / "schedstat").read_text().split()
+            except FileNotFoundError:  # the thread has just ended
+                continue
+            except (OSError, ValueError):
+                return None
+            total += Scheduling(int(running) / 1e9, int(waiting) / 1e9, int(switches))
+    return total
 
 
 def wait_until_idle(pids, *, busy_below=0.1, interval=0.25, timeout=60):
