@@ -20,6 +20,12 @@ from boardsite.collab.errors import ActionError
 logger = logging.getLogger("boardsite.realtime")
 
 MAX_BATCH = 500
+# Before a batch starts, the event loop gets turns to hand over the commands
+# it has already read (a frame takes a few turns from its socket to
+# `submit`): until QUIET_TURNS turns in a row bring none, the batch is full,
+# or COLLECT_AT_MOST seconds have passed.
+QUIET_TURNS = 3
+COLLECT_AT_MOST = 0.002
 
 
 def unavailable_error():
@@ -44,9 +50,25 @@ class CommandBatcher:
         if self.worker is None:
             self.worker = asyncio.create_task(self.run())
 
+    async def collect_received(self):
+        """
+        Let the commands the process has already received reach the batch:
+        the batch's database work may hold the event loop
+        (boardsite.collab.fanout.database_change), and what it has not
+        handed over by then waits for the next batch.
+        """
+        loop = asyncio.get_running_loop()
+        until = loop.time() + COLLECT_AT_MOST
+        quiet = 0
+        while quiet < QUIET_TURNS and len(self.pending) < MAX_BATCH and loop.time() < until:
+            count = len(self.pending)
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if len(self.pending) == count else 0
+
     async def run(self):
         try:
             while self.pending:
+                await self.collect_received()
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 try:
                     results = await self.apply_batch([command for command, _ in batch])

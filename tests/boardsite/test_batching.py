@@ -14,8 +14,14 @@ class CommandBatcherTests(SimpleTestCase):
         """Submit `first`, then `then` while the first batch is still running; returns each command's answer."""
         answers = {}
 
+        started = asyncio.Event()
+
+        async def starting(commands):
+            started.set()
+            return await apply_batch(commands)
+
         async def scenario():
-            batcher = CommandBatcher(apply_batch)
+            batcher = CommandBatcher(starting)
             answered = asyncio.Event()
 
             def answer_for(command):
@@ -28,7 +34,7 @@ class CommandBatcherTests(SimpleTestCase):
 
             for command in first:
                 batcher.submit(command, answer_for(command))
-            await asyncio.sleep(0)  # the first batch starts
+            await started.wait()  # the first batch is running
             for command in then:
                 batcher.submit(command, answer_for(command))
             await asyncio.wait_for(answered.wait(), timeout=5)
@@ -63,3 +69,28 @@ class CommandBatcherTests(SimpleTestCase):
         codes = {command: answer.code for command, answer in answers.items()}
         self.assertEqual(codes, {"a1": "unavailable", "b1": "unavailable"})
         self.assertIn("failed in the database", logs[0])
+
+    def test_commands_received_while_a_batch_is_forming_join_it(self):
+        batches = []
+
+        async def apply_batch(commands):
+            batches.append(list(commands))
+            return commands
+
+        async def answered(result):
+            pass
+
+        async def scenario():
+            batcher = CommandBatcher(apply_batch)
+            batcher.submit("a", answered)
+            for command in ("b", "c"):  # each a turn of the loop later, as frames read meanwhile arrive
+                await asyncio.sleep(0)
+                batcher.submit(command, answered)
+            while batcher.worker is not None:
+                await asyncio.sleep(0)
+            batcher.submit("d", answered)
+            while batcher.worker is not None:
+                await asyncio.sleep(0)
+
+        asyncio.run(scenario())
+        self.assertEqual(batches, [["a", "b", "c"], ["d"]])
