@@ -245,8 +245,8 @@ def _strokes_by_client_id(*, board, client_ids):
     The board's strokes with these client ids, with CHUNK_BATCH_STROKE_FIELDS.
     The statement is written out and its rows made into strokes here, each
     value through its field's converters as the ORM would: it runs in every
-    batch of the drawing hot path, where the ORM, raw() included, took
-    several times as long as the database (docs/performance.md).
+    batch of the drawing hot path, where raw() spent longer setting the
+    query up than the database spent running it.
     """
     connection = connections[router.db_for_read(Stroke)]
     quote = connection.ops.quote_name
