@@ -33,9 +33,8 @@ STORED_EVENT_TYPES = frozenset({"board.event", "board.events"})
 # Well inside channels-redis's default group_expiry of a day.
 GROUP_REFRESH_SECONDS = 600
 
-# How long the event loop may be held while a batch is stored in an
-# in-process database (`database_change`); a batch of stroke chunks takes
-# about a millisecond in SQLite.
+# How long the event loop may be held while a batch is stored in SQLite
+# (`database_change`); a batch of stroke chunks takes about a millisecond.
 HOLD_LOOP_AT_MOST = 0.005
 
 
@@ -88,8 +87,7 @@ class BoardHub:
         """The board's batcher for one kind of command, shared by the process's connections."""
         key = (group, name)
         if key not in self.batchers:
-            hold_loop = connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
-            self.batchers[key] = CommandBatcher(database_change(apply_batch, hold_loop=hold_loop))
+            self.batchers[key] = CommandBatcher(database_change(apply_batch, hold_loop=True))
         return self.batchers[key]
 
     async def publish(self, messages):
@@ -227,15 +225,19 @@ def board_hub():
     return hub
 
 
-_batch_writer = None
+_database_writer = None
 
 
-def batch_writer():
-    """The thread that stores batches while the event loop is held (one per process, started on first use)."""
-    global _batch_writer
-    if _batch_writer is None:
-        _batch_writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-writer")
-    return _batch_writer
+def database_writer():
+    """The thread that makes the process's board changes on SQLite (one per process, started on first use)."""
+    global _database_writer
+    if _database_writer is None:
+        _database_writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="database-writer")
+    return _database_writer
+
+
+def database_is_sqlite():
+    return connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
 
 
 def database_change(function, *, hold_loop=False):
@@ -245,10 +247,15 @@ def database_change(function, *, hold_loop=False):
     event loop once the function returns (or raises: what committed before is
     still announced), in commit order, by this process's board hub.
 
-    With `hold_loop` (batches, when the database is SQLite, in this
-    process), the function runs in the batch writer thread while the event
-    loop waits for it, up to HOLD_LOOP_AT_MOST, instead of running other
-    tasks meanwhile. The thread and the loop share the GIL, which Python's
+    On SQLite every change runs in the process's database writer thread, so
+    the process's changes take SQLite's write lock one after the other:
+    threads that wait for it sleep in SQLite's busy handler (1, 2, 5, 10 ms
+    and more between tries), and kanban moves made in another thread while
+    a board was drawn on waited up to 116 ms for it.
+
+    With `hold_loop` (batches), on SQLite, the event loop waits for the
+    function, up to HOLD_LOOP_AT_MOST, instead of running other tasks
+    meanwhile. The writer thread and the loop share the GIL, which Python's
     sqlite3 module lets go at every step of every statement: while the loop
     ran other tasks, the two threads handed it over about ten times a
     batch, and each hand-over could wait for a CPU (`bench latency`, at half
@@ -277,15 +284,16 @@ def database_change(function, *, hold_loop=False):
         close_old_connections()  # as database_sync_to_async does: CONN_MAX_AGE and health checks
         return collecting(*args, **kwargs)
 
-    async def held(*args, **kwargs):
-        future = batch_writer().submit(contextvars.copy_context().run, writing, *args, **kwargs)
-        concurrent.futures.wait([future], timeout=HOLD_LOOP_AT_MOST)
+    async def in_writer(*args, **kwargs):
+        future = database_writer().submit(contextvars.copy_context().run, writing, *args, **kwargs)
+        if hold_loop:
+            concurrent.futures.wait([future], timeout=HOLD_LOOP_AT_MOST)
         if not future.done():
             await asyncio.wrap_future(future)
         return future.result()
 
     async def change(*args, **kwargs):
-        result, error, collected = await (held if hold_loop else run)(*args, **kwargs)
+        result, error, collected = await (in_writer if database_is_sqlite() else run)(*args, **kwargs)
         if collected:
             await board_hub().publish(collected)
         if error is not None:

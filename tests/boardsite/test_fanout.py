@@ -7,7 +7,7 @@ import time
 from django.test import SimpleTestCase
 
 from boardsite.collab.errors import ActionError
-from boardsite.collab.fanout import HOLD_LOOP_AT_MOST, database_change
+from boardsite.collab.fanout import HOLD_LOOP_AT_MOST, database_change, database_is_sqlite
 
 
 class HeldChangeTests(SimpleTestCase):
@@ -51,3 +51,22 @@ class HeldChangeTests(SimpleTestCase):
 
         self.assertEqual(asyncio.run(scenario()), "stored")
         self.assertGreater(turns_while_running, 10)
+
+
+    def test_on_sqlite_every_change_is_made_by_one_writer_thread(self):
+        # Two threads writing to SQLite wait for each other's lock in its busy handler, by sleeping.
+        if not database_is_sqlite():
+            self.skipTest("only SQLite's changes go through the writer thread")
+
+        def thread():
+            return threading.get_ident()
+
+        async def scenario():
+            return {
+                await database_change(thread)(),
+                await database_change(thread, hold_loop=True)(),
+                await database_change(thread)(),
+            }
+
+        (writer,) = asyncio.run(scenario())
+        self.assertNotEqual(writer, threading.get_ident())
