@@ -225,8 +225,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
         """
         Channels' dispatch without its `aclose_old_connections()` before every
         message: that is a thread hop per frame, and every database call here
-        goes through `database_sync_to_async`, which closes stale connections
-        in its own thread anyway.
+        goes through `database_sync_to_async` or `fanout.database_change`,
+        which close stale connections in the thread that uses them anyway.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
