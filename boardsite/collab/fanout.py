@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import contextvars
 import logging
+import os
 import weakref
 
 from channels.db import database_sync_to_async
@@ -234,6 +235,21 @@ def database_writer():
     if _database_writer is None:
         _database_writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="database-writer")
     return _database_writer
+
+
+def _forget_database_writer():
+    """
+    A forked child (the live test server, ChannelsLiveServerTestCase, is
+    forked from the test process by multiprocessing) inherits the parent's
+    executor but not its thread, and the executor, counting that thread as
+    its one worker, never starts another: the child's changes would queue for
+    ever. The child starts its own writer on first use instead.
+    """
+    global _database_writer
+    _database_writer = None
+
+
+os.register_at_fork(after_in_child=_forget_database_writer)
 
 
 def database_is_sqlite():

@@ -1,13 +1,18 @@
 """Changes run from the event loop (boardsite.collab.fanout.database_change), holding the loop or not."""
 
 import asyncio
+import multiprocessing
 import threading
 import time
 
-from django.test import SimpleTestCase
+from django.contrib.auth import get_user_model
+from django.test import SimpleTestCase, TransactionTestCase
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.fanout import HOLD_LOOP_AT_MOST, database_change, database_is_sqlite
+from tests.support import make_user
+from whiteboard.models import Board
+from whiteboard.services import board_create
 
 
 class HeldChangeTests(SimpleTestCase):
@@ -70,3 +75,35 @@ class HeldChangeTests(SimpleTestCase):
 
         (writer,) = asyncio.run(scenario())
         self.assertNotEqual(writer, threading.get_ident())
+
+
+def create_a_board_after_the_fork(owner_id):
+    """Run in the forked process: one change through `database_change`, as the live server's consumers make them."""
+
+    def create():
+        return board_create(name="After the fork", owner=get_user_model().objects.get(pk=owner_id))
+
+    asyncio.run(asyncio.wait_for(database_change(create)(), timeout=10))
+
+
+class ForkedProcessTests(TransactionTestCase):
+    """
+    The browser tests' live server (ChannelsLiveServerTestCase) runs in a
+    process that multiprocessing forks from the test process, after earlier
+    tests have made changes in the test process's writer thread.
+    """
+
+    def test_a_process_forked_after_a_change_makes_its_own_changes(self):
+        if not database_is_sqlite():
+            self.skipTest("only SQLite's changes go through the writer thread")
+        owner = make_user("owner")
+        asyncio.run(database_change(board_create)(name="Before the fork", owner=owner))
+
+        child = multiprocessing.get_context("fork").Process(target=create_a_board_after_the_fork, args=(owner.pk,))
+        child.start()
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()
+            child.join()
+        self.assertEqual(child.exitcode, 0, "the forked process's change did not complete")
+        self.assertCountEqual(Board.objects.values_list("name", flat=True), ["Before the fork", "After the fork"])
