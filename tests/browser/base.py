@@ -2,9 +2,17 @@
 Browser tests: a real daphne server (ChannelsLiveServerTestCase) driven by
 Playwright in Debian's Chromium. Playwright's sync API runs an event loop in
 this thread, so Django's async-safety guard is relaxed for these modules.
+
+Screenshots go to a temporary directory, removed after each test class, so a
+test run writes no tracked file. BOARDSITE_SCREENSHOTS_DIR names a directory
+to keep them in (relative to the project): `docs/screenshots` refreshes the
+documentation's pictures on purpose.
 """
 
 import os
+import struct
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -15,7 +23,7 @@ from django.test import tag  # noqa: E402
 from bench.chromium import CHROMIUM_ARGS  # noqa: E402
 from tests.support import PASSWORD, make_user, require_chromium  # noqa: E402
 
-SCREENSHOT_DIR = settings.BASE_DIR / "docs" / "screenshots"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # How many canvas pixels show a colour, within a tolerance: what a board draws is checked on its pixels.
 COUNT_PIXELS = """([r, g, b]) => {
@@ -71,6 +79,13 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
 
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        kept = os.environ.get("BOARDSITE_SCREENSHOTS_DIR")
+        if kept:
+            cls.screenshot_dir = settings.BASE_DIR / kept
+        else:
+            temporary = tempfile.TemporaryDirectory(prefix="boardsite-screenshots-")
+            cls.addClassCleanup(temporary.cleanup)
+            cls.screenshot_dir = Path(temporary.name)
 
     @classmethod
     def tearDownClass(cls):
@@ -100,5 +115,14 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         return user, self.log_in(self.new_page(**kwargs), user)
 
     def screenshot(self, page, name):
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=False)
+        """Save what the page shows as `name` and check it is a PNG of the whole viewport."""
+        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.screenshot_dir / name
+        page.screenshot(path=str(path), full_page=False)
+        header = path.read_bytes()[:24]
+        self.assertEqual(header[:8], PNG_SIGNATURE, f"{name} is not a PNG")
+        scale = page.evaluate("window.devicePixelRatio")
+        viewport = page.viewport_size
+        expected = (round(viewport["width"] * scale), round(viewport["height"] * scale))
+        self.assertEqual(struct.unpack(">II", header[16:24]), expected, f"{name} is not the size of the viewport")
+        return path
