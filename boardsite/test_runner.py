@@ -4,7 +4,22 @@ import warnings
 
 from channels.layers import channel_layers
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test.runner import DiscoverRunner
+from django.test.utils import override_settings
+
+
+class QuickPasswordHasher(PBKDF2PasswordHasher):
+    """
+    PBKDF2 at one iteration, for test runs only: at Django's million, every
+    user a test made cost a second of CPU, most of the suite's time on a
+    busy machine. Not MD5 (what Django's docs suggest for tests): a hash
+    keeps PBKDF2's format with its iteration count, so the daphne processes
+    that some tests start with the production settings still accept these
+    passwords at login (and rehash them there, as for any outdated hash).
+    """
+
+    iterations = 1
 
 
 class FreshChannelLayerResult(unittest.TextTestResult):
@@ -23,9 +38,10 @@ class FreshChannelLayerResult(unittest.TextTestResult):
 class BoardsiteTestRunner(DiscoverRunner):
     """
     Django's runner, plus: static files served from the finders (tests never
-    run collectstatic), expected 4xx log lines kept out of the output, a
-    channel layer of its own for each test, a line saying which services
-    this run uses and a plain count line at the end.
+    run collectstatic), a quick password hasher, a SQLite test database that
+    does not wait for the disk at every commit, expected 4xx log lines kept
+    out of the output, a channel layer of its own for each test, a line
+    saying which services this run uses and a plain count line at the end.
     """
 
     def setup_test_environment(self, **kwargs):
@@ -34,10 +50,32 @@ class BoardsiteTestRunner(DiscoverRunner):
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
+        self.quick_hasher = override_settings(PASSWORD_HASHERS=["boardsite.test_runner.QuickPasswordHasher"])
+        self.quick_hasher.enable()
+        self.sync_sqlite_less()
         warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
         self.log(f"Boardsite tests: database {database}, channel layer {layer}")
+
+    def teardown_test_environment(self, **kwargs):
+        self.quick_hasher.disable()
+        super().teardown_test_environment(**kwargs)
+
+    @staticmethod
+    def sync_sqlite_less():
+        """
+        The SQLite test database (WAL) with synchronous=NORMAL: a commit is
+        then safe from a crash of the process, not of the machine, and no
+        longer waits for an fsync (4 ms each on this project's CI machine,
+        and the fuzz tests alone commit thousands of times). The live
+        server's process, forked from this one, connects with the same
+        options.
+        """
+        database = settings.DATABASES["default"]
+        if database["ENGINE"] == "django.db.backends.sqlite3":
+            options = database.setdefault("OPTIONS", {})
+            options["init_command"] = options.get("init_command", "").rstrip("; ") + "; PRAGMA synchronous=NORMAL;"
 
     def get_resultclass(self):
         return super().get_resultclass() or FreshChannelLayerResult

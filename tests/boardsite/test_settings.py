@@ -23,9 +23,16 @@ from channels.layers import get_channel_layer
 from boardsite.health import health_report
 with connection.cursor() as cursor:
     cursor.execute("SELECT 1")
+    if connection.vendor == "sqlite":
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+    else:
+        synchronous = None
 healthy, report = asyncio.run(health_report())
 print(json.dumps({
     "vendor": connection.vendor,
+    "sqlite_synchronous": synchronous,
+    "password_hasher": settings.PASSWORD_HASHERS[0],
     "layer": type(get_channel_layer()).__name__,
     "layer_hosts": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts"),
     "debug": settings.DEBUG,
@@ -55,6 +62,9 @@ class EnvironmentSwitchTests(SimpleTestCase):
         self.assertEqual(result["layer"], "InMemoryChannelLayer")
         self.assertFalse(result["debug"], "DEBUG must be off unless turned on")
         self.assertTrue(result["healthy"])
+        # boardsite.test_runner hashes passwords quickly and lets SQLite skip fsyncs, for test runs only.
+        self.assertEqual(result["password_hasher"], "django.contrib.auth.hashers.PBKDF2PasswordHasher")
+        self.assertEqual(result["sqlite_synchronous"], 2, "FULL: a commit waits for the disk")
 
     def test_database_url_switches_to_postgresql(self):
         url = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
