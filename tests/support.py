@@ -3,7 +3,10 @@ Helpers the test modules share: users, websocket clients authenticated by a
 real session, and gates for tests that need Redis, PostgreSQL or Chromium.
 
 A test that needs a service skips with a one-line reason when the service is
-absent, unless REQUIRE_SERVICES=1, under which it fails instead.
+absent, unless the service is required, under which it fails instead:
+REQUIRE_SERVICES=1 requires all three, and a list such as
+REQUIRE_SERVICES=redis,chromium requires those (for a run on SQLite, whose
+PostgreSQL tests skip, with Redis and Chromium present).
 """
 
 import json
@@ -16,20 +19,41 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from bench.chromium import CHROMIUM_PATH
 from boardsite.asgi import application
 
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+SERVICES = ("redis", "postgres", "chromium")
+
+
+def required_services(value):
+    """The services REQUIRE_SERVICES names: "1" for all, or a comma-separated list of SERVICES."""
+    value = value.strip()
+    if value in ("", "0"):
+        return frozenset()
+    if value == "1":
+        return frozenset(SERVICES)
+    names = {name.strip() for name in value.split(",") if name.strip()}
+    unknown = names.difference(SERVICES)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"REQUIRE_SERVICES={value!r} names {', '.join(sorted(unknown))}: "
+            f"give 1 (all) or a comma-separated list of {', '.join(SERVICES)}"
+        )
+    return frozenset(names)
+
+
+REQUIRED_SERVICES = required_services(os.environ.get("REQUIRE_SERVICES", ""))
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 PASSWORD = "correct-horse-battery-staple"
 
 
-def skip_or_fail(reason):
-    """Skip with `reason`, or fail when REQUIRE_SERVICES=1."""
-    if REQUIRE_SERVICES:
-        raise AssertionError(f"REQUIRE_SERVICES=1 but {reason}")
+def skip_or_fail(reason, *, service):
+    """Skip with `reason`, or fail when REQUIRE_SERVICES requires `service`."""
+    if service in REQUIRED_SERVICES:
+        raise AssertionError(f"REQUIRE_SERVICES requires {service} but {reason}")
     raise unittest.SkipTest(reason)
 
 
@@ -45,18 +69,18 @@ def port_open(url, default_port):
 def require_redis():
     """The Redis URL tests may use; skips (or fails) when Redis does not answer."""
     if not port_open(TEST_REDIS_URL, 6379):
-        skip_or_fail(f"Redis is not reachable at {TEST_REDIS_URL}")
+        skip_or_fail(f"Redis is not reachable at {TEST_REDIS_URL}", service="redis")
     return TEST_REDIS_URL
 
 
 def require_postgres():
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        skip_or_fail("the test database is not PostgreSQL (set DATABASE_URL=postgres://...)")
+        skip_or_fail("the test database is not PostgreSQL (set DATABASE_URL=postgres://...)", service="postgres")
 
 
 def require_chromium():
     if not os.path.exists(CHROMIUM_PATH):
-        skip_or_fail(f"Chromium is not installed at {CHROMIUM_PATH}")
+        skip_or_fail(f"Chromium is not installed at {CHROMIUM_PATH}", service="chromium")
     return CHROMIUM_PATH
 
 

@@ -42,7 +42,7 @@ class HealthzTests(TestCase):
         require_redis()  # the CI way with services must run this test
         redis_server = shutil.which("redis-server")
         if redis_server is None:
-            skip_or_fail("redis-server is not installed")
+            skip_or_fail("redis-server is not installed", service="redis")
         port = free_port()
         server = subprocess.Popen(
             [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

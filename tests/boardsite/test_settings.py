@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import SimpleTestCase
 
-from tests.support import REQUIRE_SERVICES, require_redis, skip_or_fail
+from tests.support import require_redis, skip_or_fail
 
 PROBE = """
 import asyncio, json, django
@@ -71,8 +71,8 @@ class EnvironmentSwitchTests(SimpleTestCase):
         try:
             result = probe(DATABASE_URL=url)
         except AssertionError as error:
-            if "connection" in str(error).lower() and not REQUIRE_SERVICES:
-                skip_or_fail(f"PostgreSQL is not reachable at {url}")
+            if "connection" in str(error).lower():
+                skip_or_fail(f"PostgreSQL is not reachable at {url}", service="postgres")
             raise
         self.assertEqual(result["vendor"], "postgresql")
 

@@ -67,7 +67,7 @@ class RedisRestartTests(TransactionTestCase):
     def setUp(self):
         require_postgres()
         if shutil.which("redis-server") is None:
-            skip_or_fail("redis-server is not installed")
+            skip_or_fail("redis-server is not installed", service="redis")
         self.redis = OwnRedis().start()
         self.addCleanup(self.redis.stop)
         self.users = [make_user(f"user{number}") for number in range(CLIENTS)]
