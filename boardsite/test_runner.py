@@ -1,12 +1,33 @@
 import logging
+import os
 import unittest
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
+from asgiref.sync import SyncToAsync
 from channels.layers import channel_layers
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test.runner import DiscoverRunner
 from django.test.utils import override_settings
+
+
+def give_a_forked_process_its_own_sync_thread():
+    """
+    asgiref runs thread-sensitive sync code called from outside any request
+    or async_to_sync (a websocket consumer's `database_sync_to_async` under
+    daphne, a test's `asyncio.run`) in one executor for the whole process,
+    `SyncToAsync.single_thread_executor`. The browser tests' live server is
+    forked from this process: once that executor's thread has run here, the
+    child inherits the executor without the thread, and it never starts
+    another, so every such call in the live server waits for ever. The
+    child gets a fresh executor instead (as boardsite.collab.fanout does for
+    its SQLite writer). Only test runs fork a server; daphne does not.
+    """
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+
+
+os.register_at_fork(after_in_child=give_a_forked_process_its_own_sync_thread)
 
 
 class QuickPasswordHasher(PBKDF2PasswordHasher):

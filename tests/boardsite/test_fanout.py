@@ -5,7 +5,9 @@ import multiprocessing
 import threading
 import time
 
+from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import SimpleTestCase, TransactionTestCase
 
 from boardsite.collab.errors import ActionError
@@ -77,33 +79,48 @@ class HeldChangeTests(SimpleTestCase):
         self.assertNotEqual(writer, threading.get_ident())
 
 
-def create_a_board_after_the_fork(owner_id):
-    """Run in the forked process: one change through `database_change`, as the live server's consumers make them."""
+def change_and_read_after_the_fork(owner_id):
+    """
+    Run in the forked process: a change through `database_change` and a read
+    through `database_sync_to_async`, as the live server's consumers make them.
+    """
 
     def create():
         return board_create(name="After the fork", owner=get_user_model().objects.get(pk=owner_id))
 
-    asyncio.run(asyncio.wait_for(database_change(create)(), timeout=10))
+    async def change_and_read():
+        await database_change(create)()
+        return await database_sync_to_async(Board.objects.count)()
+
+    assert asyncio.run(asyncio.wait_for(change_and_read(), timeout=10)) == 2
 
 
 class ForkedProcessTests(TransactionTestCase):
     """
     The browser tests' live server (ChannelsLiveServerTestCase) runs in a
     process that multiprocessing forks from the test process, after earlier
-    tests have made changes in the test process's writer thread.
+    tests have used the test process's database threads: on SQLite the
+    writer thread (boardsite.collab.fanout), and asgiref's thread for
+    `database_sync_to_async` outside a request (boardsite.test_runner).
     """
 
-    def test_a_process_forked_after_a_change_makes_its_own_changes(self):
-        if not database_is_sqlite():
-            self.skipTest("only SQLite's changes go through the writer thread")
+    def test_a_process_forked_after_a_change_and_a_read_makes_its_own(self):
         owner = make_user("owner")
-        asyncio.run(database_change(board_create)(name="Before the fork", owner=owner))
 
-        child = multiprocessing.get_context("fork").Process(target=create_a_board_after_the_fork, args=(owner.pk,))
+        async def change_and_read():
+            await database_change(board_create)(name="Before the fork", owner=owner)
+            count = await database_sync_to_async(Board.objects.count)()
+            # The thread keeps its connection (CONN_MAX_AGE); PostgreSQL's test database can't be dropped while it is open.
+            await database_sync_to_async(connections.close_all)()
+            return count
+
+        self.assertEqual(asyncio.run(change_and_read()), 1)
+
+        child = multiprocessing.get_context("fork").Process(target=change_and_read_after_the_fork, args=(owner.pk,))
         child.start()
         child.join(timeout=30)
         if child.is_alive():
             child.kill()
             child.join()
-        self.assertEqual(child.exitcode, 0, "the forked process's change did not complete")
+        self.assertEqual(child.exitcode, 0, "the forked process's change and read did not complete")
         self.assertCountEqual(Board.objects.values_list("name", flat=True), ["Before the fork", "After the fork"])
