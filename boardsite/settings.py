@@ -80,6 +80,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+else:
+    # Django's default test database name, written out: the browser tests' live server
+    # (ChannelsLiveServerTestCase) would otherwise prefix "test_" a second time (channels #2176).
+    DATABASES["default"]["TEST"].setdefault("NAME", f"test_{DATABASES['default']['NAME']}")
 # Keep connections open: websocket commands run in one database thread per
 # process, and reconnecting for each of them cost more than the query.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
