@@ -33,8 +33,8 @@ os.register_at_fork(after_in_child=give_a_forked_process_its_own_sync_thread)
 class QuickPasswordHasher(PBKDF2PasswordHasher):
     """
     PBKDF2 at one iteration, for test runs only: at Django's million, every
-    user a test made cost a second of CPU, most of the suite's time on a
-    busy machine. Not MD5 (what Django's docs suggest for tests): a hash
+    user a test made cost nearly half a second of CPU, most of the suite's
+    time. Not MD5 (what Django's docs suggest for tests): a hash
     keeps PBKDF2's format with its iteration count, so the daphne processes
     that some tests start with the production settings still accept these
     passwords at login (and rehash them there, as for any outdated hash).
@@ -73,7 +73,7 @@ class BoardsiteTestRunner(DiscoverRunner):
         }
         self.quick_hasher = override_settings(PASSWORD_HASHERS=["boardsite.test_runner.QuickPasswordHasher"])
         self.quick_hasher.enable()
-        self.sync_sqlite_less()
+        self.skip_sqlite_fsync()
         warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
@@ -84,11 +84,11 @@ class BoardsiteTestRunner(DiscoverRunner):
         super().teardown_test_environment(**kwargs)
 
     @staticmethod
-    def sync_sqlite_less():
+    def skip_sqlite_fsync():
         """
         The SQLite test database (WAL) with synchronous=NORMAL: a commit is
         then safe from a crash of the process, not of the machine, and no
-        longer waits for an fsync (4 ms each on this project's CI machine,
+        longer waits for an fsync (4 ms each on the development machine,
         and the fuzz tests alone commit thousands of times). The live
         server's process, forked from this one, connects with the same
         options.
