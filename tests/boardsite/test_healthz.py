@@ -5,6 +5,8 @@ import time
 
 from django.test import TestCase, override_settings
 
+import boardsite
+
 from boardsite.channel_layers import channel_layers_config
 from tests.support import require_redis, skip_or_fail
 
@@ -23,6 +25,7 @@ class HealthzTests(TestCase):
             response.json(),
             {
                 "status": "ok",
+                "version": boardsite.__version__,
                 "database": {"ok": True, "error": None},
                 "channel_layer": {"ok": True, "error": None},
             },
