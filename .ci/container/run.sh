@@ -54,7 +54,7 @@ cleanup() {
     exit $status
   fi
   if podman container exists "$CONTAINER"; then
-    [ $status -ne 0 ] && { say "logs of $CONTAINER:"; podman logs --tail 60 "$CONTAINER" 2>&1; }
+    [ $status -ne 0 ] && { say "logs of $CONTAINER:"; podman logs --tail 30 "$CONTAINER" 2>&1; }
     podman rm -f -t 5 "$CONTAINER" >/dev/null 2>&1
   fi
   if [ $COMPOSE_UP = 1 ]; then
@@ -86,7 +86,7 @@ wait_for_health() {  # wait_for_health URL SECONDS CONTAINER...: until URL answe
     done
     sleep 1
   done
-  die "$url did not answer 200 within ${seconds}s"
+  die "$url did not answer 200 within ${seconds}s; its last answer: $(curl -sS -m 5 "$url" 2>&1 | head -c 600)"
 }
 
 command -v podman >/dev/null || die "podman is not installed (apt-get install podman runc debootstrap)"
