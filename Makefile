@@ -21,7 +21,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo_data
+	DEBUG=1 $(PY) manage.py demo_data
 	@echo "Boardsite on http://$(HOST):$(PORT)/  (log in as demo / boardsite-demo)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+import boardsite
 from boardsite import health, twilio_sync
 from boardsite.forms import SignupForm
 from kanban import selectors as kanban_selectors
@@ -43,7 +44,8 @@ def signup(request):
 @require_GET
 async def healthz(request):
     healthy, report = await health.health_report()
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **report}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "unavailable", "version": boardsite.__version__, **report}
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @never_cache

@@ -1,10 +1,11 @@
 """
 Helpers the test modules share: users, websocket clients authenticated by a
-real session, and gates for tests that need Redis, PostgreSQL or Chromium.
+real session, and gates for tests that need Redis, PostgreSQL, Chromium or
+nginx.
 
 A test that needs a service skips with a one-line reason when the service is
 absent, unless the service is required, under which it fails instead:
-REQUIRE_SERVICES=1 requires all three, and a list such as
+REQUIRE_SERVICES=1 requires all of them, and a list such as
 REQUIRE_SERVICES=redis,chromium requires those (for a run on SQLite, whose
 PostgreSQL tests skip, with Redis and Chromium present).
 """
@@ -25,7 +26,7 @@ from django.test import Client
 from bench.chromium import CHROMIUM_PATH
 from boardsite.asgi import application
 
-SERVICES = ("redis", "postgres", "chromium")
+SERVICES = ("redis", "postgres", "chromium", "nginx")
 
 
 def required_services(value):

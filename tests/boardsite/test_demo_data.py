@@ -1,13 +1,15 @@
 from io import StringIO
 
 from django.contrib.auth import authenticate
-from django.core.management import call_command
-from django.test import TestCase
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import TestCase, override_settings
 
 from kanban.models import Board as KanbanBoard
 from whiteboard.models import Board as Whiteboard
 
 
+@override_settings(DEBUG=True)
 class DemoDataTests(TestCase):
     def run_command(self):
         out = StringIO()
@@ -41,3 +43,19 @@ class DemoDataTests(TestCase):
                 list(KanbanBoard.objects.values_list("pk", "last_seq")),
             ),
         )
+
+
+@override_settings(DEBUG=False)
+class DemoDataInProductionTests(TestCase):
+    """The demo user's password is published: with DEBUG off, only on explicit request."""
+
+    def test_refuses_with_debug_off_and_creates_nothing(self):
+        with self.assertRaisesMessage(CommandError, "--allow-production"):
+            call_command("demo_data", stdout=StringIO())
+        self.assertFalse(get_user_model().objects.filter(username="demo").exists())
+        self.assertFalse(Whiteboard.objects.exists())
+        self.assertFalse(KanbanBoard.objects.exists())
+
+    def test_runs_with_allow_production(self):
+        call_command("demo_data", "--allow-production", stdout=StringIO())
+        self.assertIsNotNone(authenticate(username="demo", password="boardsite-demo"))

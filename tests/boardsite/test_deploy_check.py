@@ -1,4 +1,6 @@
+import ast
 import os
+import re
 import subprocess
 import sys
 
@@ -40,3 +42,25 @@ class DeployCheckTests(SimpleTestCase):
         result = self.run_deploy_check(**env, DEBUG="true", SECURE_SSL_REDIRECT="false")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("security.W018", result.stderr + result.stdout)
+
+
+class EnvExampleTests(SimpleTestCase):
+    def test_env_example_lists_every_setting_boardsite_reads(self):
+        tree = ast.parse((settings.BASE_DIR / "boardsite" / "settings.py").read_text())
+        read = {
+            node.args[0].value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "env"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        }
+        # ... and what the container image's entry point and compose.yaml read.
+        read |= set(re.findall(r"\$\{([A-Z_]+)", (settings.BASE_DIR / "compose.yaml").read_text()))
+        read |= set(re.findall(r"\$\{([A-Z_]+):-", (settings.BASE_DIR / "deploy" / "docker-entrypoint.sh").read_text()))
+        self.assertGreater(len(read), 30)
+        example = (settings.BASE_DIR / ".env.example").read_text()
+        missing = sorted(name for name in read if not re.search(rf"^#? ?{name}=", example, flags=re.M))
+        self.assertEqual(missing, [])

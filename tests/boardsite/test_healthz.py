@@ -5,6 +5,8 @@ import time
 
 from django.test import TestCase, override_settings
 
+import boardsite
+
 from boardsite.channel_layers import channel_layers_config
 from tests.support import require_redis, skip_or_fail
 
@@ -23,6 +25,7 @@ class HealthzTests(TestCase):
             response.json(),
             {
                 "status": "ok",
+                "version": boardsite.__version__,
                 "database": {"ok": True, "error": None},
                 "channel_layer": {"ok": True, "error": None},
             },
@@ -70,3 +73,24 @@ class HealthzTests(TestCase):
         response = self.client.get("/healthz")
         self.assertIn("no-cache", response["Cache-Control"])
         self.assertEqual(self.client.post("/healthz").status_code, 405)
+
+
+@override_settings(ALLOWED_HOSTS=["boards.example.com"], SECURE_SSL_REDIRECT=True)
+class PerProcessProbeTests(TestCase):
+    """A load balancer probes each process by its address, over plain HTTP."""
+
+    def test_healthz_answers_a_probe_by_address_under_production_settings(self):
+        for host in ("10.0.0.5:8001", "127.0.0.1:8000"):
+            with self.subTest(host=host):
+                response = self.client.get("/healthz", HTTP_HOST=host)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.json()["status"], "ok")
+                self.assertIn("no-cache", response["Cache-Control"])
+        self.assertEqual(self.client.post("/healthz", HTTP_HOST="10.0.0.5:8001").status_code, 405)
+
+    def test_every_other_path_keeps_the_host_check_and_the_https_redirect(self):
+        with self.assertLogs("django.security.DisallowedHost", "WARNING"):
+            self.assertEqual(self.client.get("/accounts/login/", HTTP_HOST="10.0.0.5:8001").status_code, 400)
+        response = self.client.get("/accounts/login/", HTTP_HOST="boards.example.com")
+        self.assertEqual(response.status_code, 301)
+        self.assertEqual(response["Location"], "https://boards.example.com/accounts/login/")

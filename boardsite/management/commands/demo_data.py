@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from kanban import demo as kanban_demo
@@ -15,8 +16,22 @@ class Command(BaseCommand):
         "Safe to run again: what exists is left as it is."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run even with DEBUG off, on a site only you can reach: anyone who reads this help can log in.",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
+        # The demo password is published (README, this help): on a production site it is an open door.
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                f"demo_data makes the user {DEMO_USERNAME!r} with the published password {DEMO_PASSWORD!r}, "
+                "so it runs only with DEBUG on (`make run` sets DEBUG=1). "
+                "To add it to this site anyway, pass --allow-production."
+            )
         user, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
         if created:
             user.set_password(DEMO_PASSWORD)
