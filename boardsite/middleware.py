@@ -12,26 +12,26 @@ before the host check and the redirect; every other path keeps both.
 """
 
 from asgiref.sync import async_to_sync, iscoroutinefunction
+from django.urls import reverse
 from django.utils.decorators import sync_and_async_middleware
-
-HEALTH_PATH = "/healthz"
 
 
 @sync_and_async_middleware
 def health_probe_middleware(get_response):
     from boardsite.views import healthz  # the views import models: not at settings time
 
+    path = reverse("healthz")  # the URLconf's path, not a copy of it
     if iscoroutinefunction(get_response):
 
         async def middleware(request):
-            if request.path == HEALTH_PATH:
+            if request.path_info == path:
                 return await healthz(request)
             return await get_response(request)
 
     else:
 
         def middleware(request):
-            if request.path == HEALTH_PATH:
+            if request.path_info == path:
                 return async_to_sync(healthz)(request)
             return get_response(request)
 

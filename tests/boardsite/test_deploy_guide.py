@@ -27,6 +27,7 @@ from django.test import SimpleTestCase, TransactionTestCase
 from websockets.sync.client import connect
 
 from bench.servers import DAPHNE, Server, base_environment, free_port
+from bench.session import CSRF_INPUT
 from tests.boardsite.test_scale_out import database_url
 from tests.support import PASSWORD, make_user, require_postgres, require_redis, skip_or_fail
 
@@ -274,7 +275,7 @@ class NginxInFrontTests(TransactionTestCase):
         status, headers, page = self.fetch("/accounts/login/")
         self.assertEqual(status, 200)
         csrf = cookie(headers, "csrftoken")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        token = CSRF_INPUT.search(page).group(1)
         status, headers, body = self.fetch(
             "/accounts/login/",
             data={"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": token},
