@@ -31,6 +31,7 @@ from boardsite.collab.batching import unavailable_error
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import board_group_name, encode_frame
 from boardsite.collab.fanout import board_hub
+from boardsite.collab.inbound import Inlet
 from boardsite.collab.ratelimit import TokenBucket, user_buckets
 from boardsite.collab.services import user_frame
 from boardsite.send_backlog import daphne_protocol, prepared_text, send_prepared
@@ -60,6 +61,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         user = self.scope["user"]
         self.board = None
+        self.closing = False  # once True, frames still arriving are dropped unread
         if not user.is_authenticated:
             await self.close(code=CloseCode.NOT_AUTHENTICATED)
             return
@@ -80,12 +82,16 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.unanswered_batched = 0
         self.batched_answered = asyncio.Event()
         self.batched_answered.set()
-        self.rate_limit = TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST)
         self.user_rate_limit = user_buckets.join(user.pk)
         self.throttled_count = 0
         self.invalid_times = deque()
         self.event_send = self.send_without_session_check()
         self.protocol = daphne_protocol(self.event_send)
+        self.inlet = Inlet(
+            self.protocol,
+            rate_limit=TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST),
+            on_refused=lambda: self.run_in_background(self.count_refused()),
+        )
         self.hub = board_hub()
         await self.hub.join(self.group, self)
         await self.accept()
@@ -146,16 +152,17 @@ class BoardConsumer(AsyncWebsocketConsumer):
     # Client frames
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return  # what a connection being closed still sent: dropped before any work
+        if not self.inlet.take():
+            return
         ref = None
         try:
             if text_data is None:
                 raise ActionError("binary_frame", "Send JSON text frames, not binary frames.")
-            if len(text_data) > settings.REALTIME_MAX_FRAME_BYTES:
-                raise ActionError(
-                    "frame_too_large", f"Frames are limited to {settings.REALTIME_MAX_FRAME_BYTES} bytes."
-                )
-            if not (self.rate_limit.take() and self.user_rate_limit.take()):
-                await self.throttled()
+            protocol.check_frame_size(text_data, limit=settings.REALTIME_MAX_FRAME_BYTES)
+            if not self.user_rate_limit.take():
+                await self.throttled(1)
                 return
             message = protocol.parse_frame(text_data)
             ref = protocol.message_ref(message)
@@ -201,25 +208,48 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
         self.hub.batcher(self.group, name, apply_batch).submit(command, on_result)
 
-    async def throttled(self):
-        """Drop the message; cut the connection off if it keeps flooding."""
-        self.throttled_count += 1
-        if self.throttled_count == 1 or self.throttled_count % 50 == 0:
+    async def count_refused(self):
+        """Frames over the connection's rate limit were dropped (boardsite.collab.inbound)."""
+        await self.throttled(self.inlet.collect_refused())
+
+    async def throttled(self, count):
+        """
+        `count` messages were dropped over a rate limit: say so (for the
+        first, then every 50th), and cut the connection off if it keeps flooding.
+        """
+        if self.closing:
+            return
+        before = self.throttled_count
+        self.throttled_count += count
+        if before == 0 or before // 50 != self.throttled_count // 50:
             await self.send_frame(
                 {"type": "error", "ref": None, "code": "rate_limited", "message": "Too many messages; slow down."}
             )
         if self.throttled_count > settings.REALTIME_RATE_BURST:
             logger.warning("%s flooded %s; closing", self.user.get_username(), self.group)
-            await self.close(code=CloseCode.RATE_LIMITED)
+            await self.close_for_abuse(CloseCode.RATE_LIMITED)
 
     async def count_invalid(self):
+        if self.closing:
+            return
         now = time.monotonic()
         self.invalid_times.append(now)
         while self.invalid_times and now - self.invalid_times[0] > 60:
             self.invalid_times.popleft()
         if len(self.invalid_times) > settings.REALTIME_MAX_INVALID_PER_MINUTE:
             logger.warning("%s sent too many invalid messages to %s; closing", self.user.get_username(), self.group)
-            await self.close(code=CloseCode.INVALID_MESSAGES)
+            await self.close_for_abuse(CloseCode.INVALID_MESSAGES)
+
+    async def close_for_abuse(self, code):
+        """
+        Close now, and do no more work for this connection: the server stops
+        reading its socket (boardsite.collab.inbound), and the frames already
+        queued for it are dropped as `receive` takes them, so the close and
+        the disconnect do not wait behind a flood.
+        """
+        self.closing = True
+        self.inlet.stop()
+        await self.close(code=code)
 
     async def dispatch(self, message):
         """
