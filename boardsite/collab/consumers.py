@@ -32,7 +32,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import board_group_name, encode_frame
 from boardsite.collab.fanout import board_hub
 from boardsite.collab.inbound import Inlet
-from boardsite.collab.ratelimit import TokenBucket, user_buckets
+from boardsite.collab.ratelimit import TokenBucket, board_connections, user_buckets
 from boardsite.collab.services import user_frame
 from boardsite.send_backlog import daphne_protocol, prepared_text, send_prepared
 
@@ -47,6 +47,7 @@ class CloseCode:
     ACCESS_REVOKED = 4403
     BOARD_NOT_FOUND = 4404
     RATE_LIMITED = 4429
+    TOO_MANY_CONNECTIONS = 4430
 
 
 class BoardConsumer(AsyncWebsocketConsumer):
@@ -65,14 +66,22 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if not user.is_authenticated:
             await self.close(code=CloseCode.NOT_AUTHENTICATED)
             return
-        self.board, opening_frames = await database_sync_to_async(self.open_board)(
+        board, opening_frames = await database_sync_to_async(self.open_board)(
             slug=self.scope["url_route"]["kwargs"]["slug"], user=user
         )
-        if self.board is None:
+        if board is None:
             await self.close(code=CloseCode.BOARD_NOT_FOUND)
             return
+        if not board_connections.join(user.pk, board_group_name(board), self):
+            logger.info("%s has too many connections to %s; refused one", user.get_username(), board_group_name(board))
+            # Accepted, then closed: a browser sees a handshake refused as 1006, without its code.
+            self.closing = True
+            await self.accept()
+            await self.close(code=CloseCode.TOO_MANY_CONNECTIONS)
+            return
+        self.board = board
         self.user = user
-        self.group = board_group_name(self.board)
+        self.group = board_group_name(board)
         self.connection_id = secrets.token_hex(6)
         self.cursor = None  # the last seq this connection has been given; None until its first sync
         self.catching_up = False  # while True, events wait in `backlog` for the catch-up to send them
@@ -128,6 +137,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if self.board is None:
             return
         user_buckets.leave(self.user.pk)
+        board_connections.leave(self.user.pk, self.group, self)
         await self.hub.leave(self.group, self)
         for task in self.background_tasks:
             task.cancel()
@@ -449,9 +459,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.send_frame({"type": "presence.join", "member": message["member"]})
 
     async def board_presence_here(self, message):
-        """Who was on the board before this connection joined: one message from each process's hub."""
-        for member in message["members"]:
-            await self.send_frame({"type": "presence.here", "member": member})
+        """
+        Who was on the board before this connection joined: one message from
+        each process's hub, a frame for each person it lists (BoardHub.introduce).
+        """
+        await self.send_texts(
+            [encode_frame({"type": "presence.here", "member": member}) for member in message["members"]]
+        )
 
     async def check_access(self):
         still_allowed = await database_sync_to_async(self.still_allowed)()

@@ -14,6 +14,7 @@ const FINAL_CLOSE_CODES = new Map([
   [4401, "Your session has ended. Log in again to keep working on this board."],
   [4403, "You no longer have access to this board."],
   [4404, "This board was deleted or is no longer shared with you."],
+  [4430, "This board is open in too many of your tabs or windows. Close some of them, then reload this page."],
 ]);
 const CONNECTION_LOST = {
   code: "connection_lost",
