@@ -19,18 +19,16 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 import kanban.routing  # noqa: E402
 import whiteboard.routing  # noqa: E402
-from boardsite import send_backlog  # noqa: E402
-from django.conf import settings  # noqa: E402
-
-# Under daphne: drop a websocket client whose unsent backlog passes the limit.
-send_backlog.install(settings.REALTIME_MAX_SEND_BACKLOG_BYTES)
+from boardsite.collab.transport import ServerSendMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(
-                URLRouter(whiteboard.routing.websocket_urlpatterns + kanban.routing.websocket_urlpatterns)
+        "websocket": ServerSendMiddleware(
+            AllowedHostsOriginValidator(
+                AuthMiddlewareStack(
+                    URLRouter(whiteboard.routing.websocket_urlpatterns + kanban.routing.websocket_urlpatterns)
+                )
             )
         ),
     }
