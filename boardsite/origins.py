@@ -14,6 +14,8 @@ daphne's websocket scope carries no scheme, even with --proxy-headers, so a
 handshake is taken as TLS (origin https) when the server says so in
 `scope["scheme"]`, or when SECURE_PROXY_SSL_HEADER names a header the proxy
 set to its secure value: the same trust Django gives that header for HTTP.
+A daphne terminating TLS itself does not say so either; its site's https
+origin belongs in CSRF_TRUSTED_ORIGINS (docs/deploy.md).
 
 A handshake without an Origin is refused: browsers always send one, and a
 non-browser client sends the site's origin, as the tests and benchmarks do.
