@@ -15,17 +15,19 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 import kanban.routing  # noqa: E402
 import whiteboard.routing  # noqa: E402
 from boardsite.collab.transport import ServerSendMiddleware  # noqa: E402
+from boardsite.origins import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
+        # The server's own send, kept for the connections' outlets (boardsite.collab.transport).
         "websocket": ServerSendMiddleware(
-            AllowedHostsOriginValidator(
+            # Only a page of this site's own origin opens a board socket (boardsite.origins).
+            SameOriginValidator(
                 AuthMiddlewareStack(
                     URLRouter(whiteboard.routing.websocket_urlpatterns + kanban.routing.websocket_urlpatterns)
                 )

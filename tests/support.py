@@ -96,8 +96,14 @@ def session_cookie_for(user):
 
 
 async def websocket_for(path, *, user=None, origin="http://localhost", app=application):
-    """A WebsocketCommunicator on the full ASGI stack, logged in as `user` if given."""
-    headers = [(b"origin", origin.encode())] if origin else []
+    """
+    A WebsocketCommunicator on the full ASGI stack, logged in as `user` if
+    given, as a browser would open it from a page of `origin` on a site
+    served at http://localhost.
+    """
+    headers = [(b"host", b"localhost")]
+    if origin:
+        headers.append((b"origin", origin.encode()))
     if user is not None:
         cookie = await database_sync_to_async(session_cookie_for)(user)
         headers.append((b"cookie", cookie.encode()))

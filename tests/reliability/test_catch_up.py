@@ -20,7 +20,7 @@ from django.test import TransactionTestCase
 from bench.servers import HOST, UNLIMITED_RATE, rss_bytes
 from bench.session import cookie_header, login
 from boardsite.collab.events import NewEvent, record_events
-from tests.reliability.faults import database_url, server_environment, start_server
+from tests.reliability.faults import shared_database_url, server_environment, start_server
 from tests.support import PASSWORD, make_user
 from whiteboard import services as whiteboard_services
 
@@ -68,7 +68,7 @@ class LargeCatchUpTests(TransactionTestCase):
                 ])
         self.log_bytes = sum(len(json.dumps(payload, separators=(",", ":"))) for payload in self.board.events.values_list("payload", flat=True))
         environment = server_environment(
-            DATABASE_URL=database_url(), REALTIME_MAX_SEND_BACKLOG_BYTES=str(LIMIT), **UNLIMITED_RATE
+            DATABASE_URL=shared_database_url(), REALTIME_MAX_SEND_BACKLOG_BYTES=str(LIMIT), **UNLIMITED_RATE
         )
         self.server = start_server(self, "catch-up", environment)
         self.cookies = login(self.server.http_url, "reader", PASSWORD)

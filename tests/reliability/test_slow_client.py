@@ -14,7 +14,7 @@ from django.test import TransactionTestCase
 
 from bench.servers import HOST, UNLIMITED_RATE
 from bench.session import cookie_header, login
-from tests.reliability.faults import database_url, server_environment, start_server
+from tests.reliability.faults import shared_database_url, server_environment, start_server
 from tests.reliability.reconnecting import WhiteboardClient
 from tests.support import PASSWORD, make_user
 from whiteboard import services as whiteboard_services
@@ -32,7 +32,7 @@ class SlowReaderCase(TransactionTestCase):
     def setUp(self):
         self.users = [make_user(name) for name in ("drawer", "reader", "sluggard")]
         environment = server_environment(
-            DATABASE_URL=database_url(), REALTIME_MAX_SEND_BACKLOG_BYTES=str(self.backlog_limit), **UNLIMITED_RATE
+            DATABASE_URL=shared_database_url(), REALTIME_MAX_SEND_BACKLOG_BYTES=str(self.backlog_limit), **UNLIMITED_RATE
         )
         self.server = start_server(self, "slow-client", environment)
         self.cookies = {user.username: login(self.server.http_url, user.username, PASSWORD) for user in self.users}
