@@ -9,11 +9,9 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import timedelta
 from io import StringIO
 
-import redis
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,7 +21,7 @@ from django.http import HttpRequest
 from django.test import SimpleTestCase, TestCase, override_settings
 
 from boardsite.throttling import wait_text
-from tests.support import PASSWORD, make_user, require_redis
+from tests.support import PASSWORD, make_user, require_redis, use_a_fresh_cache
 
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
@@ -151,12 +149,12 @@ class SignupLimitTests(TestCase):
 
     limit = 3
 
-    def cache_settings(self, prefix):
-        return {**settings.CACHES["default"], "KEY_PREFIX": prefix}
+    def cache(self):
+        return None  # the run's own: Redis with REDIS_URL, process memory otherwise
 
     def setUp(self):
-        caches = {"default": self.cache_settings(f"test-{uuid.uuid4().hex}")}
-        overrides = override_settings(CACHES=caches, SIGNUP_RATE_LIMIT=self.limit, SIGNUP_RATE_WINDOW_SECONDS=3600)
+        use_a_fresh_cache(self, self.cache())
+        overrides = override_settings(SIGNUP_RATE_LIMIT=self.limit, SIGNUP_RATE_WINDOW_SECONDS=3600)
         overrides.enable()
         self.addCleanup(overrides.disable)
 
@@ -201,12 +199,8 @@ class SignupLimitTests(TestCase):
 class SignupLimitOnRedisTests(SignupLimitTests):
     """The same, counted in Redis, as every process of a site with REDIS_URL counts."""
 
-    def cache_settings(self, prefix):
-        url = require_redis()
-        client = redis.Redis.from_url(url)
-        self.addCleanup(client.close)
-        self.addCleanup(lambda: [client.delete(key) for key in client.scan_iter(f"{prefix}:*")])
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+    def cache(self):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": require_redis()}
 
 
 def settings_in(**environment):
