@@ -219,7 +219,7 @@ REALTIME_USER_RATE_PER_SECOND = env.float("REALTIME_USER_RATE_PER_SECOND", defau
 REALTIME_USER_RATE_BURST = env.int("REALTIME_USER_RATE_BURST", default=720)
 REALTIME_MAX_INVALID_PER_MINUTE = env.int("REALTIME_MAX_INVALID_PER_MINUTE", default=30)
 # A client that does not read is dropped once the server holds this many unsent bytes for it
-# (boardsite.send_backlog); 0 turns the check off.
+# (boardsite.collab.transport); 0 turns the check off.
 REALTIME_MAX_SEND_BACKLOG_BYTES = env.int("REALTIME_MAX_SEND_BACKLOG_BYTES", default=8 * 1024 * 1024)
 
 # Strokes one whiteboard holds (erased ones included); past it, new strokes get `board_full`.
