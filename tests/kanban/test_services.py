@@ -1,8 +1,10 @@
 import datetime
+import importlib
 import json
 import random
 from unittest import mock
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.test import TestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
@@ -486,6 +488,20 @@ class DescriptionRenderingTests(TransactionTestCase):
                                      changes={"description": description}, actor=self.alice)
             self.assertEqual(refused.exception.code, code)
         self.assertEqual(self.renderings, [])
+
+    def test_the_migration_renders_existing_descriptions_again(self):
+        cards = add_cards(self.board, self.columns["To do"], ["a", "b"], actor=self.alice)
+        # As Python-Markdown left them: no strikethrough, no autolink.
+        Card.objects.filter(pk=cards[0]["id"]).update(description="~~done~~ see www.example.com",
+                                                      description_html="<p>~~done~~ see www.example.com</p>")
+        migration = importlib.import_module("kanban.migrations.0007_render_descriptions_with_cmark_gfm")
+        migration.render_again(apps, None)
+        self.assertEqual(
+            self.html(cards[0]["id"]),
+            '<p><del>done</del> see <a href="http://www.example.com" target="_blank" '
+            'rel="nofollow noopener noreferrer ugc">www.example.com</a></p>\n',
+        )
+        self.assertEqual(self.html(cards[1]["id"]), "", "a card without a description is left alone")
 
 
 class UndoRedoTests(TestCase):
