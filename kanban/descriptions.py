@@ -37,7 +37,7 @@ EXTENSIONS = ("autolink", "strikethrough", "tasklist", "table")
 OPTIONS = Options.CMARK_OPT_DEFAULT
 
 MAX_TABLE_CELLS = 8_000
-MAX_TAGS = 16_000
+MAX_TAGS = 12_000
 MAX_DEPTH = 32
 
 ALLOWED_TAGS = {
