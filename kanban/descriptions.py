@@ -32,6 +32,7 @@ import nh3
 from cmarkgfm.cmark import Options
 
 EXTENSIONS = ("autolink", "strikethrough", "tasklist", "table")
+EXTENSIONS_BUT_TABLES = ("autolink", "strikethrough", "tasklist")
 # Default options: raw HTML and `javascript:`, `vbscript:`, `file:` and
 # `data:` links are left out by cmark itself ("safe" mode, no CMARK_OPT_UNSAFE).
 OPTIONS = Options.CMARK_OPT_DEFAULT
@@ -88,7 +89,7 @@ def render_descriptions(texts):
 def markdown_html(text):
     """cmark-gfm's HTML for `text`, within the bounds above; not yet sanitised."""
     text = encodable(text)
-    extensions = EXTENSIONS if table_cells_at_most(text) <= MAX_TABLE_CELLS else EXTENSIONS[:-1]
+    extensions = EXTENSIONS if table_cells_at_most(text) <= MAX_TABLE_CELLS else EXTENSIONS_BUT_TABLES
     rendered = cmarkgfm.markdown_to_html_with_extensions(text, options=OPTIONS, extensions=extensions)
     if rendered.count("<") > MAX_TAGS or nesting_depth(rendered) > MAX_DEPTH:
         return f"<pre>{html.escape(text, quote=False)}</pre>"
