@@ -22,6 +22,7 @@ SCENARIO_FUNCTIONS = {
     "points": "bench.fanout:run_points",
     "latejoin": "bench.latejoin:run_latejoin",
     "kanban": "bench.kanban:run_kanban",
+    "markdown": "bench.markdown:run_markdown",
     "idle": "bench.idle:run_idle",
     "soak": "bench.soak:run_soak",
 }

@@ -15,22 +15,22 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 import kanban.routing  # noqa: E402
 import whiteboard.routing  # noqa: E402
-from boardsite import send_backlog  # noqa: E402
-from django.conf import settings  # noqa: E402
-
-# Under daphne: drop a websocket client whose unsent backlog passes the limit.
-send_backlog.install(settings.REALTIME_MAX_SEND_BACKLOG_BYTES)
+from boardsite.collab.transport import ServerSendMiddleware  # noqa: E402
+from boardsite.origins import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(
-                URLRouter(whiteboard.routing.websocket_urlpatterns + kanban.routing.websocket_urlpatterns)
+        # The server's own send, kept for the connections' outlets (boardsite.collab.transport).
+        "websocket": ServerSendMiddleware(
+            # Only a page of this site's own origin opens a board socket (boardsite.origins).
+            SameOriginValidator(
+                AuthMiddlewareStack(
+                    URLRouter(whiteboard.routing.websocket_urlpatterns + kanban.routing.websocket_urlpatterns)
+                )
             )
         ),
     }

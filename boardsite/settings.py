@@ -6,9 +6,11 @@ channel layer. `DATABASE_URL` switches to PostgreSQL and `REDIS_URL` to
 channels-redis; `.env.example` documents the production values.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from boardsite.channel_layers import channel_layers_config
 
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "boardsite",
     "whiteboard",
     "kanban",
@@ -50,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a login refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "boardsite.urls"
@@ -100,6 +105,22 @@ CHANNEL_LAYERS = channel_layers_config(
     expiry=env.int("CHANNEL_LAYER_EXPIRY", default=30),
 )
 
+# Django's cache holds the sign-up limit's counters (boardsite.throttling): in Redis when
+# REDIS_URL is set, so that every server process counts the same attempts; in each process's
+# memory otherwise, which is enough for the one process that runs without Redis.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "boardsite",
+            # A Redis that does not answer fails a request in a second, not after minutes.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -110,6 +131,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+
+
+def at_least_one(name, default):
+    value = env.int(name, default=default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, got {value}")
+    return value
+
+
+# Log-in lockout by django-axes (docs/deploy.md, "Log-in lockout and sign-up limit"):
+# LOGIN_FAILURE_LIMIT wrong passwords in a row for one username from one address refuse that
+# username from that address, right password included, until LOGIN_COOLOFF_SECONDS have
+# passed since the last try. The pair, not the username alone: a stranger who types wrong
+# passwords for someone's name does not lock its owner out everywhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = at_least_one("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=at_least_one("LOGIN_COOLOFF_SECONDS", 15 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a successful login clears that pair's count
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True  # each refused try starts the wait again
+AXES_CLIENT_IP_CALLABLE = "boardsite.throttling.client_ip"  # REMOTE_ADDR only, never X-Forwarded-For
+AXES_LOCKOUT_CALLABLE = "boardsite.throttling.login_lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept until their cool-off ends; successes not at all
+# Sign-up: SIGNUP_RATE_LIMIT attempts (valid or not) per address in SIGNUP_RATE_WINDOW_SECONDS.
+SIGNUP_RATE_LIMIT = at_least_one("SIGNUP_RATE_LIMIT", 10)
+SIGNUP_RATE_WINDOW_SECONDS = at_least_one("SIGNUP_RATE_WINDOW_SECONDS", 60 * 60)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -170,7 +221,7 @@ REALTIME_USER_RATE_BURST = env.int("REALTIME_USER_RATE_BURST", default=720)
 REALTIME_MAX_CONNECTIONS_PER_USER = env.int("REALTIME_MAX_CONNECTIONS_PER_USER", default=20)
 REALTIME_MAX_INVALID_PER_MINUTE = env.int("REALTIME_MAX_INVALID_PER_MINUTE", default=30)
 # A client that does not read is dropped once the server holds this many unsent bytes for it
-# (boardsite.send_backlog); 0 turns the check off.
+# (boardsite.collab.transport); 0 turns the check off.
 REALTIME_MAX_SEND_BACKLOG_BYTES = env.int("REALTIME_MAX_SEND_BACKLOG_BYTES", default=8 * 1024 * 1024)
 
 # Strokes one whiteboard holds (erased ones included); past it, new strokes get `board_full`.
@@ -194,5 +245,7 @@ LOGGING = {
         "boardsite": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "whiteboard": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "kanban": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # One line per failed login and per lockout (usernames and addresses masked by axes).
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

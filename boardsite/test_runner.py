@@ -104,8 +104,8 @@ class BoardsiteTestRunner(DiscoverRunner):
     def run_suite(self, suite, **kwargs):
         # Importing the ASGI application (tests.support does) runs django.setup()
         # and reconfigures logging, so quieten here the lines tests provoke on
-        # purpose (4xx/503 responses, connects, refused clients).
-        for name in ("django.request", "django.security.csrf", "boardsite", "whiteboard", "kanban"):
+        # purpose (4xx/503 responses, connects, refused clients, wrong passwords).
+        for name in ("django.request", "django.security.csrf", "boardsite", "whiteboard", "kanban", "axes"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         return super().run_suite(suite, **kwargs)
 

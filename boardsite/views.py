@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 import boardsite
-from boardsite import health, twilio_sync
+from boardsite import health, throttling, twilio_sync
 from boardsite.forms import SignupForm
 from kanban import selectors as kanban_selectors
 from whiteboard import selectors as whiteboard_selectors
@@ -31,6 +31,10 @@ def signup(request):
         raise Http404("Sign-up is turned off on this site.")
     if request.user.is_authenticated:
         return redirect("home")
+    if request.method == "POST":
+        wait = throttling.signup_attempt_wait(request=request)
+        if wait is not None:
+            return throttling.too_many_attempts(request, template="registration/signup_throttled.html", wait_seconds=wait)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()

@@ -7,7 +7,9 @@ Each public action runs in one transaction, starts by locking the board row
 processes, validates and authorises (raising ActionError, which changes
 nothing), makes the change, and records its event with `record_event`, which
 broadcasts it once the transaction commits. Each returns the event frame it
-recorded; the consumer turns it into the `ack`.
+recorded; the consumer turns it into the `ack`. Card descriptions are
+rendered before the transaction begins, so the lock is never held while
+Markdown is parsed.
 
 Arguments shared by all actions: `actor` (the user making the change),
 `connection` (the id of the websocket connection making it, None elsewhere:
@@ -29,7 +31,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import encode_frame, lock_board_row, record_event, send_to_board_on_commit
 from boardsite.collab.services import user_frame
 from kanban import selectors
-from kanban.descriptions import render_description
+from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import card_frame, column_frame, label_frame, lock_frame
 from kanban.models import (
     CARD_DESCRIPTION_MAX_LENGTH,
@@ -101,6 +103,23 @@ def clean_text(value, *, field, max_length, allow_blank=False, single_line=True)
     if len(value) > max_length:
         raise ActionError("too_long", f"The {field} is longer than {max_length} characters.")
     return value
+
+
+def clean_description(value):
+    return clean_text(
+        value, field="description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True, single_line=False
+    )
+
+
+def description_html(text, *, rendered):
+    """
+    `text`'s HTML from `rendered`, the descriptions rendered before the
+    transaction began. One not foreseen then (the user's newest history
+    entry changed between the look and the lock) is rendered here, under
+    the board's lock.
+    """
+    html = rendered.get(text)
+    return render_description(text) if html is None else html
 
 
 def clean_wip_limit(value):
@@ -475,7 +494,6 @@ def card_state(card, *, label_ids):
     }
 
 
-@transaction.atomic
 def card_create(
     *,
     board,
@@ -494,67 +512,73 @@ def card_create(
     """
     Add a card to a column, at its end unless `index` is given. A `client_key`
     already used on the board returns that card unchanged (with no seq): the
-    client is re-sending a create whose ack it lost.
+    client is re-sending a create whose ack it lost. The description is
+    rendered before the transaction, without the board's lock.
     """
-    lock_board(board)
-    if client_key:
-        existing = Card.objects.filter(board=board, client_key=client_key).select_related("assignee", "locked_by").first()
-        if existing is not None:
-            return {"type": "card.created", "seq": None, "card": frame_for(existing), "index": card_index(existing),
-                    "duplicate": True}
-    column = get_column(board=board, column_id=column_id, with_card_count=True)
-    title = clean_text(title, field="card title", max_length=CARD_TITLE_MAX_LENGTH)
-    description = clean_text(
-        description, field="description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True, single_line=False
-    )
-    assignee = clean_assignee(board=board, user_id=assignee_id)
-    label_ids = clean_label_ids(board=board, label_ids=label_ids) if label_ids else []
-    due_date = clean_due_date(due_date)
-    check_wip_limit(column=column, adding=1)
-    check_card_room(board=board)
-    if index is None:
-        index, position = column.card_count, end_position(column=column)
-    else:
-        position = position_for_index(column=column, index=index)
-    card = Card.objects.create(
-        board=board,
-        column=column,
-        title=title,
-        description=description,
-        description_html=render_description(description),
-        assignee=assignee,
-        due_date=due_date,
-        position=position,
-        client_key=client_key,
-    )
-    if label_ids:
-        card.labels.set(label_ids)
-    frame = card_frame(card, label_ids=label_ids)
-    remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.CREATE, before=None,
-             after=card_state(card, label_ids=label_ids))
-    return record_event(
-        board=board, type="card.created", payload={"card": frame, "index": index}, actor=actor, origin=origin
-    ).payload
+    description = clean_description(description)
+    description_html = render_description(description)
+    with transaction.atomic():
+        lock_board(board)
+        if client_key:
+            existing = Card.objects.filter(board=board, client_key=client_key).select_related("assignee", "locked_by").first()
+            if existing is not None:
+                return {"type": "card.created", "seq": None, "card": frame_for(existing), "index": card_index(existing),
+                        "duplicate": True}
+        column = get_column(board=board, column_id=column_id, with_card_count=True)
+        title = clean_text(title, field="card title", max_length=CARD_TITLE_MAX_LENGTH)
+        assignee = clean_assignee(board=board, user_id=assignee_id)
+        label_ids = clean_label_ids(board=board, label_ids=label_ids) if label_ids else []
+        due_date = clean_due_date(due_date)
+        check_wip_limit(column=column, adding=1)
+        check_card_room(board=board)
+        if index is None:
+            index, position = column.card_count, end_position(column=column)
+        else:
+            position = position_for_index(column=column, index=index)
+        card = Card.objects.create(
+            board=board,
+            column=column,
+            title=title,
+            description=description,
+            description_html=description_html,
+            assignee=assignee,
+            due_date=due_date,
+            position=position,
+            client_key=client_key,
+        )
+        if label_ids:
+            card.labels.set(label_ids)
+        frame = card_frame(card, label_ids=label_ids)
+        remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.CREATE, before=None,
+                 after=card_state(card, label_ids=label_ids))
+        return record_event(
+            board=board, type="card.created", payload={"card": frame, "index": index}, actor=actor, origin=origin
+        ).payload
 
 
-@transaction.atomic
 def card_update(*, board, card_id, version, changes, actor, connection=None, origin=None):
     """
     Change some of a card's fields. `changes` maps field names to new values:
     title, description, assignee (a user id or None), labels (label ids),
-    due (YYYY-MM-DD or None). Saving releases the caller's lock.
+    due (YYYY-MM-DD or None). Saving releases the caller's lock. A new
+    description is rendered before the transaction, without the board's lock.
     """
-    lock_board(board)
-    card = get_card(board=board, card_id=card_id)
-    check_version(card=card, version=version)
-    check_not_locked(card=card, connection=connection)
-    before, after = apply_changes(board=board, card=card, changes=changes)
-    frame = finish_change(card=card, connection=connection)
-    remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.UPDATE, before=before, after=after)
-    return record_event(
-        board=board, type="card.updated", payload={"card": frame, "changes": field_changes(before, after)},
-        actor=actor, origin=origin,
-    ).payload
+    rendered = {}
+    if isinstance(changes, dict) and "description" in changes:
+        changes = {**changes, "description": clean_description(changes["description"])}
+        rendered = render_descriptions([changes["description"]])
+    with transaction.atomic():
+        lock_board(board)
+        card = get_card(board=board, card_id=card_id)
+        check_version(card=card, version=version)
+        check_not_locked(card=card, connection=connection)
+        before, after = apply_changes(board=board, card=card, changes=changes, rendered=rendered)
+        frame = finish_change(card=card, connection=connection)
+        remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.UPDATE, before=before, after=after)
+        return record_event(
+            board=board, type="card.updated", payload={"card": frame, "changes": field_changes(before, after)},
+            actor=actor, origin=origin,
+        ).payload
 
 
 CARD_FIELDS = ("title", "description", "assignee", "labels", "due")
@@ -565,8 +589,12 @@ def field_changes(before, after):
     return {field: {"from": before[field], "to": after[field]} for field in after if before[field] != after[field]}
 
 
-def apply_changes(*, board, card, changes):
-    """Validate and set the changed fields (labels are saved at once); returns their old and new values."""
+def apply_changes(*, board, card, changes, rendered):
+    """
+    Validate and set the changed fields (labels are saved at once); returns
+    their old and new values. `rendered`: descriptions rendered before the
+    transaction ({text: html}, see `description_html`).
+    """
     unknown = set(changes) - set(CARD_FIELDS)
     if unknown:
         raise ActionError("unknown_field", f"Cards have no field(s) {', '.join(sorted(unknown))}.")
@@ -585,14 +613,8 @@ def apply_changes(*, board, card, changes):
     if "title" in changes:
         card.title = after["title"] = clean_text(changes["title"], field="card title", max_length=CARD_TITLE_MAX_LENGTH)
     if "description" in changes:
-        card.description = after["description"] = clean_text(
-            changes["description"],
-            field="description",
-            max_length=CARD_DESCRIPTION_MAX_LENGTH,
-            allow_blank=True,
-            single_line=False,
-        )
-        card.description_html = render_description(card.description)
+        card.description = after["description"] = clean_description(changes["description"])
+        card.description_html = description_html(card.description, rendered=rendered)
     if "assignee" in changes:
         card.assignee = clean_assignee(board=board, user_id=changes["assignee"])
         after["assignee"] = card.assignee_id
@@ -764,16 +786,17 @@ def replay_history(*, board, actor, connection, origin, undo):
     the change before it; the user is told why.
     """
     stale = None
+    rendered = render_descriptions(history_descriptions(newest_entry(board=board, actor=actor, undo=undo), undo=undo))
     with transaction.atomic():
         lock_board(board)
-        entry = selectors.newest_done(board=board, user=actor) if undo else selectors.next_redo(board=board, user=actor)
+        entry = newest_entry(board=board, actor=actor, undo=undo)
         if entry is None:
             raise ActionError("nothing_to_undo" if undo else "nothing_to_redo",
                               "There is nothing to undo." if undo else "There is nothing to redo.")
         try:
             with transaction.atomic():
                 frame = apply_history(board=board, entry=entry, actor=actor, connection=connection,
-                                      origin=origin, undo=undo)
+                                      origin=origin, undo=undo, rendered=rendered)
         except ActionError as error:
             if error.code not in STALE_HISTORY_CODES:
                 raise
@@ -794,10 +817,30 @@ def replay_history(*, board, actor, connection, origin, undo):
     )
 
 
-def apply_history(*, board, entry, actor, connection, origin, undo):
-    """Apply an entry's inverse (undo) or the entry again (redo); records the event; updates the entry's states."""
-    apply = {CARD: apply_card_history, COLUMN: apply_column_history, LABEL: apply_label_history}[entry.subject]
-    return apply(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
+def newest_entry(*, board, actor, undo):
+    """The entry an undo (or redo) applies now."""
+    return selectors.newest_done(board=board, user=actor) if undo else selectors.next_redo(board=board, user=actor)
+
+
+def history_descriptions(entry, *, undo):
+    """The card descriptions that undoing (or redoing) `entry` sets: to render before the transaction."""
+    state = (entry.before if undo else entry.after) if entry is not None else None
+    if not state:
+        return []
+    cards = [state] if entry.subject == CARD else state.get("cards", []) if entry.subject == COLUMN else []
+    return [card["description"] for card in cards if "description" in card]
+
+
+def apply_history(*, board, entry, actor, connection, origin, undo, rendered):
+    """
+    Apply an entry's inverse (undo) or the entry again (redo); records the
+    event; updates the entry's states. `rendered`: as for `apply_changes`.
+    """
+    if entry.subject == LABEL:
+        return apply_label_history(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
+    apply = {CARD: apply_card_history, COLUMN: apply_column_history}[entry.subject]
+    return apply(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo,
+                 rendered=rendered)
 
 
 def history_direction(entry, *, undo):
@@ -811,13 +854,13 @@ def history_direction(entry, *, undo):
     return recreate, remove
 
 
-def apply_card_history(*, board, entry, actor, connection, origin, undo):
+def apply_card_history(*, board, entry, actor, connection, origin, undo, rendered):
     """Cards: a version other than `version_after` means someone else changed the card since."""
     action = entry.action
     recreate, remove = history_direction(entry, undo=undo)
     if recreate:
         return card_recreate(board=board, card_id=entry.object_id, state=entry.before if undo else entry.after,
-                             entry=entry, actor=actor, origin=origin)
+                             entry=entry, actor=actor, origin=origin, rendered=rendered)
     card = get_card(board=board, card_id=entry.object_id)
     if card.version != entry.version_after:
         raise ActionError("conflict", "The card was changed by someone else since.", card=frame_for(card))
@@ -834,7 +877,8 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo):
                             payload={"card": entry.object_id, "column": column_id, "title": card.title},
                             actor=actor, origin=origin).payload
     if action == HistoryEntry.Action.UPDATE:
-        before, after = apply_changes(board=board, card=card, changes=entry.before if undo else entry.after)
+        before, after = apply_changes(board=board, card=card, changes=entry.before if undo else entry.after,
+                                      rendered=rendered)
         frame = finish_change(card=card, connection=connection)
         entry.version_after = card.version
         return record_event(board=board, type="card.updated",
@@ -854,7 +898,7 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo):
                         actor=actor, origin=origin).payload
 
 
-def card_recreate(*, board, card_id, state, entry, actor, origin):
+def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
     """
     Bring a deleted card back with its id, version, fields and place (and the
     labels that still exist). Keeping the version keeps the user's earlier
@@ -872,7 +916,7 @@ def card_recreate(*, board, card_id, state, entry, actor, origin):
         column=column,
         title=state["title"],
         description=state["description"],
-        description_html=render_description(state["description"]),
+        description_html=description_html(state["description"], rendered=rendered),
         assignee_id=assignee_id,
         due_date=clean_due_date(state["due"]),
         position=state["position"],
@@ -891,7 +935,7 @@ def card_recreate(*, board, card_id, state, entry, actor, origin):
     ).payload
 
 
-def apply_column_history(*, board, entry, actor, connection, origin, undo):
+def apply_column_history(*, board, entry, actor, connection, origin, undo, rendered):
     """
     Columns have no version: the column must still be as the user's change
     (or its undo) left it, and a column to remove must hold no card it did not
@@ -901,7 +945,7 @@ def apply_column_history(*, board, entry, actor, connection, origin, undo):
     recreate, remove = history_direction(entry, undo=undo)
     if recreate:
         return column_recreate(board=board, column_id=entry.object_id, state=entry.before if undo else entry.after,
-                               actor=actor, origin=origin)
+                               actor=actor, origin=origin, rendered=rendered)
     column = get_column(board=board, column_id=entry.object_id)
     if remove:
         left = entry.after if action == Action.CREATE else entry.before
@@ -943,7 +987,7 @@ def apply_column_history(*, board, entry, actor, connection, origin, undo):
                         actor=actor, origin=origin).payload
 
 
-def column_recreate(*, board, column_id, state, actor, origin):
+def column_recreate(*, board, column_id, state, actor, origin, rendered):
     """
     Bring a column back with its id, title, WIP limit and place, and its cards
     in order with their ids, versions, fields, labels (those that still exist)
@@ -972,7 +1016,7 @@ def column_recreate(*, board, column_id, state, actor, origin):
             column=column,
             title=card["title"],
             description=card["description"],
-            description_html=render_description(card["description"]),
+            description_html=description_html(card["description"], rendered=rendered),
             assignee_id=card["assignee"] if card["assignee"] in members else None,
             due_date=clean_due_date(card["due"]),
             position=card["position"],

@@ -5,6 +5,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from boardsite.collab import views as collab_views
+from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
 from kanban import activity, selectors, services
 from kanban.descriptions import render_description
@@ -50,19 +51,21 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
 
 
 class DescriptionPreviewView(collab_views.BoardAccessMixin, View):
-    """The card editor's preview: Markdown rendered and sanitised exactly as a saved description is."""
+    """
+    The card editor's preview: Markdown cleaned, rendered and sanitised
+    exactly as a saved description is, so within the same limits (length,
+    and the renderer's bounds on tables and nesting) and in linear time.
+    """
 
     board_model = Board
     http_method_names = ["post"]
 
     def post(self, request, slug):
         self.get_board()
-        text = request.POST.get("description", "")
-        if len(text) > CARD_DESCRIPTION_MAX_LENGTH:
-            return JsonResponse(
-                {"ok": False, "error": f"Descriptions are at most {CARD_DESCRIPTION_MAX_LENGTH} characters."},
-                status=400,
-            )
+        try:
+            text = services.clean_description(request.POST.get("description", ""))
+        except ActionError as error:
+            return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=400)
         return JsonResponse({"ok": True, "html": render_description(text)})
 
 

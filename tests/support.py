@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import unittest
+import uuid
 from urllib.parse import urlparse
 
 from channels.db import database_sync_to_async
@@ -21,7 +22,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
-from django.test import Client
+from django.test import Client, override_settings
 
 from bench.chromium import CHROMIUM_PATH
 from boardsite.asgi import application
@@ -85,6 +86,25 @@ def require_chromium():
     return CHROMIUM_PATH
 
 
+def use_a_fresh_cache(test, cache=None):
+    """
+    Give `test` Django's cache (or the `cache` configuration given) under a key prefix
+    of its own, and delete its keys in Redis afterwards: the sign-up limit counts in the
+    cache, which Django never empties between tests, and in Redis outlives the run.
+    """
+    prefix = f"test-{uuid.uuid4().hex}"
+    config = {**(cache or settings.CACHES["default"]), "KEY_PREFIX": prefix}
+    overrides = override_settings(CACHES={"default": config})
+    overrides.enable()
+    test.addCleanup(overrides.disable)
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        import redis
+
+        client = redis.Redis.from_url(config["LOCATION"])
+        test.addCleanup(client.close)
+        test.addCleanup(lambda: [client.delete(key) for key in client.scan_iter(f"{prefix}:*")])
+
+
 def make_user(username, *, password=PASSWORD, **fields):
     return get_user_model().objects.create_user(username=username, password=password, **fields)
 
@@ -96,8 +116,14 @@ def session_cookie_for(user):
 
 
 async def websocket_for(path, *, user=None, origin="http://localhost", app=application):
-    """A WebsocketCommunicator on the full ASGI stack, logged in as `user` if given."""
-    headers = [(b"origin", origin.encode())] if origin else []
+    """
+    A WebsocketCommunicator on the full ASGI stack, logged in as `user` if
+    given, as a browser would open it from a page of `origin` on a site
+    served at http://localhost.
+    """
+    headers = [(b"host", b"localhost")]
+    if origin:
+        headers.append((b"origin", origin.encode()))
     if user is not None:
         cookie = await database_sync_to_async(session_cookie_for)(user)
         headers.append((b"cookie", cookie.encode()))

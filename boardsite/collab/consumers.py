@@ -19,10 +19,8 @@ import secrets
 import time
 from collections import deque
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -34,9 +32,12 @@ from boardsite.collab.fanout import board_hub
 from boardsite.collab.inbound import Inlet
 from boardsite.collab.ratelimit import TokenBucket, board_connections, user_buckets
 from boardsite.collab.services import user_frame
-from boardsite.send_backlog import daphne_protocol, prepared_text, send_prepared
+from boardsite.collab.transport import SERVER_SEND, Frame, Outlet, daphne_protocol
 
 logger = logging.getLogger("boardsite.realtime")
+
+# Events a connection holds back while it catches up, before it reads them from the database instead.
+MAX_BACKLOG = selectors.SYNC_PAGE_SIZE
 
 
 class CloseCode:
@@ -86,6 +87,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.cursor = None  # the last seq this connection has been given; None until its first sync
         self.catching_up = False  # while True, events wait in `backlog` for the catch-up to send them
         self.backlog = []
+        self.backlog_dropped = False  # the backlog grew too long and was dropped: the catch-up reads on
         self.catch_up_lock = asyncio.Lock()
         self.background_tasks = set()
         self.unanswered_batched = 0
@@ -94,10 +96,14 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.user_rate_limit = user_buckets.join(user.pk)
         self.throttled_count = 0
         self.invalid_times = deque()
-        self.event_send = self.send_without_session_check()
-        self.protocol = daphne_protocol(self.event_send)
+        server_send = self.scope.get(SERVER_SEND, self.base_send)
+        self.outlet = Outlet(
+            server_send,
+            budget=settings.REALTIME_MAX_SEND_BACKLOG_BYTES,
+            name=f"{user.get_username()} on {self.group}",
+        )
         self.inlet = Inlet(
-            self.protocol,
+            daphne_protocol(server_send),
             rate_limit=TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST),
             on_refused=lambda: self.run_in_background(self.count_refused()),
         )
@@ -261,39 +267,47 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.inlet.stop()
         await self.close(code=code)
 
-    async def dispatch(self, message):
-        """
-        Channels' dispatch without its `aclose_old_connections()` before every
-        message: that is a thread hop per frame, and every database call here
-        goes through `database_sync_to_async` or `fanout.database_change`,
-        which close stale connections in the thread that uses them anyway.
-        """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
     async def handle_sync(self, message, ref):
         protocol.allowed_keys(message, ["since"])
         latest = await database_sync_to_async(self.latest_seq)()
         since = protocol.int_field(message, "since", minimum=0, maximum=latest)
+        await self.catch_up(since=since)
+        await self.send_frame({"type": "synced", "ref": ref, "seq": self.cursor})
+
+    async def catch_up(self, *, since=None):
+        """
+        Send the stored events after `since` (or after the cursor: board
+        messages may have been lost, boardsite.collab.fanout), page by page,
+        each once the client has taken the one before: a catch-up of any size
+        completes, holding at most a page for the client. Live events wait in
+        the backlog meanwhile.
+        """
+        if since is None and self.cursor is None:
+            return  # its sync, still to come, will send them
         async with self.catch_up_lock:
             self.catching_up = True
             try:
-                cursor = since
+                cursor = self.cursor if since is None else since
                 while True:
-                    frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=cursor)
-                    await self.send_texts([encode_frame(frame) for frame in frames])
-                    if frames:
-                        cursor = frames[-1]["seq"]
-                    # A short page was the last: what commits after it reaches the backlog.
-                    if len(frames) < selectors.SYNC_PAGE_SIZE:
+                    self.backlog_dropped = False
+                    page = await database_sync_to_async(selectors.event_texts_after)(board=self.board, since=cursor)
+                    if page:
+                        cursor = page[-1][0]
+                    await self.send_paced([text for _, text in page])
+                    # A short page was the last: what commits after it reaches the backlog,
+                    # unless the backlog was dropped meanwhile.
+                    if len(page) < selectors.SYNC_PAGE_SIZE and not self.backlog_dropped:
                         break
                 self.cursor = max(cursor, self.cursor or 0)
                 await self.send_backlog()
             finally:
                 self.catching_up = False
-            await self.send_frame({"type": "synced", "ref": ref, "seq": self.cursor})
+
+    async def send_paced(self, texts):
+        """Send frames one after the other, each once the client has taken what came before."""
+        for text in texts:
+            await self.outlet.write([text])
+            await self.outlet.drained()
 
     def latest_seq(self):
         return self.board_model.objects.values_list("last_seq", flat=True).get(pk=self.board.pk)
@@ -302,18 +316,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.send_texts([encode_frame(payload)])
 
     async def send_texts(self, texts):
-        """
-        Send text frames to this client, in order. Under daphne they are
-        framed here and written together (boardsite.send_backlog.
-        send_prepared), without Channels' and daphne's send on the way: an
-        ack per stroke chunk went through five layers to get to the socket.
-        Elsewhere (a test's communicator) they go to the ASGI send.
-        """
-        if self.protocol is not None and self.protocol.state == self.protocol.STATE_OPEN:
-            send_prepared(self.protocol, [prepared_text(self.protocol, text) for text in texts])
-            return
-        for text in texts:
-            await self.event_send({"type": "websocket.send", "text": text})
+        """Send text frames to this client, in order (boardsite.collab.transport.Outlet)."""
+        await self.outlet.write(texts)
 
     async def send_ack(self, ref, seq, **extra):
         await self.send_frame(protocol.ack_frame(ref, seq, **extra))
@@ -361,7 +365,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         waits in the backlog while the gap is filled from the database.
         """
         if self.catching_up:
-            self.backlog.append(message)
+            self.hold_back(message)
             return False
         if self.cursor is None:
             return False  # the client has not synced yet: its sync will include this event
@@ -369,63 +373,37 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if seq <= self.cursor:
             return False
         if seq > self.cursor + 1:
-            self.backlog.append(message)
+            self.hold_back(message)
             self.catching_up = True
-            self.run_in_background(self.fill_gap())
+            self.run_in_background(self.catch_up())
             return False
         self.cursor = seq
         return message["origin"] != self.channel_name
 
+    def hold_back(self, message):
+        """
+        Keep an event for the catch-up under way to send after what it reads.
+        A catch-up the client reads slowly while the board is busy would make
+        the backlog grow without end: past MAX_BACKLOG it is dropped, and the
+        catch-up reads those events from the database instead.
+        """
+        if len(self.backlog) >= MAX_BACKLOG:
+            self.backlog.clear()
+            self.backlog_dropped = True
+        self.backlog.append(message)
+
     async def send_events(self, messages):
         """
-        Send stored events' frames, which go to every connection on the
-        board: under daphne each is framed once per process and the frames
-        are written to each connection together (boardsite.send_backlog.
-        send_prepared); elsewhere, as `send_texts` sends them.
+        Send stored events' frames. Every connection of the process on the
+        board gets the same message objects, so each event's text is framed
+        once per process (`Frame`), not once per connection.
         """
-        if self.protocol is None:
-            await self.send_texts([message["text"] for message in messages])
-            return
+        frames = []
         for message in messages:
-            if "prepared" not in message:
-                message["prepared"] = prepared_text(self.protocol, message["text"])
-        send_prepared(self.protocol, [message["prepared"] for message in messages])
-
-    def send_without_session_check(self):
-        """
-        The ASGI send inside Channels' session middleware. Its wrapper checks,
-        before every frame, whether the session changed, to save it with an
-        HTTP response; a websocket sends none, and on a busy board that check
-        was a fifth of the cost of delivering an event.
-        """
-        wrapper = getattr(self.base_send, "__self__", None)
-        if isinstance(wrapper, InstanceSessionWrapper):
-            return wrapper.real_send
-        return self.base_send
-
-    async def catch_up(self):
-        """Send the stored events after the cursor: board messages may have been lost (boardsite.collab.fanout)."""
-        if self.cursor is None:
-            return  # its sync, still to come, will send them
-        async with self.catch_up_lock:
-            self.catching_up = True
-            try:
-                while True:
-                    frames = await database_sync_to_async(selectors.event_frames_after)(board=self.board, since=self.cursor)
-                    if not frames:
-                        break
-                    await self.send_texts([encode_frame(frame) for frame in frames])
-                    self.cursor = frames[-1]["seq"]
-                await self.send_backlog()
-            finally:
-                self.catching_up = False
-
-    async def fill_gap(self):
-        async with self.catch_up_lock:
-            try:
-                await self.send_backlog()
-            finally:
-                self.catching_up = False
+            if "frame" not in message:
+                message["frame"] = Frame(message["text"])
+            frames.append(message["frame"])
+        await self.outlet.write(frames)
 
     async def send_backlog(self):
         """Send the events held back during a catch-up, reading any that are missing from the database."""
@@ -437,7 +415,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 missing = await database_sync_to_async(selectors.event_frames_between)(
                     board=self.board, after=self.cursor, before=seq
                 )
-                await self.send_texts([encode_frame(frame) for frame in missing])
+                await self.send_paced([encode_frame(frame) for frame in missing])
                 if missing:
                     self.cursor = missing[-1]["seq"]
                 if self.cursor < seq - 1:

@@ -20,7 +20,6 @@ import weakref
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from channels_redis.core import RedisChannelLayer
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 
 from boardsite.collab.batching import CommandBatcher
@@ -36,10 +35,6 @@ GROUP_REFRESH_SECONDS = 600
 
 # People a newcomer is told are on a board, per server process (BoardHub.introduce).
 PRESENCE_LIMIT = 50
-
-# How long the event loop may be held while a batch is stored in SQLite
-# (`database_change`); a batch of stroke chunks takes about a millisecond.
-HOLD_LOOP_AT_MOST = 0.005
 
 
 class BoardHub:
@@ -91,7 +86,7 @@ class BoardHub:
         """The board's batcher for one kind of command, shared by the process's connections."""
         key = (group, name)
         if key not in self.batchers:
-            self.batchers[key] = CommandBatcher(database_change(apply_batch, hold_loop=True))
+            self.batchers[key] = CommandBatcher(database_change(apply_batch))
         return self.batchers[key]
 
     async def publish(self, messages):
@@ -105,7 +100,7 @@ class BoardHub:
         after the layer has carried them (on Redis, a round trip and a wake-up
         of `read`); the layer's copy names this hub, and `read` skips it. The
         copy is for other processes: a process-local layer (the in-memory
-        one) gets none, and nor does a group with no other hub in it.
+        one) gets none.
         """
         async with self.publishing:
             for group, message in messages:
@@ -116,8 +111,7 @@ class BoardHub:
                         continue
                     message = {**message, "hub": self.channel}
                 try:
-                    if not delivered_here or await group_has_others(self.layer, group, self.channel):
-                        await self.layer.group_send(group, message)
+                    await self.layer.group_send(group, message)
                 except Exception:
                     logger.exception("could not broadcast %s to %s", message.get("type"), group)
 
@@ -200,26 +194,6 @@ class BoardHub:
             logger.warning("presence for %s dropped: its channel is full", newcomer)
 
 
-async def group_has_others(layer, group, channel):
-    """
-    Whether `group` has a member besides `channel`. On channels-redis's core
-    layer this reads the group's members (one ZRANGE, as its `group_send`
-    does first): a board served by one process has only that process's hub
-    in its group, and sending it the copy of every batch cost four round
-    trips, then a wake-up of `read` to skip it (on Redis at half capacity,
-    p50 11.7 ms with the copy, 9.5 without: docs/performance.md). A member
-    that joins after the read also reads the database after this commit,
-    so it misses nothing. The group's key and connection are the layer's
-    own (channels-redis 4.3, which requirements.txt pins; the Redis tests
-    in tests/boardsite/test_realtime.py fail if they move). Other layers
-    cannot be asked: True.
-    """
-    if not isinstance(layer, RedisChannelLayer):
-        return True
-    members = await layer.connection(layer.consistent_hash(group)).zrange(layer._group_key(group), 0, -1)
-    return any(member.decode() != channel for member in members)
-
-
 def copy_for_delivery(message):
     """
     A copy of a stored-event message whose events connections may annotate
@@ -273,7 +247,7 @@ def database_is_sqlite():
     return connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
 
 
-def database_change(function, *, hold_loop=False):
+def database_change(function):
     """
     Like `database_sync_to_async(function)`, for functions that change
     boards: the board messages their commits broadcast are sent from the
@@ -284,21 +258,8 @@ def database_change(function, *, hold_loop=False):
     the process's changes take SQLite's write lock one after the other:
     threads that wait for it sleep in SQLite's busy handler (1, 2, 5, 10 ms
     and more between tries), and kanban moves made in another thread while
-    a board was drawn on waited up to 116 ms for it.
-
-    With `hold_loop` (batches), on SQLite, the event loop waits for the
-    function, up to HOLD_LOOP_AT_MOST, instead of running other tasks
-    meanwhile. The writer thread and the loop share the GIL, which Python's
-    sqlite3 module lets go at every step of every statement: while the loop
-    ran other tasks, the two threads handed it over about ten times a
-    batch, and each hand-over could wait for a CPU (`bench latency`, at half
-    the fan-out capacity: 27,224 thread switch-ins and 2.2 s waiting for a
-    CPU per 5 s run; held, 11,735 and 1.4 s, and the p50 went from 6.7 to
-    4.9 ms; docs/performance.md). The loop has little to lose: SQLite's
-    work is CPU under the same GIL, apart from the commit's fsync. A batch
-    that takes longer (the database is locked by another writer) is awaited
-    as usual once the time is up. PostgreSQL's work is mostly waiting for
-    the server, which the loop can use: not held.
+    a board was drawn on waited up to 116 ms for it. PostgreSQL has row
+    locks and takes changes from any thread.
     """
 
     def collecting(*args, **kwargs):
@@ -319,11 +280,7 @@ def database_change(function, *, hold_loop=False):
 
     async def in_writer(*args, **kwargs):
         future = database_writer().submit(contextvars.copy_context().run, writing, *args, **kwargs)
-        if hold_loop:
-            concurrent.futures.wait([future], timeout=HOLD_LOOP_AT_MOST)
-        if not future.done():
-            await asyncio.wrap_future(future)
-        return future.result()
+        return await asyncio.wrap_future(future)
 
     async def change(*args, **kwargs):
         result, error, collected = await (in_writer if database_is_sqlite() else run)(*args, **kwargs)

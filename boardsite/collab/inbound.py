@@ -29,7 +29,7 @@ a client cannot tell from a network failure; for an inlet's connection it
 closes with 1009 (message too big) instead, so the page can say why.
 
 Public API only: the connection's daphne protocol (found by
-boardsite.send_backlog.daphne_protocol), its autobahn callback `onMessage`
+boardsite.collab.transport.daphne_protocol), its autobahn callback `onMessage`
 (wrapped for this connection alone), `state` and option `failByDrop`, and
 Twisted's producer methods. Elsewhere (a test's communicator) frames are
 counted as the consumer takes them.

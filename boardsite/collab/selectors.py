@@ -1,8 +1,11 @@
 """Reads shared by both apps: which boards a user may open, and the event log."""
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
-SYNC_PAGE_SIZE = 1000
+# Events a catch-up reads at a time: what the server holds for one client
+# catching up is about one page.
+SYNC_PAGE_SIZE = 200
 
 
 def access_filter(user):
@@ -36,9 +39,17 @@ def board_members(*, board):
     return [board.owner, *board.members.exclude(pk=board.owner_id).order_by("username")]
 
 
-def event_frames_after(*, board, since, limit=SYNC_PAGE_SIZE):
-    """Stored event frames with seq > since, oldest first, at most `limit`."""
-    return list(board.events.filter(seq__gt=since).order_by("seq").values_list("payload", flat=True)[:limit])
+def event_texts_after(*, board, since, limit=SYNC_PAGE_SIZE):
+    """
+    (seq, frame text) of the stored events with seq > since, oldest first,
+    at most `limit`: the JSON text as the database holds it, not decoded and
+    encoded again (PostgreSQL's jsonb gives it its own spacing and key order).
+    """
+    return list(
+        board.events.filter(seq__gt=since).order_by("seq")
+        .values_list("seq", Cast("payload", output_field=TextField()))[:limit]
+    )
+
 
 
 def event_frames_between(*, board, after, before):

@@ -58,7 +58,11 @@ class QuickBenchTests(SimpleTestCase):
         for row in fanout.values():
             self.assertEqual(row["check"], "OK", row)
             self.assertEqual(row["metric"], "deliveries/s")
-        self.assertEqual({row["scenario"] for row in rows}, {"fanout", "latency", "points", "latejoin", "kanban", "idle"})
+        self.assertEqual({row["scenario"] for row in rows},
+                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "idle"})
+        # The adversarial description is acked, the move on another board too, and the preview answers.
+        markdown = [row for row in rows if row["scenario"] == "markdown" and row["layer"] == "memory"]
+        self.assertEqual([row["check"] for row in markdown], ["OK", "OK", "OK"], markdown)
         latejoin = [row for row in rows if row["scenario"] == "latejoin"]
         self.assertTrue(latejoin and all(row["check"] == "OK" for row in latejoin), latejoin)
         latency = [row for row in rows if row["scenario"] == "latency"]

@@ -2,7 +2,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from kanban.models import Board as KanbanBoard
-from tests.support import PASSWORD, make_user
+from tests.support import PASSWORD, make_user, use_a_fresh_cache
 from whiteboard.models import Board as Whiteboard
 
 
@@ -85,6 +85,9 @@ class LoginLogoutTests(TestCase):
 
 
 class SignupTests(TestCase):
+    def setUp(self):
+        use_a_fresh_cache(self)  # each test's sign-ups count apart (boardsite.throttling)
+
     def test_sign_up_creates_the_account_and_logs_in(self):
         response = self.client.post(
             "/accounts/signup/",

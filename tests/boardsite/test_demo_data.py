@@ -1,6 +1,5 @@
 from io import StringIO
 
-from django.contrib.auth import authenticate
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
@@ -20,11 +19,11 @@ class DemoDataTests(TestCase):
         output = self.run_command()
         self.assertIn("demo", output)
         self.assertIn("boardsite-demo", output)
-        user = authenticate(username="demo", password="boardsite-demo")
-        self.assertIsNotNone(user, "the documented demo password works")
+        login = self.client.post("/accounts/login/", {"username": "demo", "password": "boardsite-demo"})
+        self.assertRedirects(login, "/", msg_prefix="the documented demo password works")
+        user = get_user_model().objects.get(username="demo")
         self.assertEqual(Whiteboard.objects.filter(owner=user).count(), 1)
         self.assertEqual(KanbanBoard.objects.filter(owner=user).count(), 1)
-        self.client.force_login(user)
         home = self.client.get("/")
         self.assertContains(home, "Demo whiteboard")
         self.assertContains(home, "Demo kanban board")
@@ -58,4 +57,5 @@ class DemoDataInProductionTests(TestCase):
 
     def test_runs_with_allow_production(self):
         call_command("demo_data", "--allow-production", stdout=StringIO())
-        self.assertIsNotNone(authenticate(username="demo", password="boardsite-demo"))
+        login = self.client.post("/accounts/login/", {"username": "demo", "password": "boardsite-demo"})
+        self.assertRedirects(login, "/")

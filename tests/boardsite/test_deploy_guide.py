@@ -2,7 +2,8 @@
 docs/deploy.md keeps working as written: its settings pass `check --deploy`, its nginx
 configuration passes `nginx -t` and, for real, proxies logins and websockets to two daphne
 processes started as its systemd unit starts them, on a port other than 443 (where `$host`
-instead of `$http_host` broke every POST); each process answers its own /healthz probe.
+instead of `$http_host` broke every POST), without letting a client choose the address its
+wrong passwords count against; each process answers its own /healthz probe.
 """
 
 import datetime
@@ -311,6 +312,32 @@ class NginxInFrontTests(TransactionTestCase):
             while not any(frame.get("type") == "ack" for frame in frames):
                 frames.append(json.loads(ws.recv(timeout=TIMEOUT)))
             self.assertFalse([frame for frame in frames if frame.get("type") == "error"])
+
+    def test_a_client_cannot_choose_the_address_its_wrong_passwords_count_against(self):
+        """nginx sets X-Forwarded-For itself: one that the client sent would otherwise become its address."""
+        make_user("alice")
+        self.start_nginx(self.start_servers())
+        status, headers, page = self.fetch("/accounts/login/")
+        form_headers = {
+            "Origin": self.origin,
+            "Referer": f"{self.origin}/accounts/login/",
+            "Cookie": f"csrftoken={cookie(headers, 'csrftoken')}",
+        }
+        token = CSRF_INPUT.search(page).group(1)
+        for number in range(settings.AXES_FAILURE_LIMIT):
+            status, _, _ = self.fetch(
+                "/accounts/login/",
+                data={"username": "alice", "password": "wrong", "csrfmiddlewaretoken": token},
+                headers={**form_headers, "X-Forwarded-For": f"192.0.2.{number}"},
+            )
+        self.assertEqual(status, 429)
+        status, _, body = self.fetch(
+            "/accounts/login/",
+            data={"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={**form_headers, "X-Forwarded-For": "192.0.2.200"},
+        )
+        self.assertEqual(status, 429, body[:300])
+        self.assertIn("Too many wrong passwords", body)
 
     def test_each_process_answers_its_own_health_probe_under_the_guides_settings(self):
         servers = self.start_servers()

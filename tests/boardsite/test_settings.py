@@ -81,7 +81,7 @@ class EnvironmentSwitchTests(SimpleTestCase):
         result = probe(DATABASE_URL="sqlite:////tmp/boardsite-settings-probe.sqlite3", REDIS_URL=url)
         self.assertEqual(result["layer"], "RedisChannelLayer")
         self.assertEqual(result["layer_hosts"], [{"address": url, "socket_timeout": None, "socket_keepalive": True}])
-        self.assertTrue(result["healthy"], "a real round trip through Redis")
+        self.assertTrue(result["healthy"], "the health check pings that Redis")
 
 
 class ThisRunUsesWhatItWasGivenTests(SimpleTestCase):

@@ -1,5 +1,8 @@
+from django.conf import settings
+
+from boardsite.throttling import wait_text
 from tests.browser.base import BrowserTestCase
-from tests.support import make_user
+from tests.support import PASSWORD, make_user
 
 
 class LoginFlowTests(BrowserTestCase):
@@ -25,3 +28,30 @@ class LoginFlowTests(BrowserTestCase):
         page_width = page.evaluate("document.documentElement.scrollWidth")
         self.assertLessEqual(page_width, 390, "the home page scrolls sideways on a phone")
         self.screenshot(page, "home-phone.png")
+
+    def submit(self, page, url, username, password):
+        page.goto(url)
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("[type=submit]")
+
+    def test_wrong_passwords_lock_the_login_and_the_page_says_how_long_to_wait(self):
+        make_user("carol")
+        make_user("root", is_staff=True, is_superuser=True)
+        wait = wait_text(settings.AXES_COOLOFF_TIME.total_seconds())
+        page = self.new_page()
+        for login_url, username in ((f"{self.live_server_url}/accounts/login/", "carol"), (f"{self.live_server_url}/admin/login/", "root")):
+            with self.subTest(login_url=login_url):
+                for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+                    self.submit(page, login_url, username, "wrong password")
+                    self.assertNotIn("Please wait", page.inner_text("body"))
+                self.submit(page, login_url, username, "wrong password")
+                self.assertEqual(page.inner_text("h1"), "Too many wrong passwords")
+                self.assertIn(f"Please wait {wait}, then try again.", page.inner_text("[role=alert]"))
+                # The right password is refused too, with the same message.
+                self.submit(page, login_url, username, PASSWORD)
+                self.assertIn(f"Please wait {wait}, then try again.", page.inner_text("[role=alert]"))
+                self.screenshot(page, "locked-out.png")
+                page.click("text=Back to the log-in form")
+                self.assertEqual(page.url, login_url)
+                self.assertTrue(page.is_visible("#id_password"))

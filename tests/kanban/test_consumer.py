@@ -1,3 +1,5 @@
+import time
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.test import TransactionTestCase
@@ -181,6 +183,37 @@ class LiveChangeTests(KanbanSocketTestCase):
         services.card_move(board=self.board, card_id=card["id"], version=1, column_id=self.columns["Done"].pk,
                            index=0, actor=self.alice)
         services.column_create(board=self.board, title="Blocked", actor=self.alice)
+
+
+class AdversarialDescriptionTests(KanbanSocketTestCase):
+    async def test_ten_thousand_brackets_are_acked_and_a_move_on_another_board_is_not_held_up(self):
+        """
+        Issue 18: with Python-Markdown this description was acked after
+        20.1 s, and a move on another board waited 19.9 s for it.
+        """
+        other = await sync_to_async(make_board)(self.bob, name="Other board")
+        (other_card,) = await sync_to_async(add_cards)(other, (await sync_to_async(columns_of)(other))["To do"],
+                                                       ["elsewhere"], actor=self.bob)
+        other_done = (await sync_to_async(columns_of)(other))["Done"].pk
+        alice, _ = await self.join(self.alice)
+        self.path = f"/ws/kanban/{other.slug}/"
+        bob, _ = await self.join(self.bob)
+        for socket in (alice, bob):
+            await receive_until(socket, "synced")
+        started = time.monotonic()
+        await alice.send_json_to({"type": "card.update", "ref": "brackets", "card": self.cards[0]["id"],
+                                  "version": 1, "description": "[" * 10_000})
+        await bob.send_json_to({"type": "card.move", "ref": "move", "card": other_card["id"], "version": 1,
+                                "column": other_done, "index": 0})
+        moved, _ = await receive_until(bob, "ack")
+        move_seconds = time.monotonic() - started
+        updated, _ = await receive_until(alice, "ack")
+        update_seconds = time.monotonic() - started
+        print(f"\n10,000 '[': acked after {update_seconds * 1000:.1f} ms; "
+              f"a move on another board sent after it: acked after {move_seconds * 1000:.1f} ms")
+        self.assertEqual((updated["ref"], updated["event"]), ("brackets", "card.updated"))
+        self.assertEqual(updated["card"]["description_html"], f"<p>{'[' * 10_000}</p>\n")
+        self.assertEqual((moved["ref"], moved["event"], moved["column"]), ("move", "card.moved", other_done))
 
 
 class BadInputTests(KanbanSocketTestCase):

@@ -1,14 +1,17 @@
 import datetime
+import importlib
 import json
 import random
+from unittest import mock
 
+from django.apps import apps
 from django.db import connection, transaction
-from django.test import TestCase
+from django.test import TestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
-from kanban import selectors, services
+from kanban import descriptions, selectors, services
 from kanban.models import BoardEvent, Card
 from tests.kanban.helpers import BoardListener, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user
@@ -413,6 +416,92 @@ class DescriptionTests(TestCase):
         for dangerous in ("<script", "javascript:", "onerror", "<img"):
             self.assertNotIn(dangerous, html)
         self.assertIn("<script>", frame["card"]["description"], "the raw text is kept as written")
+
+
+class DescriptionRenderingTests(TransactionTestCase):
+    """
+    Descriptions are rendered before the board's transaction, whichever path
+    sets them: the board's row lock is never held while Markdown is parsed.
+    """
+
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.board = make_board(self.alice)
+        self.columns = columns_of(self.board)
+        self.renderings = []  # for each description rendered: was a transaction open?
+        render = descriptions.markdown_html
+
+        def noting_the_transaction(text):
+            self.renderings.append(connection.in_atomic_block)
+            return render(text)
+
+        patcher = mock.patch.object(descriptions, "markdown_html", noting_the_transaction)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def assert_rendered_outside_transactions(self, count):
+        self.assertEqual(self.renderings, [False] * count)
+        self.renderings.clear()
+
+    def html(self, card_id):
+        return Card.objects.get(pk=card_id).description_html
+
+    def test_create_update_undo_and_redo(self):
+        card = services.card_create(board=self.board, column_id=self.columns["To do"].pk, title="a",
+                                    description="**first**", actor=self.alice)["card"]
+        self.assert_rendered_outside_transactions(1)
+        self.assertEqual(card["description_html"], "<p><strong>first</strong></p>\n")
+        services.card_update(board=self.board, card_id=card["id"], version=1,
+                             changes={"description": "~~second~~"}, actor=self.alice)
+        self.assert_rendered_outside_transactions(1)
+        self.assertEqual(self.html(card["id"]), "<p><del>second</del></p>\n")
+        services.history_undo(board=self.board, actor=self.alice)
+        self.assert_rendered_outside_transactions(1)
+        self.assertEqual(self.html(card["id"]), "<p><strong>first</strong></p>\n")
+        services.history_redo(board=self.board, actor=self.alice)
+        self.assert_rendered_outside_transactions(1)
+        self.assertEqual(self.html(card["id"]), "<p><del>second</del></p>\n")
+
+    def test_undoing_deletions_of_a_card_and_of_a_column(self):
+        todo = self.columns["To do"]
+        cards = [
+            services.card_create(board=self.board, column_id=todo.pk, title=title, description=f"_{title}_",
+                                 actor=self.alice)["card"]
+            for title in ("a", "b", "c")
+        ]
+        self.renderings.clear()
+        services.card_delete(board=self.board, card_id=cards[0]["id"], version=1, actor=self.alice)
+        services.history_undo(board=self.board, actor=self.alice)
+        self.assert_rendered_outside_transactions(1)
+        self.assertEqual(self.html(cards[0]["id"]), "<p><em>a</em></p>\n")
+        services.column_delete(board=self.board, column_id=todo.pk, actor=self.alice)
+        frame = services.history_undo(board=self.board, actor=self.alice)
+        self.assert_rendered_outside_transactions(3)
+        self.assertEqual([card["description_html"] for card in frame["cards"]],
+                         ["<p><em>a</em></p>\n", "<p><em>b</em></p>\n", "<p><em>c</em></p>\n"])
+
+    def test_an_invalid_description_is_refused_before_anything_is_locked_or_rendered(self):
+        card = add_cards(self.board, self.columns["To do"], ["a"], actor=self.alice)[0]
+        for description, code in (("x" * 10_001, "too_long"), ("bell\a", "invalid_field"), (5, "invalid_field")):
+            with self.subTest(description=description), self.assertRaises(ActionError) as refused:
+                services.card_update(board=self.board, card_id=card["id"], version=1,
+                                     changes={"description": description}, actor=self.alice)
+            self.assertEqual(refused.exception.code, code)
+        self.assertEqual(self.renderings, [])
+
+    def test_the_migration_renders_existing_descriptions_again(self):
+        cards = add_cards(self.board, self.columns["To do"], ["a", "b"], actor=self.alice)
+        # As Python-Markdown left them: no strikethrough, no autolink.
+        Card.objects.filter(pk=cards[0]["id"]).update(description="~~done~~ see www.example.com",
+                                                      description_html="<p>~~done~~ see www.example.com</p>")
+        migration = importlib.import_module("kanban.migrations.0007_render_descriptions_with_cmark_gfm")
+        migration.render_again(apps, None)
+        self.assertEqual(
+            self.html(cards[0]["id"]),
+            '<p><del>done</del> see <a href="http://www.example.com" target="_blank" '
+            'rel="nofollow noopener noreferrer ugc">www.example.com</a></p>\n',
+        )
+        self.assertEqual(self.html(cards[1]["id"]), "", "a card without a description is left alone")
 
 
 class UndoRedoTests(TestCase):

@@ -3,7 +3,7 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kanban import selectors
+from kanban import selectors, services
 from kanban.demo import ensure_demo_board
 from kanban.models import Board, Card
 from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
@@ -79,6 +79,21 @@ class BoardPagesTests(TestCase):
         strict = self.client_class(enforce_csrf_checks=True)
         strict.force_login(self.alice)
         self.assertEqual(strict.post(url, {"description": "hi"}).status_code, 403)
+
+    def test_the_preview_shows_what_saving_would_store_within_the_same_limits(self):
+        self.client.force_login(self.alice)
+        url = reverse("kanban:preview", args=[self.board.slug])
+        text = "  ~~done~~, see www.example.com\n\n- [x] a\n"
+        (card,) = add_cards(self.board, columns_of(self.board)["To do"], ["a"], actor=self.alice)
+        saved = services.card_update(board=self.board, card_id=card["id"], version=1, changes={"description": text},
+                                     actor=self.alice)["card"]["description_html"]
+        self.assertIn("<del>done</del>", saved)
+        self.assertEqual(self.client.post(url, {"description": text}).json()["html"], saved)
+        refused = self.client.post(url, {"description": "bell\a"})
+        self.assertEqual((refused.status_code, refused.json()["code"]), (400, "invalid_field"))
+        self.assertEqual(self.client.post(url, {"description": "x" * 10_001}).json()["code"], "too_long")
+        brackets = self.client.post(url, {"description": "[" * 10_000})
+        self.assertEqual(brackets.json(), {"ok": True, "html": f"<p>{'[' * 10_000}</p>\n"})
 
     def test_the_demo_board_has_cards_and_is_made_once(self):
         first = ensure_demo_board(owner=self.alice)

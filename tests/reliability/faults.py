@@ -106,6 +106,13 @@ def postgres_url(*, port=None):
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{port or db['PORT'] or 5432}/{db['NAME']}"
 
 
+def shared_database_url():
+    """The test database for a server process: PostgreSQL's URL, or the SQLite test file (WAL: shareable)."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{connection.settings_dict['NAME']}"
+    return postgres_url()
+
+
 def server_environment(**extra):
     return {
         **base_environment(),

@@ -1,6 +1,6 @@
 """
 A client that stops reading its socket is dropped once the server holds more
-than REALTIME_MAX_SEND_BACKLOG_BYTES unsent for it (boardsite.send_backlog),
+than REALTIME_MAX_SEND_BACKLOG_BYTES unsent for it (boardsite.collab.transport),
 while the others on the board get every stroke; one that pauses for less
 gets everything, in order, once it reads again.
 """
@@ -14,9 +14,9 @@ from django.test import TransactionTestCase
 
 from bench.servers import HOST, UNLIMITED_RATE
 from bench.session import cookie_header, login
-from tests.reliability.faults import postgres_url, server_environment, start_server
+from tests.reliability.faults import shared_database_url, server_environment, start_server
 from tests.reliability.reconnecting import WhiteboardClient
-from tests.support import PASSWORD, make_user, require_postgres
+from tests.support import PASSWORD, make_user
 from whiteboard import services as whiteboard_services
 
 LIMIT = 1024 * 1024
@@ -30,10 +30,9 @@ class SlowReaderCase(TransactionTestCase):
     backlog_limit = LIMIT
 
     def setUp(self):
-        require_postgres()
         self.users = [make_user(name) for name in ("drawer", "reader", "sluggard")]
         environment = server_environment(
-            DATABASE_URL=postgres_url(), REALTIME_MAX_SEND_BACKLOG_BYTES=str(self.backlog_limit), **UNLIMITED_RATE
+            DATABASE_URL=shared_database_url(), REALTIME_MAX_SEND_BACKLOG_BYTES=str(self.backlog_limit), **UNLIMITED_RATE
         )
         self.server = start_server(self, "slow-client", environment)
         self.cookies = {user.username: login(self.server.http_url, user.username, PASSWORD) for user in self.users}
