@@ -6,6 +6,8 @@ here; what depends on the board (existence, WIP limits, locks) is checked by
 kanban.services.
 """
 
+import re
+
 from boardsite.collab import protocol
 from boardsite.collab.errors import ActionError
 from kanban.models import (
@@ -21,7 +23,7 @@ ID_MAX = 2**53 - 1
 INDEX_MAX = 10_000
 VERSION_MAX = 2**31 - 1
 LABELS_MAX = 10
-DATE_LENGTH = len("YYYY-MM-DD")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CLIENT_KEY_MAX_LENGTH = 64
 
 
@@ -56,7 +58,7 @@ def due_field(message):
     value = message["due"]
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) != DATE_LENGTH:
+    if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
         raise ActionError("invalid_field", "`due` must be a date written YYYY-MM-DD, or null.")
     return value
 
@@ -84,7 +86,7 @@ def card_update(message):
         changes["title"] = protocol.str_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH)
     if "description" in message:
         changes["description"] = protocol.str_field(
-            message, "description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True
+            message, "description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True, multiline=True
         )
     if "assignee" in message:
         changes["assignee"] = nullable_id_field(message, "assignee")
