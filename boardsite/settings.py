@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "boardsite.middleware.health_probe_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A path, query string or form field holding what boardsite.collab.text refuses gets 400 (boardsite.text_middleware).
+    "boardsite.text_middleware.text_input_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
