@@ -4,13 +4,16 @@ The one rule for text that comes from outside: websocket fields
 (boardsite.text_middleware) and what the services store.
 
 Text may not hold control characters (C0, DEL and C1) or unpaired
-surrogates; multi-line fields (card descriptions) may hold tab, line feed
-and carriage return. PostgreSQL refuses NUL in text (a DataError, which the
-consumer answered as `unavailable` and views as 500), a lone surrogate (what
-a JSON `\\ud800` escape decodes to) cannot be encoded as UTF-8 by psycopg,
-sqlite3 or the Redis layer, and the other control characters are invisible
-or rearrange what a reader sees. Refusing them where the text comes in keeps
-every database and every reader working with what was stored.
+surrogates; with `multiline` it may hold tab, line feed and carriage return
+(a card's description keeps them, a kanban title makes them spaces), while
+text that names something (a username, a key, a ref) may not.
+
+PostgreSQL refuses NUL in text (a DataError, which the consumer answered as
+`unavailable` and views as 500), a lone surrogate (what a JSON `\\ud800`
+escape decodes to) cannot be encoded as UTF-8 by psycopg, sqlite3 or the
+Redis layer, and the other control characters are invisible or rearrange
+what a reader sees. Refusing them where the text comes in keeps every
+database and every reader working with what was stored.
 """
 
 import re
