@@ -2,9 +2,15 @@
 Baseline 1: a plain ASGI websocket relay, no Django.
 
 Every text frame a connection sends is sent on to every other open
-connection of this process. `daphne bench.relay:application`. Plain HTTP
-requests get "ok", which the benchmark uses as its readiness probe.
+connection of this process, except a `sync`, which is answered with
+`synced` (as the project answers it once the client is caught up), so a
+join can be timed the same way against both. `daphne bench.relay:application`.
+Plain HTTP requests get "ok", which the benchmark uses as its readiness probe.
 """
+
+import json
+
+SYNC_PREFIXES = ('{"type": "sync",', '{"type":"sync",')  # json.dumps's default and compact spellings
 
 CONNECTIONS = {}  # id(send) -> send, this process's open websockets
 
@@ -31,6 +37,9 @@ async def websocket_relay(receive, send):
             text = event.get("text")
             if text is None:
                 continue
+            if text.startswith(SYNC_PREFIXES):
+                await send({"type": "websocket.send", "text": synced(text)})
+                continue
             frame = {"type": "websocket.send", "text": text}
             for other_key, other in list(CONNECTIONS.items()):
                 if other_key != key:
@@ -38,6 +47,12 @@ async def websocket_relay(receive, send):
         elif kind == "websocket.disconnect":
             CONNECTIONS.pop(key, None)
             return
+
+
+def synced(sync_text):
+    """The answer to a `sync`: `synced` with its `ref`, as the project's protocol has it."""
+    ref = json.loads(sync_text).get("ref")
+    return json.dumps({"type": "synced", "ref": ref, "seq": 0}, separators=(",", ":"))
 
 
 async def http_ok(receive, send):

@@ -24,6 +24,7 @@ SCENARIO_FUNCTIONS = {
     "kanban": "bench.kanban:run_kanban",
     "markdown": "bench.markdown:run_markdown",
     "idle": "bench.idle:run_idle",
+    "join": "bench.join:run_join",
     "soak": "bench.soak:run_soak",
 }
 ON_REQUEST = ("soak",)  # long: run when named, not part of "all"
@@ -54,6 +55,9 @@ class Sizes:
     kanban_moves: int = 10
     idle_connections: int = 1000
     idle_per_board: int = 10
+    join_connections: int = 1000
+    join_boards: int = 100  # the spread-out layout (the other is one board)
+    join_in_flight: int = 20  # per load process: connections between their connect and their `synced`
     timeout: float = 120.0
 
 
@@ -61,7 +65,7 @@ FULL = Sizes()
 QUICK = Sizes(
     users=2, receivers=3, messages=20, fanout_runs=1, latency_seconds=1.0, latency_runs=1, points_viewers=3,
     points_rates=(600,), points_seconds=0.5, late_strokes=200, kanban_cards=100, kanban_small_cards=20, kanban_moves=3,
-    idle_connections=20, timeout=30.0,
+    idle_connections=20, join_connections=20, join_boards=4, timeout=30.0,
 )
 
 

@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "boardsite.middleware.health_probe_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A path, query string or form field holding what boardsite.collab.text refuses gets 400 (boardsite.text_middleware).
+    "boardsite.text_middleware.text_input_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -202,6 +204,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, except that a cookie's key Django could not have made is no key (boardsite.sessions).
+SESSION_ENGINE = "boardsite.sessions"
 
 # Twilio Sync (optional): the /token view issues Sync access tokens when all four are set.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

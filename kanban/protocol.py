@@ -6,6 +6,8 @@ here; what depends on the board (existence, WIP limits, locks) is checked by
 kanban.services.
 """
 
+import re
+
 from boardsite.collab import protocol
 from boardsite.collab.errors import ActionError
 from kanban.models import (
@@ -21,8 +23,17 @@ ID_MAX = 2**53 - 1
 INDEX_MAX = 10_000
 VERSION_MAX = 2**31 - 1
 LABELS_MAX = 10
-DATE_LENGTH = len("YYYY-MM-DD")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CLIENT_KEY_MAX_LENGTH = 64
+
+
+def one_line_text_field(message, name, *, max_length):
+    """
+    A title or name. Tabs and line breaks may come (a pasted line, the card
+    form's text area) and become spaces in kanban.services, as documented;
+    every other character boardsite.collab.text refuses is refused here.
+    """
+    return protocol.str_field(message, name, max_length=max_length, multiline=True)
 
 
 def id_field(message, name):
@@ -56,7 +67,7 @@ def due_field(message):
     value = message["due"]
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) != DATE_LENGTH:
+    if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
         raise ActionError("invalid_field", "`due` must be a date written YYYY-MM-DD, or null.")
     return value
 
@@ -71,7 +82,7 @@ def card_create(message):
     protocol.allowed_keys(message, ["column", "title", "index", "key"])
     return {
         "column_id": id_field(message, "column"),
-        "title": protocol.str_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH),
+        "title": one_line_text_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH),
         "index": index_field(message, required=False),
         "client_key": protocol.str_field(message, "key", max_length=CLIENT_KEY_MAX_LENGTH, required=False) or "",
     }
@@ -81,10 +92,10 @@ def card_update(message):
     protocol.allowed_keys(message, ["card", "version", "title", "description", "assignee", "labels", "due"])
     changes = {}
     if "title" in message:
-        changes["title"] = protocol.str_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH)
+        changes["title"] = one_line_text_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH)
     if "description" in message:
         changes["description"] = protocol.str_field(
-            message, "description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True
+            message, "description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True, multiline=True
         )
     if "assignee" in message:
         changes["assignee"] = nullable_id_field(message, "assignee")
@@ -132,7 +143,7 @@ def wip_limit_field(message):
 def column_create(message):
     protocol.allowed_keys(message, ["title", "index", "wip_limit"])
     return {
-        "title": protocol.str_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH),
+        "title": one_line_text_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH),
         "index": index_field(message, required=False),
         "wip_limit": wip_limit_field(message),
     }
@@ -142,7 +153,7 @@ def column_update(message):
     protocol.allowed_keys(message, ["column", "title", "wip_limit"])
     changes = {}
     if "title" in message:
-        changes["title"] = protocol.str_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH)
+        changes["title"] = one_line_text_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH)
     if "wip_limit" in message:
         changes["wip_limit"] = wip_limit_field(message)
     if not changes:
@@ -163,7 +174,7 @@ def column_delete(message):
 def label_create(message):
     protocol.allowed_keys(message, ["name", "colour"])
     return {
-        "name": protocol.str_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH),
+        "name": one_line_text_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH),
         "colour": colour_field(message),
     }
 
@@ -172,7 +183,7 @@ def label_update(message):
     protocol.allowed_keys(message, ["label", "name", "colour"])
     changes = {}
     if "name" in message:
-        changes["name"] = protocol.str_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH)
+        changes["name"] = one_line_text_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH)
     if "colour" in message:
         changes["colour"] = colour_field(message)
     if not changes:

@@ -18,7 +18,6 @@ an ack rather than its own event).
 """
 
 import datetime
-import unicodedata
 from collections import defaultdict
 
 from django.db import transaction
@@ -30,6 +29,7 @@ from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import encode_frame, lock_board_row, record_event, send_to_board_on_commit
 from boardsite.collab.services import user_frame
+from boardsite.collab.text import text_problem
 from kanban import selectors
 from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import card_frame, column_frame, label_frame, lock_frame
@@ -88,16 +88,13 @@ def lock_board(board):
 
 
 def clean_text(value, *, field, max_length, allow_blank=False, single_line=True):
+    """Trimmed (one-line text: runs of white space made one space), and as boardsite.collab.text allows."""
     if not isinstance(value, str):
         raise ActionError("invalid_field", f"The {field} must be text.")
-    if single_line:
-        value = " ".join(value.split())
-        forbidden = any(unicodedata.category(char) == "Cc" for char in value)
-    else:
-        value = value.strip()
-        forbidden = any(unicodedata.category(char) == "Cc" and char not in "\n\t\r" for char in value)
-    if forbidden:
-        raise ActionError("invalid_field", f"The {field} contains control characters.")
+    value = " ".join(value.split()) if single_line else value.strip()
+    problem = text_problem(value, multiline=not single_line)
+    if problem is not None:
+        raise ActionError("invalid_field", f"The {field} {problem}.")
     if not value and not allow_blank:
         raise ActionError("invalid_field", f"The {field} must not be empty.")
     if len(value) > max_length:

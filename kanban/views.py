@@ -10,6 +10,9 @@ from boardsite.collab.selectors import board_members
 from kanban import activity, selectors, services
 from kanban.descriptions import render_description
 from kanban.models import CARD_DESCRIPTION_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Board
+from kanban.protocol import ID_MAX
+
+USERNAME_MAX_LENGTH = 150
 
 
 class BoardListView(collab_views.BoardListView):
@@ -84,20 +87,16 @@ class BoardActivityView(collab_views.BoardAccessMixin, View):
         try:
             before = positive_int_parameter(request, "before")
             card_id = positive_int_parameter(request, "card")
-        except ValueError as error:
-            return JsonResponse({"code": "invalid_field", "error": str(error)}, status=400)
-        username = request.GET.get("user") or None
-        if username is not None and len(username) > 150:
-            return JsonResponse({"code": "too_long", "error": "`user` is longer than 150 characters."}, status=400)
+            username = collab_views.text_parameter(request, "user", max_length=USERNAME_MAX_LENGTH)
+        except ActionError as error:
+            return JsonResponse({"code": error.code, "error": error.message}, status=400)
         entries, next_before = activity.activity_page(board=board, before=before, card_id=card_id, username=username)
         return JsonResponse({"entries": [entry.as_json() for entry in entries], "next_before": next_before})
 
 
 def positive_int_parameter(request, name):
-    """A whole number from 1 up from the query string, or None when absent; ValueError with a message otherwise."""
-    raw = request.GET.get(name)
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 18:
-        raise ValueError(f"`{name}` must be a whole number from 1 up.")
-    return int(raw)
+    """A whole number from 1 up from the query string, or None when absent."""
+    return collab_views.whole_number_parameter(
+        request, name, minimum=1, maximum=ID_MAX,
+        refusal=ActionError("invalid_field", f"`{name}` must be a whole number from 1 up."),
+    )

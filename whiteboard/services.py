@@ -497,7 +497,7 @@ def board_revert_user(*, board, actor, username, after_seq, origin=None):
     """
     lock_board(board)
     last_seq = _check_can_restore(board=board, actor=actor, seq=after_seq, name="after_seq")
-    reverted = get_user_model().objects.filter(username=username).first()
+    reverted = get_user_model().objects.filter(username=collab_services.clean_username(username)).first()
     if reverted is None:
         raise ActionError("unknown_user", "There is no user with that name.")
     target = replay.visible_stroke_ids_at(

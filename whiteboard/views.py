@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 
 from boardsite.collab import views as collab_views
+from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
 from whiteboard import protocol, selectors, services
 from whiteboard.models import Board
@@ -102,14 +103,15 @@ class BoardSnapshotView(collab_views.BoardAccessMixin, View):
 def seq_parameter(request, name, *, board, default):
     """
     A seq from the query string: a whole number from 0 to the board's latest
-    seq, or `default` when absent. Raises ValueError with a message for people.
+    seq, or `default` when absent. Raises ActionError with a message for people.
     """
-    raw = request.GET.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) > board.last_seq:
-        raise ValueError(f"`{name}` must be a whole number from 0 to {board.last_seq}, the board's latest seq.")
-    return int(raw)
+    seq = collab_views.whole_number_parameter(
+        request, name, minimum=0, maximum=board.last_seq,
+        refusal=ActionError(
+            "out_of_range", f"`{name}` must be a whole number from 0 to {board.last_seq}, the board's latest seq."
+        ),
+    )
+    return default if seq is None else seq
 
 
 @method_decorator(gzip_page, name="get")
@@ -122,8 +124,8 @@ class BoardExportSvgView(collab_views.BoardAccessMixin, View):
         board = self.get_board()
         try:
             seq = seq_parameter(request, "seq", board=board, default=None)
-        except ValueError as error:
-            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+        except ActionError as error:
+            return HttpResponseBadRequest(error.message, content_type="text/plain; charset=utf-8")
         size = {"width": protocol.BOARD_WIDTH, "height": protocol.BOARD_HEIGHT}
         if seq is None:
             strokes = selectors.board_export_strokes(board=board, **size)
@@ -152,6 +154,6 @@ class BoardHistoryView(collab_views.BoardAccessMixin, View):
         board = self.get_board()
         try:
             after = seq_parameter(request, "after", board=board, default=0)
-        except ValueError as error:
-            return JsonResponse({"code": "out_of_range", "error": str(error)}, status=400)
+        except ActionError as error:
+            return JsonResponse({"code": error.code, "error": error.message}, status=400)
         return JsonResponse(selectors.board_history_page(board=board, after=after))

@@ -2,12 +2,18 @@
 Websocket message validation shared by both apps. Every helper raises
 ActionError with a stable code, which the consumer sends back as an `error`
 frame; nothing is changed for a message that fails validation.
+
+Every string a message carries into the server is read by `str_field` (free
+text), `message_ref`, or checked against a fixed list or pattern of ASCII
+words (tools, colours, ids, dates): none lets through what
+boardsite.collab.text refuses.
 """
 
 import json
 import math
 
 from boardsite.collab.errors import ActionError
+from boardsite.collab.text import check_text
 
 REF_MAX_LENGTH = 64
 
@@ -45,7 +51,7 @@ def message_ref(message):
     if ref is None or (isinstance(ref, int) and not isinstance(ref, bool) and abs(ref) < 2**53):
         return ref
     if isinstance(ref, str) and len(ref) <= REF_MAX_LENGTH:
-        return ref
+        return check_text(ref, field="ref", code="invalid_ref")
     raise ActionError("invalid_ref", f"`ref` must be an integer or a string of at most {REF_MAX_LENGTH} characters.")
 
 
@@ -75,12 +81,14 @@ def number_field(message, name, *, minimum, maximum):
     return value
 
 
-def str_field(message, name, *, max_length, required=True, allow_blank=False):
+def str_field(message, name, *, max_length, required=True, allow_blank=False, multiline=False):
+    """Text: one line unless `multiline`, and never what boardsite.collab.text refuses."""
     value = message.get(name)
     if value is None and not required:
         return None
     if not isinstance(value, str):
         raise ActionError("invalid_field", f"`{name}` must be a string.")
+    check_text(value, field=name, multiline=multiline)
     if not allow_blank and not value.strip():
         raise ActionError("invalid_field", f"`{name}` must not be empty.")
     if len(value) > max_length:

@@ -4,14 +4,13 @@ deleting. Each `check_*` authorises and validates (raising ActionError);
 each `board_*` action runs in one transaction and records its event.
 """
 
-import unicodedata
-
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import notify_access_changed, record_event
 from boardsite.collab.models import BOARD_NAME_MAX_LENGTH
+from boardsite.collab.text import check_text, text_problem
 
 
 def user_frame(user):
@@ -27,9 +26,17 @@ def clean_board_name(name):
         raise ActionError("invalid_name", "Give the board a name.")
     if len(name) > BOARD_NAME_MAX_LENGTH:
         raise ActionError("invalid_name", f"Board names are at most {BOARD_NAME_MAX_LENGTH} characters.")
-    if any(unicodedata.category(char) == "Cc" for char in name):
-        raise ActionError("invalid_name", "The board name contains control characters.")
+    problem = text_problem(name)
+    if problem is not None:
+        raise ActionError("invalid_name", f"The board name {problem}.")
     return name
+
+
+def clean_username(username):
+    """A username as typed, trimmed; text no username holds is refused before it reaches a query."""
+    if not isinstance(username, str) or not username.strip():
+        raise ActionError("invalid_username", "Give a username.")
+    return check_text(username.strip(), field="username")
 
 
 def check_owner(*, board, actor):
@@ -58,11 +65,10 @@ def do_board_rename(*, board, name, actor, origin=None):
 
 def check_new_member(*, board, username, actor):
     check_owner(board=board, actor=actor)
-    if not isinstance(username, str) or not username.strip():
-        raise ActionError("invalid_username", "Give the username of the person to add.")
-    user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    username = clean_username(username)
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise ActionError("unknown_user", f"There is no user called “{username.strip()}”.")
+        raise ActionError("unknown_user", f"There is no user called “{username}”.")
     if user.pk == board.owner_id:
         raise ActionError("already_member", "The owner is always on the board.")
     if board.members.filter(pk=user.pk).exists():
@@ -88,7 +94,7 @@ def do_board_add_member(*, board, user, actor, origin=None):
 @transaction.atomic
 def board_remove_member(*, board, username, actor, origin=None):
     """The owner removes anyone; a member may remove themselves (leave)."""
-    user = board.members.filter(username=username).first() if isinstance(username, str) else None
+    user = board.members.filter(username=clean_username(username)).first()
     if user is None:
         raise ActionError("not_member", f"“{username}” is not a member of this board.")
     if not (board.is_owner(actor) or user.pk == actor.pk):

@@ -12,10 +12,36 @@ from django.views.generic import ListView
 
 from boardsite.collab import selectors, services
 from boardsite.collab.errors import ActionError
+from boardsite.collab.text import check_text
+
+NUMBER_PARAMETER_MAX_DIGITS = 18  # int() of more is slow, and no id or seq gets there
 
 
 def wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
+
+
+def text_parameter(request, name, *, max_length):
+    """One line of text from the query string, None when absent or empty; ActionError when refused."""
+    value = request.GET.get(name) or None
+    if value is None:
+        return None
+    check_text(value, field=name)
+    if len(value) > max_length:
+        raise ActionError("too_long", f"`{name}` is longer than {max_length} characters.")
+    return value
+
+
+def whole_number_parameter(request, name, *, minimum, maximum, refusal):
+    """A whole number (ASCII digits) from the query string, None when absent; `refusal` raised otherwise."""
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > NUMBER_PARAMETER_MAX_DIGITS:
+        raise refusal
+    if not minimum <= int(raw) <= maximum:
+        raise refusal
+    return int(raw)
 
 
 class BoardListView(ListView):

@@ -11,6 +11,7 @@ import sys
 from django.conf import settings
 from django.test import SimpleTestCase
 
+from bench.runner import QUICK
 from tests.support import require_redis
 
 QUICK_TIMEOUT = 240
@@ -59,7 +60,7 @@ class QuickBenchTests(SimpleTestCase):
             self.assertEqual(row["check"], "OK", row)
             self.assertEqual(row["metric"], "deliveries/s")
         self.assertEqual({row["scenario"] for row in rows},
-                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "idle"})
+                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "idle", "join"})
         # The adversarial description is acked, the move on another board too, and the preview answers.
         markdown = [row for row in rows if row["scenario"] == "markdown" and row["layer"] == "memory"]
         self.assertEqual([row["check"] for row in markdown], ["OK", "OK", "OK"], markdown)
@@ -75,6 +76,7 @@ class QuickBenchTests(SimpleTestCase):
         self.assertEqual(set(switches), {"plain ASGI relay", "project"}, latency)
         self.assertGreater(int(switches["project"]["value"].replace(",", "")), 0)
         self.assertEqual(switches["plain ASGI relay"]["vs relay"], "1.00x")
+        self.assert_joined(rows)
 
     def test_fanout_on_redis_with_two_project_processes(self):
         redis_url = require_redis()
@@ -84,3 +86,20 @@ class QuickBenchTests(SimpleTestCase):
         for row in fanout.values():
             self.assertEqual(row["check"], "OK", row)
         self.assertEqual(fanout["project, 2 processes"]["layer"], "redis")
+
+    def assert_joined(self, rows):
+        """The join storm's rows: both servers, both layouts, every connection synced (assert_ran has no FAIL)."""
+        count, layouts = QUICK.join_connections, ("one board", f"{QUICK.join_boards} boards")
+        synced = {
+            (row["server"], row["metric"].rsplit(", ", 1)[1])
+            for row in rows if row["metric"].startswith(f"s until {count} connections synced")
+        }
+        self.assertEqual(synced, {(server, layout) for server in ("plain ASGI relay", "project") for layout in layouts})
+        frames = {
+            (row["server"], row["metric"].rsplit(", ", 1)[1]): int(row["value"].replace(",", ""))
+            for row in rows if row["metric"].startswith("frames received until the last synced")
+        }
+        for layout in layouts:
+            # The relay answers each `sync` once; a project client gets at least its hello and its synced.
+            self.assertEqual(frames[("plain ASGI relay", layout)], count)
+            self.assertGreaterEqual(frames[("project", layout)], 2 * count)

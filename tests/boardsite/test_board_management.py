@@ -59,6 +59,21 @@ class BoardManagementTests(TestCase):
         self.assertContains(response, "There is no user called “nobody”.")
         self.assertFalse(board.members.exists())
 
+    def test_a_username_holding_a_nul_is_refused_clearly_not_a_server_error(self):
+        """Issue 18: PostgreSQL refuses NUL in text, and the add and remove views answered 500."""
+        board = KanbanBoard.objects.create(name="Plans", owner=self.alice)
+        board.members.add(self.bob)
+        for action in ("members/", "members/remove/"):
+            with self.subTest(action=action):
+                url = f"/kanban/{board.slug}/{action}"
+                response = self.client.post(url, {"username": "bo\x00b"}, headers={"accept": "application/json"})
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.json()["code"], "invalid_field")
+                self.assertIn("`username` contains a control character (U+0000)", response.json()["error"])
+                self.assertEqual(self.client.post(url, {"username": "bo\x00b"}).status_code, 400)
+        self.assertEqual(list(board.members.all()), [self.bob])
+        self.assertFalse(board.events.exists())
+
     def test_members_cannot_manage_the_board(self):
         board = KanbanBoard.objects.create(name="Plans", owner=self.alice)
         board.members.add(self.bob)

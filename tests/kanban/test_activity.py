@@ -198,6 +198,16 @@ class ActivityPageAccessTests(TestCase):
                 self.assertEqual(response.status_code, 400)
                 self.assertEqual(response.json()["error"], f"`{name}` must be a whole number from 1 up.")
 
+    def test_a_user_filter_holding_a_nul_or_a_line_break_is_refused_clearly(self):
+        """Issue 18: `?user=a%00b` answered 500 on PostgreSQL."""
+        self.client.force_login(self.alice)
+        for value, problem in (("a\x00b", "a control character (U+0000)"), ("a\nb", "a tab or line break (U+000A)")):
+            with self.subTest(value=value):
+                response = self.client.get(self.url, {"user": value})
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.json()["code"], "invalid_field")
+                self.assertIn(f"`user` contains {problem}", response.json()["error"])
+
     def test_non_members_and_visitors_see_nothing(self):
         self.client.force_login(self.mallory)
         self.assertEqual(self.client.get(self.url).status_code, 404)

@@ -272,3 +272,53 @@ class BadInputTests(KanbanSocketTestCase):
             with self.subTest(message=str(message)[:80]):
                 await self.assert_refused(alice, message, code)
         self.assertEqual((await sync_to_async(titles_by_column)(self.board))["To do"], ["first", "second"])
+
+    async def test_text_with_a_nul_a_control_character_or_a_lone_surrogate_is_refused_naming_the_field(self):
+        """
+        Issue 18: a NUL in `key` reached PostgreSQL, which refused it, and the
+        client was told `unavailable`, to send it again for ever; a lone
+        surrogate (a JSON "\\ud800" escape) could not even be encoded.
+        """
+        alice, _ = await self.join(self.alice)
+        await receive_until(alice, "synced")
+        card, todo = self.cards[0], self.columns["To do"].pk
+        label = await sync_to_async(services.label_create)(board=self.board, name="bug", colour="red", actor=self.alice)
+        label_id = label["label"]["id"]
+        cases = [
+            ({"type": "card.create", "column": todo, "title": "ok", "key": "k\x00"}, "key", "U+0000"),
+            ({"type": "card.create", "column": todo, "title": "a\ud800b"}, "title", "U+D800"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "title": "\udfff"}, "title", "U+DFFF"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "description": "a\x00"}, "description",
+             "U+0000"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "description": "\x1b[31m"}, "description",
+             "U+001B"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "due": "2026-12-0\x00"}, "due", None),
+            ({"type": "column.create", "title": "\x7f"}, "title", "U+007F"),
+            ({"type": "column.update", "column": todo, "title": "a\x85"}, "title", "U+0085"),
+            ({"type": "label.create", "name": "b\x00g", "colour": "red"}, "name", "U+0000"),
+            ({"type": "label.update", "label": label_id, "name": "\ud83d"}, "name", "U+D83D"),
+            ({"type": "label.update", "label": label_id, "colour": "red\x00"}, "colour", None),
+            ({"type": "card.lock", "card": card["id"], "reason": "edit\x00"}, "reason", None),
+        ]
+        events_before = await self.events()
+        for message, field, code_point in cases:
+            with self.subTest(message=ascii(message)[:80]):
+                answer = await self.command(alice, **message)
+                self.assertEqual((answer["type"], answer["code"]), ("error", "invalid_field"), answer)
+                self.assertIn(f"`{field}`", answer["message"])
+                if code_point:
+                    self.assertIn(code_point, answer["message"])
+        await alice.send_json_to({"type": "undo", "ref": "r\x00"})
+        answer, _ = await receive_until(alice, "error")
+        self.assertEqual((answer["code"], answer["ref"]), ("invalid_ref", None))
+        self.assertIn("`ref` contains a control character (U+0000)", answer["message"])
+        self.assertEqual(await self.events(), events_before, "a refused message changed the board")
+
+    async def test_a_description_keeps_its_tabs_and_line_breaks_and_a_title_makes_them_spaces(self):
+        alice, _ = await self.join(self.alice)
+        await receive_until(alice, "synced")
+        description = "Steps:\r\n1. open\n\t- then close"
+        answer = await self.command(alice, type="card.update", card=self.cards[0]["id"], version=1,
+                                    title="Pasted\r\n\tline", description=description)
+        self.assertEqual(answer["type"], "ack", answer)
+        self.assertEqual((answer["card"]["title"], answer["card"]["description"]), ("Pasted line", description))

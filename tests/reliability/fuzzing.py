@@ -22,13 +22,38 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from boardsite.collab.text import text_problem
 from tests.support import make_user, websocket_for
 
 # Values no field of either protocol accepts (every field is an id, a number in a range, a
 # non-blank string, a colour, a list or a fixed word).
 WRONG_VALUES = [{"nested": [1]}, True, -1, "", [[["deep"]]], 1e308]
+# Characters no text field takes (boardsite.collab.text): NUL, other C0 controls, DEL, C1
+# controls and lone surrogates (sent as JSON "\ud800" escapes).
+REFUSED_CHARACTERS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f",
+                      "\ud800", "\udbff", "\udc00", "\udfff"]
+# Refused too, except in multi-line fields.
+LINE_CHARACTERS = ["\t", "\n", "\r"]
 # Codes that mean the server failed rather than refused bad input.
 SERVER_FAULT_CODES = {"unavailable", "internal"}
+
+
+@st.composite
+def refused_text(draw, around="", *, multiline=False):
+    """`around` with a character no field of its kind takes put somewhere into it."""
+    characters = REFUSED_CHARACTERS if multiline else REFUSED_CHARACTERS + LINE_CHARACTERS
+    at = draw(st.integers(min_value=0, max_value=len(around)))
+    return around[:at] + draw(st.sampled_from(characters)) + around[at:]
+
+
+def string_fields(message):
+    """The fields of a message that hold strings, or lists with strings in them (ids to erase)."""
+    return sorted(
+        key
+        for key, value in message.items()
+        if key not in ("type", "ref")
+        and (isinstance(value, str) or (isinstance(value, list) and any(isinstance(item, str) for item in value)))
+    )
 
 
 @dataclass
@@ -51,15 +76,22 @@ def fresh_channel_layer():
 
 
 @st.composite
-def invalid_variant(draw, valid_message):
-    """Something derived from a valid message (already resolved to plain JSON values) that must be refused."""
+def invalid_variant(draw, valid_message, *, multiline_fields=frozenset()):
+    """
+    Something derived from a valid message (already resolved to plain JSON
+    values) that must be refused; `multiline_fields` name the fields that
+    take tabs and line breaks.
+    """
     kind = draw(
         st.sampled_from(
             ["unknown_field", "wrong_value", "unknown_type", "no_type", "type_not_string", "bad_ref", "raw"]
+            + ["refused_text"] * 3
         )
     )
     message = dict(valid_message)
     fields = [key for key in message if key not in ("type", "ref")]
+    if kind == "refused_text":
+        return draw(with_refused_text(message, multiline_fields))
     if kind == "wrong_value" and fields:
         message[draw(st.sampled_from(sorted(fields)))] = draw(st.sampled_from(WRONG_VALUES))
         return Step(False, message, note=kind)
@@ -99,11 +131,36 @@ def invalid_variant(draw, valid_message):
     return Step(False, raw, note="raw")
 
 
+@st.composite
+def with_refused_text(draw, message, multiline_fields):
+    """A string field, a string in a list, the ref, the type or a field's name holding a refused character."""
+    fields = string_fields(message)
+    where = draw(st.sampled_from((["field"] * 4 if fields else []) + ["ref", "type", "name"]))
+    if where == "field":
+        name = draw(st.sampled_from(fields))
+        value = message[name]
+        if isinstance(value, str):
+            message[name] = draw(refused_text(value, multiline=name in multiline_fields))
+        else:
+            at = draw(st.sampled_from([index for index, item in enumerate(value) if isinstance(item, str)]))
+            message[name] = [*value[:at], draw(refused_text(value[at])), *value[at + 1:]]
+        return Step(False, message, note=f"refused text in {name}")
+    if where == "ref":
+        message["ref"] = draw(refused_text("r1"))
+    elif where == "type":
+        message["type"] = draw(refused_text(message["type"]))
+    else:
+        message[draw(refused_text("note"))] = "x"
+    return Step(False, message, note=f"refused text in the {where}")
+
+
 def ref_is_valid(ref):
     """What boardsite.collab.protocol.message_ref accepts (and echoes)."""
     if isinstance(ref, bool):
         return False
-    return ref is None or (isinstance(ref, int) and abs(ref) < 2**53) or (isinstance(ref, str) and len(ref) <= 64)
+    if isinstance(ref, str):
+        return len(ref) <= 64 and text_problem(ref) is None
+    return ref is None or (isinstance(ref, int) and abs(ref) < 2**53)
 
 
 class FuzzClient:
@@ -221,10 +278,9 @@ class ConsumerFuzzTestCase(TransactionTestCase):
         self.sent += len(steps)
         self.acked += sum(1 for _, answer in results if answer is not None and answer["type"] == "ack")
         for sent, answer in results:
-            if sent.valid:
-                if answer is not None:
-                    self.assertNotIn(answer.get("code"), SERVER_FAULT_CODES, answer)
-            else:
+            if answer is not None:
+                self.assertNotIn(answer.get("code"), SERVER_FAULT_CODES, f"{sent.note}: {sent.message!r:.200}")
+            if not sent.valid:
                 self.assertEqual(answer["type"], "error", f"{sent.note}: {sent.message!r:.200}")
                 self.assertTrue(answer["message"])
         self.assertEqual(self.stored_board(mixed), self.stored_board(valid_only))

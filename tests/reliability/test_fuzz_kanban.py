@@ -22,7 +22,11 @@ PLANS = 100  # 10,000 messages
 text = st.one_of(
     st.sampled_from(["Fix login", "<script>window.__xss=1</script>", "a & b", "  padded  ", "**bold**", "é ✓"]),
     st.text(min_size=1, max_size=20),
+    # Any code point, lone surrogates included: what a client's JSON escapes can spell.
+    st.text(st.characters(exclude_categories=()), min_size=1, max_size=20),
 )
+# Fields that take tabs and line breaks (titles and names make them spaces).
+MULTILINE_FIELDS = frozenset({"description", "title", "name"})
 
 
 def slot(kind):
@@ -55,6 +59,8 @@ def valid_message(draw):
         message.update(column=draw(slot("column")), title=draw(text))
         if draw(st.booleans()):
             message["index"] = draw(st.integers(min_value=0, max_value=6))
+        if draw(st.booleans()):
+            message["key"] = draw(st.sampled_from([f"key-{number}" for number in range(6)]))
     elif kind == "card.update":
         card, version = draw(card_reference())
         message.update(card=card, version=version)
@@ -115,7 +121,7 @@ def placeholders_to_ones(value):
 def step(draw):
     message = draw(valid_message())
     if draw(st.booleans()):
-        return draw(invalid_variant(placeholders_to_ones(message)))
+        return draw(invalid_variant(placeholders_to_ones(message), multiline_fields=MULTILINE_FIELDS))
     return Step(True, message)
 
 

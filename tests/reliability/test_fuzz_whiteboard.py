@@ -50,6 +50,15 @@ valid_message = st.one_of(
     st.fixed_dictionaries({"type": st.just("erase"), "ids": st.lists(stroke_id, min_size=1, max_size=3)}),
     st.fixed_dictionaries({"type": st.sampled_from(["clear", "undo", "redo"])}),
     st.fixed_dictionaries({"type": st.just("cursor"), "x": coordinate, "y": coordinate}),
+    # The fuzzer owns its boards, so it may restore and revert; seqs past the board's are refused alike on both.
+    st.fixed_dictionaries({"type": st.just("restore"), "to_seq": st.integers(min_value=0, max_value=30)}),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("revert"),
+            "user": st.sampled_from(["fuzzer", "nobody", "fuzzer ", "Fuzzer"]),
+            "after_seq": st.integers(min_value=0, max_value=30),
+        }
+    ),
 )
 
 

@@ -148,6 +148,30 @@ class RestoreSocketTests(TransactionTestCase):
         self.assertEqual(answers[0]["message"], "Only the board's owner can restore it.")
         self.assertFalse(Stroke.objects.get(client_id="b1").hidden)
 
+    def test_a_revert_whose_user_holds_a_nul_or_a_lone_surrogate_is_refused_naming_the_field(self):
+        """
+        Issue 18: the NUL reached PostgreSQL, which refused it, and the owner
+        was told `unavailable`, to send it again for ever; a lone surrogate
+        could not be encoded for any database.
+        """
+        async def scenario():
+            alice, _ = await join(self.board, self.alice)
+            await command(alice, stroke_message("a1"))
+            answers = [
+                await command(alice, {"type": "revert", "user": user, "after_seq": 0})
+                for user in ("bo\x00b", "bob\ud800", "bob\n")
+            ]
+            await alice.disconnect()
+            return answers
+
+        answers = async_to_sync(scenario)()
+        for answer, code_point in zip(answers, ("U+0000", "U+D800", "U+000A"), strict=True):
+            with self.subTest(code_point):
+                self.assertEqual((answer["type"], answer["code"]), ("error", "invalid_field"), answer)
+                self.assertIn("`user` contains", answer["message"])
+                self.assertIn(code_point, answer["message"])
+        self.assertFalse(self.board.events.filter(type="restore").exists())
+
     def test_non_members_cannot_open_the_board_socket(self):
         async def scenario():
             communicator = await websocket_for(f"/ws/whiteboard/{self.board.slug}/", user=self.carol)
