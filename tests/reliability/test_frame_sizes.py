@@ -10,8 +10,10 @@ import json
 
 import websockets
 from django.conf import settings
-from django.test import TransactionTestCase
+from django.test import SimpleTestCase, TransactionTestCase
 
+from boardsite.collab.errors import ActionError
+from boardsite.collab.protocol import check_frame_size
 from tests.reliability.abusers import open_socket, session_cookies, start_board_server
 from tests.support import make_user
 from whiteboard import services
@@ -28,6 +30,27 @@ def sync_frame(size, *, fill=" "):
     head, tail = '{"type": "sync", "since": 0, "pad": "', '"}'
     count, rest = divmod(size - len(head) - len(tail), len(fill.encode()))
     return head + fill * count + "x" * rest + tail
+
+
+class CountedInBytesTests(SimpleTestCase):
+    def refused(self, text, limit=100):
+        try:
+            check_frame_size(text, limit=limit)
+        except ActionError as error:
+            self.assertEqual(error.code, "frame_too_large")
+            return True
+        return False
+
+    def test_the_limit_is_in_utf8_bytes_whatever_the_characters(self):
+        self.assertFalse(self.refused("x" * 100))
+        self.assertTrue(self.refused("x" * 101))
+        self.assertFalse(self.refused("é" * 50))  # 2 bytes each
+        self.assertTrue(self.refused("é" * 50 + "x"))
+        self.assertFalse(self.refused("€" * 33 + "x"))  # 3 bytes each
+        self.assertTrue(self.refused("€" * 34))
+        self.assertTrue(self.refused("😀" * 26))  # 4 bytes each
+        # No UTF-8 frame holds a lone surrogate, but a test's communicator can send one: counted, not a crash.
+        self.assertTrue(self.refused("\ud800" * 34))
 
 
 class FrameSizeTests(TransactionTestCase):
