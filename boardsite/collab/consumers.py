@@ -32,7 +32,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import board_group_name, encode_frame
 from boardsite.collab.fanout import board_hub
 from boardsite.collab.ratelimit import TokenBucket, user_buckets
-from boardsite.collab.services import user_frame
+from boardsite.collab.services import ACCESS_REVOKED, user_frame
 from boardsite.send_backlog import daphne_protocol, prepared_text, send_prepared
 
 logger = logging.getLogger("boardsite.realtime")
@@ -178,7 +178,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     async def send_error(self, ref, error):
         await self.send_frame(protocol.error_frame(ref, error))
-        if error.code not in self.benign_error_codes:
+        if error.code == ACCESS_REVOKED:  # the user lost access since connecting: nothing more they send applies
+            await self.close(code=CloseCode.ACCESS_REVOKED)
+        elif error.code not in self.benign_error_codes:
             await self.count_invalid()
 
     def submit_batched(self, *, name, apply_batch, command, ref, answer):

@@ -9,6 +9,7 @@ import unicodedata
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from boardsite.collab import selectors
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import notify_access_changed, record_event
 from boardsite.collab.models import BOARD_NAME_MAX_LENGTH
@@ -30,6 +31,23 @@ def clean_board_name(name):
     if any(unicodedata.category(char) == "Cc" for char in name):
         raise ActionError("invalid_name", "The board name contains control characters.")
     return name
+
+
+ACCESS_REVOKED = "access_revoked"
+
+
+def check_still_allowed(*, board, actor, origin):
+    """
+    Refuse a change sent on a connection (`origin`) whose user has since been
+    deactivated, deleted or taken off the board (removed, or the board is no
+    longer shared). The connection was authorised when it opened; this runs
+    under the board's row lock, which removing a member or un-sharing also
+    takes, so every change either commits before the removal or is refused
+    after it. Changes without `origin` (pages, the admin, the demo data) are
+    authorised by their own entry point.
+    """
+    if origin is not None and not selectors.user_may_change(board=board, user=actor):
+        raise ActionError(ACCESS_REVOKED, "You no longer have access to this board.")
 
 
 def check_owner(*, board, actor):
