@@ -11,7 +11,7 @@ from django.db import transaction
 
 from boardsite.collab import selectors
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import notify_access_changed, record_event
+from boardsite.collab.events import lock_board_row, record_event
 from boardsite.collab.models import BOARD_NAME_MAX_LENGTH
 
 
@@ -118,13 +118,13 @@ def board_remove_member(*, board, username, actor, origin=None):
 def do_board_remove_member(*, board, user, actor, origin=None):
     """
     Take `user` off the board and record it, for a caller that has checked
-    both; their open connections to it are closed once this commits.
+    both; their open connections to it are closed once this commits
+    (boardsite.collab.signals, as for every change of who may open a board).
     """
     board.members.remove(user)
     record_event(
         board=board, type="board.member_removed", payload={"member": user_frame(user)}, actor=actor, origin=origin
     )
-    notify_access_changed(board)
 
 
 @transaction.atomic
@@ -139,13 +139,17 @@ def board_set_shared(*, board, shared, actor, origin=None):
         actor=actor,
         origin=origin,
     )
-    if not board.shared_with_all:
-        notify_access_changed(board)
     return board
 
 
 @transaction.atomic
 def board_delete(*, board, actor):
+    """
+    Delete the board, once the changes being made to it have committed: with
+    its row locked, nothing is added to it between the collection of what
+    goes with it and its deletion. Its open connections are closed once this
+    commits (boardsite.collab.signals).
+    """
     check_owner(board=board, actor=actor)
-    notify_access_changed(board)
+    lock_board_row(board)
     board.delete()

@@ -8,18 +8,22 @@ applied, and the connection is closed with 4403.
 import asyncio
 
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test import TestCase, TransactionTestCase, override_settings
+from django.test import Client, TestCase, TransactionTestCase, override_settings
+from django.urls import reverse
 
+from boardsite.asgi import application
 from boardsite.collab import services as collab_services
 from boardsite.collab.consumers import CloseCode
 from boardsite.collab.errors import ActionError
 from kanban import services as kanban_services
 from tests.kanban.helpers import columns_of
-from tests.support import make_user, receive_frame
+from tests.support import make_user, receive_frame, receive_until
 from tests.whiteboard.helpers import join, stroke_message
 from whiteboard import services as whiteboard_services
-from whiteboard.models import BoardEvent
+from whiteboard.models import Board, BoardEvent
 
 ORIGIN = "a-connection"
 
@@ -182,3 +186,130 @@ class RemovalDuringAStreamOfCommandsTests(TransactionTestCase):
         print(f"\nremoval at seq {removal.seq}: of bob's {sent} commands, {stored} stored (all before it), "
               f"{len(acked)} acked")
         self.assertLess(stored, sent, "every command was stored: the removal came after the drawing")
+
+
+class BrowserSession:
+    """A logged-in browser: its HTTP client and websockets opened with the same session cookie."""
+
+    def __init__(self, user):
+        self.client = Client()
+        self.client.force_login(user)
+        self.cookie = f"{settings.SESSION_COOKIE_NAME}={self.client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    async def open(self, path):
+        """A connected, synced websocket of this browser's session on `path`."""
+        socket = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://localhost"),
+                                                                  (b"cookie", self.cookie.encode())])
+        connected, code = await socket.connect()
+        assert connected, f"refused with {code}"
+        hello = await receive_frame(socket)
+        await socket.send_json_to({"type": "sync", "since": hello["seq"]})
+        await receive_until(socket, "synced")
+        return socket
+
+
+async def still_open(socket):
+    """The socket answers a sync: the server has not closed it."""
+    await socket.send_json_to({"type": "sync", "since": 0, "ref": "still-open"})
+    while True:
+        output = await socket.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            return False
+        if '"ref":"still-open"' in output["text"] and '"type":"synced"' in output["text"]:
+            return True
+
+
+class ChangesOfAccessCloseOpenSocketsTests(TransactionTestCase):
+    """Every way access ends closes the sockets concerned at once, and only those."""
+
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.bob = make_user("bob")
+        self.board = whiteboard_services.board_create(name="Sketches", owner=self.alice)
+        self.board.members.add(self.bob)
+        self.kanban = kanban_services.board_create(name="Plans", owner=self.alice)
+        self.kanban.members.add(self.bob)
+        self.path = f"/ws/whiteboard/{self.board.slug}/"
+
+    async def browser(self, user):
+        return await database_sync_to_async(BrowserSession)(user)
+
+    async def test_logging_out_closes_that_session_s_sockets_only(self):
+        laptop, phone, owner = await self.browser(self.bob), await self.browser(self.bob), await self.browser(self.alice)
+        on_laptop = [await laptop.open(self.path), await laptop.open(f"/ws/kanban/{self.kanban.slug}/")]
+        on_phone, alice = await phone.open(self.path), await owner.open(self.path)
+        response = await database_sync_to_async(laptop.client.post)("/accounts/logout/")
+        self.assertEqual(response.status_code, 302)
+        for socket in on_laptop:
+            self.assertEqual(await closed_with(socket), CloseCode.NOT_AUTHENTICATED)
+        self.assertTrue(await still_open(on_phone), "bob's phone, another session, was closed")
+        self.assertTrue(await still_open(alice))
+
+    async def test_deactivating_a_user_closes_their_sockets_on_both_apps(self):
+        browser = await self.browser(self.bob)
+        sockets = [await browser.open(self.path), await browser.open(f"/ws/kanban/{self.kanban.slug}/")]
+        alice = await (await self.browser(self.alice)).open(self.path)
+        self.bob.is_active = False
+        await database_sync_to_async(self.bob.save)()
+        for socket in sockets:
+            self.assertEqual(await closed_with(socket), CloseCode.ACCESS_REVOKED)
+        self.assertTrue(await still_open(alice))
+
+    async def test_deactivating_a_user_in_the_admin_closes_their_sockets(self):
+        socket = await (await self.browser(self.bob)).open(self.path)
+        staff = await self.browser(await database_sync_to_async(make_user)("root", is_staff=True, is_superuser=True))
+        response = await database_sync_to_async(staff.client.post)(
+            reverse("admin:auth_user_change", args=[self.bob.pk]), admin_user_form(self.bob, is_active=False),
+        )
+        self.assertEqual(response.status_code, 302, response.content.decode()[:2000])
+        self.assertEqual(await closed_with(socket), CloseCode.ACCESS_REVOKED)
+
+    async def test_deleting_a_user_closes_their_sockets_and_those_on_their_boards(self):
+        bob = await (await self.browser(self.bob)).open(self.path)
+        on_alices_board = await (await self.browser(self.alice)).open(self.path)
+        carol = await database_sync_to_async(make_user)("carol")
+        carols_board = await database_sync_to_async(whiteboard_services.board_create)(name="Carol's", owner=carol)
+        await carols_board.members.aadd(self.bob)
+        bob_on_carols = await (await self.browser(self.bob)).open(f"/ws/whiteboard/{carols_board.slug}/")
+        await database_sync_to_async(carol.delete)()
+        self.assertEqual(await closed_with(bob_on_carols), CloseCode.BOARD_NOT_FOUND, "her board went with her")
+        self.assertTrue(await still_open(bob))
+        await database_sync_to_async(self.bob.delete)()
+        self.assertEqual(await closed_with(bob), CloseCode.ACCESS_REVOKED)
+        self.assertTrue(await still_open(on_alices_board))
+
+    async def test_taking_a_member_off_the_board_from_either_side_closes_their_socket(self):
+        carol = await database_sync_to_async(make_user)("carol")
+        await self.board.members.aadd(carol)
+        bob = await (await self.browser(self.bob)).open(self.path)
+        carol_socket = await (await self.browser(carol)).open(self.path)
+        await self.board.members.aremove(self.bob)  # no service, no event: still closed
+        self.assertEqual(await closed_with(bob), CloseCode.ACCESS_REVOKED)
+        self.assertTrue(await still_open(carol_socket))
+        await carol.whiteboard_boards.aclear()  # from the user's side
+        self.assertEqual(await closed_with(carol_socket), CloseCode.ACCESS_REVOKED)
+
+    async def test_un_sharing_closes_the_sockets_of_those_who_were_there_only_because_it_was_shared(self):
+        carol = await database_sync_to_async(make_user)("carol")
+        await database_sync_to_async(collab_services.board_set_shared)(board=self.board, shared=True, actor=self.alice)
+        carol_socket = await (await self.browser(carol)).open(self.path)
+        bob = await (await self.browser(self.bob)).open(self.path)
+        await database_sync_to_async(collab_services.board_set_shared)(board=self.board, shared=False, actor=self.alice)
+        self.assertEqual(await closed_with(carol_socket), CloseCode.ACCESS_REVOKED)
+        self.assertTrue(await still_open(bob), "a member stays")
+
+    async def test_deleting_boards_in_bulk_closes_their_sockets(self):
+        bob = await (await self.browser(self.bob)).open(self.path)
+        await Board.objects.filter(pk=self.board.pk).adelete()
+        self.assertEqual(await closed_with(bob), CloseCode.BOARD_NOT_FOUND)
+
+
+def admin_user_form(user, **changes):
+    """The admin's change form for `user`, as its page would post it, with `changes`."""
+    fields = {
+        "username": user.username, "first_name": "", "last_name": "", "email": "", "is_active": user.is_active,
+        "is_staff": user.is_staff, "is_superuser": user.is_superuser,
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"), "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        "last_login_0": "", "last_login_1": "", **changes,
+    }
+    return {name: value for name, value in fields.items() if value is not False}
