@@ -20,7 +20,7 @@ from boardsite.collab.consumers import CloseCode
 from boardsite.collab.errors import ActionError
 from kanban import services as kanban_services
 from tests.kanban.helpers import columns_of
-from tests.support import make_user, receive_frame, receive_until
+from tests.support import admin_user_form, make_user, receive_frame, receive_until
 from tests.whiteboard.helpers import join, stroke_message
 from whiteboard import services as whiteboard_services
 from whiteboard.models import Board, BoardEvent
@@ -303,13 +303,3 @@ class ChangesOfAccessCloseOpenSocketsTests(TransactionTestCase):
         await Board.objects.filter(pk=self.board.pk).adelete()
         self.assertEqual(await closed_with(bob), CloseCode.BOARD_NOT_FOUND)
 
-
-def admin_user_form(user, **changes):
-    """The admin's change form for `user`, as its page would post it, with `changes`."""
-    fields = {
-        "username": user.username, "first_name": "", "last_name": "", "email": "", "is_active": user.is_active,
-        "is_staff": user.is_staff, "is_superuser": user.is_superuser,
-        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"), "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
-        "last_login_0": "", "last_login_1": "", **changes,
-    }
-    return {name: value for name, value in fields.items() if value is not False}
