@@ -47,9 +47,9 @@ def logged_out(sender, request, user, **kwargs):
     notify_boards_of(user)
 
 
-def user_saved(sender, instance, created, update_fields, **kwargs):
-    """A deactivated user's connections are closed."""
-    if created or instance.is_active or (update_fields is not None and "is_active" not in update_fields):
+def user_saved(sender, instance, created, update_fields, raw=False, **kwargs):
+    """A deactivated user's connections are closed (not while fixtures load: `raw`)."""
+    if raw or created or instance.is_active or (update_fields is not None and "is_active" not in update_fields):
         return
     notify_boards_of(instance)
 
@@ -81,12 +81,12 @@ def members_changing(sender, instance, action, reverse, model, pk_set, **kwargs)
         notify_access_changed(board, users=users)
 
 
-def board_saved(sender, instance, created, update_fields, **kwargs):
+def board_saved(sender, instance, created, update_fields, raw=False, **kwargs):
     """
     Who may open a board changes with its sharing and its owner; a board
     still shared with everyone has lost nobody.
     """
-    if created or instance.shared_with_all:
+    if raw or created or instance.shared_with_all:
         return
     if update_fields is not None and not {"shared_with_all", "owner", "owner_id"} & set(update_fields):
         return
