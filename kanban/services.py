@@ -74,14 +74,17 @@ def board_create(*, name, owner):
     return board
 
 
-def lock_board(board):
+def lock_board(board, *, actor, origin):
     """
     Hold the board's row lock until the transaction ends: changes to one board
     then run one at a time, so positions, WIP counts and versions are read and
-    written without interleaving.
+    written without interleaving. A change sent on a connection (`origin`) is
+    then refused if `actor` has lost access since
+    (collab_services.check_still_allowed).
     """
     if lock_board_row(board) is None:
         raise ActionError("not_found", "This board has been deleted.")
+    collab_services.check_still_allowed(board=board, actor=actor, origin=origin)
 
 
 # Cleaning values (from any caller, not only the websocket)
@@ -291,7 +294,7 @@ def end_position(*, column):
 
 @transaction.atomic
 def column_create(*, board, title, index=None, wip_limit=None, actor, connection=None, origin=None):
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     title = clean_text(title, field="column title", max_length=COLUMN_TITLE_MAX_LENGTH)
     wip_limit = clean_wip_limit(wip_limit)
     columns = list(Column.objects.filter(board=board).order_by("position", "id"))
@@ -314,7 +317,7 @@ def column_create(*, board, title, index=None, wip_limit=None, actor, connection
 
 @transaction.atomic
 def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, actor, connection=None, origin=None):
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     column = get_column(board=board, column_id=column_id)
     before = {"title": column.title, "wip_limit": column.wip_limit}
     if title is not UNSET:
@@ -333,7 +336,7 @@ def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, actor, conn
 
 @transaction.atomic
 def column_move(*, board, column_id, index, actor, connection=None, origin=None):
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     column = get_column(board=board, column_id=column_id)
     columns = [other for other in Column.objects.filter(board=board).order_by("position", "id") if other != column]
     index = check_index(index, length=len(columns))
@@ -350,7 +353,7 @@ def column_move(*, board, column_id, index, actor, connection=None, origin=None)
 @transaction.atomic
 def column_delete(*, board, column_id, actor, connection=None, origin=None):
     """Delete a column and its cards (the page asks for confirmation first)."""
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     column = get_column(board=board, column_id=column_id)
     now = timezone.now()
     for card in column.cards.select_related("locked_by").filter(lock_expires_at__gt=now):
@@ -406,7 +409,7 @@ def renumber_columns(columns):
 
 @transaction.atomic
 def label_create(*, board, name, colour="grey", actor, connection=None, origin=None):
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     name = clean_label_name(board=board, name=name)
     colour = clean_colour(colour)
     if Label.objects.filter(board=board).count() >= MAX_LABELS_PER_BOARD:
@@ -421,7 +424,7 @@ def label_create(*, board, name, colour="grey", actor, connection=None, origin=N
 
 @transaction.atomic
 def label_update(*, board, label_id, name=UNSET, colour=UNSET, actor, connection=None, origin=None):
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     label = get_label(board=board, label_id=label_id)
     before = label_fields(label)
     if name is not UNSET:
@@ -439,7 +442,7 @@ def label_update(*, board, label_id, name=UNSET, colour=UNSET, actor, connection
 @transaction.atomic
 def label_delete(*, board, label_id, actor, connection=None, origin=None):
     """Delete a label; the cards that had it simply lose it."""
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     label = get_label(board=board, label_id=label_id)
     remember(board=board, actor=actor, subject=LABEL, object_id=label.pk, action=HistoryEntry.Action.DELETE,
              before=label_state(label), after=None)
@@ -515,7 +518,7 @@ def card_create(
     description = clean_description(description)
     description_html = render_description(description)
     with transaction.atomic():
-        lock_board(board)
+        lock_board(board, actor=actor, origin=origin)
         if client_key:
             existing = Card.objects.filter(board=board, client_key=client_key).select_related("assignee", "locked_by").first()
             if existing is not None:
@@ -565,7 +568,7 @@ def card_update(*, board, card_id, version, changes, actor, connection=None, ori
         changes = {**changes, "description": clean_description(changes["description"])}
         rendered = render_descriptions([changes["description"]])
     with transaction.atomic():
-        lock_board(board)
+        lock_board(board, actor=actor, origin=origin)
         card = get_card(board=board, card_id=card_id)
         check_version(card=card, version=version)
         check_not_locked(card=card, connection=connection)
@@ -641,7 +644,7 @@ def card_move(*, board, card_id, version, column_id, index, actor, connection=No
     column. Writes the moved card only, so its query count does not depend on
     the column's size. Dropping the card releases the caller's lock.
     """
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     card = get_card(board=board, card_id=card_id)
     check_version(card=card, version=version)
     check_not_locked(card=card, connection=connection)
@@ -667,7 +670,7 @@ def card_move(*, board, card_id, version, column_id, index, actor, connection=No
 
 @transaction.atomic
 def card_delete(*, board, card_id, version, actor, connection=None, origin=None):
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     card = get_card(board=board, card_id=card_id)
     check_version(card=card, version=version)
     check_not_locked(card=card, connection=connection)
@@ -699,7 +702,7 @@ def card_lock(*, board, card_id, reason="edit", actor, connection, origin=None):
         raise ActionError("invalid_message", "Only a live connection can lock a card.")
     if reason not in LOCK_REASONS:
         raise ActionError("invalid_field", "A lock's `reason` is “drag” or “edit”.")
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     card = get_card(board=board, card_id=card_id)
     now = timezone.now()
     check_not_locked(card=card, connection=connection, now=now)
@@ -714,7 +717,7 @@ def card_lock(*, board, card_id, reason="edit", actor, connection, origin=None):
 @transaction.atomic
 def card_unlock(*, board, card_id, actor, connection, origin=None):
     """Release the card if this connection holds it; releasing a free card is harmless."""
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     card = get_card(board=board, card_id=card_id)
     if card.lock_connection and card.lock_connection == connection:
         release_locks(board=board, cards=[card.pk], origin=origin)
@@ -785,7 +788,7 @@ def replay_history(*, board, actor, connection, origin, undo):
     stale = None
     rendered = render_descriptions(history_descriptions(newest_entry(board=board, actor=actor, undo=undo), undo=undo))
     with transaction.atomic():
-        lock_board(board)
+        lock_board(board, actor=actor, origin=origin)
         entry = newest_entry(board=board, actor=actor, undo=undo)
         if entry is None:
             raise ActionError("nothing_to_undo" if undo else "nothing_to_redo",

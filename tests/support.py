@@ -109,6 +109,17 @@ def make_user(username, *, password=PASSWORD, **fields):
     return get_user_model().objects.create_user(username=username, password=password, **fields)
 
 
+def admin_user_form(user, **changes):
+    """The admin's change form for `user` as its page posts it, with `changes` (False: a box left unticked)."""
+    fields = {
+        "username": user.username, "first_name": "", "last_name": "", "email": "", "is_active": user.is_active,
+        "is_staff": user.is_staff, "is_superuser": user.is_superuser,
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"), "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        "last_login_0": "", "last_login_1": "", **changes,
+    }
+    return {name: "on" if value is True else value for name, value in fields.items() if value is not False}
+
+
 def session_cookie_for(user):
     client = Client()
     client.force_login(user)

@@ -66,16 +66,19 @@ def stroke_frame(stroke):
     }
 
 
-def lock_board(board):
+def lock_board(board, *, actor=None, origin=None):
     """
     Hold the board's row lock until the transaction ends, and read its
     stroke count under it. `record_event` takes the same lock later in the
     transaction; taking it first keeps the lock order the same in every action.
+    A change sent on a connection (`origin`) is then refused if `actor` has
+    lost access since (collab_services.check_still_allowed).
     """
     row = lock_board_row(board, columns=("stored_strokes",))
     if row is None:
         raise Board.DoesNotExist("This board has been deleted.")
     (board.stored_strokes,) = row
+    collab_services.check_still_allowed(board=board, actor=actor, origin=origin)
 
 
 def history_record(*, board, user, kind, stroke_ids, shown_ids=()):
@@ -154,6 +157,7 @@ def stroke_chunks_add(*, board, commands):
     alone; a refused chunk changes nothing.
     """
     lock_board(board)
+    refusals = _refused_actors(board=board, commands=commands)
     stroke_ids = {command.stroke_id for command in commands}
     strokes = {stroke.client_id: stroke for stroke in _strokes_by_client_id(board=board, client_ids=stroke_ids)}
     existing = set(strokes)
@@ -163,6 +167,8 @@ def stroke_chunks_add(*, board, commands):
     new_events = []  # (command index, NewEvent); chunk_seqs hold "-(n+1)" until seqs are known
     for index, command in enumerate(commands):
         try:
+            if command.actor.pk in refusals:
+                raise refusals[command.actor.pk]
             stroke = strokes.get(command.stroke_id)
             if stroke is None:
                 if command.chunk not in (None, 0):
@@ -230,6 +236,23 @@ def stroke_chunks_add(*, board, commands):
             results[index] = Applied(seq=seq, details={"duplicate": True})
     _save_strokes(board=board, strokes=strokes, existing=existing, stored_chunks=stored_chunks, appended=appended, seqs=seqs)
     return results
+
+
+def _refused_actors(*, board, commands):
+    """
+    The actors of a batch who may no longer change the board, with the error
+    that refuses their chunks: checked once per actor, under the board's lock.
+    """
+    refusals, checked = {}, set()
+    for command in commands:
+        if command.origin is None or command.actor.pk in checked:
+            continue
+        checked.add(command.actor.pk)
+        try:
+            collab_services.check_still_allowed(board=board, actor=command.actor, origin=command.origin)
+        except ActionError as error:
+            refusals[command.actor.pk] = error
+    return refusals
 
 
 # What a batch of stroke chunks reads of the strokes it extends; the rest of
@@ -328,7 +351,7 @@ def _chunk_payload(stroke_id, chunk, actor, tool, color, width, points):
 @transaction.atomic
 def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=None):
     """A line, rectangle or ellipse between two corner points; re-sending it changes nothing."""
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
     if stroke is not None:
         check_stroke_matches(stroke=stroke, actor=actor, tool=tool, color=color, width=width)
@@ -365,7 +388,7 @@ def _visible_ids(*, board, stroke_ids=None):
 @transaction.atomic
 def strokes_erase(*, board, actor, stroke_ids, origin=None):
     """Hide the given strokes that are still on the board (any author's): one undoable step."""
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     erased = _visible_ids(board=board, stroke_ids=stroke_ids)
     if not erased:
         raise ActionError("nothing_to_erase", "Those strokes are already gone.")
@@ -384,7 +407,7 @@ def board_clear(*, board, actor, origin=None):
     event carries no ids: a client that applied every earlier event hides
     every stroke it holds that was stored before the clear's seq.
     """
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     cleared = _visible_ids(board=board)
     if not cleared:
         raise ActionError("board_empty", "The board is already empty.")
@@ -444,7 +467,7 @@ def _apply_step(*, board, actor, step, undo, origin):
 @transaction.atomic
 def history_undo(*, board, actor, origin=None):
     """Undo the actor's latest step on this board that is not undone yet."""
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     step = HistoryStep.objects.filter(board=board, user=actor, undone=False).order_by("-id").first()
     if step is None:
         raise ActionError("nothing_to_undo", "There is nothing of yours to undo on this board.")
@@ -454,7 +477,7 @@ def history_undo(*, board, actor, origin=None):
 @transaction.atomic
 def history_redo(*, board, actor, origin=None):
     """Redo the actor's most recently undone step (the oldest of the undone ones)."""
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     step = HistoryStep.objects.filter(board=board, user=actor, undone=True).order_by("id").first()
     if step is None:
         raise ActionError("nothing_to_redo", "There is nothing of yours to redo on this board.")
@@ -481,7 +504,7 @@ def board_restore(*, board, actor, to_seq, origin=None):
     one `restore` event and one step the owner can undo. Strokes are restored
     whole: one that was half drawn at `to_seq` comes back with all its points.
     """
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     _check_can_restore(board=board, actor=actor, seq=to_seq, name="to_seq")
     target = replay.visible_stroke_ids_at(board=board, seq=to_seq)
     return _restore_visible(board=board, actor=actor, target=target, details={"to_seq": to_seq}, origin=origin)
@@ -495,7 +518,7 @@ def board_revert_user(*, board, actor, username, after_seq, origin=None):
     and redos no longer count. What others did meanwhile stays. One `restore`
     event, one step the owner can undo.
     """
-    lock_board(board)
+    lock_board(board, actor=actor, origin=origin)
     last_seq = _check_can_restore(board=board, actor=actor, seq=after_seq, name="after_seq")
     reverted = get_user_model().objects.filter(username=collab_services.clean_username(username)).first()
     if reverted is None:

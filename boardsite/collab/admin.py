@@ -1,9 +1,10 @@
 """Admin pieces both apps share."""
 
 from django.contrib import admin
+from django.db import transaction
 
 from boardsite.collab import services
-from boardsite.collab.events import changes_made_via, notify_access_changed
+from boardsite.collab.events import changes_made_via, lock_board_row
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,7 +47,7 @@ class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     defaults), a rename and the members added or removed are recorded as the
     events open boards show, and when who may open the board changes, or the
     board is deleted, its open connections check their access again (and
-    those no longer allowed are closed).
+    those no longer allowed are closed: boardsite.collab.signals).
     """
 
     def create_board(self, *, name, owner):
@@ -61,9 +62,6 @@ class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "name" in form.changed_data:
             services.do_board_rename(board=obj, name=obj.name, actor=request.user)
-        # Sent once the admin's transaction commits (members: do_board_remove_member).
-        if {"owner", "shared_with_all"} & set(form.changed_data):
-            notify_access_changed(obj)
 
     def save_related(self, request, form, formsets, change):
         """The members the form adds or removes go through the services' do_* steps, as from the board's page."""
@@ -76,11 +74,14 @@ class BoardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
             for user in sorted(users, key=lambda user: user.get_username()):
                 record(board=form.instance, user=user, actor=request.user)
 
+    @transaction.atomic
     def delete_model(self, request, obj):
-        notify_access_changed(obj)
+        """As services.board_delete: the board's row is locked first."""
+        lock_board_row(obj)
         super().delete_model(request, obj)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset):
-        for board in queryset:
-            notify_access_changed(board)
+        for board in queryset.order_by("pk"):
+            lock_board_row(board)
         super().delete_queryset(request, queryset)

@@ -31,7 +31,7 @@ from boardsite.collab.events import board_group_name, encode_frame
 from boardsite.collab.fanout import board_hub
 from boardsite.collab.inbound import Inlet
 from boardsite.collab.ratelimit import TokenBucket, board_connections, user_buckets
-from boardsite.collab.services import user_frame
+from boardsite.collab.services import ACCESS_REVOKED, user_frame
 from boardsite.collab.transport import SERVER_SEND, Frame, Outlet, daphne_protocol
 
 logger = logging.getLogger("boardsite.realtime")
@@ -82,6 +82,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             return
         self.board = board
         self.user = user
+        self.session_key = self.scope["session"].session_key  # its logout ends this connection (check_access)
         self.group = board_group_name(board)
         self.connection_id = secrets.token_hex(6)
         self.cursor = None  # the last seq this connection has been given; None until its first sync
@@ -201,7 +202,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     async def send_error(self, ref, error):
         await self.send_frame(protocol.error_frame(ref, error))
-        if error.code not in self.benign_error_codes:
+        if error.code == ACCESS_REVOKED:  # the user lost access since connecting: nothing more they send applies
+            await self.close(code=CloseCode.ACCESS_REVOKED)
+        elif error.code not in self.benign_error_codes:
             await self.count_invalid()
 
     def submit_batched(self, *, name, apply_batch, command, ref, answer):
@@ -348,7 +351,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         elif kind == "board.presence_join":
             await self.board_presence_join(message)
         elif kind == "board.access_changed":
-            self.run_in_background(self.check_access())
+            self.run_in_background(self.check_access(message))
         elif kind == "board.catch_up":
             self.run_in_background(self.catch_up())
 
@@ -445,16 +448,26 @@ class BoardConsumer(AsyncWebsocketConsumer):
             [encode_frame({"type": "presence.here", "member": member}) for member in message["members"]]
         )
 
-    async def check_access(self):
-        still_allowed = await database_sync_to_async(self.still_allowed)()
-        if still_allowed is None:
-            await self.close(code=CloseCode.BOARD_NOT_FOUND)
-        elif not still_allowed:
-            await self.close(code=CloseCode.ACCESS_REVOKED)
+    async def check_access(self, message):
+        """Close the connection if it lost access; a message naming `users` concerns only theirs."""
+        if "users" in message and self.user.pk not in message["users"]:
+            return
+        code = await database_sync_to_async(self.lost_access)()
+        if code is not None:
+            await self.close(code=code)
 
-    def still_allowed(self):
-        """True, False when access was taken away, None when the board is gone."""
+    def lost_access(self):
+        """
+        None while the connection may stay, else the code to close it with:
+        the board is gone; the user was deactivated, deleted, or may no
+        longer open the board; or the session it was opened with has ended
+        (logged out: the user's other sessions keep their connections).
+        """
         board = self.board_model.objects.filter(pk=self.board.pk).first()
         if board is None:
-            return None
-        return selectors.user_can_access(board=board, user=self.user)
+            return CloseCode.BOARD_NOT_FOUND
+        if not selectors.user_may_change(board=board, user=self.user):
+            return CloseCode.ACCESS_REVOKED
+        if not selectors.session_is_current(session_key=self.session_key, user=self.user):
+            return CloseCode.NOT_AUTHENTICATED
+        return None

@@ -240,6 +240,13 @@ def send_to_group(group, message):
         async_to_sync(layer.group_send)(group, message)
 
 
-def notify_access_changed(board):
-    """Ask every open connection on the board to re-check its access."""
-    send_to_board_on_commit(board, {"type": "board.access_changed"})
+def notify_access_changed(board, *, users=None):
+    """
+    Ask the board's open connections, once the transaction commits, to
+    re-check their access (BoardConsumer.check_access): those of `users`
+    (ids) only, or every one of them.
+    """
+    message = {"type": "board.access_changed"}
+    if users is not None:
+        message["users"] = sorted(users)
+    send_to_board_on_commit(board, message)

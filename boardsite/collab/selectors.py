@@ -1,5 +1,10 @@
 """Reads shared by both apps: which boards a user may open, and the event log."""
 
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.db import connections, router
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
@@ -32,6 +37,47 @@ def board_for_user(*, board_model, slug, user):
 
 def user_can_access(*, board, user):
     return type(board).objects.filter(access_filter(user), pk=board.pk).exists()
+
+
+def user_may_change(*, board, user):
+    """
+    Whether `user` is still active and may open `board`, read in one
+    statement. On PostgreSQL it holds a share lock on the user's row until
+    the transaction ends, so a deactivation or deletion of the user waits
+    for a change this allowed to commit, and a change checked after one
+    sees it (SQLite's write lock already orders them). Changes run it under
+    the board's row lock (`check_still_allowed`); it is written out because
+    every batch of stroke chunks runs it.
+    """
+    board_model, user_model = type(board), get_user_model()
+    connection = connections[router.db_for_write(board_model)]
+    quote = connection.ops.quote_name
+    members = board_model._meta.get_field("members")
+    column = lambda model, name: quote(model._meta.get_field(name).column)  # noqa: E731
+    share = " FOR SHARE" if connection.features.has_select_for_update else ""
+    statement = (
+        f"SELECT 1 FROM {quote(user_model._meta.db_table)} "
+        f"WHERE {quote(user_model._meta.pk.column)} = %s AND {column(user_model, 'is_active')} AND EXISTS ("
+        f"SELECT 1 FROM {quote(board_model._meta.db_table)} WHERE {column(board_model, 'id')} = %s AND ("
+        f"{column(board_model, 'owner')} = %s OR {column(board_model, 'shared_with_all')} OR EXISTS ("
+        f"SELECT 1 FROM {quote(members.m2m_db_table())} "
+        f"WHERE {quote(members.m2m_column_name())} = %s AND {quote(members.m2m_reverse_name())} = %s))){share}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [user.pk, board.pk, user.pk, board.pk, user.pk])
+        return cursor.fetchone() is not None
+
+
+def session_is_current(*, session_key, user):
+    """
+    Whether the session `session_key` is still logged in as `user`: not
+    logged out (Django flushes the session), expired, or logged in as
+    someone else since.
+    """
+    if not session_key:
+        return False
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return session.get(SESSION_KEY) == user._meta.pk.value_to_string(user)
 
 
 def board_members(*, board):

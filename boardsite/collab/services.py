@@ -7,8 +7,9 @@ each `board_*` action runs in one transaction and records its event.
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from boardsite.collab import selectors
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import notify_access_changed, record_event
+from boardsite.collab.events import lock_board_row, record_event
 from boardsite.collab.models import BOARD_NAME_MAX_LENGTH
 from boardsite.collab.text import check_text, text_problem
 
@@ -37,6 +38,23 @@ def clean_username(username):
     if not isinstance(username, str) or not username.strip():
         raise ActionError("invalid_username", "Give a username.")
     return check_text(username.strip(), field="username")
+
+
+ACCESS_REVOKED = "access_revoked"
+
+
+def check_still_allowed(*, board, actor, origin):
+    """
+    Refuse a change sent on a connection (`origin`) whose user has since been
+    deactivated, deleted or taken off the board (removed, or the board is no
+    longer shared). The connection was authorised when it opened; this runs
+    under the board's row lock, which removing a member or un-sharing also
+    takes, so every change either commits before the removal or is refused
+    after it. Changes without `origin` (pages, the admin, the demo data) are
+    authorised by their own entry point.
+    """
+    if origin is not None and not selectors.user_may_change(board=board, user=actor):
+        raise ActionError(ACCESS_REVOKED, "You no longer have access to this board.")
 
 
 def check_owner(*, board, actor):
@@ -106,13 +124,13 @@ def board_remove_member(*, board, username, actor, origin=None):
 def do_board_remove_member(*, board, user, actor, origin=None):
     """
     Take `user` off the board and record it, for a caller that has checked
-    both; their open connections to it are closed once this commits.
+    both; their open connections to it are closed once this commits
+    (boardsite.collab.signals, as for every change of who may open a board).
     """
     board.members.remove(user)
     record_event(
         board=board, type="board.member_removed", payload={"member": user_frame(user)}, actor=actor, origin=origin
     )
-    notify_access_changed(board)
 
 
 @transaction.atomic
@@ -127,13 +145,17 @@ def board_set_shared(*, board, shared, actor, origin=None):
         actor=actor,
         origin=origin,
     )
-    if not board.shared_with_all:
-        notify_access_changed(board)
     return board
 
 
 @transaction.atomic
 def board_delete(*, board, actor):
+    """
+    Delete the board, once the changes being made to it have committed: with
+    its row locked, nothing is added to it between the collection of what
+    goes with it and its deletion. Its open connections are closed once this
+    commits (boardsite.collab.signals).
+    """
     check_owner(board=board, actor=actor)
-    notify_access_changed(board)
+    lock_board_row(board)
     board.delete()

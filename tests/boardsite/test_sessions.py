@@ -28,7 +28,7 @@ class ForgedSessionCookieTests(TransactionTestCase):
             socket = WebsocketCommunicator(
                 application,
                 f"/ws/kanban/{board.slug}/",
-                headers=[(b"origin", b"http://localhost"), (b"cookie", FORGED_COOKIE.encode())],
+                headers=[(b"host", b"localhost"), (b"origin", b"http://localhost"), (b"cookie", FORGED_COOKIE.encode())],
             )
             connected, code = await socket.connect()
             await socket.disconnect()

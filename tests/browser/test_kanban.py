@@ -250,6 +250,18 @@ class KanbanBrowserTests(BrowserTestCase):
         bob.wait_for_selector("#connection-status[data-state=offline]", timeout=20_000)
         expect(bob.locator("#notice")).to_contain_text("Your session has ended. Log in again")
 
+    def test_logging_out_in_another_tab_takes_the_open_board_offline_and_says_why(self):
+        bob = self.open_board(self.bob_page)
+        alice = self.open_board(self.alice_page)
+        other_tab = bob.context.new_page()
+        other_tab.goto(f"{self.live_server_url}/")
+        other_tab.click("text=Log out")
+        other_tab.wait_for_url(f"{self.live_server_url}/accounts/login/")
+        # Nothing touches bob's open socket but the server: it closes it (4401) for that session.
+        bob.wait_for_selector("#connection-status[data-state=offline]", timeout=5_000)
+        expect(bob.locator("#notice")).to_contain_text("Your session has ended. Log in again")
+        expect(alice.locator("#connection-status")).to_have_attribute("data-state", "live")
+
     def test_a_card_can_be_dragged_by_touch_on_a_phone(self):
         context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
         self.addCleanup(context.close)
