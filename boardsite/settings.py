@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from boardsite.channel_layers import channel_layers_config
+from boardsite.secret_key import DEVELOPMENT_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,8 +21,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key is only acceptable for local runs; production sets SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-boardsite-local-development-key")
+# The fallback is for `make run` and tests: with DEBUG off a server refuses it (boardsite.secret_key).
+SECRET_KEY = env.str("SECRET_KEY", default="") or DEVELOPMENT_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -236,6 +237,9 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "warning_without_traceback": {"()": "boardsite.log_filters.WarningWithoutTraceback"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
@@ -244,6 +248,13 @@ LOGGING = {
         # daphne's runserver: one line per HTTP request and websocket connect/disconnect.
         "django.channels.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # A wrong Host header: one WARNING line, no traceback (boardsite.log_filters).
+        "django.security.DisallowedHost": {
+            "handlers": ["console"],
+            "level": "WARNING",
+            "filters": ["warning_without_traceback"],
+            "propagate": False,
+        },
         "boardsite": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "whiteboard": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "kanban": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
