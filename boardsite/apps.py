@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class BoardsiteConfig(AppConfig):
     name = "boardsite"
 
     def ready(self):
-        # Registers the deploy check on SECRET_KEY.
-        from boardsite import secret_key  # noqa: F401
+        from boardsite.secret_key import check_secret_key
+
+        checks.register(check_secret_key, checks.Tags.security, deploy=True)

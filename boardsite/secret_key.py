@@ -55,8 +55,8 @@ def use_a_fresh_key_for_this_run():
         settings.SECRET_KEY = os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
 
 
-@checks.register(checks.Tags.security, deploy=True)
 def check_secret_key(app_configs, **kwargs):
+    """A deploy check (registered in boardsite.apps)."""
     reason = unsafe_key_reason(key=settings.SECRET_KEY)
     if reason is None:
         return []
