@@ -13,6 +13,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "boardsite.settings")
 django_asgi_app = get_asgi_application()
 
+from boardsite.secret_key import refuse_unsafe_key_in_production  # noqa: E402
+
+# A server with DEBUG off signs sessions with a key of the site's own or does not start.
+refuse_unsafe_key_in_production()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

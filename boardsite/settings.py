@@ -10,9 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from boardsite.channel_layers import channel_layers_config
+from boardsite.secret_key import DEVELOPMENT_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,8 +22,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key is only acceptable for local runs; production sets SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-boardsite-local-development-key")
+# The fallback is for `make run` and tests: with DEBUG off a server refuses it (boardsite.secret_key).
+SECRET_KEY = env.str("SECRET_KEY", default="") or DEVELOPMENT_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -45,6 +47,8 @@ MIDDLEWARE = [
     # /healthz answers a per-process probe whatever its Host header and scheme (boardsite.middleware).
     "boardsite.middleware.health_probe_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response that sets none itself (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A path, query string or form field holding what boardsite.collab.text refuses gets 400 (boardsite.text_middleware).
     "boardsite.text_middleware.text_input_middleware",
@@ -201,6 +205,23 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# No page has an inline script, style or style="" attribute: everything comes from this site's
+# own files, its websockets ('self' covers ws:/wss: of the same host) and nothing else. A
+# response that sets its own policy keeps it (whiteboard's export.svg, stricter still).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -238,6 +259,9 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "warning_without_traceback": {"()": "boardsite.log_filters.WarningWithoutTraceback"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
@@ -246,6 +270,13 @@ LOGGING = {
         # daphne's runserver: one line per HTTP request and websocket connect/disconnect.
         "django.channels.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # A wrong Host header: one WARNING line, no traceback (boardsite.log_filters).
+        "django.security.DisallowedHost": {
+            "handlers": ["console"],
+            "level": "WARNING",
+            "filters": ["warning_without_traceback"],
+            "propagate": False,
+        },
         "boardsite": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "whiteboard": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "kanban": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},

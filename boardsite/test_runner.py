@@ -11,6 +11,8 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test.runner import DiscoverRunner
 from django.test.utils import override_settings
 
+from boardsite.secret_key import use_a_fresh_key_for_this_run
+
 
 def give_a_forked_process_its_own_sync_thread():
     """
@@ -58,7 +60,7 @@ class FreshChannelLayerResult(unittest.TextTestResult):
 
 class BoardsiteTestRunner(DiscoverRunner):
     """
-    Django's runner, plus: static files served from the finders (tests never
+    Django's runner, plus: a random SECRET_KEY unless one is set, static files served from the finders (tests never
     run collectstatic), a quick password hasher, a SQLite test database that
     does not wait for the disk at every commit, expected 4xx log lines kept
     out of the output, a channel layer of its own for each test, a line
@@ -67,6 +69,8 @@ class BoardsiteTestRunner(DiscoverRunner):
 
     def setup_test_environment(self, **kwargs):
         super().setup_test_environment(**kwargs)
+        # Servers that tests start run with DEBUG off, which refuses the development key.
+        use_a_fresh_key_for_this_run()
         settings.STORAGES = {
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

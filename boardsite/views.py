@@ -57,9 +57,11 @@ async def healthz(request):
 def twilio_sync_token(request):
     missing = twilio_sync.missing_twilio_settings()
     if missing:
-        return JsonResponse(
+        response = JsonResponse(
             {"error": "Twilio Sync is not configured on this server.", "missing": missing},
             status=503,
         )
+        twilio_sync.log_not_configured(request=request, response=response, missing=missing)
+        return response
     identity = request.user.get_username()
     return JsonResponse({"identity": identity, "token": twilio_sync.sync_access_token(identity=identity)})

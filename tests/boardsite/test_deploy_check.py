@@ -1,6 +1,7 @@
 import ast
 import os
 import re
+import secrets
 import subprocess
 import sys
 
@@ -19,13 +20,13 @@ def env_example_values():
 
 
 class DeployCheckTests(SimpleTestCase):
-    def run_deploy_check(self, **overrides):
+    def run_deploy_check(self, fail_level="WARNING", **overrides):
         # Browser test modules set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production never does.
         inherited = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
         env = {**inherited, **env_example_values(), **overrides}
         # The check reads settings only; no database connection is made.
         return subprocess.run(
-            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", fail_level],
             env=env,
             cwd=settings.BASE_DIR,
             capture_output=True,
@@ -33,9 +34,17 @@ class DeployCheckTests(SimpleTestCase):
             timeout=60,
         )
 
-    def test_production_values_from_env_example_pass_check_deploy(self):
-        result = self.run_deploy_check()
+    def test_production_values_from_env_example_pass_check_deploy_with_a_key_of_its_own(self):
+        result = self.run_deploy_check(SECRET_KEY=secrets.token_urlsafe(50))
         self.assertEqual(result.returncode, 0, result.stderr + result.stdout)
+
+    def test_the_placeholder_or_a_missing_key_fails_check_deploy(self):
+        for key in (env_example_values()["SECRET_KEY"], ""):
+            with self.subTest(key=key):
+                # Error level: the check fails at its default --fail-level too.
+                result = self.run_deploy_check(SECRET_KEY=key, fail_level="ERROR")
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn("boardsite.E001", result.stderr + result.stdout)
 
     def test_development_defaults_do_not_pass(self):
         env = {key: value for key, value in env_example_values().items() if key.startswith("TWILIO")}

@@ -3,6 +3,7 @@ import socket
 import subprocess
 import time
 
+from django.conf import settings
 from django.test import TestCase, override_settings
 
 import boardsite
@@ -94,6 +95,15 @@ class HealthzTests(TestCase):
         self.assertEqual(response.status_code, 503)
         self.assertFalse(response.json()["channel_layer"]["ok"])
         self.assertTrue(response.json()["database"]["ok"])
+
+    def test_an_anonymous_caller_sees_no_database_host_name_or_port(self):
+        database = settings.DATABASES["default"]
+        response = self.client.get("/healthz")
+        self.assertEqual(response.status_code, 200)
+        for detail in (database.get("HOST"), database.get("PORT"), database["NAME"], database.get("USER")):
+            if detail:
+                with self.subTest(detail=detail):
+                    self.assertNotIn(str(detail).encode(), response.content)
 
     def test_no_login_needed_and_never_cached(self):
         response = self.client.get("/healthz")

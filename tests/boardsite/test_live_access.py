@@ -198,7 +198,7 @@ class BrowserSession:
 
     async def open(self, path):
         """A connected, synced websocket of this browser's session on `path`."""
-        socket = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://localhost"),
+        socket = WebsocketCommunicator(application, path, headers=[(b"host", b"localhost"), (b"origin", b"http://localhost"),
                                                                   (b"cookie", self.cookie.encode())])
         connected, code = await socket.connect()
         assert connected, f"refused with {code}"

@@ -1,12 +1,14 @@
-"""A real daphne run logs each request and websocket connect/disconnect at INFO."""
+"""A real daphne run logs each request and websocket connect/disconnect at INFO, a wrong Host in one line."""
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import websockets
@@ -62,8 +64,17 @@ class DaphneLoggingTests(SimpleTestCase):
                 pass
 
         asyncio.run(open_and_close_a_websocket())
+        for _ in range(2):
+            wrong_host = urllib.request.Request(f"http://127.0.0.1:{port}/accounts/login/", headers={"Host": "evil.example"})
+            with self.assertRaises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(wrong_host, timeout=5)
+            self.assertEqual(refused.exception.code, 400)
         time.sleep(0.5)
         server.terminate()
         output, _ = server.communicate(timeout=10)
         self.assertRegex(output, r"INFO django\.channels\.server HTTP GET /healthz 200")
+        # A wrong Host header: a WARNING line each, no ERROR and no traceback.
+        self.assertEqual(len(re.findall(r"WARNING django\.security\.DisallowedHost Invalid HTTP_HOST header: 'evil\.example'", output)), 2, output)
+        self.assertNotIn("Traceback", output)
+        self.assertNotIn(" ERROR ", output)
         self.assertRegex(output, r"INFO django\.channels\.server WebSocket (HANDSHAKING|CONNECT|REJECT|DISCONNECT) /ws/whiteboard/anything/")

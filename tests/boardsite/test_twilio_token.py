@@ -3,6 +3,7 @@ import time
 import jwt
 from django.test import TestCase, override_settings
 
+from boardsite import twilio_sync
 from tests.support import make_user
 
 TWILIO = {
@@ -45,6 +46,17 @@ class TwilioSyncTokenTests(TestCase):
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.json()["missing"], ["TWILIO_API_SECRET", "TWILIO_SYNC_SERVICE_SID"])
         self.assertNotIn("token", response.json())
+
+    @override_settings(**{name: "" for name in TWILIO})
+    def test_a_site_without_twilio_logs_one_warning_not_an_error_per_request(self):
+        twilio_sync._warned.clear()  # what this process has warned about so far
+        self.addCleanup(twilio_sync._warned.clear)
+        with self.assertNoLogs("django.request", "ERROR"):
+            with self.assertLogs("boardsite.twilio_sync", "DEBUG") as logs:
+                for _ in range(3):
+                    self.assertEqual(self.client.get("/token").status_code, 503)
+        self.assertEqual([record.levelname for record in logs.records], ["WARNING", "DEBUG", "DEBUG"])
+        self.assertIn("Twilio Sync is not configured (missing TWILIO_ACCOUNT_SID, TWILIO_API_KEY", logs.output[0])
 
     @override_settings(**TWILIO)
     def test_anonymous_users_get_no_token(self):

@@ -407,6 +407,10 @@ class WhiteboardPage {
   }
 
   bindToolbar() {
+    // The swatches' colours, set here: the Content-Security-Policy refuses style="" attributes.
+    for (const swatch of document.querySelectorAll(".wb-swatch[data-color]")) {
+      swatch.style.setProperty("--swatch", swatch.dataset.color);
+    }
     document.addEventListener("click", (event) => {
       const button = event.target.closest("button");
       if (!button) return;
