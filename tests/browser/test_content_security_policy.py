@@ -53,9 +53,9 @@ class ContentSecurityPolicyBrowserTests(BrowserTestCase):
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55, steps=8)
         page.mouse.up()
-        page.wait_for_function("document.querySelector('#connection-status').dataset.state === 'live'")
+        page.wait_for_function("() => document.querySelector('#connection-status').dataset.state === 'live'")
         page.click("#history-open")
-        page.wait_for_function("/^#[1-9]\\d* of [1-9]/.test(document.querySelector('[data-history=position]')?.textContent.trim() ?? '')")
+        page.wait_for_function("() => /^#[1-9]\\d* of [1-9]/.test(document.querySelector('[data-history=position]')?.textContent.trim() ?? '')")
         self.assert_no_violation(page, "whiteboard")
 
         # The kanban board: add a card, open the card editor and its preview.

@@ -18,7 +18,7 @@ RED_RGB = [0xE0, 0x31, 0x31]
 
 
 def red_pixels_condition(present):
-    return f"({COUNT_PIXELS})({RED_RGB}) {'> 200' if present else '=== 0'}"
+    return f"() => ({COUNT_PIXELS})({RED_RGB}) {'> 200' if present else '=== 0'}"
 
 
 def off_the_event_loop(action):
@@ -204,12 +204,12 @@ class KanbanActivityBrowserTests(BrowserTestCase):
 
         page.select_option("#activity-person", "alice")
         page.wait_for_function(
-            "[...document.querySelectorAll('#activity-list .activity-summary')].every((p) => p.textContent.startsWith('alice'))"
+            "() => [...document.querySelectorAll('#activity-list .activity-summary')].every((p) => p.textContent.startsWith('alice'))"
         )
         page.select_option("#activity-person", "")
         page.locator("#activity-list .activity-entry").filter(has_text="Book the room").locator(".activity-card-filter").click()
         page.wait_for_selector("#activity-card:has-text('Card: Book the room')")
-        page.wait_for_function("document.querySelectorAll('#activity-list .activity-entry').length === 1")
+        page.wait_for_function("() => document.querySelectorAll('#activity-list .activity-entry').length === 1")
 
         # The card's own history, in its editor.
         page.click("#activity-close")

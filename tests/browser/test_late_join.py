@@ -84,7 +84,7 @@ class LateJoinBrowserTests(BrowserTestCase):
         page.wait_for_selector("#connection-status[data-state=live]")
         syncs = [frame for direction, frame in frames if direction == "out" and frame["type"] == "sync"]
         self.assertEqual([frame["since"] for frame in syncs], [1])
-        page.wait_for_function(f"({COUNT_PIXELS})({BLUE_RGB}) > 200")
+        page.wait_for_function(f"() => ({COUNT_PIXELS})({BLUE_RGB}) > 200")
         self.assertGreater(page.evaluate(COUNT_PIXELS, RED_RGB), 200, "the snapshot's stroke is drawn")
 
     def test_a_snapshot_that_fails_leaves_the_page_offline_with_the_reason_and_the_socket_closed(self):

@@ -38,7 +38,7 @@ class WhiteboardBrowserTests(BrowserTestCase):
         return page.evaluate(COUNT_PIXELS, RED_RGB)
 
     def wait_for_red_pixels(self, page, *, present):
-        condition = f"({COUNT_PIXELS})({RED_RGB}) {'> 200' if present else '=== 0'}"
+        condition = f"() => ({COUNT_PIXELS})({RED_RGB}) {'> 200' if present else '=== 0'}"
         page.wait_for_function(condition, timeout=10_000)
 
     def draw(self, page, points):
@@ -114,7 +114,7 @@ class WhiteboardBrowserTests(BrowserTestCase):
         ben_page.mouse.move(*self.canvas_point(ben_page, 0.48, 0.5))
 
         ana_page.wait_for_selector(".wb-cursor >> text=ben")
-        ana_page.wait_for_function("document.querySelectorAll('#presence .avatar').length === 2")
+        ana_page.wait_for_function("() => document.querySelectorAll('#presence .avatar').length === 2")
         self.wait_for_red_pixels(ana_page, present=True)
         self.assertEqual(
             sorted(Stroke.objects.filter(board=board).values_list("tool", flat=True)),
@@ -155,7 +155,7 @@ class WhiteboardBrowserTests(BrowserTestCase):
         board = self.create_board(page, "Exported")
         page.click(f'[data-color="{RED}"]')
         self.draw(page, self.wave(left=0.3, top=0.3, width=0.3, height=0.2))
-        page.wait_for_function("document.querySelector('#connection-status').textContent === 'Live'")
+        page.wait_for_function("() => document.querySelector('#connection-status').textContent === 'Live'")
         with page.expect_download() as download:
             page.click("#export-png")
         self.assertEqual(download.value.suggested_filename, f"{board.slug}.png")
@@ -199,12 +199,12 @@ class WhiteboardBrowserTests(BrowserTestCase):
         self.create_board(page, "Zoomable")
         page.click(f'[data-color="{RED}"]')
         self.draw(page, [(0.45, 0.45), (0.55, 0.55)])
-        page.wait_for_function("document.querySelector('#connection-status').textContent === 'Live'")
+        page.wait_for_function("() => document.querySelector('#connection-status').textContent === 'Live'")
         before = self.red_pixels(page)
         page.click("#zoom-in")
         page.click("#zoom-in")
         self.assertEqual(page.inner_text("#zoom-reset"), "156%")
-        page.wait_for_function(f"({COUNT_PIXELS})({RED_RGB}) > {before * 1.3}")
+        page.wait_for_function(f"() => ({COUNT_PIXELS})({RED_RGB}) > {before * 1.3}")
         page.click("#zoom-reset")
         self.assertEqual(page.inner_text("#zoom-reset"), "100%")
         page.mouse.move(*self.canvas_point(page, 0.5, 0.5))
@@ -231,7 +231,7 @@ class WhiteboardBrowserTests(BrowserTestCase):
             touch_event("touchMove", (0.3 + step * 0.02, 0.45 + (step % 4) * 0.01))
             page.wait_for_timeout(16)
         touch_event("touchEnd")
-        page.wait_for_function("document.querySelector('#connection-status').textContent === 'Live'")
+        page.wait_for_function("() => document.querySelector('#connection-status').textContent === 'Live'")
         stroke = Stroke.objects.get(board=board)
         self.assertGreater(stroke.point_count, 10)
 
