@@ -45,6 +45,15 @@ class ErrorPageTests(TestCase):
         response = self.client.get("/<b>bold</b>/")
         self.assertNotContains(response, "<b>bold</b>", status_code=404)
 
+    def test_a_permission_refusal_is_a_styled_403_with_its_reason(self):
+        board = Whiteboard.objects.create(name="Plans", owner=self.alice)
+        board.members.add(self.bob)
+        self.client.force_login(self.bob)
+        response = self.client.post(f"/whiteboard/{board.slug}/delete/")
+        self.assert_site_page(response, 403)
+        self.assertContains(response, "Only the board’s owner can delete it.", status_code=403)
+        self.assertTrue(Whiteboard.objects.filter(pk=board.pk).exists())
+
     def test_a_form_without_its_csrf_token_gets_the_styled_csrf_page(self):
         client = self.client_class(enforce_csrf_checks=True)
         client.force_login(self.alice)
