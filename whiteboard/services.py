@@ -490,7 +490,7 @@ def history_redo(*, board, actor, origin=None):
 def _check_can_restore(*, board, actor, seq, name):
     """Only the owner restores, and only to a seq the board has reached; returns the board's latest seq."""
     if not board.is_owner(actor):
-        raise ActionError("forbidden", "Only the board's owner can restore it.")
+        raise ActionError("forbidden", "Only the board’s owner can restore it.")
     last_seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
     if not 0 <= seq <= last_seq:
         raise ActionError("out_of_range", f"`{name}` must be between 0 and {last_seq}, the board's latest seq.")

@@ -57,9 +57,10 @@ def check_still_allowed(*, board, actor, origin):
         raise ActionError(ACCESS_REVOKED, "You no longer have access to this board.")
 
 
-def check_owner(*, board, actor):
+def check_owner(*, board, actor, action):
+    """`action` ends the refusal a member reads: "Only the board’s owner can <action>."."""
     if not board.is_owner(actor):
-        raise ActionError("forbidden", "Only the board's owner can do that.")
+        raise ActionError("forbidden", f"Only the board’s owner can {action}.")
 
 
 def board_create(*, board_model, name, owner):
@@ -69,7 +70,7 @@ def board_create(*, board_model, name, owner):
 
 @transaction.atomic
 def board_rename(*, board, name, actor, origin=None):
-    check_owner(board=board, actor=actor)
+    check_owner(board=board, actor=actor, action="rename it")
     return do_board_rename(board=board, name=name, actor=actor, origin=origin)
 
 
@@ -82,7 +83,7 @@ def do_board_rename(*, board, name, actor, origin=None):
 
 
 def check_new_member(*, board, username, actor):
-    check_owner(board=board, actor=actor)
+    check_owner(board=board, actor=actor, action="add members")
     username = clean_username(username)
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
@@ -116,7 +117,7 @@ def board_remove_member(*, board, username, actor, origin=None):
     if user is None:
         raise ActionError("not_member", f"“{username}” is not a member of this board.")
     if not (board.is_owner(actor) or user.pk == actor.pk):
-        raise ActionError("forbidden", "Only the board's owner can remove members.")
+        raise ActionError("forbidden", "Only the board’s owner can remove other members.")
     do_board_remove_member(board=board, user=user, actor=actor, origin=origin)
     return user
 
@@ -135,7 +136,7 @@ def do_board_remove_member(*, board, user, actor, origin=None):
 
 @transaction.atomic
 def board_set_shared(*, board, shared, actor, origin=None):
-    check_owner(board=board, actor=actor)
+    check_owner(board=board, actor=actor, action="change who can open it")
     board.shared_with_all = bool(shared)
     board.save(update_fields=["shared_with_all"])
     record_event(
@@ -156,6 +157,6 @@ def board_delete(*, board, actor):
     goes with it and its deletion. Its open connections are closed once this
     commits (boardsite.collab.signals).
     """
-    check_owner(board=board, actor=actor)
+    check_owner(board=board, actor=actor, action="delete it")
     lock_board_row(board)
     board.delete()

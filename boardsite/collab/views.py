@@ -2,9 +2,12 @@
 Board list and management views both apps use. Each app subclasses them with
 its `board_model` and, for creation, its own `board_create` service. Pages
 get a redirect with a message; `fetch` callers that accept JSON get JSON.
+An action only the owner may take, refused to anyone else, is a 403 either
+way: JSON with the code `forbidden`, or the 403 page saying why.
 """
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.views import View
@@ -19,6 +22,11 @@ NUMBER_PARAMETER_MAX_DIGITS = 18  # int() of more is slow, and no id or seq gets
 
 def wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
+
+
+def refusal_status(error):
+    """The HTTP status of a refused action: 403 when the user may not do it at all, else 400."""
+    return 403 if error.code == "forbidden" else 400
 
 
 def text_parameter(request, name, *, max_length):
@@ -84,7 +92,11 @@ class BoardActionView(BoardAccessMixin, View):
             result = self.perform(board)
         except ActionError as error:
             if wants_json(request):
-                return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=400)
+                return JsonResponse(
+                    {"ok": False, "code": error.code, "error": error.message}, status=refusal_status(error)
+                )
+            if error.code == "forbidden":
+                raise PermissionDenied(error.message) from None
             messages.error(request, error.message)
             return redirect(board.get_absolute_url())
         if wants_json(request):

@@ -74,19 +74,44 @@ class BoardManagementTests(TestCase):
         self.assertEqual(list(board.members.all()), [self.bob])
         self.assertFalse(board.events.exists())
 
-    def test_members_cannot_manage_the_board(self):
-        board = KanbanBoard.objects.create(name="Plans", owner=self.alice)
-        board.members.add(self.bob)
-        carol = make_user("carol")
-        self.client.force_login(self.bob)
-        self.client.post(f"/kanban/{board.slug}/members/", {"username": "carol"})
-        self.client.post(f"/kanban/{board.slug}/rename/", {"name": "Mine now"})
-        self.client.post(f"/kanban/{board.slug}/share/", {"shared_with_all": "on"})
-        self.client.post(f"/kanban/{board.slug}/delete/")
-        board.refresh_from_db()
-        self.assertEqual(board.name, "Plans")
-        self.assertFalse(board.shared_with_all)
-        self.assertFalse(board.members.filter(pk=carol.pk).exists())
+    OWNER_ONLY = (
+        ("members/", {"username": "carol"}, "Only the board’s owner can add members."),
+        ("members/remove/", {"username": "dave"}, "Only the board’s owner can remove other members."),
+        ("rename/", {"name": "Mine now"}, "Only the board’s owner can rename it."),
+        ("share/", {"shared_with_all": "on"}, "Only the board’s owner can change who can open it."),
+        ("delete/", {}, "Only the board’s owner can delete it."),
+    )
+
+    def test_members_are_refused_the_owners_actions_with_403_and_the_reason(self):
+        """Issue 18: these answered 400, as if the request were malformed rather than not allowed."""
+        make_user("carol")
+        dave = make_user("dave")
+        for prefix, model in APPS:
+            board = model.objects.create(name="Plans", owner=self.alice)
+            board.members.add(self.bob, dave)
+            self.client.force_login(self.bob)
+            for action, data, message in self.OWNER_ONLY:
+                with self.subTest(app=prefix, action=action, client="fetch"):
+                    url = f"/{prefix}/{board.slug}/{action}"
+                    response = self.client.post(url, data, headers={"accept": "application/json"})
+                    self.assertEqual(response.status_code, 403)
+                    self.assertEqual(response.json(), {"ok": False, "code": "forbidden", "error": message})
+                with self.subTest(app=prefix, action=action, client="page"):
+                    response = self.client.post(url, data)
+                    self.assertContains(response, message, status_code=403)
+            board.refresh_from_db()
+            self.assertEqual(board.name, "Plans")
+            self.assertFalse(board.shared_with_all)
+            self.assertEqual(set(board.members.all()), {self.bob, dave})
+            self.assertFalse(board.events.exists())
+
+    def test_a_refusal_that_is_not_about_permission_stays_400(self):
+        board = Whiteboard.objects.create(name="Plans", owner=self.alice)
+        response = self.client.post(
+            f"/whiteboard/{board.slug}/rename/", {"name": " "}, headers={"accept": "application/json"}
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["code"], "invalid_name")
 
     def test_a_member_can_leave(self):
         board = Whiteboard.objects.create(name="Plans", owner=self.alice)

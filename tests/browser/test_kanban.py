@@ -213,6 +213,48 @@ class KanbanBrowserTests(BrowserTestCase):
             self.column(page, "Review").wait_for(state="detached")
         self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Doing", "Done"])
 
+    def test_deleting_what_you_are_editing_closes_its_dialog_without_saying_it_was_deleted(self):
+        """Issue 18: deleting your own card said "The card you were editing was deleted"."""
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        questions = []
+        alice.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+        self.card(alice, "Set up CI").click()
+        alice.wait_for_selector("#card-editor[open]")
+        alice.click("#card-delete")
+        alice.wait_for_selector("#card-editor:not([open])", state="attached")
+        self.card(bob, "Set up CI").wait_for(state="detached")
+        self.assertNotIn("deleted", alice.text_content("#notice"))
+
+        # The column is empty now, and the question says so without counting "its 0 cards".
+        self.column(alice, "Done").locator(".column-menu").click()
+        alice.wait_for_selector("#column-editor[open]")
+        alice.click("#column-delete")
+        alice.wait_for_selector("#column-editor:not([open])", state="attached")
+        self.column(bob, "Done").wait_for(state="detached")
+        self.assertNotIn("deleted", alice.text_content("#notice"))
+        self.assertEqual(questions[0], "Delete “Set up CI”? You can undo this with Ctrl+Z.")
+        self.assertTrue(questions[1].startswith("Delete the column “Done” for everyone? You can undo it"), questions[1])
+
+    def test_a_description_shows_table_rules_and_a_refused_link_as_plain_text(self):
+        """Issue 18: tables had no borders, and a link stripped of its `javascript:` target still looked like one."""
+        description = "| Step | Who |\n|---|---|\n| Deploy | bob |\n\n[trap](javascript:alert(1)) and [docs](https://example.org)"
+        outside_the_event_loop(lambda: services.card_update(
+            board=self.board, card_id=Card.objects.get(title="Plan party").pk, version=1, actor=self.alice,
+            changes={"description": description},
+        ))
+        alice = self.open_board(self.alice_page)
+        self.card(alice, "Plan party").click()
+        preview = alice.locator("#card-description-preview")
+        preview.locator("table").wait_for()
+        style = "(e, property) => getComputedStyle(e)[property]"
+        self.assertEqual(preview.locator("td").first.evaluate(style, "borderTopStyle"), "solid")
+        self.assertEqual(preview.locator("td").first.evaluate(style, "borderTopWidth"), "1px")
+        paragraph_colour = preview.locator("p").evaluate(style, "color")
+        self.assertEqual(preview.locator("a", has_text="trap").evaluate(style, "color"), paragraph_colour)
+        self.assertEqual(preview.locator("a", has_text="trap").evaluate(style, "textDecorationLine"), "none")
+        self.assertNotEqual(preview.locator("a", has_text="docs").evaluate(style, "color"), paragraph_colour)
+        self.screenshot(alice, "kanban-description-table.png")
+
     def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
         switch = SocketSwitch(self.bob_page)
         bob = self.open_board(self.bob_page)

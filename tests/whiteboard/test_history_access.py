@@ -145,7 +145,7 @@ class RestoreSocketTests(TransactionTestCase):
             [answer["code"] for answer in answers],
             ["forbidden", "forbidden", "invalid_field", "out_of_range", "unknown_field", "invalid_field"],
         )
-        self.assertEqual(answers[0]["message"], "Only the board's owner can restore it.")
+        self.assertEqual(answers[0]["message"], "Only the board’s owner can restore it.")
         self.assertFalse(Stroke.objects.get(client_id="b1").hidden)
 
     def test_a_revert_whose_user_holds_a_nul_or_a_lone_surrogate_is_refused_naming_the_field(self):

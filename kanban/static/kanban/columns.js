@@ -7,6 +7,7 @@ export class ColumnEditor {
     this.dialog = dialog;
     this.board = board;
     this.columnId = null;
+    this.deletingColumnId = null;
     this.form = dialog.querySelector("#column-editor-form");
     this.title = dialog.querySelector("#column-title");
     this.wipLimit = dialog.querySelector("#column-wip");
@@ -98,21 +99,25 @@ export class ColumnEditor {
   async remove() {
     const column = this.column;
     const count = column.cardIds.length;
-    const cards = count === 1 ? "its card" : `its ${count} cards`;
-    if (!window.confirm(`Delete the column “${column.title}” and ${cards} for everyone? You can undo it (Ctrl+Z) as long as nobody changes the board there first.`)) return;
+    const cards = count === 0 ? "" : count === 1 ? " and its card" : ` and its ${count} cards`;
+    if (!window.confirm(`Delete the column “${column.title}”${cards} for everyone? You can undo it (Ctrl+Z) as long as nobody changes the board there first.`)) return;
+    this.deletingColumnId = column.id; // its deletion, applied before the ack resolves, is ours: no notice
     try {
       await this.board.send({ type: "column.delete", column: column.id });
       this.dialog.close();
     } catch (error) {
       this.showError(error.message);
+    } finally {
+      this.deletingColumnId = null;
     }
   }
 
-  /** Called after every change to the board: close if the column is gone. */
+  /** Called after every change to the board: close if the column is gone, saying so unless we deleted it. */
   boardChanged() {
     if (this.dialog.open && this.columnId !== null && !this.column) {
+      const ours = this.columnId === this.deletingColumnId;
       this.dialog.close();
-      this.board.notify("That column was deleted.");
+      if (!ours) this.board.notify("That column was deleted.");
     }
   }
 

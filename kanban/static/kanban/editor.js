@@ -15,6 +15,7 @@ export class CardEditor {
     this.previewUrl = previewUrl;
     this.csrfToken = csrfToken;
     this.cardId = null;
+    this.deletingCardId = null;
     this.lockHeld = false;
     this.form = dialog.querySelector("#card-editor-form");
     this.fields = {
@@ -137,12 +138,15 @@ export class CardEditor {
   async remove() {
     const card = this.card;
     if (!window.confirm(`Delete “${card.title}”? You can undo this with Ctrl+Z.`)) return;
+    this.deletingCardId = card.id; // its deletion, applied before the ack resolves, is ours: no notice
     try {
       await this.board.send({ type: "card.delete", card: card.id, version: card.version });
       this.board.madeOwnChange();
       this.dialog.close();
     } catch (error) {
       this.showError(error.message);
+    } finally {
+      this.deletingCardId = null;
     }
   }
 
@@ -157,10 +161,10 @@ export class CardEditor {
     this.board.focusCard(cardId);
   }
 
-  /** Called after every change to the board: close if the card is gone. */
+  /** Called after every change to the board: close if the card is gone, saying so unless we deleted it. */
   boardChanged() {
     if (this.cardId !== null && !this.card) {
-      this.board.notify("The card you were editing was deleted.");
+      if (this.cardId !== this.deletingCardId) this.board.notify("The card you were editing was deleted.");
       this.dialog.close();
     }
   }
