@@ -242,6 +242,8 @@ REALTIME_RATE_BURST = env.int("REALTIME_RATE_BURST", default=240)
 # Per user, across that user's connections in one server process (boardsite.collab.ratelimit).
 REALTIME_USER_RATE_PER_SECOND = env.float("REALTIME_USER_RATE_PER_SECOND", default=360.0)
 REALTIME_USER_RATE_BURST = env.int("REALTIME_USER_RATE_BURST", default=720)
+# Websockets one user may have open to one board in one process; more are refused with 4430.
+REALTIME_MAX_CONNECTIONS_PER_USER = env.int("REALTIME_MAX_CONNECTIONS_PER_USER", default=20)
 REALTIME_MAX_INVALID_PER_MINUTE = env.int("REALTIME_MAX_INVALID_PER_MINUTE", default=30)
 # A client that does not read is dropped once the server holds this many unsent bytes for it
 # (boardsite.collab.transport); 0 turns the check off.

@@ -29,9 +29,10 @@ from boardsite.collab.batching import unavailable_error
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import board_group_name, encode_frame
 from boardsite.collab.fanout import board_hub
-from boardsite.collab.ratelimit import TokenBucket, user_buckets
+from boardsite.collab.inbound import Inlet
+from boardsite.collab.ratelimit import TokenBucket, board_connections, user_buckets
 from boardsite.collab.services import ACCESS_REVOKED, user_frame
-from boardsite.collab.transport import SERVER_SEND, Frame, Outlet
+from boardsite.collab.transport import SERVER_SEND, Frame, Outlet, daphne_protocol
 
 logger = logging.getLogger("boardsite.realtime")
 
@@ -47,6 +48,7 @@ class CloseCode:
     ACCESS_REVOKED = 4403
     BOARD_NOT_FOUND = 4404
     RATE_LIMITED = 4429
+    TOO_MANY_CONNECTIONS = 4430
 
 
 class BoardConsumer(AsyncWebsocketConsumer):
@@ -61,18 +63,27 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         user = self.scope["user"]
         self.board = None
+        self.closing = False  # once True, frames still arriving are dropped unread
         if not user.is_authenticated:
             await self.close(code=CloseCode.NOT_AUTHENTICATED)
             return
-        self.board, opening_frames = await database_sync_to_async(self.open_board)(
+        board, opening_frames = await database_sync_to_async(self.open_board)(
             slug=self.scope["url_route"]["kwargs"]["slug"], user=user
         )
-        if self.board is None:
+        if board is None:
             await self.close(code=CloseCode.BOARD_NOT_FOUND)
             return
+        if not board_connections.join(user.pk, board_group_name(board), self):
+            logger.info("%s has too many connections to %s; refused one", user.get_username(), board_group_name(board))
+            # Accepted, then closed: a browser sees a handshake refused as 1006, without its code.
+            self.closing = True
+            await self.accept()
+            await self.close(code=CloseCode.TOO_MANY_CONNECTIONS)
+            return
+        self.board = board
         self.user = user
         self.session_key = self.scope["session"].session_key  # its logout ends this connection (check_access)
-        self.group = board_group_name(self.board)
+        self.group = board_group_name(board)
         self.connection_id = secrets.token_hex(6)
         self.cursor = None  # the last seq this connection has been given; None until its first sync
         self.catching_up = False  # while True, events wait in `backlog` for the catch-up to send them
@@ -83,14 +94,19 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.unanswered_batched = 0
         self.batched_answered = asyncio.Event()
         self.batched_answered.set()
-        self.rate_limit = TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST)
         self.user_rate_limit = user_buckets.join(user.pk)
         self.throttled_count = 0
         self.invalid_times = deque()
+        server_send = self.scope.get(SERVER_SEND, self.base_send)
         self.outlet = Outlet(
-            self.scope.get(SERVER_SEND, self.base_send),
+            server_send,
             budget=settings.REALTIME_MAX_SEND_BACKLOG_BYTES,
             name=f"{user.get_username()} on {self.group}",
+        )
+        self.inlet = Inlet(
+            daphne_protocol(server_send),
+            rate_limit=TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST),
+            on_refused=lambda: self.run_in_background(self.count_refused()),
         )
         self.hub = board_hub()
         await self.hub.join(self.group, self)
@@ -128,6 +144,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if self.board is None:
             return
         user_buckets.leave(self.user.pk)
+        board_connections.leave(self.user.pk, self.group, self)
         await self.hub.leave(self.group, self)
         for task in self.background_tasks:
             task.cancel()
@@ -152,16 +169,17 @@ class BoardConsumer(AsyncWebsocketConsumer):
     # Client frames
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return  # what a connection being closed still sent: dropped before any work
+        if not self.inlet.take():
+            return
         ref = None
         try:
             if text_data is None:
                 raise ActionError("binary_frame", "Send JSON text frames, not binary frames.")
-            if len(text_data) > settings.REALTIME_MAX_FRAME_BYTES:
-                raise ActionError(
-                    "frame_too_large", f"Frames are limited to {settings.REALTIME_MAX_FRAME_BYTES} bytes."
-                )
-            if not (self.rate_limit.take() and self.user_rate_limit.take()):
-                await self.throttled()
+            protocol.check_frame_size(text_data, limit=settings.REALTIME_MAX_FRAME_BYTES)
+            if not self.user_rate_limit.take():
+                await self.throttled(1)
                 return
             message = protocol.parse_frame(text_data)
             ref = protocol.message_ref(message)
@@ -209,25 +227,48 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
         self.hub.batcher(self.group, name, apply_batch).submit(command, on_result)
 
-    async def throttled(self):
-        """Drop the message; cut the connection off if it keeps flooding."""
-        self.throttled_count += 1
-        if self.throttled_count == 1 or self.throttled_count % 50 == 0:
+    async def count_refused(self):
+        """Frames over the connection's rate limit were dropped (boardsite.collab.inbound)."""
+        await self.throttled(self.inlet.collect_refused())
+
+    async def throttled(self, count):
+        """
+        `count` messages were dropped over a rate limit: say so (for the
+        first, then every 50th), and cut the connection off if it keeps flooding.
+        """
+        if self.closing:
+            return
+        before = self.throttled_count
+        self.throttled_count += count
+        if before == 0 or before // 50 != self.throttled_count // 50:
             await self.send_frame(
                 {"type": "error", "ref": None, "code": "rate_limited", "message": "Too many messages; slow down."}
             )
         if self.throttled_count > settings.REALTIME_RATE_BURST:
             logger.warning("%s flooded %s; closing", self.user.get_username(), self.group)
-            await self.close(code=CloseCode.RATE_LIMITED)
+            await self.close_for_abuse(CloseCode.RATE_LIMITED)
 
     async def count_invalid(self):
+        if self.closing:
+            return
         now = time.monotonic()
         self.invalid_times.append(now)
         while self.invalid_times and now - self.invalid_times[0] > 60:
             self.invalid_times.popleft()
         if len(self.invalid_times) > settings.REALTIME_MAX_INVALID_PER_MINUTE:
             logger.warning("%s sent too many invalid messages to %s; closing", self.user.get_username(), self.group)
-            await self.close(code=CloseCode.INVALID_MESSAGES)
+            await self.close_for_abuse(CloseCode.INVALID_MESSAGES)
+
+    async def close_for_abuse(self, code):
+        """
+        Close now, and do no more work for this connection: the server stops
+        reading its socket (boardsite.collab.inbound), and the frames already
+        queued for it are dropped as `receive` takes them, so the close and
+        the disconnect do not wait behind a flood.
+        """
+        self.closing = True
+        self.inlet.stop()
+        await self.close(code=code)
 
     async def handle_sync(self, message, ref):
         protocol.allowed_keys(message, ["since"])
@@ -399,9 +440,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.send_frame({"type": "presence.join", "member": message["member"]})
 
     async def board_presence_here(self, message):
-        """Who was on the board before this connection joined: one message from each process's hub."""
-        for member in message["members"]:
-            await self.send_frame({"type": "presence.here", "member": member})
+        """
+        Who was on the board before this connection joined: one message from
+        each process's hub, a frame for each person it lists (BoardHub.introduce).
+        """
+        await self.send_texts(
+            [encode_frame({"type": "presence.here", "member": member}) for member in message["members"]]
+        )
 
     async def check_access(self, message):
         """Close the connection if it lost access; a message naming `users` concerns only theirs."""

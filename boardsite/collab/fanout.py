@@ -33,6 +33,9 @@ STORED_EVENT_TYPES = frozenset({"board.event", "board.events"})
 # Well inside channels-redis's default group_expiry of a day.
 GROUP_REFRESH_SECONDS = 600
 
+# People a newcomer is told are on a board, per server process (BoardHub.introduce).
+PRESENCE_LIMIT = 50
+
 
 class BoardHub:
     def __init__(self, layer):
@@ -166,9 +169,23 @@ class BoardHub:
         """
         Tell a newcomer who is on the board in this process: one message per
         process rather than one per connection, so fifty people joining at
-        once do not flood the layer with 2,500 replies.
+        once do not flood the layer with 2,500 replies. Each person is listed
+        once, with all their connections (`conns`), and at most PRESENCE_LIMIT
+        people: one person with many tabs, or a crowd, is not a frame per
+        connection to every newcomer.
         """
-        members = [consumer.me() for consumer in listeners if consumer.channel_name != newcomer]
+        people = {}  # user id -> member, with the person's connections in `conns`
+        for consumer in listeners:
+            if consumer.channel_name == newcomer:
+                continue
+            member = consumer.me()
+            person = people.get(member["id"])
+            if person is None:
+                if len(people) == PRESENCE_LIMIT:
+                    continue
+                person = people[member["id"]] = {**member, "conns": []}
+            person["conns"].append(member["conn"])
+        members = list(people.values())
         if not members:
             return
         try:

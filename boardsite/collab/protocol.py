@@ -22,6 +22,17 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def check_frame_size(text, *, limit):
+    """
+    Refuse a frame over `limit` bytes as sent (UTF-8), before it is parsed.
+    A character takes one to four bytes: only a frame that could be either
+    side of the limit is encoded to count them (a lone surrogate, which no
+    UTF-8 frame holds but a test's communicator may send, as three).
+    """
+    if len(text) > limit or (len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit):
+        raise ActionError("frame_too_large", f"Frames are limited to {limit} bytes.")
+
+
 def parse_frame(text):
     """Decode a client frame into a dict with a string `type`."""
     try:

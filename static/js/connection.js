@@ -8,12 +8,14 @@
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const GAP_WAIT_MS = 1000;
-// The server closed the socket because this client may not be there: do not come back.
+// The server closed the socket for a reason that coming back would not change: stop, and say why.
 const FINAL_CLOSE_CODES = new Map([
   [4400, "The connection was closed after too many invalid messages. Reload the page."],
   [4401, "Your session has ended. Log in again to keep working on this board."],
   [4403, "You no longer have access to this board."],
   [4404, "This board was deleted or is no longer shared with you."],
+  [4430, "This board is open in too many of your tabs or windows. Close some of them, then reload this page."],
+  [1009, "A message was too large for the server, which closed the connection. Reload the page."],
 ]);
 const CONNECTION_LOST = {
   code: "connection_lost",

@@ -81,8 +81,11 @@ const connection = new BoardConnection({
         renderPresence();
         break;
       case "presence.join":
-      case "presence.here":
         presence.set(frame.member.conn, frame.member);
+        renderPresence();
+        break;
+      case "presence.here": // one person, with every tab they have open on the board
+        for (const conn of frame.member.conns ?? [frame.member.conn]) presence.set(conn, frame.member);
         renderPresence();
         break;
       case "presence.leave":

@@ -253,8 +253,11 @@ class WhiteboardPage {
         this.historyChanged(frame);
         break;
       case "presence.join":
-      case "presence.here":
         this.members.set(frame.member.conn, frame.member);
+        this.renderPresence();
+        break;
+      case "presence.here": // one person, with every tab they have open on the board
+        for (const conn of frame.member.conns ?? [frame.member.conn]) this.members.set(conn, frame.member);
         this.renderPresence();
         break;
       case "presence.leave":
