@@ -368,7 +368,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if seq > self.cursor + 1:
             self.hold_back(message)
             self.catching_up = True
-            self.run_in_background(self.catch_up())
+            self.run_in_background(self.fill_gap())
             return False
         self.cursor = seq
         return message["origin"] != self.channel_name
@@ -378,7 +378,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
         Keep an event for the catch-up under way to send after what it reads.
         A catch-up the client reads slowly while the board is busy would make
         the backlog grow without end: past MAX_BACKLOG it is dropped, and the
-        catch-up reads those events from the database instead.
+        catch-up reads those events from the database instead (where a
+        change of this connection's own is read as an event as well as
+        acked: the page ignores the second, by its seq).
         """
         if len(self.backlog) >= MAX_BACKLOG:
             self.backlog.clear()
@@ -397,6 +399,20 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 message["frame"] = Frame(message["text"])
             frames.append(message["frame"])
         await self.outlet.write(frames)
+
+    async def fill_gap(self):
+        """
+        Send the events between the cursor and the backlog from the database,
+        then the backlog. Only the gap is read: it holds other processes'
+        events that came late, never this connection's own (they are
+        published in this process in commit order), which it learns of by
+        their acks, not as events.
+        """
+        async with self.catch_up_lock:
+            try:
+                await self.send_backlog()
+            finally:
+                self.catching_up = False
 
     async def send_backlog(self):
         """Send the events held back during a catch-up, reading any that are missing from the database."""
