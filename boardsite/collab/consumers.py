@@ -7,8 +7,8 @@ A connection is authorised before it is accepted, then:
   stored event after it, then `synced`; from then on it receives every event
   in seq order, exactly once, except its own changes, which it learns of
   through the `ack` of its command;
-- presence (`presence.join` / `presence.here` / `presence.leave`) and other
-  ephemeral frames are relayed without seq and never stored.
+- presence (`presence`: who is there, who joined and who left, in batches)
+  and other ephemeral frames are relayed without seq and never stored.
 Subclasses map command types to handlers in `commands` and call their app's
 services; they hold no business rules.
 """
@@ -115,6 +115,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.send_frame(
             {
                 "type": "hello",
+                "protocol": protocol.PROTOCOL_VERSION,
                 "seq": self.board.last_seq,
                 "user": self.me(),
                 "board": {"slug": self.board.slug, "name": self.board.name},
@@ -122,10 +123,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         )
         for frame in opening_frames:
             await self.send_frame(frame)
-        await self.channel_layer.group_send(
-            self.group,
-            {"type": "board.presence_join", "group": self.group, "member": self.me(), "reply_to": self.channel_name},
-        )
+        self.hub.announce(self.group, joined=self.me(), newcomer=self.channel_name)
 
     def open_board(self, *, slug, user):
         """
@@ -148,15 +146,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.hub.leave(self.group, self)
         for task in self.background_tasks:
             task.cancel()
-        await self.channel_layer.group_send(
-            self.group,
-            {
-                "type": "board.ephemeral",
-                "group": self.group,
-                "text": encode_frame({"type": "presence.leave", "member": self.me()}),
-                "origin": self.channel_name,
-            },
-        )
+        self.hub.announce(self.group, left=self.me())
         await self.on_leave()
         logger.info("%s left %s (code %s)", self.user.get_username(), self.group, code)
 
@@ -348,8 +338,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.deliver_events(message["events"])
         elif kind == "board.ephemeral":
             await self.board_ephemeral(message)
-        elif kind == "board.presence_join":
-            await self.board_presence_join(message)
+        elif kind == "board.presence":
+            await self.board_presence(message)
         elif kind == "board.access_changed":
             self.run_in_background(self.check_access(message))
         elif kind == "board.catch_up":
@@ -378,7 +368,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if seq > self.cursor + 1:
             self.hold_back(message)
             self.catching_up = True
-            self.run_in_background(self.catch_up())
+            self.run_in_background(self.fill_gap())
             return False
         self.cursor = seq
         return message["origin"] != self.channel_name
@@ -388,7 +378,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
         Keep an event for the catch-up under way to send after what it reads.
         A catch-up the client reads slowly while the board is busy would make
         the backlog grow without end: past MAX_BACKLOG it is dropped, and the
-        catch-up reads those events from the database instead.
+        catch-up reads those events from the database instead (where a
+        change of this connection's own is read as an event as well as
+        acked: the page ignores the second, by its seq).
         """
         if len(self.backlog) >= MAX_BACKLOG:
             self.backlog.clear()
@@ -407,6 +399,20 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 message["frame"] = Frame(message["text"])
             frames.append(message["frame"])
         await self.outlet.write(frames)
+
+    async def fill_gap(self):
+        """
+        Send the events between the cursor and the backlog from the database,
+        then the backlog. Only the gap is read: it holds other processes'
+        events that came late, never this connection's own (they are
+        published in this process in commit order), which it learns of by
+        their acks, not as events.
+        """
+        async with self.catch_up_lock:
+            try:
+                await self.send_backlog()
+            finally:
+                self.catching_up = False
 
     async def send_backlog(self):
         """Send the events held back during a catch-up, reading any that are missing from the database."""
@@ -435,18 +441,26 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if message.get("origin") != self.channel_name:
             await self.send_texts([message["text"]])
 
-    async def board_presence_join(self, message):
-        if message["reply_to"] != self.channel_name:
-            await self.send_frame({"type": "presence.join", "member": message["member"]})
+    async def board_presence(self, message):
+        """
+        Who joined and left the board lately: one frame, framed once for the
+        process's connections; not sent to a connection it says nothing new
+        to (its own arrival or departure alone).
+        """
+        if all(member["conn"] == self.connection_id for member in (*message["joined"], *message["left"])):
+            return
+        if "frame" not in message:
+            message["frame"] = Frame(encode_frame({"type": "presence", "joined": message["joined"],
+                                                   "left": message["left"]}))
+        await self.outlet.write([message["frame"]])
 
     async def board_presence_here(self, message):
         """
         Who was on the board before this connection joined: one message from
-        each process's hub, a frame for each person it lists (BoardHub.introduce).
+        each process's hub, each person listed once (BoardHub.introduce), and
+        how many more there are that it does not list.
         """
-        await self.send_texts(
-            [encode_frame({"type": "presence.here", "member": member}) for member in message["members"]]
-        )
+        await self.send_frame({"type": "presence", "here": message["members"], "more": message.get("more", 0)})
 
     async def check_access(self, message):
         """Close the connection if it lost access; a message naming `users` concerns only theirs."""

@@ -5,6 +5,10 @@
 // holds, and hands stored events and its own acknowledged commands to the
 // page strictly in seq order, each once.
 
+// The protocol this page speaks; a server that says another in `hello` was updated since it loaded.
+export const PROTOCOL_VERSION = 2;
+const UPDATED = "Boardsite has been updated. Reload the page to keep working on this board.";
+
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const GAP_WAIT_MS = 1000;
@@ -50,6 +54,21 @@ async function checkBoardAccess() {
     // Offline: keep retrying.
   }
   return null;
+}
+
+/**
+ * Apply a `presence` frame to `members` (connection id -> member): who is
+ * there (`here`, each person with their connections), who joined, who left.
+ * Returns the connection ids that left.
+ */
+export function applyPresence(members, frame) {
+  for (const person of frame.here ?? []) {
+    for (const conn of person.conns ?? [person.conn]) members.set(conn, { ...person, conn });
+  }
+  for (const member of frame.joined ?? []) members.set(member.conn, member);
+  const left = (frame.left ?? []).map((member) => member.conn);
+  for (const conn of left) members.delete(conn);
+  return left;
 }
 
 export class BoardConnection {
@@ -161,6 +180,10 @@ export class BoardConnection {
     }
     switch (frame.type) {
       case "hello": {
+        if (frame.protocol !== PROTOCOL_VERSION) {
+          this.stop(UPDATED);
+          return;
+        }
         this.handlers.onEphemeral(frame);
         if (this.stateOnSocket) break; // `sync` follows the `board` frame
         const socket = this.socket;

@@ -19,6 +19,14 @@ from tests.whiteboard.helpers import command, join, stroke_message
 from whiteboard.models import Board, BoardEvent
 
 
+async def presence_frame(communicator, key):
+    """The next `presence` frame that has `key` (here, joined or left)."""
+    while True:
+        frame, _ = await receive_until(communicator, "presence")
+        if key in frame:
+            return frame
+
+
 class RealtimeTestCase(TransactionTestCase):
     def setUp(self):
         self.alice = make_user("alice")
@@ -80,16 +88,29 @@ class ConnectTests(RealtimeTestCase):
 
 class PresenceTests(RealtimeTestCase):
     async def test_join_here_and_leave(self):
-        alice, _ = await self.connect(self.alice)
+        alice, alice_hello = await self.connect(self.alice)
         bob, bob_hello = await self.connect(self.bob, skip_initial_state=False)
         joined = await receive_frame(alice)
-        self.assertEqual(joined, {"type": "presence.join", "member": bob_hello["user"]})
-        here, _ = await receive_until(bob, "presence.here")
-        self.assertEqual(here["type"], "presence.here")
-        self.assertEqual(here["member"]["username"], "alice")
+        self.assertEqual(joined, {"type": "presence", "joined": [bob_hello["user"]], "left": []})
+        here = await presence_frame(bob, "here")
+        self.assertEqual(here, {"type": "presence", "here": [{**alice_hello["user"], "conns": [alice_hello["user"]["conn"]]}],
+                                "more": 0})
         await bob.disconnect()
         left = await receive_frame(alice)
-        self.assertEqual(left, {"type": "presence.leave", "member": bob_hello["user"]})
+        self.assertEqual(left, {"type": "presence", "joined": [], "left": [bob_hello["user"]]})
+
+    @override_settings(REALTIME_PRESENCE_BATCH_SECONDS=2.0)
+    async def test_a_crowd_joining_at_once_is_announced_in_one_frame(self):
+        alice, _ = await self.connect(self.alice)
+        await asyncio.sleep(2.5)  # alice's own arrival has gone out, to the others only
+        crowd = [await database_sync_to_async(make_user)(f"crowd{number}") for number in range(5)]
+        await database_sync_to_async(self.board.members.add)(*crowd)
+        sockets = [await self.connect(user, skip_initial_state=False) for user in crowd]
+        joined = await receive_frame(alice)
+        self.assertEqual(sorted(member["username"] for member in joined["joined"]), [user.username for user in crowd])
+        self.assertTrue(await alice.receive_nothing(0.2))
+        for socket, _ in sockets:
+            await socket.disconnect()
 
 
 class SyncTests(RealtimeTestCase):
@@ -248,7 +269,7 @@ class RedisLayerTests(RealtimeTestCase):
         self.assertTrue(await alice.receive_nothing(0.1))
         bob, _ = await self.connect(self.bob)
         joined = await receive_frame(alice, timeout=5)
-        self.assertEqual((joined["type"], joined["member"]["username"]), ("presence.join", "bob"))
+        self.assertEqual([member["username"] for member in joined["joined"]], ["bob"])
         await database_sync_to_async(collab_services.board_rename)(board=self.board, name="After idle", actor=self.alice)
         renamed = await receive_frame(alice, timeout=5)
         self.assertEqual((renamed["type"], renamed["name"]), ("board.renamed", "After idle"))

@@ -55,8 +55,10 @@ class CapTests(TransactionTestCase):
         frames = []
         while not await carol.receive_nothing(0.3):
             frames.append(await receive_frame(carol))
-        here = {frame["member"]["username"]: frame["member"] for frame in frames if frame["type"] == "presence.here"}
-        self.assertEqual(len([frame for frame in frames if frame["type"] == "presence.here"]), 2)
+        here_frames = [frame for frame in frames if frame["type"] == "presence" and "here" in frame]
+        self.assertEqual(len(here_frames), 1)
+        here = {member["username"]: member for member in here_frames[0]["here"]}
+        self.assertEqual(len(here_frames[0]["here"]), 2)
         self.assertEqual(set(here), {"alice", "bob"})
         self.assertEqual(len(set(here["alice"]["conns"])), 3)
         self.assertIn(here["alice"]["conn"], here["alice"]["conns"])
@@ -112,7 +114,7 @@ class DaphneCapTests(TransactionTestCase):
 
         asyncio.run(scenario())
 
-    def test_a_newcomer_gets_a_frame_per_person_listed_not_per_connection(self):
+    def test_a_newcomer_gets_one_frame_listing_each_person_once(self):
         cap = settings.REALTIME_MAX_CONNECTIONS_PER_USER
 
         async def scenario():
@@ -125,12 +127,16 @@ class DaphneCapTests(TransactionTestCase):
             return frames, len(sockets)
 
         frames, connections = asyncio.run(scenario())
-        here = [frame["member"] for frame in frames if frame["type"] == "presence.here"]
+        here_frames = [frame for frame in frames if frame["type"] == "presence" and "here" in frame]
+        here = [member for frame in here_frames for member in frame["here"]]
         print(
             f"\nnewcomer after {connections} connections of {len(self.crowd) + 1} people: "
-            f"{len(here)} presence.here frames, {sum(len(member['conns']) for member in here)} connections listed"
+            f"{len(frames)} frames, {len(here_frames)} listing who is there: {len(here)} people "
+            f"({sum(len(member['conns']) for member in here)} connections) and {here_frames[0]['more']} more"
         )
+        self.assertEqual(len(here_frames), 1)
         self.assertEqual(len(here), PRESENCE_LIMIT)
+        self.assertEqual(here_frames[0]["more"], len(self.crowd) + 1 - PRESENCE_LIMIT)
         self.assertEqual(len({member["id"] for member in here}), len(here), "a person was listed twice")
         for member in here:
             self.assertEqual(len(member["conns"]), cap if member["username"] == "alice" else 1, member)

@@ -44,7 +44,7 @@ class DrawingTests(WhiteboardSocketTestCase):
         async def scenario():
             alice, hello = await join(self.board, self.alice)
             bob, _ = await join(self.board, self.bob)
-            await receive_until(alice, "presence.join")
+            await receive_until(alice, "presence")
             ack = await command(alice, stroke_message("s1", ref="a1"))
             self.assertEqual(ack, {"type": "ack", "ref": "a1", "seq": hello["seq"] + 1})
             event, _ = await receive_until(bob, "stroke")

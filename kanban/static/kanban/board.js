@@ -2,7 +2,7 @@
 // drawing, drag and drop, the keyboard, the dialogs, undo/redo, presence and
 // the connection status together.
 
-import { BoardConnection, showStatus } from "../js/connection.js";
+import { BoardConnection, applyPresence, showStatus } from "../js/connection.js";
 import { BoardState } from "./state.js";
 import { BoardView, avatar, projectedColumns } from "./render.js";
 import { enableDragAndDrop } from "./dragdrop.js";
@@ -80,16 +80,8 @@ const connection = new BoardConnection({
         presence.set(me.conn, me);
         renderPresence();
         break;
-      case "presence.join":
-        presence.set(frame.member.conn, frame.member);
-        renderPresence();
-        break;
-      case "presence.here": // one person, with every tab they have open on the board
-        for (const conn of frame.member.conns ?? [frame.member.conn]) presence.set(conn, frame.member);
-        renderPresence();
-        break;
-      case "presence.leave":
-        presence.delete(frame.member.conn);
+      case "presence":
+        applyPresence(presence, frame);
         renderPresence();
         break;
       case "card.locked":

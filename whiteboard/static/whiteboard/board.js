@@ -3,7 +3,7 @@
 // connection status. Names from the server are only ever set as textContent.
 
 import { BoardCanvas } from "./canvas.js";
-import { BoardConnection, showStatus } from "../js/connection.js";
+import { BoardConnection, applyPresence, showStatus } from "../js/connection.js";
 import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
 import { BoardState } from "./strokes.js";
@@ -252,17 +252,8 @@ class WhiteboardPage {
       case "history":
         this.historyChanged(frame);
         break;
-      case "presence.join":
-        this.members.set(frame.member.conn, frame.member);
-        this.renderPresence();
-        break;
-      case "presence.here": // one person, with every tab they have open on the board
-        for (const conn of frame.member.conns ?? [frame.member.conn]) this.members.set(conn, frame.member);
-        this.renderPresence();
-        break;
-      case "presence.leave":
-        this.members.delete(frame.member.conn);
-        this.removeCursor(frame.member.conn);
+      case "presence":
+        for (const conn of applyPresence(this.members, frame)) this.removeCursor(conn);
         this.renderPresence();
         break;
       case "cursor":
