@@ -30,6 +30,8 @@ class DaphneLoggingTests(SimpleTestCase):
         env = {
             **{key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")},
             "DATABASE_URL": f"sqlite:///{database}",
+            # Without collectstatic's manifest, DEBUG-off pages (the styled 400 among them) use plain names.
+            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
         }
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=settings.BASE_DIR, check=True)
         server = subprocess.Popen(
