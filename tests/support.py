@@ -141,6 +141,20 @@ async def websocket_for(path, *, user=None, origin="http://localhost", app=appli
     return WebsocketCommunicator(app, path, headers=headers)
 
 
+async def frames_besides_presence(communicator, seconds=0.2):
+    """
+    The frames `communicator` receives within `seconds` (until it is quiet
+    that long), presence frames left out: those come in batches whenever
+    someone joins or leaves, unrelated to what a test sent.
+    """
+    frames = []
+    while not await communicator.receive_nothing(seconds):
+        frame = json.loads(await communicator.receive_from())
+        if frame["type"] != "presence":
+            frames.append(frame)
+    return frames
+
+
 async def receive_frame(communicator, timeout=3):
     return json.loads(await communicator.receive_from(timeout=timeout))
 
