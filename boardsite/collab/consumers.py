@@ -85,6 +85,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.session_key = self.scope["session"].session_key  # its logout ends this connection (check_access)
         self.group = board_group_name(board)
         self.connection_id = secrets.token_hex(6)
+        self.member = None
         self.cursor = None  # the last seq this connection has been given; None until its first sync
         self.catching_up = False  # while True, events wait in `backlog` for the catch-up to send them
         self.backlog = []
@@ -154,7 +155,10 @@ class BoardConsumer(AsyncWebsocketConsumer):
         """Hook for apps to release what a connection held (locks, ...)."""
 
     def me(self):
-        return {**user_frame(self.user), "conn": self.connection_id}
+        """This connection's member frame (presence, hello); made once, read by every presence batch."""
+        if self.member is None:
+            self.member = {**user_frame(self.user), "conn": self.connection_id}
+        return self.member
 
     # Client frames
 

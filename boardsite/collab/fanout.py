@@ -196,37 +196,54 @@ class BoardHub:
             except Exception:  # one broken connection must not stop delivery to the others
                 logger.exception("delivering %s failed", message.get("type"))
         if message["type"] == "board.presence":
-            for newcomer in message["newcomers"]:
-                await self.introduce(newcomer, listeners)
+            await self.introduce(message["newcomers"], listeners)
 
-    async def introduce(self, newcomer, listeners):
+    async def introduce(self, newcomers, listeners):
         """
-        Tell a newcomer who is on the board in this process: one message per
-        process rather than one per connection, so fifty people joining at
-        once do not flood the layer with 2,500 replies. Each person is listed
-        once, with all their connections (`conns`), and at most PRESENCE_LIMIT
-        people: one person with many tabs, or a crowd, is not a frame per
-        connection to every newcomer.
+        Tell this batch's newcomers who is on the board in this process: one
+        message per process rather than one per connection, so fifty people
+        joining at once do not flood the layer with 2,500 replies. Each
+        person is listed once, with all their connections (`conns`), and at
+        most PRESENCE_LIMIT people: one person with many tabs, or a crowd, is
+        not a frame per connection to every newcomer. The list is made once
+        per batch, not once per newcomer: on a board of 1,000 that was a
+        million member frames for a crowd joining.
         """
+        if not newcomers:
+            return
         people = {}  # user id -> member, with the person's connections in `conns`
+        by_channel = {}
         for consumer in listeners:
-            if consumer.channel_name == newcomer:
-                continue
+            by_channel[consumer.channel_name] = consumer
             member = consumer.me()
             person = people.get(member["id"])
             if person is None:
-                if len(people) == PRESENCE_LIMIT:
-                    continue
                 person = people[member["id"]] = {**member, "conns": []}
             person["conns"].append(member["conn"])
-        members = list(people.values())
-        if not members:
-            return
-        unlisted = len({consumer.user.pk for consumer in listeners if consumer.channel_name != newcomer}) - len(members)
-        try:
-            await self.layer.send(newcomer, {"type": "board.presence_here", "members": members, "more": unlisted})
-        except ChannelFull:
-            logger.warning("presence for %s dropped: its channel is full", newcomer)
+        for newcomer in newcomers:
+            consumer = by_channel.get(newcomer)
+            own = consumer.me() if consumer is not None else {"id": None, "conn": None}
+            own_person = people.get(own["id"])
+            own_only = own_person is not None and own_person["conns"] == [own["conn"]]
+            others = len(people) - own_only  # the people besides the newcomer
+            members = []
+            for person in people.values():
+                if len(members) == PRESENCE_LIMIT:
+                    break
+                if person is own_person:
+                    if own_only:
+                        continue
+                    conns = [conn for conn in person["conns"] if conn != own["conn"]]
+                    person = {**person, "conn": conns[0], "conns": conns}
+                members.append(person)
+            if not members:
+                continue
+            try:
+                await self.layer.send(
+                    newcomer, {"type": "board.presence_here", "members": members, "more": others - len(members)}
+                )
+            except ChannelFull:
+                logger.warning("presence for %s dropped: its channel is full", newcomer)
 
 
 def copy_for_delivery(message):
