@@ -10,7 +10,6 @@ import tempfile
 
 import websockets
 from django.conf import settings
-from django.db import connection
 from django.test import TransactionTestCase
 
 from bench.servers import Server, base_environment
@@ -18,17 +17,12 @@ from bench.session import cookie_header, login
 from kanban import services as kanban_services
 from kanban.models import Board as KanbanBoard
 from kanban.models import Card
+from tests.reliability.faults import postgres_url
 from tests.support import PASSWORD, make_user, require_postgres, require_redis
 from whiteboard import services as whiteboard_services
 from whiteboard.models import Stroke
 
 TIMEOUT = 20
-
-
-def database_url():
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Client:
@@ -98,7 +92,7 @@ class TwoProcessTests(TransactionTestCase):
         log_dir = tempfile.mkdtemp(prefix="boardsite-scale-out-")
         environment = {
             **base_environment(),
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": postgres_url(),
             "REDIS_URL": redis_url,
             "SECRET_KEY": settings.SECRET_KEY,
             "LOG_LEVEL": "WARNING",

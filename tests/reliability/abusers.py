@@ -10,26 +10,18 @@ import time
 from dataclasses import dataclass, field
 
 import websockets
-from django.db import connection
 from django.test import Client
 from websockets.protocol import State
 
 from bench.session import cookie_header
-from tests.reliability.faults import postgres_url, server_environment, start_server
+from tests.reliability.faults import server_environment, shared_database_url, start_server
 
 CURSOR = json.dumps({"type": "cursor", "x": 0.5, "y": 0.5})
 
 
-def database_url():
-    """The test database for a server process: a TransactionTestCase's data is committed, so the server sees it."""
-    if connection.vendor == "postgresql":
-        return postgres_url()
-    return f"sqlite:///{connection.settings_dict['NAME']}"
-
-
 def start_board_server(test, name, **environment):
     """A daphne process on the test database, stopped when the test ends."""
-    return start_server(test, name, server_environment(DATABASE_URL=database_url(), **environment))
+    return start_server(test, name, server_environment(DATABASE_URL=shared_database_url(), **environment))
 
 
 def session_cookies(user):
