@@ -29,7 +29,7 @@ from websockets.sync.client import connect
 
 from bench.servers import DAPHNE, Server, base_environment, free_port
 from bench.session import CSRF_INPUT
-from tests.boardsite.test_scale_out import database_url
+from tests.reliability.faults import postgres_url as database_url
 from tests.support import PASSWORD, make_user, require_postgres, require_redis, skip_or_fail
 
 ROOT = settings.BASE_DIR
