@@ -17,7 +17,9 @@ import unittest
 import uuid
 from urllib.parse import urlparse
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -103,6 +105,18 @@ def use_a_fresh_cache(test, cache=None):
         client = redis.Redis.from_url(config["LOCATION"])
         test.addCleanup(client.close)
         test.addCleanup(lambda: [client.delete(key) for key in client.scan_iter(f"{prefix}:*")])
+
+
+def in_a_loop_of_its_own(scenario, *args):
+    """
+    Runs `scenario(*args)` in a new event loop, with a channel layer made for
+    it. channels-redis keeps per-layer locks bound to the loop that first
+    waited on them, and a later loop that waits on one fails ("bound to a
+    different event loop"); the test runner gives each test a fresh layer,
+    this gives each loop within a test one.
+    """
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    return async_to_sync(scenario)(*args)
 
 
 def make_user(username, *, password=PASSWORD, **fields):

@@ -4,13 +4,12 @@ one, spelled in octal, reached the session query, and PostgreSQL's refusal
 made every page and the websocket handshake fail (issue 18).
 """
 
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.test import TransactionTestCase
 
 from boardsite.asgi import application
 from kanban import services
-from tests.support import make_user
+from tests.support import in_a_loop_of_its_own, make_user
 
 FORGED_COOKIE = 'sessionid="abcdefgh\\000ijklmnopqrstuvwxyz012345"'
 
@@ -34,7 +33,7 @@ class ForgedSessionCookieTests(TransactionTestCase):
             await socket.disconnect()
             return connected, code
 
-        self.assertEqual(async_to_sync(handshake)(), (False, 4401))
+        self.assertEqual(in_a_loop_of_its_own(handshake), (False, 4401))
 
     def test_a_real_session_still_logs_in(self):
         alice = make_user("alice")

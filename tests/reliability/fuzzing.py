@@ -13,9 +13,6 @@ an `error` for it and no change to the board.
 import json
 from dataclasses import dataclass, field
 
-from asgiref.sync import async_to_sync
-from channels import DEFAULT_CHANNEL_LAYER
-from channels.layers import channel_layers
 from django.conf import settings
 from django.test import TransactionTestCase, override_settings
 from hypothesis import HealthCheck, given
@@ -23,7 +20,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from boardsite.collab.text import text_problem
-from tests.support import make_user, websocket_for
+from tests.support import in_a_loop_of_its_own, make_user, websocket_for
 
 # Values no field of either protocol accepts (every field is an id, a number in a range, a
 # non-blank string, a colour, a list or a fixed word).
@@ -68,11 +65,6 @@ class Step:
 class Outcome:
     answers: list = field(default_factory=list)  # one per step that expects an answer
     closed_with: object = None
-
-
-def fresh_channel_layer():
-    """Each example runs in an event loop of its own; channels-redis binds to the loop that first used it."""
-    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 @st.composite
@@ -269,12 +261,11 @@ class ConsumerFuzzTestCase(TransactionTestCase):
         self.assertGreater(self.acked, 1500, "too few valid messages changed the board to compare anything")
 
     def check_plan(self, steps):
-        fresh_channel_layer()
         mixed = self.create_board("mixed", self.user)
         valid_only = self.create_board("valid only", self.user)
         with self.assertNoLogs(level="ERROR"):
-            results = async_to_sync(self.send)(mixed, steps)
-            async_to_sync(self.send)(valid_only, [step for step in steps if step.valid])
+            results = in_a_loop_of_its_own(self.send, mixed, steps)
+            in_a_loop_of_its_own(self.send, valid_only, [step for step in steps if step.valid])
         self.sent += len(steps)
         self.acked += sum(1 for _, answer in results if answer is not None and answer["type"] == "ack")
         for sent, answer in results:

@@ -10,7 +10,7 @@ from unittest import mock
 from django.test import TransactionTestCase, override_settings
 
 from kanban import services as kanban_services
-from tests.reliability.fuzzing import FuzzClient, Step, fresh_channel_layer
+from tests.reliability.fuzzing import FuzzClient, Step
 from tests.support import make_user
 from tests.whiteboard.helpers import command, join, stroke_message
 from whiteboard import services
@@ -20,7 +20,6 @@ from whiteboard.models import Stroke
 @override_settings(WHITEBOARD_MAX_STROKES=3)
 class FullWhiteboardTests(TransactionTestCase):
     def setUp(self):
-        fresh_channel_layer()
         self.alice = make_user("alice")
         self.board = services.board_create(name="Nearly full", owner=self.alice)
 
@@ -45,7 +44,6 @@ class FullKanbanBoardTests(TransactionTestCase):
     """The kanban's limits are constants of kanban.services; lowered here so a board fills in a few commands."""
 
     def setUp(self):
-        fresh_channel_layer()
         self.alice = make_user("alice")
         self.board = kanban_services.board_create(name="Nearly full", owner=self.alice)
         self.column = self.board.columns.order_by("position").first().pk

@@ -17,7 +17,6 @@ from boardsite.collab.consumers import CloseCode
 from bench.servers import wait_until_idle
 from boardsite.collab.ratelimit import TokenBucket
 from tests.reliability.abusers import flood, open_socket, session_cookies, start_board_server
-from tests.reliability.fuzzing import fresh_channel_layer
 from tests.support import make_user, receive_until
 from tests.whiteboard.helpers import command, join, stroke_message
 from whiteboard import services
@@ -62,7 +61,6 @@ class DefaultLimitsTests(SimpleTestCase):
 
 class FloodTests(TransactionTestCase):
     def setUp(self):
-        fresh_channel_layer()
         self.alice, self.bob, self.carol = make_user("alice"), make_user("bob"), make_user("carol")
         self.board = services.board_create(name="Flooded", owner=self.alice)
         for name in ("bob", "carol"):

@@ -6,14 +6,11 @@ when their transaction commits.
 
 import json
 
-from asgiref.sync import async_to_sync
-from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from django.test import TransactionTestCase, override_settings
 
 from boardsite.collab import services as collab_services
-from tests.support import frames_besides_presence, make_user, receive_frame, receive_until, websocket_for
+from tests.support import in_a_loop_of_its_own, frames_besides_presence, make_user, receive_frame, receive_until, websocket_for
 from tests.whiteboard.helpers import closed_with, command, join, send_raw, stroke_message
 from whiteboard import services
 from whiteboard.models import BoardEvent, Stroke
@@ -22,9 +19,6 @@ from whiteboard.protocol import MAX_POINTS_PER_MESSAGE
 
 class WhiteboardSocketTestCase(TransactionTestCase):
     def setUp(self):
-        # A fresh channel layer per test: channels-redis binds its receive lock to the
-        # event loop that first used it, and each test runs in an event loop of its own.
-        channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
         self.alice = make_user("alice")
         self.bob = make_user("bob")
         self.carol = make_user("carol")
@@ -64,7 +58,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             await alice.disconnect()
             await bob.disconnect()
 
-        async_to_sync(scenario)()
+        in_a_loop_of_its_own(scenario)
         stroke = Stroke.objects.get(board=self.board, client_id="s1")
         self.assertEqual(json.loads(stroke.points_json), [[0.1, 0.1], [0.2, 0.25], [0.3, 0.3, 0.5]])
 
@@ -81,7 +75,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             await communicator.disconnect()
             return hello, history
 
-        hello, history = async_to_sync(scenario)()
+        hello, history = in_a_loop_of_its_own(scenario)
         self.board.refresh_from_db()
         self.assertEqual(hello["seq"], self.board.last_seq)
         self.assertEqual(hello["user"]["username"], "alice")
@@ -106,7 +100,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return seqs, synced, [frame for frame in replayed if frame["type"] == "stroke"]
 
-        seqs, synced, replayed = async_to_sync(scenario)()
+        seqs, synced, replayed = in_a_loop_of_its_own(scenario)
         self.assertEqual([frame["seq"] for frame in replayed], seqs)
         self.assertEqual([frame["chunk"] for frame in replayed], [0, 1, 2])
         self.assertEqual(synced, {"type": "synced", "ref": 7, "seq": seqs[-1]})
@@ -129,7 +123,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return first, second, again_first, again_second, before, after, nothing_for_bob
 
-        first, second, again_first, again_second, before, after, nothing_for_bob = async_to_sync(scenario)()
+        first, second, again_first, again_second, before, after, nothing_for_bob = in_a_loop_of_its_own(scenario)
         self.assertEqual(again_first["seq"], first["seq"])
         self.assertEqual(again_second["seq"], second["seq"])
         self.assertTrue(again_first["duplicate"])
@@ -145,7 +139,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             await alice.disconnect()
             return never_started, skipped
 
-        never_started, skipped = async_to_sync(scenario)()
+        never_started, skipped = in_a_loop_of_its_own(scenario)
         self.assertEqual((never_started["code"], never_started["expected"]), ("chunk_out_of_order", 0))
         self.assertEqual((skipped["code"], skipped["expected"]), ("chunk_out_of_order", 1))
         self.assertEqual(Stroke.objects.get(client_id="s1").chunk_count, 1)
@@ -161,7 +155,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return taken, restyled
 
-        taken, restyled = async_to_sync(scenario)()
+        taken, restyled = in_a_loop_of_its_own(scenario)
         self.assertEqual(taken["code"], "id_taken")
         self.assertEqual(restyled["code"], "stroke_mismatch")
 
@@ -179,7 +173,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return ack, event, again, bad
 
-        ack, event, again, bad = async_to_sync(scenario)()
+        ack, event, again, bad = in_a_loop_of_its_own(scenario)
         self.assertEqual(event["seq"], ack["seq"])
         self.assertEqual((event["shape"], event["user"], event["points"]), ("rect", "alice", [[0.1, 0.2], [0.4, 0.6]]))
         self.assertEqual(again["seq"], ack["seq"])
@@ -201,7 +195,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             return moved, left, refused
 
         events_before = BoardEvent.objects.count()
-        moved, left, refused = async_to_sync(scenario)()
+        moved, left, refused = in_a_loop_of_its_own(scenario)
         self.assertEqual((moved["member"]["username"], moved["x"], moved["y"]), ("alice", 0.25, 0.75))
         self.assertNotIn("seq", moved)
         self.assertEqual((left["x"], left["y"]), (None, None))
@@ -218,7 +212,7 @@ class AccessTests(WhiteboardSocketTestCase):
                 await communicator.disconnect()
             return connected, code
 
-        return async_to_sync(scenario)()
+        return in_a_loop_of_its_own(scenario)
 
     def test_anonymous_clients_are_refused_before_any_board_data(self):
         connected, code = self.connect_as(None)
@@ -243,7 +237,7 @@ class AccessTests(WhiteboardSocketTestCase):
             await carol.disconnect()
             return ack
 
-        self.assertEqual(async_to_sync(scenario)()["type"], "ack")
+        self.assertEqual(in_a_loop_of_its_own(scenario)["type"], "ack")
 
     def test_a_removed_member_is_disconnected(self):
         async def scenario():
@@ -255,7 +249,7 @@ class AccessTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return code
 
-        self.assertEqual(async_to_sync(scenario)(), 4403)
+        self.assertEqual(in_a_loop_of_its_own(scenario), 4403)
 
 
 BAD_FRAMES = [
@@ -324,7 +318,7 @@ class BadInputTests(WhiteboardSocketTestCase):
             return answers, nothing_for_bob
 
         with override_settings(REALTIME_MAX_INVALID_PER_MINUTE=1000):
-            answers, nothing_for_bob = async_to_sync(scenario)()
+            answers, nothing_for_bob = in_a_loop_of_its_own(scenario)
         for (label, _, code), answer in zip(BAD_FRAMES, answers):
             with self.subTest(label):
                 self.assertEqual(answer["type"], "error")
@@ -341,7 +335,7 @@ class BadInputTests(WhiteboardSocketTestCase):
             await alice.disconnect()
             return answer
 
-        answer = async_to_sync(scenario)()
+        answer = in_a_loop_of_its_own(scenario)
         self.assertEqual((answer["ref"], answer["code"]), (41, "invalid_color"))
 
     def test_a_client_that_keeps_sending_garbage_is_disconnected(self):
@@ -353,7 +347,7 @@ class BadInputTests(WhiteboardSocketTestCase):
             await alice.disconnect()
             return code
 
-        self.assertEqual(async_to_sync(scenario)(), 4400)
+        self.assertEqual(in_a_loop_of_its_own(scenario), 4400)
 
     def test_losing_a_race_is_answered_but_not_held_against_the_client(self):
         async def scenario():
@@ -363,7 +357,7 @@ class BadInputTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return answers, still_open
 
-        answers, still_open = async_to_sync(scenario)()
+        answers, still_open = in_a_loop_of_its_own(scenario)
         self.assertEqual({answer["code"] for answer in answers}, {"nothing_to_undo"})
         self.assertEqual(still_open["type"], "ack")
 
@@ -383,7 +377,7 @@ class UndoEraseClearTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return undo, undone, redo, redone
 
-        undo, undone, redo, redone = async_to_sync(scenario)()
+        undo, undone, redo, redone = in_a_loop_of_its_own(scenario)
         self.assertEqual((undo["hide"], undo["show"], undo["can_undo"], undo["can_redo"]), (["s1"], [], False, True))
         self.assertEqual((undone["seq"], undone["hide"], undone["user"]), (undo["seq"], ["s1"], "alice"))
         self.assertEqual(redone["seq"], redo["seq"])
@@ -407,7 +401,7 @@ class UndoEraseClearTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return erase, erased, again, extend, undo, restored
 
-        erase, erased, again, extend, undo, restored = async_to_sync(scenario)()
+        erase, erased, again, extend, undo, restored = in_a_loop_of_its_own(scenario)
         self.assertEqual(erase["ids"], ["s1"])
         self.assertEqual((erased["ids"], erased["user"]), (["s1"], "bob"))
         self.assertEqual(again["code"], "nothing_to_erase")
@@ -430,7 +424,7 @@ class UndoEraseClearTests(WhiteboardSocketTestCase):
             await bob.disconnect()
             return clear, cleared, empty, hidden_count, undo
 
-        clear, cleared, empty, hidden_count, undo = async_to_sync(scenario)()
+        clear, cleared, empty, hidden_count, undo = in_a_loop_of_its_own(scenario)
         self.assertEqual((cleared["seq"], cleared["user"]), (clear["seq"], "bob"))
         self.assertEqual(empty["code"], "board_empty")
         self.assertEqual(hidden_count, 2)

@@ -3,13 +3,10 @@ The history over HTTP and the websocket: the time-lapse's event pages, the SVG
 export at a seq, and the `restore` and `revert` commands, with who may use them.
 """
 
-from asgiref.sync import async_to_sync
-from channels import DEFAULT_CHANNEL_LAYER
-from channels.layers import channel_layers
 from django.test import TestCase, TransactionTestCase
 
 from boardsite.collab import services as collab_services
-from tests.support import make_user, receive_until, websocket_for
+from tests.support import in_a_loop_of_its_own, make_user, receive_until, websocket_for
 from tests.whiteboard.helpers import command, join, stroke_message
 from whiteboard import services
 from whiteboard.models import Stroke
@@ -76,7 +73,6 @@ class HistoryPagesTests(TestCase):
 
 class RestoreSocketTests(TransactionTestCase):
     def setUp(self):
-        channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
         self.alice = make_user("alice")
         self.bob = make_user("bob")
         self.carol = make_user("carol")
@@ -98,7 +94,7 @@ class RestoreSocketTests(TransactionTestCase):
             await bob.disconnect()
             return drawn["seq"], restored, seen, undone, seen_undo
 
-        restored_to, restored, seen, undone, seen_undo = async_to_sync(scenario)()
+        restored_to, restored, seen, undone, seen_undo = in_a_loop_of_its_own(scenario)
         self.assertEqual(restored["type"], "ack")
         self.assertEqual(([stroke["id"] for stroke in restored["show"]], restored["can_undo"]), (["b1"], True))
         self.assertEqual((seen["seq"], seen["user"], seen["to_seq"], seen["hide"]), (restored["seq"], "alice", restored_to, []))
@@ -120,7 +116,7 @@ class RestoreSocketTests(TransactionTestCase):
             await bob.disconnect()
             return kept["seq"], reverted, seen
 
-        reverted_after, reverted, seen = async_to_sync(scenario)()
+        reverted_after, reverted, seen = in_a_loop_of_its_own(scenario)
         self.assertEqual((reverted["hide"], [stroke["id"] for stroke in reverted["show"]]), (["b-scribble"], ["a1"]))
         self.assertEqual((seen["revert_user"], seen["after_seq"]), ("bob", reverted_after))
         self.assertEqual(list(Stroke.objects.filter(hidden=False).values_list("client_id", flat=True)), ["a1"])
@@ -140,7 +136,7 @@ class RestoreSocketTests(TransactionTestCase):
             await bob.disconnect()
             return answers
 
-        answers = async_to_sync(scenario)()
+        answers = in_a_loop_of_its_own(scenario)
         self.assertEqual(
             [answer["code"] for answer in answers],
             ["forbidden", "forbidden", "invalid_field", "out_of_range", "unknown_field", "invalid_field"],
@@ -164,7 +160,7 @@ class RestoreSocketTests(TransactionTestCase):
             await alice.disconnect()
             return answers
 
-        answers = async_to_sync(scenario)()
+        answers = in_a_loop_of_its_own(scenario)
         for answer, code_point in zip(answers, ("U+0000", "U+D800", "U+000A"), strict=True):
             with self.subTest(code_point):
                 self.assertEqual((answer["type"], answer["code"]), ("error", "invalid_field"), answer)
@@ -178,4 +174,4 @@ class RestoreSocketTests(TransactionTestCase):
             connected, code = await communicator.connect()
             return connected, code
 
-        self.assertEqual(async_to_sync(scenario)(), (False, 4404))
+        self.assertEqual(in_a_loop_of_its_own(scenario), (False, 4404))

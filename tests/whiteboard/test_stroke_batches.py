@@ -5,11 +5,10 @@ chunks, one transaction, one broadcast, and each chunk answered on its own.
 
 import json
 
-from asgiref.sync import async_to_sync
 from django.test import TestCase, TransactionTestCase, override_settings
 
 from boardsite.collab.errors import ActionError
-from tests.support import make_user, receive_frame
+from tests.support import in_a_loop_of_its_own, make_user, receive_frame
 from tests.whiteboard.helpers import join, stroke_message
 from whiteboard import services
 from whiteboard.models import Board, BoardEvent, HistoryStep, Stroke
@@ -109,7 +108,7 @@ class PipelinedDrawingTests(TransactionTestCase):
             await bob.disconnect()
             return frames
 
-        frames = async_to_sync(scenario)()
+        frames = in_a_loop_of_its_own(scenario)
         for name, other in (("alice", "bob"), ("bob", "alice")):
             acks = [frame for frame in frames[name] if frame["type"] == "ack"]
             events = [frame for frame in frames[name] if frame["type"] == "stroke"]
@@ -133,7 +132,7 @@ class PipelinedDrawingTests(TransactionTestCase):
             await alice.disconnect()
             return answers
 
-        answers = async_to_sync(scenario)()
+        answers = in_a_loop_of_its_own(scenario)
         self.assertEqual(answers["draw"]["type"], "ack")
         self.assertEqual(answers["undo"]["type"], "ack")
         self.assertGreater(answers["undo"]["seq"], answers["draw"]["seq"])
@@ -166,7 +165,7 @@ class DroppedChunkTests(TransactionTestCase):
             return answers, synced
 
         with self.settings(REALTIME_MAX_INVALID_PER_MINUTE=3):
-            answers, synced = async_to_sync(scenario)()
+            answers, synced = in_a_loop_of_its_own(scenario)
         self.assertEqual(answers[0]["type"], "ack")
         self.assertEqual({answer["code"] for answer in answers[1:]}, {"chunk_out_of_order"})
         self.assertEqual(synced["ref"], "still-open", "six follow-on refusals did not close the connection")
