@@ -244,7 +244,7 @@ REALTIME_USER_RATE_PER_SECOND = env.float("REALTIME_USER_RATE_PER_SECOND", defau
 REALTIME_USER_RATE_BURST = env.int("REALTIME_USER_RATE_BURST", default=720)
 # Websockets one user may have open to one board in one process; more are refused with 4430.
 REALTIME_MAX_CONNECTIONS_PER_USER = env.int("REALTIME_MAX_CONNECTIONS_PER_USER", default=20)
-# Presence changes of a board are gathered this long and sent as one frame (boardsite.collab.fanout).
+# Presence changes of a board are gathered this long and sent as one frame (boardsite.collab.rooms).
 REALTIME_PRESENCE_BATCH_SECONDS = env.float("REALTIME_PRESENCE_BATCH_SECONDS", default=0.05)
 REALTIME_MAX_INVALID_PER_MINUTE = env.int("REALTIME_MAX_INVALID_PER_MINUTE", default=30)
 # A client that does not read is dropped once the server holds this many unsent bytes for it

@@ -23,7 +23,7 @@ def give_a_forked_process_its_own_sync_thread():
     forked from this process: once that executor's thread has run here, the
     child inherits the executor without the thread, and it never starts
     another, so every such call in the live server waits for ever. The
-    child gets a fresh executor instead (as boardsite.collab.fanout does for
+    child gets a fresh executor instead (as boardsite.collab.changes does for
     its SQLite writer). Only test runs fork a server; daphne does not.
     """
     SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)

@@ -1,7 +1,6 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from boardsite.collab.fanout import database_change
 from kanban import protocol, selectors, services
 from kanban.models import Board
 
@@ -35,13 +34,13 @@ class KanbanConsumer(BoardConsumer):
     async def run_command(self, message, ref):
         """Parse, call the service, and acknowledge with the event it recorded (`event` names its type)."""
         parse, service = COMMANDS[message["type"]]
-        arguments = parse(message)
-        frame = await database_change(service)(
-            board=self.board, actor=self.user, connection=self.connection_id, origin=self.channel_name, **arguments
-        )
-        event_type, seq = frame["type"], frame["seq"]
-        details = {key: value for key, value in frame.items() if key not in ("type", "seq")}
-        await self.send_ack(ref, seq, event=event_type, **details)
+
+        async def acknowledge(frame):
+            details = {key: value for key, value in frame.items() if key not in ("type", "seq")}
+            await self.send_ack(ref, frame["seq"], event=frame["type"], **details)
+
+        self.call(ref, service, answer=acknowledge, connection=self.connection_id, **parse(message))
 
     async def on_leave(self):
-        await database_change(services.locks_release)(board=self.board, connection=self.connection_id)
+        """Release the cards this connection held (in turn with the board's commands)."""
+        await self.room.change(services.locks_release, board=self.board, connection=self.connection_id)

@@ -1,7 +1,6 @@
 """The whiteboard websocket: protocol only; changes go through whiteboard.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from boardsite.collab.fanout import database_change
 from whiteboard import protocol, services
 from whiteboard.models import Board
 
@@ -29,18 +28,18 @@ class WhiteboardConsumer(BoardConsumer):
         "revert": "revert_user",
         "cursor": "move_cursor",
     }
-    batched_commands = frozenset({"stroke"})
     benign_error_codes = BoardConsumer.benign_error_codes | RACE_CODES | FOLLOW_ON_CODES
 
     def opening_frames(self, *, board, user):
         return [{"type": "history", **services.history_state(board=board, user=user)}]
 
     async def apply(self, ref, service, **kwargs):
-        """Run a service call and acknowledge it once it is committed."""
-        applied = await database_change(service)(
-            board=self.board, actor=self.user, origin=self.channel_name, **kwargs
-        )
-        await self.send_ack(ref, applied.seq, **applied.details)
+        """Submit a service call, acknowledged once it is committed."""
+
+        async def acknowledge(applied):
+            await self.send_ack(ref, applied.seq, **applied.details)
+
+        self.call(ref, service, answer=acknowledge, **kwargs)
 
     async def draw_stroke(self, message, ref):
         """Stroke chunks are the hot path: stored in batches with the board's other chunks."""
@@ -59,7 +58,7 @@ class WhiteboardConsumer(BoardConsumer):
         async def acknowledge(applied):
             await self.send_ack(ref, applied.seq, **applied.details)
 
-        self.submit_batched(name="stroke", apply_batch=self.store_chunks, command=command, ref=ref, answer=acknowledge)
+        self.submit(ref, self.store_chunks, answer=acknowledge, payload=command, batch="stroke")
 
     def store_chunks(self, commands):
         return services.stroke_chunks_add(board=self.board, commands=commands)

@@ -152,7 +152,7 @@ def stroke_chunks_add(*, board, commands):
     """
     Apply many stroke chunks, in order, in one transaction: one seq
     allocation, one insert of their events, one write per stroke and one
-    broadcast. This is the drawing hot path (boardsite.collab.batching feeds
+    broadcast. This is the drawing hot path (boardsite.collab.rooms feeds
     it). Returns, per command, its Applied or the ActionError that refused it
     alone; a refused chunk changes nothing.
     """

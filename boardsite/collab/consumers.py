@@ -9,8 +9,9 @@ A connection is authorised before it is accepted, then:
   through the `ack` of its command;
 - presence (`presence`: who is there, who joined and who left, in batches)
   and other ephemeral frames are relayed without seq and never stored.
-Subclasses map command types to handlers in `commands` and call their app's
-services; they hold no business rules.
+Subclasses map command types to handlers in `commands`, which parse the
+message and submit a call of their app's service to the board's room
+(boardsite.collab.rooms); they hold no business rules.
 """
 
 import asyncio
@@ -25,10 +26,10 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from boardsite.collab import protocol, selectors
-from boardsite.collab.batching import unavailable_error
+from boardsite.collab.changes import unavailable_error
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import board_group_name, encode_frame
-from boardsite.collab.fanout import board_hub
+from boardsite.collab.rooms import Command, room_hub
 from boardsite.collab.inbound import Inlet
 from boardsite.collab.ratelimit import TokenBucket, board_connections, user_buckets
 from boardsite.collab.services import ACCESS_REVOKED, user_frame
@@ -54,9 +55,6 @@ class CloseCode:
 class BoardConsumer(AsyncWebsocketConsumer):
     board_model = None
     commands = {}  # message type -> name of the handler method: `async def handler(message, ref)`
-    # Commands answered later, by a batch (submit_batched); the others wait until those are answered,
-    # so a connection's commands apply in the order it sent them.
-    batched_commands = frozenset()
     # Refusals that are a normal outcome of collaborating, not a faulty client: not counted as invalid.
     benign_error_codes = frozenset({"conflict", "locked", "wip_limit", "unavailable", "board_full"})
 
@@ -92,9 +90,6 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.backlog_dropped = False  # the backlog grew too long and was dropped: the catch-up reads on
         self.catch_up_lock = asyncio.Lock()
         self.background_tasks = set()
-        self.unanswered_batched = 0
-        self.batched_answered = asyncio.Event()
-        self.batched_answered.set()
         self.user_rate_limit = user_buckets.join(user.pk)
         self.throttled_count = 0
         self.invalid_times = deque()
@@ -109,8 +104,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             rate_limit=TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST),
             on_refused=lambda: self.run_in_background(self.count_refused()),
         )
-        self.hub = board_hub()
-        await self.hub.join(self.group, self)
+        self.room = await room_hub().join(self.group, self)
         await self.accept()
         logger.info("%s connected to %s", user.get_username(), self.group)
         await self.send_frame(
@@ -124,7 +118,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         )
         for frame in opening_frames:
             await self.send_frame(frame)
-        self.hub.announce(self.group, joined=self.me(), newcomer=self.channel_name)
+        self.room.announce(joined=self.me(), newcomer=self.channel_name)
 
     def open_board(self, *, slug, user):
         """
@@ -144,10 +138,10 @@ class BoardConsumer(AsyncWebsocketConsumer):
             return
         user_buckets.leave(self.user.pk)
         board_connections.leave(self.user.pk, self.group, self)
-        await self.hub.leave(self.group, self)
+        await self.room.hub.leave(self.room, self)
         for task in self.background_tasks:
             task.cancel()
-        self.hub.announce(self.group, left=self.me())
+        self.room.announce(left=self.me())
         await self.on_leave()
         logger.info("%s left %s (code %s)", self.user.get_username(), self.group, code)
 
@@ -183,15 +177,12 @@ class BoardConsumer(AsyncWebsocketConsumer):
             handler_name = self.commands.get(message["type"])
             if handler_name is None:
                 raise ActionError("unknown_type", f"Unknown message type “{message['type'][:40]}”.")
-            if message["type"] not in self.batched_commands:
-                await self.batched_answered.wait()
             await getattr(self, handler_name)(message, ref)
         except ActionError as error:
             await self.send_error(ref, error)
         except DatabaseError:
-            # The database is down or refused the transaction, which rolled back: nothing was
-            # applied, and the client keeps the command to send again (docs/reliability.md).
-            logger.warning("%s: a command failed in the database", self.group, exc_info=True)
+            # The database is down (a sync reads it): the client sends it again (docs/reliability.md).
+            logger.warning("%s: a sync failed in the database", self.group, exc_info=True)
             await self.send_error(ref, unavailable_error())
 
     async def send_error(self, ref, error):
@@ -201,25 +192,26 @@ class BoardConsumer(AsyncWebsocketConsumer):
         elif error.code not in self.benign_error_codes:
             await self.count_invalid()
 
-    def submit_batched(self, *, name, apply_batch, command, ref, answer):
+    def submit(self, ref, apply, *, answer, payload=None, batch=None):
         """
-        Queue a hot command in the board's batcher (boardsite.collab.batching);
-        `await answer(result)` runs once its batch is durable, or the command
-        gets its `error`.
+        Submit a change to the board's room: `apply(payloads)` runs in the
+        database thread (boardsite.collab.rooms.Command), then
+        `await answer(result)` once it is durable, or the command gets its
+        `error`. A connection's commands apply in the order it sent them.
         """
-        self.unanswered_batched += 1
-        self.batched_answered.clear()
 
-        async def on_result(result):
-            self.unanswered_batched -= 1
-            if not self.unanswered_batched:
-                self.batched_answered.set()
+        async def answered(result):
             if isinstance(result, ActionError):
                 await self.send_error(ref, result)
             else:
                 await answer(result)
 
-        self.hub.batcher(self.group, name, apply_batch).submit(command, on_result)
+        self.room.submit(Command(apply=apply, answer=answered, payload=payload, batch=batch))
+
+    def call(self, ref, service, *, answer, **arguments):
+        """Submit a call of `service` on this board, by this connection's user, with `arguments`."""
+        board, actor, origin = self.board, self.user, self.channel_name
+        self.submit(ref, lambda _: [service(board=board, actor=actor, origin=origin, **arguments)], answer=answer)
 
     async def count_refused(self):
         """Frames over the connection's rate limit were dropped (boardsite.collab.inbound)."""
@@ -274,7 +266,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def catch_up(self, *, since=None):
         """
         Send the stored events after `since` (or after the cursor: board
-        messages may have been lost, boardsite.collab.fanout), page by page,
+        messages may have been lost, boardsite.collab.rooms), page by page,
         each once the client has taken the one before: a catch-up of any size
         completes, holding at most a page for the client. Live events wait in
         the backlog meanwhile.
@@ -332,7 +324,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.background_tasks.add(task)
         task.add_done_callback(self.background_tasks.discard)
 
-    # Board messages, handed over by the process's hub (boardsite.collab.fanout)
+    # Board messages, handed over by the board's room (boardsite.collab.rooms)
 
     async def receive_board_message(self, message):
         kind = message["type"]
@@ -461,7 +453,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def board_presence_here(self, message):
         """
         Who was on the board before this connection joined: one message from
-        each process's hub, each person listed once (BoardHub.introduce), and
+        each process's hub, each person listed once (Room.introduce), and
         how many more there are that it does not list.
         """
         await self.send_frame({"type": "presence", "here": message["members"], "more": message.get("more", 0)})

@@ -6,9 +6,9 @@ transaction; the broadcast is sent by `transaction.on_commit`, so nothing is
 announced for a change that rolls back and every announced change is durable.
 
 Changes made from a websocket run in the database thread through
-`boardsite.collab.fanout.database_change`: their broadcasts are collected in
-`committed_broadcasts` and sent from the event loop, so the database thread never waits for the loop (it used to, once per
-transaction, through `async_to_sync`: a thread hop on the drawing hot path).
+`boardsite.collab.changes.run_change`: their broadcasts are collected in
+`committed_broadcasts` and sent from the event loop by the board's room, so
+the database thread never waits for the loop.
 """
 
 import contextvars
@@ -229,7 +229,7 @@ def send_to_board_on_commit(board, message):
     # robust: the change is committed whatever happens to the broadcast, so a channel layer
     # that is down (Redis restarting) must not turn it into an error for the caller, who would
     # then send no ack. The failure is logged; the hubs ask their connections to catch up from
-    # the database once the layer is back (boardsite.collab.fanout), and any connection fills
+    # the database once the layer is back (boardsite.collab.rooms), and any connection fills
     # a gap at the next event it gets.
     transaction.on_commit(send, robust=True)
 

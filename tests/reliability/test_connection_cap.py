@@ -1,7 +1,7 @@
 """
 One user's connections to one board are capped (REALTIME_MAX_CONNECTIONS_PER_USER,
 boardsite.collab.ratelimit), and a newcomer hears of each person on the board
-once, not of every connection (boardsite.collab.fanout.BoardHub.introduce).
+once, not of every connection (boardsite.collab.rooms.Room.introduce).
 """
 
 import asyncio
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import TransactionTestCase, override_settings
 
 from boardsite.collab.consumers import CloseCode
-from boardsite.collab.fanout import PRESENCE_LIMIT
+from boardsite.collab.rooms import PRESENCE_LIMIT
 from tests.reliability.abusers import frames_until_quiet, open_socket, session_cookies, start_board_server
 from tests.support import make_user, receive_frame, websocket_for
 from tests.whiteboard.helpers import join

@@ -1,4 +1,4 @@
-"""Changes run from the event loop (boardsite.collab.fanout.database_change)."""
+"""Changes run from the event loop (boardsite.collab.changes, boardsite.collab.rooms.database_change)."""
 
 import asyncio
 import multiprocessing
@@ -11,7 +11,8 @@ from django.db import connections
 from django.test import SimpleTestCase, TransactionTestCase
 
 from boardsite.collab.errors import ActionError
-from boardsite.collab.fanout import database_change, database_is_sqlite
+from boardsite.collab.changes import database_is_sqlite
+from boardsite.collab.rooms import database_change
 from tests.support import make_user
 from whiteboard.models import Board
 from whiteboard.services import board_create
@@ -100,7 +101,7 @@ class ForkedProcessTests(TransactionTestCase):
     The browser tests' live server (ChannelsLiveServerTestCase) runs in a
     process that multiprocessing forks from the test process, after earlier
     tests have used the test process's database threads: on SQLite the
-    writer thread (boardsite.collab.fanout), and asgiref's thread for
+    writer thread (boardsite.collab.changes), and asgiref's thread for
     `database_sync_to_async` outside a request (boardsite.test_runner).
     """
 
