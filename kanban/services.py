@@ -25,6 +25,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from boardsite.collab import messages
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import encode_frame, lock_board_row, record_event, send_to_board_on_commit
@@ -742,7 +743,7 @@ def release_locks(*, board, cards, origin):
 
 def broadcast_unstored(*, board, frame, origin):
     text = encode_frame({key: value for key, value in frame.items() if key != "seq"})
-    send_to_board_on_commit(board, {"type": "board.ephemeral", "text": text, "origin": origin})
+    send_to_board_on_commit(board, {"type": messages.EPHEMERAL, "text": text, "origin": origin})
 
 
 # Undo and redo. Each user's card, column and label changes are remembered per board; undo

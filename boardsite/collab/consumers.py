@@ -25,7 +25,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 
-from boardsite.collab import protocol, selectors
+from boardsite.collab import messages, protocol, selectors
 from boardsite.collab.changes import unavailable_error
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import board_group_name, encode_frame
@@ -108,13 +108,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.accept()
         logger.info("%s connected to %s", user.get_username(), self.group)
         await self.send_frame(
-            {
-                "type": "hello",
-                "protocol": protocol.PROTOCOL_VERSION,
-                "seq": self.board.last_seq,
-                "user": self.me(),
-                "board": {"slug": self.board.slug, "name": self.board.name},
-            }
+            protocol.hello_frame(
+                seq=self.board.last_seq, user=self.me(), board={"slug": self.board.slug, "name": self.board.name}
+            )
         )
         for frame in opening_frames:
             await self.send_frame(frame)
@@ -228,7 +224,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.throttled_count += count
         if before == 0 or before // 50 != self.throttled_count // 50:
             await self.send_frame(
-                {"type": "error", "ref": None, "code": "rate_limited", "message": "Too many messages; slow down."}
+                protocol.error_frame(None, ActionError("rate_limited", "Too many messages; slow down."))
             )
         if self.throttled_count > settings.REALTIME_RATE_BURST:
             logger.warning("%s flooded %s; closing", self.user.get_username(), self.group)
@@ -261,7 +257,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         latest = await database_sync_to_async(self.latest_seq)()
         since = protocol.int_field(message, "since", minimum=0, maximum=latest)
         await self.catch_up(since=since)
-        await self.send_frame({"type": "synced", "ref": ref, "seq": self.cursor})
+        await self.send_frame(protocol.synced_frame(ref, self.cursor))
 
     async def catch_up(self, *, since=None):
         """
@@ -315,7 +311,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         """Send an unstored frame to everyone else on the board."""
         await self.channel_layer.group_send(
             self.group,
-            {"type": "board.ephemeral", "group": self.group, "text": encode_frame(payload), "origin": self.channel_name},
+            {"type": messages.EPHEMERAL, "group": self.group, "text": encode_frame(payload), "origin": self.channel_name},
         )
 
     def run_in_background(self, coroutine):
@@ -328,17 +324,17 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     async def receive_board_message(self, message):
         kind = message["type"]
-        if kind == "board.event":
+        if kind == messages.EVENT:
             await self.deliver_events([message])
-        elif kind == "board.events":
+        elif kind == messages.EVENTS:
             await self.deliver_events(message["events"])
-        elif kind == "board.ephemeral":
+        elif kind == messages.EPHEMERAL:
             await self.board_ephemeral(message)
-        elif kind == "board.presence":
+        elif kind == messages.PRESENCE:
             await self.board_presence(message)
-        elif kind == "board.access_changed":
+        elif kind == messages.ACCESS_CHANGED:
             self.run_in_background(self.check_access(message))
-        elif kind == "board.catch_up":
+        elif kind == messages.CATCH_UP:
             self.run_in_background(self.catch_up())
 
     async def deliver_events(self, messages):
@@ -446,8 +442,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if all(member["conn"] == self.connection_id for member in (*message["joined"], *message["left"])):
             return
         if "frame" not in message:
-            message["frame"] = Frame(encode_frame({"type": "presence", "joined": message["joined"],
-                                                   "left": message["left"]}))
+            message["frame"] = Frame(encode_frame(protocol.presence_frame(joined=message["joined"],
+                                                                          left=message["left"])))
         await self.outlet.write([message["frame"]])
 
     async def board_presence_here(self, message):
@@ -456,7 +452,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         each process's hub, each person listed once (Room.introduce), and
         how many more there are that it does not list.
         """
-        await self.send_frame({"type": "presence", "here": message["members"], "more": message.get("more", 0)})
+        await self.send_frame(protocol.presence_here_frame(members=message["members"], more=message.get("more", 0)))
 
     async def check_access(self, message):
         """Close the connection if it lost access; a message naming `users` concerns only theirs."""

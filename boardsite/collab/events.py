@@ -21,6 +21,8 @@ from channels.layers import get_channel_layer
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from boardsite.collab import messages
+
 
 def board_group_name(board):
     """The channel-layer group of everyone connected to `board`."""
@@ -195,9 +197,9 @@ def record_events(*, board, events, board_fields=()):
         broadcast.append({"seq": seq, "text": text, "origin": new.origin})
     insert_events(board=board, rows=rows)
     if len(broadcast) == 1:
-        send_to_board_on_commit(board, {"type": "board.event", **broadcast[0]})
+        send_to_board_on_commit(board, {"type": messages.EVENT, **broadcast[0]})
     else:
-        send_to_board_on_commit(board, {"type": "board.events", "events": broadcast})
+        send_to_board_on_commit(board, {"type": messages.EVENTS, "events": broadcast})
     return stored
 
 
@@ -246,7 +248,7 @@ def notify_access_changed(board, *, users=None):
     re-check their access (BoardConsumer.check_access): those of `users`
     (ids) only, or every one of them.
     """
-    message = {"type": "board.access_changed"}
+    message = {"type": messages.ACCESS_CHANGED}
     if users is not None:
         message["users"] = sorted(users)
     send_to_board_on_commit(board, message)

@@ -100,9 +100,30 @@ def str_field(message, name, *, max_length, required=True, allow_blank=False, mu
     return value
 
 
+# The frames the server sends that both apps share (docs/protocol.md); each app's events are its own.
+
+
+def hello_frame(*, seq, user, board):
+    return {"type": "hello", "protocol": PROTOCOL_VERSION, "seq": seq, "user": user, "board": board}
+
+
+def synced_frame(ref, seq):
+    return {"type": "synced", "ref": ref, "seq": seq}
+
+
 def ack_frame(ref, seq, **extra):
     return {"type": "ack", "ref": ref, "seq": seq, **extra}
 
 
 def error_frame(ref, error):
     return {"type": "error", "ref": ref, "code": error.code, "message": error.message, **error.details}
+
+
+def presence_frame(*, joined=(), left=()):
+    """Who joined and who left the board lately."""
+    return {"type": "presence", "joined": joined, "left": left}
+
+
+def presence_here_frame(*, members, more):
+    """To a newcomer: who was there (`members`), and how many more it does not list."""
+    return {"type": "presence", "here": members, "more": more}

@@ -27,13 +27,11 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 
+from boardsite.collab import messages
 from boardsite.collab.changes import run_change, unavailable_error
 from boardsite.collab.errors import ActionError
 
 logger = logging.getLogger("boardsite.realtime")
-
-# Messages that carry stored events, in seq order (BoardConsumer.deliver_events).
-STORED_EVENT_TYPES = frozenset({"board.event", "board.events"})
 
 # Well inside channels-redis's default group_expiry of a day.
 GROUP_REFRESH_SECONDS = 600
@@ -103,7 +101,11 @@ class Room:
                 if self.queue[0].batch is not None:
                     await self.collect_received()
                 commands = self.take_next()
-                results = await self.apply(commands)
+                try:
+                    results = await self.apply(commands)
+                except Exception:  # a bug after the database: still answer, or the senders wait for ever
+                    logger.exception("%d command(s) on %s could not be published", len(commands), self.group)
+                    results = [unavailable_error()] * len(commands)
                 for command, result in zip(commands, results):
                     try:
                         await command.answer(result)
@@ -176,7 +178,7 @@ class Room:
                 await session.receive_board_message(message)
             except Exception:  # one broken connection must not stop delivery to the others
                 logger.exception("delivering %s failed", message.get("type"))
-        if message["type"] == "board.presence":
+        if message["type"] == messages.PRESENCE:
             await self.introduce(message["newcomers"], sessions)
 
     # Presence
@@ -203,7 +205,7 @@ class Room:
         await asyncio.sleep(settings.REALTIME_PRESENCE_BATCH_SECONDS)
         batch, self.presence = self.presence, None
         try:
-            await self.hub.layer.group_send(self.group, {"type": "board.presence", "group": self.group, **batch})
+            await self.hub.layer.group_send(self.group, {"type": messages.PRESENCE, "group": self.group, **batch})
         except Exception:  # presence is not stored: the next change, or a reconnect, sets it right
             logger.exception("could not send presence to %s", self.group)
 
@@ -249,7 +251,7 @@ class Room:
                 continue
             try:
                 await self.hub.layer.send(
-                    newcomer, {"type": "board.presence_here", "members": members, "more": others - len(members)}
+                    newcomer, {"type": messages.PRESENCE_HERE, "members": members, "more": others - len(members)}
                 )
             except ChannelFull:
                 logger.warning("presence for %s dropped: its channel is full", newcomer)
@@ -311,7 +313,7 @@ class RoomHub:
         self.background_tasks.add(task)
         task.add_done_callback(self.background_tasks.discard)
 
-    async def publish(self, messages):
+    async def publish(self, broadcasts):
         """
         Send committed changes' (group, message) pairs to their groups. A
         layer that fails is logged, not raised: the change is committed, and
@@ -325,8 +327,8 @@ class RoomHub:
         in-memory one) gets none.
         """
         async with self.publishing:
-            for group, message in messages:
-                delivered_here = self.channel is not None and message["type"] in STORED_EVENT_TYPES
+            for group, message in broadcasts:
+                delivered_here = self.channel is not None and message["type"] in messages.STORED
                 if delivered_here:
                     await self.deliver(copy_for_delivery(message))
                     if self.process_local:
@@ -380,7 +382,7 @@ class RoomHub:
         are broadcast).
         """
         for group in tuple(self.rooms):
-            await self.deliver({"type": "board.catch_up", "group": group})
+            await self.deliver({"type": messages.CATCH_UP, "group": group})
 
 
 def copy_for_delivery(message):
@@ -389,7 +391,7 @@ def copy_for_delivery(message):
     (BoardConsumer.send_events keeps the framed message in them) while the
     original still goes to the layer as it is.
     """
-    if message["type"] == "board.events":
+    if message["type"] == messages.EVENTS:
         return {**message, "events": [dict(event) for event in message["events"]]}
     return dict(message)
 
