@@ -5,83 +5,18 @@ the database ends as the clients saw it.
 """
 
 import asyncio
-import json
-import tempfile
 
-import websockets
-from django.conf import settings
 from django.test import TransactionTestCase
 
-from bench.servers import Server, base_environment
-from bench.session import cookie_header, login
+from bench.session import login
 from kanban import services as kanban_services
 from kanban.models import Board as KanbanBoard
 from kanban.models import Card
-from tests.reliability.faults import postgres_url
+from tests.reliability.faults import postgres_url, server_environment, start_server
+from tests.sockets import BoardSocket
 from tests.support import PASSWORD, make_user, require_postgres, require_redis
 from whiteboard import services as whiteboard_services
 from whiteboard.models import Stroke
-
-TIMEOUT = 20
-
-
-class Client:
-    """A logged-in websocket client that records every frame the server sends it."""
-
-    def __init__(self, server, path, cookies):
-        self.server, self.path, self.cookies = server, path, cookies
-        self.events = []  # stored events, as received
-        self.acks = {}  # ref -> ack
-        self.errors = []
-        self.synced = asyncio.Event()
-        self.first_frame = None
-
-    async def __aenter__(self):
-        self.socket = await websockets.connect(
-            f"{self.server.ws_url}{self.path}",
-            origin=self.server.http_url,
-            additional_headers={"Cookie": cookie_header(self.cookies)},
-        )
-        hello = json.loads(await self.socket.recv())
-        self.reader = asyncio.create_task(self.read())
-        await self.send({"type": "sync", "since": hello["seq"]})
-        await asyncio.wait_for(self.synced.wait(), TIMEOUT)
-        return self
-
-    async def __aexit__(self, *exc):
-        self.reader.cancel()
-        await self.socket.close()
-
-    async def send(self, message):
-        await self.socket.send(json.dumps(message))
-
-    async def read(self):
-        async for text in self.socket:
-            frame = json.loads(text)
-            if frame["type"] == "synced":
-                self.synced.set()
-            elif frame["type"] == "ack":
-                self.acks[frame["ref"]] = frame
-            elif frame["type"] == "error":
-                self.errors.append(frame)
-            elif "seq" in frame and not frame["type"].startswith("presence"):
-                if frame["type"] == "board":
-                    self.first_frame = frame
-                else:
-                    self.events.append(frame)
-
-    def seen_seqs(self):
-        return sorted([event["seq"] for event in self.events] + [ack["seq"] for ack in self.acks.values()])
-
-    async def wait_for_seqs(self, first_seq, last_seq):
-        """Wait until every seq from first_seq to last_seq has arrived, as an event or an ack."""
-        wanted = set(range(first_seq, last_seq + 1))
-
-        async def caught_up():
-            while not wanted <= set(self.seen_seqs()):
-                await asyncio.sleep(0.02)
-
-        await asyncio.wait_for(caught_up(), TIMEOUT)
 
 
 class TwoProcessTests(TransactionTestCase):
@@ -89,27 +24,15 @@ class TwoProcessTests(TransactionTestCase):
         require_postgres()
         redis_url = require_redis()
         self.users = [make_user(name) for name in ("alice", "bob", "carol", "dave")]
-        log_dir = tempfile.mkdtemp(prefix="boardsite-scale-out-")
-        environment = {
-            **base_environment(),
-            "DATABASE_URL": postgres_url(),
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": settings.SECRET_KEY,
-            "LOG_LEVEL": "WARNING",
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        }
-        self.servers = []
-        for name in ("first", "second"):
-            server = Server(name=name, application="boardsite.asgi:application", environment=environment, log_dir=log_dir)
-            server.start()
-            self.addCleanup(server.stop)
-            self.servers.append(server)
+        environment = server_environment(DATABASE_URL=postgres_url(), REDIS_URL=redis_url)
+        self.servers = [start_server(self, name, environment) for name in ("first", "second")]
         self.cookies = {user.username: login(self.servers[0].http_url, user.username, PASSWORD) for user in self.users}
 
     def clients(self, path):
         """alice and carol on the first process, bob and dave on the second."""
         return [
-            Client(self.servers[index % 2], path, self.cookies[user.username]) for index, user in enumerate(self.users)
+            BoardSocket(self.servers[index % 2], path, self.cookies[user.username])
+            for index, user in enumerate(self.users)
         ]
 
     def assert_everyone_saw_everything_once_in_order(self, clients, last_seq):
@@ -178,16 +101,17 @@ class TwoProcessTests(TransactionTestCase):
 
         clients = asyncio.run(scenario())
         for client in clients:
-            client.events = [event for event in client.events if event["seq"] > start_seq]
-            client.acks = {ref: ack for ref, ack in client.acks.items() if ack["seq"] > start_seq}
-            received = [event["seq"] for event in client.events]
+            events = [event for event in client.events if event["seq"] > start_seq]
+            acks = [ack for ack in client.acks if ack["seq"] > start_seq]
+            received = [event["seq"] for event in events]
             self.assertEqual(received, sorted(received), "events out of order")
-            self.assertEqual(client.seen_seqs(), list(range(start_seq + 1, start_seq + 19)))
+            self.assertEqual(sorted(received + [ack["seq"] for ack in acks]), list(range(start_seq + 1, start_seq + 19)))
             self.assertEqual(client.errors, [])
         # Every card ended where its last move put it, and every client's last word on it agrees.
         self.assertEqual(set(Card.objects.filter(board=board).values_list("column_id", flat=True)), {columns[0].pk})
         for client in clients:
             last_column = {}
-            for frame in sorted([*client.events, *client.acks.values()], key=lambda frame: frame["seq"]):
+            events = [frame for frame in [*client.events, *client.acks] if frame["seq"] > start_seq]
+            for frame in sorted(events, key=lambda frame: frame["seq"]):
                 last_column[frame["card"]["id"]] = frame["card"]["column"]
             self.assertEqual(set(last_column.values()), {columns[0].pk})

@@ -1,21 +1,17 @@
 """
 Fault-injection parts for the reliability tests: a TCP proxy that can cut a
-service off and bring it back, real daphne processes (bench.servers), and a
-websocket client that records every frame.
+service off and bring it back, and real daphne processes (bench.servers),
+which tests drive with tests.sockets.BoardSocket.
 """
 
-import asyncio
-import json
 import socket
 import tempfile
 import threading
 
-import websockets
 from django.conf import settings
 from django.db import connection
 
 from bench.servers import HOST, Server, base_environment, free_port
-from bench.session import cookie_header
 
 TIMEOUT = 20
 
@@ -132,58 +128,3 @@ def start_server(test, name, environment):
     return server
 
 
-class RecordingClient:
-    """A websocket client that records every frame; `command` waits for the answer to its ref."""
-
-    def __init__(self, server, path, cookies):
-        self.server, self.path, self.cookies = server, path, cookies
-        self.frames = []
-        self.answers = {}
-        self.changed = asyncio.Event()
-
-    async def open(self):
-        self.socket = await websockets.connect(
-            f"{self.server.ws_url}{self.path}",
-            origin=self.server.http_url,
-            additional_headers={"Cookie": cookie_header(self.cookies)},
-        )
-        self.reader = asyncio.create_task(self.read())
-        hello = await self.wait_for(lambda frame: frame["type"] == "hello")
-        await self.socket.send(json.dumps({"type": "sync", "since": hello["seq"], "ref": "sync"}))
-        await self.wait_for(lambda frame: frame["type"] == "synced")
-        return self
-
-    async def close(self):
-        self.reader.cancel()
-        await self.socket.close()
-
-    async def read(self):
-        async for text in self.socket:
-            frame = json.loads(text)
-            self.frames.append(frame)
-            if frame["type"] in ("ack", "error") and frame.get("ref") is not None:
-                self.answers[frame["ref"]] = frame
-            self.changed.set()
-
-    async def wait_for(self, predicate, timeout=TIMEOUT):
-        async def found():
-            while True:
-                for frame in self.frames:
-                    if predicate(frame):
-                        return frame
-                self.changed.clear()
-                await self.changed.wait()
-
-        return await asyncio.wait_for(found(), timeout)
-
-    async def command(self, ref, **message):
-        self.answers.pop(ref, None)
-        await self.socket.send(json.dumps({**message, "ref": ref}))
-
-        async def answered():
-            while ref not in self.answers:
-                self.changed.clear()
-                await self.changed.wait()
-            return self.answers[ref]
-
-        return await asyncio.wait_for(answered(), TIMEOUT)

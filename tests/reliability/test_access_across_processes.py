@@ -19,71 +19,16 @@ import websockets
 from django.test import TransactionTestCase
 
 from bench.servers import UNLIMITED_RATE
-from bench.session import cookie_header, login, request
+from bench.session import login, request
 from boardsite.collab.consumers import CloseCode
 from tests.reliability.faults import postgres_url, server_environment, start_server
+from tests.sockets import BoardSocket
 from tests.support import PASSWORD, admin_user_form, make_user, require_postgres, require_redis
 from tests.whiteboard.helpers import stroke_message
 from whiteboard import services as whiteboard_services
 from whiteboard.models import BoardEvent
 
-TIMEOUT = 20
 CLOSE_BOUND = 5.0
-
-
-class Socket:
-    """A synced board websocket that records acks and when, and with which code, the server closed it."""
-
-    def __init__(self, server, path, cookies):
-        self.server, self.path, self.cookies = server, path, cookies
-        self.acks = []
-        self.closed_at = None
-        self.close_code = None
-        self.synced = asyncio.Event()
-        self.closed = asyncio.Event()
-
-    async def open(self):
-        self.socket = await websockets.connect(
-            f"{self.server.ws_url}{self.path}",
-            origin=self.server.http_url,
-            additional_headers={"Cookie": cookie_header(self.cookies)},
-        )
-        hello = json.loads(await self.socket.recv())
-        self.reader = asyncio.create_task(self.read())
-        await self.socket.send(json.dumps({"type": "sync", "since": hello["seq"]}))
-        await asyncio.wait_for(self.synced.wait(), TIMEOUT)
-        return self
-
-    async def read(self):
-        try:
-            async for text in self.socket:
-                frame = json.loads(text)
-                if frame["type"] == "synced":
-                    self.synced.set()
-                elif frame["type"] == "ack":
-                    self.acks.append(frame)
-        except websockets.ConnectionClosed:
-            pass
-        self.closed_at = time.monotonic()
-        self.close_code = self.socket.close_code
-        self.closed.set()
-
-    async def wait_closed(self):
-        await asyncio.wait_for(self.closed.wait(), TIMEOUT)
-        return self.close_code
-
-    async def command(self, message):
-        """Send a command and wait for its ack."""
-        count = len(self.acks)
-        await self.socket.send(json.dumps(message))
-        deadline = time.monotonic() + TIMEOUT
-        while len(self.acks) == count and time.monotonic() < deadline and not self.closed.is_set():
-            await asyncio.sleep(0.01)
-        return self.acks[count] if len(self.acks) > count else None
-
-    async def close(self):
-        await self.socket.close()
-        await self.reader
 
 
 def post_form(server, path, cookies, fields):
@@ -121,7 +66,7 @@ class AccessAcrossProcessesTests(TransactionTestCase):
 
     def test_a_user_deactivated_in_the_other_process_s_admin_is_closed(self):
         async def scenario():
-            bob = await Socket(self.first, self.path, login(self.first.http_url, "bob", PASSWORD)).open()
+            bob = await BoardSocket(self.first, self.path, login(self.first.http_url, "bob", PASSWORD)).open()
             staff = login(self.second.http_url, "root", PASSWORD)
             change = lambda: post_form(  # noqa: E731
                 self.second, f"/admin/auth/user/{self.bob.pk}/change/", staff, admin_user_form(self.bob, is_active=False)
@@ -135,8 +80,8 @@ class AccessAcrossProcessesTests(TransactionTestCase):
     def test_logging_out_through_the_other_process_closes_that_session_s_socket_only(self):
         async def scenario():
             laptop = login(self.first.http_url, "bob", PASSWORD)
-            on_laptop = await Socket(self.first, self.path, laptop).open()
-            on_phone = await Socket(self.first, self.path, login(self.first.http_url, "bob", PASSWORD)).open()
+            on_laptop = await BoardSocket(self.first, self.path, laptop).open()
+            on_phone = await BoardSocket(self.first, self.path, login(self.first.http_url, "bob", PASSWORD)).open()
             code = await self.close_after(on_laptop, lambda: post_form(self.second, "/accounts/logout/", laptop, {}))
             ack = await on_phone.command(stroke_message("phone", ref="phone"))
             await on_phone.close()
@@ -148,7 +93,7 @@ class AccessAcrossProcessesTests(TransactionTestCase):
 
     def test_a_member_removed_through_the_other_process_has_nothing_stored_after_the_removal(self):
         async def scenario():
-            bob = await Socket(self.first, self.path, login(self.first.http_url, "bob", PASSWORD)).open()
+            bob = await BoardSocket(self.first, self.path, login(self.first.http_url, "bob", PASSWORD)).open()
             owner = login(self.second.http_url, "alice", PASSWORD)
             sent = 0
 

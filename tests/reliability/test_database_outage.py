@@ -13,7 +13,8 @@ from bench.session import login
 from kanban import services as kanban_services
 from kanban.models import BoardEvent as KanbanEvent
 from kanban.models import Card
-from tests.reliability.faults import RecordingClient, TcpProxy, postgres_url, server_environment, start_server
+from tests.reliability.faults import TcpProxy, postgres_url, server_environment, start_server
+from tests.sockets import BoardSocket
 from tests.support import PASSWORD, make_user, require_postgres
 from whiteboard import services as whiteboard_services
 from whiteboard.models import BoardEvent as WhiteboardEvent
@@ -47,9 +48,9 @@ class DatabaseOutageTests(TransactionTestCase):
         card = kanban_services.card_create(board=kanban, column_id=todo.pk, title="moving", actor=self.alice)["card"]
 
         async def scenario():
-            drawer = await RecordingClient(self.server, f"/ws/whiteboard/{whiteboard.slug}/", self.cookies).open()
-            planner = await RecordingClient(self.server, f"/ws/kanban/{kanban.slug}/", self.cookies).open()
-            self.assertEqual((await drawer.command("s0", **stroke("a", 0)))["type"], "ack")
+            drawer = await BoardSocket(self.server, f"/ws/whiteboard/{whiteboard.slug}/", self.cookies).open()
+            planner = await BoardSocket(self.server, f"/ws/kanban/{kanban.slug}/", self.cookies).open()
+            self.assertEqual((await drawer.command({**stroke("a", 0), "ref": "s0"}))["type"], "ack")
             commands = [
                 (drawer, "s1", stroke("a", 1)),
                 (drawer, "s2", {"type": "shape", "id": "b", "shape": "rect", "color": "#112233", "width": 2,
@@ -59,12 +60,12 @@ class DatabaseOutageTests(TransactionTestCase):
             ]
             self.proxy.cut()
             for client, ref, message in commands:
-                answer = await client.command(ref, **message)
+                answer = await client.command({**message, "ref": ref})
                 self.assertEqual((answer["type"], answer.get("code")), ("error", "unavailable"), (ref, answer))
                 self.assertIn("not applied", answer["message"])
             self.proxy.restore()
             for client, ref, message in commands:
-                answer = await client.command(f"{ref}-again", **message)
+                answer = await client.command({**message, "ref": f"{ref}-again"})
                 self.assertEqual(answer["type"], "ack", answer)
             for client in (drawer, planner):
                 refused_acked = [f for f in client.frames if f["type"] == "ack" and f["ref"] in ("s1", "s2", "k1", "k2")]
