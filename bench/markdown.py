@@ -137,10 +137,10 @@ def run_markdown(bench):
     board = fixtures.kanban_board(name=bench.board_name("markdown"), owner=bench.owner)
     other = fixtures.kanban_board(name=bench.board_name("markdown, another board"), owner=bench.owner)
     card = services.card_create(board=board, column_id=board.columns.order_by("position")[0].pk, title="brackets",
-                                actor=bench.owner)["card"]
+                                actor=bench.owner).details["card"]
     columns = list(other.columns.order_by("position").values_list("pk", flat=True))
     other_card = services.card_create(board=other, column_id=columns[0], title="moved meanwhile",
-                                      actor=bench.owner)["card"]
+                                      actor=bench.owner).details["card"]
     server = bench.start("project")
     try:
         headers = bench.headers(server, 0)

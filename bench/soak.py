@@ -282,7 +282,7 @@ def make_boards(bench, sizes):
             column = board["model"].columns.order_by("position").first()
             cards[number] = [
                 kanban_services.card_create(board=board["model"], column_id=column.pk, title=f"card {number}.{n}",
-                                            actor=bench.owner)["card"]["id"]
+                                            actor=bench.owner).details["card"]["id"]
                 for n in range(sizes.cards_per_client)
             ]
     return boards, cards

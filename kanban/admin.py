@@ -99,9 +99,9 @@ class ColumnAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
             services.column_update(board=obj.board, column_id=obj.pk, title=obj.title, wip_limit=obj.wip_limit,
                                    actor=request.user)
         else:
-            frame = services.column_create(board=obj.board, title=obj.title, wip_limit=obj.wip_limit,
+            applied = services.column_create(board=obj.board, title=obj.title, wip_limit=obj.wip_limit,
                                            actor=request.user)
-            obj.pk = frame["column"]["id"]
+            obj.pk = applied.details["column"]["id"]
 
     def delete_model(self, request, obj):
         services.column_delete(board=obj.board, column_id=obj.pk, actor=request.user)
@@ -147,8 +147,8 @@ class LabelAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
             services.label_update(board=obj.board, label_id=obj.pk, name=obj.name, colour=obj.colour,
                                   actor=request.user)
         else:
-            frame = services.label_create(board=obj.board, name=obj.name, colour=obj.colour, actor=request.user)
-            obj.pk = frame["label"]["id"]
+            applied = services.label_create(board=obj.board, name=obj.name, colour=obj.colour, actor=request.user)
+            obj.pk = applied.details["label"]["id"]
 
     def delete_model(self, request, obj):
         services.label_delete(board=obj.board, label_id=obj.pk, actor=request.user)
@@ -231,7 +231,7 @@ class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            frame = services.card_create(
+            applied = services.card_create(
                 board=obj.board,
                 column_id=obj.column_id,
                 title=data["title"],
@@ -241,7 +241,7 @@ class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                 due_date=obj.due_date,
                 actor=request.user,
             )
-            obj.pk = frame["card"]["id"]
+            obj.pk = applied.details["card"]["id"]
             return
         version = Card.objects.values_list("version", flat=True).get(pk=obj.pk)
         field_names = {"title": "title", "description": "description", "assignee": "assignee",
@@ -257,7 +257,7 @@ class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                 changes[change_name] = value
         if changes:
             version = services.card_update(board=obj.board, card_id=obj.pk, version=version, changes=changes,
-                                           actor=request.user)["card"]["version"]
+                                           actor=request.user).details["card"]["version"]
         if "column" in form.changed_data:
             end = Card.objects.filter(column_id=obj.column_id).exclude(pk=obj.pk).count()
             services.card_move(board=obj.board, card_id=obj.pk, version=version, column_id=obj.column_id,

@@ -34,12 +34,7 @@ class KanbanConsumer(BoardConsumer):
     async def run_command(self, message, ref):
         """Parse, call the service, and acknowledge with the event it recorded (`event` names its type)."""
         parse, service = COMMANDS[message["type"]]
-
-        async def acknowledge(frame):
-            details = {key: value for key, value in frame.items() if key not in ("type", "seq")}
-            await self.send_ack(ref, frame["seq"], event=frame["type"], **details)
-
-        self.call(ref, service, answer=acknowledge, connection=self.connection_id, **parse(message))
+        self.call(ref, service, connection=self.connection_id, **parse(message))
 
     async def on_leave(self):
         """Release the cards this connection held (in turn with the board's commands)."""

@@ -27,7 +27,7 @@ def ensure_demo_board(*, owner):
         return board
     board = services.board_create(name=DEMO_BOARD_NAME, owner=owner)
     label_ids = {
-        name: services.label_create(board=board, name=name, colour=colour, actor=owner)["label"]["id"]
+        name: services.label_create(board=board, name=name, colour=colour, actor=owner).details["label"]["id"]
         for name, colour in DEMO_LABELS
     }
     columns = {column.title: column for column in board.columns.all()}

@@ -6,8 +6,9 @@ Each public action runs in one transaction, starts by locking the board row
 (`lock_board`) so the changes to one board are serialised across server
 processes, validates and authorises (raising ActionError, which changes
 nothing), makes the change, and records its event with `record_event`, which
-broadcasts it once the transaction commits. Each returns the event frame it
-recorded; the consumer turns it into the `ack`. Card descriptions are
+broadcasts it once the transaction commits. Each returns an Applied
+(boardsite.collab.events) made from the event it recorded, which the
+consumer sends as the `ack`. Card descriptions are
 rendered before the transaction begins, so the lock is never held while
 Markdown is parsed.
 
@@ -28,7 +29,7 @@ from django.utils import timezone
 from boardsite.collab import messages
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import encode_frame, lock_board_row, record_event, send_to_board_on_commit
+from boardsite.collab.events import Applied, encode_frame, lock_board_row, record_event, send_to_board_on_commit
 from boardsite.collab.services import user_frame
 from boardsite.collab.text import text_problem
 from kanban import selectors
@@ -307,13 +308,13 @@ def column_create(*, board, title, index=None, wip_limit=None, actor, connection
     renumber_columns(columns)
     remember(board=board, actor=actor, subject=COLUMN, object_id=column.pk, action=HistoryEntry.Action.CREATE,
              before=None, after={**column_fields(column), "index": index})
-    return record_event(
+    return Applied.recorded(record_event(
         board=board,
         type="column.created",
         payload={"column": column_frame(column), "index": index},
         actor=actor,
         origin=origin,
-    ).payload
+    ))
 
 
 @transaction.atomic
@@ -329,10 +330,10 @@ def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, actor, conn
     changes = field_changes(before, column_fields(column))
     remember(board=board, actor=actor, subject=COLUMN, object_id=column.pk, action=HistoryEntry.Action.UPDATE,
              before=before, after=column_fields(column))
-    return record_event(
+    return Applied.recorded(record_event(
         board=board, type="column.updated", payload={"column": column_frame(column), "changes": changes},
         actor=actor, origin=origin,
-    ).payload
+    ))
 
 
 @transaction.atomic
@@ -346,9 +347,9 @@ def column_move(*, board, column_id, index, actor, connection=None, origin=None)
     renumber_columns(columns)
     remember(board=board, actor=actor, subject=COLUMN, object_id=column.pk, action=HistoryEntry.Action.MOVE,
              before=before, after={"index": index})
-    return record_event(
+    return Applied.recorded(record_event(
         board=board, type="column.moved", payload={"column": column.pk, "index": index}, actor=actor, origin=origin
-    ).payload
+    ))
 
 
 @transaction.atomic
@@ -363,9 +364,9 @@ def column_delete(*, board, column_id, actor, connection=None, origin=None):
     remember(board=board, actor=actor, subject=COLUMN, object_id=column.pk, action=HistoryEntry.Action.DELETE,
              before=column_state(column), after=None)
     column.delete()
-    return record_event(
+    return Applied.recorded(record_event(
         board=board, type="column.deleted", payload={"column": column_id, "title": title}, actor=actor, origin=origin
-    ).payload
+    ))
 
 
 def column_fields(column):
@@ -418,9 +419,9 @@ def label_create(*, board, name, colour="grey", actor, connection=None, origin=N
     label = Label.objects.create(board=board, name=name, colour=colour)
     remember(board=board, actor=actor, subject=LABEL, object_id=label.pk, action=HistoryEntry.Action.CREATE,
              before=None, after=label_fields(label))
-    return record_event(
+    return Applied.recorded(record_event(
         board=board, type="label.created", payload={"label": label_frame(label)}, actor=actor, origin=origin
-    ).payload
+    ))
 
 
 @transaction.atomic
@@ -435,9 +436,9 @@ def label_update(*, board, label_id, name=UNSET, colour=UNSET, actor, connection
     label.save(update_fields=["name", "colour"])
     remember(board=board, actor=actor, subject=LABEL, object_id=label.pk, action=HistoryEntry.Action.UPDATE,
              before=before, after=label_fields(label))
-    return record_event(
+    return Applied.recorded(record_event(
         board=board, type="label.updated", payload={"label": label_frame(label)}, actor=actor, origin=origin
-    ).payload
+    ))
 
 
 @transaction.atomic
@@ -448,9 +449,9 @@ def label_delete(*, board, label_id, actor, connection=None, origin=None):
     remember(board=board, actor=actor, subject=LABEL, object_id=label.pk, action=HistoryEntry.Action.DELETE,
              before=label_state(label), after=None)
     label.delete()
-    return record_event(
+    return Applied.recorded(record_event(
         board=board, type="label.deleted", payload={"label": label_id, "name": label.name}, actor=actor, origin=origin
-    ).payload
+    ))
 
 
 def label_fields(label):
@@ -523,8 +524,8 @@ def card_create(
         if client_key:
             existing = Card.objects.filter(board=board, client_key=client_key).select_related("assignee", "locked_by").first()
             if existing is not None:
-                return {"type": "card.created", "seq": None, "card": frame_for(existing), "index": card_index(existing),
-                        "duplicate": True}
+                return Applied.recorded({"type": "card.created", "seq": None, "card": frame_for(existing), "index": card_index(existing),
+                        "duplicate": True})
         column = get_column(board=board, column_id=column_id, with_card_count=True)
         title = clean_text(title, field="card title", max_length=CARD_TITLE_MAX_LENGTH)
         assignee = clean_assignee(board=board, user_id=assignee_id)
@@ -552,9 +553,9 @@ def card_create(
         frame = card_frame(card, label_ids=label_ids)
         remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.CREATE, before=None,
                  after=card_state(card, label_ids=label_ids))
-        return record_event(
+        return Applied.recorded(record_event(
             board=board, type="card.created", payload={"card": frame, "index": index}, actor=actor, origin=origin
-        ).payload
+        ))
 
 
 def card_update(*, board, card_id, version, changes, actor, connection=None, origin=None):
@@ -576,10 +577,10 @@ def card_update(*, board, card_id, version, changes, actor, connection=None, ori
         before, after = apply_changes(board=board, card=card, changes=changes, rendered=rendered)
         frame = finish_change(card=card, connection=connection)
         remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.UPDATE, before=before, after=after)
-        return record_event(
+        return Applied.recorded(record_event(
             board=board, type="card.updated", payload={"card": frame, "changes": field_changes(before, after)},
             actor=actor, origin=origin,
-        ).payload
+        ))
 
 
 CARD_FIELDS = ("title", "description", "assignee", "labels", "due")
@@ -660,13 +661,13 @@ def card_move(*, board, card_id, version, column_id, index, actor, connection=No
     frame = finish_change(card=card, connection=connection)
     remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.MOVE, before=before,
              after={"column": target.pk, "position": card.position})
-    return record_event(
+    return Applied.recorded(record_event(
         board=board,
         type="card.moved",
         payload={"card": frame, "column": target.pk, "index": index, "from_column": before["column"]},
         actor=actor,
         origin=origin,
-    ).payload
+    ))
 
 
 @transaction.atomic
@@ -678,13 +679,13 @@ def card_delete(*, board, card_id, version, actor, connection=None, origin=None)
     state = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
     remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.DELETE, before=state, after=None)
     card.delete()
-    return record_event(
+    return Applied.recorded(record_event(
         board=board,
         type="card.deleted",
         payload={"card": card_id, "column": state["column"], "title": state["title"]},
         actor=actor,
         origin=origin,
-    ).payload
+    ))
 
 
 # Locks: a connection holds a card while its user drags or edits it. Lock
@@ -712,7 +713,7 @@ def card_lock(*, board, card_id, reason="edit", actor, connection, origin=None):
     card.save(update_fields=["locked_by", "lock_connection", "lock_reason", "lock_expires_at"])
     frame = {"type": "card.locked", "seq": None, "card": card.pk, "lock": lock_frame(card, now=now)}
     broadcast_unstored(board=board, frame=frame, origin=origin)
-    return frame
+    return Applied.recorded(frame)
 
 
 @transaction.atomic
@@ -722,7 +723,7 @@ def card_unlock(*, board, card_id, actor, connection, origin=None):
     card = get_card(board=board, card_id=card_id)
     if card.lock_connection and card.lock_connection == connection:
         release_locks(board=board, cards=[card.pk], origin=origin)
-    return {"type": "card.unlocked", "seq": None, "card": card.pk}
+    return Applied.recorded({"type": "card.unlocked", "seq": None, "card": card.pk})
 
 
 @transaction.atomic
@@ -808,7 +809,7 @@ def replay_history(*, board, actor, connection, origin, undo):
             entry.undone_at = timezone.now() if undo else None
             entry.save(update_fields=["state", "undone_at", "version_after"])
             trim_history(board=board, user=actor)
-            return {**frame, "history": selectors.history_status(board=board, user=actor)}
+            return Applied.recorded({**frame, "history": selectors.history_status(board=board, user=actor)})
     verb = "undo" if undo else "redo"
     raise ActionError(
         stale.code,

@@ -33,14 +33,6 @@ class WhiteboardConsumer(BoardConsumer):
     def opening_frames(self, *, board, user):
         return [{"type": "history", **services.history_state(board=board, user=user)}]
 
-    async def apply(self, ref, service, **kwargs):
-        """Submit a service call, acknowledged once it is committed."""
-
-        async def acknowledge(applied):
-            await self.send_ack(ref, applied.seq, **applied.details)
-
-        self.call(ref, service, answer=acknowledge, **kwargs)
-
     async def draw_stroke(self, message, ref):
         """Stroke chunks are the hot path: stored in batches with the board's other chunks."""
         chunk = protocol.parse_stroke(message)
@@ -54,18 +46,14 @@ class WhiteboardConsumer(BoardConsumer):
             points=chunk.points,
             origin=self.channel_name,
         )
-
-        async def acknowledge(applied):
-            await self.send_ack(ref, applied.seq, **applied.details)
-
-        self.submit(ref, self.store_chunks, answer=acknowledge, payload=command, batch="stroke")
+        self.submit(ref, self.store_chunks, payload=command, batch="stroke")
 
     def store_chunks(self, commands):
         return services.stroke_chunks_add(board=self.board, commands=commands)
 
     async def draw_shape(self, message, ref):
         shape = protocol.parse_shape(message)
-        await self.apply(
+        self.call(
             ref,
             services.shape_add,
             stroke_id=shape.stroke_id,
@@ -76,26 +64,26 @@ class WhiteboardConsumer(BoardConsumer):
         )
 
     async def erase_strokes(self, message, ref):
-        await self.apply(ref, services.strokes_erase, stroke_ids=protocol.parse_erase(message))
+        self.call(ref, services.strokes_erase, stroke_ids=protocol.parse_erase(message))
 
     async def clear_board(self, message, ref):
         protocol.parse_no_fields(message)
-        await self.apply(ref, services.board_clear)
+        self.call(ref, services.board_clear)
 
     async def undo_step(self, message, ref):
         protocol.parse_no_fields(message)
-        await self.apply(ref, services.history_undo)
+        self.call(ref, services.history_undo)
 
     async def redo_step(self, message, ref):
         protocol.parse_no_fields(message)
-        await self.apply(ref, services.history_redo)
+        self.call(ref, services.history_redo)
 
     async def restore_board(self, message, ref):
-        await self.apply(ref, services.board_restore, to_seq=protocol.parse_restore(message))
+        self.call(ref, services.board_restore, to_seq=protocol.parse_restore(message))
 
     async def revert_user(self, message, ref):
         revert = protocol.parse_revert(message)
-        await self.apply(ref, services.board_revert_user, username=revert.username, after_seq=revert.after_seq)
+        self.call(ref, services.board_revert_user, username=revert.username, after_seq=revert.after_seq)
 
     async def move_cursor(self, message, ref):
         position = protocol.parse_cursor(message)

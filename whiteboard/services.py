@@ -7,7 +7,8 @@ Each change runs in one transaction and records its event with
 action first locks the board row (`lock_board`) and only then reads what it
 will change, so actions on one board run one after the other and always take
 their locks in the same order (board, then strokes): no deadlocks, and no
-action decides on a stale read.
+action decides on a stale read. Each command returns an Applied
+(boardsite.collab.events): its seq and what its `ack` carries.
 """
 
 import json
@@ -19,7 +20,7 @@ from django.db import connections, router, transaction
 
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import NewEvent, encode_frame, lock_board_row, record_event, record_events
+from boardsite.collab.events import Applied, NewEvent, encode_frame, lock_board_row, record_event, record_events
 from boardsite.collab.sql import insert_rows
 from whiteboard import replay
 from whiteboard.points import last_points, packed, packed_append
@@ -38,14 +39,6 @@ def check_board_room(*, board, adding=1):
     if board.stored_strokes + adding > limit:
         raise ActionError("board_full", f"This board is full: it holds at most {limit:,} strokes. Start a new board.",
                           limit=limit)
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What a command did: the seq that stored it and the details the ack carries."""
-
-    seq: int
-    details: dict
 
 
 @transaction.atomic

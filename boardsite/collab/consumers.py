@@ -188,26 +188,27 @@ class BoardConsumer(AsyncWebsocketConsumer):
         elif error.code not in self.benign_error_codes:
             await self.count_invalid()
 
-    def submit(self, ref, apply, *, answer, payload=None, batch=None):
+    def submit(self, ref, apply, *, payload=None, batch=None):
         """
         Submit a change to the board's room: `apply(payloads)` runs in the
-        database thread (boardsite.collab.rooms.Command), then
-        `await answer(result)` once it is durable, or the command gets its
-        `error`. A connection's commands apply in the order it sent them.
+        database thread (boardsite.collab.rooms.Command) and returns an
+        Applied per payload, acknowledged once it is durable; or the command
+        gets its `error`. A connection's commands apply in the order it sent
+        them.
         """
 
-        async def answered(result):
+        async def answer(result):
             if isinstance(result, ActionError):
                 await self.send_error(ref, result)
             else:
-                await answer(result)
+                await self.send_frame(protocol.ack_frame(ref, result.seq, **result.details))
 
-        self.room.submit(Command(apply=apply, answer=answered, payload=payload, batch=batch))
+        self.room.submit(Command(apply=apply, answer=answer, payload=payload, batch=batch))
 
-    def call(self, ref, service, *, answer, **arguments):
+    def call(self, ref, service, **arguments):
         """Submit a call of `service` on this board, by this connection's user, with `arguments`."""
         board, actor, origin = self.board, self.user, self.channel_name
-        self.submit(ref, lambda _: [service(board=board, actor=actor, origin=origin, **arguments)], answer=answer)
+        self.submit(ref, lambda _: [service(board=board, actor=actor, origin=origin, **arguments)])
 
     async def count_refused(self):
         """Frames over the connection's rate limit were dropped (boardsite.collab.inbound)."""
@@ -303,9 +304,6 @@ class BoardConsumer(AsyncWebsocketConsumer):
     async def send_texts(self, texts):
         """Send text frames to this client, in order (boardsite.collab.transport.Outlet)."""
         await self.outlet.write(texts)
-
-    async def send_ack(self, ref, seq, **extra):
-        await self.send_frame(protocol.ack_frame(ref, seq, **extra))
 
     async def relay_ephemeral(self, payload):
         """Send an unstored frame to everyone else on the board."""

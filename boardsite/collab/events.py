@@ -14,7 +14,7 @@ the database thread never waits for the loop.
 import contextvars
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -144,6 +144,30 @@ class StoredEvent:
 
     seq: int
     payload: dict
+
+
+@dataclass(frozen=True)
+class Applied:
+    """
+    What a command did: the one result of every service a websocket command
+    calls, in both apps. `seq` is the seq of the event it stored (None for a
+    change that stores none, such as taking a card's lock, or for a re-sent
+    command already applied); `details` is what the command's `ack` carries
+    besides. A kanban command answers with the event it recorded
+    (`Applied.recorded`).
+    """
+
+    seq: int | None
+    details: dict = field(default_factory=dict)
+
+    @classmethod
+    def recorded(cls, event):
+        """The answer that is the event recorded (a StoredEvent, or a frame): the ack names its type and carries its fields."""
+        frame = event.payload if isinstance(event, StoredEvent) else event
+        return cls(
+            seq=frame["seq"],
+            details={"event": frame["type"], **{key: value for key, value in frame.items() if key not in ("type", "seq")}},
+        )
 
 
 def insert_events(*, board, rows):

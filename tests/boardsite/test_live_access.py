@@ -105,7 +105,7 @@ class ChangesCheckAccessUnderTheLockTests(TestCase):
         """The admin makes changes as staff who need not be on the board: no `origin`, no check here."""
         staff = make_user("root", is_staff=True, is_superuser=True)
         frame = kanban_services.column_create(board=self.kanban, title="From the admin", actor=staff)
-        self.assertEqual(frame["column"]["title"], "From the admin")
+        self.assertEqual(frame.details["column"]["title"], "From the admin")
 
 
 class RefusedCommandClosesTheSocketTests(TransactionTestCase):

@@ -75,7 +75,7 @@ class TwoProcessTests(TransactionTestCase):
             board.members.add(user)
         columns = list(board.columns.order_by("position"))
         cards = [
-            kanban_services.card_create(board=board, column_id=columns[0].pk, title=f"card {n}", actor=self.users[0])[
+            kanban_services.card_create(board=board, column_id=columns[0].pk, title=f"card {n}", actor=self.users[0]).details[
                 "card"
             ]
             for n in range(6)

@@ -173,7 +173,7 @@ class KanbanActivityBrowserTests(BrowserTestCase):
         columns = {column.title: column.pk for column in self.board.columns.all()}
         report = kanban_services.card_create(board=self.board, column_id=columns["To do"], title="Write report", actor=self.alice)
         kanban_services.card_create(board=self.board, column_id=columns["To do"], title="Book the room", actor=self.bob)
-        report_id = report["card"]["id"]
+        report_id = report.details["card"]["id"]
         kanban_services.card_move(board=self.board, card_id=report_id, version=1, column_id=columns["Doing"],
                                   index=0, actor=self.bob)
         kanban_services.card_update(board=self.board, card_id=report_id, version=2, actor=self.alice,

@@ -39,7 +39,7 @@ class KanbanBrowserTests(BrowserTestCase):
         self.board.members.add(self.bob)
         self.columns = columns_of(self.board)
         labels = {
-            name: services.label_create(board=self.board, name=name, colour=colour, actor=self.alice)["label"]["id"]
+            name: services.label_create(board=self.board, name=name, colour=colour, actor=self.alice).details["label"]["id"]
             for name, colour in [("urgent", "red"), ("design", "purple"), ("backend", "blue")]
         }
         services.column_update(board=self.board, column_id=self.columns["Doing"].pk, wip_limit=3, actor=self.alice)

@@ -59,10 +59,10 @@ class XssTests(BrowserTestCase):
         label = kanban_services.label_create(board=self.kanban, name=f"bug {HANDLER}", colour="red", actor=self.owner)
         card = kanban_services.card_create(board=self.kanban, column_id=todo.pk, title=f"Card {PAYLOAD}", actor=self.hostile)
         kanban_services.card_update(
-            board=self.kanban, card_id=card["card"]["id"], version=card["card"]["version"], actor=self.hostile,
-            changes={"description": MARKDOWN, "labels": [label["label"]["id"]], "assignee": self.hostile.pk},
+            board=self.kanban, card_id=card.details["card"]["id"], version=card.details["card"]["version"], actor=self.hostile,
+            changes={"description": MARKDOWN, "labels": [label.details["label"]["id"]], "assignee": self.hostile.pk},
         )
-        self.card_id = card["card"]["id"]
+        self.card_id = card.details["card"]["id"]
         whiteboard_services.shape_add(
             board=self.whiteboard, actor=self.hostile, stroke_id="s1", tool="rect", color="#112233", width=3,
             points=[[0.1, 0.1], [0.4, 0.4]],

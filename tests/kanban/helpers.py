@@ -24,7 +24,7 @@ def columns_of(board):
 
 def add_cards(board, column, titles, *, actor):
     return [
-        services.card_create(board=board, column_id=column.pk, title=title, actor=actor)["card"] for title in titles
+        services.card_create(board=board, column_id=column.pk, title=title, actor=actor).details["card"] for title in titles
     ]
 
 

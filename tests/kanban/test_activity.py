@@ -73,7 +73,7 @@ class ActivityFeedTests(TestCase):
         self.assertEqual([(d.field, d.old, d.new) for d in wip.details], [("WIP limit", "no limit", "3")])
 
     def test_a_column_or_label_brought_back_by_an_undo_says_so(self):
-        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        label = services.label_create(board=self.board, name="bug", actor=self.alice).details["label"]
         services.card_update(board=self.board, card_id=self.card_id, version=1, changes={"labels": [label["id"]]},
                              actor=self.alice)
         services.label_delete(board=self.board, label_id=label["id"], actor=self.bob)

@@ -86,12 +86,12 @@ class AdminEditsReachOpenBoardsTests(ClosesSocketsMixin, TransactionTestCase):
         label = await sync_to_async(services.label_create)(board=self.board, name="bug", actor=self.alice)
         socket = await self.open_board()
         response = await sync_to_async(self.client.post)(
-            reverse("admin:kanban_label_change", args=[label["label"]["id"]]), {"name": "defect", "colour": "red"}
+            reverse("admin:kanban_label_change", args=[label.details["label"]["id"]]), {"name": "defect", "colour": "red"}
         )
         self.assertEqual(response.status_code, 302)
         updated = await receive_frame(socket)
         self.assertEqual(updated["type"], "label.updated")
-        self.assertEqual(updated["label"], {"id": label["label"]["id"], "name": "defect", "colour": "red"})
+        self.assertEqual(updated["label"], {"id": label.details["label"]["id"], "name": "defect", "colour": "red"})
         self.assertEqual(updated["via"], "admin")
         entries, _ = await sync_to_async(activity.activity_page)(board=self.board)
         self.assertEqual((entries[0].user, entries[0].via, entries[0].summary),
@@ -201,7 +201,7 @@ class AdminValidationTests(TestCase):
 
     def test_a_duplicate_label_name_is_refused_in_the_admin(self):
         services.label_create(board=self.board, name="bug", actor=self.alice)
-        other = services.label_create(board=self.board, name="idea", actor=self.alice)["label"]
+        other = services.label_create(board=self.board, name="idea", actor=self.alice).details["label"]
         response = self.client.post(reverse("admin:kanban_label_change", args=[other["id"]]),
                                     {"name": "bug", "colour": "grey"})
         self.assertEqual(response.status_code, 200)
@@ -222,7 +222,7 @@ class AdminValidationTests(TestCase):
         add_cards(self.board, self.columns["Doing"], ["<script>alert('card')</script>"], actor=self.alice)
         card = Card.objects.get(column=self.columns["Doing"])
         services.card_update(board=self.board, card_id=card.pk, version=1, actor=self.alice,
-                             changes={"assignee": hacker.pk, "labels": [label["label"]["id"]]})
+                             changes={"assignee": hacker.pk, "labels": [label.details["label"]["id"]]})
         changelist = self.client.get(reverse("admin:kanban_card_changelist"))
         change = self.client.get(reverse("admin:kanban_card_change", args=[card.pk]))
         for response in (changelist, change):

@@ -65,7 +65,7 @@ class CardOrderingTests(TestCase):
         for number in range(30):
             column = rng.choice(columns)
             card = services.card_create(board=self.board, column_id=column.pk, title=f"c{number}", actor=self.alice)
-            model[column.pk].append(card["card"]["id"])
+            model[column.pk].append(card.details["card"]["id"])
         for _ in range(400):
             source = rng.choice([pk for pk, cards in model.items() if cards])
             card_id = rng.choice(model[source])
@@ -84,8 +84,8 @@ class CardOrderingTests(TestCase):
         todo = self.columns["To do"]
         first = services.card_create(board=self.board, column_id=todo.pk, title="once", client_key="k1", actor=self.alice)
         again = services.card_create(board=self.board, column_id=todo.pk, title="once", client_key="k1", actor=self.alice)
-        self.assertEqual(again["card"]["id"], first["card"]["id"])
-        self.assertIsNone(again["seq"])
+        self.assertEqual(again.details["card"]["id"], first.details["card"]["id"])
+        self.assertIsNone(again.seq)
         self.assertEqual(titles_by_column(self.board)["To do"], ["once"])
 
     def test_an_index_past_the_end_is_refused_and_changes_nothing(self):
@@ -123,7 +123,7 @@ class BoardSnapshotTests(TestCase):
     def snapshot_queries(self, cards_per_column):
         alice = make_user(f"owner{cards_per_column}")
         board = make_board(alice, name=f"{cards_per_column} per column")
-        label = services.label_create(board=board, name="bug", colour="red", actor=alice)["label"]
+        label = services.label_create(board=board, name="bug", colour="red", actor=alice).details["label"]
         for column in columns_of(board).values():
             Card.objects.bulk_create(
                 Card(board=board, column=column, title=f"c{n}", position=n, assignee=alice)
@@ -180,7 +180,7 @@ class ConflictTests(TestCase):
     def test_cards_columns_and_labels_of_another_board_are_not_found(self):
         other = make_board(self.bob, name="Bob's")
         (foreign,) = add_cards(other, columns_of(other)["To do"], ["theirs"], actor=self.bob)
-        foreign_label = services.label_create(board=other, name="bug", colour="red", actor=self.bob)["label"]
+        foreign_label = services.label_create(board=other, name="bug", colour="red", actor=self.bob).details["label"]
         attempts = [
             lambda: services.card_move(board=self.board, card_id=foreign["id"], version=1,
                                        column_id=self.columns["Done"].pk, index=0, actor=self.alice),
@@ -207,7 +207,7 @@ class ConflictTests(TestCase):
         frame = services.card_update(
             board=self.board, card_id=self.card["id"], version=1, changes={"assignee": self.bob.pk}, actor=self.alice
         )
-        self.assertEqual(frame["card"]["assignee"], {"id": self.bob.pk, "username": "bob"})
+        self.assertEqual(frame.details["card"]["assignee"], {"id": self.bob.pk, "username": "bob"})
 
 
 class WipLimitTests(TestCase):
@@ -276,7 +276,7 @@ class LockTests(TestCase):
         frame = services.card_move(board=self.board, card_id=self.card["id"], version=1,
                                    column_id=self.columns["Doing"].pk, index=0, actor=self.alice,
                                    connection="alice-tab")
-        self.assertIsNone(frame["card"]["lock"])
+        self.assertIsNone(frame.details["card"]["lock"])
         self.bob_moves()
         self.assertEqual(titles_by_column(self.board)["Done"], ["Locked card"])
 
@@ -334,7 +334,9 @@ class EventTests(TestCase):
         self.assertTrue(callbacks)
         message = listener.receive()
         self.assertEqual(message["type"], "board.event")
-        self.assertEqual(json.loads(message["text"]), frame)
+        broadcast = json.loads(message["text"])
+        self.assertEqual((broadcast["type"], broadcast["seq"]), ("card.created", frame.seq))
+        self.assertEqual(broadcast["card"], frame.details["card"])
 
     def test_a_change_that_rolls_back_is_neither_stored_nor_broadcast(self):
         listener = BoardListener(self.board)
@@ -384,7 +386,7 @@ class ColumnAndLabelTests(TestCase):
         self.assertEqual(refused.exception.code, "out_of_range")
 
     def test_deleting_a_label_takes_it_off_cards_and_names_stay_unique(self):
-        bug = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice)["label"]
+        bug = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice).details["label"]
         with self.assertRaises(ActionError) as refused:
             services.label_create(board=self.board, name="bug", colour="blue", actor=self.alice)
         self.assertEqual(refused.exception.code, "duplicate")
@@ -410,12 +412,12 @@ class DescriptionTests(TestCase):
             },
             actor=alice,
         )
-        html = frame["card"]["description_html"]
+        html = frame.details["card"]["description_html"]
         self.assertIn("<strong>bold</strong>", html)
         self.assertIn('href="https://example.com"', html)
         for dangerous in ("<script", "javascript:", "onerror", "<img"):
             self.assertNotIn(dangerous, html)
-        self.assertIn("<script>", frame["card"]["description"], "the raw text is kept as written")
+        self.assertIn("<script>", frame.details["card"]["description"], "the raw text is kept as written")
 
 
 class DescriptionRenderingTests(TransactionTestCase):
@@ -448,7 +450,7 @@ class DescriptionRenderingTests(TransactionTestCase):
 
     def test_create_update_undo_and_redo(self):
         card = services.card_create(board=self.board, column_id=self.columns["To do"].pk, title="a",
-                                    description="**first**", actor=self.alice)["card"]
+                                    description="**first**", actor=self.alice).details["card"]
         self.assert_rendered_outside_transactions(1)
         self.assertEqual(card["description_html"], "<p><strong>first</strong></p>\n")
         services.card_update(board=self.board, card_id=card["id"], version=1,
@@ -466,7 +468,7 @@ class DescriptionRenderingTests(TransactionTestCase):
         todo = self.columns["To do"]
         cards = [
             services.card_create(board=self.board, column_id=todo.pk, title=title, description=f"_{title}_",
-                                 actor=self.alice)["card"]
+                                 actor=self.alice).details["card"]
             for title in ("a", "b", "c")
         ]
         self.renderings.clear()
@@ -477,7 +479,7 @@ class DescriptionRenderingTests(TransactionTestCase):
         services.column_delete(board=self.board, column_id=todo.pk, actor=self.alice)
         frame = services.history_undo(board=self.board, actor=self.alice)
         self.assert_rendered_outside_transactions(3)
-        self.assertEqual([card["description_html"] for card in frame["cards"]],
+        self.assertEqual([card["description_html"] for card in frame.details["cards"]],
                          ["<p><em>a</em></p>\n", "<p><em>b</em></p>\n", "<p><em>c</em></p>\n"])
 
     def test_an_invalid_description_is_refused_before_anything_is_locked_or_rendered(self):
@@ -521,9 +523,9 @@ class UndoRedoTests(TestCase):
         services.card_move(board=self.board, card_id=self.a["id"], version=1, column_id=self.columns["Done"].pk,
                            index=0, actor=self.alice)
         frame = self.undo()
-        self.assertEqual(frame["type"], "card.moved")
+        self.assertEqual(frame.details["event"], "card.moved")
         self.assertEqual(titles_by_column(self.board)["To do"], ["a", "b"])
-        self.assertEqual(frame["history"], {"can_undo": True, "can_redo": True})
+        self.assertEqual(frame.details["history"], {"can_undo": True, "can_redo": True})
         self.redo()
         self.assertEqual(titles_by_column(self.board), {"To do": ["b"], "Doing": [], "Done": ["a"]})
 
@@ -532,8 +534,8 @@ class UndoRedoTests(TestCase):
                              actor=self.alice)
         services.card_delete(board=self.board, card_id=self.b["id"], version=2, actor=self.alice)
         restored = self.undo()
-        self.assertEqual(restored["type"], "card.created")
-        self.assertEqual(restored["card"]["id"], self.b["id"], "the card comes back with its id")
+        self.assertEqual(restored.details["event"], "card.created")
+        self.assertEqual(restored.details["card"]["id"], self.b["id"], "the card comes back with its id")
         self.assertEqual(titles_by_column(self.board)["To do"], ["a", "B!"])
         self.undo()
         self.assertEqual(titles_by_column(self.board)["To do"], ["a", "b"])
@@ -561,7 +563,7 @@ class UndoRedoTests(TestCase):
         # The refused entry was dropped, so undo moves on: creating b (also changed by bob since), then creating a.
         with self.assertRaises(ActionError):
             self.undo()
-        self.assertEqual(self.undo()["type"], "card.deleted")
+        self.assertEqual(self.undo().details["event"], "card.deleted")
         self.assertEqual(titles_by_column(self.board)["To do"], ["bob's"])
 
     def test_a_new_change_clears_what_could_be_redone(self):
@@ -600,12 +602,12 @@ class ColumnUndoRedoTests(TestCase):
     def test_undo_and_redo_a_creation(self):
         created = services.column_create(board=self.board, title="Review", index=1, actor=self.alice)
         frame = self.undo()
-        self.assertEqual(frame["type"], "column.deleted")
+        self.assertEqual(frame.details["event"], "column.deleted")
         self.assertEqual(self.titles(), ["To do", "Doing", "Done"])
         frame = self.redo()
-        self.assertEqual(frame["type"], "column.created")
-        self.assertEqual(frame["column"]["id"], created["column"]["id"], "the column comes back with its id")
-        self.assertEqual(frame["cards"], [])
+        self.assertEqual(frame.details["event"], "column.created")
+        self.assertEqual(frame.details["column"]["id"], created.details["column"]["id"], "the column comes back with its id")
+        self.assertEqual(frame.details["cards"], [])
         self.assertEqual(self.titles(), ["To do", "Review", "Doing", "Done"])
 
     def test_undo_and_redo_an_update(self):
@@ -613,9 +615,9 @@ class ColumnUndoRedoTests(TestCase):
         services.column_update(board=self.board, column_id=doing.pk, title="In progress", wip_limit=3,
                                actor=self.alice)
         frame = self.undo()
-        self.assertEqual(frame["type"], "column.updated")
-        self.assertEqual(frame["column"], {"id": doing.pk, "title": "Doing", "wip_limit": None})
-        self.assertEqual(frame["changes"], {"title": {"from": "In progress", "to": "Doing"},
+        self.assertEqual(frame.details["event"], "column.updated")
+        self.assertEqual(frame.details["column"], {"id": doing.pk, "title": "Doing", "wip_limit": None})
+        self.assertEqual(frame.details["changes"], {"title": {"from": "In progress", "to": "Doing"},
                                             "wip_limit": {"from": 3, "to": None}})
         self.redo()
         doing.refresh_from_db()
@@ -623,14 +625,15 @@ class ColumnUndoRedoTests(TestCase):
 
     def test_undo_and_redo_a_move(self):
         services.column_move(board=self.board, column_id=self.columns["Done"].pk, index=0, actor=self.alice)
-        frame = self.undo()
-        self.assertEqual(frame, {**frame, "type": "column.moved", "column": self.columns["Done"].pk, "index": 2})
+        undone = self.undo()
+        self.assertEqual(undone.details, {**undone.details, "event": "column.moved", "column": self.columns["Done"].pk,
+                                          "index": 2})
         self.assertEqual(self.titles(), ["To do", "Doing", "Done"])
         self.redo()
         self.assertEqual(self.titles(), ["Done", "To do", "Doing"])
 
     def test_undoing_a_delete_brings_back_the_column_and_its_cards_in_order(self):
-        label = services.label_create(board=self.board, name="bug", actor=self.bob)["label"]
+        label = services.label_create(board=self.board, name="bug", actor=self.bob).details["label"]
         doing = self.columns["Doing"]
         cards = add_cards(self.board, doing, ["one", "two", "three"], actor=self.bob)
         services.card_update(board=self.board, card_id=cards[1]["id"], version=1,
@@ -642,17 +645,17 @@ class ColumnUndoRedoTests(TestCase):
         self.assertEqual(Card.objects.filter(board=self.board).count(), 0)
 
         frame = self.undo()
-        self.assertEqual(frame["type"], "column.created")
-        self.assertEqual(frame["column"], {"id": doing.pk, "title": "Doing", "wip_limit": None})
-        self.assertEqual(frame["index"], 1)
-        self.assertEqual([card["title"] for card in frame["cards"]], ["three", "one", "two"])
-        two = frame["cards"][2]
+        self.assertEqual(frame.details["event"], "column.created")
+        self.assertEqual(frame.details["column"], {"id": doing.pk, "title": "Doing", "wip_limit": None})
+        self.assertEqual(frame.details["index"], 1)
+        self.assertEqual([card["title"] for card in frame.details["cards"]], ["three", "one", "two"])
+        two = frame.details["cards"][2]
         self.assertEqual((two["id"], two["labels"], two["assignee"]["id"], two["due"], two["version"]),
                          (cards[1]["id"], [label["id"]], self.bob.pk, "2026-12-01", 2))
         self.assertEqual(titles_by_column(self.board)["Doing"], ["three", "one", "two"])
-        self.assertEqual(frame["history"], {"can_undo": False, "can_redo": True})
+        self.assertEqual(frame.details["history"], {"can_undo": False, "can_redo": True})
         # The column's cards came back with their versions, so bob can still undo his own card changes.
-        self.assertEqual(services.history_undo(board=self.board, actor=self.bob)["type"], "card.moved")
+        self.assertEqual(services.history_undo(board=self.board, actor=self.bob).details["event"], "card.moved")
         self.assertEqual(titles_by_column(self.board)["Doing"], ["one", "two", "three"])
 
         with self.assertRaises(ActionError) as refused:
@@ -667,12 +670,12 @@ class ColumnUndoRedoTests(TestCase):
         services.column_delete(board=self.board, column_id=doing.pk, actor=self.alice)
         self.undo()
         frame = self.redo()
-        self.assertEqual((frame["type"], frame["column"], frame["title"]), ("column.deleted", doing.pk, "Doing"))
+        self.assertEqual((frame.details["event"], frame.details["column"], frame.details["title"]), ("column.deleted", doing.pk, "Doing"))
         self.assertEqual(self.titles(), ["To do", "Done"])
         self.assertEqual(Card.objects.filter(board=self.board).count(), 0)
 
     def test_undoing_a_creation_is_refused_once_someone_added_cards(self):
-        column = services.column_create(board=self.board, title="Review", actor=self.alice)["column"]
+        column = services.column_create(board=self.board, title="Review", actor=self.alice).details["column"]
         add_cards(self.board, self.board.columns.get(pk=column["id"]), ["bob's card"], actor=self.bob)
         with self.assertRaises(ActionError) as refused:
             self.undo()
@@ -701,7 +704,7 @@ class ColumnUndoRedoTests(TestCase):
         self.assertEqual(self.titles(), ["To do", "Done", "Doing"])
 
     def test_undoing_a_creation_after_someone_deleted_the_column_is_refused(self):
-        column = services.column_create(board=self.board, title="Review", actor=self.alice)["column"]
+        column = services.column_create(board=self.board, title="Review", actor=self.alice).details["column"]
         services.column_delete(board=self.board, column_id=column["id"], actor=self.bob)
         with self.assertRaises(ActionError) as refused:
             self.undo()
@@ -726,49 +729,49 @@ class LabelUndoRedoTests(TestCase):
         return list(self.board.labels.order_by("name").values_list("name", "colour"))
 
     def test_undo_and_redo_a_creation(self):
-        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice)["label"]
+        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice).details["label"]
         frame = self.undo()
-        self.assertEqual((frame["type"], frame["label"], frame["name"]), ("label.deleted", label["id"], "bug"))
+        self.assertEqual((frame.details["event"], frame.details["label"], frame.details["name"]), ("label.deleted", label["id"], "bug"))
         self.assertEqual(self.labels(), [])
         frame = self.redo()
-        self.assertEqual((frame["type"], frame["label"]), ("label.created", label))
+        self.assertEqual((frame.details["event"], frame.details["label"]), ("label.created", label))
         self.assertEqual(self.labels(), [("bug", "red")])
 
     def test_undo_and_redo_an_update(self):
-        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice)["label"]
+        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice).details["label"]
         services.label_update(board=self.board, label_id=label["id"], name="defect", colour="blue", actor=self.alice)
         frame = self.undo()
-        self.assertEqual((frame["type"], frame["label"]), ("label.updated", label))
+        self.assertEqual((frame.details["event"], frame.details["label"]), ("label.updated", label))
         self.redo()
         self.assertEqual(self.labels(), [("defect", "blue")])
 
     def test_undoing_a_delete_puts_the_label_back_on_its_cards(self):
-        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice)["label"]
+        label = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice).details["label"]
         services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"labels": [label["id"]]},
                              actor=self.bob)
         services.label_delete(board=self.board, label_id=label["id"], actor=self.alice)
         frame = self.undo()
-        self.assertEqual((frame["type"], frame["label"], frame["cards"]), ("label.created", label, [self.card["id"]]))
+        self.assertEqual((frame.details["event"], frame.details["label"], frame.details["cards"]), ("label.created", label, [self.card["id"]]))
         self.assertEqual(list(Card.objects.get(pk=self.card["id"]).labels.values_list("pk", flat=True)), [label["id"]])
         frame = self.redo()
-        self.assertEqual(frame["type"], "label.deleted")
+        self.assertEqual(frame.details["event"], "label.deleted")
         self.assertEqual(self.labels(), [])
 
     def test_undoing_a_delete_leaves_out_cards_given_their_full_labels_since(self):
-        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        label = services.label_create(board=self.board, name="bug", actor=self.alice).details["label"]
         services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"labels": [label["id"]]},
                              actor=self.bob)
         services.label_delete(board=self.board, label_id=label["id"], actor=self.alice)
-        others = [services.label_create(board=self.board, name=f"l{n}", actor=self.bob)["label"]["id"]
+        others = [services.label_create(board=self.board, name=f"l{n}", actor=self.bob).details["label"]["id"]
                   for n in range(services.MAX_LABELS_PER_CARD)]
         services.card_update(board=self.board, card_id=self.card["id"], version=2, changes={"labels": others},
                              actor=self.bob)
         frame = self.undo()
-        self.assertEqual((frame["type"], frame["cards"]), ("label.created", []))
+        self.assertEqual((frame.details["event"], frame.details["cards"]), ("label.created", []))
         self.assertEqual(Card.objects.get(pk=self.card["id"]).labels.count(), services.MAX_LABELS_PER_CARD)
 
     def test_undoing_an_update_is_refused_once_someone_changed_the_label(self):
-        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        label = services.label_create(board=self.board, name="bug", actor=self.alice).details["label"]
         services.label_update(board=self.board, label_id=label["id"], name="defect", actor=self.alice)
         services.label_update(board=self.board, label_id=label["id"], colour="green", actor=self.bob)
         with self.assertRaises(ActionError) as refused:
@@ -777,7 +780,7 @@ class LabelUndoRedoTests(TestCase):
         self.assertEqual(self.labels(), [("defect", "green")])
 
     def test_undoing_a_creation_is_refused_once_the_label_is_on_cards(self):
-        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        label = services.label_create(board=self.board, name="bug", actor=self.alice).details["label"]
         services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"labels": [label["id"]]},
                              actor=self.bob)
         with self.assertRaises(ActionError) as refused:
@@ -786,7 +789,7 @@ class LabelUndoRedoTests(TestCase):
         self.assertEqual(self.labels(), [("bug", "grey")])
 
     def test_undoing_a_delete_is_refused_once_the_name_is_taken_again(self):
-        label = services.label_create(board=self.board, name="bug", actor=self.alice)["label"]
+        label = services.label_create(board=self.board, name="bug", actor=self.alice).details["label"]
         services.label_delete(board=self.board, label_id=label["id"], actor=self.alice)
         services.label_create(board=self.board, name="bug", colour="red", actor=self.bob)
         with self.assertRaises(ActionError) as refused:

@@ -86,7 +86,7 @@ class BoardPagesTests(TestCase):
         text = "  ~~done~~, see www.example.com\n\n- [x] a\n"
         (card,) = add_cards(self.board, columns_of(self.board)["To do"], ["a"], actor=self.alice)
         saved = services.card_update(board=self.board, card_id=card["id"], version=1, changes={"description": text},
-                                     actor=self.alice)["card"]["description_html"]
+                                     actor=self.alice).details["card"]["description_html"]
         self.assertIn("<del>done</del>", saved)
         self.assertEqual(self.client.post(url, {"description": text}).json()["html"], saved)
         refused = self.client.post(url, {"description": "bell\a"})

@@ -45,7 +45,7 @@ class DatabaseOutageTests(TransactionTestCase):
         whiteboard = whiteboard_services.board_create(name="Outage", owner=self.alice)
         kanban = kanban_services.board_create(name="Outage", owner=self.alice)
         todo, doing, _ = kanban.columns.order_by("position")
-        card = kanban_services.card_create(board=kanban, column_id=todo.pk, title="moving", actor=self.alice)["card"]
+        card = kanban_services.card_create(board=kanban, column_id=todo.pk, title="moving", actor=self.alice).details["card"]
 
         async def scenario():
             drawer = await BoardSocket(self.server, f"/ws/whiteboard/{whiteboard.slug}/", self.cookies).open()

@@ -48,7 +48,7 @@ class ServerCrashTests(TransactionTestCase):
             board.members.add(*self.users[1:])
         self.columns = [column.pk for column in self.kanban.columns.order_by("position")]
         self.cards = [
-            kanban_services.card_create(board=self.kanban, column_id=self.columns[0], title=f"card {n}", actor=self.users[0])[
+            kanban_services.card_create(board=self.kanban, column_id=self.columns[0], title=f"card {n}", actor=self.users[0]).details[
                 "card"
             ]["id"]
             for n in range(4)
