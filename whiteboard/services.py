@@ -96,8 +96,8 @@ def history_record(*, board, user, kind, stroke_ids, shown_ids=()):
 
 def history_state(*, board, user):
     """Whether `user` has something to undo and to redo on `board`."""
-    steps = HistoryStep.objects.filter(board=board, user=user)
-    return {"can_undo": steps.filter(undone=False).exists(), "can_redo": steps.filter(undone=True).exists()}
+    states = set(HistoryStep.objects.filter(board=board, user=user).order_by().values_list("undone", flat=True).distinct())
+    return {"can_undo": False in states, "can_redo": True in states}
 
 
 # Drawing

@@ -255,9 +255,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     async def handle_sync(self, message, ref):
         protocol.allowed_keys(message, ["since"])
-        latest = await database_sync_to_async(self.latest_seq)()
-        since = protocol.int_field(message, "since", minimum=0, maximum=latest)
-        await self.catch_up(since=since)
+        since = protocol.int_field(message, "since", minimum=0, maximum=protocol.MAX_SEQ)
+        await self.catch_up(since=since)  # refused if `since` is past the board's latest seq
         await self.send_frame(protocol.synced_frame(ref, self.cursor))
 
     async def catch_up(self, *, since=None):
@@ -276,7 +275,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 cursor = self.cursor if since is None else since
                 while True:
                     self.backlog_dropped = False
-                    page = await database_sync_to_async(selectors.event_texts_after)(board=self.board, since=cursor)
+                    if since is not None:  # a sync: its first page, with the latest seq to check `since` against
+                        latest, page = await database_sync_to_async(selectors.sync_start)(board=self.board, since=since)
+                        if page is None:
+                            raise ActionError("out_of_range", f"`since` must be between 0 and {latest}.")
+                        since = None
+                    else:
+                        page = await database_sync_to_async(selectors.event_texts_after)(board=self.board, since=cursor)
                     if page:
                         cursor = page[-1][0]
                     await self.send_paced([text for _, text in page])
@@ -294,9 +299,6 @@ class BoardConsumer(AsyncWebsocketConsumer):
         for text in texts:
             await self.outlet.write([text])
             await self.outlet.drained()
-
-    def latest_seq(self):
-        return self.board_model.objects.values_list("last_seq", flat=True).get(pk=self.board.pk)
 
     async def send_frame(self, payload):
         await self.send_texts([encode_frame(payload)])

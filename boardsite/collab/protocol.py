@@ -20,6 +20,9 @@ PROTOCOL_VERSION = 2
 
 REF_MAX_LENGTH = 64
 
+# The largest seq a client may name: what a JavaScript number holds exactly.
+MAX_SEQ = 2**53 - 1
+
 
 def _refuse_constant(name):
     raise ValueError(f"{name} is not valid JSON")
