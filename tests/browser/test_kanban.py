@@ -1,3 +1,4 @@
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -105,6 +106,28 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertEqual(moved.locator(".avatar").get_attribute("title"), "Assigned to bob")
         self.assertIn("Jan", moved.locator(".card-due").inner_text())
         self.screenshot(alice, "kanban.png")
+
+    def test_a_refused_drop_frees_the_card_at_once_for_everyone(self):
+        """Issue 18: after a drop refused by a WIP limit, the other user saw "alice is dragging this" for 29.3 s."""
+        outside_the_event_loop(lambda: services.column_update(
+            board=self.board, column_id=self.columns["Doing"].pk, wip_limit=1, actor=self.alice))
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        self.drag(alice, self.card(alice, "Fix login"), self.card(alice, "Review the pull request"))
+        expect(alice.locator("#notice")).to_contain_text("WIP limit of 1 card")
+        expect(self.card(bob, "Fix login").locator(".card-lock")).to_have_count(0, timeout=2000)
+        self.assertEqual(self.titles_in(bob, "To do"), ["Write docs", "Fix login", "Plan party"])
+        self.card(bob, "Fix login").click()
+        expect(bob.locator("#card-editor")).to_be_visible()
+
+    def test_trying_to_drag_a_card_someone_is_editing_says_who_holds_it(self):
+        """Issue 18: dragging a card someone has locked failed with no message."""
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        self.card(bob, "Write docs").click()
+        expect(bob.locator("#card-editor")).to_be_visible()
+        expect(self.card(alice, "Write docs")).to_have_class(re.compile(r"\bis-locked\b"))
+        self.drag(alice, self.card(alice, "Write docs"), self.card(alice, "Set up CI"))
+        expect(alice.locator("#notice")).to_contain_text("bob is editing “Write docs”; try again when they are done.")
+        self.assertEqual(self.titles_in(alice, "To do"), ["Write docs", "Fix login", "Plan party"])
 
     def test_add_edit_undo_and_keyboard_moves_reach_the_other_user(self):
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)

@@ -188,8 +188,18 @@ function takeServerCard(error) {
   if (current && error.card.version >= current.version) state.cards.set(error.card.id, { ...current, ...error.card });
 }
 
-/** Move a card; `announce` tells screen readers where it landed (for keyboard moves). */
-function moveCard(cardId, columnId, index, { announce = false } = {}) {
+/** What someone reads when the card they reach for is held by someone else. */
+function heldMessage(card) {
+  return `${card.lock.user.username} is ${card.lock.reason === "drag" ? "dragging" : "editing"} “${card.title}”; try again when they are done.`;
+}
+
+/**
+ * Move a card; `announce` tells screen readers where it landed (for keyboard
+ * moves). A dragged card's lock is released if the move is refused (a full
+ * column, a conflict): the others would otherwise see it held until the
+ * lock expires.
+ */
+function moveCard(cardId, columnId, index, { announce = false, dragged = false } = {}) {
   pendingMoves.set(cardId, { column: columnId, index });
   render();
   const previous = cardQueues.get(cardId) ?? Promise.resolve();
@@ -205,6 +215,7 @@ function moveCard(cardId, columnId, index, { announce = false } = {}) {
       }
     } catch (error) {
       if (error.card) takeServerCard(error);
+      if (dragged) request({ type: "card.unlock", card: cardId }).catch(() => {});
       notify(error.message);
     } finally {
       if (pendingMoves.get(cardId)?.column === columnId && pendingMoves.get(cardId)?.index === index) pendingMoves.delete(cardId);
@@ -221,12 +232,16 @@ const dragHandlers = {
   },
   onDrop(cardId, columnId, index) {
     dragging = false;
-    moveCard(cardId, columnId, index);
+    moveCard(cardId, columnId, index, { dragged: true });
   },
   onCancel(cardId) {
     dragging = false;
     request({ type: "card.unlock", card: cardId }).catch(() => {});
     render();
+  },
+  onLocked(cardId) {
+    const card = state.cards.get(cardId);
+    if (card?.lock) notify(heldMessage(card));
   },
 };
 
@@ -238,7 +253,7 @@ function moveBy(cardId, columnStep, indexStep) {
   const index = columns[from].cardIds.indexOf(cardId);
   const card = state.cards.get(cardId);
   if (card.lock && card.lock.conn !== me?.conn) {
-    notify(`${card.lock.user.username} is ${card.lock.reason === "drag" ? "dragging" : "editing"} “${card.title}”; try again when they are done.`);
+    notify(heldMessage(card));
     return;
   }
   const to = from + columnStep;

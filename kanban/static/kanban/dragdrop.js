@@ -6,9 +6,10 @@ import Sortable from "../vendor/sortablejs-1.15.7/sortable.esm.js";
 /**
  * Make a column's card list sortable. `onStart(cardId)` runs when a drag
  * begins, `onDrop(cardId, columnId, index)` when the card lands somewhere new,
- * `onCancel(cardId)` when it is put back where it was.
+ * `onCancel(cardId)` when it is put back where it was, and `onLocked(cardId)`
+ * when someone tries to drag a card another person holds.
  */
-export function enableDragAndDrop(list, { onStart, onDrop, onCancel }) {
+export function enableDragAndDrop(list, { onStart, onDrop, onCancel, onLocked }) {
   return Sortable.create(list, {
     group: "cards",
     draggable: ".kanban-card",
@@ -26,6 +27,9 @@ export function enableDragAndDrop(list, { onStart, onDrop, onCancel }) {
     dragClass: "card-dragging",
     scroll: true,
     bubbleScroll: true,
+    onFilter(event) {
+      onLocked(Number(event.item.dataset.cardId));
+    },
     onStart(event) {
       onStart(Number(event.item.dataset.cardId));
     },
