@@ -42,4 +42,5 @@ def ensure_demo_board(*, owner):
                 assignee_id=owner.pk if column_title == "Doing" else None,
                 actor=owner,
             )
+    services.history_forget(board=board, user=owner)
     return board

@@ -1103,6 +1103,16 @@ def board_has_member(*, board, user_id):
     return user_id == board.owner_id or board.members.filter(pk=user_id).exists()
 
 
+@transaction.atomic
+def history_forget(*, board, user):
+    """
+    Drop `user`'s undo and redo history on `board`: what seeded a board (the
+    demo data) is where it starts, not a change its first Undo should take back.
+    """
+    lock_board(board, actor=user, origin=None)
+    HistoryEntry.objects.filter(board=board, user=user).delete()
+
+
 def trim_history(*, board, user):
     """Keep each user's newest HISTORY_KEPT_PER_USER entries on a board."""
     kept = HistoryEntry.objects.filter(board=board, user=user).order_by("-id").values_list("pk", flat=True)

@@ -38,7 +38,8 @@ DEMO_SHAPES = [
 def ensure_demo_board(*, owner):
     """The owner's demo board with a few strokes and shapes; running it again changes nothing."""
     board = Board.objects.filter(owner=owner, name=DEMO_BOARD_NAME).first()
-    if board is None:
+    created = board is None
+    if created:
         board = services.board_create(name=DEMO_BOARD_NAME, owner=owner)
     for stroke_id, tool, color, width, points in DEMO_STROKES:
         services.stroke_add_chunk(
@@ -46,4 +47,6 @@ def ensure_demo_board(*, owner):
         )
     for stroke_id, tool, color, width, points in DEMO_SHAPES:
         services.shape_add(board=board, actor=owner, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points)
+    if created:
+        services.history_forget(board=board, user=owner)
     return board

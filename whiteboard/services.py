@@ -94,6 +94,16 @@ def history_record(*, board, user, kind, stroke_ids, shown_ids=()):
     insert_rows([HistoryStep(board=board, user=user, kind=kind, stroke_ids=stroke_ids, shown_ids=list(shown_ids))])
 
 
+@transaction.atomic
+def history_forget(*, board, user):
+    """
+    Drop `user`'s undo and redo steps on `board`: what seeded a board (the
+    demo data) is where it starts, not a change its first Undo should take back.
+    """
+    lock_board(board)
+    HistoryStep.objects.filter(board=board, user=user).delete()
+
+
 def history_state(*, board, user):
     """Whether `user` has something to undo and to redo on `board`."""
     states = set(HistoryStep.objects.filter(board=board, user=user).order_by().values_list("undone", flat=True).distinct())

@@ -4,7 +4,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 
+from boardsite.collab.errors import ActionError
+from kanban import selectors as kanban_selectors
+from kanban import services as kanban_services
 from kanban.models import Board as KanbanBoard
+from whiteboard import services as whiteboard_services
 from whiteboard.models import Board as Whiteboard
 
 
@@ -27,6 +31,21 @@ class DemoDataTests(TestCase):
         home = self.client.get("/")
         self.assertContains(home, "Demo whiteboard")
         self.assertContains(home, "Demo kanban board")
+
+    def test_the_demo_user_has_nothing_to_undo_on_a_fresh_demo(self):
+        """Issue 18: on a fresh database, demo's first Undo deleted a seeded card."""
+        self.run_command()
+        user = get_user_model().objects.get(username="demo")
+        kanban = KanbanBoard.objects.get(owner=user)
+        whiteboard = Whiteboard.objects.get(owner=user)
+        self.assertEqual(kanban_selectors.history_status(board=kanban, user=user), {"can_undo": False, "can_redo": False})
+        self.assertEqual(whiteboard_services.history_state(board=whiteboard, user=user),
+                         {"can_undo": False, "can_redo": False})
+        cards = kanban.cards.count()
+        with self.assertRaises(ActionError) as refused:
+            kanban_services.history_undo(board=kanban, actor=user)
+        self.assertEqual(refused.exception.code, "nothing_to_undo")
+        self.assertEqual(kanban.cards.count(), cards)
 
     def test_running_it_again_changes_nothing(self):
         self.run_command()
