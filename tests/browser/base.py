@@ -12,6 +12,7 @@ documentation's pictures on purpose.
 import os
 import struct
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -35,6 +36,12 @@ COUNT_PIXELS = """([r, g, b]) => {
   }
   return count;
 }"""
+
+
+def outside_the_event_loop(function):
+    """Run `function` in another thread: Playwright's loop runs in this one, and services broadcast with async_to_sync."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(function).result()
 
 
 class SocketSwitch:

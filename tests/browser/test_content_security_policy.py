@@ -4,8 +4,7 @@ admin: no violation anywhere, and each page still does its job.
 """
 
 from kanban import services
-from tests.browser.base import BrowserTestCase
-from tests.browser.test_kanban import outside_the_event_loop
+from tests.browser.base import BrowserTestCase, outside_the_event_loop
 from tests.support import make_user
 
 # Every violation the browser reports, kept on the page before any of its own scripts runs.

@@ -1,12 +1,11 @@
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import expect
 
 from kanban import services
 from kanban.models import Card
-from tests.browser.base import BrowserTestCase, SocketSwitch
+from tests.browser.base import BrowserTestCase, SocketSwitch, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of, titles_by_column
 
 XSS_TITLE = '<img src=x onerror="window.hacked=1">Ship it'
@@ -20,12 +19,6 @@ def board_columns_eventually(board, until, timeout=5.0):
         if until(columns) or time.monotonic() > deadline:
             return columns
         time.sleep(0.05)
-
-
-def outside_the_event_loop(function):
-    """Run `function` in another thread: Playwright's loop runs in this one, and services broadcast with async_to_sync."""
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(function).result()
 
 
 class KanbanBrowserTests(BrowserTestCase):

@@ -127,6 +127,29 @@ class WhiteboardBrowserTests(BrowserTestCase):
         self.draw(ana_page, [(0.55, 0.18), (0.57, 0.28)])
         self.wait_for_red_pixels(ben_page, present=False)
 
+    def test_a_member_taken_off_the_board_can_no_longer_draw_and_is_told_so(self):
+        """
+        Issue 18: a removed member could keep drawing, and the page said
+        "Your drawing is kept and sent when the connection is back", which
+        never happened.
+        """
+        alice, alice_page = self.user_page("alice")
+        bob, bob_page = self.user_page("bob")
+        board = self.create_board(alice_page, "Members only", members=["bob"])
+        self.open_board(bob_page, board)
+        bob_page.click(f'[data-color="{RED}"]')
+        alice_page.click("text=Share")
+        alice_page.click("#member-list [data-username=bob] button:has-text('Remove')")
+        expect(bob_page.locator("#connection-status")).to_have_attribute("data-state", "offline")
+        expect(bob_page.locator("#toast")).to_contain_text("You no longer have access to this board.")
+        self.assertTrue(bob_page.locator(".wb-toolbar").evaluate("toolbar => toolbar.inert"))
+        self.draw(bob_page, self.wave(left=0.2, top=0.5, width=0.5, height=0.2))
+        bob_page.wait_for_timeout(300)
+        self.assertEqual(self.red_pixels(bob_page), 0, "the removed member could still draw")
+        expect(bob_page.locator("#connection-status")).not_to_contain_text("unsaved")
+        self.assertFalse(Stroke.objects.filter(board=board).exists())
+        self.screenshot(bob_page, "whiteboard-access-removed.png")
+
     def test_a_stroke_drawn_while_the_connection_is_down_arrives_after_the_reconnect(self):
         alice, alice_page = self.user_page("alice")
         bob, bob_page = self.user_page("bob")

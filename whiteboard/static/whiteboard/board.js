@@ -99,9 +99,27 @@ class WhiteboardPage {
 
   // What the tools call
 
-  /** Drawing starts once the board is loaded and its changes have somewhere to go. */
+  /**
+   * Drawing starts once the board is loaded and its changes have somewhere
+   * to go, and stops for good when the connection has (`end`).
+   */
   get ready() {
-    return Boolean(this.connection) && !this.replay;
+    return Boolean(this.connection) && !this.replay && !this.ended;
+  }
+
+  /**
+   * The connection stopped for good (access taken away, session ended, board
+   * deleted): nothing drawn from now on could be saved, so the tools go,
+   * and the person is told what happened to what was not saved yet. The
+   * board can still be looked at, panned and zoomed.
+   */
+  end(message, pending) {
+    this.ended = true;
+    this.tools.finish();
+    document.body.classList.add("wb-ended");
+    $(".wb-toolbar").inert = true;
+    const unsaved = pending ? ` Your last ${pending === 1 ? "change was" : `${pending} changes were`} not saved.` : "";
+    this.toast(`${message}${unsaved}`, { sticky: true });
   }
 
   /** Show the history panel's replay instead of the live board (no drawing meanwhile), or the live board again. */
@@ -339,7 +357,8 @@ class WhiteboardPage {
       live: "Changes are saved as you draw.",
       waiting: "Your drawing is kept and sent when the connection is back.",
     });
-    if (detail.message) this.toast(detail.message, { sticky: true });
+    if (state === "offline") this.end(detail.message, detail.pending);
+    else if (detail.message) this.toast(detail.message, { sticky: true });
   }
 
   toast(message, { sticky = false, quiet = false } = {}) {
@@ -439,11 +458,13 @@ class WhiteboardPage {
   }
 
   undo() {
+    if (this.ended) return;
     this.tools.finish();
     this.connection?.send({ type: "undo" }, { idempotent: false });
   }
 
   redo() {
+    if (this.ended) return;
     this.tools.finish();
     this.connection?.send({ type: "redo" }, { idempotent: false });
   }
