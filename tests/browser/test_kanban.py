@@ -271,6 +271,30 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertNotEqual(preview.locator("a", has_text="docs").evaluate(style, "color"), paragraph_colour)
         self.screenshot(alice, "kanban-description-table.png")
 
+    def test_cards_added_while_offline_are_each_exactly_what_was_typed(self):
+        """Issue 18: with the server down, 23 cards were stored with titles like "Outage-6Outage-7Outage-8"."""
+        switch = SocketSwitch(self.bob_page)
+        bob = self.open_board(self.bob_page)
+        switch.hold()
+        bob.wait_for_selector("#connection-status[data-state=reconnecting]")
+        column = self.column(bob, "To do")
+        column.locator(".add-card").click()
+        box = column.locator(".add-card-input")
+        for number in range(1, 4):
+            box.press_sequentially(f"Outage-{number}")
+            box.press("Enter")
+            expect(box).to_have_value("")
+        expect(column.locator(".card-pending")).to_have_text(["Not saved yet"] * 3)
+        self.assertEqual(column.locator(".is-pending .card-title").all_inner_texts(),
+                         ["Outage-1", "Outage-2", "Outage-3"])
+        self.screenshot(bob, "kanban-offline-cards.png")
+        switch.release()
+        bob.wait_for_selector("#connection-status[data-state=live]")
+        expect(column.locator(".is-pending")).to_have_count(0)
+        titles = board_columns_eventually(self.board, lambda columns: len(columns["To do"]) >= 6)["To do"]
+        self.assertEqual(titles, ["Write docs", "Fix login", "Plan party", "Outage-1", "Outage-2", "Outage-3"])
+        self.assertEqual(self.titles_in(bob, "To do"), titles)
+
     def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
         switch = SocketSwitch(self.bob_page)
         bob = self.open_board(self.bob_page)

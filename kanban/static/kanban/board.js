@@ -28,6 +28,7 @@ const state = new BoardState(snapshot);
 const view = new BoardView(columnsContainer);
 const pendingMoves = new Map(); // cardId -> {column, index}: sent, not yet confirmed
 const cardQueues = new Map(); // cardId -> promise of its last move, so moves of one card go one at a time
+const pendingCreates = new Map(); // client key -> {column, title}: cards added, not yet confirmed
 const presence = new Map(); // connection id -> member
 const sortables = new Map(); // column id -> Sortable
 let me = null;
@@ -146,7 +147,7 @@ const labels = new LabelManager(document.getElementById("label-manager"), board)
 
 function render() {
   if (dragging) return; // drawn again on drop, so SortableJS keeps its elements meanwhile
-  view.render(state, pendingMoves);
+  view.render(state, pendingMoves, pendingCreates);
   for (const node of columnsContainer.querySelectorAll(".card-list")) {
     const columnId = Number(node.dataset.columnId);
     if (!sortables.has(columnId)) sortables.set(columnId, enableDragAndDrop(node, dragHandlers));
@@ -307,17 +308,24 @@ columnsContainer.addEventListener("submit", async (event) => {
   const input = form.querySelector("textarea");
   const title = input.value.trim();
   if (!title) return;
-  form.querySelector("button[type=submit]").disabled = true;
+  // One card per Enter, with exactly what was typed: the box clears at once, ready for the
+  // next card, and the card shows as not saved until the server confirms it (offline too).
+  const key = newClientKey();
+  const columnId = Number(column.dataset.columnId);
+  pendingCreates.set(key, { column: columnId, title });
+  form.reset();
+  input.focus();
+  render();
+  column.querySelector(".pending-cards").lastElementChild?.scrollIntoView({ block: "nearest" });
   try {
-    await request({ type: "card.create", column: Number(column.dataset.columnId), title, key: newClientKey() });
+    await request({ type: "card.create", column: columnId, title, key });
     board.madeOwnChange();
-    form.reset();
-    input.focus(); // ready for the next card
-    column.querySelector(".card-list").lastElementChild?.scrollIntoView({ block: "nearest" });
   } catch (error) {
-    notify(error.message);
+    notify(`“${title}” was not added: ${error.message}`);
+    if (!input.value) input.value = title; // to send again, or change
   } finally {
-    form.querySelector("button[type=submit]").disabled = false;
+    pendingCreates.delete(key);
+    render();
   }
 });
 

@@ -49,7 +49,7 @@ export class BoardView {
     this.myUserId = null;
   }
 
-  render(state, pendingMoves) {
+  render(state, pendingMoves, pendingCreates = new Map()) {
     const columns = projectedColumns(state, pendingMoves);
     const wanted = new Set(columns.map((column) => column.id));
     for (const [id, node] of this.columnNodes) {
@@ -61,6 +61,7 @@ export class BoardView {
     columns.forEach((column, index) => {
       const node = this.columnNode(column);
       this.fillColumn(node, column, state);
+      this.fillPending(node, [...pendingCreates.values()].filter((card) => card.column === column.id));
       if (this.container.children[index] !== node) this.container.insertBefore(node, this.container.children[index] ?? null);
     });
     for (const [id, node] of this.cardNodes) {
@@ -87,6 +88,9 @@ export class BoardView {
     const list = element("div", "card-list");
     list.dataset.columnId = column.id;
     list.setAttribute("role", "list");
+    const pending = element("div", "pending-cards");
+    pending.setAttribute("role", "list");
+    pending.setAttribute("aria-label", "Cards not saved yet");
     const form = element("form", "add-card-form");
     form.hidden = true;
     const input = element("textarea", "add-card-input");
@@ -103,7 +107,7 @@ export class BoardView {
     form.append(input, actions);
     const opener = element("button", "add-card", "+ Add card");
     opener.type = "button";
-    node.append(head, list, form, opener);
+    node.append(head, list, pending, form, opener);
     this.columnNodes.set(column.id, node);
     return node;
   }
@@ -124,6 +128,18 @@ export class BoardView {
     });
     // What is left after them has moved to a later column (which takes it back) or was deleted.
     while (list.children.length > column.cardIds.length) list.lastElementChild.remove();
+  }
+
+  /** Cards added here and not confirmed yet, after the column's cards: their title and that they are not saved. */
+  fillPending(node, cards) {
+    node.querySelector(".pending-cards").replaceChildren(
+      ...cards.map((card) => {
+        const item = element("article", "kanban-card is-pending");
+        item.setAttribute("role", "listitem");
+        item.append(element("p", "card-title", card.title), element("p", "card-pending", "Not saved yet"));
+        return item;
+      }),
+    );
   }
 
   cardNode(card, state) {
