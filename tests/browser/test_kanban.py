@@ -295,6 +295,41 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertEqual(titles, ["Write docs", "Fix login", "Plan party", "Outage-1", "Outage-2", "Outage-3"])
         self.assertEqual(self.titles_in(bob, "To do"), titles)
 
+    def test_an_edit_saved_by_someone_else_while_offline_is_shown_not_overwritten(self):
+        """
+        Issue 18: alice's connection dropped while she edited a card, bob
+        saved a new title meanwhile, and alice's Save replaced it without a word.
+        """
+        switch = SocketSwitch(self.alice_page)
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        self.card(alice, "Plan party").click()
+        alice.fill("#card-title", "Plan the party")
+        expect(self.card(bob, "Plan party")).to_have_class(re.compile(r"\bis-locked\b"))
+        switch.hold()  # alice's lock is released when her socket goes
+        alice.wait_for_selector("#connection-status[data-state=reconnecting]")
+        expect(self.card(bob, "Plan party")).not_to_have_class(re.compile(r"\bis-locked\b"))
+        self.card(bob, "Plan party").click()
+        bob.fill("#card-title", "Party plan")
+        bob.click("#card-save")
+        expect(bob.locator("#card-editor")).to_be_hidden()
+        switch.release()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        alice.click("#card-save")
+        conflict = alice.locator("#card-editor-conflict")
+        expect(conflict).to_be_visible()
+        expect(conflict.locator("dd")).to_have_text(["Theirs: Party plan", "Yours: Plan the party"])
+        self.screenshot(alice, "kanban-edit-conflict.png")
+        self.assertEqual(outside_the_event_loop(lambda: Card.objects.get(pk=self.card_id("Party plan")).title),
+                         "Party plan", "bob's title was overwritten")
+        alice.click("#card-conflict-mine")
+        expect(alice.locator("#card-editor")).to_be_hidden()
+        expect(self.card(bob, "Plan the party")).to_be_visible()
+        self.assertEqual(board_columns_eventually(self.board, lambda columns: "Plan the party" in columns["To do"])["To do"],
+                         ["Write docs", "Fix login", "Plan the party"])
+
+    def card_id(self, title):
+        return Card.objects.get(board=self.board, title=title).pk
+
     def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
         switch = SocketSwitch(self.bob_page)
         bob = self.open_board(self.bob_page)

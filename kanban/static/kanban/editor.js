@@ -1,7 +1,9 @@
 // The card editor dialog: title, Markdown description with a server-rendered
 // preview, assignee, labels and due date. The card is locked while it is open
 // (renewed before the lock runs out) so nobody else changes it meanwhile;
-// saving or closing releases it.
+// saving or closing releases it. A save names the version the editor opened:
+// if someone saved the card meanwhile (the lock lapsed while this page was
+// offline), the server refuses it and the editor shows both versions.
 
 import { element, labelChip } from "./render.js";
 
@@ -29,6 +31,10 @@ export class CardEditor {
     this.writeTab = dialog.querySelector("#description-write-tab");
     this.previewTab = dialog.querySelector("#description-preview-tab");
     this.error = dialog.querySelector("#card-editor-error");
+    this.conflict = dialog.querySelector("#card-editor-conflict");
+    this.opened = null; // the card as the person started editing it: what their changes are made to
+    dialog.querySelector("#card-conflict-mine").addEventListener("click", () => this.keepMine());
+    dialog.querySelector("#card-conflict-theirs").addEventListener("click", () => this.useTheirs());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.save();
@@ -54,6 +60,8 @@ export class CardEditor {
     }
     this.cardId = cardId;
     this.lockHeld = true;
+    this.opened = { ...this.card };
+    this.showConflict(null);
     this.fill(this.card);
     // A card with a description opens on its rendered text; "Write" edits it.
     this.showPreview(Boolean(this.card.description), this.card.description_html);
@@ -90,9 +98,9 @@ export class CardEditor {
     if (!labels.length) this.fields.labels.append(element("span", "help", "No labels yet: add some with the Labels button."));
   }
 
-  /** The fields that differ from the card as it is now. */
+  /** The fields the person changed from the card as they opened it. */
   changes() {
-    const card = this.card;
+    const card = this.opened;
     const changes = {};
     const title = this.fields.title.value.trim();
     if (title !== card.title) changes.title = title;
@@ -120,16 +128,18 @@ export class CardEditor {
     }
     this.setBusy(true);
     try {
-      await this.board.send({ type: "card.update", card: this.cardId, version: this.card.version, ...changes });
+      await this.board.send({ type: "card.update", card: this.cardId, version: this.opened.version, ...changes });
       this.lockHeld = false; // saving released it
       this.board.madeOwnChange();
       this.dialog.close();
     } catch (error) {
       if (error.code === "conflict" && error.card) {
-        this.board.state.cards.set(error.card.id, { ...this.card, ...error.card });
-        this.fill(this.card);
+        const theirs = { ...this.card, ...error.card };
+        this.board.state.cards.set(error.card.id, theirs);
+        this.showConflict(theirs, changes);
+      } else {
+        this.showError(error.message);
       }
-      this.showError(error.message);
     } finally {
       this.setBusy(false);
     }
@@ -195,6 +205,53 @@ export class CardEditor {
     } catch (error) {
       this.preview.textContent = `Preview unavailable: ${error.message}`;
     }
+  }
+
+  /**
+   * Someone saved the card since it was opened: list each field the person
+   * changed that now differs, theirs beside the person's, until they choose.
+   */
+  showConflict(theirs, changes = {}) {
+    this.theirs = theirs;
+    this.conflict.hidden = !theirs;
+    if (!theirs) return;
+    this.showError("");
+    const shown = (field, card) => {
+      if (field === "assignee") return card.assignee?.username ?? (typeof card.assignee === "number" ? this.memberName(card.assignee) : "nobody");
+      if (field === "labels") return card.labels.map((id) => this.board.state.labels.get(id)?.name ?? "?").join(", ") || "none";
+      if (field === "due") return card.due ?? "none";
+      return card[field] || "(empty)";
+    };
+    const mine = { ...theirs, ...changes };
+    const names = { title: "Title", description: "Description", assignee: "Assignee", labels: "Labels", due: "Due date" };
+    const rows = Object.keys(changes)
+      .filter((field) => shown(field, mine) !== shown(field, theirs))
+      .flatMap((field) => [
+        element("dt", "", names[field]),
+        element("dd", "", `Theirs: ${shown(field, theirs)}`),
+        element("dd", "", `Yours: ${shown(field, mine)}`),
+      ]);
+    this.conflict.querySelector("#card-conflict-fields").replaceChildren(...rows);
+    this.conflict.querySelector("#card-conflict-mine").focus();
+  }
+
+  memberName(id) {
+    return this.board.state.members.find((member) => member.id === id)?.username ?? "nobody";
+  }
+
+  /** Save the person's fields over the card as it is now, knowing what they replace. */
+  keepMine() {
+    this.opened = { ...this.theirs };
+    this.showConflict(null);
+    this.save();
+  }
+
+  /** Drop the person's changes for the card as it is now. */
+  useTheirs() {
+    this.opened = { ...this.theirs };
+    this.showConflict(null);
+    this.fill(this.opened);
+    this.showPreview(false);
   }
 
   showError(message) {
