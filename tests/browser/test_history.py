@@ -4,11 +4,11 @@ filter, restoring an earlier moment, seen live by another member) and the
 kanban activity feed. What the board shows is checked on canvas pixels.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+from playwright.sync_api import expect
 
 from boardsite.collab import services as collab_services
 from kanban import services as kanban_services
-from tests.browser.base import COUNT_PIXELS, BrowserTestCase
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop
 from tests.support import make_user
 from whiteboard import services
 from whiteboard.models import Stroke
@@ -21,20 +21,11 @@ def red_pixels_condition(present):
     return f"() => ({COUNT_PIXELS})({RED_RGB}) {'> 200' if present else '=== 0'}"
 
 
-def off_the_event_loop(action):
-    """
-    Run a service call in another thread: Playwright's event loop runs in this
-    one, and services broadcast their events through async_to_sync.
-    """
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(action).result()
-
-
 class WhiteboardHistoryBrowserTests(BrowserTestCase):
     def setUp(self):
         self.alice, self.alice_page = self.user_page("alice")
         self.bob, self.bob_page = self.user_page("bob")
-        off_the_event_loop(self.draw_history)
+        outside_the_event_loop(self.draw_history)
 
     def draw_history(self):
         self.board = services.board_create(name="Launch plan", owner=self.alice)
@@ -144,9 +135,21 @@ class WhiteboardHistoryBrowserTests(BrowserTestCase):
         visible = set(Stroke.objects.filter(board=self.board, hidden=False).values_list("client_id", flat=True))
         self.assertEqual(visible, {"frame", "title", "note"})
 
+    def test_escape_closes_the_history_panel_as_soon_as_it_opens_and_after(self):
+        """Issue 18: Esc did not close the history panel right after it opened."""
+        self.open_board(self.alice_page)
+        self.alice_page.click("#history-open")
+        self.alice_page.keyboard.press("Escape")
+        expect(self.alice_page.locator("#history-panel")).to_be_hidden()
+        self.open_history(self.alice_page)
+        expect(self.alice_page.locator("[data-history=slider]")).to_be_focused()
+        self.alice_page.keyboard.press("Escape")
+        expect(self.alice_page.locator("#history-panel")).to_be_hidden()
+        expect(self.alice_page.locator("#history-open")).to_be_focused()
+
     def test_the_history_panel_fits_a_phone(self):
         _, phone = self.user_page("carol", viewport={"width": 390, "height": 844})
-        off_the_event_loop(
+        outside_the_event_loop(
             lambda: collab_services.board_add_member(board=self.board, username="carol", actor=self.alice)
         )
         self.open_board(phone)
@@ -165,7 +168,7 @@ class KanbanActivityBrowserTests(BrowserTestCase):
     def setUp(self):
         self.alice, self.alice_page = self.user_page("alice")
         self.bob = make_user("bob")
-        off_the_event_loop(self.plan_the_week)
+        outside_the_event_loop(self.plan_the_week)
 
     def plan_the_week(self):
         self.board = kanban_services.board_create(name="Release", owner=self.alice)

@@ -112,6 +112,21 @@ class KanbanBrowserTests(BrowserTestCase):
         self.card(bob, "Fix login").click()
         expect(bob.locator("#card-editor")).to_be_visible()
 
+    def test_the_keyboard_focus_stays_where_the_person_was(self):
+        """Issue 18: after a keyboard move refused by a WIP limit, and after Escape in the add-card box, focus fell to the page."""
+        outside_the_event_loop(lambda: services.column_update(
+            board=self.board, column_id=self.columns["Doing"].pk, wip_limit=1, actor=self.alice))
+        alice = self.open_board(self.alice_page)
+        self.card(alice, "Plan party").focus()
+        alice.keyboard.press("Alt+ArrowRight")
+        expect(alice.locator("#notice")).to_contain_text("WIP limit of 1 card")
+        expect(self.card(alice, "Plan party")).to_be_focused()
+        self.assertEqual(self.titles_in(alice, "To do"), ["Write docs", "Fix login", "Plan party"])
+        column = self.column(alice, "To do")
+        column.locator(".add-card").click()
+        column.locator(".add-card-input").press("Escape")
+        expect(column.locator(".add-card")).to_be_focused()
+
     def test_trying_to_drag_a_card_someone_is_editing_says_who_holds_it(self):
         """Issue 18: dragging a card someone has locked failed with no message."""
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)

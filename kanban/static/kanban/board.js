@@ -220,7 +220,9 @@ function moveCard(cardId, columnId, index, { announce = false, dragged = false }
       notify(error.message);
     } finally {
       if (pendingMoves.get(cardId)?.column === columnId && pendingMoves.get(cardId)?.index === index) pendingMoves.delete(cardId);
+      const focused = view.cardElement(cardId) === document.activeElement;
       render();
+      if (focused || (announce && document.activeElement === document.body)) view.cardElement(cardId)?.focus();
     }
   });
   cardQueues.set(cardId, move);
@@ -295,10 +297,15 @@ columnsContainer.addEventListener("click", (event) => {
 
 function showAddCard(column, shown) {
   const form = column.querySelector(".add-card-form");
+  const opener = column.querySelector(".add-card");
+  const hadFocus = form.contains(document.activeElement);
   form.hidden = !shown;
-  column.querySelector(".add-card").hidden = shown;
+  opener.hidden = shown;
   if (shown) form.querySelector("textarea").focus();
-  else form.reset();
+  else {
+    form.reset();
+    if (hadFocus) opener.focus(); // where the person was, not the page's body
+  }
 }
 
 columnsContainer.addEventListener("submit", async (event) => {

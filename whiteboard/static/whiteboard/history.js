@@ -126,10 +126,16 @@ export class HistoryPanel {
       this.author = this.author === chip.dataset.author ? null : chip.dataset.author;
       this.render();
     });
+    // Escape closes the panel wherever the focus is (the History button while it loads, the
+    // slider after), unless a dialog above it is open; the slider steps with its own arrows.
+    addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || this.root.hidden || document.querySelector("dialog[open]")) return;
+      event.preventDefault();
+      this.close();
+    });
     this.root.addEventListener("keydown", (event) => {
       if (event.target.closest("input[type=range]")) return;
-      if (event.key === "Escape") this.close();
-      else if (event.key === "ArrowLeft") this.step(-1);
+      if (event.key === "ArrowLeft") this.step(-1);
       else if (event.key === "ArrowRight") this.step(1);
     });
     const dialog = document.getElementById("restore-dialog");
@@ -157,9 +163,11 @@ export class HistoryPanel {
   }
 
   close() {
+    const hadFocus = this.root.contains(document.activeElement);
     this.pause();
     this.root.hidden = true;
     this.board.setReplay(null);
+    if (hadFocus) document.getElementById("history-open")?.focus(); // back where the person opened it
   }
 
   noteAuthor(frame) {
