@@ -114,7 +114,9 @@ class BoardsiteTestRunner(DiscoverRunner):
         return super().run_suite(suite, **kwargs)
 
     def suite_result(self, suite, result, **kwargs):
-        failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+        # A test with failing subtests is one failed test, not one per subtest.
+        failed = len({getattr(test, "test_case", test).id() for test, _ in (*result.failures, *result.errors)})
+        failed += len(result.unexpectedSuccesses)
         skipped = len(result.skipped)
         passed = result.testsRun - failed - skipped - len(result.expectedFailures)
         self.log(f"tests: {passed} passed, {failed} failed, {skipped} skipped")

@@ -100,8 +100,9 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         cls.playwright.stop()
         super().tearDownClass()
 
-    def new_page(self, *, viewport=None):
-        context = self.browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+    def new_page(self, *, viewport=None, **context_options):
+        """A page in a context of its own; `context_options` as Playwright's (`color_scheme="dark"`)."""
+        context = self.browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, **context_options)
         self.addCleanup(context.close)
         page = context.new_page()
         page.set_default_timeout(10_000)

@@ -401,15 +401,15 @@ class WhiteboardPage {
   }
 
   renderBrush() {
-    for (const button of document.querySelectorAll("[data-tool]")) {
+    for (const button of document.querySelectorAll("button[data-tool]")) { // not the canvas, which names the tool for its cursor
       button.setAttribute("aria-pressed", String(button.dataset.tool === this.brush.tool));
     }
-    for (const button of document.querySelectorAll("[data-color]")) {
+    for (const button of document.querySelectorAll("button[data-color]")) {
       button.setAttribute("aria-pressed", String(button.dataset.color === this.brush.color));
     }
     $("#custom-color").value = this.brush.color;
     const width = this.brush.widths[this.brush.tool];
-    for (const button of document.querySelectorAll("[data-width]")) {
+    for (const button of document.querySelectorAll("button[data-width]")) {
       button.setAttribute("aria-pressed", String(Number(button.dataset.width) === width));
       button.disabled = width === undefined;
     }

@@ -113,6 +113,7 @@ export class HistoryPanel {
     this.element("speed").addEventListener("click", () => {
       this.speed = SPEEDS[(SPEEDS.indexOf(this.speed) + 1) % SPEEDS.length];
       this.element("speed").textContent = `${this.speed}×`;
+      this.element("speed").setAttribute("aria-label", `${this.speed}× playback speed`); // names what it shows
     });
     this.element("back").addEventListener("click", () => this.step(-1));
     this.element("forward").addEventListener("click", () => this.step(1));

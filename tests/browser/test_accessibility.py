@@ -1,0 +1,73 @@
+"""
+axe-core (vendored from npm) in real Chromium finds no critical or serious
+accessibility violation on the pages people use, in the light and the dark
+colour scheme: login, home, both board pages, the whiteboard's history panel
+and the kanban's card editor.
+"""
+
+from django.conf import settings
+
+from kanban import services as kanban_services
+from tests.browser.base import BrowserTestCase, outside_the_event_loop
+from tests.kanban.helpers import add_cards, columns_of
+from tests.support import make_user
+from whiteboard import services as whiteboard_services
+
+AXE = settings.BASE_DIR / "static" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+
+# Each violation as "rule (impact): the first elements it names", for the failure message.
+RUN_AXE = """async () => {
+  const results = await axe.run(document, { resultTypes: ["violations"] });
+  return results.violations
+    .filter((violation) => violation.impact === "critical" || violation.impact === "serious")
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help}; ` +
+      violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(" | "));
+}"""
+
+
+class AccessibilityTests(BrowserTestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        outside_the_event_loop(self.make_boards)
+
+    def make_boards(self):
+        self.whiteboard = whiteboard_services.board_create(name="Sketches", owner=self.alice)
+        whiteboard_services.shape_add(board=self.whiteboard, actor=self.alice, stroke_id="box", tool="rect",
+                                      color="#e03131", width=6, points=[[0.1, 0.1], [0.4, 0.4]])
+        self.kanban = kanban_services.board_create(name="Plans", owner=self.alice)
+        add_cards(self.kanban, columns_of(self.kanban)["To do"], ["Write docs"], actor=self.alice)
+
+    def page_for(self, scheme, *, logged_in=True):
+        page = self.new_page(color_scheme=scheme)
+        page.context.add_init_script(path=str(AXE))
+        return self.log_in(page, self.alice) if logged_in else page
+
+    def assert_no_serious_violations(self, page, where):
+        violations = page.evaluate(RUN_AXE)
+        self.assertEqual(violations, [], f"{where}: " + "\n".join(violations))
+
+    def test_no_critical_or_serious_violations_in_light_and_dark(self):
+        for scheme in ("light", "dark"):
+            with self.subTest(scheme=scheme):
+                anonymous = self.page_for(scheme, logged_in=False)
+                anonymous.goto(f"{self.live_server_url}/accounts/login/")
+                self.assert_no_serious_violations(anonymous, f"login ({scheme})")
+
+                page = self.page_for(scheme)
+                self.assert_no_serious_violations(page, f"home ({scheme})")
+
+                page.goto(f"{self.live_server_url}{self.whiteboard.get_absolute_url()}")
+                page.wait_for_selector("#connection-status[data-state=live]")
+                self.assert_no_serious_violations(page, f"whiteboard ({scheme})")
+                self.screenshot(page, f"whiteboard-{scheme}.png")
+                page.click("#history-open")
+                page.wait_for_selector("[data-history=slider]:focus")
+                self.assert_no_serious_violations(page, f"whiteboard history ({scheme})")
+
+                page.goto(f"{self.live_server_url}{self.kanban.get_absolute_url()}")
+                page.wait_for_selector("#connection-status[data-state=live]")
+                self.assert_no_serious_violations(page, f"kanban ({scheme})")
+                page.click(".kanban-card:has-text('Write docs')")
+                page.wait_for_selector("#card-editor[open]")
+                self.assert_no_serious_violations(page, f"card editor ({scheme})")
+                page.context.close()  # its card lock goes with it, for the next scheme's editor
