@@ -13,6 +13,14 @@ from whiteboard.models import Board, Stroke
 from whiteboard.points import packed
 
 RED = "#e03131"
+FONT_SIZE = "node => parseFloat(getComputedStyle(node).fontSize)"
+NOT_CLIPPED = "node => node.scrollWidth <= node.clientWidth + 1"
+# Every visible button of the whiteboard's toolbar and view panel smaller than 44 x 44 px, by name and size.
+SMALL_TARGETS = """() => [...document.querySelectorAll('.wb-toolbar button, .wb-toolbar label, .wb-view button')]
+  .filter((node) => node.offsetParent !== null)
+  .map((node) => [node.getAttribute('aria-label') || node.title || node.textContent.trim(), node.getBoundingClientRect()])
+  .filter(([, box]) => box.width < 44 || box.height < 44)
+  .map(([name, box]) => `${name} ${Math.round(box.width)}x${Math.round(box.height)}`)"""
 RED_RGB = [0xE0, 0x31, 0x31]
 
 
@@ -334,4 +342,16 @@ class WhiteboardBrowserTests(BrowserTestCase):
         self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), 390)
         self.assertTrue(page.is_visible('[data-tool="pen"]'))
         self.assertTrue(page.is_visible("#undo"))
+        # Issue 18: on a phone the status said nothing (so "unsaved" was never seen), the nav
+        # was clipped ("Kanban" showed as "K", no user name) and every button was under 44 px.
+        expect(page.locator("#connection-status")).to_have_text("Live")
+        self.assertGreaterEqual(page.locator("#connection-status").evaluate(FONT_SIZE), 11)
+        for link in ("Whiteboards", "Kanban", "Log out", "phoebe"):
+            box = page.locator(".topbar").get_by_text(link, exact=True).bounding_box()
+            self.assertLessEqual(box["x"] + box["width"], 390, f"{link} is cut off")
+            self.assertTrue(page.locator(".topbar").get_by_text(link, exact=True).evaluate(NOT_CLIPPED), link)
+        self.assertEqual(page.evaluate(SMALL_TARGETS), [], "buttons smaller than 44 px")
+        toolbar = page.locator(".wb-toolbar").bounding_box()
+        self.assertGreaterEqual(toolbar["x"], 0)
+        self.assertLessEqual(toolbar["x"] + toolbar["width"], 390)
         self.screenshot(page, "whiteboard-phone.png")
