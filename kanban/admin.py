@@ -202,6 +202,12 @@ class CardAdminForm(forms.ModelForm):
             services.clean_assignee(board=board, user_id=cleaned["assignee"].pk if cleaned.get("assignee") else None)
         except ActionError as error:
             self.add_error("assignee", error.message)
+        if column is not None and column.board_id == board.pk and column.pk != self.instance.column_id:
+            try:  # a card added, or moved to another column, must fit its WIP limit
+                services.check_wip_limit(column=services.get_column(board=board, column_id=column.pk,
+                                                                    with_card_count=True), adding=1)
+            except ActionError as error:
+                self.add_error("column", error.message)
         if self.instance.pk:
             current = Card.objects.select_related("locked_by").get(pk=self.instance.pk)
             if cleaned.get("expected_version") not in (None, current.version):

@@ -1,9 +1,11 @@
 """Admin pieces both apps share."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
+from django.http import HttpResponseRedirect
 
 from boardsite.collab import services
+from boardsite.collab.errors import ActionError
 from boardsite.collab.events import changes_made_via, lock_board_row
 
 
@@ -25,15 +27,31 @@ class ChangesViaAdminMixin:
     Every change a ModelAdmin makes (its forms, inlines, deletions and bulk
     actions) goes through the services like any other; this marks the events
     they record with `"via": "admin"`, so the activity feed can say so.
+
+    A service may still refuse what the form let through (the board filled
+    up, a column reached its limit since the form was checked): the admin's
+    transaction has rolled back, and the page says why instead of answering
+    500.
     """
 
-    def changeform_view(self, *args, **kwargs):
+    def changeform_view(self, request, *args, **kwargs):
         with changes_made_via("admin"):
-            return super().changeform_view(*args, **kwargs)
+            try:
+                return super().changeform_view(request, *args, **kwargs)
+            except ActionError as error:
+                return self.refused(request, error)
 
-    def delete_view(self, *args, **kwargs):
+    def delete_view(self, request, *args, **kwargs):
         with changes_made_via("admin"):
-            return super().delete_view(*args, **kwargs)
+            try:
+                return super().delete_view(request, *args, **kwargs)
+            except ActionError as error:
+                return self.refused(request, error)
+
+    def refused(self, request, error):
+        """Back to the page the change was sent from, with the service's reason; nothing was saved."""
+        self.message_user(request, f"Nothing was saved: {error.message}", level=messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
 
     def changelist_view(self, *args, **kwargs):
         with changes_made_via("admin"):

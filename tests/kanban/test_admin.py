@@ -1,3 +1,5 @@
+from unittest import mock
+
 from asgiref.sync import sync_to_async
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -177,6 +179,30 @@ class AdminValidationTests(TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "Someone changed this card since you opened this page")
         self.assertEqual(Card.objects.get(pk=self.card.pk).title, "Newer")
+
+    def test_a_move_or_an_add_into_a_full_column_is_refused_on_the_form(self):
+        """Issue 18 (found since): a card moved in the admin into a column at its WIP limit answered 500."""
+        services.column_update(board=self.board, column_id=self.columns["Doing"].pk, wip_limit=1, actor=self.alice)
+        add_cards(self.board, self.columns["Doing"], ["Already there"], actor=self.alice)
+        response = self.client.post(self.url, card_form_data(self.card, column=self.columns["Doing"].pk))
+        self.assertContains(response, "at its WIP limit of 1 card", status_code=200)
+        self.assertEqual(Card.objects.get(pk=self.card.pk).column_id, self.columns["To do"].pk)
+        response = self.client.post(reverse("admin:kanban_card_add"), {
+            "board": self.board.pk, "column": self.columns["Doing"].pk, "title": "One more",
+            "description": "", "assignee": "", "due_date": "",
+        })
+        self.assertContains(response, "at its WIP limit of 1 card", status_code=200)
+        self.assertFalse(Card.objects.filter(title="One more").exists())
+
+    def test_a_change_a_service_refuses_after_the_form_passed_says_why_instead_of_answering_500(self):
+        with mock.patch.object(services, "MAX_CARDS_PER_BOARD", 1):
+            response = self.client.post(reverse("admin:kanban_card_add"), {
+                "board": self.board.pk, "column": self.columns["Done"].pk, "title": "Too many",
+                "description": "", "assignee": "", "due_date": "",
+            }, follow=True)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Nothing was saved:")
+        self.assertFalse(Card.objects.filter(title="Too many").exists())
 
     def test_a_column_of_another_board_and_a_non_member_assignee_are_refused(self):
         other = make_board(self.alice, name="Other")
