@@ -118,6 +118,30 @@ class BoardSocket:
         """The stored events received (not the socket's own changes: those are acked)."""
         return [frame for frame in self.frames if frame["type"] not in NOT_EVENTS and "seq" in frame]
 
+    def people_here(self):
+        """The usernames the presence frames received say are on the board (besides this socket's own)."""
+        here = set()
+        for frame in self.frames:
+            if frame["type"] != "presence":
+                continue
+            here |= {member["username"] for member in frame.get("here", [])}
+            here |= {member["username"] for member in frame.get("joined", [])}
+            here -= {member["username"] for member in frame.get("left", [])}
+        return here
+
+    async def wait_until(self, condition, timeout=TIMEOUT):
+        """Wait until `condition()` holds, checked at each frame; a timeout leaves it to the caller's assertion."""
+
+        async def holds():
+            while not condition() and not self.closed.is_set():
+                self.changed.clear()
+                await self.changed.wait()
+
+        try:
+            await asyncio.wait_for(holds(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
     def seen_seqs(self):
         """Every seq this socket has learnt of, as an event or an ack, in order."""
         return sorted([event["seq"] for event in self.events] + [ack["seq"] for ack in self.acks if ack["seq"] is not None])

@@ -44,7 +44,7 @@ class WhiteboardConsumer(BoardConsumer):
             color=chunk.color,
             width=chunk.width,
             points=chunk.points,
-            origin=self.channel_name,
+            origin=self.origin,
         )
         self.submit(ref, self.store_chunks, payload=command, batch="stroke")
 

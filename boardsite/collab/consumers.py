@@ -53,6 +53,9 @@ class CloseCode:
 
 
 class BoardConsumer(AsyncWebsocketConsumer):
+    # No channel of its own: the board's room hands it what the process's hub receives
+    # (boardsite.collab.rooms), so a connection holds no channel-layer queue or reader.
+    channel_layer_alias = None
     board_model = None
     commands = {}  # message type -> name of the handler method: `async def handler(message, ref)`
     # Refusals that are a normal outcome of collaborating, not a faulty client: not counted as invalid.
@@ -105,6 +108,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
             on_refused=lambda: self.run_in_background(self.count_refused()),
         )
         self.room = await room_hub().join(self.group, self)
+        # Names this connection in the events it makes (it gets acks, not its own events).
+        self.origin = f"{self.room.hub.channel}#{self.connection_id}"
         await self.accept()
         logger.info("%s connected to %s", user.get_username(), self.group)
         await self.send_frame(
@@ -114,7 +119,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         )
         for frame in opening_frames:
             await self.send_frame(frame)
-        self.room.announce(joined=self.me(), newcomer=self.channel_name)
+        self.room.announce(joined=self.me(), newcomer=[self.room.hub.channel, self.connection_id])
 
     def open_board(self, *, slug, user):
         """
@@ -207,7 +212,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     def call(self, ref, service, **arguments):
         """Submit a call of `service` on this board, by this connection's user, with `arguments`."""
-        board, actor, origin = self.board, self.user, self.channel_name
+        board, actor, origin = self.board, self.user, self.origin
         self.submit(ref, lambda _: [service(board=board, actor=actor, origin=origin, **arguments)])
 
     async def count_refused(self):
@@ -309,9 +314,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     async def relay_ephemeral(self, payload):
         """Send an unstored frame to everyone else on the board."""
-        await self.channel_layer.group_send(
+        await self.room.hub.layer.group_send(
             self.group,
-            {"type": messages.EPHEMERAL, "group": self.group, "text": encode_frame(payload), "origin": self.channel_name},
+            {"type": messages.EPHEMERAL, "group": self.group, "text": encode_frame(payload), "origin": self.origin},
         )
 
     def run_in_background(self, coroutine):
@@ -332,6 +337,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self.board_ephemeral(message)
         elif kind == messages.PRESENCE:
             await self.board_presence(message)
+        elif kind == messages.PRESENCE_HERE:
+            await self.board_presence_here(message)
         elif kind == messages.ACCESS_CHANGED:
             self.run_in_background(self.check_access(message))
         elif kind == messages.CATCH_UP:
@@ -363,7 +370,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             self.run_in_background(self.fill_gap())
             return False
         self.cursor = seq
-        return message["origin"] != self.channel_name
+        return message["origin"] != self.origin
 
     def hold_back(self, message):
         """
@@ -426,11 +433,11 @@ class BoardConsumer(AsyncWebsocketConsumer):
             self.backlog.pop(0)
             if seq == self.cursor + 1:
                 self.cursor = seq
-                if message["origin"] != self.channel_name:
+                if message["origin"] != self.origin:
                     await self.send_events([message])
 
     async def board_ephemeral(self, message):
-        if message.get("origin") != self.channel_name:
+        if message.get("origin") != self.origin:
             await self.send_texts([message["text"]])
 
     async def board_presence(self, message):

@@ -1,7 +1,8 @@
 """
 The messages board rooms exchange through the channel layer, named once.
 
-Each carries the board's `group`. What clients and the server say on the
+Each carries the board's `group`. A connection has no channel of its own:
+what reaches a process's hub is handed to the board's room. What clients and the server say on the
 websocket is in boardsite.collab.protocol and docs/protocol.md.
 """
 
@@ -9,7 +10,7 @@ EVENT = "board.event"  # a stored event: its seq, frame text and origin (the con
 EVENTS = "board.events"  # the stored events of one commit, in seq order
 EPHEMERAL = "board.ephemeral"  # an unstored frame (cursor, card lock) for every connection but its origin
 PRESENCE = "board.presence"  # a presence batch: who joined, who left, and the newcomers to introduce
-PRESENCE_HERE = "board.presence_here"  # to a newcomer's consumer (Channels calls board_presence_here): who is here
+PRESENCE_HERE = "board.presence_here"  # to a newcomer's hub, for its connection `conn`: who is on the board
 ACCESS_CHANGED = "board.access_changed"  # connections re-check their access (of `users`, or all)
 CATCH_UP = "board.catch_up"  # from a process's own hub: messages may have been lost, read the database
 

@@ -13,7 +13,9 @@ The process's `RoomHub` subscribes one channel-layer channel to the group
 of every board with a room in the process, and hands what arrives to the
 room: a board message costs one channel-layer delivery per process, not one
 per connection (Channels' own group delivery wakes every consumer's task,
-with a thread hop before each message since Channels 4.2).
+with a thread hop before each message since Channels 4.2). Connections have
+no channel of their own: a message for one (`PRESENCE_HERE`) goes to its
+hub's channel and names the connection.
 """
 
 import asyncio
@@ -173,6 +175,8 @@ class Room:
 
     async def deliver(self, message):
         sessions = tuple(self.sessions)
+        if message["type"] == messages.PRESENCE_HERE:  # for one newcomer of this room
+            sessions = [session for session in sessions if session.connection_id == message["conn"]]
         for session in sessions:
             try:
                 await session.receive_board_message(message)
@@ -186,8 +190,8 @@ class Room:
     def announce(self, *, joined=None, left=None, newcomer=None):
         """
         Queue a presence change of one of this room's sessions: `joined` or
-        `left` (its member frame), and a `newcomer` channel to tell who is
-        there. What REALTIME_PRESENCE_BATCH_SECONDS gather goes to the board
+        `left` (its member frame), and a `newcomer` ([its hub's channel, its
+        connection id]) to tell who is there. What REALTIME_PRESENCE_BATCH_SECONDS gather goes to the board
         as one message, so a crowd joining costs each connection one frame
         per batch, not one per join (1,000 joins on one board: 482,000 frames).
         """
@@ -223,16 +227,16 @@ class Room:
         if not newcomers:
             return
         people = {}  # user id -> member, with the person's connections in `conns`
-        by_channel = {}
+        by_conn = {}
         for session in sessions:
-            by_channel[session.channel_name] = session
+            by_conn[session.connection_id] = session
             member = session.me()
             person = people.get(member["id"])
             if person is None:
                 person = people[member["id"]] = {**member, "conns": []}
             person["conns"].append(member["conn"])
-        for newcomer in newcomers:
-            session = by_channel.get(newcomer)
+        for hub_channel, conn in newcomers:
+            session = by_conn.get(conn)
             own = session.me() if session is not None else {"id": None, "conn": None}
             own_person = people.get(own["id"])
             own_only = own_person is not None and own_person["conns"] == [own["conn"]]
@@ -244,17 +248,18 @@ class Room:
                 if person is own_person:
                     if own_only:
                         continue
-                    conns = [conn for conn in person["conns"] if conn != own["conn"]]
+                    conns = [other for other in person["conns"] if other != own["conn"]]
                     person = {**person, "conn": conns[0], "conns": conns}
                 members.append(person)
             if not members:
                 continue
             try:
-                await self.hub.layer.send(
-                    newcomer, {"type": messages.PRESENCE_HERE, "members": members, "more": others - len(members)}
-                )
+                await self.hub.layer.send(hub_channel, {
+                    "type": messages.PRESENCE_HERE, "group": self.group, "conn": conn,
+                    "members": members, "more": others - len(members),
+                })
             except ChannelFull:
-                logger.warning("presence for %s dropped: its channel is full", newcomer)
+                logger.warning("presence for %s dropped: its hub's channel is full", conn)
 
 
 class RoomHub:

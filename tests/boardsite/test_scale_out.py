@@ -61,10 +61,17 @@ class TwoProcessTests(TransactionTestCase):
                         )
                 for client in clients:
                     await client.wait_for_seqs(1, 80)
+                for client, user in zip(clients, self.users):
+                    others = {other.username for other in self.users} - {user.username}
+                    await client.wait_until(lambda client=client, others=others: others <= client.people_here())
+                self.people_here = [client.people_here() for client in clients]
             return clients
 
         clients = asyncio.run(scenario())
         self.assert_everyone_saw_everything_once_in_order(clients, 80)
+        # Each learnt who is on the board, whichever process they are connected to.
+        for user, here in zip(self.users, self.people_here):
+            self.assertLessEqual({other.username for other in self.users} - {user.username}, here)
         self.assertEqual(Stroke.objects.filter(board=board).count(), 8)
         board.refresh_from_db()
         self.assertEqual(board.last_seq, 80)
