@@ -14,6 +14,13 @@ from whiteboard.points import packed
 
 RED = "#e03131"
 FONT_SIZE = "node => parseFloat(getComputedStyle(node).fontSize)"
+# Whether the board (opaque pixels) shows at the canvas's left edge, middle and right edge, halfway down.
+BOARD_AT_THE_EDGES = """() => {
+  const canvas = document.getElementById("board-canvas");
+  const context = canvas.getContext("2d");
+  const y = Math.floor(canvas.height / 2);
+  return [2, Math.floor(canvas.width / 2), canvas.width - 3].map((x) => context.getImageData(x, y, 1, 1).data[3] > 0);
+}"""
 NOT_CLIPPED = "node => node.scrollWidth <= node.clientWidth + 1"
 # Every visible button of the whiteboard's toolbar and view panel smaller than 44 x 44 px, by name and size.
 SMALL_TARGETS = """() => [...document.querySelectorAll('.wb-toolbar button, .wb-toolbar label, .wb-view button')]
@@ -335,6 +342,28 @@ class WhiteboardBrowserTests(BrowserTestCase):
     def canvas_point(self, page, x, y):
         box = page.locator("#board-canvas").bounding_box()
         return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    def test_the_whole_toolbar_and_board_show_at_every_width(self):
+        """
+        Issue 18: at 780-840 px Clear (and Redo at 780-800) were cut off the
+        toolbar, and a window made smaller left the board off-screen.
+        """
+        user, page = self.user_page("wanda", viewport={"width": 1280, "height": 800})
+        self.create_board(page, "Resized")
+        for width in (700, 780, 800, 820, 840, 900, 1280):
+            page.set_viewport_size({"width": width, "height": 700})
+            toolbar = page.locator(".wb-toolbar").bounding_box()
+            with self.subTest(width=width):
+                self.assertGreaterEqual(toolbar["x"], 0)
+                self.assertLessEqual(toolbar["x"] + toolbar["width"], width)
+                for name in ("#undo", "#redo", "#clear"):
+                    box = page.locator(name).bounding_box()
+                    self.assertLessEqual(box["x"] + box["width"], width, f"{name} is cut off at {width} px")
+            if width == 800:
+                self.screenshot(page, "whiteboard-800px.png")
+            with self.subTest("the board is fitted again", width=width):
+                # Issue 18: after a resize the board lay off-screen while the zoom said 100%.
+                self.assertEqual(page.evaluate(BOARD_AT_THE_EDGES), [False, True, False])
 
     def test_the_board_fits_a_phone(self):
         user, page = self.user_page("phoebe", viewport={"width": 390, "height": 844})

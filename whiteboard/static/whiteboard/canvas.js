@@ -76,9 +76,15 @@ export class BoardCanvas {
     matchMedia(`(resolution: ${devicePixelRatio}dppx)`).addEventListener("change", () => this.resize());
   }
 
+  /**
+   * The window changed size (or was rotated): a board shown whole is fitted
+   * again; one the person zoomed or panned keeps the point they looked at in
+   * the middle, at the same zoom.
+   */
   resize() {
     const { width, height } = this.canvas.parentElement.getBoundingClientRect();
     const hadSize = this.cssWidth > 0;
+    const centre = hadSize ? this.toBoardUnclamped(this.cssWidth / 2, this.cssHeight / 2) : null;
     const ratio = devicePixelRatio || 1;
     this.cssWidth = width;
     this.cssHeight = height;
@@ -95,8 +101,20 @@ export class BoardCanvas {
         (height - this.insets.top - this.insets.bottom) / this.boardHeight,
       ),
     );
-    if (!hadSize) this.resetView();
-    else this.setScale((this.view.scale / previousFit) * this.fitScale, width / 2, height / 2);
+    if (!hadSize || this.fitted) {
+      this.resetView();
+      return;
+    }
+    const scale = (this.view.scale / previousFit) * this.fitScale;
+    this.view.scale = scale;
+    this.view.x = width / 2 - centre[0] * scale;
+    this.view.y = height / 2 - centre[1] * scale;
+    this.keepBoardInView();
+  }
+
+  /** A CSS position as board px, on the board or not. */
+  toBoardUnclamped(cssX, cssY) {
+    return [(cssX - this.view.x) / this.view.scale, (cssY - this.view.y) / this.view.scale];
   }
 
   get zoom() {
@@ -109,11 +127,13 @@ export class BoardCanvas {
     const { top, bottom, left, right } = this.insets;
     this.view.x = left + (this.cssWidth - left - right - this.boardWidth * this.fitScale) / 2;
     this.view.y = top + (this.cssHeight - top - bottom - this.boardHeight * this.fitScale) / 2;
+    this.fitted = true; // until the person zooms or pans
     this.viewChanged();
   }
 
   /** Zoom to `scale` keeping the board point under (cssX, cssY) where it is. */
   setScale(scale, cssX, cssY) {
+    this.fitted = false;
     const clamped = Math.min(MAX_ZOOM * this.fitScale, Math.max(MIN_ZOOM * this.fitScale, scale));
     const boardX = (cssX - this.view.x) / this.view.scale;
     const boardY = (cssY - this.view.y) / this.view.scale;
@@ -128,6 +148,7 @@ export class BoardCanvas {
   }
 
   panBy(dx, dy) {
+    this.fitted = false;
     this.view.x += dx;
     this.view.y += dy;
     this.keepBoardInView();
