@@ -418,6 +418,38 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertEqual(sorted(stored["Doing"]), ["Plan party", "Review the pull request"])
         self.assertEqual(self.titles_in(page, "Doing"), stored["Doing"])
 
+    def test_a_card_held_at_the_edge_of_a_phone_scrolls_the_columns_to_reach_the_last(self):
+        """Issue 18: a touch drag of a card did not scroll the columns at the screen's edge."""
+        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+        self.addCleanup(context.close)
+        page = self.open_board(self.log_in(context.new_page(), self.alice))
+        touch = page.context.new_cdp_session(page)
+
+        def finger(kind, x, y):
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+
+        card = self.card(page, "Plan party").bounding_box()
+        start_x, start_y = card["x"] + 40, card["y"] + card["height"] / 2
+        finger("touchStart", start_x, start_y)
+        page.wait_for_timeout(400)
+        edge_x = 385
+        for step in range(1, 11):
+            finger("touchMove", start_x + (edge_x - start_x) * step / 10, start_y)
+            page.wait_for_timeout(25)
+        for _ in range(60):  # held at the edge: the columns scroll until "Done" is under the finger
+            done = self.column(page, "Done").bounding_box()
+            if done["x"] + 40 < edge_x - 40:
+                break
+            finger("touchMove", edge_x, start_y)
+            page.wait_for_timeout(50)
+        done = self.column(page, "Done").bounding_box()
+        self.assertLess(done["x"], edge_x - 40, "the columns did not scroll while the card was held at the edge")
+        finger("touchMove", done["x"] + 40, done["y"] + 80)
+        page.wait_for_timeout(100)
+        finger("touchEnd", done["x"] + 40, done["y"] + 80)
+        stored = board_columns_eventually(self.board, until=lambda columns: "Plan party" in columns["Done"])
+        self.assertIn("Plan party", stored["Done"])
+
     def test_the_board_fits_a_phone_by_scrolling_the_columns_sideways(self):
         page = self.log_in(self.new_page(viewport={"width": 390, "height": 844}), self.alice)
         self.open_board(page)

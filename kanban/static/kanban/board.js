@@ -228,17 +228,27 @@ function moveCard(cardId, columnId, index, { announce = false, dragged = false }
   cardQueues.set(cardId, move);
 }
 
+/**
+ * While a card is dragged the columns do not snap to a column's start: held
+ * at the screen's edge, SortableJS scrolls them a few pixels at a time, and
+ * each step snapped back (on a phone no other column could be reached).
+ */
+function setDragging(value) {
+  dragging = value;
+  columnsContainer.classList.toggle("is-dragging", value);
+}
+
 const dragHandlers = {
   onStart(cardId) {
-    dragging = true;
+    setDragging(true);
     request({ type: "card.lock", card: cardId, reason: "drag" }).catch(() => {});
   },
   onDrop(cardId, columnId, index) {
-    dragging = false;
+    setDragging(false);
     moveCard(cardId, columnId, index, { dragged: true });
   },
   onCancel(cardId) {
-    dragging = false;
+    setDragging(false);
     request({ type: "card.unlock", card: cardId }).catch(() => {});
     render();
   },
