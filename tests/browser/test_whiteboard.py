@@ -158,6 +158,7 @@ class WhiteboardBrowserTests(BrowserTestCase):
         expect(bob_page.locator("#connection-status")).to_have_attribute("data-state", "offline")
         expect(bob_page.locator("#toast")).to_contain_text("You no longer have access to this board.")
         self.assertTrue(bob_page.locator(".wb-toolbar").evaluate("toolbar => toolbar.inert"))
+        expect(bob_page.locator("#presence .avatar")).to_have_count(1)  # no longer told who is there
         self.draw(bob_page, self.wave(left=0.2, top=0.5, width=0.5, height=0.2))
         bob_page.wait_for_timeout(300)
         self.assertEqual(self.red_pixels(bob_page), 0, "the removed member could still draw")

@@ -118,6 +118,10 @@ class WhiteboardPage {
     this.tools.finish();
     document.body.classList.add("wb-ended");
     $(".wb-toolbar").inert = true;
+    // Who is here, and their cursors, can no longer be known: show no one but the person.
+    for (const conn of [...this.cursors.keys()]) this.removeCursor(conn);
+    for (const [conn, member] of this.members) if (member.username !== this.me) this.members.delete(conn);
+    this.renderPresence();
     const unsaved = pending ? ` Your last ${pending === 1 ? "change was" : `${pending} changes were`} not saved.` : "";
     this.toast(`${message}${unsaved}`, { sticky: true });
   }
