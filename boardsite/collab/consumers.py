@@ -21,7 +21,6 @@ import time
 from collections import deque
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -52,10 +51,55 @@ class CloseCode:
     TOO_MANY_CONNECTIONS = 4430
 
 
-class BoardConsumer(AsyncWebsocketConsumer):
-    # No channel of its own: the board's room hands it what the process's hub receives
-    # (boardsite.collab.rooms), so a connection holds no channel-layer queue or reader.
-    channel_layer_alias = None
+class WebsocketApp:
+    """
+    The ASGI websocket events as methods (connect, receive, disconnect),
+    mounted like a Channels consumer (`as_asgi()` in a URLRouter, behind the
+    same middleware). Not Channels' AsyncWebsocketConsumer: since Channels
+    4.2 it runs `aclose_old_connections()` in a thread before every message,
+    a thread hop for every frame a client sends, and it makes each
+    connection a channel-layer channel with a reader. A board socket needs
+    neither: its board's room hands it what other processes send
+    (boardsite.collab.rooms), and its database work runs in the database
+    thread, which closes stale connections itself (database_sync_to_async,
+    boardsite.collab.changes).
+    """
+
+    @classmethod
+    def as_asgi(cls):
+        async def app(scope, receive, send):
+            await cls()(scope, receive, send)
+
+        return app
+
+    async def __call__(self, scope, receive, send):
+        self.scope, self.base_send = scope, send
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.connect":
+                await self.connect()
+            elif kind == "websocket.receive":
+                if message.get("text") is not None:
+                    await self.receive(text_data=message["text"])
+                else:
+                    await self.receive(bytes_data=message.get("bytes"))
+            elif kind == "websocket.disconnect":
+                await self.disconnect(message.get("code", 1000))
+                return
+
+    async def accept(self):
+        await self.base_send({"type": "websocket.accept"})
+
+    async def close(self, code=None):
+        """Close the socket (before `accept`, refuse the handshake)."""
+        message = {"type": "websocket.close"}
+        if code is not None:
+            message["code"] = code
+        await self.base_send(message)
+
+
+class BoardConsumer(WebsocketApp):
     board_model = None
     commands = {}  # message type -> name of the handler method: `async def handler(message, ref)`
     # Refusals that are a normal outcome of collaborating, not a faulty client: not counted as invalid.
