@@ -6,6 +6,7 @@ applied, and the connection is closed with 4403.
 """
 
 import asyncio
+import json
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -145,13 +146,13 @@ class RemovalDuringAStreamOfCommandsTests(TransactionTestCase):
 
     async def test_nothing_authored_by_a_removed_member_has_a_seq_after_the_removal(self):
         bob, _ = await join(self.board, self.bob)
-        acked, drawing_is_under_way, closed = [], asyncio.Event(), asyncio.Event()
+        acked, errors, drawing_is_under_way, closed = [], [], asyncio.Event(), asyncio.Event()
 
         async def draw():
             number = 0
             while not closed.is_set() and number < 20000:
                 if number % 25 == 24:
-                    message = {"type": "shape", "id": f"r{number}", "tool": "rect", "color": "#000000", "width": 2,
+                    message = {"type": "shape", "id": f"r{number}", "shape": "rect", "color": "#000000", "width": 2,
                                "points": [[0.1, 0.1], [0.3, 0.3]], "ref": f"c{number}"}
                 else:
                     message = stroke_message(f"s{number // 25}", chunk=number % 25, ref=f"c{number}")
@@ -166,6 +167,8 @@ class RemovalDuringAStreamOfCommandsTests(TransactionTestCase):
                 if output["type"] == "websocket.close":
                     closed.set()
                     return output["code"]
+                if '"type":"error"' in output["text"]:
+                    errors.append(output["text"])
                 if '"type":"ack"' in output["text"]:
                     acked.append(output["text"])
                     if len(acked) == 20:
@@ -178,6 +181,9 @@ class RemovalDuringAStreamOfCommandsTests(TransactionTestCase):
             board=self.board, username="bob", actor=self.alice
         )
         self.assertEqual(await reading, CloseCode.ACCESS_REVOKED)
+        # Every refusal was for the removal, or for a chunk whose stroke it stopped: none for a bad message.
+        codes = {json.loads(text)["code"] for text in errors}
+        self.assertLessEqual(codes, {"access_revoked", "chunk_out_of_order", "stroke_gone"}, errors[:3])
         sent = await drawing
         removal = await BoardEvent.objects.aget(board=self.board, type="board.member_removed")
         after = [event async for event in BoardEvent.objects.filter(author=self.bob, seq__gt=removal.seq)]
