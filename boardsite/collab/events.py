@@ -235,7 +235,7 @@ def record_event(*, board, type, payload, actor, origin=None, board_fields=()):
     return event
 
 
-# While `database_change` runs a function: the (group, message) pairs its
+# While `changes.run_change` runs a function: the (group, message) pairs its
 # commits broadcast, to be sent from the event loop.
 committed_broadcasts = contextvars.ContextVar("committed_broadcasts", default=None)
 

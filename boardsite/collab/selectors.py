@@ -38,15 +38,14 @@ def board_for_user(*, board_model, slug, user):
     if not user.is_authenticated:
         return None
     board = board_model.objects.filter(slug=slug).select_related("owner").first()
-    if board is None:
-        return None
-    if board.owner_id == user.pk or board.shared_with_all or board.members.filter(pk=user.pk).exists():
-        return board
-    return None
+    return board if board is not None and user_can_access(board=board, user=user) else None
 
 
 def user_can_access(*, board, user):
-    return type(board).objects.filter(access_filter(user), pk=board.pk).exists()
+    """`access_filter`'s rule for one board in hand: the owner and the shared in memory, members in one query."""
+    if not user.is_authenticated:
+        return False
+    return board.owner_id == user.pk or board.shared_with_all or board.members.filter(pk=user.pk).exists()
 
 
 def user_may_change(*, board, user):
