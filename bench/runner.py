@@ -24,6 +24,7 @@ SCENARIO_FUNCTIONS = {
     "latejoin": "bench.latejoin:run_latejoin",
     "kanban": "bench.kanban:run_kanban",
     "markdown": "bench.markdown:run_markdown",
+    "export": "bench.export:run_export",
     "idle": "bench.idle:run_idle",
     "join": "bench.join:run_join",
     "soak": "bench.soak:run_soak",
@@ -50,6 +51,8 @@ class Sizes:
     points_fps: int = 60
     late_strokes: int = 10_000
     late_points: int = 50
+    export_many_strokes: int = 100_000  # the second export board: many short strokes
+    export_many_points: int = 5
     kanban_cards: int = 2000
     kanban_small_cards: int = 200
     kanban_columns: int = 10
@@ -65,7 +68,8 @@ class Sizes:
 FULL = Sizes()
 QUICK = Sizes(
     users=2, receivers=3, messages=20, fanout_runs=1, latency_seconds=1.0, latency_runs=1, points_viewers=3,
-    points_rates=(600,), points_seconds=0.5, late_strokes=200, kanban_cards=100, kanban_small_cards=20, kanban_moves=3,
+    points_rates=(600,), points_seconds=0.5, late_strokes=200, export_many_strokes=300, kanban_cards=100,
+    kanban_small_cards=20, kanban_moves=3,
     idle_connections=20, join_connections=20, join_boards=4, timeout=30.0,
 )
 

@@ -111,21 +111,31 @@ CHANNEL_LAYERS = channel_layers_config(
     expiry=env.int("CHANNEL_LAYER_EXPIRY", default=30),
 )
 
-# Django's cache holds the sign-up limit's counters (boardsite.throttling): in Redis when
+# Django's cache holds the throttles' counters (boardsite.throttling): in Redis when
 # REDIS_URL is set, so that every server process counts the same attempts; in each process's
-# memory otherwise, which is enough for the one process that runs without Redis.
+# memory otherwise, which is enough for the one process that runs without Redis. The
+# whiteboard's SVG exports (whiteboard.exports) have a cache of their own, so that large
+# drawings never push the counters out; in memory it keeps the last few.
 if REDIS_URL:
     CACHES = {
-        "default": {
+        alias: {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "boardsite",
+            "KEY_PREFIX": prefix,
             # A Redis that does not answer fails a request in a second, not after minutes.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
+        for alias, prefix in (("default", "boardsite"), ("exports", "boardsite-exports"))
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "exports": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "exports",
+            "OPTIONS": {"MAX_ENTRIES": 20},
+        },
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -253,6 +263,9 @@ REALTIME_MAX_SEND_BACKLOG_BYTES = env.int("REALTIME_MAX_SEND_BACKLOG_BYTES", def
 
 # Strokes one whiteboard holds (erased ones included); past it, new strokes get `board_full`.
 WHITEBOARD_MAX_STROKES = env.int("WHITEBOARD_MAX_STROKES", default=100_000)
+# SVG exports one user may have drawn in a minute; an export already made for
+# that seq is served from the cache and not counted (whiteboard.exports).
+WHITEBOARD_EXPORTS_PER_MINUTE = env.int("WHITEBOARD_EXPORTS_PER_MINUTE", default=30)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

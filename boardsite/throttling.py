@@ -62,12 +62,24 @@ def signup_attempt_wait(*, request):
     """
     Count one sign-up attempt from the request's address: None while within
     SIGNUP_RATE_LIMIT per SIGNUP_RATE_WINDOW_SECONDS, else the seconds left
-    until the window ends. The window starts at an address's first attempt.
-    If the cache cannot be reached the attempt is let through (and logged):
-    the limit guards against abuse, and sign-up should not fail with Redis.
+    until the window ends.
     """
-    window = settings.SIGNUP_RATE_WINDOW_SECONDS
-    key = f"throttle:signup:{client_ip(request) or 'unknown'}"
+    return attempt_wait(
+        key=f"throttle:signup:{client_ip(request) or 'unknown'}",
+        limit=settings.SIGNUP_RATE_LIMIT,
+        window=settings.SIGNUP_RATE_WINDOW_SECONDS,
+        what="sign-up",
+    )
+
+
+def attempt_wait(*, key, limit, window, what):
+    """
+    Count one attempt under `key`: None while within `limit` per `window`
+    seconds, else the seconds left until the window ends. The window starts
+    at the key's first attempt. If the cache cannot be reached the attempt
+    is let through (and logged): the limit guards against abuse, and what it
+    guards should not fail with Redis.
+    """
     try:
         now = time.time()
         cache.add(f"{key}:ends", now + window, timeout=window)
@@ -77,10 +89,10 @@ def signup_attempt_wait(*, request):
         except ValueError:  # the window ended between add() and incr()
             cache.set(f"{key}:count", 1, timeout=window)
             count = 1
-        if count <= settings.SIGNUP_RATE_LIMIT:
+        if count <= limit:
             return None
         ends = cache.get(f"{key}:ends") or now  # gone: the window ends now
     except RedisError as error:
-        logger.warning("sign-up limit not checked, the cache is unavailable: %s", error)
+        logger.warning("%s limit not checked, the cache is unavailable: %s", what, error)
         return None
     return max(1.0, ends - now)

@@ -91,12 +91,13 @@ def require_chromium():
 def use_a_fresh_cache(test, cache=None):
     """
     Give `test` Django's cache (or the `cache` configuration given) under a key prefix
-    of its own, and delete its keys in Redis afterwards: the sign-up limit counts in the
-    cache, which Django never empties between tests, and in Redis outlives the run.
+    of its own, and delete its keys in Redis afterwards: the sign-up and export limits
+    count in the cache, which Django never empties between tests, and in Redis outlives
+    the run. The other caches stay as they are.
     """
     prefix = f"test-{uuid.uuid4().hex}"
     config = {**(cache or settings.CACHES["default"]), "KEY_PREFIX": prefix}
-    overrides = override_settings(CACHES={"default": config})
+    overrides = override_settings(CACHES={**settings.CACHES, "default": config})
     overrides.enable()
     test.addCleanup(overrides.disable)
     if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":

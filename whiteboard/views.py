@@ -1,11 +1,14 @@
 import gzip
+import math
 import re
 
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -14,9 +17,9 @@ from django.views.decorators.gzip import gzip_page
 from boardsite.collab import views as collab_views
 from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
-from whiteboard import protocol, selectors, services
+from boardsite.throttling import attempt_wait
+from whiteboard import exports, protocol, selectors, services
 from whiteboard.models import Board
-from whiteboard.svg import svg_element
 
 
 class BoardListView(collab_views.BoardListView):
@@ -100,6 +103,13 @@ class BoardSnapshotView(collab_views.BoardAccessMixin, View):
         return response
 
 
+async def streamed(pieces):
+    """Serve a sync iterator that reads the database a piece at a time, each read in the request's thread."""
+    next_piece = sync_to_async(next)
+    while (piece := await next_piece(pieces, None)) is not None:
+        yield piece
+
+
 def seq_parameter(request, name, *, board, default):
     """
     A seq from the query string: a whole number from 0 to the board's latest
@@ -114,9 +124,21 @@ def seq_parameter(request, name, *, board, default):
     return default if seq is None else seq
 
 
-@method_decorator(gzip_page, name="get")
+def too_many_exports(wait):
+    response = HttpResponse(
+        f"Too many drawings exported in a minute: try again in {math.ceil(wait)} seconds.",
+        status=429, content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(math.ceil(wait))
+    return response
+
+
 class BoardExportSvgView(collab_views.BoardAccessMixin, View):
-    """The board as an SVG drawing: as it is now, or with `?seq=N` as it was right after event N."""
+    """
+    The board as an SVG drawing: as it is now, or with `?seq=N` as it was
+    right after event N. Made once per seq and cached (whiteboard.exports);
+    the ETag names the seq, so a browser that has it gets a 304.
+    """
 
     board_model = Board
 
@@ -126,19 +148,40 @@ class BoardExportSvgView(collab_views.BoardAccessMixin, View):
             seq = seq_parameter(request, "seq", board=board, default=None)
         except ActionError as error:
             return HttpResponseBadRequest(error.message, content_type="text/plain; charset=utf-8")
-        size = {"width": protocol.BOARD_WIDTH, "height": protocol.BOARD_HEIGHT}
-        if seq is None:
-            strokes = selectors.board_export_strokes(board=board, **size)
+        etag = exports.export_etag(slug=board.slug, name=board.name, seq=board.last_seq if seq is None else seq)
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            return self.finish(not_modified, board=board, seq=seq)
+        body = exports.cached_export(etag=etag)
+        if body is None:
+            wait = attempt_wait(
+                key=f"throttle:export:{request.user.pk}", limit=settings.WHITEBOARD_EXPORTS_PER_MINUTE, window=60,
+                what="export",
+            )
+            if wait is not None:
+                return too_many_exports(wait)
+            plan = exports.plan_export(board=board, seq=seq)  # the board may have changed since: its seq names it
+            etag = plan.etag
+        accepts_gzip = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+        if body is not None and accepts_gzip:
+            response = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
         else:
-            strokes = selectors.board_export_strokes_at(board=board, seq=seq, **size)
-        svg = render_to_string(
-            "whiteboard/export.svg",
-            {"board": board, **size, "elements": [svg_element(stroke) for stroke in strokes]},
-        )
-        response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+            pieces = exports.gzipped_svg(plan) if body is None else iter([body])
+            response = StreamingHttpResponse(
+                streamed(pieces if accepts_gzip else exports.gunzipped(pieces)), content_type="image/svg+xml; charset=utf-8"
+            )
+        if accepts_gzip:
+            response["Content-Encoding"] = "gzip"
+        response["ETag"] = etag
+        return self.finish(response, board=board, seq=seq)
+
+    def finish(self, response, *, board, seq):
+        patch_vary_headers(response, ["Accept-Encoding"])
+        # Asked again, the browser checks the ETag: access is checked on every request.
+        patch_cache_control(response, private=True, no_cache=True)
         # Opened on its own the SVG is a document of this site: let it run and load nothing.
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-        if "download" in request.GET:
+        if "download" in self.request.GET:
             suffix = "" if seq is None else f"-at-{seq}"
             response["Content-Disposition"] = f'attachment; filename="{board.slug}{suffix}.svg"'
         return response

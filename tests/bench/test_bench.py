@@ -60,7 +60,10 @@ class QuickBenchTests(SimpleTestCase):
             self.assertEqual(row["check"], "OK", row)
             self.assertEqual(row["metric"], "deliveries/s")
         self.assertEqual({row["scenario"] for row in rows},
-                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "idle", "join"})
+                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "export", "idle", "join"})
+        # The export is made within its bounds (time and size), and revalidated with a 304, on both boards.
+        export = [row for row in rows if row["scenario"] == "export"]
+        self.assertEqual([row["check"] for row in export].count("OK"), 4, export)
         # The adversarial description is acked, the move on another board too, and the preview answers.
         markdown = [row for row in rows if row["scenario"] == "markdown" and row["layer"] == "memory"]
         self.assertEqual([row["check"] for row in markdown], ["OK", "OK", "OK"], markdown)

@@ -31,7 +31,9 @@ SMALL_TARGETS = """() => [...document.querySelectorAll('.wb-toolbar button, .wb-
 RED_RGB = [0xE0, 0x31, 0x31]
 
 
-class WhiteboardBrowserTests(BrowserTestCase):
+class WhiteboardPages:
+    """What a person does on the whiteboard pages, for the browser test classes."""
+
     def create_board(self, page, name, *, members=()):
         """Create a board and add members the way its owner does: through the pages."""
         page.goto(f"{self.live_server_url}/whiteboard/")
@@ -69,6 +71,9 @@ class WhiteboardBrowserTests(BrowserTestCase):
     def wave(self, *, left, top, width, height, steps=30):
         return [(left + width * i / steps, top + height * (0.5 + 0.5 * math.sin(i / 3))) for i in range(steps + 1)]
 
+
+
+class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
     def test_a_stroke_appears_for_the_other_user_survives_reload_and_undo_removes_it_for_both(self):
         alice, alice_page = self.user_page("alice")
         bob, bob_page = self.user_page("bob")

@@ -1,6 +1,10 @@
 """What the whiteboard test modules share: a board with members and connected clients."""
 
+import gzip
 import json
+import re
+import warnings
+import xml.etree.ElementTree as ElementTree
 
 from tests.support import receive_frame, receive_until, websocket_for
 from whiteboard.points import unpacked
@@ -13,6 +17,70 @@ def snapshot_strokes(snapshot_json):
         {**dict(zip(columns, values)), "points": unpacked(values[-1])}
         for values in zip(*columns.values(), strict=True)
     ]
+
+
+def response_body(response):
+    """A response's body as sent, read whole, and gunzipped if it was gzipped."""
+    if response.streaming:
+        with warnings.catch_warnings():  # the test client reads an async stream in one go, and says so
+            warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume asynchronous iterators")
+            body = b"".join(response)
+    else:
+        body = response.content
+    return gzip.decompress(body) if response.get("Content-Encoding") == "gzip" else body
+
+
+def export_svg(client, url, **headers):
+    """GET an SVG export: (response, its text)."""
+    response = client.get(url, **headers)
+    return response, response_body(response).decode()
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+_PATH_COMMAND = re.compile(r"([MLQTmlqt])([^MLQTmlqt]*)")
+_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
+
+
+def path_points(d):
+    """
+    The points a path of the export's subset (M, then relative q, t, l)
+    passes through or is pulled by, absolute and in board pixels:
+    [(command, x, y)] for each end point and control point.
+    """
+    points, x, y, control = [], 0.0, 0.0, None
+    for letter, numbers in _PATH_COMMAND.findall(d):
+        values = [float(number) for number in _NUMBER.findall(numbers)]
+        relative = letter.islower()
+        size = {"m": 2, "l": 2, "q": 4, "t": 2}[letter.lower()]
+        for index in range(0, len(values), size):
+            chunk = values[index : index + size]
+            if relative:
+                chunk = [value + (x if position % 2 == 0 else y) for position, value in enumerate(chunk)]
+            if letter.lower() == "q":
+                control = (chunk[0], chunk[1])
+                points.append(("control", chunk[0] / 2, chunk[1] / 2))
+            elif letter.lower() == "t":
+                control = (2 * x - control[0], 2 * y - control[1])
+                points.append(("control", control[0] / 2, control[1] / 2))
+            x, y = chunk[-2], chunk[-1]
+            points.append((letter.upper(), x / 2, y / 2))
+    return points
+
+
+def svg_drawing(svg_text):
+    """
+    The elements an export draws, in order, each a dict of its tag and its
+    attributes with those of the groups it is in (stroke, width, opacity).
+    Coordinates stay as written: half board pixels.
+    """
+    root = ElementTree.fromstring(svg_text)
+    drawing = root.find(f"{SVG}g")
+    assert drawing is not None and drawing.get("transform") == "scale(.5)", "no drawing group"
+    elements = []
+    for group in drawing.findall(f"{SVG}g"):
+        for element in group:
+            elements.append({"tag": element.tag.removeprefix(SVG), **drawing.attrib, **group.attrib, **element.attrib})
+    return root, elements
 
 
 def stroke_message(stroke_id="s1", *, chunk=0, points=None, ref=None, color="#1f6feb", width=4, tool="pen"):

@@ -7,7 +7,7 @@ from django.test import TestCase, TransactionTestCase
 
 from boardsite.collab import services as collab_services
 from tests.support import in_a_loop_of_its_own, make_user, receive_until, websocket_for
-from tests.whiteboard.helpers import command, join, stroke_message
+from tests.whiteboard.helpers import command, export_svg, join, stroke_message
 from whiteboard import services
 from whiteboard.models import Stroke
 
@@ -46,12 +46,13 @@ class HistoryPagesTests(TestCase):
         self.assertEqual([event["seq"] for event in later["events"]], [4])
 
     def test_the_svg_at_a_seq_shows_the_board_as_it_was_then(self):
-        before_clear = self.client.get(self.url("export.svg") + "?seq=3").content.decode()
-        self.assertIn('M192 120l0 0', before_clear)
-        self.assertIn('M960 600l0 0', before_clear)
-        only_alice = self.client.get(self.url("export.svg") + "?seq=2").content.decode()
-        self.assertNotIn('M960 600l0 0', only_alice)
-        self.assertNotIn("<path", self.client.get(self.url("export.svg") + "?seq=4").content.decode())
+        _, before_clear = export_svg(self.client, self.url("export.svg") + "?seq=3")
+        self.assertIn('M384 240l0 0', before_clear)
+        self.assertIn('M1920 1200l0 0', before_clear)
+        _, only_alice = export_svg(self.client, self.url("export.svg") + "?seq=2")
+        self.assertIn('M384 240l0 0', only_alice)
+        self.assertNotIn('M1920 1200l0 0', only_alice)
+        self.assertNotIn("<path", export_svg(self.client, self.url("export.svg") + "?seq=4")[1])
         download = self.client.get(self.url("export.svg") + "?seq=3&download")
         self.assertEqual(download["Content-Disposition"], f'attachment; filename="{self.board.slug}-at-3.svg"')
 

@@ -6,7 +6,7 @@ from django.test import TestCase
 
 from boardsite.collab import services as collab_services
 from tests.support import make_user
-from tests.whiteboard.helpers import snapshot_strokes
+from tests.whiteboard.helpers import export_svg, path_points, snapshot_strokes, svg_drawing
 from whiteboard import services
 from whiteboard.models import Board
 
@@ -119,13 +119,22 @@ class SnapshotAndExportTests(TestCase):
         self.assertEqual([stroke["id"] for stroke in snapshot_strokes(response.content)], ["s1", "r1"])
 
     def test_the_svg_export_draws_the_strokes_and_escapes_the_name(self):
-        response = self.client.get(f"/whiteboard/{self.board.slug}/export.svg")
+        response, svg = export_svg(self.client, f"/whiteboard/{self.board.slug}/export.svg")
         self.assertEqual(response["Content-Type"], "image/svg+xml; charset=utf-8")
-        svg = response.content.decode()
         self.assertIn("<title>Plan &lt;b&gt;&quot;bold&quot;&lt;/b&gt; &amp; co</title>", svg)
         self.assertNotIn("<b>", svg)
-        self.assertIn('<path d="M192 120Q384 360 480 300L576 240" fill="none" stroke="#1971c2" stroke-width="6"', svg)
-        self.assertIn('<rect x="480" y="600" width="480" height="300"', svg)
+        _, elements = svg_drawing(svg)
+        # In half pixels: from (192, 120) curving through (384, 360) to (576, 240), where the pen was lifted.
+        self.assertEqual(
+            elements[0],
+            {**elements[0], "tag": "path", "d": "M384 240q384 480 576 360l192-120", "stroke": "#1971c2", "stroke-width": "12"},
+        )
+        self.assertEqual(elements[0]["stroke-linecap"], "round")
+        self.assertEqual(path_points(elements[0]["d"])[-1], ("L", 576, 240))
+        self.assertEqual(
+            elements[1],
+            {**elements[1], "tag": "rect", "x": "960", "y": "1200", "width": "960", "height": "600", "stroke": "#2f9e44"},
+        )
 
     def test_every_tool_has_its_svg_shape(self):
         for stroke_id, tool, points in (("l1", "line", [[0, 0], [0.5, 0.5]]), ("e1", "ellipse", [[0.5, 0.5], [1, 1]])):
@@ -136,14 +145,19 @@ class SnapshotAndExportTests(TestCase):
             board=self.board, actor=self.alice, stroke_id="h1", chunk=0, tool="highlighter", color="#fcc419", width=24,
             points=[[0.5, 0.1]],
         )
-        svg = self.client.get(f"/whiteboard/{self.board.slug}/export.svg").content.decode()
-        self.assertIn('<line x1="0" y1="0" x2="960" y2="600"', svg)
-        self.assertIn('<ellipse cx="1440" cy="900" rx="480" ry="300"', svg)
-        self.assertIn('<path d="M960 120l0 0" fill="none" stroke="#fcc419" stroke-width="24" stroke-linecap="round" stroke-linejoin="round" stroke-opacity="0.45"/>', svg)
+        _, svg = export_svg(self.client, f"/whiteboard/{self.board.slug}/export.svg")
+        _, elements = svg_drawing(svg)
+        line, ellipse, highlighter = elements[2:]
+        self.assertEqual(line, {**line, "tag": "line", "x1": "0", "y1": "0", "x2": "1920", "y2": "1200", "stroke-width": "6"})
+        self.assertEqual(ellipse, {**ellipse, "tag": "ellipse", "cx": "2880", "cy": "1800", "rx": "960", "ry": "600"})
+        self.assertEqual(
+            highlighter,
+            {**highlighter, "tag": "path", "d": "M1920 240l0 0", "stroke-width": "48", "stroke-opacity": "0.45"},
+        )
 
     def test_erased_strokes_are_not_exported(self):
         services.strokes_erase(board=self.board, actor=self.alice, stroke_ids=["s1"])
-        svg = self.client.get(f"/whiteboard/{self.board.slug}/export.svg").content.decode()
+        _, svg = export_svg(self.client, f"/whiteboard/{self.board.slug}/export.svg")
         self.assertNotIn("#1971c2", svg)
         self.assertIn("#2f9e44", svg)
 

@@ -1,49 +1,15 @@
 // Drawing the board on a canvas: the view (zoom and pan over a board larger
-// than the window), device pixel ratio, smooth strokes with perfect-freehand,
+// than the window), device pixel ratio, strokes drawn as geometry.js says,
 // and the PNG export. Points are fractions of the board (0..1); widths are
 // board pixels, the board being `boardWidth` x `boardHeight` of them.
 
-import { getStroke } from "../vendor/perfect-freehand-1.2.3/index.mjs";
+import { HIGHLIGHTER_OPACITY, strokeLines } from "./geometry.js";
 
 const MIN_ZOOM = 0.25; // relative to "fit the whole board in the window"
 const MAX_ZOOM = 8;
-export const HIGHLIGHTER_OPACITY = 0.45;
 const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
 const VIEW_SETTLE_MS = 150; // the view this long unchanged is redrawn sharp
 const BASE_FRAME_BUDGET_MS = 12; // time per frame spent folding strokes into the base
-
-/** A filled outline for a pen stroke, the way perfect-freehand intends it to be drawn. */
-function outlinePath(outline) {
-  const path = new Path2D();
-  if (outline.length < 2) return path;
-  path.moveTo(outline[0][0], outline[0][1]);
-  for (let i = 1; i < outline.length; i += 1) {
-    const [x0, y0] = outline[i];
-    const [x1, y1] = outline[(i + 1) % outline.length];
-    path.quadraticCurveTo(x0, y0, (x0 + x1) / 2, (y0 + y1) / 2);
-  }
-  path.closePath();
-  return path;
-}
-
-/** Quadratic curves through the midpoints, as the server's SVG export draws them. */
-function centerlinePath(points) {
-  const path = new Path2D();
-  const [x0, y0] = points[0];
-  path.moveTo(x0, y0);
-  if (points.length === 1) {
-    path.lineTo(x0, y0);
-    return path;
-  }
-  for (let i = 1; i < points.length - 1; i += 1) {
-    const [x1, y1] = points[i];
-    const [x2, y2] = points[i + 1];
-    path.quadraticCurveTo(x1, y1, (x1 + x2) / 2, (y1 + y2) / 2);
-  }
-  const [xn, yn] = points[points.length - 1];
-  path.lineTo(xn, yn);
-  return path;
-}
 
 export class BoardCanvas {
   /**
@@ -333,7 +299,7 @@ export class BoardCanvas {
   washOut(context, stroke) {
     context.save();
     context.globalAlpha = 0.75;
-    this.drawStroke(context, { ...stroke, color: "#ffffff", width: stroke.width + 2 }, this.pathFor(stroke));
+    this.drawStroke(context, { ...stroke, color: "#ffffff" }, this.pathFor(stroke), 2);
     context.restore();
   }
 
@@ -341,61 +307,30 @@ export class BoardCanvas {
     for (const stroke of strokes) this.drawStroke(context, stroke, this.pathFor(stroke));
   }
 
-  drawStroke(context, stroke, path) {
+  /** Draw `stroke` along its `lines` (pathFor), `extraWidth` wider than it is. */
+  drawStroke(context, stroke, lines, extraWidth = 0) {
     const previousAlpha = context.globalAlpha;
-    if (stroke.tool === "pen") {
-      context.fillStyle = stroke.color;
-      context.fill(path);
-      return;
-    }
     context.strokeStyle = stroke.color;
-    context.lineWidth = stroke.width;
     context.lineCap = "round";
     context.lineJoin = "round";
     if (stroke.tool === "highlighter") context.globalAlpha = previousAlpha * HIGHLIGHTER_OPACITY;
-    context.stroke(path);
+    for (const { width, path } of lines) {
+      context.lineWidth = width + extraWidth;
+      context.stroke(path);
+    }
     context.globalAlpha = previousAlpha;
   }
 
-  /** The stroke's Path2D in board pixels, cached until the stroke changes. */
+  /** The lines that draw the stroke (geometry.js), in board pixels, cached until the stroke changes. */
   pathFor(stroke) {
     const cached = this.paths.get(stroke);
-    if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.path;
-    const path = this.buildPath(stroke);
-    this.paths.set(stroke, { version: stroke.version, length: stroke.points.length, path });
-    return path;
-  }
-
-  buildPath(stroke) {
+    if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.lines;
     const points = stroke.points.map(([x, y, pressure]) =>
       pressure === undefined ? [x * this.boardWidth, y * this.boardHeight] : [x * this.boardWidth, y * this.boardHeight, pressure],
     );
-    if (stroke.tool === "pen") {
-      const hasPressure = points.some((point) => point.length === 3);
-      // Simulated pressure (mouse, touch) varies the width only a little, so the
-      // stroke keeps about its nominal width, as in the server's SVG export.
-      return outlinePath(
-        getStroke(points, {
-          size: stroke.width,
-          thinning: hasPressure ? 0.5 : 0.25,
-          smoothing: 0.5,
-          streamline: 0.4,
-          simulatePressure: !hasPressure,
-        }),
-      );
-    }
-    if (stroke.tool === "highlighter") return centerlinePath(points);
-    const [[x1, y1], [x2, y2]] = points;
-    const path = new Path2D();
-    if (stroke.tool === "line") {
-      path.moveTo(x1, y1);
-      path.lineTo(x2, y2);
-    } else if (stroke.tool === "rect") {
-      path.rect(Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1));
-    } else {
-      path.ellipse((x1 + x2) / 2, (y1 + y2) / 2, Math.abs(x2 - x1) / 2, Math.abs(y2 - y1) / 2, 0, 0, 2 * Math.PI);
-    }
-    return path;
+    const lines = strokeLines(stroke, points);
+    this.paths.set(stroke, { version: stroke.version, length: stroke.points.length, lines });
+    return lines;
   }
 
   /** The whole board at its full size as a PNG blob, on white. */
