@@ -244,6 +244,64 @@ class KanbanBrowserTests(BrowserTestCase):
             self.column(page, "Review").wait_for(state="detached")
         self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Doing", "Done"])
 
+    def column_titles(self, page):
+        return page.locator(".column-title").all_inner_texts()
+
+    def test_a_column_dragged_by_its_heading_moves_for_everyone_and_undo_puts_it_back(self):
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        self.drag(alice, self.column(alice, "Done").locator(".column-title"), self.column(alice, "To do").locator(".column-head"))
+        order = "'Done,To do,Doing'"
+        for page in (alice, bob):
+            page.wait_for_function(f"() => [...document.querySelectorAll('.column-title')].map((n) => n.textContent).join() === {order}")
+        self.assertEqual(
+            list(board_columns_eventually(self.board, until=lambda columns: list(columns)[0] == "Done")), ["Done", "To do", "Doing"]
+        )
+        # Its cards went with it; a reload shows the same; the activity says who moved it.
+        self.assertEqual(self.titles_in(bob, "Done"), ["Set up CI"])
+        bob.reload()
+        bob.wait_for_selector("#connection-status[data-state=live]")
+        self.assertEqual(self.column_titles(bob), ["Done", "To do", "Doing"])
+        bob.click("#activity-open")
+        expect(bob.locator("#activity-list .activity-entry").first).to_contain_text("alice moved the column ‘Done’")
+
+        # The column's menu button still opens its dialog rather than starting a drag.
+        self.column(alice, "Doing").locator(".column-menu").click()
+        expect(alice.locator("#column-editor")).to_be_visible()
+        alice.keyboard.press("Escape")
+
+        alice.keyboard.press("Control+z")
+        for page in (alice, bob):
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.column-title')].map((n) => n.textContent).join() === 'To do,Doing,Done'"
+            )
+        self.screenshot(alice, "kanban-column-moved.png")
+
+    def test_a_column_can_be_dragged_by_touch_on_a_phone(self):
+        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+        self.addCleanup(context.close)
+        page = self.open_board(self.log_in(context.new_page(), self.alice))
+        touch = page.context.new_cdp_session(page)
+
+        def finger(kind, x, y):
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+
+        # Both headings in view: the end of "To do" and the start of "Doing".
+        page.evaluate("() => { const row = document.getElementById('columns'); row.style.scrollSnapType = 'none'; row.scrollLeft = 200; }")
+        doing, to_do = (self.column(page, title).locator(".column-head").bounding_box() for title in ("Doing", "To do"))
+        start_x, start_y = doing["x"] + 40, doing["y"] + doing["height"] / 2
+        finger("touchStart", start_x, start_y)
+        page.wait_for_timeout(400)  # a short hold starts a drag; a quick swipe scrolls
+        end_x = max(to_do["x"], 5) + 10
+        for step in range(1, 21):
+            finger("touchMove", start_x + (end_x - start_x) * step / 20, start_y)
+            page.wait_for_timeout(25)
+        finger("touchEnd", end_x, start_y)
+        stored = board_columns_eventually(self.board, until=lambda columns: list(columns)[0] == "Doing")
+        self.assertEqual(list(stored), ["Doing", "To do", "Done"])
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.column-title')].map((n) => n.textContent).join() === 'Doing,To do,Done'"
+        )
+
     def test_deleting_what_you_are_editing_closes_its_dialog_without_saying_it_was_deleted(self):
         """Issue 18: deleting your own card said "The card you were editing was deleted"."""
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)

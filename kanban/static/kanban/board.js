@@ -5,7 +5,7 @@
 import { BoardConnection, applyPresence, showStatus } from "../js/connection.js";
 import { BoardState } from "./state.js";
 import { BoardView, avatar, projectedColumns } from "./render.js";
-import { enableDragAndDrop } from "./dragdrop.js";
+import { enableColumnDragging, enableDragAndDrop } from "./dragdrop.js";
 import { enableKeyboard } from "./keyboard.js";
 import { CardEditor } from "./editor.js";
 import { ColumnEditor } from "./columns.js";
@@ -29,6 +29,7 @@ const view = new BoardView(columnsContainer);
 const pendingMoves = new Map(); // cardId -> {column, index}: sent, not yet confirmed
 const cardQueues = new Map(); // cardId -> promise of its last move, so moves of one card go one at a time
 const pendingCreates = new Map(); // client key -> {column, title}: cards added, not yet confirmed
+const pendingColumnMoves = new Map(); // column id -> index: dragged, not yet confirmed
 const presence = new Map(); // connection id -> member
 const sortables = new Map(); // column id -> Sortable
 let me = null;
@@ -147,7 +148,7 @@ const labels = new LabelManager(document.getElementById("label-manager"), board)
 
 function render() {
   if (dragging) return; // drawn again on drop, so SortableJS keeps its elements meanwhile
-  view.render(state, pendingMoves, pendingCreates);
+  view.render(state, pendingMoves, pendingCreates, pendingColumnMoves);
   for (const node of columnsContainer.querySelectorAll(".card-list")) {
     const columnId = Number(node.dataset.columnId);
     if (!sortables.has(columnId)) sortables.set(columnId, enableDragAndDrop(node, dragHandlers));
@@ -257,6 +258,35 @@ const dragHandlers = {
     if (card?.lock) notify(heldMessage(card));
   },
 };
+
+/** A column dropped at `index`: shown there at once, put back where the board has it if the move is refused. */
+async function moveColumn(columnId, index) {
+  pendingColumnMoves.set(columnId, index);
+  render();
+  try {
+    await request({ type: "column.move", column: columnId, index });
+    board.madeOwnChange();
+  } catch (error) {
+    notify(error.message);
+  } finally {
+    if (pendingColumnMoves.get(columnId) === index) pendingColumnMoves.delete(columnId);
+    render();
+  }
+}
+
+enableColumnDragging(columnsContainer, {
+  onStart() {
+    setDragging(true);
+  },
+  onDrop(columnId, index) {
+    setDragging(false);
+    moveColumn(columnId, index);
+  },
+  onCancel() {
+    setDragging(false);
+    render();
+  },
+});
 
 /** Keyboard moves: a step up/down within the column, or left/right to the neighbouring column. */
 function moveBy(cardId, columnStep, indexStep) {

@@ -1,6 +1,6 @@
-// Dragging cards within and across columns with SortableJS (mouse, pen and
-// touch). A card is locked for the drag so others see who is moving it; the
-// drop sends the move, which releases the lock.
+// Dragging cards within and across columns, and columns by their heading,
+// with SortableJS (mouse, pen and touch). A card is locked for the drag so
+// others see who is moving it; the drop sends the move, which releases the lock.
 import Sortable from "../vendor/sortablejs-1.15.7/sortable.esm.js";
 
 /**
@@ -40,6 +40,37 @@ export function enableDragAndDrop(list, { onStart, onDrop, onCancel, onLocked })
       } else {
         onDrop(cardId, Number(event.to.dataset.columnId), event.newIndex);
       }
+    },
+  });
+}
+
+/**
+ * Make the columns sortable by their heading (not its buttons).
+ * `onStart()` runs when a drag begins, `onDrop(columnId, index)` when a
+ * column lands somewhere new, `onCancel()` when it is put back.
+ */
+export function enableColumnDragging(container, { onStart, onDrop, onCancel }) {
+  return Sortable.create(container, {
+    group: "columns",
+    draggable: ".kanban-column",
+    handle: ".column-head",
+    filter: "button",
+    preventOnFilter: false,
+    direction: "horizontal",
+    animation: 150,
+    forceFallback: true,
+    fallbackTolerance: 4,
+    delay: 180,
+    delayOnTouchOnly: true,
+    ghostClass: "column-ghost",
+    dragClass: "column-dragging",
+    scroll: true,
+    onStart() {
+      onStart();
+    },
+    onEnd(event) {
+      if (event.oldIndex === event.newIndex) onCancel();
+      else onDrop(Number(event.item.dataset.columnId), event.newIndex);
     },
   });
 }

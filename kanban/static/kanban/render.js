@@ -29,9 +29,16 @@ export function labelChip(label) {
   return element("span", `label-chip colour-${label.colour}`, label.name);
 }
 
-/** The order each column shows: the confirmed order with our unconfirmed moves applied. */
-export function projectedColumns(state, pendingMoves) {
+/**
+ * The columns as shown: the confirmed order with our unconfirmed moves
+ * applied, of columns (`pendingColumnMoves`, column id -> index) and of cards.
+ */
+export function projectedColumns(state, pendingMoves, pendingColumnMoves = new Map()) {
   const columns = state.columns.map((column) => ({ ...column, cardIds: [...column.cardIds] }));
+  for (const [columnId, index] of pendingColumnMoves) {
+    const from = columns.findIndex((column) => column.id === columnId);
+    if (from >= 0) columns.splice(Math.min(index, columns.length - 1), 0, ...columns.splice(from, 1));
+  }
   for (const [cardId, move] of pendingMoves) {
     for (const column of columns) column.cardIds = column.cardIds.filter((id) => id !== cardId);
     const target = columns.find((column) => column.id === move.column);
@@ -49,8 +56,8 @@ export class BoardView {
     this.myUserId = null;
   }
 
-  render(state, pendingMoves, pendingCreates = new Map()) {
-    const columns = projectedColumns(state, pendingMoves);
+  render(state, pendingMoves, pendingCreates = new Map(), pendingColumnMoves = new Map()) {
+    const columns = projectedColumns(state, pendingMoves, pendingColumnMoves);
     const wanted = new Set(columns.map((column) => column.id));
     for (const [id, node] of this.columnNodes) {
       if (!wanted.has(id)) {
@@ -78,6 +85,7 @@ export class BoardView {
     node = element("section", "kanban-column");
     node.dataset.columnId = column.id;
     const head = element("header", "column-head");
+    head.title = "Drag to move the column";
     const title = element("h2", "column-title");
     title.id = `column-title-${column.id}`;
     node.setAttribute("aria-labelledby", title.id);
