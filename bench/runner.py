@@ -25,6 +25,7 @@ SCENARIO_FUNCTIONS = {
     "kanban": "bench.kanban:run_kanban",
     "markdown": "bench.markdown:run_markdown",
     "export": "bench.export:run_export",
+    "undo": "bench.undo:run_undo",
     "idle": "bench.idle:run_idle",
     "join": "bench.join:run_join",
     "soak": "bench.soak:run_soak",

@@ -65,13 +65,22 @@ class Stroke(models.Model):
     point_count = models.PositiveIntegerField(default=0)
     chunk_seqs = models.JSONField(default=list)
     hidden = models.BooleanField(default=False, help_text="Erased, cleared or undone; kept for undo.")
+    hidden_by = models.PositiveBigIntegerField(
+        default=0,
+        help_text="The seq of the event that last hid the stroke (0: never hidden), kept when it is shown again: "
+        "an undo or redo names it to show or hide again every stroke it hid, instead of listing them "
+        "(docs/protocol.md, Visibility).",
+    )
     created_seq = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_seq"]
         constraints = [models.UniqueConstraint(fields=["board", "client_id"], name="whiteboard_stroke_unique_id")]
-        indexes = [models.Index(fields=["board", "hidden", "created_seq"], name="whiteboard_stroke_visible")]
+        indexes = [
+            models.Index(fields=["board", "hidden", "created_seq"], name="whiteboard_stroke_visible"),
+            models.Index(fields=["board", "hidden_by"], name="whiteboard_stroke_hidden_by"),
+        ]
 
     def __str__(self):
         return f"{self.get_tool_display()} {self.client_id}"

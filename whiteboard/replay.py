@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from whiteboard.models import BoardEvent, Stroke
+from whiteboard.visibility import CHANGE_TYPES, Visibility
 
-VISIBILITY_EVENT_TYPES = ("erase", "clear", "undo", "redo", "restore")
+VISIBILITY_EVENT_TYPES = ("erase", "clear", *CHANGE_TYPES)
 HISTORY_PAGE_SIZE = 2000
 
 
@@ -33,53 +34,36 @@ def replay_frames(frames):
     Returns the visible strokes in drawing order, each a dict of the fields of
     a stroke (docs/protocol.md, A stroke) with its points as a list.
     """
-    strokes = {}  # id -> {"stroke": dict of a stroke's fields, "created_seq": int, "hidden": bool}
-
-    def hide(ids):
-        for stroke_id in ids:
-            if stroke_id in strokes:
-                strokes[stroke_id]["hidden"] = True
-
+    strokes = {}  # id -> dict of a stroke's fields
+    visibility = Visibility()
     for frame in frames:
         kind, seq = frame["type"], frame["seq"]
         if kind == "stroke":
             held = strokes.get(frame["id"])
             if held is None:
                 held = strokes[frame["id"]] = {
-                    "stroke": {
-                        "id": frame["id"], "user": frame["user"], "tool": frame["tool"], "color": frame["color"],
-                        "width": frame["width"], "chunks": 0, "points": [],
-                    },
-                    "created_seq": seq,
-                    "hidden": False,
+                    "id": frame["id"], "user": frame["user"], "tool": frame["tool"], "color": frame["color"],
+                    "width": frame["width"], "chunks": 0, "points": [],
                 }
-            if frame["chunk"] == held["stroke"]["chunks"]:
-                held["stroke"]["points"] = held["stroke"]["points"] + frame["points"]
-                held["stroke"]["chunks"] += 1
+                visibility.started(frame["id"], created_seq=seq, user=frame["user"])
+            if frame["chunk"] == held["chunks"]:
+                held["points"] = held["points"] + frame["points"]
+                held["chunks"] += 1
         elif kind == "shape":
             if frame["id"] not in strokes:
                 strokes[frame["id"]] = {
-                    "stroke": {
-                        "id": frame["id"], "user": frame["user"], "tool": frame["shape"], "color": frame["color"],
-                        "width": frame["width"], "chunks": 1, "points": frame["points"],
-                    },
-                    "created_seq": seq,
-                    "hidden": False,
+                    "id": frame["id"], "user": frame["user"], "tool": frame["shape"], "color": frame["color"],
+                    "width": frame["width"], "chunks": 1, "points": frame["points"],
                 }
-        elif kind == "erase":
-            hide(frame["ids"])
-        elif kind == "clear":
-            hide([stroke_id for stroke_id, held in strokes.items() if held["created_seq"] < seq])
-        elif kind in ("undo", "redo", "restore"):
-            hide(frame["hide"])
-            for shown in frame["show"]:
+                visibility.started(frame["id"], created_seq=seq, user=frame["user"])
+        else:
+            for shown in frame.get("show", ()):  # events stored before marks held whole strokes
                 held = strokes.get(shown["id"])
-                if held is None or held["stroke"]["chunks"] < shown["chunks"]:
-                    strokes[shown["id"]] = {"stroke": dict(shown), "created_seq": seq, "hidden": False}
-                else:
-                    held["hidden"] = False
-    ordered = sorted(strokes.values(), key=lambda held: held["created_seq"])
-    return [held["stroke"] for held in ordered if not held["hidden"]]
+                if held is None or held["chunks"] < shown["chunks"]:
+                    strokes[shown["id"]] = dict(shown)
+                    visibility.started(shown["id"], created_seq=seq, user=shown["user"], hidden=True)
+            visibility.apply(kind, seq, frame)
+    return [strokes[stroke_id] for stroke_id in visibility.visible_ids()]
 
 
 @dataclass(frozen=True)
@@ -102,23 +86,18 @@ def visible_stroke_ids_at(*, board, seq, ignoring=None):
     if ignoring is not None:
         strokes = strokes.exclude(author_id=ignoring.user_id, created_seq__gt=ignoring.after_seq)
         changes = changes.exclude(Q(author_id=ignoring.user_id) & Q(seq__gt=ignoring.after_seq))
-    starts = list(strokes.order_by("created_seq").values_list("client_id", "created_seq"))
-    created_seq = dict(starts)
-    visible = set()
+    starts = list(strokes.order_by("created_seq").values_list("client_id", "created_seq", "author__username"))
+    visibility = Visibility()
     started = 0
     for change_seq, kind, frame in changes.order_by("seq").values_list("seq", "type", "payload").iterator():
         while started < len(starts) and starts[started][1] < change_seq:
-            visible.add(starts[started][0])
+            client_id, created_seq, username = starts[started]
+            visibility.started(client_id, created_seq=created_seq, user=username or "")
             started += 1
-        if kind == "erase":
-            visible.difference_update(frame["ids"])
-        elif kind == "clear":
-            visible.clear()
-        else:
-            visible.difference_update(frame["hide"])
-            visible.update(shown["id"] for shown in frame["show"] if shown["id"] in created_seq)
-    visible.update(client_id for client_id, _ in starts[started:])
-    return sorted(visible, key=created_seq.__getitem__)
+        visibility.apply(kind, change_seq, frame)
+    for client_id, created_seq, username in starts[started:]:
+        visibility.started(client_id, created_seq=created_seq, user=username or "")
+    return visibility.visible_ids()
 
 
 @dataclass(frozen=True)

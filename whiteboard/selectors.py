@@ -1,8 +1,7 @@
-"""Reads for the whiteboard app: board lists, the board snapshot, the SVG export."""
+"""Reads for the whiteboard app: board lists, the board snapshot, the history pages."""
 
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Func, IntegerField, Value
@@ -19,14 +18,6 @@ def boards_for_user(*, user):
 
 def board_for_user(*, slug, user):
     return collab_selectors.board_for_user(board_model=Board, slug=slug, user=user)
-
-
-def _visible_stroke_rows(board):
-    return (
-        Stroke.objects.filter(board=board, hidden=False)
-        .order_by("created_seq")
-        .values_list("client_id", "author__username", "tool", "color", "width", "chunk_seqs", "points_json")
-    )
 
 
 @contextmanager
@@ -59,65 +50,41 @@ class JSONArrayLength(Func):
         return []
 
 
-SNAPSHOT_FIELDS = ("id", "user", "tool", "color", "width", "chunks", "points")
+SNAPSHOT_FIELDS = ("id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "points")
 
 
 def board_snapshot_json(*, board):
     """
-    The board's visible strokes and the seq they are current at, as compact
-    JSON text: `{"seq": N, "strokes": {"id": [...], "user": [...], "tool":
-    [...], "color": [...], "width": [...], "chunks": [...], "points": [...]}}`,
+    The board's strokes, hidden ones too, and the seq they are current at,
+    as compact JSON text: `{"seq": N, "strokes": {"id": [...], "user":
+    [...], "tool": [...], "color": [...], "width": [...], "chunks": [...],
+    "created": [...], "hidden": [...], "hidden_by": [...]}, "points": [...]}`,
     one list per field in drawing order, each stroke's points as their packed
-    text (whiteboard.points). A list per field is one `json.dumps` of the
-    rows as the database returns them, with the points spliced in as stored,
-    so a large board costs one query and no Python work per stroke or point;
-    it is also quicker for a client to parse than an object per stroke. A
-    client loads this, then sends `sync` with `since` = N.
+    text (whiteboard.points). Hidden strokes are sent because an undo, redo
+    or restore names the strokes it shows by their marks and ids, never
+    whole (whiteboard.visibility). A list per field is one `json.dumps` of
+    the rows as the database returns them, with the points spliced in as
+    stored, so a large board costs one query and no Python work per stroke
+    or point; it is also quicker for a client to parse than an object per
+    stroke. A client loads this, then sends `sync` with `since` = N.
     """
     with consistent_read():
         seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
         rows = list(
-            Stroke.objects.filter(board=board, hidden=False)
+            Stroke.objects.filter(board=board)
             .order_by("created_seq")
             .annotate(chunks=JSONArrayLength("chunk_seqs"), username=Coalesce("author__username", Value("")))
-            .values_list("client_id", "username", "tool", "color", "width", "chunks", "points_packed")
+            .values_list(
+                "client_id", "username", "tool", "color", "width", "chunks", "created_seq", "hidden", "hidden_by",
+                "points_packed",
+            )
         )
     *columns, points = zip(*rows) if rows else [()] * len(SNAPSHOT_FIELDS)
+    columns[SNAPSHOT_FIELDS.index("hidden")] = [int(hidden) for hidden in columns[SNAPSHOT_FIELDS.index("hidden")]]
     fields = json.dumps(dict(zip(SNAPSHOT_FIELDS, columns)), separators=(",", ":"))
     # Packed points are made of characters JSON never escapes: joined, not re-encoded.
     points = '"' + '","'.join(points) + '"' if points else ""
     return f'{{"seq":{seq},"strokes":{fields[:-1]},"points":[{points}]}}}}'
-
-
-@dataclass(frozen=True)
-class ExportStroke:
-    tool: str
-    color: str
-    width: float
-    points: list  # in board pixels
-
-
-def _export_stroke(tool, color, stroke_width, points_json, *, width, height):
-    points = [(point[0] * width, point[1] * height) for point in json.loads(points_json)]
-    return ExportStroke(tool=tool, color=color, width=stroke_width, points=points)
-
-
-def board_export_strokes(*, board, width, height):
-    """The visible strokes, oldest first, with points scaled to a `width` x `height` picture."""
-    return [
-        _export_stroke(tool, color, stroke_width, points_json, width=width, height=height)
-        for _, _, tool, color, stroke_width, _, points_json in _visible_stroke_rows(board)
-    ]
-
-
-def board_export_strokes_at(*, board, seq, width, height):
-    """The strokes visible right after event `seq`, as they were then, scaled like `board_export_strokes`."""
-    with consistent_read():
-        strokes = replay.strokes_at(board=board, seq=seq)
-    return [
-        _export_stroke(stroke.tool, stroke.color, stroke.width, stroke.points_json, width=width, height=height)
-        for stroke in strokes
-    ]
 
 
 def board_history_page(*, board, after):

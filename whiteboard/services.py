@@ -11,12 +11,13 @@ action decides on a stale read. Each command returns an Applied
 (boardsite.collab.events): its seq and what its `ack` carries.
 """
 
-import json
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, router, transaction
+from django.db.models import Count
 
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
@@ -44,19 +45,6 @@ def check_board_room(*, board, adding=1):
 @transaction.atomic
 def board_create(*, name, owner):
     return collab_services.board_create(board_model=Board, name=name, owner=owner)
-
-
-def stroke_frame(stroke):
-    """A whole stroke, its points as a list, for the undo, redo and restore events."""
-    return {
-        "id": stroke.client_id,
-        "user": stroke.author.get_username() if stroke.author else "",
-        "tool": stroke.tool,
-        "color": stroke.color,
-        "width": stroke.width,
-        "chunks": stroke.chunk_count,
-        "points": json.loads(stroke.points_json),
-    }
 
 
 def lock_board(board, *, actor=None, origin=None):
@@ -395,11 +383,11 @@ def strokes_erase(*, board, actor, stroke_ids, origin=None):
     erased = _visible_ids(board=board, stroke_ids=stroke_ids)
     if not erased:
         raise ActionError("nothing_to_erase", "Those strokes are already gone.")
-    Stroke.objects.filter(board=board, client_id__in=erased).update(hidden=True)
     history_record(board=board, user=actor, kind=HistoryStep.Kind.ERASE, stroke_ids=erased)
     event = record_event(
         board=board, type="erase", payload={"user": actor.get_username(), "ids": erased}, actor=actor, origin=origin
     )
+    _hide_ids(board=board, stroke_ids=erased, seq=event.seq)
     return Applied(seq=event.seq, details={"ids": erased})
 
 
@@ -414,9 +402,9 @@ def board_clear(*, board, actor, origin=None):
     cleared = _visible_ids(board=board)
     if not cleared:
         raise ActionError("board_empty", "The board is already empty.")
-    Stroke.objects.filter(board=board, hidden=False).update(hidden=True)
     history_record(board=board, user=actor, kind=HistoryStep.Kind.CLEAR, stroke_ids=cleared)
     event = record_event(board=board, type="clear", payload={"user": actor.get_username()}, actor=actor, origin=origin)
+    Stroke.objects.filter(board=board, hidden=False).update(hidden=True, hidden_by=event.seq)
     return Applied(seq=event.seq, details={})
 
 
@@ -428,18 +416,103 @@ def board_clear(*, board, actor, origin=None):
 IDS_PER_QUERY = 2000
 
 
-def _set_hidden(*, board, stroke_ids, hidden):
-    """Hide or show those of `stroke_ids` not already so; returns the strokes that changed, in drawing order."""
+def _batches(stroke_ids):
     stroke_ids = list(stroke_ids)
-    changed = []
-    for start in range(0, len(stroke_ids), IDS_PER_QUERY):
-        batch = list(
-            Stroke.objects.filter(board=board, client_id__in=stroke_ids[start : start + IDS_PER_QUERY], hidden=not hidden)
-            .select_related("author")
-        )
-        Stroke.objects.filter(pk__in=[stroke.pk for stroke in batch]).update(hidden=hidden)
-        changed.extend(batch)
-    return sorted(changed, key=lambda stroke: stroke.created_seq)
+    return (stroke_ids[start : start + IDS_PER_QUERY] for start in range(0, len(stroke_ids), IDS_PER_QUERY))
+
+
+def _hide_ids(*, board, stroke_ids, seq):
+    """Hide those of `stroke_ids` still visible, marked as hidden by event `seq`."""
+    for batch in _batches(stroke_ids):
+        Stroke.objects.filter(board=board, client_id__in=batch, hidden=False).update(hidden=True, hidden_by=seq)
+
+
+def _states(*, board, stroke_ids):
+    """{client id: (hidden, hidden_by)} of those of `stroke_ids` on the board."""
+    states = {}
+    for batch in _batches(stroke_ids):
+        rows = Stroke.objects.filter(board=board, client_id__in=batch).values_list("client_id", "hidden", "hidden_by")
+        states.update((client_id, (hidden, hidden_by)) for client_id, hidden, hidden_by in rows)
+    return states
+
+
+def _marked_counts(*, board, marks, hidden):
+    """How many strokes each mark in `marks` has, hidden or visible as asked."""
+    if not marks:
+        return {}
+    rows = (
+        Stroke.objects.filter(board=board, hidden=hidden, hidden_by__in=list(marks))
+        .values("hidden_by").annotate(count=Count("id")).values_list("hidden_by", "count")
+    )
+    return dict(rows)
+
+
+def _by_marks(*, board, states, hidden):
+    """
+    Split strokes (client id -> (hidden, hidden_by)) into the marks that
+    name exactly them among the board's strokes hidden (or visible) as
+    asked, and the ids no mark names alone.
+    """
+    groups = defaultdict(list)
+    for client_id, (_, hidden_by) in states.items():
+        groups[hidden_by].append(client_id)
+    counts = _marked_counts(board=board, marks=[mark for mark in groups if mark], hidden=hidden)
+    marks = sorted(mark for mark, ids in groups.items() if mark and counts.get(mark) == len(ids))
+    ids = [client_id for mark, group in groups.items() if mark not in marks for client_id in group]
+    return marks, ids
+
+
+def visibility_change(*, board, to_hide, to_show, after=None, after_user=None):
+    """
+    The fields of an undo, redo or restore event that hide `to_hide` and
+    show `to_show` (client ids): those of them that are visible, and hidden,
+    now. Marks or a rule name them wherever one names exactly those
+    strokes (whiteboard.visibility), so the event stays small however large
+    the board; ids are listed only for the rest. `after` (and
+    `after_user`): the strokes drawn after that seq (by that user) may be
+    named by `hide_after`. Returns (fields, the strokes hidden, the strokes
+    shown).
+    """
+    hide = {client_id: state for client_id, state in _states(board=board, stroke_ids=to_hide).items() if not state[0]}
+    show = {client_id: state for client_id, state in _states(board=board, stroke_ids=to_show).items() if state[0]}
+    fields = {}
+    if after is not None and hide:
+        drawn_after = Stroke.objects.filter(board=board, hidden=False, created_seq__gt=after)
+        if after_user is not None:
+            drawn_after = drawn_after.filter(author=after_user)
+        drawn_after = set(drawn_after.values_list("client_id", flat=True))
+        if drawn_after and drawn_after <= hide.keys():
+            fields["hide_after"] = {"seq": after, **({"user": after_user.get_username()} if after_user else {})}
+            hide = {client_id: state for client_id, state in hide.items() if client_id not in drawn_after}
+            hidden_after = drawn_after
+        else:
+            hidden_after = set()
+    else:
+        hidden_after = set()
+    hide_marks, hide_ids = _by_marks(board=board, states=hide, hidden=False)
+    show_marks, show_ids = _by_marks(board=board, states=show, hidden=True)
+    for name, values in (("hide", hide_ids), ("hide_marks", hide_marks), ("show_ids", show_ids), ("show_marks", show_marks)):
+        if values:
+            fields[name] = values
+    return fields, [*hide, *hidden_after], list(show)
+
+
+def apply_visibility(*, board, fields, seq):
+    """Make the stored strokes what the event `seq` with these `fields` says (whiteboard.visibility's rules)."""
+    visible = Stroke.objects.filter(board=board, hidden=False)
+    _hide_ids(board=board, stroke_ids=fields.get("hide", ()), seq=seq)
+    if fields.get("hide_marks"):
+        visible.filter(hidden_by__in=fields["hide_marks"]).update(hidden=True, hidden_by=seq)
+    after = fields.get("hide_after")
+    if after:
+        drawn_after = visible.filter(created_seq__gt=after["seq"])
+        if "user" in after:
+            drawn_after = drawn_after.filter(author__username=after["user"])
+        drawn_after.update(hidden=True, hidden_by=seq)
+    for batch in _batches(fields.get("show_ids", ())):
+        Stroke.objects.filter(board=board, client_id__in=batch).update(hidden=False)
+    if fields.get("show_marks"):
+        Stroke.objects.filter(board=board, hidden=True, hidden_by__in=fields["show_marks"]).update(hidden=False)
 
 
 def _apply_step(*, board, actor, step, undo, origin):
@@ -452,19 +525,18 @@ def _apply_step(*, board, actor, step, undo, origin):
         to_hide, to_show = (step.stroke_ids, []) if undo else ([], step.stroke_ids)
     else:
         to_hide, to_show = (step.shown_ids, step.stroke_ids) if undo else (step.stroke_ids, step.shown_ids)
-    hidden = _set_hidden(board=board, stroke_ids=to_hide, hidden=True)
-    shown = _set_hidden(board=board, stroke_ids=to_show, hidden=False)
+    fields, _, _ = visibility_change(board=board, to_hide=to_hide, to_show=to_show)
     step.undone = undo
     step.save(update_fields=["undone"])
-    effect = {"hide": [stroke.client_id for stroke in hidden], "show": [stroke_frame(stroke) for stroke in shown]}
     event = record_event(
         board=board,
         type="undo" if undo else "redo",
-        payload={"user": actor.get_username(), "step": step.kind, **effect},
+        payload={"user": actor.get_username(), "step": step.kind, **fields},
         actor=actor,
         origin=origin,
     )
-    return Applied(seq=event.seq, details={"step": step.kind, **effect, **history_state(board=board, user=actor)})
+    apply_visibility(board=board, fields=fields, seq=event.seq)
+    return Applied(seq=event.seq, details={"step": step.kind, **fields, **history_state(board=board, user=actor)})
 
 
 @transaction.atomic
@@ -510,7 +582,9 @@ def board_restore(*, board, actor, to_seq, origin=None):
     lock_board(board, actor=actor, origin=origin)
     _check_can_restore(board=board, actor=actor, seq=to_seq, name="to_seq")
     target = replay.visible_stroke_ids_at(board=board, seq=to_seq)
-    return _restore_visible(board=board, actor=actor, target=target, details={"to_seq": to_seq}, origin=origin)
+    return _restore_visible(
+        board=board, actor=actor, target=target, details={"to_seq": to_seq}, after=to_seq, origin=origin
+    )
 
 
 @transaction.atomic
@@ -530,23 +604,26 @@ def board_revert_user(*, board, actor, username, after_seq, origin=None):
         board=board, seq=last_seq, ignoring=replay.Ignoring(user_id=reverted.pk, after_seq=after_seq)
     )
     details = {"revert_user": reverted.get_username(), "after_seq": after_seq}
-    return _restore_visible(board=board, actor=actor, target=target, details=details, origin=origin)
+    return _restore_visible(
+        board=board, actor=actor, target=target, details=details, after=after_seq, after_user=reverted, origin=origin
+    )
 
 
-def _restore_visible(*, board, actor, target, details, origin):
+def _restore_visible(*, board, actor, target, details, after, after_user=None, origin):
     """Hide and show strokes so that exactly `target` (client ids) is visible; record the step and the event."""
     current = _visible_ids(board=board)
     wanted, present = set(target), set(current)
-    hidden = _set_hidden(board=board, stroke_ids=[stroke_id for stroke_id in current if stroke_id not in wanted], hidden=True)
-    shown = _set_hidden(board=board, stroke_ids=[stroke_id for stroke_id in target if stroke_id not in present], hidden=False)
+    fields, hidden, shown = visibility_change(
+        board=board,
+        to_hide=[stroke_id for stroke_id in current if stroke_id not in wanted],
+        to_show=[stroke_id for stroke_id in target if stroke_id not in present],
+        after=after, after_user=after_user,
+    )
     if not hidden and not shown:
         raise ActionError("nothing_to_restore", "The board already looks like that.")
-    history_record(
-        board=board, user=actor, kind=HistoryStep.Kind.RESTORE,
-        stroke_ids=[stroke.client_id for stroke in hidden], shown_ids=[stroke.client_id for stroke in shown],
-    )
-    effect = {"hide": [stroke.client_id for stroke in hidden], "show": [stroke_frame(stroke) for stroke in shown]}
+    history_record(board=board, user=actor, kind=HistoryStep.Kind.RESTORE, stroke_ids=hidden, shown_ids=shown)
     event = record_event(
-        board=board, type="restore", payload={"user": actor.get_username(), **details, **effect}, actor=actor, origin=origin
+        board=board, type="restore", payload={"user": actor.get_username(), **details, **fields}, actor=actor, origin=origin
     )
-    return Applied(seq=event.seq, details={**details, **effect, **history_state(board=board, user=actor)})
+    apply_visibility(board=board, fields=fields, seq=event.seq)
+    return Applied(seq=event.seq, details={**details, **fields, **history_state(board=board, user=actor)})

@@ -60,7 +60,10 @@ class QuickBenchTests(SimpleTestCase):
             self.assertEqual(row["check"], "OK", row)
             self.assertEqual(row["metric"], "deliveries/s")
         self.assertEqual({row["scenario"] for row in rows},
-                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "export", "idle", "join"})
+                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "export", "undo", "idle", "join"})
+        # Clear, undo, redo, restore and revert: every ack and event under 10 KB.
+        undo = [row for row in rows if row["scenario"] == "undo" and row["check"]]
+        self.assertTrue(len(undo) == 12 and all(row["check"] == "OK" for row in undo), undo)
         # The export is made within its bounds (time and size), and revalidated with a 304, on both boards.
         export = [row for row in rows if row["scenario"] == "export"]
         self.assertEqual([row["check"] for row in export].count("OK"), 4, export)

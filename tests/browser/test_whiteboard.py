@@ -7,7 +7,7 @@ import math
 
 from playwright.sync_api import expect
 
-from tests.browser.base import COUNT_PIXELS, BrowserTestCase, SocketSwitch
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase, SocketSwitch, outside_the_event_loop
 from tests.support import make_user
 from whiteboard.models import Board, Stroke
 from whiteboard.points import packed
@@ -233,10 +233,26 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
         self.wait_for_red_pixels(bob_page, present=False)
         alice_page.wait_for_selector("#toast >> text=bob cleared the board.")
 
-        # The clear is bob's step: his undo brings alice's stroke back for both.
+        # Carol opens the board after the clear: she is sent the hidden strokes too, so the undo, which
+        # names the clear rather than copying its strokes, shows them to her as well.
+        carol, carol_page = self.user_page("carol")
+        outside_the_event_loop(lambda: board.members.add(carol))
+        self.open_board(carol_page, board)
+        self.assertEqual(self.red_pixels(carol_page), 0)
+
+        # The clear is bob's step: his undo brings alice's stroke back for everyone; his redo clears it again.
         bob_page.click("#undo")
-        self.wait_for_red_pixels(alice_page, present=True)
-        self.wait_for_red_pixels(bob_page, present=True)
+        for page in (alice_page, bob_page, carol_page):
+            self.wait_for_red_pixels(page, present=True)
+        bob_page.click("#redo")
+        for page in (alice_page, carol_page):
+            self.wait_for_red_pixels(page, present=False)
+        # Reloaded, and replayed from the first event, the board is the same.
+        carol_page.reload()
+        carol_page.wait_for_selector("#connection-status[data-state=live]")
+        self.assertEqual(self.red_pixels(carol_page), 0)
+        bob_page.click("#undo")
+        self.wait_for_red_pixels(carol_page, present=True)
 
     def test_zoom_buttons_and_the_wheel_change_the_view_not_the_board(self):
         user, page = self.user_page("zoe")
@@ -329,21 +345,37 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
               const { BoardState } = await import("/static/whiteboard/strokes.js");
               const state = new BoardState({ onChange: () => {} });
               const stroke = { user: "ann", tool: "pen", color: "#000000", width: 4 };
-              const columns = { id: ["old"], user: ["ann"], tool: ["pen"], color: ["#000000"], width: [4], chunks: [1] };
-              state.load({ seq: 5, strokes: { ...columns, points: [oldPoints] } });
+              const columns = {
+                id: ["old", "gone"], user: ["ann", "ann"], tool: ["pen", "pen"], color: ["#000000", "#000000"],
+                width: [4, 4], chunks: [1, 1], created: [2, 3], hidden: [0, 1], hidden_by: [0, 4],
+              };
+              state.load({ seq: 5, strokes: { ...columns, points: [oldPoints, oldPoints] } });
+              const loaded = state.visible().map((s) => s.id);
               state.addChunk({ ...stroke, id: "live", chunk: 0, points: [[0.2, 0.2]] }, 6);
               state.addChunk({ ...stroke, id: "live", chunk: 1, points: [[0.3, 0.3]] }, 7);
               state.addChunk({ ...stroke, id: "live", chunk: 1, points: [[0.3, 0.3]] }, 7);  // replayed
               state.addChunk({ ...stroke, id: "mine", chunk: 0, points: [[0.4, 0.4]] });      // not stored yet
               state.clearBefore(8);
               const afterClear = state.visible().map((s) => s.id);
-              state.show([{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }], 9);
-              state.show([{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }], 9);
-              return { afterClear, afterUndo: state.visible().map((s) => s.id), live: state.get("live").points.length };
+              state.applyChange({ show_marks: [8] }, 9);  // the undo of the clear
+              state.applyChange({ show_marks: [8] }, 9);  // replayed
+              const afterUndo = state.visible().map((s) => s.id);
+              state.applyChange({ hide_marks: [8] }, 10);  // its redo
+              const afterRedo = state.visible().map((s) => s.id);
+              state.applyChange({ show_marks: [4], hide_after: { seq: 6 } }, 11);  // a restore to seq 6
+              const afterRestore = state.visible().map((s) => s.id);
+              state.applyChange({ show: [{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }] }, 12);  // stored before marks
+              return {
+                loaded, afterClear, afterUndo, afterRedo, afterRestore, afterOld: state.visible().map((s) => s.id),
+                live: state.get("live").points.length,
+              };
             }""",
             packed([[0.1, 0.1]]),
         )
-        self.assertEqual(result, {"afterClear": ["mine"], "afterUndo": ["old", "mine"], "live": 2})
+        self.assertEqual(result, {
+            "loaded": ["old"], "afterClear": ["mine"], "afterUndo": ["old", "live", "mine"], "afterRedo": ["mine"],
+            "afterRestore": ["gone", "mine"], "afterOld": ["old", "gone", "mine"], "live": 2,
+        })
 
     def canvas_point(self, page, x, y):
         box = page.locator("#board-canvas").bounding_box()

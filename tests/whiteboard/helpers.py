@@ -10,12 +10,26 @@ from tests.support import receive_frame, receive_until, websocket_for
 from whiteboard.points import unpacked
 
 
-def snapshot_strokes(snapshot_json):
-    """The strokes of a snapshot's JSON text as a client holds them: one dict per stroke, points unpacked."""
+VISIBILITY_FIELDS = ("created", "hidden", "hidden_by")
+
+
+def snapshot_strokes(snapshot_json, *, hidden_too=False):
+    """
+    The visible strokes of a snapshot's JSON text as a client shows them: one
+    dict per stroke (the fields of a stroke, docs/protocol.md), points
+    unpacked. `hidden_too`: every stroke, with its visibility fields.
+    """
     columns = json.loads(snapshot_json)["strokes"]
-    return [
+    strokes = [
         {**dict(zip(columns, values)), "points": unpacked(values[-1])}
         for values in zip(*columns.values(), strict=True)
+    ]
+    if hidden_too:
+        return strokes
+    return [
+        {name: value for name, value in stroke.items() if name not in VISIBILITY_FIELDS}
+        for stroke in strokes
+        if not stroke["hidden"]
     ]
 
 

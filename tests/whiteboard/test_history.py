@@ -127,13 +127,20 @@ class RestoreTests(TestCase):
         event = BoardEvent.objects.get(board=self.board, seq=applied.seq)
         self.assertEqual(event.type, "restore")
         self.assertEqual(event.payload["to_seq"], before_clear)
-        self.assertEqual(event.payload["hide"], ["b2"])
-        self.assertEqual(ids(event.payload["show"]), ["a1", "b1"])
+        # Named, not listed: the strokes drawn after the seq, and those the clear hid.
+        clear_seq = before_clear + 1
+        self.assertEqual(event.payload["hide_after"], {"seq": before_clear})
+        self.assertEqual(event.payload["show_marks"], [clear_seq])
+        self.assertNotIn("hide", event.payload)
+        self.assertNotIn("show_ids", event.payload)
         self.assertEqual((applied.details["can_undo"], applied.details["can_redo"]), (True, False))
 
         undone = services.history_undo(board=self.board, actor=self.alice)
         self.assertEqual(ids(live_strokes(self.board)), ["b2"])
-        self.assertEqual((undone.details["step"], undone.details["hide"]), ("restore", ["a1", "b1"]))
+        self.assertEqual(
+            (undone.details["step"], undone.details["hide_marks"], undone.details["show_marks"]),
+            ("restore", [clear_seq], [applied.seq]),
+        )
         services.history_redo(board=self.board, actor=self.alice)
         self.assertEqual(ids(live_strokes(self.board)), ["a1", "b1"])
 

@@ -97,11 +97,14 @@ class RestoreSocketTests(TransactionTestCase):
 
         restored_to, restored, seen, undone, seen_undo = in_a_loop_of_its_own(scenario)
         self.assertEqual(restored["type"], "ack")
-        self.assertEqual(([stroke["id"] for stroke in restored["show"]], restored["can_undo"]), (["b1"], True))
-        self.assertEqual((seen["seq"], seen["user"], seen["to_seq"], seen["hide"]), (restored["seq"], "alice", restored_to, []))
-        self.assertEqual(seen["show"][0]["points"], [[0.1, 0.1], [0.2, 0.25]])
-        self.assertEqual((undone["step"], undone["hide"]), ("restore", ["b1"]))
-        self.assertEqual(seen_undo["hide"], ["b1"])
+        clear_seq = restored_to + 1
+        self.assertEqual((restored["show_marks"], restored["can_undo"]), ([clear_seq], True))
+        self.assertEqual(
+            (seen["seq"], seen["user"], seen["to_seq"], seen["show_marks"], "hide" in seen),
+            (restored["seq"], "alice", restored_to, [clear_seq], False),
+        )
+        self.assertEqual((undone["step"], undone["hide_marks"]), ("restore", [clear_seq]))
+        self.assertEqual(seen_undo["hide_marks"], [clear_seq])
         self.assertTrue(Stroke.objects.get(client_id="b1").hidden)
 
     def test_the_owner_reverts_a_member(self):
@@ -118,7 +121,10 @@ class RestoreSocketTests(TransactionTestCase):
             return kept["seq"], reverted, seen
 
         reverted_after, reverted, seen = in_a_loop_of_its_own(scenario)
-        self.assertEqual((reverted["hide"], [stroke["id"] for stroke in reverted["show"]]), (["b-scribble"], ["a1"]))
+        erase_seq = reverted_after + 2
+        self.assertEqual(
+            (reverted["hide_after"], reverted["show_marks"]), ({"seq": reverted_after, "user": "bob"}, [erase_seq])
+        )
         self.assertEqual((seen["revert_user"], seen["after_seq"]), ("bob", reverted_after))
         self.assertEqual(list(Stroke.objects.filter(hidden=False).values_list("client_id", flat=True)), ["a1"])
 

@@ -7,7 +7,7 @@ from tests.support import make_user
 from tests.whiteboard.helpers import snapshot_strokes
 from whiteboard import selectors, services
 from whiteboard.demo import ensure_demo_board
-from whiteboard.models import BoardEvent, HistoryStep, Stroke
+from whiteboard.models import Board, BoardEvent, HistoryStep, Stroke
 from whiteboard.protocol import MAX_POINTS_PER_STROKE
 
 
@@ -106,11 +106,14 @@ class HistoryTests(TestCase):
         draw(self.board, self.bob, "b1")
         services.board_clear(board=self.board, actor=self.bob)
         self.assertEqual(visible_ids(self.board), [])
+        clear_seq = Board.objects.get(pk=self.board.pk).last_seq
         undo = services.history_undo(board=self.board, actor=self.bob)
         self.assertEqual(visible_ids(self.board), ["a1", "b1"])
-        self.assertEqual([stroke["id"] for stroke in undo.details["show"]], ["a1", "b1"])
-        services.history_redo(board=self.board, actor=self.bob)
+        # The undo names the clear's mark, not the strokes.
+        self.assertEqual((undo.details["show_marks"], "show_ids" in undo.details), ([clear_seq], False))
+        redo = services.history_redo(board=self.board, actor=self.bob)
         self.assertEqual(visible_ids(self.board), [])
+        self.assertEqual((redo.details["hide_marks"], "hide" in redo.details), ([clear_seq], False))
 
     def test_history_is_kept_per_board_and_user_in_the_database(self):
         draw(self.board, self.alice, "a1")

@@ -189,7 +189,7 @@ class WhiteboardPage {
         this.state.addShape(frame, frame.seq);
         break;
       case "erase":
-        this.state.hide(frame.ids);
+        this.state.hide(frame.ids, frame.seq);
         break;
       case "clear":
         this.state.clearBefore(frame.seq);
@@ -197,12 +197,10 @@ class WhiteboardPage {
         break;
       case "undo":
       case "redo":
-        this.state.hide(frame.hide);
-        this.state.show(frame.show, frame.seq);
+        this.state.applyChange(frame, frame.seq);
         break;
       case "restore":
-        this.state.hide(frame.hide);
-        this.state.show(frame.show, frame.seq);
+        this.state.applyChange(frame, frame.seq);
         this.toast(
           frame.revert_user
             ? `${frame.user} took back ${frame.revert_user}'s changes after #${frame.after_seq}.`
@@ -227,7 +225,7 @@ class WhiteboardPage {
         this.state.confirm(command.id, ack.seq);
         break;
       case "erase":
-        this.state.hide(ack.ids);
+        this.state.hide(ack.ids, ack.seq);
         break;
       case "clear":
         this.state.clearBefore(ack.seq);
@@ -235,14 +233,12 @@ class WhiteboardPage {
         break;
       case "undo":
       case "redo":
-        this.state.hide(ack.hide);
-        this.state.show(ack.show, ack.seq);
+        this.state.applyChange(ack, ack.seq);
         this.historyChanged(ack);
         break;
       case "restore":
       case "revert":
-        this.state.hide(ack.hide);
-        this.state.show(ack.show, ack.seq);
+        this.state.applyChange(ack, ack.seq);
         this.historyChanged(ack);
         this.toast(command.type === "restore" ? "Board restored. Undo takes it back." : "Changes taken back. Undo restores them.");
         break;

@@ -24,7 +24,7 @@ export function applyFrame(state, frame) {
       state.addShape(frame, frame.seq);
       break;
     case "erase":
-      state.hide(frame.ids);
+      state.hide(frame.ids, frame.seq);
       break;
     case "clear":
       state.clearBefore(frame.seq);
@@ -32,8 +32,7 @@ export function applyFrame(state, frame) {
     case "undo":
     case "redo":
     case "restore":
-      state.hide(frame.hide);
-      state.show(frame.show, frame.seq);
+      state.applyChange(frame, frame.seq);
       break;
     default:
       break; // board renames and membership changes do not change the drawing

@@ -1,7 +1,12 @@
-// The board's strokes as this page knows them, changed only by the snapshot,
-// by events in seq order and by this user's own drawing. Every change is
-// idempotent (a chunk is appended once, hiding and showing are sets), so a
-// catch-up that repeats something changes nothing.
+// The board's strokes as this page knows them, hidden ones too, changed only
+// by the snapshot, by events in seq order and by this user's own drawing.
+// Every change is idempotent (a chunk is appended once, hiding and showing
+// are sets), so a catch-up that repeats something changes nothing.
+//
+// Each hidden stroke keeps the seq of the event that hid it (`hiddenBy`),
+// also once shown again: undo, redo and restore events name those marks,
+// or the strokes drawn after a seq, rather than list what they hide and
+// show (whiteboard/visibility.py has the same rules).
 
 import { unpackPoints } from "./points.js";
 
@@ -20,16 +25,18 @@ export class BoardState {
    */
   load(snapshot) {
     this.strokes.clear();
-    const { id, user, tool, color, width, chunks, points } = snapshot.strokes;
+    const { id, user, tool, color, width, chunks, created, hidden, hidden_by: hiddenBy, points } = snapshot.strokes;
     for (let i = 0; i < id.length; i += 1) {
       const stroke = { id: id[i], user: user[i], tool: tool[i], color: color[i], width: width[i], chunks: chunks[i] };
-      this.put({ ...stroke, points: unpackPoints(points[i]) }, snapshot.seq);
+      const held = this.put({ ...stroke, points: unpackPoints(points[i]) }, created[i]);
+      held.hidden = hidden[i] === 1;
+      held.hiddenBy = hiddenBy[i];
     }
     this.onChange(null);
   }
 
   put({ id, user, tool, color, width, chunks, points }, createdSeq) {
-    const stroke = { id, user, tool, color, width, chunks, points, createdSeq, hidden: false, version: 0 };
+    const stroke = { id, user, tool, color, width, chunks, points, createdSeq, hidden: false, hiddenBy: 0, version: 0 };
     this.strokes.set(id, stroke);
     return stroke;
   }
@@ -68,19 +75,36 @@ export class BoardState {
     if (stroke) stroke.createdSeq = Math.min(stroke.createdSeq, seq);
   }
 
-  hide(ids) {
+  /**
+   * Hide strokes, marked as hidden by event `seq`; without a seq (this
+   * page's own erase, not stored yet) the mark comes with the event.
+   */
+  hide(ids, seq = null) {
     let changed = false;
     for (const id of ids) {
       const stroke = this.strokes.get(id);
-      if (stroke && !stroke.hidden) {
+      if (stroke && (!stroke.hidden || stroke.hiddenBy === null)) {
+        changed ||= !stroke.hidden;
         stroke.hidden = true;
+        stroke.hiddenBy = seq;
+      }
+    }
+    if (changed) this.onChange(null);
+  }
+
+  showIds(ids) {
+    let changed = false;
+    for (const id of ids) {
+      const stroke = this.strokes.get(id);
+      if (stroke?.hidden) {
+        stroke.hidden = false;
         changed = true;
       }
     }
     if (changed) this.onChange(null);
   }
 
-  /** Strokes an undo or redo brought back, whole (this page may never have held them). */
+  /** Strokes an undo or redo stored before marks brought back, whole (this page may never have held them). */
   show(strokes, seq) {
     for (const shown of strokes) {
       const known = this.strokes.get(shown.id);
@@ -95,9 +119,35 @@ export class BoardState {
     if (strokes.length) this.onChange(null);
   }
 
+  /** The strokes marked by one of `marks`, hidden or visible as asked. */
+  withMarks(marks, hidden) {
+    const wanted = new Set(marks);
+    return [...this.strokes.values()].filter((stroke) => stroke.hidden === hidden && wanted.has(stroke.hiddenBy)).map((stroke) => stroke.id);
+  }
+
+  /**
+   * An undo, redo or restore at `seq`: hide what it names (`hide` ids,
+   * `hide_marks`, `hide_after`), then show what it names (`show_ids`,
+   * `show_marks`, or whole strokes in `show`).
+   */
+  applyChange(change, seq) {
+    this.hide(change.hide ?? [], seq);
+    if (change.hide_marks) this.hide(this.withMarks(change.hide_marks, false), seq);
+    const after = change.hide_after;
+    if (after) {
+      const drawnAfter = [...this.strokes.values()].filter(
+        (stroke) => !stroke.hidden && stroke.createdSeq > after.seq && stroke.createdSeq < seq && (after.user === undefined || stroke.user === after.user),
+      );
+      this.hide(drawnAfter.map((stroke) => stroke.id), seq);
+    }
+    this.showIds(change.show_ids ?? []);
+    this.show(change.show ?? [], seq);
+    if (change.show_marks) this.showIds(this.withMarks(change.show_marks, true));
+  }
+
   /** A clear at `seq` hid every stroke stored before it; this page's unsaved strokes come after. */
   clearBefore(seq) {
-    this.hide([...this.strokes.values()].filter((stroke) => stroke.createdSeq < seq).map((stroke) => stroke.id));
+    this.hide([...this.strokes.values()].filter((stroke) => stroke.createdSeq < seq).map((stroke) => stroke.id), seq);
   }
 
   visible() {
