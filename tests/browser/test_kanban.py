@@ -302,6 +302,57 @@ class KanbanBrowserTests(BrowserTestCase):
             "() => [...document.querySelectorAll('.column-title')].map((n) => n.textContent).join() === 'Doing,To do,Done'"
         )
 
+    def visible_titles(self, page):
+        return page.locator(".kanban-card:visible .card-title").all_inner_texts()
+
+    def test_the_filter_narrows_the_cards_lives_in_the_url_and_never_hides_a_card_being_moved(self):
+        """Issue 20: search and filter the board; the filter lives in the URL; "/" focuses it."""
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        alice.locator("body").press("/")
+        expect(alice.locator("#filter-text")).to_be_focused()
+        alice.keyboard.type("LOGIN")
+        alice.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'LOGIN'")
+        self.assertEqual(self.visible_titles(alice), ["Fix login"])
+        expect(alice.locator("#filter-status")).to_have_text("Showing 1 of 5 cards.")
+        # Words of the description count too.
+        alice.fill("#filter-text", "screenshots")
+        alice.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'screenshots'")
+        self.assertEqual(self.visible_titles(alice), ["Write docs"])
+
+        # Label, assignee and due date, each from the URL after a reload.
+        alice.goto(f"{self.url}?label={outside_the_event_loop(lambda: self.label_id('backend'))}")
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        self.assertEqual(sorted(self.visible_titles(alice)), ["Fix login", "Review the pull request"])
+        expect(alice.locator("#filter-label option:checked")).to_have_text("backend")
+        alice.select_option("#filter-label", "")
+        alice.select_option("#filter-assignee", "bob")
+        alice.wait_for_function("() => new URLSearchParams(location.search).get('assignee') === 'bob'")
+        self.assertEqual(self.visible_titles(alice), ["Fix login"])
+        alice.select_option("#filter-assignee", "nobody")
+        alice.select_option("#filter-due", "none")
+        alice.wait_for_function("() => new URLSearchParams(location.search).get('due') === 'none'")
+        self.assertEqual(sorted(self.visible_titles(alice)), ["Plan party", "Set up CI", "Write docs"])
+
+        # Bob opens a card alice's filter hides: it shows for alice, marked, while bob has it.
+        alice.click("#filter-clear")
+        alice.fill("#filter-text", "login")
+        alice.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'login'")
+        self.card(bob, "Plan party").click()
+        expect(self.card(alice, "Plan party")).to_be_visible()
+        expect(self.card(alice, "Plan party")).to_have_class(re.compile("outside-filter"))
+        expect(alice.locator("#filter-status")).to_contain_text("1 shown only because someone is moving or editing it")
+        bob.keyboard.press("Escape")
+        expect(self.card(alice, "Plan party")).to_be_hidden()
+
+        # Clearing the filter shows every card and empties the URL.
+        alice.click("#filter-clear")
+        alice.wait_for_function("() => location.search === ''")
+        self.assertEqual(len(self.visible_titles(alice)), 5)
+        self.screenshot(alice, "kanban-filter.png")
+
+    def label_id(self, name):
+        return self.board.labels.get(name=name).pk
+
     def test_deleting_what_you_are_editing_closes_its_dialog_without_saying_it_was_deleted(self):
         """Issue 18: deleting your own card said "The card you were editing was deleted"."""
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
@@ -516,3 +567,4 @@ class KanbanBrowserTests(BrowserTestCase):
         scrolls = page.evaluate("(() => { const c = document.getElementById('columns'); return c.scrollWidth > c.clientWidth; })()")
         self.assertTrue(scrolls, "the columns should scroll sideways inside the board")
         self.screenshot(page, "kanban-phone.png")
+

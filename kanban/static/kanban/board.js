@@ -10,6 +10,7 @@ import { enableKeyboard } from "./keyboard.js";
 import { CardEditor } from "./editor.js";
 import { ColumnEditor } from "./columns.js";
 import { LabelManager } from "./labels.js";
+import { CardFilter } from "./filter.js";
 
 const NOTICE_MS = 6000;
 const UNDOABLE = /^(column|label)\.(create|update|move|delete)$/; // sent through `board.send`; cards say so themselves
@@ -146,9 +147,14 @@ const editor = new CardEditor(document.getElementById("card-editor"), board, {
 const columnEditor = new ColumnEditor(document.getElementById("column-editor"), board);
 const labels = new LabelManager(document.getElementById("label-manager"), board);
 
+const cardFilter = new CardFilter(document.getElementById("card-filter"), { onChange: () => render() });
+view.filter = cardFilter;
+
 function render() {
   if (dragging) return; // drawn again on drop, so SortableJS keeps its elements meanwhile
-  view.render(state, pendingMoves, pendingCreates, pendingColumnMoves);
+  cardFilter.setLabels([...state.labels.values()]);
+  const { shown, total, heldOnly } = view.render(state, pendingMoves, pendingCreates, pendingColumnMoves);
+  cardFilter.report(shown, total, heldOnly);
   for (const node of columnsContainer.querySelectorAll(".card-list")) {
     const columnId = Number(node.dataset.columnId);
     if (!sortables.has(columnId)) sortables.set(columnId, enableDragAndDrop(node, dragHandlers));
@@ -391,6 +397,7 @@ document.getElementById("add-column").addEventListener("click", () => columnEdit
 undoButton.addEventListener("click", () => undoOrRedo("undo"));
 redoButton.addEventListener("click", () => undoOrRedo("redo"));
 enableKeyboard(root, {
+  focusFilter: () => cardFilter.focus(),
   moveBy,
   openCard: (cardId) => editor.open(cardId),
   undo: () => !undoButton.disabled && undoOrRedo("undo"),

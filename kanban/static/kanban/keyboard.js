@@ -1,12 +1,13 @@
 // Keyboard use of the board: moving the focused card with Alt+arrows, opening
-// it with Enter, and undo/redo with Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y).
+// it with Enter, undo/redo with Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y), and "/"
+// to filter the cards.
 
 function typingInField(target) {
   return target.closest?.("input, textarea, select, [contenteditable='true']") !== null;
 }
 
 /**
- * handlers: moveBy(cardId, columnStep, indexStep), openCard(cardId), undo(), redo()
+ * handlers: moveBy(cardId, columnStep, indexStep), openCard(cardId), undo(), redo(), focusFilter()
  */
 export function enableKeyboard(root, handlers) {
   document.addEventListener("keydown", (event) => {
@@ -17,6 +18,11 @@ export function enableKeyboard(root, handlers) {
       event.preventDefault();
       if (key === "y" || event.shiftKey) handlers.redo();
       else handlers.undo();
+      return;
+    }
+    if (event.key === "/" && !command && !event.altKey) {
+      event.preventDefault();
+      handlers.focusFilter();
       return;
     }
     const card = event.target.closest?.(".kanban-card");

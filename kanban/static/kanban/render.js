@@ -54,6 +54,7 @@ export class BoardView {
     this.cardNodes = new Map();
     this.myConnection = null;
     this.myUserId = null;
+    this.filter = null; // {active, matches(card)}: cards it does not match are hidden
   }
 
   render(state, pendingMoves, pendingCreates = new Map(), pendingColumnMoves = new Map()) {
@@ -77,6 +78,33 @@ export class BoardView {
         this.cardNodes.delete(id);
       }
     }
+    return this.applyFilter(state, columns);
+  }
+
+  /**
+   * Hide the cards the filter does not match, except one someone else is
+   * moving or editing, which stays in view marked as outside the filter.
+   * Returns {shown, total, heldOnly}.
+   */
+  applyFilter(state, columns) {
+    let shown = 0;
+    let total = 0;
+    let heldOnly = 0;
+    for (const column of columns) {
+      for (const cardId of column.cardIds) {
+        const card = state.cards.get(cardId);
+        const node = this.cardNodes.get(cardId);
+        if (!card || !node) continue;
+        total += 1;
+        const matches = !this.filter?.active || this.filter.matches(card);
+        const held = Boolean(card.lock && card.lock.conn !== this.myConnection);
+        node.hidden = !matches && !held;
+        node.classList.toggle("outside-filter", !matches && held);
+        if (matches || held) shown += 1;
+        if (!matches && held) heldOnly += 1;
+      }
+    }
+    return { shown, total, heldOnly };
   }
 
   columnNode(column) {
