@@ -9,6 +9,7 @@ app_name = "kanban"
 urlpatterns = [
     path("", views.BoardListView.as_view(), name="list"),
     path("new/", views.BoardCreateView.as_view(), name="create"),
+    path("mine/", views.MyCardsView.as_view(), name="mine"),
     path("<slug:slug>/", views.BoardDetailView.as_view(), name="board"),
     path("<slug:slug>/activity.json", views.BoardActivityView.as_view(), name="activity"),
     path("<slug:slug>/preview/", views.DescriptionPreviewView.as_view(), name="preview"),

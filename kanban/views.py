@@ -1,5 +1,6 @@
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -18,6 +19,15 @@ USERNAME_MAX_LENGTH = 150
 class BoardListView(collab_views.BoardListView):
     board_model = Board
     template_name = "kanban/board_list.html"
+
+
+class MyCardsView(View):
+    """Every card assigned to the person, across the boards they may open, with its due date."""
+
+    def get(self, request):
+        cards = selectors.cards_assigned_to(user=request.user)
+        today = timezone.localdate()
+        return render(request, "kanban/my_cards.html", {"cards": cards, "today": today})
 
 
 class BoardCreateView(collab_views.BoardCreateView):

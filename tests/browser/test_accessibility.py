@@ -70,4 +70,7 @@ class AccessibilityTests(BrowserTestCase):
                 page.click(".kanban-card:has-text('Write docs')")
                 page.wait_for_selector("#card-editor[open]")
                 self.assert_no_serious_violations(page, f"card editor ({scheme})")
+                page.keyboard.press("Escape")
+                page.goto(f"{self.live_server_url}/kanban/mine/")
+                self.assert_no_serious_violations(page, f"my cards ({scheme})")
                 page.context.close()  # its card lock goes with it, for the next scheme's editor

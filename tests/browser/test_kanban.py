@@ -353,6 +353,22 @@ class KanbanBrowserTests(BrowserTestCase):
     def label_id(self, name):
         return self.board.labels.get(name=name).pk
 
+    def test_my_cards_lists_what_is_assigned_to_me_and_opens_the_card_on_its_board(self):
+        bob = self.bob_page
+        bob.goto(f"{self.live_server_url}/kanban/")
+        bob.click("text=My cards")
+        expect(bob.locator(".my-card")).to_have_count(1)
+        expect(bob.locator(".my-card")).to_contain_text("Fix login")
+        expect(bob.locator(".my-card")).to_contain_text("Launch plan · To do")
+        self.screenshot(bob, "kanban-my-cards.png")
+        bob.click(".my-card-title")
+        expect(bob.locator("#card-editor")).to_be_visible()
+        expect(bob.locator("#card-title")).to_have_value("Fix login")
+        bob.wait_for_function("() => !new URLSearchParams(location.search).has('card')")
+        # Alice sees bob holding it, as with any card he opens.
+        alice = self.open_board(self.alice_page)
+        expect(self.card(alice, "Fix login")).to_contain_text("bob is editing this")
+
     def test_deleting_what_you_are_editing_closes_its_dialog_without_saying_it_was_deleted(self):
         """Issue 18: deleting your own card said "The card you were editing was deleted"."""
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)

@@ -101,3 +101,51 @@ class BoardPagesTests(TestCase):
         self.assertEqual(first, again)
         self.assertEqual(len(titles_by_column(first)["To do"]), 3)
         self.assertTrue(selectors.board_snapshot(board=first)["labels"])
+
+
+class MyCardsPageTests(TestCase):
+    """Issue 20: a "my cards" page across every board the user can open, with due dates."""
+
+    def setUp(self):
+        self.alice, self.bob = make_user("alice"), make_user("bob")
+        self.shared = make_board(self.alice, name="Shared plans", members=[self.bob])
+        self.private = make_board(self.alice, name="Alice only")
+        columns = columns_of(self.shared)
+        cards = add_cards(self.shared, columns["To do"], ["<b>Soon</b>", "Later", "Someday", "Alice's"], actor=self.alice)
+        changes = {"<b>Soon</b>": {"due": "2020-01-02"}, "Later": {"due": "2099-05-01"}, "Someday": {}, "Alice's": {}}
+        for card in cards:
+            assignee = self.alice if card["title"] == "Alice's" else self.bob
+            services.card_update(board=self.shared, card_id=card["id"], version=card["version"], actor=self.alice,
+                                 changes={"assignee": assignee.pk, **changes[card["title"]]})
+        hidden = add_cards(self.private, columns_of(self.private)["Doing"], ["Not yours to see"], actor=self.alice)[0]
+        # Assigned to bob on a board he cannot open: not shown to him.
+        Card.objects.filter(pk=hidden["id"]).update(assignee=self.bob)
+        self.client.force_login(self.bob)
+
+    def test_the_cards_assigned_to_me_soonest_due_first_with_overdue_marked(self):
+        response = self.client.get(reverse("kanban:mine"))
+        self.assertEqual(response.status_code, 200)
+        titles = [card.title for card in response.context["cards"]]
+        self.assertEqual(titles, ["<b>Soon</b>", "Later", "Someday"])
+        self.assertContains(response, "&lt;b&gt;Soon&lt;/b&gt;")
+        self.assertNotContains(response, "<b>Soon</b>")
+        self.assertContains(response, "Overdue: due", count=1)
+        self.assertContains(response, f'href="{self.shared.get_absolute_url()}?card=', count=3)
+        self.assertNotContains(response, "Not yours to see")
+
+    def test_in_a_fixed_number_of_queries(self):
+        self.client.get(reverse("kanban:mine"))
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(reverse("kanban:mine"))
+        more = add_cards(self.shared, columns_of(self.shared)["Doing"], [f"Task {n}" for n in range(10)], actor=self.alice)
+        for card in more:
+            services.card_update(board=self.shared, card_id=card["id"], version=card["version"], actor=self.alice,
+                                 changes={"assignee": self.bob.pk})
+        with CaptureQueriesContext(connection) as many:
+            response = self.client.get(reverse("kanban:mine"))
+        self.assertEqual(len(response.context["cards"]), 13)
+        self.assertEqual(len(many), len(few))
+
+    def test_someone_with_nothing_assigned_is_told_so(self):
+        self.client.force_login(make_user("carol"))
+        self.assertContains(self.client.get(reverse("kanban:mine")), "No cards are assigned to you.")

@@ -64,6 +64,7 @@ const connection = new BoardConnection({
     setHistory(message.history);
     labels.render();
     render();
+    openLinkedCard();
   },
   onEvent: applyChange,
   onAck(command, ack) {
@@ -146,6 +147,22 @@ const editor = new CardEditor(document.getElementById("card-editor"), board, {
 });
 const columnEditor = new ColumnEditor(document.getElementById("column-editor"), board);
 const labels = new LabelManager(document.getElementById("label-manager"), board);
+
+/** A link to a card (`?card=<id>`, from My cards) opens it once the board is live; the link is then forgotten. */
+function openLinkedCard() {
+  const params = new URLSearchParams(window.location.search);
+  const cardId = Number(params.get("card"));
+  if (!params.has("card")) return;
+  params.delete("card");
+  const query = params.toString();
+  window.history.replaceState(null, "", `${window.location.pathname}${query ? `?${query}` : ""}`);
+  if (state.cards.has(cardId)) {
+    view.cardElement(cardId)?.scrollIntoView({ block: "nearest", inline: "center" });
+    editor.open(cardId);
+  } else {
+    notify("That card is no longer on this board.");
+  }
+}
 
 const cardFilter = new CardFilter(document.getElementById("card-filter"), { onChange: () => render() });
 view.filter = cardFilter;
