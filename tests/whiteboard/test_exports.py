@@ -6,11 +6,15 @@ that the screen's PNG and the SVG agree in Chromium.
 """
 
 import random
+import zlib
 
+from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from bench import fixtures
+from boardsite.collab import services as collab_services
 from tests.support import make_user, use_a_fresh_cache
 from tests.whiteboard.helpers import export_svg, path_points, svg_drawing
 from whiteboard import services
@@ -134,3 +138,26 @@ class ExportEndpointTests(TestCase):
         self.assertIn("try again in", refused.content.decode())
         self.assertGreaterEqual(int(refused["Retry-After"]), 1)
         self.assertEqual(export_svg(self.client, f"{self.url}?seq=1")[0].status_code, 200)
+
+    def test_a_renamed_board_is_exported_again_with_its_new_name(self):
+        first, _ = export_svg(self.client, self.url)
+        collab_services.board_rename(board=self.board, name="Renamed <plan>", actor=self.alice)
+        renamed, svg = export_svg(self.client, self.url, HTTP_IF_NONE_MATCH=first["ETag"])
+        self.assertEqual(renamed.status_code, 200)
+        self.assertIn("<title>Renamed &lt;plan&gt;</title>", svg)
+
+
+class ExportStreamingTests(TestCase):
+    """The export is sent a batch of strokes at a time, as it is drawn, never built whole first."""
+
+    async def test_a_large_export_arrives_in_pieces(self):
+        alice = await sync_to_async(make_user)("alice")
+        board = await sync_to_async(services.board_create)(name="Big", owner=alice)
+        await sync_to_async(fixtures.fill_whiteboard)(board, strokes=2500, points=20, author=alice)
+        await self.async_client.aforce_login(alice)
+        response = await self.async_client.get(f"/whiteboard/{board.slug}/export.svg", headers={"Accept-Encoding": "gzip"})
+        self.assertTrue(response.streaming)
+        pieces = [piece async for piece in response.streaming_content]
+        self.assertGreaterEqual(len([piece for piece in pieces if piece]), 3, "one piece per 1,000 strokes at least")
+        svg = zlib.decompress(b"".join(pieces), 16 + zlib.MAX_WBITS).decode()
+        self.assertEqual(svg.count("<path"), 2500)
