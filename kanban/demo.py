@@ -1,21 +1,26 @@
 """The demo kanban that `manage.py demo_data` creates, filled through the services like any board."""
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from kanban import services
 from kanban.models import Board
 
 DEMO_BOARD_NAME = "Demo kanban board"
 DEMO_LABELS = [("feature", "blue"), ("bug", "red"), ("docs", "green")]
+# (title, labels, description, assigned to the demo user, due in this many days or None)
 DEMO_CARDS = {
     "To do": [
-        ("Write the user guide", ["docs"], "Cover **boards**, *cards* and sharing.\n\n- screenshots\n- shortcuts"),
-        ("Dark mode for the board page", ["feature"], ""),
-        ("Card titles wrap badly on phones", ["bug"], "Seen on a 360 px wide screen."),
+        ("Write the user guide", ["docs"], "Cover **boards**, *cards* and sharing.\n\n- screenshots\n- shortcuts", True, 5),
+        ("Dark mode for the board page", ["feature"], "", False, None),
+        ("Card titles wrap badly on phones", ["bug"], "Seen on a 360 px wide screen.", True, -1),
     ],
     "Doing": [
-        ("Drag and drop between columns", ["feature"], "With [SortableJS](https://sortablejs.github.io/Sortable/)."),
+        ("Drag and drop between columns", ["feature"], "With [SortableJS](https://sortablejs.github.io/Sortable/).", True, None),
     ],
     "Done": [
-        ("Set up the project", [], ""),
+        ("Set up the project", [], "", False, None),
     ],
 }
 
@@ -31,15 +36,17 @@ def ensure_demo_board(*, owner):
         for name, colour in DEMO_LABELS
     }
     columns = {column.title: column for column in board.columns.all()}
+    today = timezone.localdate()
     for column_title, cards in DEMO_CARDS.items():
-        for title, labels, description in cards:
+        for title, labels, description, assigned, due_in in cards:
             services.card_create(
                 board=board,
                 column_id=columns[column_title].pk,
                 title=title,
                 description=description,
                 label_ids=[label_ids[name] for name in labels],
-                assignee_id=owner.pk if column_title == "Doing" else None,
+                assignee_id=owner.pk if assigned else None,
+                due_date=None if due_in is None else today + timedelta(days=due_in),
                 actor=owner,
             )
     services.history_forget(board=board, user=owner)

@@ -101,6 +101,11 @@ class BoardPagesTests(TestCase):
         self.assertEqual(first, again)
         self.assertEqual(len(titles_by_column(first)["To do"]), 3)
         self.assertTrue(selectors.board_snapshot(board=first)["labels"])
+        # The demo user has cards assigned, one of them overdue, for My cards.
+        self.client.force_login(self.alice)
+        mine = self.client.get(reverse("kanban:mine"))
+        self.assertEqual(len(mine.context["cards"]), 3)
+        self.assertContains(mine, "Overdue: due", count=1)
 
 
 class MyCardsPageTests(TestCase):
