@@ -344,6 +344,15 @@ class KanbanBrowserTests(BrowserTestCase):
         bob.keyboard.press("Escape")
         expect(self.card(alice, "Plan party")).to_be_hidden()
 
+        # With the filter on, Alt+↑ moves a card above the next card in view, past those it hides:
+        # "a" matches "Plan party" and "Write docs" (its description says "page"), not "Fix login".
+        alice.fill("#filter-text", "a")
+        expect(self.card(alice, "Fix login")).to_be_hidden()
+        self.card(alice, "Plan party").focus()
+        alice.keyboard.press("Alt+ArrowUp")
+        stored = board_columns_eventually(self.board, until=lambda columns: columns["To do"][0] == "Plan party")
+        self.assertEqual(stored["To do"], ["Plan party", "Write docs", "Fix login"])
+
         # Clearing the filter shows every card and empties the URL.
         alice.click("#filter-clear")
         alice.wait_for_function("() => location.search === ''")

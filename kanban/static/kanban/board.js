@@ -312,8 +312,12 @@ enableColumnDragging(columnsContainer, {
 });
 
 /** Keyboard moves: a step up/down within the column, or left/right to the neighbouring column. */
+/**
+ * Move a card one place up or down among the cards the person can see (the
+ * filter may hide some), or to the column beside it.
+ */
 function moveBy(cardId, columnStep, indexStep) {
-  const columns = projectedColumns(state, pendingMoves);
+  const columns = projectedColumns(state, pendingMoves, pendingColumnMoves);
   const from = columns.findIndex((column) => column.cardIds.includes(cardId));
   if (from < 0) return;
   const index = columns[from].cardIds.indexOf(cardId);
@@ -324,9 +328,15 @@ function moveBy(cardId, columnStep, indexStep) {
   }
   const to = from + columnStep;
   if (to < 0 || to >= columns.length) return;
-  const targetLength = columns[to].cardIds.filter((id) => id !== cardId).length;
-  const newIndex = columnStep ? Math.min(index, targetLength) : index + indexStep;
-  if (newIndex < 0 || newIndex > targetLength || (!columnStep && newIndex === index)) return;
+  const others = columns[to].cardIds.filter((id) => id !== cardId);
+  let newIndex = Math.min(index, others.length);
+  if (!columnStep) {
+    // The nearest card the person can see in the direction moved, in the column without this card.
+    let neighbour = indexStep > 0 ? index : index - 1;
+    while (neighbour >= 0 && neighbour < others.length && !view.isShown(others[neighbour])) neighbour += indexStep;
+    if (neighbour < 0 || neighbour >= others.length) return;
+    newIndex = indexStep > 0 ? neighbour + 1 : neighbour;
+  }
   moveCard(cardId, columns[to].id, newIndex, { announce: true });
   view.cardElement(cardId)?.focus();
 }

@@ -234,6 +234,12 @@ export class BoardView {
     node.replaceChildren(...parts);
   }
 
+  /** Whether the card is on screen (the filter hides some). */
+  isShown(cardId) {
+    const node = this.cardNodes.get(cardId);
+    return Boolean(node && !node.hidden);
+  }
+
   cardElement(cardId) {
     return this.cardNodes.get(cardId);
   }
