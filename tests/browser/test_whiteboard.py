@@ -377,6 +377,36 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
             "afterRestore": ["gone", "mine"], "afterOld": ["old", "gone", "mine"], "live": 2,
         })
 
+    def test_the_page_replays_random_histories_exactly_as_the_server_does(self):
+        """
+        The page's rules for what undo, redo, restore and revert name (strokes.js)
+        mirror the server's (whiteboard/visibility.py): random histories, made
+        through the real services, replayed in the page from their stored events,
+        and loaded from the snapshot, show exactly the strokes the server shows.
+        """
+        user, page = self.user_page("rita")
+        page.goto(f"{self.live_server_url}/whiteboard/")
+        named = set()
+        for seed in range(6):
+            frames, snapshot, expected = outside_the_event_loop(lambda: random_history(seed))
+            named.update(key for frame in frames for key in ("show_marks", "hide_marks", "hide_after", "hide") if key in frame)
+            shown = page.evaluate(
+                """async ([frames, snapshot]) => {
+                  const { BoardState } = await import("/static/whiteboard/strokes.js");
+                  const { applyFrame } = await import("/static/whiteboard/history.js");
+                  const order = (state) => state.visible().sort((a, b) => a.createdSeq - b.createdSeq).map((s) => s.id);
+                  const replayed = new BoardState({ onChange: () => {} });
+                  for (const frame of frames) applyFrame(replayed, frame);
+                  const loaded = new BoardState({ onChange: () => {} });
+                  loaded.load(snapshot);
+                  return [order(replayed), order(loaded)];
+                }""",
+                [frames, snapshot],
+            )
+            with self.subTest(seed=seed, events=len(frames)):
+                self.assertEqual(shown, [expected, expected])
+        self.assertEqual(named, {"show_marks", "hide_marks", "hide_after", "hide"}, "the histories use every way of naming")
+
     def canvas_point(self, page, x, y):
         box = page.locator("#board-canvas").bounding_box()
         return box["x"] + x * box["width"], box["y"] + y * box["height"]
@@ -422,3 +452,52 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
         self.assertGreaterEqual(toolbar["x"], 0)
         self.assertLessEqual(toolbar["x"] + toolbar["width"], 390)
         self.screenshot(page, "whiteboard-phone.png")
+
+
+def random_history(seed, *, steps=40):
+    """
+    A board changed at random through the services by two people (draw,
+    erase, clear, undo, redo, restore, revert): its stored event frames, its
+    snapshot, and the ids of the strokes it shows, in drawing order.
+    """
+    import json
+    import random
+
+    from boardsite.collab.errors import ActionError
+    from whiteboard import selectors, services
+
+    rng = random.Random(seed)
+    owner, other = make_user(f"owner{seed}"), make_user(f"other{seed}")
+    board = services.board_create(name=f"Random {seed}", owner=owner)
+    board.members.add(other)
+    for number in range(steps):
+        actor = rng.choice([owner, other])
+        kind = rng.choice(["draw", "draw", "draw", "erase", "clear", "undo", "undo", "redo", "restore", "revert"])
+        board.refresh_from_db()
+        visible = list(Stroke.objects.filter(board=board, hidden=False).values_list("client_id", flat=True))
+        try:
+            if kind == "draw":
+                services.stroke_add_chunk(
+                    board=board, actor=actor, stroke_id=f"s{number}", chunk=0, tool="pen", color="#000000", width=4,
+                    points=[[rng.random(), rng.random()]],
+                )
+            elif kind == "erase":
+                services.strokes_erase(board=board, actor=actor, stroke_ids=rng.sample(visible, min(2, len(visible))) or ["x"])
+            elif kind == "clear":
+                services.board_clear(board=board, actor=actor)
+            elif kind in ("undo", "redo"):
+                (services.history_undo if kind == "undo" else services.history_redo)(board=board, actor=actor)
+            elif kind == "restore":
+                services.board_restore(board=board, actor=owner, to_seq=rng.randint(0, board.last_seq))
+            else:
+                services.board_revert_user(
+                    board=board, actor=owner, username=actor.username, after_seq=rng.randint(0, board.last_seq)
+                )
+        except ActionError:
+            pass
+    frames = list(board.events.order_by("seq").values_list("payload", flat=True))
+    snapshot = json.loads(selectors.board_snapshot_json(board=board))
+    expected = list(
+        Stroke.objects.filter(board=board, hidden=False).order_by("created_seq").values_list("client_id", flat=True)
+    )
+    return frames, snapshot, expected
