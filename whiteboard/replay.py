@@ -86,17 +86,17 @@ def visible_stroke_ids_at(*, board, seq, ignoring=None):
     if ignoring is not None:
         strokes = strokes.exclude(author_id=ignoring.user_id, created_seq__gt=ignoring.after_seq)
         changes = changes.exclude(Q(author_id=ignoring.user_id) & Q(seq__gt=ignoring.after_seq))
-    starts = list(strokes.order_by("created_seq").values_list("client_id", "created_seq", "author__username"))
+    starts = list(strokes.order_by("created_seq").values_list("client_id", "created_seq", "author__username", "author_id"))
     visibility = Visibility()
     started = 0
     for change_seq, kind, frame in changes.order_by("seq").values_list("seq", "type", "payload").iterator():
         while started < len(starts) and starts[started][1] < change_seq:
-            client_id, created_seq, username = starts[started]
-            visibility.started(client_id, created_seq=created_seq, user=username or "")
+            client_id, created_seq, username, author_id = starts[started]
+            visibility.started(client_id, created_seq=created_seq, user=username or "", user_id=author_id)
             started += 1
         visibility.apply(kind, change_seq, frame)
-    for client_id, created_seq, username in starts[started:]:
-        visibility.started(client_id, created_seq=created_seq, user=username or "")
+    for client_id, created_seq, username, author_id in starts[started:]:
+        visibility.started(client_id, created_seq=created_seq, user=username or "", user_id=author_id)
     return visibility.visible_ids()
 
 

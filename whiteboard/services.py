@@ -482,7 +482,8 @@ def visibility_change(*, board, to_hide, to_show, after=None, after_user=None):
             drawn_after = drawn_after.filter(author=after_user)
         drawn_after = set(drawn_after.values_list("client_id", flat=True))
         if drawn_after and drawn_after <= hide.keys():
-            fields["hide_after"] = {"seq": after, **({"user": after_user.get_username()} if after_user else {})}
+            author = {"user": after_user.get_username(), "user_id": after_user.pk} if after_user else {}
+            fields["hide_after"] = {"seq": after, **author}
             hide = {client_id: state for client_id, state in hide.items() if client_id not in drawn_after}
             hidden_after = drawn_after
         else:
@@ -506,8 +507,8 @@ def apply_visibility(*, board, fields, seq):
     after = fields.get("hide_after")
     if after:
         drawn_after = visible.filter(created_seq__gt=after["seq"])
-        if "user" in after:
-            drawn_after = drawn_after.filter(author__username=after["user"])
+        if "user_id" in after:
+            drawn_after = drawn_after.filter(author_id=after["user_id"])
         drawn_after.update(hidden=True, hidden_by=seq)
     for batch in _batches(fields.get("show_ids", ())):
         Stroke.objects.filter(board=board, client_id__in=batch).update(hidden=False)

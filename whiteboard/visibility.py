@@ -24,6 +24,7 @@ class StrokeVisibility:
     user: str
     hidden: bool = False
     hidden_by: int = 0
+    user_id: int | None = None  # known to the server's replay of its rows, not to a replay of frames
 
 
 class Visibility:
@@ -33,9 +34,9 @@ class Visibility:
         self.strokes = {}  # client id -> StrokeVisibility
         self.marked = defaultdict(set)  # seq -> client ids it hid (some may have been hidden again since)
 
-    def started(self, stroke_id, *, created_seq, user, hidden=False, hidden_by=0):
+    def started(self, stroke_id, *, created_seq, user, hidden=False, hidden_by=0, user_id=None):
         if stroke_id not in self.strokes:
-            self.strokes[stroke_id] = StrokeVisibility(created_seq, user, hidden, hidden_by)
+            self.strokes[stroke_id] = StrokeVisibility(created_seq, user, hidden, hidden_by, user_id)
             if hidden_by:
                 self.marked[hidden_by].add(stroke_id)
 
@@ -50,7 +51,7 @@ class Visibility:
             self.hide(self.with_marks(frame.get("hide_marks", ()), hidden=False), seq)
             after = frame.get("hide_after")
             if after:
-                self.hide(self.drawn_after(after["seq"], user=after.get("user")), seq)
+                self.hide(self.drawn_after(after), seq)
             self.show(frame.get("show_ids", ()))
             self.show(shown["id"] for shown in frame.get("show", ()))  # events stored before marks held whole strokes
             self.show(self.with_marks(frame.get("show_marks", ()), hidden=True))
@@ -77,12 +78,23 @@ class Visibility:
             if self.strokes[stroke_id].hidden_by == mark and self.strokes[stroke_id].hidden == hidden
         ]
 
-    def drawn_after(self, seq, *, user=None):
-        """The visible strokes started after `seq` (by `user`, if given)."""
+    def drawn_after(self, after):
+        """
+        The visible strokes `hide_after` names: started after its seq, by its
+        user if it has one. The author is matched by id where the replay knows
+        it (the server's rows: a username can change), else by username.
+        """
+        def by_them(stroke):
+            if "user" not in after:
+                return True
+            if stroke.user_id is not None and "user_id" in after:
+                return stroke.user_id == after["user_id"]
+            return stroke.user == after["user"]
+
         return [
             stroke_id
             for stroke_id, stroke in self.strokes.items()
-            if not stroke.hidden and stroke.created_seq > seq and (user is None or stroke.user == user)
+            if not stroke.hidden and stroke.created_seq > after["seq"] and by_them(stroke)
         ]
 
     def visible_ids(self):

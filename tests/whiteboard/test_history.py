@@ -144,6 +144,23 @@ class RestoreTests(TestCase):
         services.history_redo(board=self.board, actor=self.alice)
         self.assertEqual(ids(live_strokes(self.board)), ["a1", "b1"])
 
+    def test_a_revert_still_replays_exactly_after_the_user_is_renamed(self):
+        draw(self.board, self.alice, "a1")
+        trusted_until = self.latest_seq()
+        draw(self.board, self.bob, "b-scribble")
+        scribbled = self.latest_seq()
+        services.board_revert_user(board=self.board, actor=self.alice, username="bob", after_seq=trusted_until)
+        reverted_at = self.latest_seq()
+        self.bob.username = "robert"
+        self.bob.save(update_fields=["username"])
+        # The server's replay names the author by id: the board right after the revert, and a restore
+        # to it, still leave bob's scribble out.
+        self.assertEqual(replay.visible_stroke_ids_at(board=self.board, seq=reverted_at), ["a1"])
+        services.board_restore(board=self.board, actor=self.alice, to_seq=scribbled)
+        self.assertEqual(ids(live_strokes(self.board)), ["a1", "b-scribble"])
+        services.board_restore(board=self.board, actor=self.alice, to_seq=reverted_at)
+        self.assertEqual(ids(live_strokes(self.board)), ["a1"])
+
     def test_restoring_to_zero_empties_the_board(self):
         draw(self.board, self.alice, "a1")
         services.board_restore(board=self.board, actor=self.alice, to_seq=0)

@@ -123,7 +123,8 @@ class RestoreSocketTests(TransactionTestCase):
         reverted_after, reverted, seen = in_a_loop_of_its_own(scenario)
         erase_seq = reverted_after + 2
         self.assertEqual(
-            (reverted["hide_after"], reverted["show_marks"]), ({"seq": reverted_after, "user": "bob"}, [erase_seq])
+            (reverted["hide_after"], reverted["show_marks"]),
+            ({"seq": reverted_after, "user": "bob", "user_id": self.bob.pk}, [erase_seq]),
         )
         self.assertEqual((seen["revert_user"], seen["after_seq"]), ("bob", reverted_after))
         self.assertEqual(list(Stroke.objects.filter(hidden=False).values_list("client_id", flat=True)), ["a1"])
