@@ -307,13 +307,17 @@ class KanbanBrowserTests(BrowserTestCase):
 
     def test_the_filter_narrows_the_cards_lives_in_the_url_and_never_hides_a_card_being_moved(self):
         """Issue 20: search and filter the board; the filter lives in the URL; "/" focuses it."""
+        outside_the_event_loop(self.make_set_up_ci_overdue)
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        # An overdue card says so in words, not only in red.
+        expect(self.card(alice, "Set up CI").locator(".card-due")).to_have_text("Overdue: Jan 2")
         alice.locator("body").press("/")
         expect(alice.locator("#filter-text")).to_be_focused()
         alice.keyboard.type("LOGIN")
         alice.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'LOGIN'")
         self.assertEqual(self.visible_titles(alice), ["Fix login"])
         expect(alice.locator("#filter-status")).to_have_text("Showing 1 of 5 cards.")
+        expect(self.column(alice, "To do").locator(".column-count")).to_have_text("1 of 3")
         # Words of the description count too.
         alice.fill("#filter-text", "screenshots")
         alice.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'screenshots'")
@@ -331,7 +335,10 @@ class KanbanBrowserTests(BrowserTestCase):
         alice.select_option("#filter-assignee", "nobody")
         alice.select_option("#filter-due", "none")
         alice.wait_for_function("() => new URLSearchParams(location.search).get('due') === 'none'")
-        self.assertEqual(sorted(self.visible_titles(alice)), ["Plan party", "Set up CI", "Write docs"])
+        self.assertEqual(sorted(self.visible_titles(alice)), ["Plan party", "Write docs"])
+        alice.select_option("#filter-due", "overdue")
+        alice.wait_for_function("() => new URLSearchParams(location.search).get('due') === 'overdue'")
+        self.assertEqual(self.visible_titles(alice), ["Set up CI"])
 
         # Bob opens a card alice's filter hides: it shows for alice, marked, while bob has it.
         alice.click("#filter-clear")
@@ -358,6 +365,11 @@ class KanbanBrowserTests(BrowserTestCase):
         alice.wait_for_function("() => location.search === ''")
         self.assertEqual(len(self.visible_titles(alice)), 5)
         self.screenshot(alice, "kanban-filter.png")
+
+    def make_set_up_ci_overdue(self):
+        card = Card.objects.get(board=self.board, title="Set up CI")
+        services.card_update(board=self.board, card_id=card.pk, version=card.version, actor=self.alice,
+                             changes={"due": "2020-01-02"})
 
     def label_id(self, name):
         return self.board.labels.get(name=name).pk

@@ -91,6 +91,7 @@ export class BoardView {
     let total = 0;
     let heldOnly = 0;
     for (const column of columns) {
+      let shownHere = 0;
       for (const cardId of column.cardIds) {
         const card = state.cards.get(cardId);
         const node = this.cardNodes.get(cardId);
@@ -100,8 +101,17 @@ export class BoardView {
         const held = Boolean(card.lock && card.lock.conn !== this.myConnection);
         node.hidden = !matches && !held;
         node.classList.toggle("outside-filter", !matches && held);
-        if (matches || held) shown += 1;
+        if (matches || held) shownHere += 1;
         if (!matches && held) heldOnly += 1;
+      }
+      shown += shownHere;
+      if (this.filter?.active) {
+        // The column's count says how many of its cards show; its WIP limit counts them all.
+        const count = this.columnNodes.get(column.id)?.querySelector(".column-count");
+        if (count) {
+          count.textContent = `${shownHere} of ${column.cardIds.length}`;
+          count.title = `Cards shown by the filter, of the column's ${column.cardIds.length}`;
+        }
       }
     }
     return { shown, total, heldOnly };
@@ -210,9 +220,11 @@ export class BoardView {
     parts.push(element("p", "card-title", card.title));
     const meta = element("div", "card-meta");
     if (card.due) {
-      const due = element("span", "card-due", `Due ${dueFormat.format(new Date(`${card.due}T00:00:00Z`))}`);
       const today = new Date().toISOString().slice(0, 10);
-      due.classList.toggle("overdue", card.due < today);
+      const overdue = card.due < today;
+      // Said in words, not only by its colour.
+      const due = element("span", "card-due", `${overdue ? "Overdue:" : "Due"} ${dueFormat.format(new Date(`${card.due}T00:00:00Z`))}`);
+      due.classList.toggle("overdue", overdue);
       due.title = `Due ${card.due}`;
       meta.append(due);
     }
