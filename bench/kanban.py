@@ -8,19 +8,16 @@ HTTP and the websocket against a real server.
 """
 
 import asyncio
-import importlib.util
 import json
-import os
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from bench import fixtures
-from bench.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
+from bench.chromium import CHROMIUM_PATH, in_chromium
 from bench.load import open_socket, receive_until
 from bench.session import request
 from bench.strokes import milliseconds
@@ -132,36 +129,13 @@ FILTER_ONCE = """async (word) => {
 
 
 def filter_in_chromium(server, slug, cookies):
-    """
-    Seconds (median) to filter the board's cards by a word in Chromium, or
-    None without Chromium or Playwright. Playwright runs in a thread of its
-    own, away from this thread's ORM.
-    """
-    if not os.path.exists(CHROMIUM_PATH) or importlib.util.find_spec("playwright") is None:
-        return None
-    with ThreadPoolExecutor(1) as executor:
-        return executor.submit(_filter_in_chromium, server, slug, cookies).result()
+    """Seconds (median) to filter the board's cards by a word in Chromium, or None without Chromium or Playwright."""
+    def filter_cards(page):
+        page.goto(f"{server.http_url}/kanban/{slug}/")
+        page.wait_for_selector("#connection-status[data-state=live]", timeout=60_000)
+        return statistics.median(page.evaluate(FILTER_ONCE, word) / 1000 for word in FILTER_WORDS * FILTER_ROUNDS)
 
-
-def _filter_in_chromium(server, slug, cookies):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            context.add_cookies(
-                [{"name": name, "value": value, "url": server.http_url} for name, value in cookies.items()]
-            )
-            page = context.new_page()
-            page.goto(f"{server.http_url}/kanban/{slug}/")
-            page.wait_for_selector("#connection-status[data-state=live]", timeout=60_000)
-            runs = []
-            for word in FILTER_WORDS * FILTER_ROUNDS:
-                runs.append(page.evaluate(FILTER_ONCE, word) / 1000)
-        finally:
-            browser.close()
-    return statistics.median(runs)
+    return in_chromium(server, cookies, filter_cards)
 
 
 def run_kanban(bench):

@@ -14,14 +14,11 @@ the HTTP response as sent (gzip asked for) plus the websocket's bytes
 import asyncio
 import gc
 import gzip
-import importlib.util
 import json
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from bench import fixtures
-from bench.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
+from bench.chromium import CHROMIUM_PATH, in_chromium
 from bench.load import open_socket, receive_until
 from bench.session import request
 from bench.strokes import milliseconds
@@ -106,33 +103,17 @@ TIMINGS = """() => {
 def join_in_chromium(server, slug, cookies):
     """
     The board page in Chromium: (seconds from its snapshot request until its
-    status is live, where the time went), or None without Chromium or
-    Playwright (`make test` installs Playwright). Playwright runs in a thread
-    of its own, away from this thread's ORM.
+    status is live, where the time went), or None without Chromium or Playwright.
     """
-    if not os.path.exists(CHROMIUM_PATH) or importlib.util.find_spec("playwright") is None:
+    def join(page):
+        page.add_init_script(RECORD_LIVE)
+        page.goto(f"{server.http_url}/whiteboard/{slug}/")
+        page.wait_for_function("() => window.__liveAt !== undefined", timeout=60_000)
+        return page.evaluate(TIMINGS)
+
+    timings = in_chromium(server, cookies, join)
+    if timings is None:
         return None
-    with ThreadPoolExecutor(1) as executor:
-        return executor.submit(_join_in_chromium, server, slug, cookies).result()
-
-
-def _join_in_chromium(server, slug, cookies):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            context.add_cookies(
-                [{"name": name, "value": value, "url": server.http_url} for name, value in cookies.items()]
-            )
-            page = context.new_page()
-            page.add_init_script(RECORD_LIVE)
-            page.goto(f"{server.http_url}/whiteboard/{slug}/")
-            page.wait_for_function("() => window.__liveAt !== undefined", timeout=60_000)
-            timings = page.evaluate(TIMINGS)
-        finally:
-            browser.close()
     seconds = (timings["live"] - timings["start"]) / 1000
     return seconds, {"until the snapshot has arrived": (timings["arrived"] - timings["start"]) / 1000}
 

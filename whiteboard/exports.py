@@ -20,8 +20,8 @@ from django.utils.html import escape
 
 from whiteboard import replay
 from whiteboard.geometry import SVG_DRAWING_GROUP, DrawnStroke, whole_pixels, svg_drawing
-from whiteboard.models import BoardEvent, Stroke
-from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, unpacked_channels_many
+from whiteboard.models import Stroke
+from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, packed, unpacked_channels_many
 from whiteboard.protocol import BOARD_HEIGHT, BOARD_WIDTH
 from whiteboard.selectors import consistent_read
 
@@ -96,19 +96,23 @@ def cached_export(*, etag):
 def _drawn_strokes(plan, pks) -> list[DrawnStroke]:
     """The strokes `pks` of `plan`, as they were at its seq, ready to draw."""
     rows = {
-        pk: (tool, color, width, packed)
-        for pk, tool, color, width, packed in Stroke.objects.filter(pk__in=pks).values_list(
-            "pk", "tool", "color", "width", "points_packed"
+        pk: (client_id, tool, color, width, points)
+        for pk, client_id, tool, color, width, points in Stroke.objects.filter(pk__in=pks).values_list(
+            "pk", "client_id", "tool", "color", "width", "points_packed"
         )
     }
     pks = [pk for pk in pks if pk in rows]  # a stroke of a board deleted meanwhile is gone
-    channels = dict(zip(pks, unpacked_channels_many([rows[pk][3] for pk in pks])))
+    texts = {pk: rows[pk][4] for pk in pks}
     cut = [pk for pk in pks if pk in plan.held_chunks]
-    if cut:
-        channels.update(_channels_held_at(plan, cut))
+    if cut:  # strokes still being drawn at the plan's seq: the chunks stored by then, from their events
+        held = replay.chunk_points(
+            board=plan.board_id, chunk_seqs=[chunk_seq for pk in cut for chunk_seq in plan.held_chunks[pk]]
+        )
+        texts.update((pk, packed(held.get(rows[pk][0], []))) for pk in cut)
+    channels = dict(zip(pks, unpacked_channels_many([texts[pk] for pk in pks])))
     strokes = []
     for pk in pks:
-        tool, color, width, _ = rows[pk]
+        _, tool, color, width, _ = rows[pk]
         xs, ys, *pressures = channels[pk]
         if not xs:
             continue
@@ -134,26 +138,6 @@ def _pixels(values, table):
         except IndexError:
             pass
     return whole_pixels(values, table[-1] / COORDINATE_SCALE)
-
-
-def _channels_held_at(plan, pks):
-    """The integer channels of strokes that were still being drawn at the plan's seq, from their chunk events."""
-    chunk_seqs = [chunk_seq for pk in pks for chunk_seq in plan.held_chunks[pk]]
-    points = {}
-    events = BoardEvent.objects.filter(board_id=plan.board_id, seq__in=chunk_seqs).order_by("seq")
-    for frame in events.values_list("payload", flat=True):
-        points.setdefault(frame["id"], []).extend(frame["points"])
-    client_ids = dict(Stroke.objects.filter(pk__in=pks).values_list("pk", "client_id"))
-    held = {}
-    for pk in pks:
-        stroke_points = points.get(client_ids.get(pk), [])
-        xs = [round(point[0] * COORDINATE_SCALE) for point in stroke_points]
-        ys = [round(point[1] * COORDINATE_SCALE) for point in stroke_points]
-        if any(len(point) > 2 for point in stroke_points):
-            held[pk] = [xs, ys, [round(point[2] * PRESSURE_SCALE) if len(point) > 2 else NO_PRESSURE for point in stroke_points]]
-        else:
-            held[pk] = [xs, ys]
-    return held
 
 
 def svg_text(plan: ExportPlan) -> Iterator[str]:

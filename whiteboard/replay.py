@@ -142,12 +142,17 @@ def strokes_at(*, board, seq):
     return strokes
 
 
-def _cut_back(*, board, strokes, unfinished):
-    """Rebuild the points of strokes that were still being drawn from the chunk events stored by then."""
-    chunk_seqs = [chunk_seq for seqs in unfinished.values() for chunk_seq in seqs]
+def chunk_points(*, board, chunk_seqs):
+    """The points of the stroke chunks stored as events `chunk_seqs`, joined per stroke: {client id: points}."""
     points = {}
     for frame in BoardEvent.objects.filter(board=board, seq__in=chunk_seqs).order_by("seq").values_list("payload", flat=True):
         points.setdefault(frame["id"], []).extend(frame["points"])
+    return points
+
+
+def _cut_back(*, board, strokes, unfinished):
+    """Rebuild the points of strokes that were still being drawn from the chunk events stored by then."""
+    points = chunk_points(board=board, chunk_seqs=[chunk_seq for seqs in unfinished.values() for chunk_seq in seqs])
     return [
         HistoricStroke(
             stroke.client_id, stroke.username, stroke.tool, stroke.color, stroke.width, stroke.chunks,

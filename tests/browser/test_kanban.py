@@ -244,6 +244,21 @@ class KanbanBrowserTests(BrowserTestCase):
             self.column(page, "Review").wait_for(state="detached")
         self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Doing", "Done"])
 
+    def phone_board(self):
+        """
+        Alice's board on a 390 px touch phone, and `finger(kind, x, y)`, which
+        sends a CDP touch event ("touchStart", "touchMove", "touchEnd") there.
+        """
+        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+        self.addCleanup(context.close)
+        page = self.open_board(self.log_in(context.new_page(), self.alice))
+        touch = page.context.new_cdp_session(page)
+
+        def finger(kind, x, y):
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+
+        return page, finger
+
     def column_titles(self, page):
         return page.locator(".column-title").all_inner_texts()
 
@@ -277,13 +292,7 @@ class KanbanBrowserTests(BrowserTestCase):
         self.screenshot(alice, "kanban-column-moved.png")
 
     def test_a_column_can_be_dragged_by_touch_on_a_phone(self):
-        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-        self.addCleanup(context.close)
-        page = self.open_board(self.log_in(context.new_page(), self.alice))
-        touch = page.context.new_cdp_session(page)
-
-        def finger(kind, x, y):
-            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+        page, finger = self.phone_board()
 
         # Both headings in view: the end of "To do" and the start of "Doing".
         page.evaluate("() => { const row = document.getElementById('columns'); row.style.scrollSnapType = 'none'; row.scrollLeft = 200; }")
@@ -541,15 +550,8 @@ class KanbanBrowserTests(BrowserTestCase):
         expect(alice.locator("#connection-status")).to_have_attribute("data-state", "live")
 
     def test_a_card_can_be_dragged_by_touch_on_a_phone(self):
-        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-        self.addCleanup(context.close)
-        page = self.open_board(self.log_in(context.new_page(), self.alice))
+        page, finger = self.phone_board()
         card, target = self.card(page, "Plan party").bounding_box(), self.column(page, "Doing").bounding_box()
-        touch = page.context.new_cdp_session(page)
-
-        def finger(kind, x, y):
-            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
-            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
 
         start_x, start_y = card["x"] + 40, card["y"] + card["height"] / 2
         finger("touchStart", start_x, start_y)
@@ -566,13 +568,7 @@ class KanbanBrowserTests(BrowserTestCase):
 
     def test_a_card_held_at_the_edge_of_a_phone_scrolls_the_columns_to_reach_the_last(self):
         """Issue 18: a touch drag of a card did not scroll the columns at the screen's edge."""
-        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-        self.addCleanup(context.close)
-        page = self.open_board(self.log_in(context.new_page(), self.alice))
-        touch = page.context.new_cdp_session(page)
-
-        def finger(kind, x, y):
-            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+        page, finger = self.phone_board()
 
         card = self.card(page, "Plan party").bounding_box()
         start_x, start_y = card["x"] + 40, card["y"] + card["height"] / 2
