@@ -1,7 +1,7 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from kanban import protocol, selectors, services
+from kanban import history, protocol, selectors, services
 from kanban.models import Board
 
 # Command type -> (its parser in kanban.protocol, the service it calls).
@@ -19,8 +19,8 @@ COMMANDS = {
     "label.create": (protocol.label_create, services.label_create),
     "label.update": (protocol.label_update, services.label_update),
     "label.delete": (protocol.label_delete, services.label_delete),
-    "undo": (protocol.no_fields, services.history_undo),
-    "redo": (protocol.no_fields, services.history_redo),
+    "undo": (protocol.no_fields, history.history_undo),
+    "redo": (protocol.no_fields, history.history_redo),
 }
 
 

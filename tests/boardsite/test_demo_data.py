@@ -5,8 +5,8 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 
 from boardsite.collab.errors import ActionError
+from kanban import history as kanban_history
 from kanban import selectors as kanban_selectors
-from kanban import services as kanban_services
 from kanban.models import Board as KanbanBoard
 from whiteboard import services as whiteboard_services
 from whiteboard.models import Board as Whiteboard
@@ -43,7 +43,7 @@ class DemoDataTests(TestCase):
                          {"can_undo": False, "can_redo": False})
         cards = kanban.cards.count()
         with self.assertRaises(ActionError) as refused:
-            kanban_services.history_undo(board=kanban, actor=user)
+            kanban_history.history_undo(board=kanban, actor=user)
         self.assertEqual(refused.exception.code, "nothing_to_undo")
         self.assertEqual(kanban.cards.count(), cards)
 

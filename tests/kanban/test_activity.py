@@ -7,7 +7,7 @@ members can read it.
 from django.test import TestCase
 from django.urls import reverse
 
-from kanban import activity, services
+from kanban import activity, history, services
 from kanban.models import Card
 from tests.kanban.helpers import add_cards, columns_of, make_board
 from tests.kanban.test_admin import admin_client, card_form_data
@@ -54,7 +54,7 @@ class ActivityFeedTests(TestCase):
 
     def test_deletions_undo_and_column_changes_are_told(self):
         services.card_delete(board=self.board, card_id=self.card_id, version=1, actor=self.alice)
-        services.history_undo(board=self.board, actor=self.alice)
+        history.history_undo(board=self.board, actor=self.alice)
         doing = self.columns["Doing"]
         services.column_update(board=self.board, column_id=doing.pk, title="In progress", actor=self.bob)
         services.column_update(board=self.board, column_id=doing.pk, wip_limit=3, actor=self.bob)
@@ -77,10 +77,10 @@ class ActivityFeedTests(TestCase):
         services.card_update(board=self.board, card_id=self.card_id, version=1, changes={"labels": [label["id"]]},
                              actor=self.alice)
         services.label_delete(board=self.board, label_id=label["id"], actor=self.bob)
-        services.history_undo(board=self.board, actor=self.bob)
+        history.history_undo(board=self.board, actor=self.bob)
         services.column_delete(board=self.board, column_id=self.columns["To do"].pk, actor=self.bob)
-        services.history_undo(board=self.board, actor=self.bob)
-        services.history_redo(board=self.board, actor=self.bob)
+        history.history_undo(board=self.board, actor=self.bob)
+        history.history_redo(board=self.board, actor=self.bob)
         self.assertEqual(
             summaries(self.board)[:5],
             [

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
-from kanban import descriptions, selectors, services
+from kanban import descriptions, history, selectors, services
 from kanban.models import BoardEvent, Card
 from tests.kanban.helpers import BoardListener, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user
@@ -457,10 +457,10 @@ class DescriptionRenderingTests(TransactionTestCase):
                              changes={"description": "~~second~~"}, actor=self.alice)
         self.assert_rendered_outside_transactions(1)
         self.assertEqual(self.html(card["id"]), "<p><del>second</del></p>\n")
-        services.history_undo(board=self.board, actor=self.alice)
+        history.history_undo(board=self.board, actor=self.alice)
         self.assert_rendered_outside_transactions(1)
         self.assertEqual(self.html(card["id"]), "<p><strong>first</strong></p>\n")
-        services.history_redo(board=self.board, actor=self.alice)
+        history.history_redo(board=self.board, actor=self.alice)
         self.assert_rendered_outside_transactions(1)
         self.assertEqual(self.html(card["id"]), "<p><del>second</del></p>\n")
 
@@ -473,11 +473,11 @@ class DescriptionRenderingTests(TransactionTestCase):
         ]
         self.renderings.clear()
         services.card_delete(board=self.board, card_id=cards[0]["id"], version=1, actor=self.alice)
-        services.history_undo(board=self.board, actor=self.alice)
+        history.history_undo(board=self.board, actor=self.alice)
         self.assert_rendered_outside_transactions(1)
         self.assertEqual(self.html(cards[0]["id"]), "<p><em>a</em></p>\n")
         services.column_delete(board=self.board, column_id=todo.pk, actor=self.alice)
-        frame = services.history_undo(board=self.board, actor=self.alice)
+        frame = history.history_undo(board=self.board, actor=self.alice)
         self.assert_rendered_outside_transactions(3)
         self.assertEqual([card["description_html"] for card in frame.details["cards"]],
                          ["<p><em>a</em></p>\n", "<p><em>b</em></p>\n", "<p><em>c</em></p>\n"])
@@ -514,10 +514,10 @@ class UndoRedoTests(TestCase):
         self.a, self.b = add_cards(self.board, self.columns["To do"], ["a", "b"], actor=self.alice)
 
     def undo(self, user=None):
-        return services.history_undo(board=self.board, actor=user or self.alice)
+        return history.history_undo(board=self.board, actor=user or self.alice)
 
     def redo(self, user=None):
-        return services.history_redo(board=self.board, actor=user or self.alice)
+        return history.history_redo(board=self.board, actor=user or self.alice)
 
     def test_undo_and_redo_a_move(self):
         services.card_move(board=self.board, card_id=self.a["id"], version=1, column_id=self.columns["Done"].pk,
@@ -591,10 +591,10 @@ class ColumnUndoRedoTests(TestCase):
         self.columns = columns_of(self.board)
 
     def undo(self, user=None):
-        return services.history_undo(board=self.board, actor=user or self.alice)
+        return history.history_undo(board=self.board, actor=user or self.alice)
 
     def redo(self, user=None):
-        return services.history_redo(board=self.board, actor=user or self.alice)
+        return history.history_redo(board=self.board, actor=user or self.alice)
 
     def titles(self):
         return list(titles_by_column(self.board))
@@ -655,7 +655,7 @@ class ColumnUndoRedoTests(TestCase):
         self.assertEqual(titles_by_column(self.board)["Doing"], ["three", "one", "two"])
         self.assertEqual(frame.details["history"], {"can_undo": False, "can_redo": True})
         # The column's cards came back with their versions, so bob can still undo his own card changes.
-        self.assertEqual(services.history_undo(board=self.board, actor=self.bob).details["event"], "card.moved")
+        self.assertEqual(history.history_undo(board=self.board, actor=self.bob).details["event"], "card.moved")
         self.assertEqual(titles_by_column(self.board)["Doing"], ["one", "two", "three"])
 
         with self.assertRaises(ActionError) as refused:
@@ -720,10 +720,10 @@ class LabelUndoRedoTests(TestCase):
         (self.card,) = add_cards(self.board, columns_of(self.board)["To do"], ["a"], actor=self.bob)
 
     def undo(self):
-        return services.history_undo(board=self.board, actor=self.alice)
+        return history.history_undo(board=self.board, actor=self.alice)
 
     def redo(self):
-        return services.history_redo(board=self.board, actor=self.alice)
+        return history.history_redo(board=self.board, actor=self.alice)
 
     def labels(self):
         return list(self.board.labels.order_by("name").values_list("name", "colour"))

@@ -1,0 +1,386 @@
+"""
+Undo and redo. Each user's changes to cards, columns, labels and comments
+are remembered per board (kanban.services.remember); undo applies the
+inverse of the newest one still done, redo re-applies the newest one undone
+(unless the user has made a new change since). Both record their event like
+any other change, under the board's lock, so everyone sees them.
+
+An entry that can no longer apply (the thing changed since, or is gone) is
+dropped, and the user is told why.
+"""
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from boardsite.collab.errors import ActionError
+from boardsite.collab.events import Applied, record_event
+from kanban import selectors
+from kanban.descriptions import render_descriptions
+from kanban.frames import card_frame, column_frame, label_frame
+from kanban.models import Card, Column, HistoryEntry, Label
+from kanban.services import (
+    CARD,
+    COLUMN,
+    LABEL,
+    MAX_CARDS_PER_BOARD,
+    MAX_COLUMNS_PER_BOARD,
+    MAX_LABELS_PER_BOARD,
+    MAX_LABELS_PER_CARD,
+    apply_changes,
+    board_has_member,
+    card_index,
+    card_state,
+    check_card_room,
+    check_not_locked,
+    check_wip_limit,
+    clean_due_date,
+    clean_label_name,
+    column_fields,
+    column_index,
+    column_state,
+    description_html,
+    field_changes,
+    finish_change,
+    frame_for,
+    get_card,
+    get_column,
+    get_label,
+    label_fields,
+    label_state,
+    lock_board,
+    renumber_columns,
+    trim_history,
+)
+
+
+def history_undo(*, board, actor, connection=None, origin=None):
+    return replay_history(board=board, actor=actor, connection=connection, origin=origin, undo=True)
+
+
+def history_redo(*, board, actor, connection=None, origin=None):
+    return replay_history(board=board, actor=actor, connection=connection, origin=origin, undo=False)
+
+
+# Refusals that will never go away for this entry (a lock or a WIP limit might).
+STALE_HISTORY_CODES = ("conflict", "not_found", "out_of_range", "not_member")
+
+
+def replay_history(*, board, actor, connection, origin, undo):
+    """
+    Undo or redo one entry. An entry that can no longer apply because the card
+    changed, or it or its column is gone, is dropped, so the next undo reaches
+    the change before it; the user is told why.
+    """
+    stale = None
+    rendered = render_descriptions(history_descriptions(newest_entry(board=board, actor=actor, undo=undo), undo=undo))
+    with transaction.atomic():
+        lock_board(board, actor=actor, origin=origin)
+        entry = newest_entry(board=board, actor=actor, undo=undo)
+        if entry is None:
+            raise ActionError("nothing_to_undo" if undo else "nothing_to_redo",
+                              "There is nothing to undo." if undo else "There is nothing to redo.")
+        try:
+            with transaction.atomic():
+                frame = apply_history(board=board, entry=entry, actor=actor, connection=connection,
+                                      origin=origin, undo=undo, rendered=rendered)
+        except ActionError as error:
+            if error.code not in STALE_HISTORY_CODES:
+                raise
+            entry.delete()
+            stale = error
+        else:
+            entry.state = HistoryEntry.State.UNDONE if undo else HistoryEntry.State.DONE
+            entry.undone_at = timezone.now() if undo else None
+            entry.save(update_fields=["state", "undone_at", "version_after"])
+            trim_history(board=board, user=actor)
+            return Applied.recorded({**frame, "history": selectors.history_status(board=board, user=actor)})
+    verb = "undo" if undo else "redo"
+    raise ActionError(
+        stale.code,
+        f"Cannot {verb} that change: {stale.message[0].lower()}{stale.message[1:]}",
+        **stale.details,
+        history=selectors.history_status(board=board, user=actor),
+    )
+
+
+def newest_entry(*, board, actor, undo):
+    """The entry an undo (or redo) applies now."""
+    return selectors.newest_done(board=board, user=actor) if undo else selectors.next_redo(board=board, user=actor)
+
+
+def history_descriptions(entry, *, undo):
+    """The card descriptions that undoing (or redoing) `entry` sets: to render before the transaction."""
+    state = (entry.before if undo else entry.after) if entry is not None else None
+    if not state:
+        return []
+    cards = [state] if entry.subject == CARD else state.get("cards", []) if entry.subject == COLUMN else []
+    return [card["description"] for card in cards if "description" in card]
+
+
+def apply_history(*, board, entry, actor, connection, origin, undo, rendered):
+    """
+    Apply an entry's inverse (undo) or the entry again (redo); records the
+    event; updates the entry's states. `rendered`: as for `apply_changes`.
+    """
+    if entry.subject == LABEL:
+        return apply_label_history(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
+    apply = {CARD: apply_card_history, COLUMN: apply_column_history}[entry.subject]
+    return apply(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo,
+                 rendered=rendered)
+
+
+def history_direction(entry, *, undo):
+    """
+    (recreate, remove): whether undoing (or redoing) `entry` brings its card,
+    column or label back, or takes it away again.
+    """
+    Action = HistoryEntry.Action
+    recreate = (entry.action == Action.DELETE and undo) or (entry.action == Action.CREATE and not undo)
+    remove = (entry.action == Action.CREATE and undo) or (entry.action == Action.DELETE and not undo)
+    return recreate, remove
+
+
+def apply_card_history(*, board, entry, actor, connection, origin, undo, rendered):
+    """Cards: a version other than `version_after` means someone else changed the card since."""
+    action = entry.action
+    recreate, remove = history_direction(entry, undo=undo)
+    if recreate:
+        return card_recreate(board=board, card_id=entry.object_id, state=entry.before if undo else entry.after,
+                             entry=entry, actor=actor, origin=origin, rendered=rendered)
+    card = get_card(board=board, card_id=entry.object_id)
+    if card.version != entry.version_after:
+        raise ActionError("conflict", "The card was changed by someone else since.", card=frame_for(card))
+    check_not_locked(card=card, connection=connection)
+    if remove:
+        if action == HistoryEntry.Action.DELETE:
+            entry.before = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
+        else:
+            entry.after = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
+        entry.version_after = card.version
+        column_id = card.column_id
+        card.delete()
+        return record_event(board=board, type="card.deleted",
+                            payload={"card": entry.object_id, "column": column_id, "title": card.title},
+                            actor=actor, origin=origin).payload
+    if action == HistoryEntry.Action.UPDATE:
+        before, after = apply_changes(board=board, card=card, changes=entry.before if undo else entry.after,
+                                      rendered=rendered)
+        frame = finish_change(card=card, connection=connection)
+        entry.version_after = card.version
+        return record_event(board=board, type="card.updated",
+                            payload={"card": frame, "changes": field_changes(before, after)}, actor=actor,
+                            origin=origin).payload
+    place = entry.before if undo else entry.after
+    target = get_column(board=board, column_id=place["column"], with_card_count=True)
+    if target.pk != card.column_id:
+        check_wip_limit(column=target, adding=1)
+    from_column = card.column_id
+    card.column, card.position = target, place["position"]
+    frame = finish_change(card=card, connection=connection)
+    entry.version_after = card.version
+    return record_event(board=board, type="card.moved",
+                        payload={"card": frame, "column": target.pk, "index": card_index(card),
+                                 "from_column": from_column},
+                        actor=actor, origin=origin).payload
+
+
+def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
+    """
+    Bring a deleted card back with its id, version, fields and place (and the
+    labels that still exist). Keeping the version keeps the user's earlier
+    history entries for the card applicable.
+    """
+    column = get_column(board=board, column_id=state["column"], with_card_count=True)
+    check_wip_limit(column=column, adding=1)
+    check_card_room(board=board)
+    assignee_id = state["assignee"]
+    if assignee_id is not None and not board_has_member(board=board, user_id=assignee_id):
+        assignee_id = None
+    card = Card.objects.create(
+        pk=card_id,
+        board=board,
+        column=column,
+        title=state["title"],
+        description=state["description"],
+        description_html=description_html(state["description"], rendered=rendered),
+        assignee_id=assignee_id,
+        due_date=clean_due_date(state["due"]),
+        position=state["position"],
+        version=state["version"],
+    )
+    label_ids = list(Label.objects.filter(board=board, pk__in=state["labels"]).values_list("pk", flat=True))
+    card.labels.set(label_ids)
+    entry.version_after = card.version
+    card = Card.objects.select_related("assignee").get(pk=card.pk)
+    return record_event(
+        board=board,
+        type="card.created",
+        payload={"card": card_frame(card, label_ids=label_ids), "index": card_index(card)},
+        actor=actor,
+        origin=origin,
+    ).payload
+
+
+def apply_column_history(*, board, entry, actor, connection, origin, undo, rendered):
+    """
+    Columns have no version: the column must still be as the user's change
+    (or its undo) left it, and a column to remove must hold no card it did not
+    hold then (so nobody's cards are deleted by someone else's undo).
+    """
+    action, Action = entry.action, HistoryEntry.Action
+    recreate, remove = history_direction(entry, undo=undo)
+    if recreate:
+        return column_recreate(board=board, column_id=entry.object_id, state=entry.before if undo else entry.after,
+                               actor=actor, origin=origin, rendered=rendered)
+    column = get_column(board=board, column_id=entry.object_id)
+    if remove:
+        left = entry.after if action == Action.CREATE else entry.before
+        if column_fields(column) != {"title": left["title"], "wip_limit": left["wip_limit"]}:
+            raise ActionError("conflict", "The column was changed by someone else since.", column=column.pk)
+        state = column_state(column)
+        left_cards = [(card["id"], card["version"]) for card in left.get("cards", [])]
+        if [(card["id"], card["version"]) for card in state["cards"]] != left_cards:
+            raise ActionError("conflict", "The column's cards were changed since.", column=column.pk)
+        now = timezone.now()
+        for card in column.cards.select_related("locked_by").filter(lock_expires_at__gt=now):
+            check_not_locked(card=card, connection=connection, now=now)
+        if action == Action.CREATE:
+            entry.after = state
+        else:
+            entry.before = state
+        column.delete()
+        return record_event(board=board, type="column.deleted", payload={"column": entry.object_id, "title": column.title},
+                            actor=actor, origin=origin).payload
+    if action == Action.UPDATE:
+        if column_fields(column) != (entry.after if undo else entry.before):
+            raise ActionError("conflict", "The column was changed by someone else since.", column=column.pk)
+        before = column_fields(column)
+        wanted = entry.before if undo else entry.after
+        column.title, column.wip_limit = wanted["title"], wanted["wip_limit"]
+        column.save(update_fields=["title", "wip_limit"])
+        return record_event(board=board, type="column.updated",
+                            payload={"column": column_frame(column),
+                                     "changes": field_changes(before, column_fields(column))},
+                            actor=actor, origin=origin).payload
+    # A move: the column must still be where the user's move (or its undo) put it.
+    if column_index(column) != (entry.after if undo else entry.before)["index"]:
+        raise ActionError("conflict", "The columns were reordered by someone else since.", column=column.pk)
+    columns = [other for other in Column.objects.filter(board=board).order_by("position", "id") if other != column]
+    index = min((entry.before if undo else entry.after)["index"], len(columns))
+    columns.insert(index, column)
+    renumber_columns(columns)
+    return record_event(board=board, type="column.moved", payload={"column": column.pk, "index": index},
+                        actor=actor, origin=origin).payload
+
+
+def column_recreate(*, board, column_id, state, actor, origin, rendered):
+    """
+    Bring a column back with its id, title, WIP limit and place, and its cards
+    in order with their ids, versions, fields, labels (those that still exist)
+    and assignees (those still members). One `column.created` event carries
+    the cards, so clients show the column whole.
+    """
+    if Column.objects.filter(pk=column_id).exists():
+        raise ActionError("conflict", "That column is already on the board.", column=column_id)
+    columns = list(Column.objects.filter(board=board).order_by("position", "id"))
+    if len(columns) >= MAX_COLUMNS_PER_BOARD:
+        raise ActionError("too_many", f"A board has at most {MAX_COLUMNS_PER_BOARD} columns.")
+    card_states = state.get("cards", [])
+    if card_states and Card.objects.filter(board=board).count() + len(card_states) > MAX_CARDS_PER_BOARD:
+        raise ActionError("too_many", f"A board holds at most {MAX_CARDS_PER_BOARD} cards.")
+    column = Column.objects.create(pk=column_id, board=board, title=state["title"], wip_limit=state["wip_limit"],
+                                   position=0)
+    index = min(state["index"], len(columns))
+    columns.insert(index, column)
+    renumber_columns(columns)
+    existing_labels = set(Label.objects.filter(board=board).values_list("pk", flat=True))
+    members = {board.owner_id, *board.members.values_list("pk", flat=True)}
+    cards = Card.objects.bulk_create(
+        Card(
+            pk=card["id"],
+            board=board,
+            column=column,
+            title=card["title"],
+            description=card["description"],
+            description_html=description_html(card["description"], rendered=rendered),
+            assignee_id=card["assignee"] if card["assignee"] in members else None,
+            due_date=clean_due_date(card["due"]),
+            position=card["position"],
+            version=card["version"],
+        )
+        for card in card_states
+    )
+    label_ids = {card["id"]: [label for label in card["labels"] if label in existing_labels] for card in card_states}
+    Card.labels.through.objects.bulk_create(
+        Card.labels.through(card_id=card_id, label_id=label_id)
+        for card_id, labels in label_ids.items()
+        for label_id in labels
+    )
+    cards = Card.objects.filter(pk__in=[card.pk for card in cards]).select_related("assignee").order_by("position", "id")
+    return record_event(
+        board=board,
+        type="column.created",
+        payload={"column": column_frame(column), "index": index,
+                 "cards": [card_frame(card, label_ids=label_ids[card.pk]) for card in cards]},
+        actor=actor,
+        origin=origin,
+    ).payload
+
+
+def apply_label_history(*, board, entry, actor, connection, origin, undo):
+    """Labels have no version: the label must still be named and coloured as the user's change left it."""
+    action, Action = entry.action, HistoryEntry.Action
+    recreate, remove = history_direction(entry, undo=undo)
+    if recreate:
+        return label_recreate(board=board, label_id=entry.object_id, state=entry.before if undo else entry.after,
+                              actor=actor, origin=origin)
+    label = get_label(board=board, label_id=entry.object_id)
+    left = (entry.after if undo else entry.before) if action != Action.DELETE else entry.before
+    if label_fields(label) != {"name": left["name"], "colour": left["colour"]}:
+        raise ActionError("conflict", "The label was changed by someone else since.", label=label.pk)
+    if remove:
+        state = label_state(label)
+        if action == Action.CREATE:
+            if state["cards"]:
+                raise ActionError("conflict", "The label has been put on cards since.", label=label.pk)
+            entry.after = label_fields(label)
+        else:
+            entry.before = state
+        label.delete()
+        return record_event(board=board, type="label.deleted", payload={"label": entry.object_id, "name": label.name},
+                            actor=actor, origin=origin).payload
+    wanted = entry.before if undo else entry.after
+    label.name = clean_label_name(board=board, name=wanted["name"], renaming=label)
+    label.colour = wanted["colour"]
+    label.save(update_fields=["name", "colour"])
+    return record_event(board=board, type="label.updated", payload={"label": label_frame(label)},
+                        actor=actor, origin=origin).payload
+
+
+def label_recreate(*, board, label_id, state, actor, origin):
+    """
+    Bring a label back with its id, name and colour, on the cards that had it
+    and still exist and have room for it (card versions are unchanged, as
+    deleting the label left them).
+    The `label.created` event lists those cards.
+    """
+    if Label.objects.filter(pk=label_id).exists():
+        raise ActionError("conflict", "That label is already on the board.", label=label_id)
+    if Label.objects.filter(board=board).count() >= MAX_LABELS_PER_BOARD:
+        raise ActionError("too_many", f"A board has at most {MAX_LABELS_PER_BOARD} labels.")
+    if Label.objects.filter(board=board, name=state["name"]).exists():
+        raise ActionError("conflict", f"There is a label called “{state['name']}” again since.")
+    label = Label.objects.create(pk=label_id, board=board, name=state["name"], colour=state["colour"])
+    # A card that has been given its full MAX_LABELS_PER_CARD since stays as it is.
+    card_ids = sorted(
+        Card.objects.filter(board=board, pk__in=state.get("cards", []))
+        .annotate(label_count=Count("labels"))
+        .filter(label_count__lt=MAX_LABELS_PER_CARD)
+        .values_list("pk", flat=True)
+    )
+    label.cards.set(card_ids)
+    return record_event(board=board, type="label.created", payload={"label": label_frame(label), "cards": card_ids},
+                        actor=actor, origin=origin).payload
+
+
