@@ -25,6 +25,7 @@ from kanban.models import BoardEvent, Column, Label
 PAGE_SIZE = 30
 DETAIL_MAX_LENGTH = 120
 CARD_EVENT_TYPES = ("card.created", "card.updated", "card.moved", "card.deleted")
+COMMENT_EVENT_TYPES = ("comment.created", "comment.updated", "comment.deleted")
 FIELD_NAMES = {
     "title": "Title",
     "description": "Description",
@@ -32,6 +33,7 @@ FIELD_NAMES = {
     "labels": "Labels",
     "due": "Due date",
     "wip_limit": "WIP limit",
+    "body": "Comment",
 }
 
 
@@ -69,11 +71,13 @@ class Activity:
 
 
 def card_id_of(frame):
-    """The id of the card a card event is about, or None."""
+    """The id of the card a card or comment event is about, or None."""
+    if frame["type"] in COMMENT_EVENT_TYPES[:2]:
+        return frame["comment"]["card"]
     card = frame.get("card")
     if isinstance(card, dict):
         return card.get("id")
-    return card if frame["type"] == "card.deleted" else None
+    return card if frame["type"] in ("card.deleted", "comment.deleted") else None
 
 
 def activity_page(*, board, before=None, card_id=None, username=None, limit=PAGE_SIZE):
@@ -87,7 +91,9 @@ def activity_page(*, board, before=None, card_id=None, username=None, limit=PAGE
         events = events.filter(seq__lt=before)
     if card_id is not None:
         events = events.filter(
-            Q(type__in=CARD_EVENT_TYPES[:3], payload__card__id=card_id) | Q(type="card.deleted", payload__card=card_id)
+            Q(type__in=CARD_EVENT_TYPES[:3], payload__card__id=card_id)
+            | Q(type__in=("card.deleted", "comment.deleted"), payload__card=card_id)
+            | Q(type__in=COMMENT_EVENT_TYPES[:2], payload__comment__card=card_id)
         )
     if username is not None:
         events = events.filter(author__username=username)
@@ -205,6 +211,12 @@ def sentence(frame, who, names):
     if kind == "card.deleted":
         title = quoted(frame["title"]) if frame.get("title") else "a card"
         return f"{who} deleted {title} from {names.column(frame['column'])}", []
+    if kind == "comment.created":
+        return f"{who} commented on {quoted(frame['title'])}: {shortened(frame['comment']['body'])}", []
+    if kind == "comment.updated":
+        return f"{who} edited a comment on {quoted(frame['title'])}", details_of(frame.get("changes", {}), names)
+    if kind == "comment.deleted":
+        return f"{who} deleted a comment on {quoted(frame['title'])}", []
     if kind == "column.created":
         if "cards" in frame:  # brought back by an undo (or redo), with the cards it had
             return f"{who} brought back the column {quoted(frame['column']['title'])}{with_cards(frame['cards'])}", []

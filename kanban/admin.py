@@ -14,8 +14,8 @@ from django.db.models import Count, Q
 from boardsite.collab import admin as collab_admin
 from boardsite.collab.admin import ChangesViaAdminMixin, ReadOnlyAdmin
 from boardsite.collab.errors import ActionError
-from kanban import activity, services
-from kanban.models import Board, BoardActivity, Card, Column, Label
+from kanban import activity, comments, services
+from kanban.models import Board, BoardActivity, Card, Column, Comment, Label
 
 
 def as_validation_error(error, field=None):
@@ -292,6 +292,72 @@ class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                 skipped.append(f"{card.title}: {error.message}")
         if skipped:
             self.message_user(request, "Not deleted: " + "; ".join(skipped), level=messages.WARNING)
+
+
+class CommentAdminForm(forms.ModelForm):
+    """Refuses to save over an edit made since the form was opened, as the card form does."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Comment
+        fields = ("card", "body")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+        else:
+            self.fields["card"].queryset = Card.objects.select_related("board").order_by("board__name", "title")
+            self.fields["card"].label_from_instance = lambda card: f"{card.board.name} › {card.title}"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            current = Comment.objects.values_list("version", flat=True).get(pk=self.instance.pk)
+            if cleaned.get("expected_version") not in (None, current):
+                raise ValidationError("Someone edited this comment since you opened this page. Reload it to see their change.")
+        return cleaned
+
+
+@admin.register(Comment)
+class CommentAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+    """Comments edited or deleted here go through kanban.comments: live on open boards, in the activity feed."""
+
+    form = CommentAdminForm
+    list_display = ("short_body", "card", "board", "author", "created_at", "edited_at")
+    list_filter = ("board",)
+    search_fields = ("body", "card__title", "author__username", "board__name")
+    list_select_related = ("card", "board", "author")
+    readonly_fields = ("author", "version", "created_at", "edited_at")
+    ordering = ("-created_at", "-id")
+
+    @admin.display(description="comment")
+    def short_body(self, comment):
+        return activity.shortened(comment.body)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("card", *self.readonly_fields) if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            comments.comment_update(board=obj.board, comment_id=obj.pk, version=form.cleaned_data.get("expected_version") or obj.version,
+                                    body=form.cleaned_data["body"], actor=request.user)
+        else:
+            applied = comments.comment_create(board=obj.card.board, card_id=obj.card_id, body=form.cleaned_data["body"],
+                                              actor=request.user)
+            obj.pk = applied.details["comment"]["id"]
+
+    def save_related(self, request, form, formsets, change):
+        """Mentions are the service's to set, from the text."""
+
+    def delete_model(self, request, obj):
+        comments.comment_delete(board=obj.board, comment_id=obj.pk, version=obj.version, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for comment in queryset.select_related("board"):
+            comments.comment_delete(board=comment.board, comment_id=comment.pk, version=comment.version,
+                                    actor=request.user)
 
 
 @admin.register(BoardActivity)

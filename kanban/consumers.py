@@ -1,7 +1,7 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from kanban import history, protocol, selectors, services
+from kanban import comments, history, protocol, selectors, services
 from kanban.models import Board
 
 # Command type -> (its parser in kanban.protocol, the service it calls).
@@ -16,6 +16,9 @@ COMMANDS = {
     "column.update": (protocol.column_update, services.column_update),
     "column.move": (protocol.column_move, services.column_move),
     "column.delete": (protocol.column_delete, services.column_delete),
+    "comment.create": (protocol.comment_create, comments.comment_create),
+    "comment.update": (protocol.comment_update, comments.comment_update),
+    "comment.delete": (protocol.comment_delete, comments.comment_delete),
     "label.create": (protocol.label_create, services.label_create),
     "label.update": (protocol.label_update, services.label_update),
     "label.delete": (protocol.label_delete, services.label_delete),

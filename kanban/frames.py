@@ -45,4 +45,20 @@ def card_frame(card, *, label_ids, now=None):
         "due": card.due_date.isoformat() if card.due_date else None,
         "version": card.version,
         "lock": lock_frame(card, now=now),
+        "comments": card.comment_count,
+    }
+
+
+def comment_frame(comment, *, mention_ids):
+    """`mention_ids` is passed in, as a card's `label_ids` are, so a list of comments costs no query each."""
+    return {
+        "id": comment.pk,
+        "card": comment.card_id,
+        "author": user_frame(comment.author) if comment.author_id else None,
+        "body": comment.body,
+        "body_html": comment.body_html,
+        "mentions": sorted(mention_ids),
+        "version": comment.version,
+        "created_at": comment.created_at.isoformat(),
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
     }

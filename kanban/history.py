@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
-from kanban import selectors
-from kanban.descriptions import render_descriptions
+from kanban import comments, selectors
+from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import card_frame, column_frame, label_frame
-from kanban.models import Card, Column, HistoryEntry, Label
+from kanban.models import Card, Column, Comment, HistoryEntry, Label
 from kanban.services import (
     CARD,
     COLUMN,
+    COMMENT,
     LABEL,
     MAX_CARDS_PER_BOARD,
     MAX_COLUMNS_PER_BOARD,
@@ -73,7 +74,7 @@ def replay_history(*, board, actor, connection, origin, undo):
     the change before it; the user is told why.
     """
     stale = None
-    rendered = render_descriptions(history_descriptions(newest_entry(board=board, actor=actor, undo=undo), undo=undo))
+    rendered = render_descriptions(history_texts(newest_entry(board=board, actor=actor, undo=undo), undo=undo))
     with transaction.atomic():
         lock_board(board, actor=actor, origin=origin)
         entry = newest_entry(board=board, actor=actor, undo=undo)
@@ -109,13 +110,17 @@ def newest_entry(*, board, actor, undo):
     return selectors.newest_done(board=board, user=actor) if undo else selectors.next_redo(board=board, user=actor)
 
 
-def history_descriptions(entry, *, undo):
-    """The card descriptions that undoing (or redoing) `entry` sets: to render before the transaction."""
+def history_texts(entry, *, undo):
+    """The card descriptions and comments that undoing (or redoing) `entry` sets: to render before the transaction."""
     state = (entry.before if undo else entry.after) if entry is not None else None
     if not state:
         return []
+    if entry.subject == COMMENT:
+        return [state["body"]]
     cards = [state] if entry.subject == CARD else state.get("cards", []) if entry.subject == COLUMN else []
-    return [card["description"] for card in cards if "description" in card]
+    return [card["description"] for card in cards if "description" in card] + [
+        comment["body"] for card in cards for comment in card.get("comments", [])
+    ]
 
 
 def apply_history(*, board, entry, actor, connection, origin, undo, rendered):
@@ -125,7 +130,7 @@ def apply_history(*, board, entry, actor, connection, origin, undo, rendered):
     """
     if entry.subject == LABEL:
         return apply_label_history(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
-    apply = {CARD: apply_card_history, COLUMN: apply_column_history}[entry.subject]
+    apply = {CARD: apply_card_history, COLUMN: apply_column_history, COMMENT: apply_comment_history}[entry.subject]
     return apply(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo,
                  rendered=rendered)
 
@@ -153,10 +158,12 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo, rendere
         raise ActionError("conflict", "The card was changed by someone else since.", card=frame_for(card))
     check_not_locked(card=card, connection=connection)
     if remove:
+        state = card_state(card, label_ids=card.labels.values_list("pk", flat=True),
+                           comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []))
         if action == HistoryEntry.Action.DELETE:
-            entry.before = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
+            entry.before = state
         else:
-            entry.after = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
+            entry.after = state
         entry.version_after = card.version
         column_id = card.column_id
         card.delete()
@@ -211,6 +218,7 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
     )
     label_ids = list(Label.objects.filter(board=board, pk__in=state["labels"]).values_list("pk", flat=True))
     card.labels.set(label_ids)
+    comments.recreate(board=board, states=state.get("comments", []), rendered=rendered)
     entry.version_after = card.version
     card = Card.objects.select_related("assignee").get(pk=card.pk)
     return record_event(
@@ -317,6 +325,8 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
         for card_id, labels in label_ids.items()
         for label_id in labels
     )
+    comments.recreate(board=board, states=[comment for card in card_states for comment in card.get("comments", [])],
+                      rendered=rendered)
     cards = Card.objects.filter(pk__in=[card.pk for card in cards]).select_related("assignee").order_by("position", "id")
     return record_event(
         board=board,
@@ -384,3 +394,46 @@ def label_recreate(*, board, label_id, state, actor, origin):
                         actor=actor, origin=origin).payload
 
 
+
+
+def apply_comment_history(*, board, entry, actor, connection, origin, undo, rendered):
+    """Comments: a version other than `version_after` means the comment was edited since."""
+    recreate, remove = history_direction(entry, undo=undo)
+    if recreate:
+        state = entry.before if undo else entry.after
+        card = get_card(board=board, card_id=state["card"])
+        if Comment.objects.filter(pk=entry.object_id).exists():
+            raise ActionError("conflict", "That comment is already on the card.", comment=entry.object_id)
+        if card.comment_count >= comments.MAX_COMMENTS_PER_CARD:
+            raise ActionError("too_many", f"A card holds at most {comments.MAX_COMMENTS_PER_CARD:,} comments.",
+                              card=card.pk)
+        comments.recreate(board=board, states=[state], rendered=rendered)
+        comment = comments.get_comment(board=board, comment_id=entry.object_id)
+        entry.version_after = comment.version
+        return record_event(
+            board=board, type="comment.created",
+            payload={"comment": comments.frame_of(comment), "comments": comment.card.comment_count,
+                     "title": card.title},
+            actor=actor, origin=origin,
+        ).payload
+    comment = comments.get_comment(board=board, comment_id=entry.object_id)
+    if comment.version != entry.version_after:
+        raise ActionError("conflict", "The comment was edited since.", comment=comments.frame_of(comment))
+    if remove:
+        state = selectors.comment_state(comment, mention_ids=comment.mentions.values_list("pk", flat=True))
+        if entry.action == HistoryEntry.Action.CREATE:
+            entry.after = state
+        else:
+            entry.before = state
+        entry.version_after = comment.version
+        return comments.remove(board=board, comment=comment, actor=actor, origin=origin).payload
+    before, wanted = comment.body, (entry.before if undo else entry.after)["body"]
+    html = rendered.get(wanted) or render_description(wanted)
+    html, mentions = comments.mentioned(members=comments.mentionable(board=board), html=html, strict=False)
+    frame = comments.set_body(comment, body=wanted, html=html, mentions=mentions)
+    entry.version_after = comment.version
+    return record_event(
+        board=board, type="comment.updated",
+        payload={"comment": frame, "title": comment.card.title, "changes": {"body": {"from": before, "to": wanted}}},
+        actor=actor, origin=origin,
+    ).payload

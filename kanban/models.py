@@ -13,6 +13,7 @@ COLUMN_TITLE_MAX_LENGTH = 60
 CARD_TITLE_MAX_LENGTH = 200
 CARD_DESCRIPTION_MAX_LENGTH = 10_000
 LABEL_NAME_MAX_LENGTH = 40
+COMMENT_MAX_LENGTH = 5_000
 WIP_LIMIT_MAX = 999
 
 # Label colours are names from a fixed palette, never CSS from a user.
@@ -92,6 +93,8 @@ class Card(models.Model):
     )
     labels = models.ManyToManyField(Label, blank=True, related_name="cards")
     due_date = models.DateField(null=True, blank=True)
+    # Kept by kanban.comments under the board's lock, so a card's frame needs no count query.
+    comment_count = models.PositiveIntegerField(default=0, editable=False)
     position = models.BigIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     locked_by = models.ForeignKey(
@@ -124,12 +127,48 @@ class Card(models.Model):
         return None
 
 
+class Comment(models.Model):
+    """
+    A remark on a card, in Markdown rendered and sanitised as descriptions
+    are (kanban.descriptions). Only its author edits it; `version` grows with
+    each edit, so an edit or undo made to text the author has not seen is
+    refused. `mentions` are the board members its `@username`s name.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="comments")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="kanban_comments"
+    )
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    # Sanitised HTML rendered from `body` by the service that saves it.
+    body_html = models.TextField(editable=False)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="kanban_mentions")
+    version = models.PositiveIntegerField(default=1)
+    # The key a client gave `comment.create`, so sending it again after a lost ack adds nothing.
+    client_key = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["card", "-created_at", "-id"]
+        indexes = [models.Index(fields=["card", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["board", "client_key"], condition=~models.Q(client_key=""), name="kanban_comment_unique_client_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"Comment {self.pk} on {self.card_id}"
+
+
 class HistoryEntry(models.Model):
     """
-    One change a user made to a card, column or label, kept so that user can
+    One change a user made to a card, column, label or comment, kept so that user can
     undo and redo it through the server. `before` and `after` hold the
-    subject's state around the change. Cards carry a version, so
-    `version_after` (the card's version once the change or its undo was
+    subject's state around the change. Cards and comments carry a version, so
+    `version_after` (the version once the change or its undo was
     applied) detects a card changed since by someone else; columns and labels
     have none, so their current state is compared with `after` (or `before`).
     """
@@ -138,6 +177,7 @@ class HistoryEntry(models.Model):
         CARD = "card"
         COLUMN = "column"
         LABEL = "label"
+        COMMENT = "comment"
 
     class Action(models.TextChoices):
         CREATE = "create"

@@ -13,6 +13,7 @@ from boardsite.collab.errors import ActionError
 from kanban.models import (
     CARD_DESCRIPTION_MAX_LENGTH,
     CARD_TITLE_MAX_LENGTH,
+    COMMENT_MAX_LENGTH,
     COLUMN_TITLE_MAX_LENGTH,
     LABEL_COLOURS,
     LABEL_NAME_MAX_LENGTH,
@@ -134,6 +135,30 @@ def card_lock(message):
 def card_unlock(message):
     protocol.allowed_keys(message, ["card"])
     return {"card_id": id_field(message, "card")}
+
+
+def comment_body_field(message):
+    return protocol.str_field(message, "body", max_length=COMMENT_MAX_LENGTH, multiline=True)
+
+
+def comment_create(message):
+    protocol.allowed_keys(message, ["card", "body", "key"])
+    return {
+        "card_id": id_field(message, "card"),
+        "body": comment_body_field(message),
+        "client_key": protocol.str_field(message, "key", max_length=CLIENT_KEY_MAX_LENGTH, required=False) or "",
+    }
+
+
+def comment_update(message):
+    protocol.allowed_keys(message, ["comment", "version", "body"])
+    return {"comment_id": id_field(message, "comment"), "version": version_field(message),
+            "body": comment_body_field(message)}
+
+
+def comment_delete(message):
+    protocol.allowed_keys(message, ["comment", "version"])
+    return {"comment_id": id_field(message, "comment"), "version": version_field(message)}
 
 
 def wip_limit_field(message):

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.services import user_frame
-from kanban.frames import card_frame, column_frame, label_frame
-from kanban.models import Board, Card, HistoryEntry
+from kanban.frames import card_frame, column_frame, comment_frame, label_frame
+from kanban.models import Board, Card, Comment, HistoryEntry
 
 
 def boards_for_user(*, user):
@@ -91,3 +91,52 @@ def history_status(*, board, user):
         "can_undo": newest_done(board=board, user=user) is not None,
         "can_redo": next_redo(board=board, user=user) is not None,
     }
+
+
+# Comments
+
+
+def comment_state(comment, *, mention_ids):
+    """Everything needed to bring a deleted comment back as it was (stored in history and in a card's state)."""
+    return {
+        "id": comment.pk,
+        "card": comment.card_id,
+        "author": comment.author_id,
+        "body": comment.body,
+        "mentions": sorted(mention_ids),
+        "version": comment.version,
+        "created_at": comment.created_at.isoformat(),
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+    }
+
+
+def comment_states(*, card_ids):
+    """{card id: [its comments' states, newest first]}, in two queries."""
+    comments = list(Comment.objects.filter(card_id__in=card_ids).order_by("card", "-created_at", "-id"))
+    mentions = mention_ids_of(comments)
+    states = {}
+    for comment in comments:
+        states.setdefault(comment.card_id, []).append(comment_state(comment, mention_ids=mentions.get(comment.pk, [])))
+    return states
+
+
+def mention_ids_of(comments):
+    """{comment id: [mentioned user ids]} for `comments`, in one query."""
+    mentions = {}
+    through = Comment.mentions.through.objects.filter(comment_id__in=[comment.pk for comment in comments])
+    for comment_id, user_id in through.values_list("comment_id", "user_id"):
+        mentions.setdefault(comment_id, []).append(user_id)
+    return mentions
+
+
+def card_comments(*, card):
+    """
+    The card's comments as the page shows them, newest first, with the seq
+    they are as new as: read before them, so applying the events after it
+    brings the list up to date (an event already reflected changes nothing).
+    """
+    seq = Board.objects.values_list("last_seq", flat=True).get(pk=card.board_id)
+    comments = list(Comment.objects.filter(card=card).select_related("author").order_by("-created_at", "-id"))
+    mentions = mention_ids_of(comments)
+    return {"seq": seq, "card": card.pk,
+            "comments": [comment_frame(comment, mention_ids=mentions.get(comment.pk, [])) for comment in comments]}

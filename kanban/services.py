@@ -32,6 +32,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, encode_frame, lock_board_row, record_event, send_to_board_on_commit
 from boardsite.collab.services import user_frame
 from boardsite.collab.text import text_problem
+from kanban import selectors
 from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import card_frame, column_frame, label_frame, lock_frame
 from kanban.models import (
@@ -59,7 +60,8 @@ POSITION_GAP = 1 << 16
 LOCK_SECONDS = 30
 HISTORY_KEPT_PER_USER = 100
 UNSET = object()
-CARD, COLUMN, LABEL = HistoryEntry.Subject.CARD, HistoryEntry.Subject.COLUMN, HistoryEntry.Subject.LABEL
+CARD, COLUMN, LABEL, COMMENT = (HistoryEntry.Subject.CARD, HistoryEntry.Subject.COLUMN, HistoryEntry.Subject.LABEL,
+                                HistoryEntry.Subject.COMMENT)
 
 
 # Boards
@@ -381,14 +383,16 @@ def column_index(column):
 
 def column_state(column):
     """Everything needed to bring a deleted column back where it was, with its cards in order (stored in history)."""
-    cards = Card.objects.filter(column=column).order_by("position", "id")
+    cards = list(Card.objects.filter(column=column).order_by("position", "id"))
     label_ids = defaultdict(list)
     for card_id, label_id in Card.labels.through.objects.filter(card__column=column).values_list("card_id", "label_id"):
         label_ids[card_id].append(label_id)
+    comments = selectors.comment_states(card_ids=[card.pk for card in cards])
     return {
         **column_fields(column),
         "index": column_index(column),
-        "cards": [{"id": card.pk, **card_state(card, label_ids=label_ids[card.pk])} for card in cards],
+        "cards": [{"id": card.pk, **card_state(card, label_ids=label_ids[card.pk], comments=comments.get(card.pk, []))}
+                  for card in cards],
     }
 
 
@@ -481,8 +485,11 @@ def clean_colour(colour):
 # Cards
 
 
-def card_state(card, *, label_ids):
-    """Everything needed to recreate a deleted card where it was (stored in history)."""
+def card_state(card, *, label_ids, comments):
+    """
+    Everything needed to recreate a deleted card where it was, with its
+    comments (their states, kanban.selectors.comment_states): stored in history.
+    """
     return {
         "column": card.column_id,
         "position": card.position,
@@ -492,6 +499,7 @@ def card_state(card, *, label_ids):
         "labels": sorted(label_ids),
         "due": card.due_date.isoformat() if card.due_date else None,
         "version": card.version,
+        "comments": comments,
     }
 
 
@@ -551,7 +559,7 @@ def card_create(
             card.labels.set(label_ids)
         frame = card_frame(card, label_ids=label_ids)
         remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.CREATE, before=None,
-                 after=card_state(card, label_ids=label_ids))
+                 after=card_state(card, label_ids=label_ids, comments=[]))
         return Applied.recorded(record_event(
             board=board, type="card.created", payload={"card": frame, "index": index}, actor=actor, origin=origin
         ))
@@ -675,7 +683,8 @@ def card_delete(*, board, card_id, version, actor, connection=None, origin=None)
     card = get_card(board=board, card_id=card_id)
     check_version(card=card, version=version)
     check_not_locked(card=card, connection=connection)
-    state = card_state(card, label_ids=card.labels.values_list("pk", flat=True))
+    state = card_state(card, label_ids=card.labels.values_list("pk", flat=True),
+                       comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []))
     remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.DELETE, before=state, after=None)
     card.delete()
     return Applied.recorded(record_event(

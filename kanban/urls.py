@@ -12,6 +12,7 @@ urlpatterns = [
     path("mine/", views.MyCardsView.as_view(), name="mine"),
     path("<slug:slug>/", views.BoardDetailView.as_view(), name="board"),
     path("<slug:slug>/activity.json", views.BoardActivityView.as_view(), name="activity"),
+    path("<slug:slug>/cards/<int:card_id>/comments.json", views.CardCommentsView.as_view(), name="comments"),
     path("<slug:slug>/preview/", views.DescriptionPreviewView.as_view(), name="preview"),
     *board_management_urls(Board),
 ]

@@ -10,7 +10,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
 from kanban import activity, selectors, services
 from kanban.descriptions import render_description
-from kanban.models import CARD_DESCRIPTION_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Board
+from kanban.models import CARD_DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Board, Card
 from kanban.protocol import ID_MAX
 
 USERNAME_MAX_LENGTH = 150
@@ -59,6 +59,7 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
                 "label_colours": LABEL_COLOURS,
                 "wip_limit_max": WIP_LIMIT_MAX,
                 "description_max_length": CARD_DESCRIPTION_MAX_LENGTH,
+                "comment_max_length": COMMENT_MAX_LENGTH,
             },
         )
 
@@ -102,6 +103,25 @@ class BoardActivityView(collab_views.BoardAccessMixin, View):
             return JsonResponse({"code": error.code, "error": error.message}, status=400)
         entries, next_before = activity.activity_page(board=board, before=before, card_id=card_id, username=username)
         return JsonResponse({"entries": [entry.as_json() for entry in entries], "next_before": next_before})
+
+
+@method_decorator(never_cache, name="get")
+class CardCommentsView(collab_views.BoardAccessMixin, View):
+    """
+    A card's comments as JSON, newest first, with the seq they are as new as
+    (kanban.selectors.card_comments): the card editor loads them when it
+    opens and keeps them live from the board's events.
+    """
+
+    board_model = Board
+
+    def get(self, request, slug, card_id):
+        board = self.get_board()
+        card = Card.objects.filter(board=board, pk=card_id).first()
+        if card is None:
+            return JsonResponse({"code": "not_found", "error": "That card is not on this board (it may have been deleted)."},
+                                status=404)
+        return JsonResponse(selectors.card_comments(card=card))
 
 
 def positive_int_parameter(request, name):

@@ -104,6 +104,24 @@ class LiveChangeTests(KanbanSocketTestCase):
                                  "column": self.columns["Done"].pk, "index": 0, "from_column": self.columns["To do"].pk})
         self.assertNotIn("card.moved", [frame["type"] for frame in await self.drain(alice)], "the author got its own event")
 
+    async def test_a_comment_is_acked_to_its_author_and_reaches_the_others_with_the_cards_count(self):
+        alice, _ = await self.join(self.alice)
+        bob, _ = await self.join(self.bob)
+        card = self.cards[0]
+        ack = await self.command(bob, type="comment.create", card=card["id"], body="On it, @alice", key="c1")
+        self.assertEqual((ack["type"], ack["event"], ack["comments"]), ("ack", "comment.created", 1))
+        created, _ = await receive_until(alice, "comment.created")
+        self.assertEqual(created["comment"], ack["comment"])
+        self.assertEqual(created["comment"]["mentions"], [self.alice.pk])
+        ack = await self.command(bob, type="comment.update", comment=ack["comment"]["id"], version=1, body="Done")
+        updated, _ = await receive_until(alice, "comment.updated")
+        self.assertEqual((updated["comment"]["body"], updated["comment"]["version"]), ("Done", 2))
+        refused = await self.command(alice, type="comment.update", comment=ack["comment"]["id"], version=2, body="x")
+        self.assertEqual((refused["type"], refused["code"]), ("error", "forbidden"))
+        ack = await self.command(alice, type="comment.delete", comment=ack["comment"]["id"], version=2)
+        deleted, _ = await receive_until(bob, "comment.deleted")
+        self.assertEqual((deleted["card"], deleted["comments"]), (card["id"], 0))
+
     async def test_a_stale_version_is_refused_with_the_current_card(self):
         alice, _ = await self.join(self.alice)
         bob, _ = await self.join(self.bob)
@@ -273,6 +291,26 @@ class BadInputTests(KanbanSocketTestCase):
                 await self.assert_refused(alice, message, code)
         self.assertEqual((await sync_to_async(titles_by_column)(self.board))["To do"], ["first", "second"])
 
+    async def test_bad_comments_get_a_clear_error_and_change_nothing(self):
+        alice, _ = await self.join(self.alice)
+        await receive_until(alice, "synced")
+        other = await sync_to_async(make_board)(self.bob, name="Bob's own")
+        (foreign_card,) = await sync_to_async(add_cards)(other, (await sync_to_async(columns_of)(other))["To do"],
+                                                         ["theirs"], actor=self.bob)
+        card = self.cards[0]
+        cases = [
+            ({"type": "comment.create", "card": card["id"], "body": "x" * 5001}, "too_long"),
+            ({"type": "comment.create", "card": card["id"], "body": " \n "}, "invalid_field"),
+            ({"type": "comment.create", "card": card["id"], "body": "ask @mallory"}, "not_member"),
+            ({"type": "comment.create", "card": foreign_card["id"], "body": "hi"}, "not_found"),
+            ({"type": "comment.create", "card": card["id"], "body": "hi", "pin": True}, "unknown_field"),
+            ({"type": "comment.update", "comment": 999999, "version": 1, "body": "hi"}, "not_found"),
+            ({"type": "comment.delete", "comment": 1, "version": 0}, "out_of_range"),
+        ]
+        for message, code in cases:
+            with self.subTest(message=str(message)[:80]):
+                await self.assert_refused(alice, message, code)
+
     async def test_text_with_a_nul_a_control_character_or_a_lone_surrogate_is_refused_naming_the_field(self):
         """
         Issue 18: a NUL in `key` reached PostgreSQL, which refused it, and the
@@ -299,6 +337,8 @@ class BadInputTests(KanbanSocketTestCase):
             ({"type": "label.update", "label": label_id, "name": "\ud83d"}, "name", "U+D83D"),
             ({"type": "label.update", "label": label_id, "colour": "red\x00"}, "colour", None),
             ({"type": "card.lock", "card": card["id"], "reason": "edit\x00"}, "reason", None),
+            ({"type": "comment.create", "card": card["id"], "body": "a\x00b"}, "body", "U+0000"),
+            ({"type": "comment.create", "card": card["id"], "body": "ok", "key": "\ud800"}, "key", "U+D800"),
         ]
         events_before = await self.events()
         for message, field, code_point in cases:

@@ -241,13 +241,16 @@ class ConsumerFuzzTestCase(TransactionTestCase):
     second board: every invalid step must get an `error`, nothing may be
     logged at ERROR, and both boards must end identical. Subclasses give
     `plans`, `plan_count`, `create_board(name, owner)`, `stored_board(board)`
-    and `send(board, steps)`.
+    and `send(board, steps)`, and may list `types_that_must_be_acked`.
     """
+
+    types_that_must_be_acked = ()
 
     def setUp(self):
         self.user = make_user("fuzzer")
         self.sent = 0
         self.acked = 0
+        self.acked_types = set()
 
     def test_invalid_messages_are_refused_and_change_nothing(self):
         run_plan = given(self.plans)(self.check_plan)
@@ -259,6 +262,8 @@ class ConsumerFuzzTestCase(TransactionTestCase):
         )(run_plan)()
         self.assertGreaterEqual(self.sent, 10_000, "fewer messages were generated than the issue asks for")
         self.assertGreater(self.acked, 1500, "too few valid messages changed the board to compare anything")
+        never_acked = set(self.types_that_must_be_acked) - self.acked_types
+        self.assertFalse(never_acked, "the plans never got these messages acked, so never compared their effects")
 
     def check_plan(self, steps):
         mixed = self.create_board("mixed", self.user)
@@ -268,6 +273,7 @@ class ConsumerFuzzTestCase(TransactionTestCase):
             in_a_loop_of_its_own(self.send, valid_only, [step for step in steps if step.valid])
         self.sent += len(steps)
         self.acked += sum(1 for _, answer in results if answer is not None and answer["type"] == "ack")
+        self.acked_types |= {sent.message["type"] for sent, answer in results if answer and answer["type"] == "ack"}
         for sent, answer in results:
             if answer is not None:
                 self.assertNotIn(answer.get("code"), SERVER_FAULT_CODES, f"{sent.note}: {sent.message!r:.200}")

@@ -12,7 +12,7 @@ boards although their ids differ.
 from hypothesis import strategies as st
 
 from kanban import selectors, services
-from kanban.models import LABEL_COLOURS, BoardEvent
+from kanban.models import LABEL_COLOURS, BoardEvent, Card
 from tests.reliability import fuzzing
 from tests.reliability.fuzzing import FuzzClient, Step, invalid_variant
 
@@ -25,8 +25,13 @@ text = st.one_of(
     # Any code point, lone surrogates included: what a client's JSON escapes can spell.
     st.text(st.characters(exclude_categories=()), min_size=1, max_size=20),
 )
+comment_text = st.one_of(
+    text,
+    # A mention of the fuzzing user, of nobody on the board, and code that is not a mention.
+    st.sampled_from(["thanks @fuzzer", "ask @nobody", "`@nobody` in code", "*a* @FUZZER."]),
+)
 # Fields that take tabs and line breaks (titles and names make them spaces).
-MULTILINE_FIELDS = frozenset({"description", "title", "name"})
+MULTILINE_FIELDS = frozenset({"description", "title", "name", "body"})
 
 
 def slot(kind):
@@ -52,6 +57,7 @@ def valid_message(draw):
             + ["card.update", "card.move", "card.move", "card.delete", "card.lock", "card.unlock"]
             + ["column.create", "column.update", "column.move", "column.delete"]
             + ["label.create", "label.update", "label.delete", "undo", "redo"]
+            + ["comment.create", "comment.create", "comment.update", "comment.delete"]
         )
     )
     message = {"type": kind}
@@ -103,6 +109,15 @@ def valid_message(draw):
         message.update(label=draw(slot("label")), name=draw(text))
     elif kind == "label.delete":
         message["label"] = draw(slot("label"))
+    elif kind == "comment.create":
+        message.update(card=draw(slot("card")), body=draw(comment_text))
+        if draw(st.booleans()):
+            message["key"] = draw(st.sampled_from([f"comment-{number}" for number in range(6)]))
+    elif kind in ("comment.update", "comment.delete"):
+        comment = draw(slot("comment"))
+        message.update(comment=comment, version=draw(st.one_of(st.just({"$comment_version": comment["n"]}), st.just(1))))
+        if kind == "comment.update":
+            message["body"] = draw(comment_text)
     return message
 
 
@@ -132,18 +147,22 @@ class BoardIds:
     """What one client knows of its board's ids, in the order they appeared."""
 
     def __init__(self, board_message, user_id):
-        self.ids = {"column": [column["id"] for column in board_message["columns"]], "card": [], "label": []}
+        self.ids = {"column": [column["id"] for column in board_message["columns"]], "card": [], "label": [],
+                    "comment": []}
         self.versions = {}
+        self.comment_versions = {}
         self.user_id = user_id
 
     def learn(self, ack):
-        for kind in ("card", "column", "label"):
+        for kind in ("card", "column", "label", "comment"):
             value = ack.get(kind)
             if isinstance(value, dict) and "id" in value:
                 if value["id"] not in self.ids[kind]:
                     self.ids[kind].append(value["id"])
                 if kind == "card":
                     self.versions[value["id"]] = value["version"]
+                if kind == "comment":
+                    self.comment_versions[value["id"]] = value["version"]
 
     def id_in_slot(self, kind, number):
         known = self.ids[kind]
@@ -155,12 +174,20 @@ class BoardIds:
                 return self.id_in_slot(value["$slot"], value["n"])
             if "$version" in value:
                 return self.versions.get(self.id_in_slot("card", value["$version"]), 1)
+            if "$comment_version" in value:
+                return self.comment_versions.get(self.id_in_slot("comment", value["$comment_version"]), 1)
             if "$user" in value:
                 return self.user_id
             return {key: self.resolve(item) for key, item in value.items()}
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         return value
+
+
+def comments_of(card_id):
+    """A card's comments as its editor shows them, without ids or times."""
+    listed = selectors.card_comments(card=Card.objects.get(pk=card_id))["comments"]
+    return [(c["author"]["username"], c["body"], c["body_html"], len(c["mentions"]), c["version"]) for c in listed]
 
 
 def stored_board(board):
@@ -181,6 +208,8 @@ def stored_board(board):
                     card["assignee"]["username"] if card["assignee"] else None,
                     card["version"],
                     card["lock"],
+                    card["comments"],
+                    comments_of(card["id"]),
                 )
                 for card in column["cards"]
             ],
@@ -195,6 +224,7 @@ def stored_board(board):
 class KanbanFuzzTests(fuzzing.ConsumerFuzzTestCase):
     plans = plans
     plan_count = PLANS
+    types_that_must_be_acked = ("card.update", "card.move", "comment.create", "comment.update", "comment.delete", "undo")
 
     def create_board(self, name, owner):
         return services.board_create(name=name, owner=owner)
