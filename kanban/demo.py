@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from kanban import services
+from kanban import comments, services
 from kanban.models import Board
 
 DEMO_BOARD_NAME = "Demo kanban board"
@@ -23,6 +23,12 @@ DEMO_CARDS = {
         ("Set up the project", [], "", False, None),
     ],
 }
+# (card title, comment): the owner's own remarks, oldest first; `{owner}` is their username.
+DEMO_COMMENTS = [
+    ("Write the user guide", "The sharing chapter is next; screenshots are in `docs/img`."),
+    ("Write the user guide", "@{owner} remember the phone screenshots for the **shortcuts** page."),
+    ("Card titles wrap badly on phones", "Also on a 390 px screen: long words overflow the card."),
+]
 
 
 def ensure_demo_board(*, owner):
@@ -37,9 +43,10 @@ def ensure_demo_board(*, owner):
     }
     columns = {column.title: column for column in board.columns.all()}
     today = timezone.localdate()
+    card_ids = {}
     for column_title, cards in DEMO_CARDS.items():
         for title, labels, description, assigned, due_in in cards:
-            services.card_create(
+            card_ids[title] = services.card_create(
                 board=board,
                 column_id=columns[column_title].pk,
                 title=title,
@@ -48,6 +55,9 @@ def ensure_demo_board(*, owner):
                 assignee_id=owner.pk if assigned else None,
                 due_date=None if due_in is None else today + timedelta(days=due_in),
                 actor=owner,
-            )
+            ).details["card"]["id"]
+    for title, body in DEMO_COMMENTS:
+        comments.comment_create(board=board, card_id=card_ids[title], body=body.format(owner=owner.get_username()),
+                                actor=owner)
     services.history_forget(board=board, user=owner)
     return board

@@ -34,6 +34,14 @@ const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "
  * title is the offline reason, or what happens to the person's changes
  * (`titles.live`, `titles.waiting`).
  */
+/**
+ * A random key for a create command, so that sending it again after a lost
+ * ack cannot add it twice (crypto.randomUUID needs a secure context).
+ */
+export function newClientKey() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 export function showStatus(node, state, { pending = 0, message = "" }, titles) {
   node.dataset.state = state;
   const unsaved = pending && state !== "live" ? ` · ${pending} unsaved` : "";

@@ -31,6 +31,12 @@ class DemoDataTests(TestCase):
         home = self.client.get("/")
         self.assertContains(home, "Demo whiteboard")
         self.assertContains(home, "Demo kanban board")
+        # The kanban shows its comments, one of them mentioning the demo user.
+        guide = KanbanBoard.objects.get(owner=user).cards.get(title="Write the user guide")
+        self.assertEqual(guide.comment_count, 2)
+        mention = guide.comments.get(body__startswith="@demo")
+        self.assertEqual(list(mention.mentions.all()), [user])
+        self.assertIn('<span class="mention">@demo</span>', mention.body_html)
 
     def test_the_demo_user_has_nothing_to_undo_on_a_fresh_demo(self):
         """Issue 18: on a fresh database, demo's first Undo deleted a seeded card."""

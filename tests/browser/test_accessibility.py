@@ -7,6 +7,7 @@ and the kanban's card editor.
 
 from django.conf import settings
 
+from kanban import comments
 from kanban import services as kanban_services
 from tests.browser.base import BrowserTestCase, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of
@@ -35,7 +36,9 @@ class AccessibilityTests(BrowserTestCase):
         whiteboard_services.shape_add(board=self.whiteboard, actor=self.alice, stroke_id="box", tool="rect",
                                       color="#e03131", width=6, points=[[0.1, 0.1], [0.4, 0.4]])
         self.kanban = kanban_services.board_create(name="Plans", owner=self.alice)
-        add_cards(self.kanban, columns_of(self.kanban)["To do"], ["Write docs"], actor=self.alice)
+        (card,) = add_cards(self.kanban, columns_of(self.kanban)["To do"], ["Write docs"], actor=self.alice)
+        comments.comment_create(board=self.kanban, card_id=card["id"], body="@alice see **this** `code`",
+                                actor=self.alice)
 
     def page_for(self, scheme, *, logged_in=True):
         page = self.new_page(color_scheme=scheme)
@@ -68,8 +71,12 @@ class AccessibilityTests(BrowserTestCase):
                 page.wait_for_selector("#connection-status[data-state=live]")
                 self.assert_no_serious_violations(page, f"kanban ({scheme})")
                 page.click(".kanban-card:has-text('Write docs')")
-                page.wait_for_selector("#card-editor[open]")
-                self.assert_no_serious_violations(page, f"card editor ({scheme})")
+                page.wait_for_selector("#card-editor[open] .comment .mention")
+                self.assert_no_serious_violations(page, f"card editor with a comment ({scheme})")
+                page.locator("#comment-body").press_sequentially("@a")
+                page.wait_for_selector(".tribute-container li")
+                self.assert_no_serious_violations(page, f"the mention menu ({scheme})")
+                page.keyboard.press("Escape")
                 page.keyboard.press("Escape")
                 page.goto(f"{self.live_server_url}/kanban/mine/")
                 self.assert_no_serious_violations(page, f"my cards ({scheme})")

@@ -132,6 +132,7 @@ class KanbanBrowserTests(BrowserTestCase):
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
         self.card(bob, "Write docs").click()
         expect(bob.locator("#card-editor")).to_be_visible()
+        bob.locator("#card-title").press_sequentially(" now")  # changing a field takes the card
         expect(self.card(alice, "Write docs")).to_have_class(re.compile(r"\bis-locked\b"))
         self.drag(alice, self.card(alice, "Write docs"), self.card(alice, "Set up CI"))
         expect(alice.locator("#notice")).to_contain_text("bob is editing “Write docs”; try again when they are done.")
@@ -163,9 +164,10 @@ class KanbanBrowserTests(BrowserTestCase):
         self.column(bob, "To do").locator(".kanban-card", has_text="Write docs").wait_for()
         self.assertEqual(self.titles_in(bob, "Doing"), ["Review the pull request"])
 
-        # Edit in the dialog: bob sees the card as locked while alice edits it.
+        # Edit in the dialog: bob sees the card as locked once alice changes it.
         self.card(alice, "Plan party").click()
         alice.wait_for_selector("#card-editor[open]")
+        alice.fill("#card-title", "Plan the launch party")
         locked = self.card(bob, "Plan party")
         locked.locator(".card-lock").wait_for()
         self.assertIn("alice is editing this", locked.inner_text())
@@ -184,11 +186,11 @@ class KanbanBrowserTests(BrowserTestCase):
         )
         self.assertIsNone(bob.evaluate("window.hacked"))
 
-        # Closing the editor without saving releases the card too. The editor opens once the lock is
-        # acknowledged, which may be after bob already sees the lock: Escape waits for it.
+        # Closing the editor without saving releases the card too.
         self.card(alice, "Fix login").click()
-        self.card(bob, "Fix login").locator(".card-lock").wait_for()
         alice.wait_for_selector("#card-editor[open]")
+        alice.locator("#card-title").press_sequentially(" soon")
+        self.card(bob, "Fix login").locator(".card-lock").wait_for()
         alice.keyboard.press("Escape")
         self.card(bob, "Fix login").locator(".card-lock").wait_for(state="detached")
 
@@ -349,11 +351,12 @@ class KanbanBrowserTests(BrowserTestCase):
         alice.wait_for_function("() => new URLSearchParams(location.search).get('due') === 'overdue'")
         self.assertEqual(self.visible_titles(alice), ["Set up CI"])
 
-        # Bob opens a card alice's filter hides: it shows for alice, marked, while bob has it.
+        # Bob edits a card alice's filter hides: it shows for alice, marked, while bob has it.
         alice.click("#filter-clear")
         alice.fill("#filter-text", "login")
         alice.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'login'")
         self.card(bob, "Plan party").click()
+        bob.locator("#card-title").press_sequentially("!")
         expect(self.card(alice, "Plan party")).to_be_visible()
         expect(self.card(alice, "Plan party")).to_have_class(re.compile("outside-filter"))
         expect(alice.locator("#filter-status")).to_contain_text("1 shown only because someone is moving or editing it")
@@ -395,8 +398,9 @@ class KanbanBrowserTests(BrowserTestCase):
         expect(bob.locator("#card-editor")).to_be_visible()
         expect(bob.locator("#card-title")).to_have_value("Fix login")
         bob.wait_for_function("() => !new URLSearchParams(location.search).has('card')")
-        # Alice sees bob holding it, as with any card he opens.
+        # Alice sees bob holding it once he changes it, as with any card he opens.
         alice = self.open_board(self.alice_page)
+        bob.locator("#card-title").press_sequentially(" today")
         expect(self.card(alice, "Fix login")).to_contain_text("bob is editing this")
 
     def test_deleting_what_you_are_editing_closes_its_dialog_without_saying_it_was_deleted(self):

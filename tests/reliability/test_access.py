@@ -10,6 +10,7 @@ from django.urls import URLPattern, reverse
 
 import kanban.urls
 import whiteboard.urls
+from kanban import comments
 from kanban import services as kanban_services
 from tests.support import make_user
 from whiteboard import services as whiteboard_services
@@ -18,10 +19,10 @@ SECRET_NAME = "Quarterly secret plans"
 
 
 def board_routes(urls_module):
-    """(route name, its URL for `slug`) for every pattern of the app that takes a board slug."""
+    """(route name, the names of its other arguments) for every pattern of the app that takes a board slug."""
     app = urls_module.app_name
     return [
-        f"{app}:{pattern.name}"
+        (f"{app}:{pattern.name}", [name for name in pattern.pattern.converters if name != "slug"])
         for pattern in urls_module.urlpatterns
         if isinstance(pattern, URLPattern) and "slug" in pattern.pattern.converters
     ]
@@ -35,13 +36,19 @@ class BoardRouteAccessTests(TestCase):
             whiteboard.urls: whiteboard_services.board_create(name=SECRET_NAME, owner=self.owner),
             kanban.urls: kanban_services.board_create(name=SECRET_NAME, owner=self.owner),
         }
+        # What routes name besides the board: something on it, holding the secret too.
+        kanban_board = self.boards[kanban.urls]
+        card = kanban_services.card_create(board=kanban_board, column_id=kanban_board.columns.first().pk,
+                                           title=SECRET_NAME, actor=self.owner).details["card"]
+        comments.comment_create(board=kanban_board, card_id=card["id"], body=SECRET_NAME, actor=self.owner)
+        self.arguments = {"card_id": card["id"]}
 
     def requests(self):
         for urls_module, board in self.boards.items():
             routes = board_routes(urls_module)
             self.assertGreaterEqual(len(routes), 6, f"{urls_module.app_name}: too few routes found")
-            for route in routes:
-                url = reverse(route, kwargs={"slug": board.slug})
+            for route, others in routes:
+                url = reverse(route, kwargs={"slug": board.slug, **{name: self.arguments[name] for name in others}})
                 for method in ("get", "post"):
                     yield board, url, method
 

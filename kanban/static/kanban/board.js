@@ -2,7 +2,7 @@
 // drawing, drag and drop, the keyboard, the dialogs, undo/redo, presence and
 // the connection status together.
 
-import { BoardConnection, applyPresence, showStatus } from "../js/connection.js";
+import { BoardConnection, applyPresence, newClientKey, showStatus } from "../js/connection.js";
 import { BoardState } from "./state.js";
 import { BoardView, avatar, projectedColumns } from "./render.js";
 import { enableColumnDragging, enableDragAndDrop } from "./dragdrop.js";
@@ -37,19 +37,15 @@ let me = null;
 let dragging = false;
 let noticeTimer = null;
 
-/** A random key for `card.create`, so that sending it again cannot add it twice (crypto.randomUUID needs a secure context). */
-function newClientKey() {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-// Card commands carry the card's `version` (a repeat is refused with `conflict`), `card.create`
-// its `key`, and the others set a value rather than add one: sending them again is safe.
+// Card and comment commands carry a `version` (a repeat is refused with `conflict`), creates
+// their `key`, and the others set a value rather than add one: sending them again is safe.
 const IDEMPOTENT = new Set([
   "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "column.update", "column.move", "label.update",
+  "comment.update", "comment.delete",
 ]);
 
 function isIdempotent(command) {
-  return IDEMPOTENT.has(command.type) || (command.type === "card.create" && Boolean(command.key));
+  return IDEMPOTENT.has(command.type) || (["card.create", "comment.create"].includes(command.type) && Boolean(command.key));
 }
 
 /** Send a command; resolves with its ack, rejects with its `error` frame. */
@@ -121,6 +117,7 @@ function applyChange(frame) {
     notify("You were removed from this board.");
   }
   state.apply(frame);
+  if (frame.type.startsWith("comment.")) editor.comments.apply(frame);
   if (frame.type.startsWith("label.")) labels.render();
   render();
   document.dispatchEvent(new CustomEvent("kanban:change", { detail: frame })); // for the activity feed
@@ -134,6 +131,8 @@ const board = {
     return ack;
   },
   notify: (message) => notify(message),
+  me: () => me,
+  isOwner: root.dataset.isOwner === "true",
   madeOwnChange() {
     setHistory({ can_undo: true, can_redo: false });
   },
@@ -143,6 +142,7 @@ const board = {
 };
 const editor = new CardEditor(document.getElementById("card-editor"), board, {
   previewUrl: root.dataset.previewUrl,
+  commentsUrl: root.dataset.commentsUrl,
   csrfToken: document.querySelector("input[name=csrfmiddlewaretoken]").value,
 });
 const columnEditor = new ColumnEditor(document.getElementById("column-editor"), board);
@@ -362,9 +362,9 @@ columnsContainer.addEventListener("click", (event) => {
   } else if (target.closest(".add-card-cancel")) {
     showAddCard(column, false);
   } else if (target.closest(".kanban-card")) {
+    // A card someone else holds opens too: to read and comment; its fields are theirs until they are done.
     const card = state.cards.get(Number(target.closest(".kanban-card").dataset.cardId));
-    if (card?.lock && card.lock.conn !== me?.conn) notify(`${card.lock.user.username} is ${card.lock.reason === "drag" ? "dragging" : "editing"} “${card.title}”.`);
-    else if (card) editor.open(card.id);
+    if (card) editor.open(card.id);
   }
 });
 

@@ -1,17 +1,21 @@
 // The card editor dialog: title, Markdown description with a server-rendered
-// preview, assignee, labels and due date. The card is locked while it is open
-// (renewed before the lock runs out) so nobody else changes it meanwhile;
-// saving or closing releases it. A save names the version the editor opened:
-// if someone saved the card meanwhile (the lock lapsed while this page was
-// offline), the server refuses it and the editor shows both versions.
+// preview, assignee, labels, due date, and the card's comments. Opening a
+// card takes nothing from anyone: everyone may have it open, read it and
+// comment. Changing one of its fields takes the card's lock (renewed before
+// it runs out), so nobody else changes it meanwhile, and the others see the
+// card held and its fields read-only; saving or closing releases it. A save
+// names the version the editor opened: if someone saved the card meanwhile
+// (the lock lapsed while this page was offline), the server refuses it and
+// the editor shows both versions.
 
+import { CardComments } from "./comments.js";
 import { element, labelChip } from "./render.js";
 
 const LOCK_RENEW_MS = 20_000; // the server's lock lasts 30 s
 
 export class CardEditor {
-  /** board: { state, send(message) -> Promise, notify(message), me() } */
-  constructor(dialog, board, { previewUrl, csrfToken }) {
+  /** board: { state, send(message) -> Promise, notify(message), me(), isOwner, madeOwnChange(), focusCard(id) } */
+  constructor(dialog, board, { previewUrl, commentsUrl, csrfToken }) {
     this.dialog = dialog;
     this.board = board;
     this.previewUrl = previewUrl;
@@ -19,6 +23,7 @@ export class CardEditor {
     this.cardId = null;
     this.deletingCardId = null;
     this.lockHeld = false;
+    this.locking = null; // the pending `card.lock` taken by the first change
     this.form = dialog.querySelector("#card-editor-form");
     this.fields = {
       title: dialog.querySelector("#card-title"),
@@ -32,6 +37,16 @@ export class CardEditor {
     this.previewTab = dialog.querySelector("#description-preview-tab");
     this.error = dialog.querySelector("#card-editor-error");
     this.conflict = dialog.querySelector("#card-editor-conflict");
+    this.held = dialog.querySelector("#card-editor-held");
+    this.saveButton = dialog.querySelector("#card-save");
+    this.deleteButton = dialog.querySelector("#card-delete");
+    this.comments = new CardComments(dialog.querySelector("#card-comments"), board, { commentsUrl });
+    // The first change to a field takes the card; the comments are not the card's fields.
+    for (const type of ["input", "change"]) {
+      this.form.addEventListener(type, (event) => {
+        if (!event.target.closest("#card-comments")) this.startEditing();
+      });
+    }
     this.opened = null; // the card as the person started editing it: what their changes are made to
     dialog.querySelector("#card-conflict-mine").addEventListener("click", () => this.keepMine());
     dialog.querySelector("#card-conflict-theirs").addEventListener("click", () => this.useTheirs());
@@ -50,29 +65,73 @@ export class CardEditor {
     return this.board.state.cards.get(this.cardId);
   }
 
-  async open(cardId) {
-    if (this.dialog.open) return;
-    try {
-      await this.board.send({ type: "card.lock", card: cardId, reason: "edit" });
-    } catch (error) {
-      this.board.notify(error.message);
-      return;
-    }
+  open(cardId) {
+    if (this.dialog.open || !this.board.state.cards.has(cardId)) return;
     this.cardId = cardId;
-    this.lockHeld = true;
+    this.lockHeld = false;
+    this.locking = null;
     this.opened = { ...this.card };
     this.showConflict(null);
     this.fill(this.card);
     // A card with a description opens on its rendered text; "Write" edits it.
     this.showPreview(Boolean(this.card.description), this.card.description_html);
     this.showError("");
+    this.showHeld();
     this.dialog.showModal();
     this.dialog.dispatchEvent(new CustomEvent("kanban:card-opened", { bubbles: true, detail: { cardId } })); // its history
-    this.fields.title.focus();
-    this.renewTimer = setInterval(
-      () => this.board.send({ type: "card.lock", card: cardId, reason: "edit" }).catch(() => {}),
-      LOCK_RENEW_MS,
-    );
+    this.comments.open(cardId);
+    (this.heldByOther() ? this.comments.composer : this.fields.title).focus();
+  }
+
+  /** Take the card for this connection once the person changes a field; resolves when it is taken (or refused). */
+  startEditing() {
+    if (this.lockHeld || this.locking || this.cardId === null) return this.locking ?? Promise.resolve();
+    const cardId = this.cardId;
+    this.locking = this.board
+      .send({ type: "card.lock", card: cardId, reason: "edit" })
+      .then(() => {
+        if (this.cardId !== cardId) {
+          this.board.send({ type: "card.unlock", card: cardId }).catch(() => {});
+          return;
+        }
+        this.lockHeld = true;
+        this.renewTimer = setInterval(
+          () => this.board.send({ type: "card.lock", card: cardId, reason: "edit" }).catch(() => {}),
+          LOCK_RENEW_MS,
+        );
+      })
+      .catch((error) => {
+        if (this.cardId === cardId) this.showError(error.message);
+      })
+      .finally(() => {
+        this.locking = null;
+        this.showHeld();
+      });
+    return this.locking;
+  }
+
+  /** Whether another connection (someone else, or this person in another tab) holds the open card. */
+  heldByOther() {
+    const lock = this.card?.lock;
+    return Boolean(lock && lock.conn !== this.board.me()?.conn && (!lock.deadline || lock.deadline > Date.now()));
+  }
+
+  /** While someone else edits the card its fields are read-only here, and say who; comments stay open. */
+  showHeld() {
+    const held = this.heldByOther();
+    const lock = this.card?.lock;
+    for (const control of this.form.querySelectorAll("input, textarea, select")) {
+      if (!control.closest("#card-comments")) control.disabled = held;
+    }
+    this.saveButton.disabled = held;
+    this.deleteButton.disabled = held;
+    this.held.hidden = !held;
+    if (held) {
+      this.held.textContent =
+        lock.user.id === this.board.me()?.id
+          ? "You are editing this card in another tab; its fields can be changed there."
+          : `${lock.user.username} is editing this card: you can read it and comment meanwhile.`;
+    }
   }
 
   fill(card) {
@@ -127,6 +186,7 @@ export class CardEditor {
       return;
     }
     this.setBusy(true);
+    await this.startEditing();
     try {
       await this.board.send({ type: "card.update", card: this.cardId, version: this.opened.version, ...changes });
       this.lockHeld = false; // saving released it
@@ -162,6 +222,7 @@ export class CardEditor {
 
   closed() {
     clearInterval(this.renewTimer);
+    this.comments.close();
     const cardId = this.cardId;
     this.cardId = null;
     if (this.lockHeld && this.board.state.cards.has(cardId)) {
@@ -171,12 +232,26 @@ export class CardEditor {
     this.board.focusCard(cardId);
   }
 
-  /** Called after every change to the board: close if the card is gone, saying so unless we deleted it. */
+  /**
+   * Called after every change to the board: close if the card is gone,
+   * saying so unless we deleted it. Until the person changes a field, the
+   * fields follow the card as others change it.
+   */
   boardChanged() {
-    if (this.cardId !== null && !this.card) {
+    if (this.cardId === null) return;
+    if (!this.card) {
       if (this.cardId !== this.deletingCardId) this.board.notify("The card you were editing was deleted.");
       this.dialog.close();
+      return;
     }
+    const untouched = !this.lockHeld && !this.locking && !this.theirs;
+    if (untouched && this.card.version !== this.opened.version) {
+      this.opened = { ...this.card };
+      this.fill(this.card);
+      if (!this.fields.description.hidden) this.showPreview(false);
+      else this.showPreview(true, this.card.description_html);
+    }
+    this.showHeld();
   }
 
   /** `savedHtml`: the saved description's HTML, shown without asking the server again. */
@@ -260,6 +335,9 @@ export class CardEditor {
   }
 
   setBusy(busy) {
-    for (const button of this.form.querySelectorAll("button")) button.disabled = busy;
+    for (const button of this.form.querySelectorAll("button")) {
+      if (!button.closest("#card-comments")) button.disabled = busy;
+    }
+    if (!busy) this.showHeld();
   }
 }

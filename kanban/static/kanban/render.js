@@ -25,6 +25,21 @@ function hue(text) {
   return total;
 }
 
+/** A speech bubble drawn in the text's colour (an emoji would need a font the system may lack). */
+function speechBubble() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M2 2.5h12v8H6.5L3.5 13v-2.5H2z");
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", "1.4");
+  path.setAttribute("stroke-linejoin", "round");
+  svg.append(path);
+  return svg;
+}
+
 export function labelChip(label) {
   return element("span", `label-chip colour-${label.colour}`, label.name);
 }
@@ -199,7 +214,7 @@ export class BoardView {
     }
     const labels = card.labels.map((id) => state.labels.get(id)).filter(Boolean);
     const lock = card.lock ? [card.lock.conn, card.lock.reason] : null;
-    const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignee]);
+    const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignee, card.comments]);
     if (node.dataset.signature !== signature) {
       node.dataset.signature = signature;
       this.fillCard(node, card, labels);
@@ -232,6 +247,13 @@ export class BoardView {
       const mark = element("span", "card-has-description", "≡");
       mark.title = "Has a description";
       meta.append(mark);
+    }
+    if (card.comments) {
+      const count = element("span", "card-comment-count");
+      count.append(speechBubble(), String(card.comments));
+      count.title = `${card.comments} comment${card.comments === 1 ? "" : "s"}`;
+      count.setAttribute("aria-label", count.title);
+      meta.append(count);
     }
     if (card.assignee) meta.append(avatar(card.assignee, `Assigned to ${card.assignee.username}`));
     if (meta.children.length) parts.push(meta);

@@ -70,6 +70,15 @@ export class BoardState {
         this.labels.delete(frame.label);
         for (const card of this.cards.values()) card.labels = card.labels.filter((id) => id !== frame.label);
         return true;
+      case "comment.created":
+      case "comment.deleted": {
+        // A comment changes its card's count, not its version.
+        const card = this.cards.get(frame.type === "comment.created" ? frame.comment.card : frame.card);
+        if (card) card.comments = frame.comments;
+        return true;
+      }
+      case "comment.updated":
+        return true;
       case "board.member_added":
         if (!this.members.some((member) => member.id === frame.member.id)) this.members.push(frame.member);
         return true;

@@ -1,0 +1,137 @@
+"""Comments on cards in real Chromium: two people with the same card open, live, undoable, edited in the admin."""
+
+import re
+
+from playwright.sync_api import expect
+
+from kanban import services
+from kanban.models import Comment
+from tests.browser.base import BrowserTestCase, outside_the_event_loop
+from tests.kanban.helpers import add_cards, columns_of
+from tests.support import make_user
+
+
+class CardCommentsBrowserTests(BrowserTestCase):
+    def setUp(self):
+        self.alice, self.alice_page = self.user_page("alice")
+        self.bob, self.bob_page = self.user_page("bob")
+        outside_the_event_loop(self.make_board)
+        self.url = f"{self.live_server_url}{self.board.get_absolute_url()}"
+
+    def make_board(self):
+        self.board = services.board_create(name="Launch plan", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_cards(self.board, columns_of(self.board)["To do"], ["Write docs", "Fix login"], actor=self.alice)
+
+    def open_card(self, page, title):
+        page.goto(self.url)
+        page.wait_for_selector("#connection-status[data-state=live]")
+        page.locator(".kanban-card", has_text=title).click()
+        expect(page.locator("#card-editor")).to_be_visible()
+        expect(page.locator("#card-comments-status")).to_have_text("")
+        return page
+
+    def comment_bodies(self, page):
+        return page.locator("#card-comments-list .comment-body").all_inner_texts()
+
+    def test_two_people_with_a_card_open_comment_mention_edit_and_delete_live(self):
+        alice, bob = self.open_card(self.alice_page, "Fix login"), self.open_card(self.bob_page, "Fix login")
+        # Opening takes nothing: both have the card open, and its fields are editable for both.
+        expect(alice.locator("#card-editor-held")).to_be_hidden()
+        expect(bob.locator("#card-title")).to_be_enabled()
+
+        # Bob mentions alice, picked from the menu that @ opens.
+        composer = bob.locator("#comment-body")
+        composer.press_sequentially("@al")
+        menu = bob.locator(".tribute-container li", has_text="@alice")
+        expect(menu).to_be_visible()
+        self.screenshot(bob, "kanban-comment-mention.png")
+        composer.press("Enter")
+        expect(composer).to_have_value("@alice ")
+        composer.press_sequentially("can you look? <img src=x onerror=window.hacked=1>")
+        composer.press("Control+Enter")
+        expect(composer).to_have_value("")
+        expect(alice.locator("#card-comments-list .comment")).to_have_count(1)
+        # Raw HTML is shown as the text it is, never as HTML.
+        self.assertEqual(self.comment_bodies(alice), ["@alice can you look? <img src=x onerror=window.hacked=1>"])
+        expect(alice.locator(".comment .mention.is-me")).to_have_text("@alice")
+        self.assertEqual(alice.locator(".comment img").count(), 0)
+        self.assertIsNone(alice.evaluate("window.hacked"))
+        for page in (alice, bob):
+            expect(page.locator(".kanban-card", has_text="Fix login").locator(".card-comment-count")).to_have_text("1")
+
+        # A mention of someone not on the board is refused, and the text stays to fix.
+        composer.fill("thanks @mallory")
+        bob.click("#comment-send")
+        expect(bob.locator("#comment-error")).to_contain_text("Nobody on this board is called @mallory")
+        expect(composer).to_have_value("thanks @mallory")
+        composer.fill("")
+
+        # Alice changes the title: bob's fields become hers until she is done; bob still comments.
+        alice.locator("#card-title").press_sequentially(" for good")
+        expect(bob.locator("#card-editor-held")).to_have_text("alice is editing this card: you can read it and comment meanwhile.")
+        expect(bob.locator("#card-title")).to_be_disabled()
+        composer.fill("The docs need it too.")
+        bob.click("#comment-send")
+        expect(alice.locator("#card-comments-list .comment")).to_have_count(2)
+        self.screenshot(bob, "kanban-comments-held.png")
+        alice.click("#card-save")
+        expect(bob.locator("#card-editor-held")).to_be_hidden()
+        expect(bob.locator("#card-title")).to_have_value("Fix login for good")
+        expect(bob.locator("#card-title")).to_be_enabled()
+        alice.locator(".kanban-card", has_text="Fix login for good").click()  # saving closed her editor
+        expect(alice.locator("#card-comments-list .comment")).to_have_count(2)
+
+        # Bob edits his first comment; alice sees the new text and that it was edited.
+        first = bob.locator(".comment", has_text="can you look?")
+        first.locator(".comment-edit").click()
+        box = first.locator(".comment-edit-body")
+        box.fill("@alice could you look today?")
+        first.locator(".comment-save").click()
+        expect(alice.locator(".comment", has_text="could you look today?").locator(".comment-edited")).to_be_visible()
+        # Nobody else's comment can be edited; the owner may delete any.
+        expect(alice.locator(".comment .comment-edit")).to_have_count(0)
+        alice.on("dialog", lambda dialog: dialog.accept())
+        alice.locator(".comment", has_text="The docs need it too.").locator(".comment-delete").click()
+        expect(bob.locator("#card-comments-list .comment")).to_have_count(1)
+        expect(bob.locator(".kanban-card", has_text="Fix login").locator(".card-comment-count")).to_have_text("1")
+
+        # Alice's undo brings the comment back for bob, who still has the card open.
+        alice.keyboard.press("Escape")
+        expect(alice.locator("#card-editor")).to_be_hidden()
+        alice.click("#undo")
+        expect(bob.locator("#card-comments-list .comment")).to_have_count(2)
+        self.assertEqual(self.comment_bodies(bob), ["The docs need it too.", "@alice could you look today?"])
+
+        # Bob's history survives a reload: his undo takes back his edit, redo makes it again.
+        bob.reload()
+        bob.wait_for_selector("#connection-status[data-state=live]")
+        bob.click("#undo")
+        self.open_card(alice, "Fix login")
+        expect(alice.locator(".comment-body", has_text="can you look?")).to_have_count(1)
+        self.assertNotIn("could you look today?", " ".join(self.comment_bodies(alice)))
+        bob.click("#redo")
+        expect(alice.locator(".comment-body", has_text="could you look today?")).to_have_count(1)
+
+        # The activity feed tells it.
+        bob.click("#activity-open")
+        expect(bob.locator("#activity-list")).to_contain_text("bob commented on ‘Fix login’: @alice can you look?")
+        expect(bob.locator("#activity-list")).to_contain_text("alice deleted a comment on ‘Fix login for good’")
+
+    def test_an_edit_in_the_admin_appears_live_on_the_open_card(self):
+        bob = self.open_card(self.bob_page, "Write docs")
+        bob.locator("#comment-body").fill("tpyo here")
+        bob.click("#comment-send")
+        expect(bob.locator("#card-comments-list .comment")).to_have_count(1)
+        root = outside_the_event_loop(lambda: make_user("root", is_staff=True, is_superuser=True))
+        admin = self.log_in(self.new_page(), root)
+        comment_id = outside_the_event_loop(lambda: Comment.objects.get().pk)
+        admin.goto(f"{self.live_server_url}/admin/kanban/comment/{comment_id}/change/")
+        admin.fill("#id_body", "typo fixed by the admin")
+        admin.click("input[name=_save]")
+        expect(admin.locator(".messagelist")).to_contain_text("was changed successfully")
+        expect(bob.locator(".comment-body")).to_have_text(["typo fixed by the admin"])
+        expect(bob.locator(".comment-edited")).to_be_visible()
+        bob.keyboard.press("Escape")
+        bob.click("#activity-open")
+        expect(bob.locator("#activity-list li").first).to_contain_text(re.compile("root edited a comment on ‘Write docs’"))
