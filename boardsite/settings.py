@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "boardsite.context_processors.site",
+                "kanban.context_processors.unread_notifications",
             ],
         },
     },

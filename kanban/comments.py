@@ -31,6 +31,7 @@ from boardsite.collab.events import Applied, record_event
 from boardsite.collab.selectors import board_members
 from kanban.descriptions import render_description
 from kanban.frames import comment_frame
+from kanban import notifications
 from kanban.models import COMMENT_MAX_LENGTH, Card, Comment, HistoryEntry
 from kanban.selectors import comment_state
 from kanban.services import COMMENT, clean_text, get_card, lock_board, remember
@@ -53,18 +54,22 @@ def mentionable(*, board):
     return {user.get_username().casefold(): user for user in board_members(board=board)}
 
 
-def mentioned(*, members, html, strict):
+def mentioned(*, board, html, strict, members=None):
     """
     `(html, users)`: the rendered comment with each mention of a board member
     wrapped in `<span class="mention">`, and those members. `html` is
     sanitised HTML, so its text holds no `<`; usernames hold no character
     HTML escapes. `strict`: refuse a mention of anyone else (new text); an
     undo brings back old text whose mentioned may have left, and marks only
-    those still on the board. `members`: from `mentionable`.
+    those still on the board. `members` (from `mentionable`) is read from
+    the board when not given, and only once the text has an `@name`.
     """
     found, unknown = {}, []
 
     def mark(match):
+        nonlocal members
+        if members is None:
+            members = mentionable(board=board)
         user = members.get(match.group(1).casefold())
         if user is None:
             unknown.append(match.group(0))
@@ -154,11 +159,14 @@ def comment_create(*, board, card_id, body, client_key="", actor, connection=Non
         card = get_card(board=board, card_id=card_id)
         if card.comment_count >= MAX_COMMENTS_PER_CARD:
             raise ActionError("too_many", f"A card holds at most {MAX_COMMENTS_PER_CARD:,} comments.", card=card.pk)
-        html, mentions = mentioned(members=mentionable(board=board), html=html, strict=True)
+        html, mentions = mentioned(board=board, html=html, strict=True)
         comment = Comment.objects.create(board=board, card=card, author=actor, body=body, body_html=html,
                                          client_key=client_key)
-        comment.mentions.set(mentions)
+        Comment.mentions.through.objects.bulk_create(
+            Comment.mentions.through(comment=comment, user=user) for user in mentions
+        )
         count_changed(card, +1)
+        tell_of(board=board, card=card, comment=comment, mentions=mentions, actor=actor)
         mention_ids = [user.pk for user in mentions]
         remember(board=board, actor=actor, subject=COMMENT, object_id=comment.pk, action=HistoryEntry.Action.CREATE,
                  before=None, after=comment_state(comment, mention_ids=mention_ids), version_after=comment.version)
@@ -168,6 +176,17 @@ def comment_create(*, board, card_id, body, client_key="", actor, connection=Non
                      "title": card.title},
             actor=actor, origin=origin,
         ))
+
+
+def tell_of(*, board, card, comment, mentions, actor):
+    """The commenter watches the card from now on; those mentioned, then its other watchers, are notified."""
+    recipients, actor_watches = notifications.comment_recipients(
+        board=board, card=card, mentioned_ids={user.pk for user in mentions}, actor=actor
+    )
+    if not actor_watches:
+        notifications.watch(card=card, user=actor)
+    notifications.notify(board=board, card=card, recipients=recipients, actor=actor, comment=comment,
+                         excerpt=notifications.excerpt_of(comment.body))
 
 
 def comment_update(*, board, comment_id, version, body, actor, connection=None, origin=None):
@@ -180,7 +199,7 @@ def comment_update(*, board, comment_id, version, body, actor, connection=None, 
         check_may_change(comment=comment, actor=actor, deleting=False)
         check_version(comment=comment, version=version)
         before = comment.body
-        html, mentions = mentioned(members=mentionable(board=board), html=html, strict=True)
+        html, mentions = mentioned(board=board, html=html, strict=True)
         frame = set_body(comment, body=body, html=html, mentions=mentions)
         remember(board=board, actor=actor, subject=COMMENT, object_id=comment.pk, action=HistoryEntry.Action.UPDATE,
                  before={"body": before}, after={"body": body}, version_after=comment.version)
@@ -246,7 +265,7 @@ def recreate(*, board, states, rendered):
     mention_rows = []
     for state in states:
         html = rendered.get(state["body"])
-        html, _ = mentioned(members=members, html=render_description(state["body"]) if html is None else html, strict=False)
+        html, _ = mentioned(board=board, members=members, html=render_description(state["body"]) if html is None else html, strict=False)
         comments.append(Comment(
             pk=state["id"], board=board, card_id=state["card"],
             author_id=state["author"] if state["author"] in existing_users else None,

@@ -12,6 +12,7 @@ COMMANDS = {
     "card.delete": (protocol.card_delete, services.card_delete),
     "card.lock": (protocol.card_lock, services.card_lock),
     "card.unlock": (protocol.card_unlock, services.card_unlock),
+    "card.watch": (protocol.card_watch, services.card_watch),
     "column.create": (protocol.column_create, services.column_create),
     "column.update": (protocol.column_update, services.column_update),
     "column.move": (protocol.column_move, services.column_move),

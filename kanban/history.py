@@ -429,7 +429,7 @@ def apply_comment_history(*, board, entry, actor, connection, origin, undo, rend
         return comments.remove(board=board, comment=comment, actor=actor, origin=origin).payload
     before, wanted = comment.body, (entry.before if undo else entry.after)["body"]
     html = rendered.get(wanted) or render_description(wanted)
-    html, mentions = comments.mentioned(members=comments.mentionable(board=board), html=html, strict=False)
+    html, mentions = comments.mentioned(board=board, html=html, strict=False)
     frame = comments.set_body(comment, body=wanted, html=html, mentions=mentions)
     entry.version_after = comment.version
     return record_event(

@@ -92,6 +92,8 @@ class Card(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="kanban_cards"
     )
     labels = models.ManyToManyField(Label, blank=True, related_name="cards")
+    # Who hears of its comments (kanban.notifications): its creator, assignees and commenters, until they unwatch.
+    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_kanban_cards")
     due_date = models.DateField(null=True, blank=True)
     # Kept by kanban.comments under the board's lock, so a card's frame needs no count query.
     comment_count = models.PositiveIntegerField(default=0, editable=False)
@@ -161,6 +163,40 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"Comment {self.pk} on {self.card_id}"
+
+
+class Notification(models.Model):
+    """
+    Something a person should hear of: a mention, a card assigned to them, a
+    comment on a card they watch. Made by kanban.notifications in the same
+    transaction as the change, and sent to their open pages once it commits.
+    The card is named by id and title, not a key: a notification outlives a
+    deleted card, and its link says the card is gone.
+    """
+
+    class Kind(models.TextChoices):
+        MENTION = "mention"
+        ASSIGNED = "assigned"
+        COMMENT = "comment"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kanban_notifications")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    card_id = models.BigIntegerField()
+    card_title = models.CharField(max_length=CARD_TITLE_MAX_LENGTH)
+    # A deleted comment takes its notifications with it: there is nothing left to read.
+    comment = models.ForeignKey("Comment", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    excerpt = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return f"{self.kind} for {self.recipient_id} on card {self.card_id}"
 
 
 class HistoryEntry(models.Model):

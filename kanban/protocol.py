@@ -132,6 +132,13 @@ def card_lock(message):
     return {"card_id": id_field(message, "card"), "reason": reason}
 
 
+def card_watch(message):
+    protocol.allowed_keys(message, ["card", "watching"])
+    if not isinstance(message.get("watching"), bool):
+        raise ActionError("invalid_field", "`watching` must be true or false.")
+    return {"card_id": id_field(message, "card"), "watching": message["watching"]}
+
+
 def card_unlock(message):
     protocol.allowed_keys(message, ["card"])
     return {"card_id": id_field(message, "card")}

@@ -63,8 +63,10 @@ def board_snapshot(*, board):
 
 
 def board_message(*, board, user):
-    """The `board` message for `user`: the snapshot and whether they have anything to undo or redo."""
-    return {**board_snapshot(board=board), "history": history_status(board=board, user=user)}
+    """The `board` message for `user`: the snapshot, whether they have anything to undo or redo, the cards they watch."""
+    watching = Card.watchers.through.objects.filter(card__board=board, user=user).values_list("card_id", flat=True)
+    return {**board_snapshot(board=board), "history": history_status(board=board, user=user),
+            "watching": sorted(watching)}
 
 
 def newest_done(*, board, user):

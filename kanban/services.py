@@ -29,10 +29,17 @@ from django.utils import timezone
 from boardsite.collab import messages
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import Applied, encode_frame, lock_board_row, record_event, send_to_board_on_commit
+from boardsite.collab.events import (
+    Applied,
+    encode_frame,
+    lock_board_row,
+    record_event,
+    send_to_board_on_commit,
+    send_to_user_on_commit,
+)
 from boardsite.collab.services import user_frame
 from boardsite.collab.text import text_problem
-from kanban import selectors
+from kanban import notifications, selectors
 from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import card_frame, column_frame, label_frame, lock_frame
 from kanban.models import (
@@ -47,6 +54,7 @@ from kanban.models import (
     Column,
     HistoryEntry,
     Label,
+    Notification,
 )
 
 DEFAULT_COLUMNS = ("To do", "Doing", "Done")
@@ -557,6 +565,9 @@ def card_create(
         )
         if label_ids:
             card.labels.set(label_ids)
+        notifications.watch(card=card, user=actor)
+        if assignee is not None:
+            assigned(board=board, card=card, assignee=assignee, actor=actor)
         frame = card_frame(card, label_ids=label_ids)
         remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.CREATE, before=None,
                  after=card_state(card, label_ids=label_ids, comments=[]))
@@ -583,11 +594,38 @@ def card_update(*, board, card_id, version, changes, actor, connection=None, ori
         check_not_locked(card=card, connection=connection)
         before, after = apply_changes(board=board, card=card, changes=changes, rendered=rendered)
         frame = finish_change(card=card, connection=connection)
+        if after.get("assignee") is not None and after["assignee"] != before["assignee"]:
+            assigned(board=board, card=card, assignee=card.assignee, actor=actor)
         remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.UPDATE, before=before, after=after)
         return Applied.recorded(record_event(
             board=board, type="card.updated", payload={"card": frame, "changes": field_changes(before, after)},
             actor=actor, origin=origin,
         ))
+
+
+def assigned(*, board, card, assignee, actor):
+    """The assignee (a member: clean_assignee) watches the card from now on, and hears of it unless they assigned it to themselves."""
+    notifications.watch(card=card, user=assignee)
+    if actor is None or assignee.pk != actor.pk:
+        notifications.notify(board=board, card=card, recipients={assignee.pk: Notification.Kind.ASSIGNED}, actor=actor)
+
+
+@transaction.atomic
+def card_watch(*, board, card_id, watching, actor, connection=None, origin=None):
+    """
+    Watch a card (hear of its comments) or stop. Personal, so no board event:
+    the ack says it, and the person's other pages get a `card.watching` frame.
+    """
+    if not isinstance(watching, bool):
+        raise ActionError("invalid_field", "`watching` must be true or false.")
+    lock_board(board, actor=actor, origin=origin)
+    card = get_card(board=board, card_id=card_id)
+    if watching:
+        card.watchers.add(actor)
+    else:
+        card.watchers.remove(actor)
+    send_to_user_on_commit(actor.pk, {"type": "card.watching", "card": card.pk, "watching": watching})
+    return Applied(seq=None, details={"event": "card.watching", "card": card.pk, "watching": watching})
 
 
 CARD_FIELDS = ("title", "description", "assignee", "labels", "due")

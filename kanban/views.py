@@ -1,5 +1,5 @@
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from boardsite.collab import views as collab_views
 from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
-from kanban import activity, selectors, services
+from kanban import activity, notifications, selectors, services
 from kanban.descriptions import render_description
 from kanban.models import CARD_DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Board, Card
 from kanban.protocol import ID_MAX
@@ -28,6 +28,38 @@ class MyCardsView(View):
         cards = selectors.cards_assigned_to(user=request.user)
         today = timezone.localdate()
         return render(request, "kanban/my_cards.html", {"cards": cards, "today": today})
+
+
+@method_decorator(never_cache, name="get")
+class NotificationsView(View):
+    """
+    The person's notifications, newest first, about boards they can still
+    open. POST marks them read: the one named by `id`, or all.
+    """
+
+    def get(self, request):
+        return render(request, "kanban/notifications.html", {
+            "notifications": notifications.notifications_page(user=request.user),
+        })
+
+    def post(self, request):
+        try:
+            notification_id = positive_int_parameter(request, "id", data=request.POST)
+        except ActionError as error:
+            return JsonResponse({"code": error.code, "error": error.message}, status=400)
+        notifications.mark_read(user=request.user, ids=None if notification_id is None else [notification_id])
+        return redirect("kanban:notifications")
+
+
+class NotificationOpenView(View):
+    """Follow a notification: it is read, and its card opens on its board (which says if the card is gone)."""
+
+    def get(self, request, notification_id):
+        notification = notifications.visible_to(request.user).select_related("board").filter(pk=notification_id).first()
+        if notification is None:
+            raise Http404("No such notification.")
+        notifications.mark_read(user=request.user, ids=[notification.pk])
+        return redirect(f"{notification.board.get_absolute_url()}?card={notification.card_id}")
 
 
 class BoardCreateView(collab_views.BoardCreateView):
@@ -124,9 +156,9 @@ class CardCommentsView(collab_views.BoardAccessMixin, View):
         return JsonResponse(selectors.card_comments(card=card))
 
 
-def positive_int_parameter(request, name):
-    """A whole number from 1 up from the query string, or None when absent."""
+def positive_int_parameter(request, name, *, data=None):
+    """A whole number from 1 up from the query string (or `data`), or None when absent."""
     return collab_views.whole_number_parameter(
-        request, name, minimum=1, maximum=ID_MAX,
+        request, name, minimum=1, maximum=ID_MAX, data=data,
         refusal=ActionError("invalid_field", f"`{name}` must be a whole number from 1 up."),
     )

@@ -379,6 +379,8 @@ class BoardConsumer(WebsocketApp):
             await self.deliver_events(message["events"])
         elif kind == messages.EPHEMERAL:
             await self.board_ephemeral(message)
+        elif kind == messages.USER:
+            await self.send_texts([message["text"]])
         elif kind == messages.PRESENCE:
             await self.board_presence(message)
         elif kind == messages.PRESENCE_HERE:

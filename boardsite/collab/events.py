@@ -29,6 +29,11 @@ def board_group_name(board):
     return f"{board._meta.app_label}.board.{board.pk}"
 
 
+def user_group_name(user_id):
+    """The channel-layer group of the hubs holding a connection of this user, on any board."""
+    return f"user.{user_id}"
+
+
 def encode_frame(payload, *, encoded=None):
     """
     Compact JSON, as sent on the websocket; NaN and Infinity are refused.
@@ -257,6 +262,25 @@ def send_to_board_on_commit(board, message):
     # then send no ack. The failure is logged; the hubs ask their connections to catch up from
     # the database once the layer is back (boardsite.collab.rooms), and any connection fills
     # a gap at the next event it gets.
+    transaction.on_commit(send, robust=True)
+
+
+def send_to_user_on_commit(user_id, frame):
+    """
+    Send an unstored frame (a notification) to every open connection of the
+    user, on any board, after commit. A user with none open reads it from
+    the database when a page loads.
+    """
+    group = user_group_name(user_id)
+    message = {"type": messages.USER, "user": user_id, "text": encode_frame(frame)}
+
+    def send():
+        collected = committed_broadcasts.get()
+        if collected is None:
+            send_to_group(group, message)
+        else:
+            collected.append((group, message))
+
     transaction.on_commit(send, robust=True)
 
 

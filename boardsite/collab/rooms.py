@@ -32,6 +32,7 @@ from django.db import DatabaseError
 from boardsite.collab import messages
 from boardsite.collab.changes import run_change, unavailable_error
 from boardsite.collab.errors import ActionError
+from boardsite.collab.events import user_group_name
 
 logger = logging.getLogger("boardsite.realtime")
 
@@ -269,6 +270,7 @@ class RoomHub:
         self.layer = layer
         self.channel = None
         self.rooms = {}  # group -> Room
+        self.users = {}  # user id -> how many of its connections are in this process (its group is joined meanwhile)
         self.reader = None
         self.keeper = None
         self.publishing = asyncio.Lock()  # FIFO: committed changes are published in the order they committed
@@ -287,6 +289,10 @@ class RoomHub:
             room = self.rooms[group] = Room(self, group)
             await self.layer.group_add(group, self.channel)
         room.join(session)
+        user_id = session.user.pk
+        self.users[user_id] = self.users.get(user_id, 0) + 1
+        if self.users[user_id] == 1:
+            await self.layer.group_add(user_group_name(user_id), self.channel)
         if self.reader is None or self.reader.done():
             self.reader = asyncio.create_task(self.read())
             self.keeper = asyncio.create_task(self.keep_subscribed())
@@ -296,6 +302,11 @@ class RoomHub:
         room.leave(session)
         if self.forget_if_idle(room):
             await self.layer.group_discard(room.group, self.channel)
+        user_id = session.user.pk
+        self.users[user_id] -= 1
+        if not self.users[user_id]:
+            del self.users[user_id]
+            await self.layer.group_discard(user_group_name(user_id), self.channel)
         if not self.rooms and self.reader is not None:
             tasks = (self.reader, self.keeper)
             self.reader = self.keeper = None
@@ -358,9 +369,22 @@ class RoomHub:
                 await self.deliver(message)
 
     async def deliver(self, message):
+        if message["type"] == messages.USER:
+            await self.deliver_to_user(message)
+            return
         room = self.rooms.get(message.get("group"))
         if room is not None:
             await room.deliver(message)
+
+    async def deliver_to_user(self, message):
+        """A user's frame, to each of their connections in this process, whatever the board."""
+        for room in tuple(self.rooms.values()):
+            for session in tuple(room.sessions):
+                if session.user.pk == message["user"]:
+                    try:
+                        await session.receive_board_message(message)
+                    except Exception:  # one broken connection must not stop delivery to the others
+                        logger.exception("delivering %s failed", message["type"])
 
     async def keep_subscribed(self):
         while True:
@@ -373,7 +397,7 @@ class RoomHub:
         its group_expiry (a day), and a restarted Redis has forgotten them.
         """
         try:
-            for group in tuple(self.rooms):
+            for group in (*self.rooms, *map(user_group_name, self.users)):
                 await self.layer.group_add(group, self.channel)
         except Exception:
             logger.exception("board hub could not renew its groups; retrying later")

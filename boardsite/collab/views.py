@@ -40,9 +40,12 @@ def text_parameter(request, name, *, max_length):
     return value
 
 
-def whole_number_parameter(request, name, *, minimum, maximum, refusal):
-    """A whole number (ASCII digits) from the query string, None when absent; `refusal` raised otherwise."""
-    raw = request.GET.get(name)
+def whole_number_parameter(request, name, *, minimum, maximum, refusal, data=None):
+    """
+    A whole number (ASCII digits) from the query string (or `data`, a
+    posted form), None when absent; `refusal` raised otherwise.
+    """
+    raw = (request.GET if data is None else data).get(name)
     if raw is None:
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > NUMBER_PARAMETER_MAX_DIGITS:

@@ -7,6 +7,7 @@
 
 // The protocol this page speaks; a server that says another in `hello` was updated since it loaded.
 export const PROTOCOL_VERSION = 2;
+const USER_FRAMES = new Set(["notification", "notifications.read", "card.watching"]);
 const UPDATED = "Boardsite has been updated. Reload the page to keep working on this board.";
 
 const BACKOFF_FIRST_MS = 500;
@@ -222,6 +223,8 @@ export class BoardConnection {
       default:
         if (typeof frame.seq === "number") this.inOrder(frame.seq, () => this.handlers.onEvent(frame));
         else this.handlers.onEphemeral(frame);
+        // Frames about the person rather than the board, for the page's header (site.js).
+        if (USER_FRAMES.has(frame.type)) window.dispatchEvent(new CustomEvent("boardsite:user-frame", { detail: frame }));
     }
   }
 

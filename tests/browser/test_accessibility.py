@@ -39,6 +39,9 @@ class AccessibilityTests(BrowserTestCase):
         (card,) = add_cards(self.kanban, columns_of(self.kanban)["To do"], ["Write docs"], actor=self.alice)
         comments.comment_create(board=self.kanban, card_id=card["id"], body="@alice see **this** `code`",
                                 actor=self.alice)
+        bob = make_user("bob")
+        self.kanban.members.add(bob)
+        comments.comment_create(board=self.kanban, card_id=card["id"], body="@alice an unread mention", actor=bob)
 
     def page_for(self, scheme, *, logged_in=True):
         page = self.new_page(color_scheme=scheme)
@@ -80,4 +83,6 @@ class AccessibilityTests(BrowserTestCase):
                 page.keyboard.press("Escape")
                 page.goto(f"{self.live_server_url}/kanban/mine/")
                 self.assert_no_serious_violations(page, f"my cards ({scheme})")
+                page.goto(f"{self.live_server_url}/kanban/notifications/")
+                self.assert_no_serious_violations(page, f"notifications ({scheme})")
                 page.context.close()  # its card lock goes with it, for the next scheme's editor

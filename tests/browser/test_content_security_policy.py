@@ -72,7 +72,17 @@ class ContentSecurityPolicyBrowserTests(BrowserTestCase):
         page.fill("#card-description", "Bring **cake**")
         page.click("#description-preview-tab")
         page.wait_for_selector("#card-description-preview strong")
+        # A comment with a mention, through the @ menu (Tribute positions it with styles).
+        page.locator("#comment-body").press_sequentially("@")
+        page.wait_for_selector(".tribute-container li")
+        page.keyboard.press("Enter")
+        page.locator("#comment-body").press_sequentially("see this")
+        page.click("#comment-send")
+        page.wait_for_selector(".comment .mention")
         self.assert_no_violation(page, "kanban")
+        page.goto(f"{self.live_server_url}/kanban/notifications/")
+        page.wait_for_load_state("load")
+        self.assert_no_violation(page, "notifications")
 
         # The admin: index, a changelist (its actions script), a change form.
         for path, ready in [

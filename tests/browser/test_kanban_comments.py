@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from kanban import services
-from kanban.models import Comment
+from kanban.models import Comment, Notification
 from tests.browser.base import BrowserTestCase, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of
 from tests.support import make_user
@@ -135,3 +135,39 @@ class CardCommentsBrowserTests(BrowserTestCase):
         bob.keyboard.press("Escape")
         bob.click("#activity-open")
         expect(bob.locator("#activity-list li").first).to_contain_text(re.compile("root edited a comment on ‘Write docs’"))
+
+    def test_a_mention_rings_the_bell_on_another_board_and_leads_to_the_comment(self):
+        other = outside_the_event_loop(lambda: services.board_create(name="Elsewhere", owner=self.alice))
+        alice = self.alice_page
+        alice.goto(f"{self.live_server_url}{other.get_absolute_url()}")
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        expect(alice.locator("#notifications-bell .bell-count")).to_be_hidden()
+
+        bob = self.open_card(self.bob_page, "Write docs")
+        bob.locator("#comment-body").fill("@alice the screenshots are in")
+        bob.click("#comment-send")
+        expect(alice.locator("#notifications-bell .bell-count")).to_have_text("1")
+        expect(alice.locator("#notifications-bell")).to_have_attribute("aria-label", "Notifications: 1 unread")
+        self.screenshot(alice, "kanban-bell.png")
+
+        alice.click("#notifications-bell")
+        expect(alice.locator(".notification.is-unread")).to_contain_text("bob mentioned you on “Write docs”")
+        expect(alice.locator(".notification-excerpt")).to_have_text("@alice the screenshots are in")
+        self.screenshot(alice, "kanban-notifications.png")
+        alice.click(".notification-link")
+        expect(alice.locator("#card-editor")).to_be_visible()
+        expect(alice.locator("#card-title")).to_have_value("Write docs")
+        expect(alice.locator(".comment .mention.is-me")).to_have_text("@alice")
+        expect(alice.locator("#notifications-bell .bell-count")).to_be_hidden()
+
+        # Alice created the card, so she watches it; unwatching stops the comments reaching her.
+        watch = alice.locator("#card-watch")
+        expect(watch).to_have_attribute("aria-pressed", "true")
+        watch.click()
+        expect(watch).to_have_attribute("aria-pressed", "false")
+        expect(watch).to_have_text("Watch")
+        bob.locator("#comment-body").fill("one more, not for alice")
+        bob.click("#comment-send")
+        expect(alice.locator("#card-comments-list .comment")).to_have_count(2)
+        self.assertEqual(outside_the_event_loop(lambda: Notification.objects.filter(recipient=self.alice).count()), 1)
+        expect(alice.locator("#notifications-bell .bell-count")).to_be_hidden()

@@ -57,7 +57,7 @@ def valid_message(draw):
             + ["card.update", "card.move", "card.move", "card.delete", "card.lock", "card.unlock"]
             + ["column.create", "column.update", "column.move", "column.delete"]
             + ["label.create", "label.update", "label.delete", "undo", "redo"]
-            + ["comment.create", "comment.create", "comment.update", "comment.delete"]
+            + ["comment.create", "comment.create", "comment.update", "comment.delete", "card.watch"]
         )
     )
     message = {"type": kind}
@@ -109,6 +109,8 @@ def valid_message(draw):
         message.update(label=draw(slot("label")), name=draw(text))
     elif kind == "label.delete":
         message["label"] = draw(slot("label"))
+    elif kind == "card.watch":
+        message.update(card=draw(slot("card")), watching=draw(st.booleans()))
     elif kind == "comment.create":
         message.update(card=draw(slot("card")), body=draw(comment_text))
         if draw(st.booleans()):
@@ -210,6 +212,7 @@ def stored_board(board):
                     card["lock"],
                     card["comments"],
                     comments_of(card["id"]),
+                    sorted(Card.objects.get(pk=card["id"]).watchers.values_list("username", flat=True)),
                 )
                 for card in column["cards"]
             ],
@@ -224,7 +227,8 @@ def stored_board(board):
 class KanbanFuzzTests(fuzzing.ConsumerFuzzTestCase):
     plans = plans
     plan_count = PLANS
-    types_that_must_be_acked = ("card.update", "card.move", "comment.create", "comment.update", "comment.delete", "undo")
+    types_that_must_be_acked = ("card.update", "card.move", "comment.create", "comment.update", "comment.delete",
+                                "card.watch", "undo")
 
     def create_board(self, name, owner):
         return services.board_create(name=name, owner=owner)

@@ -40,7 +40,7 @@ let noticeTimer = null;
 // Card and comment commands carry a `version` (a repeat is refused with `conflict`), creates
 // their `key`, and the others set a value rather than add one: sending them again is safe.
 const IDEMPOTENT = new Set([
-  "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "column.update", "column.move", "label.update",
+  "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "card.watch", "column.update", "column.move", "label.update",
   "comment.update", "comment.delete",
 ]);
 
@@ -91,6 +91,11 @@ const connection = new BoardConnection({
       case "card.unlocked":
         state.setLock(frame.card, null);
         render();
+        break;
+      case "card.watching": // this person's, from any of their pages
+        if (frame.watching) state.watching.add(frame.card);
+        else state.watching.delete(frame.card);
+        editor.showWatching();
         break;
     }
   },

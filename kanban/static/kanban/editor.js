@@ -40,6 +40,8 @@ export class CardEditor {
     this.held = dialog.querySelector("#card-editor-held");
     this.saveButton = dialog.querySelector("#card-save");
     this.deleteButton = dialog.querySelector("#card-delete");
+    this.watchButton = dialog.querySelector("#card-watch");
+    this.watchButton.addEventListener("click", () => this.toggleWatching());
     this.comments = new CardComments(dialog.querySelector("#card-comments"), board, { commentsUrl });
     // The first change to a field takes the card; the comments are not the card's fields.
     for (const type of ["input", "change"]) {
@@ -77,6 +79,7 @@ export class CardEditor {
     this.showPreview(Boolean(this.card.description), this.card.description_html);
     this.showError("");
     this.showHeld();
+    this.showWatching();
     this.dialog.showModal();
     this.dialog.dispatchEvent(new CustomEvent("kanban:card-opened", { bubbles: true, detail: { cardId } })); // its history
     this.comments.open(cardId);
@@ -108,6 +111,25 @@ export class CardEditor {
         this.showHeld();
       });
     return this.locking;
+  }
+
+  showWatching() {
+    if (this.cardId === null) return;
+    const watching = this.board.state.watching.has(this.cardId);
+    this.watchButton.setAttribute("aria-pressed", String(watching));
+    this.watchButton.textContent = watching ? "Watching" : "Watch";
+  }
+
+  async toggleWatching() {
+    const watching = !this.board.state.watching.has(this.cardId);
+    try {
+      await this.board.send({ type: "card.watch", card: this.cardId, watching });
+      if (watching) this.board.state.watching.add(this.cardId);
+      else this.board.state.watching.delete(this.cardId);
+      this.showWatching();
+    } catch (error) {
+      this.showError(error.message);
+    }
   }
 
   /** Whether another connection (someone else, or this person in another tab) holds the open card. */

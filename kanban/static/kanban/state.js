@@ -13,6 +13,7 @@ export class BoardState {
     for (const column of message.columns) for (const card of column.cards) this.cards.set(card.id, withLockDeadline(card));
     this.labels = new Map(message.labels.map((label) => [label.id, label]));
     this.members = message.members;
+    this.watching = new Set(message.watching ?? []); // the cards this person watches
   }
 
   column(id) {
