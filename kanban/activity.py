@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from kanban.models import BoardEvent, Column, Label
+from kanban.models import BoardEvent, Card, Column, Label
 
 PAGE_SIZE = 30
 DETAIL_MAX_LENGTH = 120
 CARD_EVENT_TYPES = ("card.created", "card.updated", "card.moved", "card.deleted")
 COMMENT_EVENT_TYPES = ("comment.created", "comment.updated", "comment.deleted")
+# Events about a card's checklists: those with the card's id in `checklist.card`, then those with it in `card`.
+CHECKLIST_EVENT_TYPES = ("checklist.created", "checklist.updated")
+ITEM_EVENT_TYPES = ("checklist.deleted", "item.created", "item.updated", "item.moved", "item.deleted")
 FIELD_NAMES = {
     "title": "Title",
     "description": "Description",
@@ -74,6 +77,10 @@ def card_id_of(frame):
     """The id of the card a card or comment event is about, or None."""
     if frame["type"] in COMMENT_EVENT_TYPES[:2]:
         return frame["comment"]["card"]
+    if frame["type"] in CHECKLIST_EVENT_TYPES:
+        return frame["checklist"]["card"]
+    if frame["type"] in ITEM_EVENT_TYPES:
+        return frame["card"]
     card = frame.get("card")
     if isinstance(card, dict):
         return card.get("id")
@@ -94,6 +101,8 @@ def activity_page(*, board, before=None, card_id=None, username=None, limit=PAGE
             Q(type__in=CARD_EVENT_TYPES[:3], payload__card__id=card_id)
             | Q(type__in=("card.deleted", "comment.deleted"), payload__card=card_id)
             | Q(type__in=COMMENT_EVENT_TYPES[:2], payload__comment__card=card_id)
+            | Q(type__in=CHECKLIST_EVENT_TYPES, payload__checklist__card=card_id)
+            | Q(type__in=ITEM_EVENT_TYPES, payload__card=card_id)
         )
     if username is not None:
         events = events.filter(author__username=username)
@@ -114,6 +123,16 @@ class Names:
         for frame in BoardEvent.objects.filter(board=board, type="label.deleted").values_list("payload", flat=True):
             self.labels.setdefault(frame["label"], frame.get("name") or "a deleted label")
         self.people = {}
+        self.board = board
+        self.cards = None
+
+    def card(self, card_id):
+        """A card's title, read once per page (deleted cards' from their `card.deleted` events)."""
+        if self.cards is None:
+            self.cards = dict(Card.objects.filter(board=self.board).values_list("pk", "title"))
+            for frame in BoardEvent.objects.filter(board=self.board, type="card.deleted").values_list("payload", flat=True):
+                self.cards.setdefault(frame["card"], frame.get("title") or "a deleted card")
+        return self.cards.get(card_id, "a deleted card")
 
     def column(self, column_id):
         return self.columns.get(column_id, "a deleted column")
@@ -189,6 +208,26 @@ def on_cards(card_ids):
     return "" if not card_ids else " on 1 card" if len(card_ids) == 1 else f" on {len(card_ids)} cards"
 
 
+def checklist_sentence(frame, who, names):
+    kind, card = frame["type"], quoted(names.card(card_id_of(frame)))
+    if kind == "checklist.created":
+        return f"{who} added the checklist {quoted(frame['checklist']['title'])} to {card}"
+    if kind == "checklist.updated":
+        return f"{who} renamed the checklist {quoted(frame['changes']['title']['from'])} to {quoted(frame['checklist']['title'])} on {card}"
+    if kind == "checklist.deleted":
+        return f"{who} deleted the checklist {quoted(frame['title'])} from {card}"
+    if kind == "item.created":
+        return f"{who} added {quoted(shortened(frame['item']['text']))} to a checklist on {card}"
+    if kind == "item.updated":
+        done = frame.get("changes", {}).get("done")
+        if done is not None:
+            return f"{who} {'ticked' if done['to'] else 'unticked'} {quoted(shortened(frame['item']['text']))} on {card}"
+        return f"{who} edited the item {quoted(shortened(frame['item']['text']))} on {card}"
+    if kind == "item.moved":
+        return f"{who} moved the item {quoted(shortened(frame['item']['text']))} on {card}"
+    return f"{who} deleted the item {quoted(shortened(frame['text']))} from a checklist on {card}"
+
+
 def sentence(frame, who, names):
     """`(summary, details)` for an event frame."""
     kind = frame["type"]
@@ -217,6 +256,8 @@ def sentence(frame, who, names):
         return f"{who} edited a comment on {quoted(frame['title'])}", details_of(frame.get("changes", {}), names)
     if kind == "comment.deleted":
         return f"{who} deleted a comment on {quoted(frame['title'])}", []
+    if kind in CHECKLIST_EVENT_TYPES or kind in ITEM_EVENT_TYPES:
+        return checklist_sentence(frame, who, names), []
     if kind == "column.created":
         if "cards" in frame:  # brought back by an undo (or redo), with the cards it had
             return f"{who} brought back the column {quoted(frame['column']['title'])}{with_cards(frame['cards'])}", []

@@ -14,8 +14,8 @@ from django.db.models import Count, Q
 from boardsite.collab import admin as collab_admin
 from boardsite.collab.admin import ChangesViaAdminMixin, ReadOnlyAdmin
 from boardsite.collab.errors import ActionError
-from kanban import activity, comments, services
-from kanban.models import Board, BoardActivity, Card, Column, Comment, Label
+from kanban import activity, checklists, comments, services
+from kanban.models import Board, BoardActivity, Card, Checklist, ChecklistItem, Column, Comment, Label
 
 
 def as_validation_error(error, field=None):
@@ -358,6 +358,93 @@ class CommentAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
         for comment in queryset.select_related("board"):
             comments.comment_delete(board=comment.board, comment_id=comment.pk, version=comment.version,
                                     actor=request.user)
+
+
+@admin.register(Checklist)
+class ChecklistAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+    """Checklists saved here go through kanban.checklists: live on open boards, in the activity feed."""
+
+    list_display = ("title", "card", "board")
+    list_filter = ("board",)
+    search_fields = ("title", "card__title", "board__name")
+    list_select_related = ("card", "board")
+    fields = ("card", "title")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("card",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            checklists.checklist_update(board=obj.board, checklist_id=obj.pk, title=obj.title, actor=request.user)
+        else:
+            applied = checklists.checklist_create(board=obj.card.board, card_id=obj.card_id, title=obj.title,
+                                                  actor=request.user)
+            obj.pk = applied.details["checklist"]["id"]
+
+    def delete_model(self, request, obj):
+        checklists.checklist_delete(board=obj.board, checklist_id=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for checklist in queryset.select_related("board"):
+            checklists.checklist_delete(board=checklist.board, checklist_id=checklist.pk, actor=request.user)
+
+
+class ChecklistItemAdminForm(forms.ModelForm):
+    """Refuses to save text over an edit made since the form was opened."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ChecklistItem
+        fields = ("checklist", "text", "done")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "text" in self.changed_data:
+            current = ChecklistItem.objects.values_list("version", flat=True).get(pk=self.instance.pk)
+            if cleaned.get("expected_version") not in (None, current):
+                raise ValidationError("Someone edited this item since you opened this page. Reload it to see their change.")
+        return cleaned
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+    """Items saved here go through kanban.checklists: live on open boards, in the activity feed."""
+
+    form = ChecklistItemAdminForm
+    list_display = ("text", "done", "checklist", "board")
+    list_filter = ("board", "done")
+    search_fields = ("text", "checklist__title", "board__name")
+    list_select_related = ("checklist", "board")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("checklist",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            applied = checklists.item_create(board=obj.checklist.board, checklist_id=obj.checklist_id, text=obj.text,
+                                             actor=request.user)
+            obj.pk = applied.details["item"]["id"]
+            if obj.done:
+                checklists.item_check(board=obj.checklist.board, item_id=obj.pk, done=True, actor=request.user)
+            return
+        if "text" in form.changed_data:
+            version = form.cleaned_data.get("expected_version") or obj.version
+            checklists.item_update(board=obj.board, item_id=obj.pk, version=version, text=obj.text, actor=request.user)
+        if "done" in form.changed_data:
+            checklists.item_check(board=obj.board, item_id=obj.pk, done=obj.done, actor=request.user)
+
+    def delete_model(self, request, obj):
+        checklists.item_delete(board=obj.board, item_id=obj.pk, version=obj.version, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for item in queryset.select_related("board"):
+            checklists.item_delete(board=item.board, item_id=item.pk, version=item.version, actor=request.user)
 
 
 @admin.register(BoardActivity)

@@ -1,7 +1,7 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from kanban import comments, history, protocol, selectors, services
+from kanban import checklists, comments, history, protocol, selectors, services
 from kanban.models import Board
 
 # Command type -> (its parser in kanban.protocol, the service it calls).
@@ -20,6 +20,15 @@ COMMANDS = {
     "comment.create": (protocol.comment_create, comments.comment_create),
     "comment.update": (protocol.comment_update, comments.comment_update),
     "comment.delete": (protocol.comment_delete, comments.comment_delete),
+    "checklist.create": (protocol.checklist_create, checklists.checklist_create),
+    "checklist.update": (protocol.checklist_update, checklists.checklist_update),
+    "checklist.delete": (protocol.checklist_delete, checklists.checklist_delete),
+    "item.create": (protocol.item_create, checklists.item_create),
+    "item.update": (protocol.item_update, checklists.item_update),
+    "item.check": (protocol.item_check, checklists.item_check),
+    "item.move": (protocol.item_move, checklists.item_move),
+    "item.delete": (protocol.item_delete, checklists.item_delete),
+    "item.to_card": (protocol.item_delete, checklists.item_to_card),
     "label.create": (protocol.label_create, services.label_create),
     "label.update": (protocol.label_update, services.label_update),
     "label.delete": (protocol.label_delete, services.label_delete),

@@ -46,7 +46,18 @@ def card_frame(card, *, label_ids, now=None):
         "version": card.version,
         "lock": lock_frame(card, now=now),
         "comments": card.comment_count,
+        "checklist": {"done": card.checklist_done, "total": card.checklist_items},
     }
+
+
+def item_frame(item):
+    return {"id": item.pk, "checklist": item.checklist_id, "text": item.text, "done": item.done, "version": item.version}
+
+
+def checklist_frame(checklist, *, items):
+    """`items`: the checklist's items in order (passed in, so a card's checklists cost one query for all their items)."""
+    return {"id": checklist.pk, "card": checklist.card_id, "title": checklist.title,
+            "items": [item_frame(item) for item in items]}
 
 
 def comment_frame(comment, *, mention_ids):

@@ -15,14 +15,16 @@ from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
-from kanban import comments, selectors
+from kanban import checklists, comments, selectors
 from kanban.descriptions import render_description, render_descriptions
-from kanban.frames import card_frame, column_frame, label_frame
-from kanban.models import Card, Column, Comment, HistoryEntry, Label
+from kanban.frames import card_frame, checklist_frame, column_frame, item_frame, label_frame
+from kanban.models import Card, Checklist, Column, Comment, HistoryEntry, Label
 from kanban.services import (
     CARD,
+    CHECKLIST,
     COLUMN,
     COMMENT,
+    ITEM,
     LABEL,
     MAX_CARDS_PER_BOARD,
     MAX_COLUMNS_PER_BOARD,
@@ -81,10 +83,13 @@ def replay_history(*, board, actor, connection, origin, undo):
         if entry is None:
             raise ActionError("nothing_to_undo" if undo else "nothing_to_redo",
                               "There is nothing to undo." if undo else "There is nothing to redo.")
+        version_before = entry.version_after
         try:
             with transaction.atomic():
                 frame = apply_history(board=board, entry=entry, actor=actor, connection=connection,
                                       origin=origin, undo=undo, rendered=rendered)
+                if undo:
+                    carry_version_back(entry=entry, version_before=version_before)
         except ActionError as error:
             if error.code not in STALE_HISTORY_CODES:
                 raise
@@ -93,7 +98,7 @@ def replay_history(*, board, actor, connection, origin, undo):
         else:
             entry.state = HistoryEntry.State.UNDONE if undo else HistoryEntry.State.DONE
             entry.undone_at = timezone.now() if undo else None
-            entry.save(update_fields=["state", "undone_at", "version_after"])
+            entry.save(update_fields=["state", "undone_at", "version_after", "before", "after"])
             trim_history(board=board, user=actor)
             return Applied.recorded({**frame, "history": selectors.history_status(board=board, user=actor)})
     verb = "undo" if undo else "redo"
@@ -103,6 +108,27 @@ def replay_history(*, board, actor, connection, origin, undo):
         **stale.details,
         history=selectors.history_status(board=board, user=actor),
     )
+
+
+def carry_version_back(*, entry, version_before):
+    """
+    Undoing an edit leaves its card, comment or item as the user's previous
+    change to it left it, if nobody changed it in between (its version then
+    was one less than after the edit, as every change adds one): that
+    change's entry takes the new version, so undoing it next is not taken
+    for someone else's change (create, edit, Undo, Undo deletes the card).
+    """
+    if version_before is None or entry.version_after is None or entry.version_after == version_before:
+        return
+    previous = (
+        HistoryEntry.objects.filter(board_id=entry.board_id, user_id=entry.user_id, subject=entry.subject,
+                                    object_id=entry.object_id, state=HistoryEntry.State.DONE, pk__lt=entry.pk)
+        .order_by("-pk")
+        .first()
+    )
+    if previous is not None and previous.version_after == version_before - 1:
+        previous.version_after = entry.version_after
+        previous.save(update_fields=["version_after"])
 
 
 def newest_entry(*, board, actor, undo):
@@ -130,7 +156,8 @@ def apply_history(*, board, entry, actor, connection, origin, undo, rendered):
     """
     if entry.subject == LABEL:
         return apply_label_history(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
-    apply = {CARD: apply_card_history, COLUMN: apply_column_history, COMMENT: apply_comment_history}[entry.subject]
+    apply = {CARD: apply_card_history, COLUMN: apply_column_history, COMMENT: apply_comment_history,
+             CHECKLIST: apply_checklist_history, ITEM: apply_item_history}[entry.subject]
     return apply(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo,
                  rendered=rendered)
 
@@ -159,7 +186,8 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo, rendere
     check_not_locked(card=card, connection=connection)
     if remove:
         state = card_state(card, label_ids=card.labels.values_list("pk", flat=True),
-                           comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []))
+                           comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []),
+                           checklists=selectors.checklist_states(card_ids=[card.pk]).get(card.pk, []))
         if action == HistoryEntry.Action.DELETE:
             entry.before = state
         else:
@@ -219,6 +247,9 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
     label_ids = list(Label.objects.filter(board=board, pk__in=state["labels"]).values_list("pk", flat=True))
     card.labels.set(label_ids)
     comments.recreate(board=board, states=state.get("comments", []), rendered=rendered)
+    if state.get("checklists"):
+        checklists.recreate_checklists(board=board, states=state["checklists"])
+        checklists.recount(card_ids=[card.pk])
     entry.version_after = card.version
     card = Card.objects.select_related("assignee").get(pk=card.pk)
     return record_event(
@@ -327,6 +358,10 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
     )
     comments.recreate(board=board, states=[comment for card in card_states for comment in card.get("comments", [])],
                       rendered=rendered)
+    lists = [checklist for card in card_states for checklist in card.get("checklists", [])]
+    if lists:
+        checklists.recreate_checklists(board=board, states=lists)
+        checklists.recount(card_ids={checklist["card"] for checklist in lists})
     cards = Card.objects.filter(pk__in=[card.pk for card in cards]).select_related("assignee").order_by("position", "id")
     return record_event(
         board=board,
@@ -437,3 +472,148 @@ def apply_comment_history(*, board, entry, actor, connection, origin, undo, rend
         payload={"comment": frame, "title": comment.card.title, "changes": {"body": {"from": before, "to": wanted}}},
         actor=actor, origin=origin,
     ).payload
+
+
+def apply_checklist_history(*, board, entry, actor, connection, origin, undo, rendered):
+    """
+    Checklists have no version: their title must be as the change left it,
+    and one to remove must hold the very items it held then (nobody's items
+    are deleted by someone else's undo).
+    """
+    recreate, remove = history_direction(entry, undo=undo)
+    if recreate:
+        state = entry.before if undo else entry.after
+        card = get_card(board=board, card_id=state["card"])
+        if Checklist.objects.filter(pk=entry.object_id).exists():
+            raise ActionError("conflict", "That checklist is already on the card.", checklist=entry.object_id)
+        if card.checklists.count() >= checklists.MAX_CHECKLISTS_PER_CARD:
+            raise ActionError("too_many", f"A card has at most {checklists.MAX_CHECKLISTS_PER_CARD} checklists.",
+                              card=card.pk)
+        checklists.recreate_checklists(board=board, states=[state])
+        checklists.progress_changed(card, total=len(state["items"]), done=sum(item["done"] for item in state["items"]))
+        checklist = checklists.get_checklist(board=board, checklist_id=entry.object_id)
+        return record_event(
+            board=board, type="checklist.created",
+            payload={"checklist": checklist_frame(checklist, items=checklists.ordered_items(checklist)),
+                     "index": checklists.checklist_index(checklist), "progress": checklists.progress(card)},
+            actor=actor, origin=origin,
+        ).payload
+    checklist = checklists.get_checklist(board=board, checklist_id=entry.object_id)
+    if remove:
+        left = entry.after if entry.action == HistoryEntry.Action.CREATE else entry.before
+        state = selectors.checklist_state(checklist, index=checklists.checklist_index(checklist))
+        if checklist.title != left["title"] or item_marks(state) != item_marks(left):
+            raise ActionError("conflict", "The checklist was changed by someone else since.", checklist=checklist.pk)
+        if entry.action == HistoryEntry.Action.CREATE:
+            entry.after = state
+        else:
+            entry.before = state
+        return checklists.remove_checklist(board=board, checklist=checklist, state=state, actor=actor,
+                                           origin=origin).payload
+    left, wanted = (entry.after, entry.before) if undo else (entry.before, entry.after)
+    if checklist.title != left["title"]:
+        raise ActionError("conflict", "The checklist was renamed by someone else since.", checklist=checklist.pk)
+    checklist.title = wanted["title"]
+    checklist.save(update_fields=["title"])
+    return record_event(
+        board=board, type="checklist.updated",
+        payload={"checklist": {"id": checklist.pk, "card": checklist.card_id, "title": checklist.title},
+                 "changes": {"title": {"from": left["title"], "to": wanted["title"]}}},
+        actor=actor, origin=origin,
+    ).payload
+
+
+def item_marks(state):
+    """What says a checklist's items are the same: their ids, versions and ticks, in order."""
+    return [(item["id"], item["version"], item["done"]) for item in state.get("items", [])]
+
+
+def apply_item_history(*, board, entry, actor, connection, origin, undo, rendered):
+    """Items: a version other than `version_after` means its text was edited since; ticks and places are compared."""
+    Action = HistoryEntry.Action
+    if entry.action == Action.CONVERT:
+        return apply_conversion_history(board=board, entry=entry, actor=actor, connection=connection, origin=origin,
+                                        undo=undo, rendered=rendered)
+    recreate, remove = history_direction(entry, undo=undo)
+    if recreate:
+        item, index = checklists.recreate_item(board=board, state=entry.before if undo else entry.after)
+        entry.version_after = item.version
+        card = item.checklist.card
+        return record_event(
+            board=board, type="item.created",
+            payload={"item": item_frame(item), "card": card.pk, "index": index, "progress": checklists.progress(card)},
+            actor=actor, origin=origin,
+        ).payload
+    item = checklists.get_item(board=board, item_id=entry.object_id)
+    # Ticks and moves compare the tick and the place; what removes or rewrites the text, its version.
+    if entry.action not in (Action.CHECK, Action.MOVE) and item.version != entry.version_after:
+        raise ActionError("conflict", "The item was edited by someone else since.", item=item_frame(item))
+    card = item.checklist.card
+    if remove:
+        state = selectors.item_state(item, index=checklists.item_index(item))
+        if entry.action == Action.CREATE:
+            entry.after = state
+        else:
+            entry.before = state
+        return checklists.remove_item(board=board, item=item, actor=actor, origin=origin).payload
+    left, wanted = (entry.after, entry.before) if undo else (entry.before, entry.after)
+    if entry.action == Action.UPDATE:
+        frame = checklists.set_text(item, wanted["text"])
+        entry.version_after = item.version
+        return record_event(
+            board=board, type="item.updated",
+            payload={"item": frame, "card": card.pk, "progress": checklists.progress(card),
+                     "changes": {"text": {"from": left["text"], "to": wanted["text"]}}},
+            actor=actor, origin=origin,
+        ).payload
+    if entry.action == Action.CHECK:
+        if item.done != left["done"]:
+            raise ActionError("conflict", "Someone ticked or unticked the item since.", item=item_frame(item))
+        frame = checklists.set_done(item, wanted["done"])
+        return record_event(
+            board=board, type="item.updated",
+            payload={"item": frame, "card": card.pk, "progress": checklists.progress(card),
+                     "changes": {"done": {"from": left["done"], "to": wanted["done"]}}},
+            actor=actor, origin=origin,
+        ).payload
+    # A move: the item must still be where the change (or its undo) left it.
+    if (item.checklist_id, checklists.item_index(item)) != (left["checklist"], left["index"]):
+        raise ActionError("conflict", "The item was moved by someone else since.", item=item_frame(item))
+    return checklists.place_item(board=board, item=item, checklist_id=wanted["checklist"], index=wanted["index"],
+                                 actor=actor, origin=origin).payload
+
+
+def apply_conversion_history(*, board, entry, actor, connection, origin, undo, rendered):
+    """
+    An item made a card: undo deletes the card (unless it changed since) and
+    brings the item back; redo brings the card back (as it was deleted) and
+    takes the item off again. Two events each; the ack carries the second.
+    """
+    if undo:
+        card = get_card(board=board, card_id=entry.after["card"])
+        if card.version != entry.version_after:
+            raise ActionError("conflict", "The card made from the item was changed since.", card=frame_for(card))
+        check_not_locked(card=card, connection=connection)
+        entry.after = {"card": card.pk, "state": card_state(
+            card, label_ids=card.labels.values_list("pk", flat=True),
+            comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []),
+            checklists=selectors.checklist_states(card_ids=[card.pk]).get(card.pk, []),
+        )}
+        column_id, title = card.column_id, card.title
+        card.delete()
+        record_event(board=board, type="card.deleted", payload={"card": entry.after["card"], "column": column_id,
+                                                                "title": title}, actor=actor, origin=None)
+        item, index = checklists.recreate_item(board=board, state=entry.before)
+        entry.version_after = entry.after["state"]["version"]
+        parent = item.checklist.card
+        return record_event(
+            board=board, type="item.created",
+            payload={"item": item_frame(item), "card": parent.pk, "index": index, "progress": checklists.progress(parent)},
+            actor=actor, origin=origin,
+        ).payload
+    item = checklists.get_item(board=board, item_id=entry.object_id)
+    if item.version != entry.before["version"]:
+        raise ActionError("conflict", "The item was edited by someone else since.", item=item_frame(item))
+    card_recreate(board=board, card_id=entry.after["card"], state=entry.after["state"], entry=entry, actor=actor,
+                  origin=None, rendered=rendered)
+    return checklists.remove_item(board=board, item=item, actor=actor, origin=origin).payload

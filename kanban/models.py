@@ -14,6 +14,8 @@ CARD_TITLE_MAX_LENGTH = 200
 CARD_DESCRIPTION_MAX_LENGTH = 10_000
 LABEL_NAME_MAX_LENGTH = 40
 COMMENT_MAX_LENGTH = 5_000
+CHECKLIST_TITLE_MAX_LENGTH = 100
+CHECKLIST_ITEM_MAX_LENGTH = 500
 WIP_LIMIT_MAX = 999
 
 # Label colours are names from a fixed palette, never CSS from a user.
@@ -97,6 +99,9 @@ class Card(models.Model):
     due_date = models.DateField(null=True, blank=True)
     # Kept by kanban.comments under the board's lock, so a card's frame needs no count query.
     comment_count = models.PositiveIntegerField(default=0, editable=False)
+    # Its checklists' items, and how many are done: kept by kanban.checklists, for the card's face.
+    checklist_items = models.PositiveIntegerField(default=0, editable=False)
+    checklist_done = models.PositiveIntegerField(default=0, editable=False)
     position = models.BigIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     locked_by = models.ForeignKey(
@@ -165,6 +170,43 @@ class Comment(models.Model):
         return f"Comment {self.pk} on {self.card_id}"
 
 
+class Checklist(models.Model):
+    """A titled list of items on a card; a card has several, in `position` order."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="checklists")
+    title = models.CharField(max_length=CHECKLIST_TITLE_MAX_LENGTH)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["card", "position", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class ChecklistItem(models.Model):
+    """
+    One thing to do on a checklist. Its items are few (at most
+    kanban.checklists.MAX_ITEMS_PER_CHECKLIST), so a move renumbers them.
+    `version` grows with each edit of the text: ticking it does not, so
+    someone ticking an item never turns someone's edit of it into a conflict.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="+")
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items")
+    text = models.CharField(max_length=CHECKLIST_ITEM_MAX_LENGTH)
+    done = models.BooleanField(default=False)
+    position = models.IntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["checklist", "position", "id"]
+
+    def __str__(self):
+        return self.text
+
+
 class Notification(models.Model):
     """
     Something a person should hear of: a mention, a card assigned to them, a
@@ -214,12 +256,16 @@ class HistoryEntry(models.Model):
         COLUMN = "column"
         LABEL = "label"
         COMMENT = "comment"
+        CHECKLIST = "checklist"
+        ITEM = "item"
 
     class Action(models.TextChoices):
         CREATE = "create"
         UPDATE = "update"
         MOVE = "move"
         DELETE = "delete"
+        CHECK = "check"
+        CONVERT = "convert"
 
     class State(models.TextChoices):
         DONE = "done"

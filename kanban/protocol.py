@@ -13,6 +13,8 @@ from boardsite.collab.errors import ActionError
 from kanban.models import (
     CARD_DESCRIPTION_MAX_LENGTH,
     CARD_TITLE_MAX_LENGTH,
+    CHECKLIST_ITEM_MAX_LENGTH,
+    CHECKLIST_TITLE_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
     COLUMN_TITLE_MAX_LENGTH,
     LABEL_COLOURS,
@@ -166,6 +168,58 @@ def comment_update(message):
 def comment_delete(message):
     protocol.allowed_keys(message, ["comment", "version"])
     return {"comment_id": id_field(message, "comment"), "version": version_field(message)}
+
+
+def checklist_create(message):
+    protocol.allowed_keys(message, ["card", "title"])
+    fields = {"card_id": id_field(message, "card")}
+    if "title" in message:
+        fields["title"] = one_line_text_field(message, "title", max_length=CHECKLIST_TITLE_MAX_LENGTH)
+    return fields
+
+
+def checklist_update(message):
+    protocol.allowed_keys(message, ["checklist", "title"])
+    return {"checklist_id": id_field(message, "checklist"),
+            "title": one_line_text_field(message, "title", max_length=CHECKLIST_TITLE_MAX_LENGTH)}
+
+
+def checklist_delete(message):
+    protocol.allowed_keys(message, ["checklist"])
+    return {"checklist_id": id_field(message, "checklist")}
+
+
+def item_text_field(message):
+    return one_line_text_field(message, "text", max_length=CHECKLIST_ITEM_MAX_LENGTH)
+
+
+def item_create(message):
+    protocol.allowed_keys(message, ["checklist", "text", "index"])
+    return {"checklist_id": id_field(message, "checklist"), "text": item_text_field(message),
+            "index": index_field(message, required=False)}
+
+
+def item_update(message):
+    protocol.allowed_keys(message, ["item", "version", "text"])
+    return {"item_id": id_field(message, "item"), "version": version_field(message), "text": item_text_field(message)}
+
+
+def item_check(message):
+    protocol.allowed_keys(message, ["item", "done"])
+    if not isinstance(message.get("done"), bool):
+        raise ActionError("invalid_field", "`done` must be true or false.")
+    return {"item_id": id_field(message, "item"), "done": message["done"]}
+
+
+def item_move(message):
+    protocol.allowed_keys(message, ["item", "checklist", "index"])
+    return {"item_id": id_field(message, "item"), "checklist_id": id_field(message, "checklist"),
+            "index": index_field(message)}
+
+
+def item_delete(message):
+    protocol.allowed_keys(message, ["item", "version"])
+    return {"item_id": id_field(message, "item"), "version": version_field(message)}
 
 
 def wip_limit_field(message):

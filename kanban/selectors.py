@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.services import user_frame
-from kanban.frames import card_frame, column_frame, comment_frame, label_frame
-from kanban.models import Board, Card, Comment, HistoryEntry
+from kanban.frames import card_frame, checklist_frame, column_frame, comment_frame, label_frame
+from kanban.models import Board, Card, Checklist, ChecklistItem, Comment, HistoryEntry
 
 
 def boards_for_user(*, user):
@@ -142,3 +142,45 @@ def card_comments(*, card):
     mentions = mention_ids_of(comments)
     return {"seq": seq, "card": card.pk,
             "comments": [comment_frame(comment, mention_ids=mentions.get(comment.pk, [])) for comment in comments]}
+
+
+# Checklists
+
+
+def item_state(item, *, index):
+    return {"id": item.pk, "checklist": item.checklist_id, "text": item.text, "done": item.done,
+            "version": item.version, "index": index}
+
+
+def checklist_state(checklist, *, index):
+    """Everything needed to bring a deleted checklist back with its items (stored in history and in card states)."""
+    items = list(checklist.items.order_by("position", "id"))
+    return {"id": checklist.pk, "card": checklist.card_id, "title": checklist.title, "index": index,
+            "items": [item_state(item, index=position) for position, item in enumerate(items)]}
+
+
+def checklist_states(*, card_ids):
+    """{card id: [its checklists' states, in order]}: for the state of a card or column being deleted."""
+    states = {}
+    checklists = Checklist.objects.filter(card_id__in=card_ids).order_by("card", "position", "id")
+    items = {}
+    for item in ChecklistItem.objects.filter(checklist__card_id__in=card_ids).order_by("position", "id"):
+        items.setdefault(item.checklist_id, []).append(item)
+    for checklist in checklists:
+        index = len(states.setdefault(checklist.card_id, []))
+        states[checklist.card_id].append({
+            "id": checklist.pk, "card": checklist.card_id, "title": checklist.title, "index": index,
+            "items": [item_state(item, index=n) for n, item in enumerate(items.get(checklist.pk, []))],
+        })
+    return states
+
+
+def card_checklists(*, card):
+    """The card's checklists with their items, in order, and the seq they are as new as (as `card_comments`)."""
+    seq = Board.objects.values_list("last_seq", flat=True).get(pk=card.board_id)
+    checklists = list(Checklist.objects.filter(card=card).order_by("position", "id"))
+    items = {}
+    for item in ChecklistItem.objects.filter(checklist__card=card).order_by("position", "id"):
+        items.setdefault(item.checklist_id, []).append(item)
+    return {"seq": seq, "card": card.pk,
+            "checklists": [checklist_frame(checklist, items=items.get(checklist.pk, [])) for checklist in checklists]}

@@ -70,6 +70,7 @@ HISTORY_KEPT_PER_USER = 100
 UNSET = object()
 CARD, COLUMN, LABEL, COMMENT = (HistoryEntry.Subject.CARD, HistoryEntry.Subject.COLUMN, HistoryEntry.Subject.LABEL,
                                 HistoryEntry.Subject.COMMENT)
+CHECKLIST, ITEM = HistoryEntry.Subject.CHECKLIST, HistoryEntry.Subject.ITEM
 
 
 # Boards
@@ -395,11 +396,14 @@ def column_state(column):
     label_ids = defaultdict(list)
     for card_id, label_id in Card.labels.through.objects.filter(card__column=column).values_list("card_id", "label_id"):
         label_ids[card_id].append(label_id)
-    comments = selectors.comment_states(card_ids=[card.pk for card in cards])
+    card_ids = [card.pk for card in cards]
+    comments = selectors.comment_states(card_ids=card_ids)
+    checklists = selectors.checklist_states(card_ids=card_ids)
     return {
         **column_fields(column),
         "index": column_index(column),
-        "cards": [{"id": card.pk, **card_state(card, label_ids=label_ids[card.pk], comments=comments.get(card.pk, []))}
+        "cards": [{"id": card.pk, **card_state(card, label_ids=label_ids[card.pk], comments=comments.get(card.pk, []),
+                                               checklists=checklists.get(card.pk, []))}
                   for card in cards],
     }
 
@@ -493,10 +497,11 @@ def clean_colour(colour):
 # Cards
 
 
-def card_state(card, *, label_ids, comments):
+def card_state(card, *, label_ids, comments, checklists):
     """
     Everything needed to recreate a deleted card where it was, with its
-    comments (their states, kanban.selectors.comment_states): stored in history.
+    comments (their states, kanban.selectors.comment_states) and checklists
+    (kanban.selectors.checklist_states): stored in history.
     """
     return {
         "column": card.column_id,
@@ -508,6 +513,7 @@ def card_state(card, *, label_ids, comments):
         "due": card.due_date.isoformat() if card.due_date else None,
         "version": card.version,
         "comments": comments,
+        "checklists": checklists,
     }
 
 
@@ -525,12 +531,15 @@ def card_create(
     actor,
     connection=None,
     origin=None,
+    remembered=True,
 ):
     """
     Add a card to a column, at its end unless `index` is given. A `client_key`
     already used on the board returns that card unchanged (with no seq): the
     client is re-sending a create whose ack it lost. The description is
-    rendered before the transaction, without the board's lock.
+    rendered before the transaction, without the board's lock. `remembered`
+    is False when the card is part of another change, which is what the
+    actor's undo takes back (a checklist item made a card).
     """
     description = clean_description(description)
     description_html = render_description(description)
@@ -569,8 +578,10 @@ def card_create(
         if assignee is not None:
             assigned(board=board, card=card, assignee=assignee, actor=actor)
         frame = card_frame(card, label_ids=label_ids)
-        remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.CREATE, before=None,
-                 after=card_state(card, label_ids=label_ids, comments=[]))
+        if remembered:
+            remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version,
+                     action=HistoryEntry.Action.CREATE, before=None,
+                     after=card_state(card, label_ids=label_ids, comments=[], checklists=[]))
         return Applied.recorded(record_event(
             board=board, type="card.created", payload={"card": frame, "index": index}, actor=actor, origin=origin
         ))
@@ -722,7 +733,8 @@ def card_delete(*, board, card_id, version, actor, connection=None, origin=None)
     check_version(card=card, version=version)
     check_not_locked(card=card, connection=connection)
     state = card_state(card, label_ids=card.labels.values_list("pk", flat=True),
-                       comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []))
+                       comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []),
+                       checklists=selectors.checklist_states(card_ids=[card.pk]).get(card.pk, []))
     remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.DELETE, before=state, after=None)
     card.delete()
     return Applied.recorded(record_event(

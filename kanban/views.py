@@ -156,6 +156,21 @@ class CardCommentsView(collab_views.BoardAccessMixin, View):
         return JsonResponse(selectors.card_comments(card=card))
 
 
+@method_decorator(never_cache, name="get")
+class CardChecklistsView(collab_views.BoardAccessMixin, View):
+    """A card's checklists and their items as JSON, with the seq they are as new as (kanban.selectors.card_checklists)."""
+
+    board_model = Board
+
+    def get(self, request, slug, card_id):
+        board = self.get_board()
+        card = Card.objects.filter(board=board, pk=card_id).first()
+        if card is None:
+            return JsonResponse({"code": "not_found", "error": "That card is not on this board (it may have been deleted)."},
+                                status=404)
+        return JsonResponse(selectors.card_checklists(card=card))
+
+
 def positive_int_parameter(request, name, *, data=None):
     """A whole number from 1 up from the query string (or `data`), or None when absent."""
     return collab_views.whole_number_parameter(

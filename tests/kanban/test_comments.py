@@ -196,6 +196,14 @@ class CommentUndoTests(CommentTestCase):
         self.redo()
         self.assertEqual(self.shown(), [("bob", "after")])
 
+    def test_undoing_an_edit_then_the_comment_removes_it(self):
+        created = self.comment("first try")["comment"]
+        comments.comment_update(board=self.board, comment_id=created["id"], version=1, body="second try",
+                                actor=self.bob)
+        self.undo()
+        self.assertEqual(self.undo()["event"], "comment.deleted")
+        self.assertEqual(self.shown(), [])
+
     def test_undo_of_a_delete_brings_the_comment_back_as_it_was(self):
         created = self.comment("keep me @alice", actor=self.bob)["comment"]
         comments.comment_delete(board=self.board, comment_id=created["id"], version=1, actor=self.alice)
@@ -227,6 +235,14 @@ class CommentUndoTests(CommentTestCase):
         self.assertEqual(list(Comment.objects.get(pk=second["id"]).mentions.all()), [self.alice])
         # Bob's own history of his comment applies again: his undo removes it.
         self.assertEqual(self.undo()["event"], "comment.deleted")
+
+    def test_a_comment_made_between_an_undo_and_a_redo_of_a_delete_survives_the_next_undo(self):
+        services.card_delete(board=self.board, card_id=self.card["id"], version=1, actor=self.alice)
+        self.undo(self.alice)  # the card is back, without comments then
+        self.comment("said while it was back")
+        self.redo(self.alice)  # deleted again, with the comment
+        self.undo(self.alice)
+        self.assertEqual(self.shown(), [("bob", "said while it was back")])
 
     def test_undo_of_a_column_delete_brings_its_cards_comments_back(self):
         (other,) = add_cards(self.board, self.todo, ["Second card"], actor=self.alice)

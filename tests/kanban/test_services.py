@@ -550,6 +550,18 @@ class UndoRedoTests(TestCase):
         self.redo()
         self.assertEqual(titles_by_column(self.board)["To do"], ["a"])
 
+    def test_undo_of_an_edit_then_of_the_creation_deletes_the_card(self):
+        """Found with comments: after undoing your edit, undoing the card's creation said someone else changed it."""
+        (card,) = add_cards(self.board, self.columns["To do"], ["fresh"], actor=self.alice)
+        services.card_update(board=self.board, card_id=card["id"], version=1, changes={"title": "edited"},
+                             actor=self.alice)
+        self.undo()
+        self.undo()
+        self.assertNotIn("fresh", titles_by_column(self.board)["To do"])
+        self.redo()
+        self.redo()
+        self.assertIn("edited", titles_by_column(self.board)["To do"])
+
     def test_undo_is_refused_when_someone_else_changed_the_card_and_then_moves_on(self):
         services.card_update(board=self.board, card_id=self.b["id"], version=1, changes={"title": "alice's"},
                              actor=self.alice)
