@@ -7,7 +7,7 @@ and the kanban's card editor.
 
 from django.conf import settings
 
-from kanban import comments
+from kanban import checklists, comments
 from kanban import services as kanban_services
 from tests.browser.base import BrowserTestCase, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of
@@ -42,6 +42,9 @@ class AccessibilityTests(BrowserTestCase):
         bob = make_user("bob")
         self.kanban.members.add(bob)
         comments.comment_create(board=self.kanban, card_id=card["id"], body="@alice an unread mention", actor=bob)
+        steps = checklists.checklist_create(board=self.kanban, card_id=card["id"], title="Steps", actor=self.alice).details
+        for text in ("Draft", "Review"):
+            checklists.item_create(board=self.kanban, checklist_id=steps["checklist"]["id"], text=text, actor=self.alice)
 
     def page_for(self, scheme, *, logged_in=True):
         page = self.new_page(color_scheme=scheme)
@@ -75,6 +78,7 @@ class AccessibilityTests(BrowserTestCase):
                 self.assert_no_serious_violations(page, f"kanban ({scheme})")
                 page.click(".kanban-card:has-text('Write docs')")
                 page.wait_for_selector("#card-editor[open] .comment .mention")
+                page.wait_for_selector("#card-editor[open] .checklist-item")
                 self.assert_no_serious_violations(page, f"card editor with a comment ({scheme})")
                 page.locator("#comment-body").press_sequentially("@a")
                 page.wait_for_selector(".tribute-container li")

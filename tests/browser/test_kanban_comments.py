@@ -171,3 +171,86 @@ class CardCommentsBrowserTests(BrowserTestCase):
         expect(alice.locator("#card-comments-list .comment")).to_have_count(2)
         self.assertEqual(outside_the_event_loop(lambda: Notification.objects.filter(recipient=self.alice).count()), 1)
         expect(alice.locator("#notifications-bell .bell-count")).to_be_hidden()
+
+
+class CardChecklistsBrowserTests(BrowserTestCase):
+    def setUp(self):
+        self.alice, self.alice_page = self.user_page("alice")
+        self.bob, self.bob_page = self.user_page("bob")
+        outside_the_event_loop(self.make_board)
+        self.url = f"{self.live_server_url}{self.board.get_absolute_url()}"
+
+    def make_board(self):
+        self.board = services.board_create(name="Launch plan", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_cards(self.board, columns_of(self.board)["To do"], ["Release"], actor=self.alice)
+
+    def open_card(self, page):
+        page.goto(self.url)
+        page.wait_for_selector("#connection-status[data-state=live]")
+        page.locator(".kanban-card", has_text="Release").click()
+        expect(page.locator("#card-editor")).to_be_visible()
+        return page
+
+    def items(self, page):
+        return page.locator(".checklist-item .item-text").all_inner_texts()
+
+    def test_two_people_build_tick_reorder_and_convert_a_checklist_live(self):
+        alice, bob = self.open_card(self.alice_page), self.open_card(self.bob_page)
+        alice.click("#checklist-add")
+        expect(bob.locator(".checklist-title")).to_have_text("Checklist")
+        alice.locator(".checklist-title").click()
+        alice.locator(".checklist-edit").fill("Release steps")
+        alice.locator(".checklist-edit").press("Enter")
+        expect(bob.locator(".checklist-title")).to_have_text("Release steps")
+
+        add = alice.locator(".item-new")
+        for text in ("Tag", "Build", "Announce"):
+            add.fill(text)
+            add.press("Enter")
+            expect(alice.locator(".checklist-item", has_text=text)).to_be_visible()
+        expect(add).to_be_focused()  # ready for the next item
+        expect(bob.locator(".checklist-item")).to_have_count(3)
+
+        bob.locator(".checklist-item", has_text="Build").locator(".item-done").check()
+        expect(alice.locator(".checklist-item", has_text="Build").locator(".item-done")).to_be_checked()
+        expect(alice.locator(".checklist-count")).to_have_text("1/3")
+        for page in (alice, bob):
+            expect(page.locator(".kanban-card", has_text="Release").locator(".card-checklist")).to_have_text("☑ 1/3")
+        self.screenshot(alice, "kanban-checklist.png")
+
+        # Keyboard: Alt+↑ on Announce's box moves it above Build, for bob too.
+        alice.locator(".checklist-item", has_text="Announce").locator(".item-done").focus()
+        alice.keyboard.press("Alt+ArrowUp")
+        expect(bob.locator(".checklist-item .item-text")).to_have_text(["Tag", "Announce", "Build"])
+        # Mouse: bob drags Tag by its handle below Build.
+        handle = bob.locator(".checklist-item", has_text="Tag").locator(".item-handle").bounding_box()
+        target = bob.locator(".checklist-item", has_text="Build").bounding_box()
+        bob.mouse.move(handle["x"] + 4, handle["y"] + handle["height"] / 2)
+        bob.mouse.down()
+        for step in range(1, 11):
+            bob.mouse.move(handle["x"] + 4, handle["y"] + (target["y"] + target["height"] * 0.9 - handle["y"]) * step / 10)
+            bob.wait_for_timeout(20)
+        bob.mouse.up()
+        expect(alice.locator(".checklist-item .item-text")).to_have_text(["Announce", "Build", "Tag"])
+
+        # Edit in place.
+        alice.locator(".checklist-item", has_text="Tag").locator(".item-text").click()
+        alice.locator(".checklist-edit").fill("Tag v1.0")
+        alice.locator(".checklist-edit").press("Enter")
+        expect(bob.locator(".checklist-item .item-text")).to_have_text(["Announce", "Build", "Tag v1.0"])
+
+        # An item made a card: it leaves the checklist and lands in the column, for both; one undo takes it back.
+        alice.locator(".checklist-item", has_text="Announce").locator(".item-to-card").click()
+        expect(bob.locator(".kanban-card", has_text="Announce")).to_be_visible()
+        expect(bob.locator(".checklist-item .item-text")).to_have_text(["Build", "Tag v1.0"])
+        alice.keyboard.press("Escape")
+        expect(alice.locator("#card-editor")).to_be_hidden()
+        alice.click("#undo")
+        expect(bob.locator(".kanban-card", has_text="Announce")).to_have_count(0)
+        expect(bob.locator(".checklist-item .item-text")).to_have_text(["Announce", "Build", "Tag v1.0"])
+
+        # It is all stored: bob reloads and finds it as it was.
+        self.open_card(bob)
+        expect(bob.locator(".checklist-item .item-text")).to_have_text(["Announce", "Build", "Tag v1.0"])
+        expect(bob.locator(".checklist-item", has_text="Build").locator(".item-done")).to_be_checked()

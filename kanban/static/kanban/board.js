@@ -41,7 +41,8 @@ let noticeTimer = null;
 // their `key`, and the others set a value rather than add one: sending them again is safe.
 const IDEMPOTENT = new Set([
   "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "card.watch", "column.update", "column.move", "label.update",
-  "comment.update", "comment.delete",
+  "comment.update", "comment.delete", "checklist.update", "item.update", "item.check", "item.move", "item.delete",
+  "item.to_card",
 ]);
 
 function isIdempotent(command) {
@@ -123,6 +124,7 @@ function applyChange(frame) {
   }
   state.apply(frame);
   if (frame.type.startsWith("comment.")) editor.comments.apply(frame);
+  if (frame.type.startsWith("checklist.") || frame.type.startsWith("item.")) editor.checklists.apply(frame);
   if (frame.type.startsWith("label.")) labels.render();
   render();
   document.dispatchEvent(new CustomEvent("kanban:change", { detail: frame })); // for the activity feed
@@ -148,6 +150,7 @@ const board = {
 const editor = new CardEditor(document.getElementById("card-editor"), board, {
   previewUrl: root.dataset.previewUrl,
   commentsUrl: root.dataset.commentsUrl,
+  checklistsUrl: root.dataset.checklistsUrl,
   csrfToken: document.querySelector("input[name=csrfmiddlewaretoken]").value,
 });
 const columnEditor = new ColumnEditor(document.getElementById("column-editor"), board);

@@ -8,14 +8,20 @@
 // (the lock lapsed while this page was offline), the server refuses it and
 // the editor shows both versions.
 
+import { CardChecklists } from "./checklists.js";
 import { CardComments } from "./comments.js";
 import { element, labelChip } from "./render.js";
 
 const LOCK_RENEW_MS = 20_000; // the server's lock lasts 30 s
 
+/** The checklists and comments change on their own, not as the card's fields (no lock, no Save). */
+function isOutsideTheFields(node) {
+  return Boolean(node.closest("#card-comments, #card-checklists"));
+}
+
 export class CardEditor {
   /** board: { state, send(message) -> Promise, notify(message), me(), isOwner, madeOwnChange(), focusCard(id) } */
-  constructor(dialog, board, { previewUrl, commentsUrl, csrfToken }) {
+  constructor(dialog, board, { previewUrl, commentsUrl, checklistsUrl, csrfToken }) {
     this.dialog = dialog;
     this.board = board;
     this.previewUrl = previewUrl;
@@ -43,10 +49,11 @@ export class CardEditor {
     this.watchButton = dialog.querySelector("#card-watch");
     this.watchButton.addEventListener("click", () => this.toggleWatching());
     this.comments = new CardComments(dialog.querySelector("#card-comments"), board, { commentsUrl });
-    // The first change to a field takes the card; the comments are not the card's fields.
+    this.checklists = new CardChecklists(dialog.querySelector("#card-checklists"), board, { checklistsUrl });
+    // The first change to a field takes the card; its checklists and comments are not its fields.
     for (const type of ["input", "change"]) {
       this.form.addEventListener(type, (event) => {
-        if (!event.target.closest("#card-comments")) this.startEditing();
+        if (!isOutsideTheFields(event.target)) this.startEditing();
       });
     }
     this.opened = null; // the card as the person started editing it: what their changes are made to
@@ -83,6 +90,7 @@ export class CardEditor {
     this.dialog.showModal();
     this.dialog.dispatchEvent(new CustomEvent("kanban:card-opened", { bubbles: true, detail: { cardId } })); // its history
     this.comments.open(cardId);
+    this.checklists.open(cardId);
     (this.heldByOther() ? this.comments.composer : this.fields.title).focus();
   }
 
@@ -143,7 +151,7 @@ export class CardEditor {
     const held = this.heldByOther();
     const lock = this.card?.lock;
     for (const control of this.form.querySelectorAll("input, textarea, select")) {
-      if (!control.closest("#card-comments")) control.disabled = held;
+      if (!isOutsideTheFields(control)) control.disabled = held;
     }
     this.saveButton.disabled = held;
     this.deleteButton.disabled = held;
@@ -245,6 +253,7 @@ export class CardEditor {
   closed() {
     clearInterval(this.renewTimer);
     this.comments.close();
+    this.checklists.close();
     const cardId = this.cardId;
     this.cardId = null;
     if (this.lockHeld && this.board.state.cards.has(cardId)) {
@@ -358,7 +367,7 @@ export class CardEditor {
 
   setBusy(busy) {
     for (const button of this.form.querySelectorAll("button")) {
-      if (!button.closest("#card-comments")) button.disabled = busy;
+      if (!isOutsideTheFields(button)) button.disabled = busy;
     }
     if (!busy) this.showHeld();
   }

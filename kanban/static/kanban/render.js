@@ -214,7 +214,8 @@ export class BoardView {
     }
     const labels = card.labels.map((id) => state.labels.get(id)).filter(Boolean);
     const lock = card.lock ? [card.lock.conn, card.lock.reason] : null;
-    const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignee, card.comments]);
+    const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignee, card.comments,
+      card.checklist]);
     if (node.dataset.signature !== signature) {
       node.dataset.signature = signature;
       this.fillCard(node, card, labels);
@@ -247,6 +248,13 @@ export class BoardView {
       const mark = element("span", "card-has-description", "≡");
       mark.title = "Has a description";
       meta.append(mark);
+    }
+    if (card.checklist?.total) {
+      const { done, total } = card.checklist;
+      const progress = element("span", `card-checklist${done === total ? " is-complete" : ""}`, `☑ ${done}/${total}`);
+      progress.title = `Checklist items: ${done} of ${total} done`;
+      progress.setAttribute("aria-label", progress.title);
+      meta.append(progress);
     }
     if (card.comments) {
       const count = element("span", "card-comment-count");

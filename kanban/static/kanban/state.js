@@ -80,6 +80,18 @@ export class BoardState {
       }
       case "comment.updated":
         return true;
+      case "checklist.created":
+      case "checklist.updated":
+      case "checklist.deleted":
+      case "item.created":
+      case "item.updated":
+      case "item.moved":
+      case "item.deleted": {
+        // Checklists change their card's progress (`progress`), not its version.
+        const card = this.cards.get(typeof frame.checklist === "object" ? frame.checklist.card : frame.card);
+        if (card && frame.progress) card.checklist = frame.progress;
+        return true;
+      }
       case "board.member_added":
         if (!this.members.some((member) => member.id === frame.member.id)) this.members.push(frame.member);
         return true;
