@@ -164,11 +164,17 @@ def fill_whiteboard(board, *, strokes, points, author, pen=smooth_pen, batch=100
     return board
 
 
-def fill_kanban(board, *, cards, columns):
-    """Replace the board's columns with `columns` columns holding `cards` cards between them."""
-    from kanban.models import Card, Column
+def fill_kanban(board, *, cards, columns, comments_per_card=0, checklist_items=0, author=None):
+    """
+    Replace the board's columns with `columns` columns holding `cards` cards
+    between them; each card with `comments_per_card` comments by `author` and
+    one checklist of `checklist_items` items (two fifths ticked), when asked.
+    """
+    from kanban.descriptions import render_description
+    from kanban.models import Card, Checklist, ChecklistItem, Column, Comment
     from kanban.services import POSITION_GAP
 
+    ticked = checklist_items * 2 // 5
     with transaction.atomic():
         board.columns.all().delete()
         made = Column.objects.bulk_create(
@@ -180,10 +186,28 @@ def fill_kanban(board, *, cards, columns):
             (
                 Card(
                     board=board, column=made[number // per_column], title=f"Card {number + 1}",
-                    position=(number % per_column + 1) * POSITION_GAP,
+                    position=(number % per_column + 1) * POSITION_GAP, comment_count=comments_per_card,
+                    checklist_items=checklist_items, checklist_done=ticked,
                 )
                 for number in range(cards)
             ),
             batch_size=500,
         )
+        card_ids = list(board.cards.order_by("pk").values_list("pk", flat=True))
+        if comments_per_card:
+            body = "Checked the **logs**: nothing new since yesterday."
+            html = render_description(body)
+            Comment.objects.bulk_create(
+                (Comment(board=board, card_id=card_id, author=author, body=f"{body} (note {n + 1} on card {card_id})",
+                         body_html=html) for card_id in card_ids for n in range(comments_per_card)),
+                batch_size=1000,
+            )
+        if checklist_items:
+            Checklist.objects.bulk_create((Checklist(board=board, card_id=card_id, title="Steps") for card_id in card_ids),
+                                          batch_size=1000)
+            ChecklistItem.objects.bulk_create(
+                (ChecklistItem(board=board, checklist=checklist, text=f"Step {n + 1}", done=n < ticked, position=n)
+                 for checklist in Checklist.objects.filter(board=board) for n in range(checklist_items)),
+                batch_size=1000,
+            )
     return made

@@ -58,6 +58,23 @@ def page_in_process(board, user):
     return queries, seconds
 
 
+SEARCH_ROUNDS = 5
+
+
+def search_in_process(board, user, word):
+    """Seconds (median) for search.json to answer `word`, through Django's test client in this process."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    times = []
+    for _ in range(SEARCH_ROUNDS):
+        started = time.perf_counter()
+        response = client.get(f"/kanban/{board.slug}/search.json", {"q": word})
+        times.append(time.perf_counter() - started)
+        if response.status_code != 200 or not response.json()["cards"]:
+            raise RuntimeError(f"the search for {word!r} answered {response.status_code}, finding nothing")
+    return statistics.median(times)
+
+
 def board_message_in_process(board, user):
     """What the consumer computes for the `board` message (its own method, so this follows the app's changes)."""
     return counted(KanbanConsumer.opening_frames, KanbanConsumer(), board=board, user=user)[:2]
@@ -140,14 +157,16 @@ def filter_in_chromium(server, slug, cookies):
 
 def run_kanban(bench):
     sizes = bench.sizes
+    # As the issue's board: each card with 3 comments and a checklist of 5 items.
+    depth = {"comments_per_card": 3, "checklist_items": 5, "author": bench.owner}
     big = fixtures.kanban_board(name=bench.board_name("kanban"), owner=bench.owner)
-    fixtures.fill_kanban(big, cards=sizes.kanban_cards, columns=sizes.kanban_columns)
+    fixtures.fill_kanban(big, cards=sizes.kanban_cards, columns=sizes.kanban_columns, **depth)
     small = fixtures.kanban_board(name=bench.board_name("kanban small"), owner=bench.owner)
-    fixtures.fill_kanban(small, cards=sizes.kanban_small_cards, columns=sizes.kanban_columns)
+    fixtures.fill_kanban(small, cards=sizes.kanban_small_cards, columns=sizes.kanban_columns, **depth)
     long = fixtures.kanban_board(name=bench.board_name("kanban long column"), owner=bench.owner)
-    fixtures.fill_kanban(long, cards=sizes.kanban_cards, columns=1)
+    fixtures.fill_kanban(long, cards=sizes.kanban_cards, columns=1, **depth)
     user = bench.owner
-    cards = f"{sizes.kanban_cards:,} cards"
+    cards = f"{sizes.kanban_cards:,} cards (3 comments, 5 checklist items each)"
 
     page_in_process(small, user)  # warm up: one-time work (templates, caches) is no per-page cost
     board_message_in_process(small, user)
@@ -163,6 +182,11 @@ def run_kanban(bench):
     add("kanban", "project", "-", f"queries, board message ({cards}, in process)", board_queries, check=constant)
     add("kanban", "project", "-", f"ms, page ({cards}, in process)", milliseconds(page_seconds))
     add("kanban", "project", "-", f"ms, board message ({cards}, in process)", milliseconds(board_seconds))
+
+    for word, what in [("logs", "a word in every comment"), (f"{big.cards.order_by('-pk').first().pk})", "a word in one card's comments")]:
+        seconds = search_in_process(big, user, word)
+        add("kanban", "project", "-", f"ms, search {cards} for {what} (in process, median of {SEARCH_ROUNDS})",
+            milliseconds(seconds), check="OK" if seconds < 0.1 else "above the 100 ms target")
 
     moves = moves_in_process(long, user, count=sizes.kanban_moves)
     most = max(queries for queries, _ in moves)

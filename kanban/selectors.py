@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from boardsite.collab import selectors as collab_selectors
@@ -93,6 +93,25 @@ def history_status(*, board, user):
         "can_undo": newest_done(board=board, user=user) is not None,
         "can_redo": next_redo(board=board, user=user) is not None,
     }
+
+
+# Search
+
+SEARCH_MAX_LENGTH = 200
+SEARCH_WORDS_MAX = 10
+
+
+def search_cards(*, board, text):
+    """
+    The ids of the board's cards that hold every word of `text` (any case)
+    in their title, description or comments: what the page's filter cannot
+    tell alone, as it does not have the comments. One query.
+    """
+    cards = Card.objects.filter(board=board)
+    for word in text.split()[:SEARCH_WORDS_MAX]:
+        in_comments = Comment.objects.filter(board=board, body__icontains=word).values("card_id")
+        cards = cards.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(pk__in=in_comments))
+    return sorted(cards.values_list("pk", flat=True))
 
 
 # Comments

@@ -157,6 +157,21 @@ class CardCommentsView(collab_views.BoardAccessMixin, View):
 
 
 @method_decorator(never_cache, name="get")
+class CardSearchView(collab_views.BoardAccessMixin, View):
+    """`?q=`: the ids of the cards whose title, description or comments hold every word (the filter's text)."""
+
+    board_model = Board
+
+    def get(self, request, slug):
+        board = self.get_board()
+        try:
+            text = collab_views.text_parameter(request, "q", max_length=selectors.SEARCH_MAX_LENGTH)
+        except ActionError as error:
+            return JsonResponse({"code": error.code, "error": error.message}, status=400)
+        return JsonResponse({"q": text or "", "cards": selectors.search_cards(board=board, text=text) if text else []})
+
+
+@method_decorator(never_cache, name="get")
 class CardChecklistsView(collab_views.BoardAccessMixin, View):
     """A card's checklists and their items as JSON, with the seq they are as new as (kanban.selectors.card_checklists)."""
 

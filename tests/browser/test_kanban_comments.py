@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
-from kanban import services
-from kanban.models import Comment, Notification
+from kanban import comments, services
+from kanban.models import Card, Comment, Notification
 from tests.browser.base import BrowserTestCase, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of
 from tests.support import make_user
@@ -117,6 +117,22 @@ class CardCommentsBrowserTests(BrowserTestCase):
         bob.click("#activity-open")
         expect(bob.locator("#activity-list")).to_contain_text("bob commented on ‘Fix login’: @alice can you look?")
         expect(bob.locator("#activity-list")).to_contain_text("alice deleted a comment on ‘Fix login for good’")
+
+    def test_the_filter_finds_a_card_by_its_comments(self):
+        outside_the_event_loop(lambda: comments.comment_create(
+            board=self.board, card_id=Card.objects.get(title="Fix login").pk, body="Seen on the STAGING server",
+            actor=self.bob))
+        alice = self.alice_page
+        alice.goto(self.url)
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        alice.fill("#filter-text", "staging")
+        expect(alice.locator(".kanban-card:visible")).to_have_count(1)
+        expect(alice.locator(".kanban-card:visible")).to_contain_text("Fix login")
+        # A comment added meanwhile by someone else brings its card in too.
+        bob = self.open_card(self.bob_page, "Write docs")
+        bob.locator("#comment-body").fill("staging needs docs")
+        bob.click("#comment-send")
+        expect(alice.locator(".kanban-card:visible")).to_have_count(2)
 
     def test_an_edit_in_the_admin_appears_live_on_the_open_card(self):
         bob = self.open_card(self.bob_page, "Write docs")

@@ -316,3 +316,35 @@ class CommentAdminTests(CommentTestCase):
         self.assertEqual(response.status_code, 302)
         self.assertEqual(BoardEvent.objects.filter(board=self.board).order_by("-seq").first().type, "comment.deleted")
         self.assertEqual(self.count_on_card(), 0)
+
+
+class SearchTests(CommentTestCase):
+    def test_the_search_finds_every_word_in_titles_descriptions_or_comments(self):
+        (other,) = add_cards(self.board, self.todo, ["Fix the LOGIN page"], actor=self.alice)
+        services.card_update(board=self.board, card_id=other["id"], version=1,
+                             changes={"description": "Users see a blank screen"}, actor=self.alice)
+        self.comment("The staging server logs show a timeout")
+        elsewhere = make_board(self.bob, name="Elsewhere")
+        (foreign,) = add_cards(elsewhere, columns_of(elsewhere)["To do"], ["timeout login"], actor=self.bob)
+
+        def found(text):
+            return selectors.search_cards(board=self.board, text=text)
+
+        self.assertEqual(found("TIMEOUT"), [self.card["id"]])
+        self.assertEqual(found("login blank"), [other["id"]])
+        self.assertEqual(found("report staging"), [self.card["id"]])  # a title word and a comment word
+        self.assertEqual(found("login timeout"), [])
+        self.assertNotIn(foreign["id"], found("timeout"))
+
+    def test_the_search_view_answers_members_and_refuses_bad_text(self):
+        self.comment("needle in a comment")
+        self.client.force_login(self.alice)
+        url = f"/kanban/{self.board.slug}/search.json"
+        self.assertEqual(self.client.get(url, {"q": "needle"}).json(), {"q": "needle", "cards": [self.card["id"]]})
+        self.assertEqual(self.client.get(url).json(), {"q": "", "cards": []})
+        for bad, code in [("a\x00b", "invalid_field"), ("x" * 201, "too_long")]:
+            with self.subTest(bad=bad[:5]):
+                response = self.client.get(url, {"q": bad})
+                self.assertEqual((response.status_code, response.json()["code"]), (400, code))
+        self.client.force_login(self.carol)
+        self.assertEqual(self.client.get(url, {"q": "needle"}).status_code, 404)

@@ -123,7 +123,10 @@ function applyChange(frame) {
     notify("You were removed from this board.");
   }
   state.apply(frame);
-  if (frame.type.startsWith("comment.")) editor.comments.apply(frame);
+  if (frame.type.startsWith("comment.")) {
+    editor.comments.apply(frame);
+    cardFilter.commentsChanged();
+  }
   if (frame.type.startsWith("checklist.") || frame.type.startsWith("item.")) editor.checklists.apply(frame);
   if (frame.type.startsWith("label.")) labels.render();
   render();
@@ -172,7 +175,10 @@ function openLinkedCard() {
   }
 }
 
-const cardFilter = new CardFilter(document.getElementById("card-filter"), { onChange: () => render() });
+const cardFilter = new CardFilter(document.getElementById("card-filter"), {
+  onChange: () => render(),
+  searchUrl: root.dataset.searchUrl,
+});
 view.filter = cardFilter;
 
 function render() {

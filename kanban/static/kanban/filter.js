@@ -1,10 +1,13 @@
-// Filtering the board's cards by text (title and description), label,
-// assignee and due date. The filter lives in the page's URL (?q=, label=,
+// Filtering the board's cards by text (title, description and comments),
+// label, assignee and due date. Titles and descriptions are matched here at
+// once; the server (search.json) adds the cards whose comments match, as
+// this page holds no comments until a card is opened. The filter lives in the page's URL (?q=, label=,
 // assignee=, due=), so a filtered board can be reloaded and shared. A card
 // someone is moving or editing stays in view even when it does not match,
 // saying so, so the filter never hides a change in progress.
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const SEARCH_DELAY_MS = 200; // typing pauses this long before the server is asked
 
 /** Today and a week from today as YYYY-MM-DD, the form of a card's `due`. */
 function dayRange() {
@@ -14,10 +17,13 @@ function dayRange() {
 }
 
 export class CardFilter {
-  /** `form`: the filter's form; `onChange()` runs after every change of the filter. */
-  constructor(form, { onChange }) {
+  /** `form`: the filter's form; `onChange()` runs after every change of the filter (and when the server answers). */
+  constructor(form, { onChange, searchUrl }) {
     this.form = form;
     this.onChange = onChange;
+    this.searchUrl = searchUrl;
+    this.found = { q: "", cards: new Set() }; // the server's answer for the text `q`
+    this.searchTimer = null;
     this.text = form.querySelector("#filter-text");
     this.label = form.querySelector("#filter-label");
     this.assignee = form.querySelector("#filter-assignee");
@@ -32,6 +38,7 @@ export class CardFilter {
     form.addEventListener("submit", (event) => event.preventDefault());
     form.addEventListener("input", () => this.changed());
     this.clearButton.addEventListener("click", () => this.clear());
+    if (this.wanted.q.trim()) this.search();
     this.text.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && this.text.value) {
         event.preventDefault();
@@ -73,7 +80,38 @@ export class CardFilter {
     }
     const query = params.toString();
     window.history.replaceState(null, "", `${window.location.pathname}${query ? `?${query}` : ""}`);
+    if (this.wanted.q.trim() !== this.found.q) this.search();
     this.onChange();
+  }
+
+  /** Ask the server, once typing pauses, which cards' comments hold the words too. */
+  search() {
+    clearTimeout(this.searchTimer);
+    const q = this.wanted.q.trim();
+    if (!q) {
+      this.found = { q: "", cards: new Set() };
+      return;
+    }
+    this.searchTimer = setTimeout(async () => {
+      try {
+        const response = await fetch(`${this.searchUrl}?${new URLSearchParams({ q })}`, {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        });
+        if (!response.ok) return; // titles and descriptions still filter
+        const result = await response.json();
+        if (result.q !== this.wanted.q.trim()) return; // typed on since
+        this.found = { q: result.q, cards: new Set(result.cards) };
+        this.onChange();
+      } catch {
+        // offline: titles and descriptions still filter
+      }
+    }, SEARCH_DELAY_MS);
+  }
+
+  /** Comments changed: what the server found may have changed with them. */
+  commentsChanged() {
+    if (this.wanted.q.trim()) this.search();
   }
 
   get active() {
@@ -85,7 +123,8 @@ export class CardFilter {
     const words = this.wanted.q.toLowerCase().split(/\s+/).filter(Boolean);
     if (words.length) {
       const text = `${card.title}\n${card.description ?? ""}`.toLowerCase();
-      if (!words.every((word) => text.includes(word))) return false;
+      const foundByServer = this.found.q === this.wanted.q.trim() && this.found.cards.has(card.id);
+      if (!foundByServer && !words.every((word) => text.includes(word))) return false;
     }
     if (this.wanted.label && !card.labels.includes(Number(this.wanted.label))) return false;
     if (this.wanted.assignee === "nobody" && card.assignee) return false;
