@@ -24,7 +24,7 @@ from kanban.models import BoardEvent, Card, Column, Label
 
 PAGE_SIZE = 30
 DETAIL_MAX_LENGTH = 120
-CARD_EVENT_TYPES = ("card.created", "card.updated", "card.moved", "card.deleted")
+CARD_EVENT_TYPES = ("card.created", "card.updated", "card.moved", "card.restored", "card.deleted", "card.archived")
 COMMENT_EVENT_TYPES = ("comment.created", "comment.updated", "comment.deleted")
 # Events about a card's checklists: those with the card's id in `checklist.card`, then those with it in `card`.
 CHECKLIST_EVENT_TYPES = ("checklist.created", "checklist.updated")
@@ -84,7 +84,7 @@ def card_id_of(frame):
     card = frame.get("card")
     if isinstance(card, dict):
         return card.get("id")
-    return card if frame["type"] in ("card.deleted", "comment.deleted") else None
+    return card if frame["type"] in ("card.deleted", "card.archived", "comment.deleted") else None
 
 
 def activity_page(*, board, before=None, card_id=None, username=None, limit=PAGE_SIZE):
@@ -98,8 +98,8 @@ def activity_page(*, board, before=None, card_id=None, username=None, limit=PAGE
         events = events.filter(seq__lt=before)
     if card_id is not None:
         events = events.filter(
-            Q(type__in=CARD_EVENT_TYPES[:3], payload__card__id=card_id)
-            | Q(type__in=("card.deleted", "comment.deleted"), payload__card=card_id)
+            Q(type__in=CARD_EVENT_TYPES[:4], payload__card__id=card_id)
+            | Q(type__in=("card.deleted", "card.archived", "comment.deleted"), payload__card=card_id)
             | Q(type__in=COMMENT_EVENT_TYPES[:2], payload__comment__card=card_id)
             | Q(type__in=CHECKLIST_EVENT_TYPES, payload__checklist__card=card_id)
             | Q(type__in=ITEM_EVENT_TYPES, payload__card=card_id)
@@ -247,6 +247,14 @@ def sentence(frame, who, names):
         if from_column == frame["column"]:
             return f"{who} reordered {quoted(card['title'])} in {to_column}", []
         return f"{who} moved {quoted(card['title'])} from {names.column(from_column)} to {to_column}", []
+    if kind == "card.archived":
+        return f"{who} archived {quoted(frame['title'])} from {names.column(frame['column'])}", []
+    if kind == "card.restored":
+        return f"{who} restored {quoted(card['title'])} to {names.column(card['column'])}", []
+    if kind == "column.archived":
+        return f"{who} archived the column {quoted(frame['title'])}", []
+    if kind == "column.restored":
+        return f"{who} restored the column {quoted(frame['column']['title'])}{with_cards(frame['cards'])}", []
     if kind == "card.deleted":
         title = quoted(frame["title"]) if frame.get("title") else "a card"
         return f"{who} deleted {title} from {names.column(frame['column'])}", []

@@ -1,7 +1,7 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from kanban import checklists, comments, history, protocol, selectors, services
+from kanban import archive, checklists, comments, history, protocol, selectors, services
 from kanban.models import Board
 
 # Command type -> (its parser in kanban.protocol, the service it calls).
@@ -10,6 +10,8 @@ COMMANDS = {
     "card.update": (protocol.card_update, services.card_update),
     "card.move": (protocol.card_move, services.card_move),
     "card.delete": (protocol.card_delete, services.card_delete),
+    "card.archive": (protocol.card_archive, archive.card_archive),
+    "card.restore": (protocol.card_restore, archive.card_restore),
     "card.lock": (protocol.card_lock, services.card_lock),
     "card.unlock": (protocol.card_unlock, services.card_unlock),
     "card.watch": (protocol.card_watch, services.card_watch),
@@ -17,6 +19,8 @@ COMMANDS = {
     "column.update": (protocol.column_update, services.column_update),
     "column.move": (protocol.column_move, services.column_move),
     "column.delete": (protocol.column_delete, services.column_delete),
+    "column.archive": (protocol.column_archive, archive.column_archive),
+    "column.restore": (protocol.column_archive, archive.column_restore),
     "comment.create": (protocol.comment_create, comments.comment_create),
     "comment.update": (protocol.comment_update, comments.comment_update),
     "comment.delete": (protocol.comment_delete, comments.comment_delete),

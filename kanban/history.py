@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
-from kanban import checklists, comments, selectors
+from kanban import archive, checklists, comments, selectors
 from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import card_frame, checklist_frame, column_frame, item_frame, label_frame
 from kanban.models import Card, Checklist, Column, Comment, HistoryEntry, Label
@@ -30,6 +30,7 @@ from kanban.services import (
     MAX_COLUMNS_PER_BOARD,
     MAX_LABELS_PER_BOARD,
     MAX_LABELS_PER_CARD,
+    active_columns,
     apply_changes,
     board_has_member,
     card_index,
@@ -176,6 +177,9 @@ def history_direction(entry, *, undo):
 def apply_card_history(*, board, entry, actor, connection, origin, undo, rendered):
     """Cards: a version other than `version_after` means someone else changed the card since."""
     action = entry.action
+    if action in (HistoryEntry.Action.ARCHIVE, HistoryEntry.Action.RESTORE):
+        return archive.apply_card_archive_history(board=board, entry=entry, actor=actor, connection=connection,
+                                                  origin=origin, undo=undo)
     recreate, remove = history_direction(entry, undo=undo)
     if recreate:
         return card_recreate(board=board, card_id=entry.object_id, state=entry.before if undo else entry.after,
@@ -224,10 +228,13 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
     """
     Bring a deleted card back with its id, version, fields and place (and the
     labels that still exist). Keeping the version keeps the user's earlier
-    history entries for the card applicable.
+    history entries for the card applicable. A card deleted from the archive
+    goes back into it (`card.archived`: nobody's board shows it).
     """
-    column = get_column(board=board, column_id=state["column"], with_card_count=True)
-    check_wip_limit(column=column, adding=1)
+    archived_at = state.get("archived_at")
+    column = get_column(board=board, column_id=state["column"], with_card_count=True, include_archived=bool(archived_at))
+    if not archived_at:
+        check_wip_limit(column=column, adding=1)
     check_card_room(board=board)
     assignee_id = state["assignee"]
     if assignee_id is not None and not board_has_member(board=board, user_id=assignee_id):
@@ -243,6 +250,7 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
         due_date=clean_due_date(state["due"]),
         position=state["position"],
         version=state["version"],
+        archived_at=archived_at,
     )
     label_ids = list(Label.objects.filter(board=board, pk__in=state["labels"]).values_list("pk", flat=True))
     card.labels.set(label_ids)
@@ -252,6 +260,10 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
         checklists.recount(card_ids=[card.pk])
     entry.version_after = card.version
     card = Card.objects.select_related("assignee").get(pk=card.pk)
+    if archived_at or card.column.archived_at:
+        return record_event(board=board, type="card.archived",
+                            payload={"card": card.pk, "column": card.column_id, "title": card.title,
+                                     "version": card.version}, actor=actor, origin=origin).payload
     return record_event(
         board=board,
         type="card.created",
@@ -268,6 +280,9 @@ def apply_column_history(*, board, entry, actor, connection, origin, undo, rende
     hold then (so nobody's cards are deleted by someone else's undo).
     """
     action, Action = entry.action, HistoryEntry.Action
+    if action in (Action.ARCHIVE, Action.RESTORE):
+        return archive.apply_column_archive_history(board=board, entry=entry, actor=actor, connection=connection,
+                                                    origin=origin, undo=undo)
     recreate, remove = history_direction(entry, undo=undo)
     if recreate:
         return column_recreate(board=board, column_id=entry.object_id, state=entry.before if undo else entry.after,
@@ -305,7 +320,7 @@ def apply_column_history(*, board, entry, actor, connection, origin, undo, rende
     # A move: the column must still be where the user's move (or its undo) put it.
     if column_index(column) != (entry.after if undo else entry.before)["index"]:
         raise ActionError("conflict", "The columns were reordered by someone else since.", column=column.pk)
-    columns = [other for other in Column.objects.filter(board=board).order_by("position", "id") if other != column]
+    columns = [other for other in active_columns(board).order_by("position", "id") if other != column]
     index = min((entry.before if undo else entry.after)["index"], len(columns))
     columns.insert(index, column)
     renumber_columns(columns)
@@ -322,17 +337,19 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
     """
     if Column.objects.filter(pk=column_id).exists():
         raise ActionError("conflict", "That column is already on the board.", column=column_id)
-    columns = list(Column.objects.filter(board=board).order_by("position", "id"))
-    if len(columns) >= MAX_COLUMNS_PER_BOARD:
+    columns = list(active_columns(board).order_by("position", "id"))
+    archived_at = state.get("archived_at")
+    if len(columns) >= MAX_COLUMNS_PER_BOARD and not archived_at:
         raise ActionError("too_many", f"A board has at most {MAX_COLUMNS_PER_BOARD} columns.")
     card_states = state.get("cards", [])
     if card_states and Card.objects.filter(board=board).count() + len(card_states) > MAX_CARDS_PER_BOARD:
         raise ActionError("too_many", f"A board holds at most {MAX_CARDS_PER_BOARD} cards.")
     column = Column.objects.create(pk=column_id, board=board, title=state["title"], wip_limit=state["wip_limit"],
-                                   position=0)
+                                   position=0, archived_at=archived_at)
     index = min(state["index"], len(columns))
-    columns.insert(index, column)
-    renumber_columns(columns)
+    if not archived_at:
+        columns.insert(index, column)
+        renumber_columns(columns)
     existing_labels = set(Label.objects.filter(board=board).values_list("pk", flat=True))
     members = {board.owner_id, *board.members.values_list("pk", flat=True)}
     cards = Card.objects.bulk_create(
@@ -347,6 +364,7 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
             due_date=clean_due_date(card["due"]),
             position=card["position"],
             version=card["version"],
+            archived_at=card.get("archived_at"),
         )
         for card in card_states
     )
@@ -362,7 +380,11 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
     if lists:
         checklists.recreate_checklists(board=board, states=lists)
         checklists.recount(card_ids={checklist["card"] for checklist in lists})
-    cards = Card.objects.filter(pk__in=[card.pk for card in cards]).select_related("assignee").order_by("position", "id")
+    if archived_at:  # deleted from the archive: back into it
+        return record_event(board=board, type="column.archived", payload={"column": column.pk, "title": column.title},
+                            actor=actor, origin=origin).payload
+    cards = (Card.objects.filter(pk__in=[card.pk for card in cards], archived_at=None).select_related("assignee")
+             .order_by("position", "id"))
     return record_event(
         board=board,
         type="column.created",

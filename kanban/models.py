@@ -54,6 +54,8 @@ class Column(models.Model):
     wip_limit = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="At most this many cards; empty for no limit."
     )
+    # Archived: off the board with its cards, kept for the archive view to restore or delete.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["board", "position", "id"]
@@ -102,6 +104,8 @@ class Card(models.Model):
     # Its checklists' items, and how many are done: kept by kanban.checklists, for the card's face.
     checklist_items = models.PositiveIntegerField(default=0, editable=False)
     checklist_done = models.PositiveIntegerField(default=0, editable=False)
+    # Archived: off its column, kept for the archive view to restore or delete.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     position = models.BigIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     locked_by = models.ForeignKey(
@@ -266,6 +270,8 @@ class HistoryEntry(models.Model):
         DELETE = "delete"
         CHECK = "check"
         CONVERT = "convert"
+        ARCHIVE = "archive"
+        RESTORE = "restore"
 
     class State(models.TextChoices):
         DONE = "done"

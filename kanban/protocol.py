@@ -126,6 +126,16 @@ def card_delete(message):
     return {"card_id": id_field(message, "card"), "version": version_field(message)}
 
 
+def card_archive(message):
+    protocol.allowed_keys(message, ["card", "version"])
+    return {"card_id": id_field(message, "card"), "version": version_field(message)}
+
+
+def card_restore(message):
+    protocol.allowed_keys(message, ["card"])
+    return {"card_id": id_field(message, "card")}
+
+
 def card_lock(message):
     protocol.allowed_keys(message, ["card", "reason"])
     reason = message.get("reason", "edit")
@@ -250,6 +260,11 @@ def column_update(message):
 def column_move(message):
     protocol.allowed_keys(message, ["column", "index"])
     return {"column_id": id_field(message, "column"), "index": index_field(message)}
+
+
+def column_archive(message):
+    protocol.allowed_keys(message, ["column"])
+    return {"column_id": id_field(message, "column")}
 
 
 def column_delete(message):

@@ -27,7 +27,7 @@ def cards_assigned_to(*, user):
     """
     boards = Board.objects.filter(collab_selectors.access_filter(user)).values("pk")
     return list(
-        Card.objects.filter(assignee=user, board__in=boards)
+        Card.objects.filter(assignee=user, board__in=boards, archived_at=None, column__archived_at=None)
         .select_related("board", "column")
         .prefetch_related("labels")
         .order_by(F("due_date").asc(nulls_last=True), "board__name", "column__position", "position", "pk")
@@ -38,16 +38,19 @@ def board_snapshot(*, board):
     """
     The `board` message: columns in order with their cards in order, labels
     and members, in a fixed number of queries whatever the board's size.
+    What is in the board's archive is left out (kanban.archive).
 
     The seq is read before the cards, so the cards are at least as new as it;
     replaying events after it (`sync`) is harmless because applying an event
     twice gives the same board (see the Kanban section of docs/protocol.md).
     """
     seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
-    columns = list(board.columns.order_by("position", "id"))
-    cards = Card.objects.filter(board=board).select_related("assignee", "locked_by").order_by("position", "id")
+    columns = list(board.columns.filter(archived_at=None).order_by("position", "id"))
+    cards = (Card.objects.filter(board=board, archived_at=None, column__archived_at=None)
+             .select_related("assignee", "locked_by").order_by("position", "id"))
     label_ids = defaultdict(list)
-    for card_id, label_id in Card.labels.through.objects.filter(card__board=board).values_list("card_id", "label_id"):
+    labelled = Card.labels.through.objects.filter(card__board=board, card__archived_at=None)
+    for card_id, label_id in labelled.values_list("card_id", "label_id"):
         label_ids[card_id].append(label_id)
     cards_by_column = defaultdict(list)
     now = timezone.now()
@@ -107,7 +110,7 @@ def search_cards(*, board, text):
     in their title, description or comments: what the page's filter cannot
     tell alone, as it does not have the comments. One query.
     """
-    cards = Card.objects.filter(board=board)
+    cards = Card.objects.filter(board=board, archived_at=None, column__archived_at=None)
     for word in text.split()[:SEARCH_WORDS_MAX]:
         in_comments = Comment.objects.filter(board=board, body__icontains=word).values("card_id")
         cards = cards.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(pk__in=in_comments))

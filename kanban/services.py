@@ -176,22 +176,45 @@ def clean_label_ids(*, board, label_ids):
 # Looking things up on the board
 
 
-def get_column(*, board, column_id, with_card_count=False):
+def active_cards():
+    """Cards on the board: not archived (an archived column's are off it too, by the column's own filter)."""
+    return Card.objects.filter(archived_at=None)
+
+
+def active_columns(board):
+    return Column.objects.filter(board=board, archived_at=None)
+
+
+def get_column(*, board, column_id, with_card_count=False, include_archived=False):
+    """A column on the board (`include_archived`: or in its archive), with its cards counted if asked."""
     columns = Column.objects.filter(board=board, pk=column_id)
+    if not include_archived:
+        columns = columns.filter(archived_at=None)
     if with_card_count:
         cards_in_column = (
-            Card.objects.filter(column=OuterRef("pk")).order_by().values("column").annotate(n=Count("pk")).values("n")
+            active_cards().filter(column=OuterRef("pk")).order_by().values("column").annotate(n=Count("pk")).values("n")
         )
         columns = columns.annotate(card_count=Coalesce(Subquery(cards_in_column), Value(0)))
     column = columns.first()
     if column is None:
+        if Column.objects.filter(board=board, pk=column_id).exists():
+            raise ActionError("archived", "That column is in the board's archive: restore it first.", column=column_id)
         raise ActionError("not_found", "That column does not exist on this board.", column=column_id)
     return column
 
 
-def get_card(*, board, card_id):
-    card = Card.objects.filter(board=board, pk=card_id).select_related("assignee", "locked_by").first()
+def get_card(*, board, card_id, include_archived=False):
+    """
+    A card on the board; `include_archived`: or one in its archive (archived
+    itself, or in an archived column), for restoring or deleting for good.
+    """
+    cards = Card.objects.filter(board=board, pk=card_id)
+    if not include_archived:
+        cards = cards.filter(archived_at=None, column__archived_at=None)
+    card = cards.select_related("assignee", "locked_by", "column").first()
     if card is None:
+        if not include_archived and Card.objects.filter(board=board, pk=card_id).exists():
+            raise ActionError("archived", "That card is in the board's archive: restore it first.", card=card_id)
         raise ActionError("not_found", "That card does not exist on this board (it may have been deleted).", card=card_id)
     return card
 
@@ -211,7 +234,7 @@ def frame_for(card):
 def card_index(card):
     """The card's 0-based place in its column (cards are ordered by position, then id)."""
     before = Q(position__lt=card.position) | Q(position=card.position, pk__lt=card.pk)
-    return Card.objects.filter(before, column_id=card.column_id).count()
+    return active_cards().filter(before, column_id=card.column_id).count()
 
 
 # Checks
@@ -267,7 +290,7 @@ def position_for_index(*, column, index, moving_card_id=None):
     One query in the usual case; renumbers the column only when the two
     neighbours are adjacent integers.
     """
-    siblings = Card.objects.filter(column=column)
+    siblings = active_cards().filter(column=column)
     if moving_card_id is not None:
         siblings = siblings.exclude(pk=moving_card_id)
     ordered = siblings.order_by("position", "id").values_list("position", flat=True)
@@ -290,14 +313,14 @@ def position_for_index(*, column, index, moving_card_id=None):
 
 def renumber_cards(*, column):
     """Spread the column's cards POSITION_GAP apart, keeping their order (rarely needed)."""
-    cards = list(Card.objects.filter(column=column).order_by("position", "id").only("pk", "position"))
+    cards = list(active_cards().filter(column=column).order_by("position", "id").only("pk", "position"))
     for index, card in enumerate(cards):
         card.position = index * POSITION_GAP
     Card.objects.bulk_update(cards, ["position"])
 
 
 def end_position(*, column):
-    last = Card.objects.filter(column=column).order_by("-position", "-id").values_list("position", flat=True).first()
+    last = active_cards().filter(column=column).order_by("-position", "-id").values_list("position", flat=True).first()
     return 0 if last is None else last + POSITION_GAP
 
 
@@ -309,7 +332,7 @@ def column_create(*, board, title, index=None, wip_limit=None, actor, connection
     lock_board(board, actor=actor, origin=origin)
     title = clean_text(title, field="column title", max_length=COLUMN_TITLE_MAX_LENGTH)
     wip_limit = clean_wip_limit(wip_limit)
-    columns = list(Column.objects.filter(board=board).order_by("position", "id"))
+    columns = list(active_columns(board).order_by("position", "id"))
     if len(columns) >= MAX_COLUMNS_PER_BOARD:
         raise ActionError("too_many", f"A board has at most {MAX_COLUMNS_PER_BOARD} columns.")
     index = len(columns) if index is None else check_index(index, length=len(columns))
@@ -350,7 +373,7 @@ def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, actor, conn
 def column_move(*, board, column_id, index, actor, connection=None, origin=None):
     lock_board(board, actor=actor, origin=origin)
     column = get_column(board=board, column_id=column_id)
-    columns = [other for other in Column.objects.filter(board=board).order_by("position", "id") if other != column]
+    columns = [other for other in active_columns(board).order_by("position", "id") if other != column]
     index = check_index(index, length=len(columns))
     before = {"index": column_index(column)}
     columns.insert(index, column)
@@ -364,9 +387,9 @@ def column_move(*, board, column_id, index, actor, connection=None, origin=None)
 
 @transaction.atomic
 def column_delete(*, board, column_id, actor, connection=None, origin=None):
-    """Delete a column and its cards (the page asks for confirmation first)."""
+    """Delete a column and its cards, from the board or its archive (the page asks for confirmation first)."""
     lock_board(board, actor=actor, origin=origin)
-    column = get_column(board=board, column_id=column_id)
+    column = get_column(board=board, column_id=column_id, include_archived=True)
     now = timezone.now()
     for card in column.cards.select_related("locked_by").filter(lock_expires_at__gt=now):
         check_not_locked(card=card, connection=connection, now=now)
@@ -385,7 +408,7 @@ def column_fields(column):
 
 def column_index(column):
     """The column's 0-based place on its board."""
-    return Column.objects.filter(board_id=column.board_id).filter(
+    return Column.objects.filter(board_id=column.board_id, archived_at=None).filter(
         Q(position__lt=column.position) | Q(position=column.position, pk__lt=column.pk)
     ).count()
 
@@ -402,6 +425,7 @@ def column_state(column):
     return {
         **column_fields(column),
         "index": column_index(column),
+        "archived_at": column.archived_at.isoformat() if column.archived_at else None,
         "cards": [{"id": card.pk, **card_state(card, label_ids=label_ids[card.pk], comments=comments.get(card.pk, []),
                                                checklists=checklists.get(card.pk, []))}
                   for card in cards],
@@ -512,6 +536,7 @@ def card_state(card, *, label_ids, comments, checklists):
         "labels": sorted(label_ids),
         "due": card.due_date.isoformat() if card.due_date else None,
         "version": card.version,
+        "archived_at": card.archived_at.isoformat() if card.archived_at else None,
         "comments": comments,
         "checklists": checklists,
     }
@@ -728,8 +753,9 @@ def card_move(*, board, card_id, version, column_id, index, actor, connection=No
 
 @transaction.atomic
 def card_delete(*, board, card_id, version, actor, connection=None, origin=None):
+    """Delete a card, from the board or its archive (the page asks first)."""
     lock_board(board, actor=actor, origin=origin)
-    card = get_card(board=board, card_id=card_id)
+    card = get_card(board=board, card_id=card_id, include_archived=True)
     check_version(card=card, version=version)
     check_not_locked(card=card, connection=connection)
     state = card_state(card, label_ids=card.labels.values_list("pk", flat=True),

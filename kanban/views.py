@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from boardsite.collab import views as collab_views
 from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
-from kanban import activity, notifications, selectors, services
+from kanban import activity, archive, notifications, selectors, services
 from kanban.descriptions import render_description
 from kanban.models import CARD_DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Board, Card
 from kanban.protocol import ID_MAX
@@ -154,6 +154,16 @@ class CardCommentsView(collab_views.BoardAccessMixin, View):
             return JsonResponse({"code": "not_found", "error": "That card is not on this board (it may have been deleted)."},
                                 status=404)
         return JsonResponse(selectors.card_comments(card=card))
+
+
+@method_decorator(never_cache, name="get")
+class BoardArchiveView(collab_views.BoardAccessMixin, View):
+    """The board's archive as JSON (kanban.archive.board_archive), for the archive view."""
+
+    board_model = Board
+
+    def get(self, request, slug):
+        return JsonResponse(archive.board_archive(board=self.get_board()))
 
 
 @method_decorator(never_cache, name="get")

@@ -270,3 +270,64 @@ class CardChecklistsBrowserTests(BrowserTestCase):
         self.open_card(bob)
         expect(bob.locator(".checklist-item .item-text")).to_have_text(["Announce", "Build", "Tag v1.0"])
         expect(bob.locator(".checklist-item", has_text="Build").locator(".item-done")).to_be_checked()
+
+
+class ArchiveBrowserTests(BrowserTestCase):
+    def setUp(self):
+        self.alice, self.alice_page = self.user_page("alice")
+        self.bob, self.bob_page = self.user_page("bob")
+        outside_the_event_loop(self.make_board)
+        self.url = f"{self.live_server_url}{self.board.get_absolute_url()}"
+
+    def make_board(self):
+        self.board = services.board_create(name="Launch plan", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_cards(self.board, columns_of(self.board)["To do"], ["First", "Second", "Third"], actor=self.alice)
+        add_cards(self.board, columns_of(self.board)["Done"], ["Shipped"], actor=self.alice)
+
+    def open_board(self, page):
+        page.goto(self.url)
+        page.wait_for_selector("#connection-status[data-state=live]")
+        return page
+
+    def todo(self, page):
+        return page.locator(".kanban-column", has=page.locator(".column-title", has_text="To do")).locator(".card-title")
+
+    def test_cards_and_columns_are_archived_restored_and_deleted_for_good_live(self):
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        alice.on("dialog", lambda dialog: dialog.accept())
+        alice.locator(".kanban-card", has_text="Second").click()
+        alice.click("#card-archive")
+        expect(alice.locator("#notice")).to_contain_text("Archived “Second”")
+        expect(self.todo(bob)).to_have_text(["First", "Third"])
+
+        # The column goes with its card, for bob too.
+        done = alice.locator(".kanban-column", has=alice.locator(".column-title", has_text="Done"))
+        done.locator(".column-menu").click()
+        alice.click("#column-archive")
+        expect(bob.locator(".column-title")).to_have_text(["To do", "Doing"])
+
+        alice.click("#archive-open")
+        archive_dialog = alice.locator("#archive-dialog")
+        expect(archive_dialog.locator("#archive-columns .archive-item")).to_contain_text("“Done”1 card")
+        expect(archive_dialog.locator("#archive-cards .archive-item")).to_contain_text("“Second”in To do")
+        self.screenshot(alice, "kanban-archive.png")
+        archive_dialog.locator("#archive-cards .archive-item", has_text="Second").locator(".archive-restore").click()
+        expect(self.todo(bob)).to_have_text(["First", "Second", "Third"])
+        archive_dialog.locator("#archive-columns .archive-item", has_text="Done").locator(".archive-restore").click()
+        expect(bob.locator(".column-title")).to_have_text(["To do", "Doing", "Done"])
+        expect(bob.locator(".kanban-card", has_text="Shipped")).to_be_visible()
+        expect(archive_dialog.locator(".archive-item")).to_have_count(0)
+
+        # Deleted for good from the archive; undo puts it back in the archive, not on the board.
+        archive_dialog.locator(".dialog-close button").click()
+        alice.locator(".kanban-card", has_text="Third").click()
+        alice.click("#card-archive")
+        alice.click("#archive-open")
+        archive_dialog.locator(".archive-item", has_text="Third").locator(".archive-delete").click()
+        expect(archive_dialog.locator("#archive-cards .archive-item")).to_have_count(0)
+        archive_dialog.locator(".dialog-close button").click()
+        alice.click("#undo")
+        alice.click("#archive-open")
+        expect(archive_dialog.locator("#archive-cards .archive-item")).to_contain_text("“Third”")
+        expect(self.todo(bob)).to_have_text(["First", "Second"])

@@ -11,7 +11,7 @@ boards although their ids differ.
 
 from hypothesis import strategies as st
 
-from kanban import selectors, services
+from kanban import archive, selectors, services
 from kanban.models import LABEL_COLOURS, BoardEvent, Card
 from tests.reliability import fuzzing
 from tests.reliability.fuzzing import FuzzClient, Step, invalid_variant
@@ -55,13 +55,14 @@ def card_reference(draw):
 def valid_message(draw):
     kind = draw(
         st.sampled_from(
-            ["card.create"] * 4
+            ["card.create"] * 7
             + ["card.update", "card.move", "card.move", "card.delete", "card.lock", "card.unlock"]
             + ["column.create", "column.update", "column.move", "column.delete"]
             + ["label.create", "label.update", "label.delete", "undo", "redo"]
             + ["comment.create", "comment.create", "comment.update", "comment.delete", "card.watch"]
             + ["checklist.create"] * 3 + ["checklist.update", "checklist.delete"] + ["item.create"] * 4
             + ["item.update", "item.check", "item.check", "item.move", "item.move", "item.delete", "item.to_card"]
+            + ["card.archive", "card.restore", "column.archive", "column.restore", "column.create"]
         )
     )
     message = {"type": kind}
@@ -134,6 +135,13 @@ def valid_message(draw):
         message.update(item=draw(slot("item")), done=draw(st.booleans()))
     elif kind == "item.move":
         message.update(item=draw(slot("item")), checklist=draw(slot("checklist")), index=draw(st.integers(0, 4)))
+    elif kind == "card.archive":
+        card, version = draw(card_reference())
+        message.update(card=card, version=version)
+    elif kind == "card.restore":
+        message["card"] = draw(slot("card"))
+    elif kind in ("column.archive", "column.restore"):
+        message["column"] = draw(slot("column"))
     elif kind == "card.watch":
         message.update(card=draw(slot("card")), watching=draw(st.booleans()))
     elif kind == "comment.create":
@@ -259,7 +267,10 @@ def stored_board(board):
     ]
     labels = [(label["name"], label["colour"]) for label in snapshot["labels"]]
     events = list(BoardEvent.objects.filter(board=board).order_by("seq").values_list("seq", "type"))
-    return {"seq": snapshot["seq"], "columns": columns, "labels": labels, "events": events}
+    archived = archive.board_archive(board=board)
+    in_archive = ([(column["title"], column["cards"]) for column in archived["columns"]],
+                  [(card["title"], card["column"]["title"]) for card in archived["cards"]])
+    return {"seq": snapshot["seq"], "columns": columns, "labels": labels, "events": events, "archive": in_archive}
 
 
 class KanbanFuzzTests(fuzzing.ConsumerFuzzTestCase):

@@ -11,9 +11,10 @@ import { CardEditor } from "./editor.js";
 import { ColumnEditor } from "./columns.js";
 import { LabelManager } from "./labels.js";
 import { CardFilter } from "./filter.js";
+import { ArchiveView } from "./archive.js";
 
 const NOTICE_MS = 6000;
-const UNDOABLE = /^(column|label)\.(create|update|move|delete)$/; // sent through `board.send`; cards say so themselves
+const UNDOABLE = /^(column|label)\.(create|update|move|delete|archive|restore)$/; // sent through `board.send`; cards say so themselves
 
 const root = document.getElementById("kanban");
 const columnsContainer = document.getElementById("columns");
@@ -41,7 +42,7 @@ let noticeTimer = null;
 // their `key`, and the others set a value rather than add one: sending them again is safe.
 const IDEMPOTENT = new Set([
   "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "card.watch", "column.update", "column.move", "label.update",
-  "comment.update", "comment.delete", "checklist.update", "item.update", "item.check", "item.move", "item.delete",
+  "comment.update", "comment.delete", "card.archive", "checklist.update", "item.update", "item.check", "item.move", "item.delete",
   "item.to_card",
 ]);
 
@@ -123,6 +124,7 @@ function applyChange(frame) {
     notify("You were removed from this board.");
   }
   state.apply(frame);
+  archiveView.boardChanged(frame);
   if (frame.type.startsWith("comment.")) {
     editor.comments.apply(frame);
     cardFilter.commentsChanged();
@@ -158,6 +160,8 @@ const editor = new CardEditor(document.getElementById("card-editor"), board, {
 });
 const columnEditor = new ColumnEditor(document.getElementById("column-editor"), board);
 const labels = new LabelManager(document.getElementById("label-manager"), board);
+const archiveView = new ArchiveView(document.getElementById("archive-dialog"), board, { archiveUrl: root.dataset.archiveUrl });
+document.getElementById("archive-open").addEventListener("click", () => archiveView.open());
 
 /** A link to a card (`?card=<id>`, from My cards) opens it once the board is live; the link is then forgotten. */
 function openLinkedCard() {

@@ -1,5 +1,6 @@
 // The column dialog: add a column, or rename one, set its WIP limit, move it
-// left or right, or delete it with its cards (after confirming).
+// left or right, archive it with its cards, or delete it with them (after
+// confirming).
 
 export class ColumnEditor {
   /** board: { state, send(message) -> Promise, notify(message) } */
@@ -21,6 +22,7 @@ export class ColumnEditor {
     dialog.querySelector("#column-left").addEventListener("click", () => this.move(-1));
     dialog.querySelector("#column-right").addEventListener("click", () => this.move(1));
     dialog.querySelector("#column-delete").addEventListener("click", () => this.remove());
+    dialog.querySelector("#column-archive").addEventListener("click", () => this.archive());
   }
 
   get column() {
@@ -112,12 +114,27 @@ export class ColumnEditor {
     }
   }
 
+  /** Take the column and its cards off the board into its archive (restored from the Archive dialog). */
+  async archive() {
+    const column = this.column;
+    this.deletingColumnId = column.id; // it leaves the board by our hand: no notice
+    try {
+      await this.board.send({ type: "column.archive", column: column.id });
+      this.dialog.close();
+      this.board.notify(`Archived the column “${column.title}”. Restore it from the Archive.`);
+    } catch (error) {
+      this.showError(error.message);
+    } finally {
+      this.deletingColumnId = null;
+    }
+  }
+
   /** Called after every change to the board: close if the column is gone, saying so unless we deleted it. */
   boardChanged() {
     if (this.dialog.open && this.columnId !== null && !this.column) {
       const ours = this.columnId === this.deletingColumnId;
       this.dialog.close();
-      if (!ours) this.board.notify("That column was deleted.");
+      if (!ours) this.board.notify("That column was deleted or archived.");
     }
   }
 

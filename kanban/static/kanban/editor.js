@@ -46,6 +46,7 @@ export class CardEditor {
     this.held = dialog.querySelector("#card-editor-held");
     this.saveButton = dialog.querySelector("#card-save");
     this.deleteButton = dialog.querySelector("#card-delete");
+    this.archiveButton = dialog.querySelector("#card-archive");
     this.watchButton = dialog.querySelector("#card-watch");
     this.watchButton.addEventListener("click", () => this.toggleWatching());
     this.comments = new CardComments(dialog.querySelector("#card-comments"), board, { commentsUrl });
@@ -65,6 +66,7 @@ export class CardEditor {
     });
     dialog.querySelector("#card-cancel").addEventListener("click", () => dialog.close());
     dialog.querySelector("#card-delete").addEventListener("click", () => this.remove());
+    dialog.querySelector("#card-archive").addEventListener("click", () => this.archive());
     dialog.addEventListener("close", () => this.closed());
     this.writeTab.addEventListener("click", () => this.showPreview(false));
     this.previewTab.addEventListener("click", () => this.showPreview(true));
@@ -155,6 +157,7 @@ export class CardEditor {
     }
     this.saveButton.disabled = held;
     this.deleteButton.disabled = held;
+    this.archiveButton.disabled = held;
     this.held.hidden = !held;
     if (held) {
       this.held.textContent =
@@ -250,6 +253,23 @@ export class CardEditor {
     }
   }
 
+  /** Take the card off the board into its archive (restored from the Archive dialog; Ctrl+Z undoes). */
+  async archive() {
+    const card = this.card;
+    this.deletingCardId = card.id; // it leaves the board by our hand: no notice
+    try {
+      await this.board.send({ type: "card.archive", card: card.id, version: card.version });
+      this.lockHeld = false; // archiving released it
+      this.board.madeOwnChange();
+      this.dialog.close();
+      this.board.notify(`Archived “${card.title}”. Restore it from the Archive, or undo with Ctrl+Z.`);
+    } catch (error) {
+      this.showError(error.message);
+    } finally {
+      this.deletingCardId = null;
+    }
+  }
+
   closed() {
     clearInterval(this.renewTimer);
     this.comments.close();
@@ -271,7 +291,7 @@ export class CardEditor {
   boardChanged() {
     if (this.cardId === null) return;
     if (!this.card) {
-      if (this.cardId !== this.deletingCardId) this.board.notify("The card you were editing was deleted.");
+      if (this.cardId !== this.deletingCardId) this.board.notify("The card you had open was deleted or archived.");
       this.dialog.close();
       return;
     }

@@ -25,7 +25,11 @@ export class BoardState {
     switch (frame.type) {
       case "card.created":
       case "card.moved":
+      case "card.restored":
         this.placeCard(frame.card, frame.card.column, frame.index);
+        return true;
+      case "card.archived":
+        this.removeCard(frame.card);
         return true;
       case "card.updated":
         this.cards.set(frame.card.id, withLockDeadline(frame.card));
@@ -33,7 +37,8 @@ export class BoardState {
       case "card.deleted":
         this.removeCard(frame.card);
         return true;
-      case "column.created": {
+      case "column.created":
+      case "column.restored": {
         // An undone column delete brings the column back with its cards (`cards`, in order).
         const cards = frame.cards ?? [];
         for (const card of cards) this.removeCard(card.id);
@@ -52,7 +57,8 @@ export class BoardState {
         this.columns.splice(frame.index, 0, column);
         return true;
       }
-      case "column.deleted": {
+      case "column.deleted":
+      case "column.archived": {
         const column = this.column(frame.column);
         for (const cardId of column?.cardIds ?? []) this.cards.delete(cardId);
         this.columns = this.columns.filter((other) => other.id !== frame.column);
