@@ -155,6 +155,58 @@ def filter_in_chromium(server, slug, cookies):
     return in_chromium(server, cookies, filter_cards)
 
 
+SHOWN_ROUNDS = 5
+# Frame timestamps while a card is dragged: the longest gap between two frames is how long the page froze.
+FRAME_GAPS_START = """() => {
+  window.benchFrames = [];
+  const tick = (time) => { window.benchFrames.push(time); if (window.benchFrames) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+}"""
+FRAME_GAPS_STOP = """() => {
+  const frames = window.benchFrames;
+  window.benchFrames = null;
+  let longest = 0;
+  for (let n = 1; n < frames.length; n += 1) longest = Math.max(longest, frames[n] - frames[n - 1]);
+  return longest;
+}"""
+
+
+def shown_and_drag_in_chromium(server, slug, cookies):
+    """
+    (seconds from navigation until the board is on screen, median of
+    SHOWN_ROUNDS; the longest frame gap, in seconds, while a card is dragged
+    from the first column into the second, which holds its share of the
+    cards); None without Chromium or Playwright.
+    """
+    def measure(page):
+        shown = []
+        for _ in range(SHOWN_ROUNDS):
+            page.goto(f"{server.http_url}/kanban/{slug}/")
+            page.wait_for_function("performance.getEntriesByName('kanban:board-shown').length > 0", timeout=60_000)
+            shown.append(page.evaluate("performance.getEntriesByName('kanban:board-shown')[0].startTime") / 1000)
+        page.wait_for_selector("#connection-status[data-state=live]", timeout=60_000)
+        dragged = page.locator(".kanban-column").nth(0).locator(".kanban-card").first
+        title = dragged.locator(".card-title").inner_text()
+        source = dragged.bounding_box()
+        target = page.locator(".kanban-column").nth(1).locator(".kanban-card").nth(2).bounding_box()
+        page.evaluate(FRAME_GAPS_START)
+        page.mouse.move(source["x"] + 20, source["y"] + 10)
+        page.mouse.down()
+        for step in range(1, 21):
+            page.mouse.move(source["x"] + 20 + (target["x"] - source["x"]) * step / 20,
+                            source["y"] + 10 + (target["y"] - source["y"]) * step / 20)
+            page.wait_for_timeout(25)
+        page.mouse.up()
+        page.wait_for_timeout(500)
+        froze = page.evaluate(FRAME_GAPS_STOP) / 1000
+        landed = page.locator(".kanban-column").nth(1).locator(".card-title", has_text=title).count()
+        if not landed:
+            raise RuntimeError(f"the dragged card {title!r} did not land in the second column")
+        return statistics.median(shown), froze
+
+    return in_chromium(server, cookies, measure)
+
+
 def run_kanban(bench):
     sizes = bench.sizes
     # As the issue's board: each card with 3 comments and a checklist of 5 items.
@@ -204,8 +256,21 @@ def run_kanban(bench):
             over_the_wire(server, big, long, headers, moves=sizes.kanban_moves)
         )
         filtered = filter_in_chromium(server, big.slug, bench.cookies(server)[0])
+        shown_and_drag = shown_and_drag_in_chromium(server, big.slug, bench.cookies(server)[0])
     finally:
         bench.stop(server)
+    per_column = f"{sizes.kanban_cards // sizes.kanban_columns}-card column"
+    for what, value, target in [
+        (f"ms from navigation until the board ({cards}) is on screen, in Chromium (median of {SHOWN_ROUNDS})",
+         shown_and_drag and shown_and_drag[0], 0.3),
+        (f"ms the page froze at most while a card was dragged into a {per_column}, in Chromium (longest frame gap)",
+         shown_and_drag and shown_and_drag[1], 0.05),
+    ]:
+        if value is None:
+            add("kanban", "project", "memory", what, "not measured", check=f"no Chromium at {CHROMIUM_PATH} or no Playwright")
+        else:
+            add("kanban", "project", "memory", what, milliseconds(value),
+                check="OK" if value < target else f"above the {target * 1000:.0f} ms target")
     runs = len(FILTER_WORDS) * FILTER_ROUNDS
     what = f"ms to filter {cards} by a word, typed until the next frame, in Chromium (median of {runs})"
     if filtered is None:
