@@ -255,6 +255,8 @@ def sentence(frame, who, names):
         return f"{who} archived the column {quoted(frame['title'])}", []
     if kind == "column.restored":
         return f"{who} restored the column {quoted(frame['column']['title'])}{with_cards(frame['cards'])}", []
+    if kind == "card.deleted" and frame.get("moved_to"):
+        return f"{who} moved {quoted(frame['title'])} to the board {quoted(frame['moved_to']['name'])}", []
     if kind == "card.deleted":
         title = quoted(frame["title"]) if frame.get("title") else "a card"
         return f"{who} deleted {title} from {names.column(frame['column'])}", []

@@ -1,7 +1,7 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from kanban import archive, checklists, comments, history, protocol, selectors, services
+from kanban import archive, checklists, comments, history, protocol, selectors, services, transfer
 from kanban.models import Board
 
 # Command type -> (its parser in kanban.protocol, the service it calls).
@@ -11,6 +11,8 @@ COMMANDS = {
     "card.move": (protocol.card_move, services.card_move),
     "card.delete": (protocol.card_delete, services.card_delete),
     "card.archive": (protocol.card_archive, archive.card_archive),
+    "card.copy": (protocol.card_copy, transfer.card_copy),
+    "card.move_to_board": (protocol.card_move_to_board, transfer.card_move_to_board),
     "card.restore": (protocol.card_restore, archive.card_restore),
     "card.lock": (protocol.card_lock, services.card_lock),
     "card.unlock": (protocol.card_unlock, services.card_unlock),

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
-from kanban import archive, checklists, comments, selectors
+from kanban import archive, checklists, comments, selectors, transfer
 from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import card_frame, checklist_frame, column_frame, item_frame, label_frame
 from kanban.models import Card, Checklist, Column, Comment, HistoryEntry, Label
@@ -144,6 +144,8 @@ def history_texts(entry, *, undo):
         return []
     if entry.subject == COMMENT:
         return [state["body"]]
+    if entry.subject == CARD and entry.action == HistoryEntry.Action.TRANSFER and not undo:
+        state = state.get("state", {})
     cards = [state] if entry.subject == CARD else state.get("cards", []) if entry.subject == COLUMN else []
     return [card["description"] for card in cards if "description" in card] + [
         comment["body"] for card in cards for comment in card.get("comments", [])
@@ -180,6 +182,9 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo, rendere
     if action in (HistoryEntry.Action.ARCHIVE, HistoryEntry.Action.RESTORE):
         return archive.apply_card_archive_history(board=board, entry=entry, actor=actor, connection=connection,
                                                   origin=origin, undo=undo)
+    if action == HistoryEntry.Action.TRANSFER:
+        return transfer.apply_transfer_history(board=board, entry=entry, actor=actor, connection=connection,
+                                               origin=origin, undo=undo, rendered=rendered, recreate=card_recreate)
     recreate, remove = history_direction(entry, undo=undo)
     if recreate:
         return card_recreate(board=board, card_id=entry.object_id, state=entry.before if undo else entry.after,

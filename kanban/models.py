@@ -272,6 +272,7 @@ class HistoryEntry(models.Model):
         CONVERT = "convert"
         ARCHIVE = "archive"
         RESTORE = "restore"
+        TRANSFER = "transfer"
 
     class State(models.TextChoices):
         DONE = "done"

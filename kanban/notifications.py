@@ -68,6 +68,15 @@ def comment_recipients(*, board, card, mentioned_ids, actor):
     return recipients, actor_watches
 
 
+def who_may_open(*, board, users):
+    """Those of `users` who can open the board now (the owner, its members, any active user if it is shared); one query."""
+    allowed = get_user_model().objects.filter(pk__in={user.pk for user in users}, is_active=True)
+    if not board.shared_with_all:
+        allowed = allowed.filter(Q(pk=board.owner_id) | Q(pk__in=board.members.values("pk")))
+    allowed = set(allowed.values_list("pk", flat=True))
+    return [user for user in users if user.pk in allowed]
+
+
 def notify(*, board, card, recipients, actor, comment=None, excerpt=""):
     """
     Store a notification for each of `recipients` ({user id: kind}, people

@@ -136,6 +136,24 @@ def card_restore(message):
     return {"card_id": id_field(message, "card")}
 
 
+def target_fields(message):
+    value = message.get("board")
+    if not isinstance(value, str) or not value or len(value) > 100:
+        raise ActionError("invalid_field", "`board` must be the slug of a board.")
+    protocol.str_field(message, "board", max_length=100)  # refuses control characters and lone surrogates
+    return {"target": value, "column_id": id_field(message, "column")}
+
+
+def card_copy(message):
+    protocol.allowed_keys(message, ["card", "board", "column"])
+    return {"card_id": id_field(message, "card"), **target_fields(message)}
+
+
+def card_move_to_board(message):
+    protocol.allowed_keys(message, ["card", "version", "board", "column"])
+    return {"card_id": id_field(message, "card"), "version": version_field(message), **target_fields(message)}
+
+
 def card_lock(message):
     protocol.allowed_keys(message, ["card", "reason"])
     reason = message.get("reason", "edit")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.services import user_frame
 from kanban.frames import card_frame, checklist_frame, column_frame, comment_frame, label_frame
-from kanban.models import Board, Card, Checklist, ChecklistItem, Comment, HistoryEntry
+from kanban.models import Board, Card, Checklist, ChecklistItem, Column, Comment, HistoryEntry
 
 
 def boards_for_user(*, user):
@@ -32,6 +32,11 @@ def cards_assigned_to(*, user):
         .prefetch_related("labels")
         .order_by(F("due_date").asc(nulls_last=True), "board__name", "column__position", "position", "pk")
     )
+
+
+def active_columns_of(*, boards):
+    """The columns on those boards (not archived), in board order."""
+    return Column.objects.filter(board__in=boards, archived_at=None).order_by("board", "position", "id")
 
 
 def board_snapshot(*, board):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<slug:slug>/cards/<int:card_id>/comments.json", views.CardCommentsView.as_view(), name="comments"),
     path("<slug:slug>/cards/<int:card_id>/checklists.json", views.CardChecklistsView.as_view(), name="checklists"),
     path("<slug:slug>/archive.json", views.BoardArchiveView.as_view(), name="archive"),
+    path("<slug:slug>/destinations.json", views.DestinationsView.as_view(), name="destinations"),
     path("<slug:slug>/search.json", views.CardSearchView.as_view(), name="search"),
     path("<slug:slug>/preview/", views.DescriptionPreviewView.as_view(), name="preview"),
     *board_management_urls(Board),

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from boardsite.collab import views as collab_views
 from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
-from kanban import activity, archive, notifications, selectors, services
+from kanban import activity, archive, notifications, selectors, services, transfer
 from kanban.descriptions import render_description
 from kanban.models import CARD_DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Board, Card
 from kanban.protocol import ID_MAX
@@ -164,6 +164,17 @@ class BoardArchiveView(collab_views.BoardAccessMixin, View):
 
     def get(self, request, slug):
         return JsonResponse(archive.board_archive(board=self.get_board()))
+
+
+@method_decorator(never_cache, name="get")
+class DestinationsView(collab_views.BoardAccessMixin, View):
+    """The boards (and their columns) the person can copy or move this board's cards to."""
+
+    board_model = Board
+
+    def get(self, request, slug):
+        self.get_board()
+        return JsonResponse({"boards": transfer.destinations(user=request.user)})
 
 
 @method_decorator(never_cache, name="get")

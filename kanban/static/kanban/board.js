@@ -42,7 +42,7 @@ let noticeTimer = null;
 // their `key`, and the others set a value rather than add one: sending them again is safe.
 const IDEMPOTENT = new Set([
   "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "card.watch", "column.update", "column.move", "label.update",
-  "comment.update", "comment.delete", "card.archive", "checklist.update", "item.update", "item.check", "item.move", "item.delete",
+  "comment.update", "comment.delete", "card.archive", "card.move_to_board", "checklist.update", "item.update", "item.check", "item.move", "item.delete",
   "item.to_card",
 ]);
 
@@ -156,6 +156,8 @@ const editor = new CardEditor(document.getElementById("card-editor"), board, {
   previewUrl: root.dataset.previewUrl,
   commentsUrl: root.dataset.commentsUrl,
   checklistsUrl: root.dataset.checklistsUrl,
+  destinationsUrl: root.dataset.destinationsUrl,
+  boardSlug: root.dataset.boardSlug,
   csrfToken: document.querySelector("input[name=csrfmiddlewaretoken]").value,
 });
 const columnEditor = new ColumnEditor(document.getElementById("column-editor"), board);

@@ -10,18 +10,19 @@
 
 import { CardChecklists } from "./checklists.js";
 import { CardComments } from "./comments.js";
+import { CardSender } from "./send.js";
 import { element, labelChip } from "./render.js";
 
 const LOCK_RENEW_MS = 20_000; // the server's lock lasts 30 s
 
-/** The checklists and comments change on their own, not as the card's fields (no lock, no Save). */
+/** The checklists, comments and copy-or-move change on their own, not as the card's fields (no lock, no Save). */
 function isOutsideTheFields(node) {
-  return Boolean(node.closest("#card-comments, #card-checklists"));
+  return Boolean(node.closest("#card-comments, #card-checklists, #card-send"));
 }
 
 export class CardEditor {
   /** board: { state, send(message) -> Promise, notify(message), me(), isOwner, madeOwnChange(), focusCard(id) } */
-  constructor(dialog, board, { previewUrl, commentsUrl, checklistsUrl, csrfToken }) {
+  constructor(dialog, board, { previewUrl, commentsUrl, checklistsUrl, destinationsUrl, boardSlug, csrfToken }) {
     this.dialog = dialog;
     this.board = board;
     this.previewUrl = previewUrl;
@@ -51,6 +52,7 @@ export class CardEditor {
     this.watchButton.addEventListener("click", () => this.toggleWatching());
     this.comments = new CardComments(dialog.querySelector("#card-comments"), board, { commentsUrl });
     this.checklists = new CardChecklists(dialog.querySelector("#card-checklists"), board, { checklistsUrl });
+    this.sender = new CardSender(dialog.querySelector("#card-send"), board, { destinationsUrl, boardSlug });
     // The first change to a field takes the card; its checklists and comments are not its fields.
     for (const type of ["input", "change"]) {
       this.form.addEventListener(type, (event) => {
@@ -93,6 +95,7 @@ export class CardEditor {
     this.dialog.dispatchEvent(new CustomEvent("kanban:card-opened", { bubbles: true, detail: { cardId } })); // its history
     this.comments.open(cardId);
     this.checklists.open(cardId);
+    this.sender.open(cardId);
     (this.heldByOther() ? this.comments.composer : this.fields.title).focus();
   }
 

@@ -1,4 +1,4 @@
-"""Comments on cards in real Chromium: two people with the same card open, live, undoable, edited in the admin."""
+"""Issue 20 in real Chromium: comments, notifications, checklists, the archive and moving cards, for two people live."""
 
 import re
 
@@ -272,7 +272,7 @@ class CardChecklistsBrowserTests(BrowserTestCase):
         expect(bob.locator(".checklist-item", has_text="Build").locator(".item-done")).to_be_checked()
 
 
-class ArchiveBrowserTests(BrowserTestCase):
+class ArchiveAndMoveBrowserTests(BrowserTestCase):
     def setUp(self):
         self.alice, self.alice_page = self.user_page("alice")
         self.bob, self.bob_page = self.user_page("bob")
@@ -331,3 +331,23 @@ class ArchiveBrowserTests(BrowserTestCase):
         alice.click("#archive-open")
         expect(archive_dialog.locator("#archive-cards .archive-item")).to_contain_text("“Third”")
         expect(self.todo(bob)).to_have_text(["First", "Second"])
+
+    def test_a_card_is_moved_to_another_board_and_back_with_undo(self):
+        other = outside_the_event_loop(lambda: services.board_create(name="Next quarter", owner=self.alice))
+        outside_the_event_loop(lambda: other.members.add(self.bob))
+        bob = self.bob_page
+        bob.goto(f"{self.live_server_url}{other.get_absolute_url()}")
+        bob.wait_for_selector("#connection-status[data-state=live]")
+        alice = self.open_board(self.alice_page)
+        alice.locator(".kanban-card", has_text="Second").click()
+        alice.locator("#card-send summary").click()
+        expect(alice.locator("#send-board option").first).to_have_text("Next quarter")
+        alice.select_option("#send-column", label="Doing")
+        alice.click("#send-move")
+        expect(alice.locator("#notice")).to_contain_text("Moved “Second” to Next quarter")
+        expect(self.todo(alice)).to_have_text(["First", "Third"])
+        doing = bob.locator(".kanban-column", has=bob.locator(".column-title", has_text="Doing"))
+        expect(doing.locator(".card-title")).to_have_text(["Second"])
+        alice.click("#undo")
+        expect(self.todo(alice)).to_have_text(["First", "Second", "Third"])
+        expect(doing.locator(".kanban-card")).to_have_count(0)
