@@ -14,6 +14,7 @@ import { CardFilter } from "./filter.js";
 import { ArchiveView } from "./archive.js";
 
 const NOTICE_MS = 6000;
+const ANIMATED_CARDS_MAX = 60;
 const UNDOABLE = /^(column|label)\.(create|update|move|delete|archive|restore)$/; // sent through `board.send`; cards say so themselves
 
 const root = document.getElementById("kanban");
@@ -195,6 +196,9 @@ function render() {
   for (const node of columnsContainer.querySelectorAll(".card-list")) {
     const columnId = Number(node.dataset.columnId);
     if (!sortables.has(columnId)) sortables.set(columnId, enableDragAndDrop(node, dragHandlers));
+    // SortableJS's animation measures every card of the list at each step of a drag: in a long
+    // column that froze the page for 300 ms. Long columns move their cards without it.
+    sortables.get(columnId).option("animation", node.childElementCount > ANIMATED_CARDS_MAX ? 0 : 150);
   }
   for (const [columnId, sortable] of sortables) {
     if (!state.column(columnId)) {
