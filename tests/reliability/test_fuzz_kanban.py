@@ -9,10 +9,11 @@ the acks it has received, so the same plan means the same thing on both
 boards although their ids differ.
 """
 
+from asgiref.sync import sync_to_async
 from hypothesis import strategies as st
 
 from kanban import archive, selectors, services
-from kanban.models import LABEL_COLOURS, BoardEvent, Card
+from kanban.models import LABEL_COLOURS, Board, BoardEvent, Card
 from tests.reliability import fuzzing
 from tests.reliability.fuzzing import FuzzClient, Step, invalid_variant
 
@@ -63,6 +64,7 @@ def valid_message(draw):
             + ["checklist.create"] * 3 + ["checklist.update", "checklist.delete"] + ["item.create"] * 4
             + ["item.update", "item.check", "item.check", "item.move", "item.move", "item.delete", "item.to_card"]
             + ["card.archive", "card.restore", "column.archive", "column.restore", "column.create"]
+            + ["card.copy", "card.move_to_board"]
         )
     )
     message = {"type": kind}
@@ -135,6 +137,12 @@ def valid_message(draw):
         message.update(item=draw(slot("item")), done=draw(st.booleans()))
     elif kind == "item.move":
         message.update(item=draw(slot("item")), checklist=draw(slot("checklist")), index=draw(st.integers(0, 4)))
+    elif kind in ("card.copy", "card.move_to_board"):
+        # To a third board the fuzzing user owns (both plans send there; only their own boards are compared).
+        card, version = draw(card_reference())
+        message.update(card=card, board={"$target": True}, column={"$target_column": draw(st.integers(0, 2))})
+        if kind == "card.move_to_board":
+            message["version"] = version
     elif kind == "card.archive":
         card, version = draw(card_reference())
         message.update(card=card, version=version)
@@ -181,13 +189,14 @@ plans = st.lists(step(), min_size=MESSAGES_PER_PLAN, max_size=MESSAGES_PER_PLAN)
 class BoardIds:
     """What one client knows of its board's ids, in the order they appeared."""
 
-    def __init__(self, board_message, user_id):
+    def __init__(self, board_message, user_id, target=None):
         self.ids = {"column": [column["id"] for column in board_message["columns"]], "card": [], "label": [],
                     "comment": [], "checklist": [], "item": []}
         self.versions = {}
         self.comment_versions = {}
         self.item_versions = {}
         self.user_id = user_id
+        self.target = target  # (slug, column ids) of the board cards are copied and moved to
 
     def learn(self, ack):
         for kind in ("card", "column", "label", "comment", "checklist", "item"):
@@ -218,6 +227,10 @@ class BoardIds:
                 return self.comment_versions.get(self.id_in_slot("comment", value["$comment_version"]), 1)
             if "$user" in value:
                 return self.user_id
+            if "$target" in value:
+                return self.target[0]
+            if "$target_column" in value:
+                return self.target[1][value["$target_column"] % len(self.target[1])]
             return {key: self.resolve(item) for key, item in value.items()}
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
@@ -279,6 +292,13 @@ class KanbanFuzzTests(fuzzing.ConsumerFuzzTestCase):
     # Each was acked in every run of many (the others need two or three earlier acks, and are acked in most runs).
     types_that_must_be_acked = ("card.create", "card.update", "comment.create", "checklist.create")
 
+    def target_board(self):
+        """(slug, column ids) of the one board both plans copy and move cards to."""
+        target = Board.objects.filter(owner=self.user, name="elsewhere").first()
+        if target is None:
+            target = services.board_create(name="elsewhere", owner=self.user)
+        return target.slug, list(target.columns.order_by("position").values_list("pk", flat=True))
+
     def create_board(self, name, owner):
         return services.board_create(name=name, owner=owner)
 
@@ -288,7 +308,7 @@ class KanbanFuzzTests(fuzzing.ConsumerFuzzTestCase):
     async def send(self, board, steps):
         client = FuzzClient(f"/ws/kanban/{board.slug}/", self.user)
         _, (board_message,) = await client.open()
-        ids = BoardIds(board_message, self.user.pk)
+        ids = BoardIds(board_message, self.user.pk, target=await sync_to_async(self.target_board)())
         try:
             return await client.run(steps, resolve=ids.resolve, on_ack=ids.learn)
         finally:
