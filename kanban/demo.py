@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from kanban import comments, services
+from kanban import checklists, comments, services
 from kanban.models import Board
 
 DEMO_BOARD_NAME = "Demo kanban board"
@@ -23,6 +23,11 @@ DEMO_CARDS = {
         ("Set up the project", [], "", False, None),
     ],
 }
+# (card title, checklist title, [(item, done), ...])
+DEMO_CHECKLISTS = [
+    ("Write the user guide", "Chapters", [("Boards", True), ("Cards and labels", True), ("Sharing", False),
+                                          ("Keyboard shortcuts", False)]),
+]
 # (card title, comment): the owner's own remarks, oldest first; `{owner}` is their username.
 DEMO_COMMENTS = [
     ("Write the user guide", "The sharing chapter is next; screenshots are in `docs/img`."),
@@ -56,6 +61,13 @@ def ensure_demo_board(*, owner):
                 due_date=None if due_in is None else today + timedelta(days=due_in),
                 actor=owner,
             ).details["card"]["id"]
+    for title, checklist_title, items in DEMO_CHECKLISTS:
+        checklist = checklists.checklist_create(board=board, card_id=card_ids[title], title=checklist_title,
+                                                actor=owner).details["checklist"]
+        for text, done in items:
+            item = checklists.item_create(board=board, checklist_id=checklist["id"], text=text, actor=owner).details
+            if done:
+                checklists.item_check(board=board, item_id=item["item"]["id"], done=True, actor=owner)
     for title, body in DEMO_COMMENTS:
         comments.comment_create(board=board, card_id=card_ids[title], body=body.format(owner=owner.get_username()),
                                 actor=owner)

@@ -34,6 +34,7 @@ class DemoDataTests(TestCase):
         # The kanban shows its comments, one of them mentioning the demo user.
         guide = KanbanBoard.objects.get(owner=user).cards.get(title="Write the user guide")
         self.assertEqual(guide.comment_count, 2)
+        self.assertEqual((guide.checklist_done, guide.checklist_items), (2, 4))
         mention = guide.comments.get(body__startswith="@demo")
         self.assertEqual(list(mention.mentions.all()), [user])
         self.assertIn('<span class="mention">@demo</span>', mention.body_html)
