@@ -351,3 +351,74 @@ class ArchiveAndMoveBrowserTests(BrowserTestCase):
         alice.click("#undo")
         expect(self.todo(alice)).to_have_text(["First", "Second", "Third"])
         expect(doing.locator(".kanban-card")).to_have_count(0)
+
+
+class EventReplayBrowserTests(BrowserTestCase):
+    """
+    The page's BoardState (state.js) applies every kanban event so that
+    applying it twice changes nothing, and ends where the server's board
+    is: a `sync` may replay events the `board` message already holds.
+    """
+
+    def test_every_event_of_issue_20_applied_twice_gives_the_servers_board(self):
+        from kanban import archive, checklists, history, selectors, transfer
+        from kanban.models import BoardEvent
+
+        alice, page = self.user_page("alice")
+
+        def scenario():
+            board = services.board_create(name="Replayed", owner=alice)
+            other = services.board_create(name="Elsewhere", owner=alice)
+            start = selectors.board_message(board=board, user=alice)
+            columns = columns_of(board)
+            a, b, c = add_cards(board, columns["To do"], ["a", "b", "c"], actor=alice)
+            comment = comments.comment_create(board=board, card_id=a["id"], body="one", actor=alice).details["comment"]
+            comments.comment_create(board=board, card_id=a["id"], body="two", actor=alice)
+            comments.comment_update(board=board, comment_id=comment["id"], version=1, body="uno", actor=alice)
+            comments.comment_delete(board=board, comment_id=comment["id"], version=2, actor=alice)
+            steps = checklists.checklist_create(board=board, card_id=b["id"], actor=alice).details["checklist"]
+            first = checklists.item_create(board=board, checklist_id=steps["id"], text="x", actor=alice).details["item"]
+            checklists.item_create(board=board, checklist_id=steps["id"], text="y", actor=alice)
+            checklists.item_check(board=board, item_id=first["id"], done=True, actor=alice)
+            checklists.item_move(board=board, item_id=first["id"], checklist_id=steps["id"], index=1, actor=alice)
+            checklists.item_to_card(board=board, item_id=first["id"], version=1, actor=alice)
+            history.history_undo(board=board, actor=alice)
+            archive.card_archive(board=board, card_id=c["id"], version=1, actor=alice)
+            archive.column_archive(board=board, column_id=columns["Done"].pk, actor=alice)
+            archive.card_restore(board=board, card_id=c["id"], actor=alice)
+            archive.column_restore(board=board, column_id=columns["Done"].pk, actor=alice)
+            version = Card.objects.get(pk=a["id"]).version
+            transfer.card_move_to_board(board=board, card_id=a["id"], version=version, target=other.slug,
+                                        column_id=columns_of(other)["To do"].pk, actor=alice)
+            history.history_undo(board=board, actor=alice)
+            events = list(BoardEvent.objects.filter(board=board, seq__gt=start["seq"]).order_by("seq")
+                          .values_list("payload", flat=True))
+            return board, start, events, selectors.board_snapshot(board=board)
+
+        board, start, events, final = outside_the_event_loop(scenario)
+        page.goto(f"{self.live_server_url}{board.get_absolute_url()}")
+        page.wait_for_selector("#connection-status[data-state=live]")
+        replayed = page.evaluate(
+            """async ([start, events]) => {
+              const { BoardState } = await import("/static/kanban/state.js");
+              const shown = (state) => state.columns.map((column) => [column.title, column.cardIds.map((id) => {
+                const card = state.cards.get(id);
+                return [card.title, card.version, card.comments, card.checklist.done, card.checklist.total];
+              })]);
+              const once = new BoardState(start);
+              const twice = new BoardState(start);
+              for (const event of events) {
+                once.apply(event);
+                twice.apply(event);
+                twice.apply(event);
+              }
+              return [shown(once), shown(twice)];
+            }""",
+            [start, events],
+        )
+        expected = [[column["title"], [[card["title"], card["version"], card["comments"], card["checklist"]["done"],
+                                         card["checklist"]["total"]] for card in column["cards"]]]
+                    for column in final["columns"]]
+        self.assertEqual(replayed[0], expected)
+        self.assertEqual(replayed[1], expected)
+        self.assertGreaterEqual(len(events), 20)
