@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from kanban import comments, services
+from kanban import checklists, comments, services
 from kanban.models import Card, Comment, Notification
 from tests.browser.base import BrowserTestCase, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of
@@ -270,6 +270,57 @@ class CardChecklistsBrowserTests(BrowserTestCase):
         self.open_card(bob)
         expect(bob.locator(".checklist-item .item-text")).to_have_text(["Announce", "Build", "Tag v1.0"])
         expect(bob.locator(".checklist-item", has_text="Build").locator(".item-done")).to_be_checked()
+
+
+class PhoneBrowserTests(BrowserTestCase):
+    """Comments and checklists by touch, on a 390 px phone, seen live on a desktop."""
+
+    def test_tap_to_comment_tick_and_drag_a_checklist_item_by_touch(self):
+        alice, desk = self.user_page("alice")
+        board = outside_the_event_loop(lambda: services.board_create(name="On the go", owner=alice))
+
+        def fill():
+            (card,) = add_cards(board, columns_of(board)["To do"], ["Pack"], actor=alice)
+            steps = checklists.checklist_create(board=board, card_id=card["id"], title="Bag", actor=alice).details
+            for text in ("Passport", "Charger", "Tickets"):
+                checklists.item_create(board=board, checklist_id=steps["checklist"]["id"], text=text, actor=alice)
+
+        outside_the_event_loop(fill)
+        url = f"{self.live_server_url}{board.get_absolute_url()}"
+        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+        self.addCleanup(context.close)
+        phone = self.log_in(context.new_page(), alice)
+        for page in (desk, phone):
+            page.goto(url)
+            page.wait_for_selector("#connection-status[data-state=live]")
+        desk.locator(".kanban-card", has_text="Pack").click()
+        phone.locator(".kanban-card", has_text="Pack").tap()
+        expect(phone.locator("#card-editor")).to_be_visible()
+        phone.locator(".checklist-item", has_text="Charger").locator(".item-done").tap()
+        expect(desk.locator(".checklist-item", has_text="Charger").locator(".item-done")).to_be_checked()
+        phone.locator("#comment-body").tap()
+        phone.locator("#comment-body").fill("Packed the charger")
+        phone.locator("#comment-send").tap()
+        expect(desk.locator(".comment-body")).to_have_text(["Packed the charger"])
+
+        # A finger on the item's handle drags it below the last one.
+        touch = phone.context.new_cdp_session(phone)
+
+        def finger(kind, x, y):
+            touch.send("Input.dispatchTouchEvent",
+                       {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+
+        handle = phone.locator(".checklist-item", has_text="Passport").locator(".item-handle")
+        handle.scroll_into_view_if_needed()
+        start, end = handle.bounding_box(), phone.locator(".checklist-item", has_text="Tickets").bounding_box()
+        x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+        finger("touchStart", x, y)
+        for step in range(1, 16):
+            finger("touchMove", x, y + (end["y"] + end["height"] * 0.9 - y) * step / 15)
+            phone.wait_for_timeout(25)
+        finger("touchEnd", x, end["y"] + end["height"] * 0.9)
+        expect(desk.locator(".checklist-item .item-text")).to_have_text(["Charger", "Tickets", "Passport"])
+        self.screenshot(phone, "kanban-phone-checklist.png")
 
 
 class ArchiveAndMoveBrowserTests(BrowserTestCase):
