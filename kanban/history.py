@@ -34,7 +34,6 @@ from kanban.services import (
     apply_changes,
     board_has_member,
     card_index,
-    card_state,
     check_card_room,
     check_not_locked,
     check_wip_limit,
@@ -54,6 +53,7 @@ from kanban.services import (
     label_state,
     lock_board,
     renumber_columns,
+    stored_card_state,
     trim_history,
 )
 
@@ -194,9 +194,7 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo, rendere
         raise ActionError("conflict", "The card was changed by someone else since.", card=frame_for(card))
     check_not_locked(card=card, connection=connection)
     if remove:
-        state = card_state(card, label_ids=card.labels.values_list("pk", flat=True),
-                           comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []),
-                           checklists=selectors.checklist_states(card_ids=[card.pk]).get(card.pk, []))
+        state = stored_card_state(card)
         if action == HistoryEntry.Action.DELETE:
             entry.before = state
         else:
@@ -621,11 +619,7 @@ def apply_conversion_history(*, board, entry, actor, connection, origin, undo, r
         if card.version != entry.version_after:
             raise ActionError("conflict", "The card made from the item was changed since.", card=frame_for(card))
         check_not_locked(card=card, connection=connection)
-        entry.after = {"card": card.pk, "state": card_state(
-            card, label_ids=card.labels.values_list("pk", flat=True),
-            comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []),
-            checklists=selectors.checklist_states(card_ids=[card.pk]).get(card.pk, []),
-        )}
+        entry.after = {"card": card.pk, "state": stored_card_state(card)}
         column_id, title = card.column_id, card.title
         card.delete()
         record_event(board=board, type="card.deleted", payload={"card": entry.after["card"], "column": column_id,

@@ -25,7 +25,6 @@ from kanban.models import Board, Card, Checklist, ChecklistItem, Comment, Histor
 from kanban.services import (
     CARD,
     card_create,
-    card_state,
     check_not_locked,
     check_version,
     clean_assignee,
@@ -33,6 +32,7 @@ from kanban.services import (
     get_column,
     lock_board,
     remember,
+    stored_card_state,
 )
 
 
@@ -116,8 +116,7 @@ def card_copy(*, board, card_id, target, column_id, actor, connection=None, orig
         new, left_behind = copy_card(card=card, target=target_board, column_id=column_id, actor=actor, with_comments=False)
         new.refresh_from_db()
         remember(board=target_board, actor=actor, subject=CARD, object_id=new.pk, action=HistoryEntry.Action.CREATE,
-                 before=None, after=card_state(new, label_ids=new.labels.values_list("pk", flat=True), comments=[],
-                                               checklists=selectors.checklist_states(card_ids=[new.pk]).get(new.pk, [])),
+                 before=None, after=stored_card_state(new),
                  version_after=new.version)
         return Applied(seq=None, details={
             "event": "card.copied", "card": card.pk, "copy": new.pk,
@@ -140,9 +139,7 @@ def card_move_to_board(*, board, card_id, version, target, column_id, actor, con
         check_version(card=card, version=version)
         check_not_locked(card=card, connection=connection)
         get_column(board=target_board, column_id=column_id)
-        state = card_state(card, label_ids=card.labels.values_list("pk", flat=True),
-                           comments=selectors.comment_states(card_ids=[card.pk]).get(card.pk, []),
-                           checklists=selectors.checklist_states(card_ids=[card.pk]).get(card.pk, []))
+        state = stored_card_state(card)
         new, left_behind = copy_card(card=card, target=target_board, column_id=column_id, actor=actor,
                                      with_comments=True)
         remember(board=board, actor=actor, subject=CARD, object_id=card.pk, action=HistoryEntry.Action.TRANSFER,
@@ -176,11 +173,7 @@ def apply_transfer_history(*, board, entry, actor, connection, origin, undo, ren
         if moved.version != entry.version_after:
             raise ActionError("conflict", "The moved card was changed on the other board since.", card=moved.pk)
         check_not_locked(card=moved, connection=None)
-        entry.after = {**entry.after, "state": card_state(
-            moved, label_ids=moved.labels.values_list("pk", flat=True),
-            comments=selectors.comment_states(card_ids=[moved.pk]).get(moved.pk, []),
-            checklists=selectors.checklist_states(card_ids=[moved.pk]).get(moved.pk, []),
-        )}
+        entry.after = {**entry.after, "state": stored_card_state(moved)}
         column_id, title = moved.column_id, moved.title
         moved.delete()
         record_event(board=target, type="card.deleted", payload={"card": entry.after["card"], "column": column_id,

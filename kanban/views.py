@@ -149,14 +149,11 @@ class BoardActivityView(collab_views.BoardAccessMixin, View):
 
 
 @method_decorator(never_cache, name="get")
-class CardCommentsView(collab_views.BoardAccessMixin, View):
-    """
-    A card's comments as JSON, newest first, with the seq they are as new as
-    (kanban.selectors.card_comments): the card editor loads them when it
-    opens and keeps them live from the board's events.
-    """
+class CardJsonView(collab_views.BoardAccessMixin, View):
+    """What the card editor reads of one card when it opens: `read(card=...)` of kanban.selectors, as JSON."""
 
     board_model = Board
+    read = None
 
     def get(self, request, slug, card_id):
         board = self.get_board()
@@ -164,7 +161,13 @@ class CardCommentsView(collab_views.BoardAccessMixin, View):
         if card is None:
             return JsonResponse({"code": "not_found", "error": "That card is not on this board (it may have been deleted)."},
                                 status=404)
-        return JsonResponse(selectors.card_comments(card=card))
+        return JsonResponse(type(self).read(card=card))
+
+
+class CardCommentsView(CardJsonView):
+    """The card's comments, newest first, with the seq they are as new as (kept live from the board's events)."""
+
+    read = selectors.card_comments
 
 
 @method_decorator(never_cache, name="get")
@@ -203,19 +206,10 @@ class CardSearchView(collab_views.BoardAccessMixin, View):
         return JsonResponse({"q": text or "", "cards": selectors.search_cards(board=board, text=text) if text else []})
 
 
-@method_decorator(never_cache, name="get")
-class CardChecklistsView(collab_views.BoardAccessMixin, View):
-    """A card's checklists and their items as JSON, with the seq they are as new as (kanban.selectors.card_checklists)."""
+class CardChecklistsView(CardJsonView):
+    """The card's checklists and their items, with the seq they are as new as."""
 
-    board_model = Board
-
-    def get(self, request, slug, card_id):
-        board = self.get_board()
-        card = Card.objects.filter(board=board, pk=card_id).first()
-        if card is None:
-            return JsonResponse({"code": "not_found", "error": "That card is not on this board (it may have been deleted)."},
-                                status=404)
-        return JsonResponse(selectors.card_checklists(card=card))
+    read = selectors.card_checklists
 
 
 def positive_int_parameter(request, name, *, data=None):

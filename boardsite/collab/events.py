@@ -248,7 +248,15 @@ committed_broadcasts = contextvars.ContextVar("committed_broadcasts", default=No
 def send_to_board_on_commit(board, message):
     """Send a channel-layer message to the board's group after commit."""
     group = board_group_name(board)
-    message = {**message, "group": group}
+    send_to_group_on_commit(group, {**message, "group": group})
+
+
+def send_to_group_on_commit(group, message):
+    """
+    Send a channel-layer message to `group` once the transaction commits:
+    through the running change's collector when there is one (a room
+    publishes it from the event loop), straight to the layer otherwise.
+    """
 
     def send():
         collected = committed_broadcasts.get()
@@ -271,17 +279,8 @@ def send_to_user_on_commit(user_id, frame):
     user, on any board, after commit. A user with none open reads it from
     the database when a page loads.
     """
-    group = user_group_name(user_id)
-    message = {"type": messages.USER, "user": user_id, "text": encode_frame(frame)}
-
-    def send():
-        collected = committed_broadcasts.get()
-        if collected is None:
-            send_to_group(group, message)
-        else:
-            collected.append((group, message))
-
-    transaction.on_commit(send, robust=True)
+    send_to_group_on_commit(user_group_name(user_id),
+                            {"type": messages.USER, "user": user_id, "text": encode_frame(frame)})
 
 
 def send_to_group(group, message):

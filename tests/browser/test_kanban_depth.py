@@ -11,13 +11,20 @@ from tests.kanban.helpers import add_cards, columns_of
 from tests.support import make_user
 
 
-class CardCommentsBrowserTests(BrowserTestCase):
+class TwoMembers:
+    """Alice, who owns the board `make_board` makes, and bob, a member, each logged in in a browser of their own."""
+
     def setUp(self):
         self.alice, self.alice_page = self.user_page("alice")
         self.bob, self.bob_page = self.user_page("bob")
         outside_the_event_loop(self.make_board)
         self.url = f"{self.live_server_url}{self.board.get_absolute_url()}"
 
+    def make_board(self):
+        raise NotImplementedError
+
+
+class CardCommentsBrowserTests(TwoMembers, BrowserTestCase):
     def make_board(self):
         self.board = services.board_create(name="Launch plan", owner=self.alice)
         self.board.members.add(self.bob)
@@ -189,13 +196,7 @@ class CardCommentsBrowserTests(BrowserTestCase):
         expect(alice.locator("#notifications-bell .bell-count")).to_be_hidden()
 
 
-class CardChecklistsBrowserTests(BrowserTestCase):
-    def setUp(self):
-        self.alice, self.alice_page = self.user_page("alice")
-        self.bob, self.bob_page = self.user_page("bob")
-        outside_the_event_loop(self.make_board)
-        self.url = f"{self.live_server_url}{self.board.get_absolute_url()}"
-
+class CardChecklistsBrowserTests(TwoMembers, BrowserTestCase):
     def make_board(self):
         self.board = services.board_create(name="Launch plan", owner=self.alice)
         self.board.members.add(self.bob)
@@ -323,13 +324,7 @@ class PhoneBrowserTests(BrowserTestCase):
         self.screenshot(phone, "kanban-phone-checklist.png")
 
 
-class ArchiveAndMoveBrowserTests(BrowserTestCase):
-    def setUp(self):
-        self.alice, self.alice_page = self.user_page("alice")
-        self.bob, self.bob_page = self.user_page("bob")
-        outside_the_event_loop(self.make_board)
-        self.url = f"{self.live_server_url}{self.board.get_absolute_url()}"
-
+class ArchiveAndMoveBrowserTests(TwoMembers, BrowserTestCase):
     def make_board(self):
         self.board = services.board_create(name="Launch plan", owner=self.alice)
         self.board.members.add(self.bob)

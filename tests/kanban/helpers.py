@@ -61,6 +61,21 @@ class BoardListener:
         return False
 
 
+class RefusalsMixin:
+    """`refused(code, service, **arguments)`: the service refuses on `self.board` with that code and stores no event."""
+
+    def refused(self, code, function, **kwargs):
+        from boardsite.collab.errors import ActionError
+        from kanban.models import BoardEvent
+
+        events = BoardEvent.objects.filter(board=self.board).count()
+        with self.assertRaises(ActionError) as caught:
+            function(board=self.board, **kwargs)
+        self.assertEqual(caught.exception.code, code, caught.exception.message)
+        self.assertEqual(BoardEvent.objects.filter(board=self.board).count(), events, "a refusal recorded an event")
+        return caught.exception
+
+
 def closing_sockets(test):
     @functools.wraps(test)
     async def run_then_close(self):

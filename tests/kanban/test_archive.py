@@ -2,14 +2,13 @@
 
 from django.test import TestCase
 
-from boardsite.collab.errors import ActionError
 from kanban import activity, archive, comments, history, selectors, services
-from kanban.models import BoardEvent, Card, Column
-from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
+from kanban.models import Card, Column
+from tests.kanban.helpers import RefusalsMixin, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user
 
 
-class ArchiveTestCase(TestCase):
+class ArchiveTestCase(RefusalsMixin, TestCase):
     def setUp(self):
         self.alice, self.bob = make_user("alice"), make_user("bob")
         self.board = make_board(self.alice, members=[self.bob])
@@ -23,14 +22,6 @@ class ArchiveTestCase(TestCase):
     def archive_card(self, card, actor=None):
         return archive.card_archive(board=self.board, card_id=card["id"], version=self.version(card),
                                     actor=actor or self.alice).details
-
-    def refused(self, code, function, **kwargs):
-        events = BoardEvent.objects.filter(board=self.board).count()
-        with self.assertRaises(ActionError) as caught:
-            function(board=self.board, **kwargs)
-        self.assertEqual(caught.exception.code, code, caught.exception.message)
-        self.assertEqual(BoardEvent.objects.filter(board=self.board).count(), events, "a refusal recorded an event")
-        return caught.exception
 
 
 class CardArchiveTests(ArchiveTestCase):

@@ -7,11 +7,11 @@ from django.test.utils import CaptureQueriesContext
 from boardsite.collab.errors import ActionError
 from kanban import activity, checklists, history, selectors, services
 from kanban.models import BoardEvent, Card, ChecklistItem
-from tests.kanban.helpers import add_cards, columns_of, make_board, titles_by_column
+from tests.kanban.helpers import RefusalsMixin, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user
 
 
-class ChecklistTestCase(TestCase):
+class ChecklistTestCase(RefusalsMixin, TestCase):
     def setUp(self):
         self.alice, self.bob = make_user("alice"), make_user("bob")
         self.board = make_board(self.alice, members=[self.bob])
@@ -34,14 +34,6 @@ class ChecklistTestCase(TestCase):
     def face(self):
         card = selectors.board_snapshot(board=self.board)["columns"][0]["cards"][0]
         return card["checklist"]
-
-    def refused(self, code, function, **kwargs):
-        events = BoardEvent.objects.filter(board=self.board).count()
-        with self.assertRaises(ActionError) as caught:
-            function(board=self.board, **kwargs)
-        self.assertEqual(caught.exception.code, code, caught.exception.message)
-        self.assertEqual(BoardEvent.objects.filter(board=self.board).count(), events, "a refusal recorded an event")
-        return caught.exception
 
 
 class ChecklistTests(ChecklistTestCase):

@@ -7,11 +7,11 @@ from django.test.utils import CaptureQueriesContext
 from boardsite.collab.errors import ActionError
 from kanban import activity, comments, history, selectors, services
 from kanban.models import BoardEvent, Card, Comment
-from tests.kanban.helpers import add_cards, columns_of, make_board
+from tests.kanban.helpers import RefusalsMixin, add_cards, columns_of, make_board
 from tests.support import make_user
 
 
-class CommentTestCase(TestCase):
+class CommentTestCase(RefusalsMixin, TestCase):
     def setUp(self):
         self.alice, self.bob, self.carol = make_user("alice"), make_user("bob"), make_user("carol")
         self.board = make_board(self.alice, members=[self.bob])
@@ -22,14 +22,6 @@ class CommentTestCase(TestCase):
         return comments.comment_create(
             board=self.board, card_id=(card or self.card)["id"], body=body, actor=actor or self.bob, **extra
         ).details
-
-    def refused(self, code, function, **kwargs):
-        events = BoardEvent.objects.filter(board=self.board).count()
-        with self.assertRaises(ActionError) as caught:
-            function(board=self.board, **kwargs)
-        self.assertEqual(caught.exception.code, code, caught.exception.message)
-        self.assertEqual(BoardEvent.objects.filter(board=self.board).count(), events, "a refusal recorded an event")
-        return caught.exception
 
     def count_on_card(self):
         return Card.objects.get(pk=self.card["id"]).comment_count
