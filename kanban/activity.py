@@ -33,6 +33,7 @@ FIELD_NAMES = {
     "title": "Title",
     "description": "Description",
     "assignee": "Assignee",
+    "assignees": "Assignees",
     "labels": "Labels",
     "due": "Due date",
     "wip_limit": "WIP limit",
@@ -159,8 +160,10 @@ def shortened(text):
 
 
 def value_in_words(name, value, names):
-    if name == "assignee":
+    if name == "assignee":  # events stored before a card could have several
         return names.person(value)
+    if name == "assignees":
+        return ", ".join(sorted(names.person(user_id) for user_id in value or [])) or "nobody"
     if name == "labels":
         return names.label_list(value or [])
     if name == "due":

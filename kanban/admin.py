@@ -169,7 +169,7 @@ class CardAdminForm(forms.ModelForm):
 
     class Meta:
         model = Card
-        fields = ("board", "column", "title", "description", "assignee", "labels", "due_date")
+        fields = ("board", "column", "title", "description", "assignees", "labels", "due_date")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,7 +179,7 @@ class CardAdminForm(forms.ModelForm):
             self.fields["expected_version"].initial = self.instance.version
             board = self.instance.board
             columns, labels = columns.filter(board=board), labels.filter(board=board)
-            self.fields["assignee"].queryset = get_user_model().objects.filter(
+            self.fields["assignees"].queryset = get_user_model().objects.filter(
                 Q(pk=board.owner_id) | Q(pk__in=board.members.values("pk"))
             ).order_by("username")
         # Every board has a "To do": name the board too.
@@ -199,9 +199,9 @@ class CardAdminForm(forms.ModelForm):
         if any(label.board_id != board.pk for label in cleaned.get("labels") or []):
             self.add_error("labels", "Pick labels of this card's board.")
         try:
-            services.clean_assignee(board=board, user_id=cleaned["assignee"].pk if cleaned.get("assignee") else None)
+            services.clean_assignees(board=board, user_ids=[user.pk for user in cleaned.get("assignees") or []])
         except ActionError as error:
-            self.add_error("assignee", error.message)
+            self.add_error("assignees", error.message)
         if column is not None and column.board_id == board.pk and column.pk != self.instance.column_id:
             try:  # a card added, or moved to another column, must fit its WIP limit
                 services.check_wip_limit(column=services.get_column(board=board, column_id=column.pk,
@@ -224,11 +224,11 @@ class CardAdminForm(forms.ModelForm):
 @admin.register(Card)
 class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     form = CardAdminForm
-    list_display = ("title", "board", "column", "assignee", "due_date", "version", "updated_at")
-    list_filter = ("board", "column", "assignee", "labels")
-    search_fields = ("title", "description", "board__name", "assignee__username")
+    list_display = ("title", "board", "column", "due_date", "version", "updated_at")
+    list_filter = ("board", "column", "assignees", "labels")
+    search_fields = ("title", "description", "board__name", "assignees__username")
     ordering = ("board", "column__position", "position")
-    list_select_related = ("board", "column", "assignee")
+    list_select_related = ("board", "column")
     readonly_fields = ("version", "locked_by", "lock_expires_at", "created_at", "updated_at")
 
     def get_readonly_fields(self, request, obj=None):
@@ -242,7 +242,7 @@ class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                 column_id=obj.column_id,
                 title=data["title"],
                 description=data.get("description", ""),
-                assignee_id=obj.assignee_id,
+                assignee_ids=[user.pk for user in data.get("assignees", [])],
                 label_ids=[label.pk for label in data.get("labels", [])],
                 due_date=obj.due_date,
                 actor=request.user,
@@ -250,14 +250,14 @@ class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
             obj.pk = applied.details["card"]["id"]
             return
         version = Card.objects.values_list("version", flat=True).get(pk=obj.pk)
-        field_names = {"title": "title", "description": "description", "assignee": "assignee",
+        field_names = {"title": "title", "description": "description", "assignees": "assignees",
                        "labels": "labels", "due_date": "due"}
         changes = {}
         for form_field, change_name in field_names.items():
             if form_field in form.changed_data:
                 value = data[form_field]
-                if form_field == "assignee":
-                    value = value.pk if value else None
+                if form_field == "assignees":
+                    value = [user.pk for user in value]
                 elif form_field == "labels":
                     value = [label.pk for label in value]
                 changes[change_name] = value

@@ -19,6 +19,7 @@ from django.utils import timezone
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
 from kanban.frames import card_frame, column_frame
+from kanban.selectors import assignee_frames
 from kanban.models import Card, Column, HistoryEntry
 from kanban.services import (
     CARD,
@@ -31,6 +32,7 @@ from kanban.services import (
     check_version,
     check_wip_limit,
     finish_change,
+    frame_for,
     get_card,
     get_column,
     lock_board,
@@ -138,7 +140,7 @@ def restore_column(*, board, column, actor, origin):
     column.save(update_fields=["archived_at"])
     columns.append(column)
     renumber_columns(columns)
-    cards = list(active_cards().filter(column=column).select_related("assignee", "locked_by").order_by("position", "id"))
+    cards = list(active_cards().filter(column=column).select_related("locked_by").order_by("position", "id"))
     return record_event(
         board=board, type="column.restored",
         payload={"column": column_frame(column), "index": len(columns) - 1, "cards": card_frames(cards)},
@@ -147,12 +149,13 @@ def restore_column(*, board, column, actor, origin):
 
 
 def card_frames(cards):
-    """The cards' frames, their labels read in one query."""
+    """The cards' frames, their labels and assignees read in one query each."""
+    card_ids = [card.pk for card in cards]
     label_ids = defaultdict(list)
-    through = Card.labels.through.objects.filter(card_id__in=[card.pk for card in cards])
-    for card_id, label_id in through.values_list("card_id", "label_id"):
+    for card_id, label_id in Card.labels.through.objects.filter(card_id__in=card_ids).values_list("card_id", "label_id"):
         label_ids[card_id].append(label_id)
-    return [card_frame(card, label_ids=label_ids[card.pk]) for card in cards]
+    assignees = assignee_frames(Card.assignees.through.objects.filter(card_id__in=card_ids))
+    return [card_frame(card, label_ids=label_ids[card.pk], assignees=assignees[card.pk]) for card in cards]
 
 
 # Undo and redo (kanban.history hands these entries here)
@@ -162,8 +165,7 @@ def apply_card_archive_history(*, board, entry, actor, connection, origin, undo)
     """An archive (or restore) undone restores (or archives) the card, if nobody changed it since."""
     card = get_card(board=board, card_id=entry.object_id, include_archived=True)
     if card.version != entry.version_after:
-        raise ActionError("conflict", "The card was changed by someone else since.", card=card_frame(
-            card, label_ids=list(card.labels.values_list("pk", flat=True))))
+        raise ActionError("conflict", "The card was changed by someone else since.", card=frame_for(card))
     check_not_locked(card=card, connection=connection)
     archiving = (entry.action == Action.ARCHIVE) != undo
     event = (archive_card if archiving else restore_card)(board=board, card=card, connection=connection, actor=actor,

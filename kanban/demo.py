@@ -57,7 +57,7 @@ def ensure_demo_board(*, owner):
                 title=title,
                 description=description,
                 label_ids=[label_ids[name] for name in labels],
-                assignee_id=owner.pk if assigned else None,
+                assignee_ids=[owner.pk] if assigned else [],
                 due_date=None if due_in is None else today + timedelta(days=due_in),
                 actor=owner,
             ).details["card"]["id"]

@@ -17,7 +17,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
 from kanban import archive, checklists, comments, selectors, transfer
 from kanban.descriptions import render_description, render_descriptions
-from kanban.frames import card_frame, checklist_frame, column_frame, item_frame, label_frame
+from kanban.frames import checklist_frame, column_frame, item_frame, label_frame
 from kanban.models import Card, Checklist, Column, Comment, HistoryEntry, Label
 from kanban.services import (
     CARD,
@@ -32,7 +32,6 @@ from kanban.services import (
     MAX_LABELS_PER_CARD,
     active_columns,
     apply_changes,
-    board_has_member,
     card_index,
     check_card_room,
     check_not_locked,
@@ -239,9 +238,6 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
     if not archived_at:
         check_wip_limit(column=column, adding=1)
     check_card_room(board=board)
-    assignee_id = state["assignee"]
-    if assignee_id is not None and not board_has_member(board=board, user_id=assignee_id):
-        assignee_id = None
     card = Card.objects.create(
         pk=card_id,
         board=board,
@@ -249,12 +245,12 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
         title=state["title"],
         description=state["description"],
         description_html=description_html(state["description"], rendered=rendered),
-        assignee_id=assignee_id,
         due_date=clean_due_date(state["due"]),
         position=state["position"],
         version=state["version"],
         archived_at=archived_at,
     )
+    card.assignees.set(members_among(board=board, user_ids=assignees_in(state)))
     label_ids = list(Label.objects.filter(board=board, pk__in=state["labels"]).values_list("pk", flat=True))
     card.labels.set(label_ids)
     comments.recreate(board=board, states=state.get("comments", []), rendered=rendered)
@@ -262,7 +258,7 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
         checklists.recreate_checklists(board=board, states=state["checklists"])
         checklists.recount(card_ids=[card.pk])
     entry.version_after = card.version
-    card = Card.objects.select_related("assignee").get(pk=card.pk)
+    card = Card.objects.select_related("column").get(pk=card.pk)
     if archived_at or card.column.archived_at:
         return record_event(board=board, type="card.archived",
                             payload={"card": card.pk, "column": card.column_id, "title": card.title,
@@ -270,10 +266,23 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
     return record_event(
         board=board,
         type="card.created",
-        payload={"card": card_frame(card, label_ids=label_ids), "index": card_index(card)},
+        payload={"card": frame_for(card), "index": card_index(card)},
         actor=actor,
         origin=origin,
     ).payload
+
+
+def assignees_in(state):
+    """A card state's assignees (states stored before there could be several name one, or none)."""
+    if "assignees" in state:
+        return state["assignees"]
+    return [state["assignee"]] if state.get("assignee") is not None else []
+
+
+def members_among(*, board, user_ids):
+    """Those of `user_ids` who are the board's owner or members now."""
+    members = {board.owner_id, *board.members.filter(pk__in=user_ids).values_list("pk", flat=True)}
+    return [user_id for user_id in user_ids if user_id in members]
 
 
 def apply_column_history(*, board, entry, actor, connection, origin, undo, rendered):
@@ -363,13 +372,16 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
             title=card["title"],
             description=card["description"],
             description_html=description_html(card["description"], rendered=rendered),
-            assignee_id=card["assignee"] if card["assignee"] in members else None,
             due_date=clean_due_date(card["due"]),
             position=card["position"],
             version=card["version"],
             archived_at=card.get("archived_at"),
         )
         for card in card_states
+    )
+    Card.assignees.through.objects.bulk_create(
+        Card.assignees.through(card_id=card["id"], user_id=user_id)
+        for card in card_states for user_id in assignees_in(card) if user_id in members
     )
     label_ids = {card["id"]: [label for label in card["labels"] if label in existing_labels] for card in card_states}
     Card.labels.through.objects.bulk_create(
@@ -386,13 +398,12 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
     if archived_at:  # deleted from the archive: back into it
         return record_event(board=board, type="column.archived", payload={"column": column.pk, "title": column.title},
                             actor=actor, origin=origin).payload
-    cards = (Card.objects.filter(pk__in=[card.pk for card in cards], archived_at=None).select_related("assignee")
-             .order_by("position", "id"))
+    cards = Card.objects.filter(pk__in=[card.pk for card in cards], archived_at=None).order_by("position", "id")
     return record_event(
         board=board,
         type="column.created",
         payload={"column": column_frame(column), "index": index,
-                 "cards": [card_frame(card, label_ids=label_ids[card.pk]) for card in cards]},
+                 "cards": archive.card_frames(cards)},
         actor=actor,
         origin=origin,
     ).payload

@@ -17,6 +17,7 @@ COMMENT_MAX_LENGTH = 5_000
 CHECKLIST_TITLE_MAX_LENGTH = 100
 CHECKLIST_ITEM_MAX_LENGTH = 500
 WIP_LIMIT_MAX = 999
+MAX_ASSIGNEES = 10
 
 # Label colours are names from a fixed palette, never CSS from a user.
 LABEL_COLOURS = ["grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]
@@ -92,9 +93,8 @@ class Card(models.Model):
     description = models.TextField(blank=True, max_length=CARD_DESCRIPTION_MAX_LENGTH)
     # Sanitised HTML rendered from `description` by the service that saves it.
     description_html = models.TextField(blank=True, editable=False)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="kanban_cards"
-    )
+    # Owner or members of the board, at most MAX_ASSIGNEES (kanban.services.clean_assignees).
+    assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assigned_kanban_cards")
     labels = models.ManyToManyField(Label, blank=True, related_name="cards")
     # Who hears of its comments (kanban.notifications): its creator, assignees and commenters, until they unwatch.
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_kanban_cards")

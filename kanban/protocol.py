@@ -19,6 +19,7 @@ from kanban.models import (
     COLUMN_TITLE_MAX_LENGTH,
     LABEL_COLOURS,
     LABEL_NAME_MAX_LENGTH,
+    MAX_ASSIGNEES,
     WIP_LIMIT_MAX,
 )
 
@@ -51,8 +52,15 @@ def version_field(message):
     return protocol.int_field(message, "version", minimum=1, maximum=VERSION_MAX)
 
 
-def nullable_id_field(message, name):
-    return None if message[name] is None else id_field(message, name)
+def id_list_field(message, name, *, most, what):
+    value = message[name]
+    if not isinstance(value, list) or not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+        raise ActionError("invalid_field", f"`{name}` must be a list of ids.")
+    if len(value) > most:
+        raise ActionError("out_of_range", f"A card can have at most {most} {what}.")
+    if not all(1 <= item <= ID_MAX for item in value):
+        raise ActionError("out_of_range", "Ids are positive integers.")
+    return value
 
 
 def label_ids_field(message):
@@ -92,7 +100,7 @@ def card_create(message):
 
 
 def card_update(message):
-    protocol.allowed_keys(message, ["card", "version", "title", "description", "assignee", "labels", "due"])
+    protocol.allowed_keys(message, ["card", "version", "title", "description", "assignees", "labels", "due"])
     changes = {}
     if "title" in message:
         changes["title"] = one_line_text_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH)
@@ -100,14 +108,14 @@ def card_update(message):
         changes["description"] = protocol.str_field(
             message, "description", max_length=CARD_DESCRIPTION_MAX_LENGTH, allow_blank=True, multiline=True
         )
-    if "assignee" in message:
-        changes["assignee"] = nullable_id_field(message, "assignee")
+    if "assignees" in message:
+        changes["assignees"] = id_list_field(message, "assignees", most=MAX_ASSIGNEES, what="assignees")
     if "labels" in message:
         changes["labels"] = label_ids_field(message)
     if "due" in message:
         changes["due"] = due_field(message)
     if not changes:
-        raise ActionError("invalid_message", "Say what to change: title, description, assignee, labels or due.")
+        raise ActionError("invalid_message", "Say what to change: title, description, assignees, labels or due.")
     return {"card_id": id_field(message, "card"), "version": version_field(message), "changes": changes}
 
 

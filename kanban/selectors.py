@@ -19,6 +19,14 @@ def board_for_user(*, slug, user):
     return collab_selectors.board_for_user(board_model=Board, slug=slug, user=user)
 
 
+def assignee_frames(assigned):
+    """{card id: its assignees' user frames, by name} from `assigned`, rows of Card.assignees.through (one query)."""
+    frames = defaultdict(list)
+    for card_id, user_id, username in assigned.values_list("card_id", "user_id", "user__username").order_by("user__username"):
+        frames[card_id].append({"id": user_id, "username": username})
+    return frames
+
+
 def cards_assigned_to(*, user):
     """
     The cards assigned to `user` on every board they may open, for "My
@@ -27,7 +35,7 @@ def cards_assigned_to(*, user):
     """
     boards = Board.objects.filter(collab_selectors.access_filter(user)).values("pk")
     return list(
-        Card.objects.filter(assignee=user, board__in=boards, archived_at=None, column__archived_at=None)
+        Card.objects.filter(assignees=user, board__in=boards, archived_at=None, column__archived_at=None)
         .select_related("board", "column")
         .prefetch_related("labels")
         .order_by(F("due_date").asc(nulls_last=True), "board__name", "column__position", "position", "pk")
@@ -52,7 +60,8 @@ def board_snapshot(*, board):
     seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
     columns = list(board.columns.filter(archived_at=None).order_by("position", "id"))
     cards = (Card.objects.filter(board=board, archived_at=None, column__archived_at=None)
-             .select_related("assignee", "locked_by").order_by("position", "id"))
+             .select_related("locked_by").order_by("position", "id"))
+    assignees = assignee_frames(Card.assignees.through.objects.filter(card__board=board, card__archived_at=None))
     label_ids = defaultdict(list)
     labelled = Card.labels.through.objects.filter(card__board=board, card__archived_at=None)
     for card_id, label_id in labelled.values_list("card_id", "label_id"):
@@ -60,7 +69,8 @@ def board_snapshot(*, board):
     cards_by_column = defaultdict(list)
     now = timezone.now()
     for card in cards:
-        cards_by_column[card.column_id].append(card_frame(card, label_ids=label_ids[card.pk], now=now))
+        cards_by_column[card.column_id].append(card_frame(card, label_ids=label_ids[card.pk],
+                                                          assignees=assignees[card.pk], now=now))
     return {
         "type": "board",
         "seq": seq,

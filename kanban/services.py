@@ -21,6 +21,7 @@ an ack rather than its own event).
 import datetime
 from collections import defaultdict
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -48,6 +49,7 @@ from kanban.models import (
     COLUMN_TITLE_MAX_LENGTH,
     LABEL_COLOURS,
     LABEL_NAME_MAX_LENGTH,
+    MAX_ASSIGNEES,
     WIP_LIMIT_MAX,
     Board,
     Card,
@@ -151,16 +153,21 @@ def clean_due_date(value):
         raise ActionError("invalid_field", "The due date must be a date written YYYY-MM-DD.") from None
 
 
-def clean_assignee(*, board, user_id):
-    """Only the owner and the members can be assigned a card."""
-    if user_id is None:
-        return None
-    if user_id == board.owner_id:
-        return board.owner
-    user = board.members.filter(pk=user_id).first()
-    if user is None:
+def clean_assignees(*, board, user_ids):
+    """The users of `user_ids` (at most MAX_ASSIGNEES), who must all be the board's owner or members; by name."""
+    if not isinstance(user_ids, (list, tuple)) or not all(isinstance(user_id, int) for user_id in user_ids):
+        raise ActionError("invalid_field", "The assignees are a list of user ids.")
+    user_ids = list(dict.fromkeys(user_ids))
+    if len(user_ids) > MAX_ASSIGNEES:
+        raise ActionError("too_many", f"A card has at most {MAX_ASSIGNEES} assignees.")
+    if not user_ids:
+        return []
+    users = list(get_user_model().objects.filter(
+        Q(pk=board.owner_id) | Q(pk__in=board.members.values("pk")), pk__in=user_ids
+    ).order_by("username"))
+    if len(users) != len(user_ids):
         raise ActionError("not_member", "Cards can only be assigned to members of this board.")
-    return user
+    return users
 
 
 def clean_label_ids(*, board, label_ids):
@@ -211,7 +218,7 @@ def get_card(*, board, card_id, include_archived=False):
     cards = Card.objects.filter(board=board, pk=card_id)
     if not include_archived:
         cards = cards.filter(archived_at=None, column__archived_at=None)
-    card = cards.select_related("assignee", "locked_by", "column").first()
+    card = cards.select_related("locked_by", "column").first()
     if card is None:
         if not include_archived and Card.objects.filter(board=board, pk=card_id).exists():
             raise ActionError("archived", "That card is in the board's archive: restore it first.", card=card_id)
@@ -227,8 +234,9 @@ def get_label(*, board, label_id):
 
 
 def frame_for(card):
-    """The card's frame, reading its labels (one query)."""
-    return card_frame(card, label_ids=list(card.labels.values_list("pk", flat=True)))
+    """The card's frame, reading its labels and assignees (two queries)."""
+    return card_frame(card, label_ids=list(card.labels.values_list("pk", flat=True)),
+                      assignees=selectors.assignee_frames(Card.assignees.through.objects.filter(card=card))[card.pk])
 
 
 def card_index(card):
@@ -532,7 +540,7 @@ def card_state(card, *, label_ids, comments, checklists):
         "position": card.position,
         "title": card.title,
         "description": card.description,
-        "assignee": card.assignee_id,
+        "assignees": sorted(card.assignees.values_list("pk", flat=True)),
         "labels": sorted(label_ids),
         "due": card.due_date.isoformat() if card.due_date else None,
         "version": card.version,
@@ -556,7 +564,7 @@ def card_create(
     title,
     index=None,
     description="",
-    assignee_id=None,
+    assignee_ids=(),
     label_ids=(),
     due_date=None,
     client_key="",
@@ -578,13 +586,13 @@ def card_create(
     with transaction.atomic():
         lock_board(board, actor=actor, origin=origin)
         if client_key:
-            existing = Card.objects.filter(board=board, client_key=client_key).select_related("assignee", "locked_by").first()
+            existing = Card.objects.filter(board=board, client_key=client_key).select_related("locked_by").first()
             if existing is not None:
                 return Applied.recorded({"type": "card.created", "seq": None, "card": frame_for(existing), "index": card_index(existing),
                         "duplicate": True})
         column = get_column(board=board, column_id=column_id, with_card_count=True)
         title = clean_text(title, field="card title", max_length=CARD_TITLE_MAX_LENGTH)
-        assignee = clean_assignee(board=board, user_id=assignee_id)
+        assignees = clean_assignees(board=board, user_ids=list(assignee_ids))
         label_ids = clean_label_ids(board=board, label_ids=label_ids) if label_ids else []
         due_date = clean_due_date(due_date)
         check_wip_limit(column=column, adding=1)
@@ -599,17 +607,17 @@ def card_create(
             title=title,
             description=description,
             description_html=description_html,
-            assignee=assignee,
             due_date=due_date,
             position=position,
             client_key=client_key,
         )
         if label_ids:
             card.labels.set(label_ids)
+        card.assignees.set(assignees)
         notifications.watch(card=card, user=actor)
-        if assignee is not None:
+        for assignee in assignees:
             assigned(board=board, card=card, assignee=assignee, actor=actor)
-        frame = card_frame(card, label_ids=label_ids)
+        frame = card_frame(card, label_ids=label_ids, assignees=[user_frame(user) for user in assignees])
         if remembered:
             remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version,
                      action=HistoryEntry.Action.CREATE, before=None,
@@ -622,7 +630,7 @@ def card_create(
 def card_update(*, board, card_id, version, changes, actor, connection=None, origin=None):
     """
     Change some of a card's fields. `changes` maps field names to new values:
-    title, description, assignee (a user id or None), labels (label ids),
+    title, description, assignees (user ids), labels (label ids),
     due (YYYY-MM-DD or None). Saving releases the caller's lock. A new
     description is rendered before the transaction, without the board's lock.
     """
@@ -637,8 +645,10 @@ def card_update(*, board, card_id, version, changes, actor, connection=None, ori
         check_not_locked(card=card, connection=connection)
         before, after = apply_changes(board=board, card=card, changes=changes, rendered=rendered)
         frame = finish_change(card=card, connection=connection)
-        if after.get("assignee") is not None and after["assignee"] != before["assignee"]:
-            assigned(board=board, card=card, assignee=card.assignee, actor=actor)
+        if "assignees" in after:
+            added = set(after["assignees"]) - set(before["assignees"])
+            for assignee in get_user_model().objects.filter(pk__in=added) if added else ():
+                assigned(board=board, card=card, assignee=assignee, actor=actor)
         remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.UPDATE, before=before, after=after)
         return Applied.recorded(record_event(
             board=board, type="card.updated", payload={"card": frame, "changes": field_changes(before, after)},
@@ -671,7 +681,7 @@ def card_watch(*, board, card_id, watching, actor, connection=None, origin=None)
     return Applied(seq=None, details={"event": "card.watching", "card": card.pk, "watching": watching})
 
 
-CARD_FIELDS = ("title", "description", "assignee", "labels", "due")
+CARD_FIELDS = ("title", "description", "assignees", "labels", "due")
 
 
 def field_changes(before, after):
@@ -689,12 +699,12 @@ def apply_changes(*, board, card, changes, rendered):
     if unknown:
         raise ActionError("unknown_field", f"Cards have no field(s) {', '.join(sorted(unknown))}.")
     if not changes:
-        raise ActionError("invalid_message", "Say what to change: title, description, assignee, labels or due.")
+        raise ActionError("invalid_message", "Say what to change: title, description, assignees, labels or due.")
     old_label_ids = sorted(card.labels.values_list("pk", flat=True)) if "labels" in changes else None
     before = {
         "title": card.title,
         "description": card.description,
-        "assignee": card.assignee_id,
+        "assignees": sorted(card.assignees.values_list("pk", flat=True)) if "assignees" in changes else None,
         "labels": old_label_ids,
         "due": card.due_date.isoformat() if card.due_date else None,
     }
@@ -705,9 +715,10 @@ def apply_changes(*, board, card, changes, rendered):
     if "description" in changes:
         card.description = after["description"] = clean_description(changes["description"])
         card.description_html = description_html(card.description, rendered=rendered)
-    if "assignee" in changes:
-        card.assignee = clean_assignee(board=board, user_id=changes["assignee"])
-        after["assignee"] = card.assignee_id
+    if "assignees" in changes:
+        users = clean_assignees(board=board, user_ids=changes["assignees"])
+        after["assignees"] = sorted(user.pk for user in users)
+        card.assignees.set(users)
     if "labels" in changes:
         after["labels"] = sorted(clean_label_ids(board=board, label_ids=changes["labels"]))
         card.labels.set(after["labels"])
@@ -855,9 +866,6 @@ def remember(*, board, actor, subject, object_id, action, before, after, version
         version_after=version_after if action != HistoryEntry.Action.DELETE else None,
     )
 
-
-def board_has_member(*, board, user_id):
-    return user_id == board.owner_id or board.members.filter(pk=user_id).exists()
 
 
 @transaction.atomic

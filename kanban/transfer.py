@@ -4,7 +4,7 @@ another place on its own board, for a copy).
 
 The copy keeps the title, description, due date, the labels the other
 board has by the same name (the others are named in the answer), the
-assignee if they are on that board, and the checklists with their ticks; a
+assignees who are on that board, and the checklists with their ticks; a
 move also takes the comments and the watchers who can open that board, and
 deletes the card from its board. Both boards are locked, the one with the
 smaller id first, so two moves between the same boards in opposite
@@ -27,7 +27,6 @@ from kanban.services import (
     card_create,
     check_not_locked,
     check_version,
-    clean_assignee,
     get_card,
     get_column,
     lock_board,
@@ -60,13 +59,11 @@ def labels_by_name(*, card, target):
     return [found[name] for name in names if name in found], [name for name in names if name not in found]
 
 
-def assignee_on(*, card, target):
-    if card.assignee_id is None:
-        return None
-    try:
-        return clean_assignee(board=target, user_id=card.assignee_id)
-    except ActionError:
-        return None
+def assignees_on(*, card, target):
+    """The card's assignees who are on the target board too."""
+    user_ids = list(card.assignees.values_list("pk", flat=True))
+    members = {target.owner_id, *target.members.filter(pk__in=user_ids).values_list("pk", flat=True)}
+    return [user_id for user_id in user_ids if user_id in members]
 
 
 def copy_card(*, card, target, column_id, actor, with_comments):
@@ -76,10 +73,10 @@ def copy_card(*, card, target, column_id, actor, with_comments):
     card's ack details, the label names left behind).
     """
     label_ids, left_behind = labels_by_name(card=card, target=target)
-    assignee = assignee_on(card=card, target=target)
+    assignee_ids = assignees_on(card=card, target=target)
     created = card_create(
         board=target, column_id=column_id, title=card.title, description=card.description,
-        assignee_id=assignee.pk if assignee else None, label_ids=label_ids, due_date=card.due_date, actor=actor,
+        assignee_ids=assignee_ids, label_ids=label_ids, due_date=card.due_date, actor=actor,
         remembered=False,
     ).details
     new = Card.objects.get(pk=created["card"]["id"])

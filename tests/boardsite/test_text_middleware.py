@@ -30,7 +30,7 @@ class TextDoorTests(TestCase):
             (reverse("admin:whiteboard_stroke_changelist"), {"tool__exact": "pen\x00"}, "tool__exact"),
             (
                 reverse("admin:autocomplete"),
-                {"term": "a\x00", "app_label": "kanban", "model_name": "card", "field_name": "assignee"},
+                {"term": "a\x00", "app_label": "kanban", "model_name": "card", "field_name": "assignees"},
                 "term",
             ),
         ]

@@ -41,10 +41,10 @@ class KanbanBrowserTests(BrowserTestCase):
         add_cards(self.board, self.columns["Doing"], ["Review the pull request"], actor=self.alice)
         add_cards(self.board, self.columns["Done"], ["Set up CI"], actor=self.alice)
         details = {
-            "Fix login": {"labels": [labels["urgent"], labels["backend"]], "assignee": self.bob.pk,
+            "Fix login": {"labels": [labels["urgent"], labels["backend"]], "assignees": [self.bob.pk],
                           "due": "2030-01-15", "description": "Steps:\n\n1. open\n2. **log in**"},
             "Write docs": {"labels": [labels["design"]], "description": "Screenshots of every page."},
-            "Review the pull request": {"labels": [labels["backend"]], "assignee": self.alice.pk},
+            "Review the pull request": {"labels": [labels["backend"]], "assignees": [self.alice.pk]},
         }
         for title, changes in details.items():
             card = Card.objects.get(title=title)

@@ -125,6 +125,20 @@ class CardCommentsBrowserTests(TwoMembers, BrowserTestCase):
         expect(bob.locator("#activity-list")).to_contain_text("bob commented on ‘Fix login’: @alice can you look?")
         expect(bob.locator("#activity-list")).to_contain_text("alice deleted a comment on ‘Fix login for good’")
 
+    def test_a_card_is_given_several_assignees_seen_live(self):
+        alice, bob = self.open_card(self.alice_page, "Fix login"), self.open_card(self.bob_page, "Write docs")
+        bob.keyboard.press("Escape")
+        for name in ("alice", "bob"):
+            alice.locator("#card-assignees .assignee-option", has_text=name).locator("input").check()
+        alice.click("#card-save")
+        avatars = bob.locator(".kanban-card", has_text="Fix login").locator(".card-assignees .avatar")
+        expect(avatars).to_have_count(2)
+        self.assertEqual([avatars.nth(n).get_attribute("title") for n in range(2)],
+                         ["Assigned to alice", "Assigned to bob"])
+        bob.select_option("#filter-assignee", "bob")
+        expect(bob.locator(".kanban-card:visible")).to_have_count(1)
+        self.screenshot(bob, "kanban-assignees.png")
+
     def test_the_filter_finds_a_card_by_its_comments(self):
         outside_the_event_loop(lambda: comments.comment_create(
             board=self.board, card_id=Card.objects.get(title="Fix login").pk, body="Seen on the STAGING server",

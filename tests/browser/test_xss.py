@@ -60,7 +60,7 @@ class XssTests(BrowserTestCase):
         card = kanban_services.card_create(board=self.kanban, column_id=todo.pk, title=f"Card {PAYLOAD}", actor=self.hostile)
         kanban_services.card_update(
             board=self.kanban, card_id=card.details["card"]["id"], version=card.details["card"]["version"], actor=self.hostile,
-            changes={"description": MARKDOWN, "labels": [label.details["label"]["id"]], "assignee": self.hostile.pk},
+            changes={"description": MARKDOWN, "labels": [label.details["label"]["id"]], "assignees": [self.hostile.pk]},
         )
         self.card_id = card.details["card"]["id"]
         whiteboard_services.shape_add(

@@ -35,20 +35,20 @@ class ActivityFeedTests(TestCase):
         services.card_move(board=self.board, card_id=self.card_id, version=1, column_id=self.columns["Doing"].pk,
                            index=0, actor=self.bob)
         services.card_update(board=self.board, card_id=self.card_id, version=2, actor=self.alice,
-                             changes={"title": "Write the report", "due": "2026-12-01", "assignee": self.bob.pk})
+                             changes={"title": "Write the report", "due": "2026-12-01", "assignees": [self.bob.pk]})
         entries, next_before = activity.activity_page(board=self.board)
         self.assertIsNone(next_before)
         self.assertEqual(
             [entry.summary for entry in entries],
             [
-                "alice edited ‘Write the report’: title, assignee, due date",
+                "alice edited ‘Write the report’: title, assignees, due date",
                 "bob moved ‘Write report’ from To do to Doing",
                 "alice added ‘Write report’ to To do",
             ],
         )
         self.assertEqual(
             [(detail.field, detail.old, detail.new) for detail in entries[0].details],
-            [("Title", "Write report", "Write the report"), ("Assignee", "nobody", "bob"), ("Due date", "none", "1 Dec 2026")],
+            [("Title", "Write report", "Write the report"), ("Assignees", "nobody", "bob"), ("Due date", "none", "1 Dec 2026")],
         )
         self.assertEqual((entries[1].user, entries[1].via, entries[1].card), ("bob", None, self.card_id))
 

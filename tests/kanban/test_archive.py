@@ -77,7 +77,7 @@ class CardArchiveTests(ArchiveTestCase):
         self.assertEqual(titles_by_column(self.board)["To do"], ["a", "c"])
 
     def test_my_cards_and_the_search_leave_archived_cards_out(self):
-        services.card_update(board=self.board, card_id=self.b["id"], version=1, changes={"assignee": self.bob.pk},
+        services.card_update(board=self.board, card_id=self.b["id"], version=1, changes={"assignees": [self.bob.pk]},
                              actor=self.alice)
         self.archive_card(self.b)
         self.assertEqual(selectors.cards_assigned_to(user=self.bob), [])

@@ -279,7 +279,7 @@ class BadInputTests(KanbanSocketTestCase):
             ({"type": "card.update", "card": card["id"], "version": 1, "due": "tomorrow!!"}, "invalid_field"),
             ({"type": "card.update", "card": card["id"], "version": 1, "due": "2026-02-30"}, "invalid_field"),
             ({"type": "card.update", "card": card["id"], "version": 1, "labels": "red"}, "invalid_field"),
-            ({"type": "card.update", "card": card["id"], "version": 1, "assignee": 999999}, "not_member"),
+            ({"type": "card.update", "card": card["id"], "version": 1, "assignees": [999999]}, "not_member"),
             ({"type": "column.update", "column": todo, "wip_limit": 0}, "out_of_range"),
             ({"type": "column.create", "title": "x" * 61}, "too_long"),
             ({"type": "label.create", "name": "bug", "colour": "url(javascript:x)"}, "invalid_field"),

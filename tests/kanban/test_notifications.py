@@ -39,7 +39,7 @@ class NotificationTests(TestCase):
 
     def test_commenting_and_being_assigned_make_a_watcher(self):
         self.comment("first", actor=self.bob)  # bob watches from now on
-        services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"assignee": self.dave.pk},
+        services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"assignees": [self.dave.pk]},
                              actor=self.alice)
         self.assertEqual(kinds_for(self.dave), [("assigned", "alice", "Write report")])
         self.comment("second", actor=self.alice)
@@ -48,7 +48,7 @@ class NotificationTests(TestCase):
         self.assertEqual(set(Card.objects.get(pk=self.card["id"]).watchers.all()), {self.alice, self.bob, self.dave})
 
     def test_assigning_yourself_notifies_nobody(self):
-        services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"assignee": self.alice.pk},
+        services.card_update(board=self.board, card_id=self.card["id"], version=1, changes={"assignees": [self.alice.pk]},
                              actor=self.alice)
         self.assertEqual(Notification.objects.count(), 0)
 

@@ -126,11 +126,12 @@ class BoardSnapshotTests(TestCase):
         label = services.label_create(board=board, name="bug", colour="red", actor=alice).details["label"]
         for column in columns_of(board).values():
             Card.objects.bulk_create(
-                Card(board=board, column=column, title=f"c{n}", position=n, assignee=alice)
+                Card(board=board, column=column, title=f"c{n}", position=n)
                 for n in range(cards_per_column)
             )
         for card in Card.objects.filter(board=board):
             card.labels.add(label["id"])
+            card.assignees.add(alice)
         with CaptureQueriesContext(connection) as queries:
             snapshot = selectors.board_snapshot(board=board)
         self.assertEqual(sum(len(column["cards"]) for column in snapshot["columns"]), 3 * cards_per_column)
@@ -201,13 +202,13 @@ class ConflictTests(TestCase):
         carol = make_user("carol")
         with self.assertRaises(ActionError) as refused:
             services.card_update(
-                board=self.board, card_id=self.card["id"], version=1, changes={"assignee": carol.pk}, actor=self.alice
+                board=self.board, card_id=self.card["id"], version=1, changes={"assignees": [carol.pk]}, actor=self.alice
             )
         self.assertEqual(refused.exception.code, "not_member")
         frame = services.card_update(
-            board=self.board, card_id=self.card["id"], version=1, changes={"assignee": self.bob.pk}, actor=self.alice
+            board=self.board, card_id=self.card["id"], version=1, changes={"assignees": [self.bob.pk]}, actor=self.alice
         )
-        self.assertEqual(frame.details["card"]["assignee"], {"id": self.bob.pk, "username": "bob"})
+        self.assertEqual(frame.details["card"]["assignees"], [{"id": self.bob.pk, "username": "bob"}])
 
 
 class WipLimitTests(TestCase):
@@ -649,7 +650,7 @@ class ColumnUndoRedoTests(TestCase):
         doing = self.columns["Doing"]
         cards = add_cards(self.board, doing, ["one", "two", "three"], actor=self.bob)
         services.card_update(board=self.board, card_id=cards[1]["id"], version=1,
-                             changes={"labels": [label["id"]], "assignee": self.bob.pk, "due": "2026-12-01"},
+                             changes={"labels": [label["id"]], "assignees": [self.bob.pk], "due": "2026-12-01"},
                              actor=self.bob)
         services.card_move(board=self.board, card_id=cards[2]["id"], version=1, column_id=doing.pk, index=0,
                            actor=self.bob)
@@ -662,7 +663,7 @@ class ColumnUndoRedoTests(TestCase):
         self.assertEqual(frame.details["index"], 1)
         self.assertEqual([card["title"] for card in frame.details["cards"]], ["three", "one", "two"])
         two = frame.details["cards"][2]
-        self.assertEqual((two["id"], two["labels"], two["assignee"]["id"], two["due"], two["version"]),
+        self.assertEqual((two["id"], two["labels"], two["assignees"][0]["id"], two["due"], two["version"]),
                          (cards[1]["id"], [label["id"]], self.bob.pk, "2026-12-01", 2))
         self.assertEqual(titles_by_column(self.board)["Doing"], ["three", "one", "two"])
         self.assertEqual(frame.details["history"], {"can_undo": False, "can_redo": True})
@@ -808,3 +809,57 @@ class LabelUndoRedoTests(TestCase):
             self.undo()
         self.assertEqual(refused.exception.code, "conflict")
         self.assertEqual(self.labels(), [("bug", "red")])
+
+
+class SeveralAssigneesTests(TestCase):
+    def setUp(self):
+        self.alice, self.bob, self.carol = make_user("alice"), make_user("bob"), make_user("carol")
+        self.board = make_board(self.alice, members=[self.bob, self.carol])
+        (self.card,) = add_cards(self.board, columns_of(self.board)["To do"], ["Pair on it"], actor=self.alice)
+
+    def assign(self, *users, version):
+        return services.card_update(board=self.board, card_id=self.card["id"], version=version,
+                                    changes={"assignees": [user.pk for user in users]}, actor=self.alice).details
+
+    def test_a_card_has_several_assignees_each_told_once(self):
+        from kanban.models import Notification
+
+        ack = self.assign(self.carol, self.bob, self.alice, version=1)
+        self.assertEqual([user["username"] for user in ack["card"]["assignees"]], ["alice", "bob", "carol"])
+        self.assertEqual(ack["changes"]["assignees"], {"from": [], "to": sorted([self.alice.pk, self.bob.pk, self.carol.pk])})
+        self.assign(self.bob, version=2)  # carol and alice taken off; bob stays, not told again
+        kinds = sorted(Notification.objects.values_list("recipient__username", "kind"))
+        self.assertEqual(kinds, [("bob", "assigned"), ("carol", "assigned")])
+        self.assertEqual([card.title for card in selectors.cards_assigned_to(user=self.bob)], ["Pair on it"])
+        self.assertEqual(selectors.cards_assigned_to(user=self.carol), [])
+        history.history_undo(board=self.board, actor=self.alice)
+        snapshot = selectors.board_snapshot(board=self.board)["columns"][0]["cards"][0]
+        self.assertEqual([user["username"] for user in snapshot["assignees"]], ["alice", "bob", "carol"])
+
+    def test_outsiders_and_too_many_are_refused(self):
+        stranger = make_user("stranger")
+        for user_ids, code in [([stranger.pk], "not_member"), (list(range(1, 12)), "too_many"), ("bob", "invalid_field")]:
+            with self.subTest(code=code):
+                with self.assertRaises(ActionError) as caught:
+                    services.card_update(board=self.board, card_id=self.card["id"], version=1,
+                                         changes={"assignees": user_ids}, actor=self.alice)
+                self.assertEqual(caught.exception.code, code)
+
+
+class AssigneesMigrationTests(TransactionTestCase):
+    """0013 makes each card's one assignee the first of its several."""
+
+    def test_the_assignee_becomes_one_of_the_assignees(self):
+        from django.db.migrations.executor import MigrationExecutor
+
+        executor = MigrationExecutor(connection)
+        executor.migrate([("kanban", "0012_card_transfer")])
+        old = executor.loader.project_state([("kanban", "0012_card_transfer")]).apps
+        user = old.get_model("auth", "User").objects.create(username="old-assignee")
+        board = old.get_model("kanban", "Board").objects.create(name="Old", slug="old-1", owner=user)
+        column = old.get_model("kanban", "Column").objects.create(board=board, title="To do")
+        card = old.get_model("kanban", "Card").objects.create(board=board, column=column, title="Old card", assignee=user)
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        self.assertEqual(list(Card.objects.get(pk=card.pk).assignees.values_list("username", flat=True)), ["old-assignee"])

@@ -22,7 +22,7 @@ class TransferTests(TestCase):
         (self.card,) = add_cards(self.source, self.todo, ["Fix login"], actor=self.alice)
         labels = list(self.source.labels.order_by("name").values_list("pk", flat=True))
         services.card_update(board=self.source, card_id=self.card["id"], version=1, actor=self.alice,
-                             changes={"labels": labels, "assignee": self.carol.pk, "description": "Steps"})
+                             changes={"labels": labels, "assignees": [self.carol.pk], "description": "Steps"})
         steps = checklists.checklist_create(board=self.source, card_id=self.card["id"], actor=self.alice).details
         item = checklists.item_create(board=self.source, checklist_id=steps["checklist"]["id"], text="Reproduce",
                                       actor=self.alice).details
@@ -44,7 +44,7 @@ class TransferTests(TestCase):
         self.assertEqual(titles_by_column(self.target)["Doing"], ["Fix login"])
         moved = self.moved()
         self.assertEqual(list(moved.labels.values_list("name", flat=True)), ["bug"])
-        self.assertIsNone(moved.assignee, "carol is not on the target board")
+        self.assertEqual(list(moved.assignees.all()), [], "carol is not on the target board")
         self.assertEqual((moved.description, moved.comment_count, moved.checklist_items, moved.checklist_done),
                          ("Steps", 1, 1, 1))
         self.assertEqual(list(Comment.objects.filter(card=moved).values_list("body", flat=True)), ["Seen on staging"])
@@ -58,7 +58,7 @@ class TransferTests(TestCase):
         self.assertEqual((undone["event"], undone["card"]["id"]), ("card.created", self.card["id"]))
         self.assertEqual(titles_by_column(self.target)["Doing"], [])
         back = Card.objects.get(pk=self.card["id"])
-        self.assertEqual((back.comment_count, back.checklist_done, back.assignee), (1, 1, self.carol))
+        self.assertEqual((back.comment_count, back.checklist_done, list(back.assignees.all())), (1, 1, [self.carol]))
         history.history_redo(board=self.source, actor=self.bob)
         self.assertEqual(titles_by_column(self.source)["To do"], [])
         self.assertEqual(self.moved().comment_count, 1)

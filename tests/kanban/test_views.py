@@ -56,8 +56,10 @@ class BoardPagesTests(TestCase):
         board = make_board(self.alice, name=f"{cards} cards")
         todo = columns_of(board)["To do"]
         Card.objects.bulk_create(
-            Card(board=board, column=todo, title=f"c{n}", position=n, assignee=self.alice) for n in range(cards)
+            Card(board=board, column=todo, title=f"c{n}", position=n) for n in range(cards)
         )
+        for card in Card.objects.filter(board=board):
+            card.assignees.add(self.alice)
         self.client.force_login(self.alice)
         with CaptureQueriesContext(connection) as queries:
             response = self.client.get(board.get_absolute_url())
@@ -121,10 +123,10 @@ class MyCardsPageTests(TestCase):
         for card in cards:
             assignee = self.alice if card["title"] == "Alice's" else self.bob
             services.card_update(board=self.shared, card_id=card["id"], version=card["version"], actor=self.alice,
-                                 changes={"assignee": assignee.pk, **changes[card["title"]]})
+                                 changes={"assignees": [assignee.pk], **changes[card["title"]]})
         hidden = add_cards(self.private, columns_of(self.private)["Doing"], ["Not yours to see"], actor=self.alice)[0]
         # Assigned to bob on a board he cannot open: not shown to him.
-        Card.objects.filter(pk=hidden["id"]).update(assignee=self.bob)
+        Card.objects.get(pk=hidden["id"]).assignees.add(self.bob)
         self.client.force_login(self.bob)
 
     def test_the_cards_assigned_to_me_soonest_due_first_with_overdue_marked(self):
@@ -145,7 +147,7 @@ class MyCardsPageTests(TestCase):
         more = add_cards(self.shared, columns_of(self.shared)["Doing"], [f"Task {n}" for n in range(10)], actor=self.alice)
         for card in more:
             services.card_update(board=self.shared, card_id=card["id"], version=card["version"], actor=self.alice,
-                                 changes={"assignee": self.bob.pk})
+                                 changes={"assignees": [self.bob.pk]})
         with CaptureQueriesContext(connection) as many:
             response = self.client.get(reverse("kanban:mine"))
         self.assertEqual(len(response.context["cards"]), 13)

@@ -50,7 +50,7 @@ INPUTS = [
     ("get", "/whiteboard/{whiteboard}/export.svg", "seq", {}),
     ("get", "/admin/kanban/label/", "colour__exact", {}),
     ("get", "/admin/kanban/card/", "q", {}),
-    ("get", "/admin/autocomplete/", "term", {"app_label": "kanban", "model_name": "card", "field_name": "assignee"}),
+    ("get", "/admin/autocomplete/", "term", {"app_label": "kanban", "model_name": "card", "field_name": "assignees"}),
     ("post", "/accounts/login/", "username", {"password": PASSWORD}),
 ]
 

@@ -85,7 +85,7 @@ def valid_message(draw):
                     "description": st.one_of(text, st.just("[x](javascript:alert(1)) <img src=x onerror=alert(1)>")),
                     "labels": st.lists(slot("label"), max_size=3),
                     "due": st.sampled_from([None, "2026-12-01", "2027-02-28"]),
-                    "assignee": st.sampled_from([None, {"$user": True}]),
+                    "assignees": st.sampled_from([[], [{"$user": True}]]),
                 },
             )
         )
@@ -264,7 +264,7 @@ def stored_board(board):
                     card["description_html"],
                     sorted(label_names[label] for label in card["labels"]),
                     card["due"],
-                    card["assignee"]["username"] if card["assignee"] else None,
+                    [user["username"] for user in card["assignees"]],
                     card["version"],
                     card["lock"],
                     card["comments"],

@@ -1,5 +1,5 @@
 // The card editor dialog: title, Markdown description with a server-rendered
-// preview, assignee, labels, due date, and the card's comments. Opening a
+// preview, assignees, labels, due date, and the card's comments. Opening a
 // card takes nothing from anyone: everyone may have it open, read it and
 // comment. Changing one of its fields takes the card's lock (renewed before
 // it runs out), so nobody else changes it meanwhile, and the others see the
@@ -11,7 +11,7 @@
 import { CardChecklists } from "./checklists.js";
 import { CardComments } from "./comments.js";
 import { CardSender } from "./send.js";
-import { element, labelChip } from "./render.js";
+import { avatar, element, labelChip } from "./render.js";
 
 const LOCK_RENEW_MS = 20_000; // the server's lock lasts 30 s
 
@@ -35,7 +35,7 @@ export class CardEditor {
     this.fields = {
       title: dialog.querySelector("#card-title"),
       description: dialog.querySelector("#card-description"),
-      assignee: dialog.querySelector("#card-assignee"),
+      assignees: dialog.querySelector("#card-assignees"),
       due: dialog.querySelector("#card-due"),
       labels: dialog.querySelector("#card-labels"),
     };
@@ -174,10 +174,18 @@ export class CardEditor {
     this.fields.title.value = card.title;
     this.fields.description.value = card.description;
     this.fields.due.value = card.due ?? "";
-    const assignee = this.fields.assignee;
-    assignee.replaceChildren(new Option("Nobody", ""));
-    for (const member of this.board.state.members) assignee.append(new Option(member.username, String(member.id)));
-    assignee.value = card.assignee ? String(card.assignee.id) : "";
+    const assigned = new Set(card.assignees.map((user) => user.id));
+    this.fields.assignees.replaceChildren(
+      ...this.board.state.members.map((member) => {
+        const option = element("label", "assignee-option");
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.value = String(member.id);
+        box.checked = assigned.has(member.id);
+        option.append(box, avatar(member), element("span", "", member.username));
+        return option;
+      }),
+    );
     const labels = [...this.board.state.labels.values()].sort((a, b) => a.name.localeCompare(b.name));
     this.fields.labels.replaceChildren(
       ...labels.map((label) => {
@@ -201,8 +209,8 @@ export class CardEditor {
     if (title !== card.title) changes.title = title;
     const description = this.fields.description.value;
     if (description.trim() !== card.description) changes.description = description;
-    const assignee = this.fields.assignee.value ? Number(this.fields.assignee.value) : null;
-    if (assignee !== (card.assignee?.id ?? null)) changes.assignee = assignee;
+    const assignees = [...this.fields.assignees.querySelectorAll("input:checked")].map((box) => Number(box.value)).sort((a, b) => a - b);
+    if (JSON.stringify(assignees) !== JSON.stringify(card.assignees.map((user) => user.id).sort((a, b) => a - b))) changes.assignees = assignees;
     const labels = [...this.fields.labels.querySelectorAll("input:checked")].map((box) => Number(box.value)).sort((a, b) => a - b);
     if (JSON.stringify(labels) !== JSON.stringify([...card.labels].sort((a, b) => a - b))) changes.labels = labels;
     const due = this.fields.due.value || null;
@@ -346,13 +354,13 @@ export class CardEditor {
     if (!theirs) return;
     this.showError("");
     const shown = (field, card) => {
-      if (field === "assignee") return card.assignee?.username ?? (typeof card.assignee === "number" ? this.memberName(card.assignee) : "nobody");
+      if (field === "assignees") return card.assignees.map((user) => (typeof user === "number" ? this.memberName(user) : user.username)).join(", ") || "nobody";
       if (field === "labels") return card.labels.map((id) => this.board.state.labels.get(id)?.name ?? "?").join(", ") || "none";
       if (field === "due") return card.due ?? "none";
       return card[field] || "(empty)";
     };
     const mine = { ...theirs, ...changes };
-    const names = { title: "Title", description: "Description", assignee: "Assignee", labels: "Labels", due: "Due date" };
+    const names = { title: "Title", description: "Description", assignees: "Assignees", labels: "Labels", due: "Due date" };
     const rows = Object.keys(changes)
       .filter((field) => shown(field, mine) !== shown(field, theirs))
       .flatMap((field) => [

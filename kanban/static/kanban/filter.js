@@ -127,8 +127,8 @@ export class CardFilter {
       if (!foundByServer && !words.every((word) => text.includes(word))) return false;
     }
     if (this.wanted.label && !card.labels.includes(Number(this.wanted.label))) return false;
-    if (this.wanted.assignee === "nobody" && card.assignee) return false;
-    if (this.wanted.assignee && this.wanted.assignee !== "nobody" && card.assignee?.username !== this.wanted.assignee) return false;
+    if (this.wanted.assignee === "nobody" && card.assignees.length) return false;
+    if (this.wanted.assignee && this.wanted.assignee !== "nobody" && !card.assignees.some((user) => user.username === this.wanted.assignee)) return false;
     if (this.wanted.due) {
       const { today, weekEnd } = dayRange();
       if (this.wanted.due === "none" && card.due) return false;

@@ -214,7 +214,7 @@ export class BoardView {
     }
     const labels = card.labels.map((id) => state.labels.get(id)).filter(Boolean);
     const lock = card.lock ? [card.lock.conn, card.lock.reason] : null;
-    const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignee, card.comments,
+    const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignees, card.comments,
       card.checklist]);
     if (node.dataset.signature !== signature) {
       node.dataset.signature = signature;
@@ -263,7 +263,17 @@ export class BoardView {
       count.setAttribute("aria-label", count.title);
       meta.append(count);
     }
-    if (card.assignee) meta.append(avatar(card.assignee, `Assigned to ${card.assignee.username}`));
+    if (card.assignees.length) {
+      const people = element("span", "card-assignees");
+      const shown = card.assignees.length > 3 ? card.assignees.slice(0, 2) : card.assignees;
+      for (const user of shown) people.append(avatar(user, `Assigned to ${user.username}`));
+      if (shown.length < card.assignees.length) {
+        const more = element("span", "avatar more", `+${card.assignees.length - shown.length}`);
+        more.title = `Also assigned to ${card.assignees.slice(shown.length).map((user) => user.username).join(", ")}`;
+        people.append(more);
+      }
+      meta.append(people);
+    }
     if (meta.children.length) parts.push(meta);
     if (lockedByOther) {
       const doing = card.lock.reason === "drag" ? "dragging" : "editing";
