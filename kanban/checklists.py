@@ -17,6 +17,8 @@ converting an item name its `version`.
 """
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
@@ -89,11 +91,14 @@ def progress_changed(card, *, total=0, done=0):
 
 
 def recount(*, card_ids):
-    """Set the cards' progress from their items (after items came back in bulk)."""
-    for card in Card.objects.filter(pk__in=card_ids).only("pk"):
-        items = ChecklistItem.objects.filter(checklist__card=card)
-        card.checklist_items, card.checklist_done = items.count(), items.filter(done=True).count()
-        card.save(update_fields=["checklist_items", "checklist_done"])
+    """Set the cards' progress from their items, after items came back in bulk (one query, as comments.recount)."""
+    items = ChecklistItem.objects.filter(checklist__card=OuterRef("pk")).order_by().values("checklist__card")
+
+    def counted(rows):
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), Value(0))
+
+    Card.objects.filter(pk__in=card_ids).update(checklist_items=counted(items),
+                                                checklist_done=counted(items.filter(done=True)))
 
 
 def ordered_items(checklist):

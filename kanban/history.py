@@ -51,6 +51,7 @@ from kanban.services import (
     label_fields,
     label_state,
     lock_board,
+    members_among,
     renumber_columns,
     stored_card_state,
     trim_history,
@@ -277,12 +278,6 @@ def assignees_in(state):
     if "assignees" in state:
         return state["assignees"]
     return [state["assignee"]] if state.get("assignee") is not None else []
-
-
-def members_among(*, board, user_ids):
-    """Those of `user_ids` who are the board's owner or members now."""
-    members = {board.owner_id, *board.members.filter(pk__in=user_ids).values_list("pk", flat=True)}
-    return [user_id for user_id in user_ids if user_id in members]
 
 
 def apply_column_history(*, board, entry, actor, connection, origin, undo, rendered):

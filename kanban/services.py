@@ -170,6 +170,12 @@ def clean_assignees(*, board, user_ids):
     return users
 
 
+def members_among(*, board, user_ids):
+    """Those of `user_ids` who are the board's owner or members now, in the order given (one query)."""
+    members = {board.owner_id, *board.members.filter(pk__in=user_ids).values_list("pk", flat=True)}
+    return [user_id for user_id in user_ids if user_id in members]
+
+
 def clean_label_ids(*, board, label_ids):
     label_ids = list(dict.fromkeys(label_ids))
     if len(label_ids) > MAX_LABELS_PER_CARD:

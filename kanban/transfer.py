@@ -30,6 +30,7 @@ from kanban.services import (
     get_card,
     get_column,
     lock_board,
+    members_among,
     remember,
     stored_card_state,
 )
@@ -61,9 +62,7 @@ def labels_by_name(*, card, target):
 
 def assignees_on(*, card, target):
     """The card's assignees who are on the target board too."""
-    user_ids = list(card.assignees.values_list("pk", flat=True))
-    members = {target.owner_id, *target.members.filter(pk__in=user_ids).values_list("pk", flat=True)}
-    return [user_id for user_id in user_ids if user_id in members]
+    return members_among(board=target, user_ids=list(card.assignees.values_list("pk", flat=True)))
 
 
 def copy_card(*, card, target, column_id, actor, with_comments):
