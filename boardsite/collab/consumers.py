@@ -151,9 +151,9 @@ class BoardConsumer(WebsocketApp):
             rate_limit=TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST),
             on_refused=lambda: self.run_in_background(self.count_refused()),
         )
-        self.room = await room_hub().join(self.group, self)
-        # Names this connection in the events it makes (it gets acks, not its own events).
-        self.origin = f"{self.room.hub.channel}#{self.connection_id}"
+        # Accepted and greeted before it enters the room: the room hands its sessions
+        # presence and other frames at any time, and nothing may precede `accept` and
+        # `hello`. Events committed meanwhile come with the client's first sync.
         await self.accept()
         logger.info("%s connected to %s", user.get_username(), self.group)
         await self.send_frame(
@@ -163,6 +163,9 @@ class BoardConsumer(WebsocketApp):
         )
         for frame in opening_frames:
             await self.send_frame(frame)
+        self.room = await room_hub().join(self.group, self)
+        # Names this connection in the events it makes (it gets acks, not its own events).
+        self.origin = f"{self.room.hub.channel}#{self.connection_id}"
         self.room.announce(joined=self.me(), newcomer=[self.room.hub.channel, self.connection_id])
 
     def open_board(self, *, slug, user):

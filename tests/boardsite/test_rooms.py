@@ -2,11 +2,18 @@
 
 import asyncio
 
+from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer
 from django.db import OperationalError
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, TransactionTestCase, override_settings
+
+from boardsite.collab import services as collab_services
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.rooms import Command, Room, RoomHub
+from tests.support import make_user, websocket_for
+from tests.whiteboard.helpers import join
+from whiteboard import services as whiteboard_services
 
 
 class QuietHub(RoomHub):
@@ -133,3 +140,36 @@ class RoomQueueTests(SimpleTestCase):
 
         self.assertEqual(asyncio.run(scenario()), ["card 1"])
         self.assertEqual(order, ["command", "release c1"])
+
+
+class SlowSubscriptionLayer(InMemoryChannelLayer):
+    """A layer whose subscriptions take a round trip, as Redis's do over a network."""
+
+    async def group_add(self, group, channel):
+        await asyncio.sleep(0.2)
+        await super().group_add(group, channel)
+
+
+@override_settings(
+    CHANNEL_LAYERS={"default": {"BACKEND": "tests.boardsite.test_rooms.SlowSubscriptionLayer"}},
+    REALTIME_PRESENCE_BATCH_SECONDS=0.05,
+)
+class HandshakeTests(TransactionTestCase):
+    async def test_a_connection_gets_nothing_before_its_handshake_is_accepted(self):
+        # Alice's presence batch goes out while bob's connection is still subscribing:
+        # it must not reach bob's socket before its accept (daphne refuses a send there).
+        alice, bob = await database_sync_to_async(make_user)("alice"), await database_sync_to_async(make_user)("bob")
+        board = await database_sync_to_async(self.shared_board)(alice, bob)
+        first, _ = await join(board, alice)
+        second = await websocket_for(f"/ws/whiteboard/{board.slug}/", user=bob)
+        await second.send_input({"type": "websocket.connect"})
+        opening = await second.receive_output(timeout=2)
+        self.assertEqual(opening["type"], "websocket.accept", opening)
+        for socket in (first, second):
+            await socket.disconnect()
+
+    @staticmethod
+    def shared_board(owner, member):
+        board = whiteboard_services.board_create(name="Handshake", owner=owner)
+        collab_services.board_add_member(board=board, username=member.username, actor=owner)
+        return board
