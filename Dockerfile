@@ -28,10 +28,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PORT=8000 \
     MIGRATE_ON_START=1 \
     WHITENOISE_USE_FINDERS=false \
-    SECRET_KEY_FILE=/data/secret_key
+    SECRET_KEY_FILE=/data/secret_key \
+    MEDIA_ROOT=/data/media
 RUN groupadd --gid 10001 boardsite \
     && useradd --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin boardsite \
-    && mkdir /data && chown boardsite:boardsite /data
+    && mkdir -p /data/media && chown -R boardsite:boardsite /data
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 COPY deploy/docker-entrypoint.sh /usr/local/bin/boardsite-entrypoint

@@ -164,14 +164,16 @@ def fill_whiteboard(board, *, strokes, points, author, pen=smooth_pen, batch=100
     return board
 
 
-def fill_kanban(board, *, cards, columns, comments_per_card=0, checklist_items=0, author=None):
+def fill_kanban(board, *, cards, columns, comments_per_card=0, checklist_items=0, attachments=False, author=None):
     """
     Replace the board's columns with `columns` columns holding `cards` cards
-    between them; each card with `comments_per_card` comments by `author` and
-    one checklist of `checklist_items` items (two fifths ticked), when asked.
+    between them; each card with `comments_per_card` comments by `author`,
+    one checklist of `checklist_items` items (two fifths ticked) and
+    (`attachments`) one attachment record, when asked. The records name a
+    file that is not stored: the board's page and messages never read files.
     """
     from kanban.descriptions import render_description
-    from kanban.models import Card, Checklist, ChecklistItem, Column, Comment
+    from kanban.models import Attachment, Card, Checklist, ChecklistItem, Column, Comment
     from kanban.services import POSITION_GAP
 
     ticked = checklist_items * 2 // 5
@@ -187,7 +189,7 @@ def fill_kanban(board, *, cards, columns, comments_per_card=0, checklist_items=0
                 Card(
                     board=board, column=made[number // per_column], title=f"Card {number + 1}",
                     position=(number % per_column + 1) * POSITION_GAP, comment_count=comments_per_card,
-                    checklist_items=checklist_items, checklist_done=ticked,
+                    checklist_items=checklist_items, checklist_done=ticked, attachment_count=int(attachments),
                 )
                 for number in range(cards)
             ),
@@ -208,6 +210,13 @@ def fill_kanban(board, *, cards, columns, comments_per_card=0, checklist_items=0
             ChecklistItem.objects.bulk_create(
                 (ChecklistItem(board=board, checklist=checklist, text=f"Step {n + 1}", done=n < ticked, position=n)
                  for checklist in Checklist.objects.filter(board=board) for n in range(checklist_items)),
+                batch_size=1000,
+            )
+        if attachments:
+            Attachment.objects.bulk_create(
+                (Attachment(board=board, card_id=card_id, uploaded_by=author, name="minutes.pdf",
+                            content_type="application/pdf", file=f"kanban/{board.pk}/bench/minutes.pdf", size=48_000)
+                 for card_id in card_ids),
                 batch_size=1000,
             )
     return made

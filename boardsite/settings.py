@@ -179,6 +179,18 @@ AXES_DISABLE_ACCESS_LOG = True  # failures are kept until their cool-off ends; s
 SIGNUP_RATE_LIMIT = at_least_one("SIGNUP_RATE_LIMIT", 10)
 SIGNUP_RATE_WINDOW_SECONDS = at_least_one("SIGNUP_RATE_WINDOW_SECONDS", 60 * 60)
 
+# Uploads: the largest file, the largest image (pixels, against decompression bombs), the files
+# a board may hold in all (removed ones too, until purged), the kinds of file accepted on cards,
+# and how long a removed file is kept for undo and the archive (`manage.py purge_attachments`).
+UPLOAD_MAX_BYTES = at_least_one("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_MAX_IMAGE_PIXELS = at_least_one("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
+BOARD_STORAGE_QUOTA_BYTES = at_least_one("BOARD_STORAGE_QUOTA_BYTES", 200 * 1024 * 1024)
+ATTACHMENT_EXTENSIONS = env.list("ATTACHMENT_EXTENSIONS", default=[
+    "png", "jpg", "jpeg", "gif", "webp", "pdf", "txt", "md", "csv", "json", "zip",
+    "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf",
+])
+ATTACHMENT_RETENTION_DAYS = at_least_one("ATTACHMENT_RETENTION_DAYS", 30)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -187,8 +199,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (card attachments) go through Django's storage API: on disk under
+# MEDIA_ROOT by default; any django-storages backend by replacing STORAGES["default"]
+# (docs/deploy.md). They are served by views that check access, never from MEDIA_URL.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": env.str("FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",

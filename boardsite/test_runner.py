@@ -1,5 +1,6 @@
 import logging
 import os
+import tempfile
 import unittest
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -77,6 +78,9 @@ class BoardsiteTestRunner(DiscoverRunner):
         }
         self.quick_hasher = override_settings(PASSWORD_HASHERS=["boardsite.test_runner.QuickPasswordHasher"])
         self.quick_hasher.enable()
+        # Uploaded files go to a directory of this run's, for it and the servers it starts.
+        self.media_root = tempfile.TemporaryDirectory(prefix="boardsite-test-media-")
+        settings.MEDIA_ROOT = os.environ["MEDIA_ROOT"] = self.media_root.name
         self.skip_sqlite_fsync()
         warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
@@ -85,6 +89,7 @@ class BoardsiteTestRunner(DiscoverRunner):
 
     def teardown_test_environment(self, **kwargs):
         self.quick_hasher.disable()
+        self.media_root.cleanup()
         super().teardown_test_environment(**kwargs)
 
     @staticmethod

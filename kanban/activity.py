@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from kanban.models import BoardEvent, Card, Column, Label
+from kanban.models import Attachment, BoardEvent, Card, Column, Label
 
 PAGE_SIZE = 30
 DETAIL_MAX_LENGTH = 120
@@ -39,6 +39,8 @@ FIELD_NAMES = {
     "wip_limit": "WIP limit",
     "body": "Comment",
 }
+ATTACHMENT_EVENT_TYPES = ("attachment.created", "attachment.removed", "attachment.restored", "attachment.deleted",
+                          "card.cover")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def card_id_of(frame):
         return frame["comment"]["card"]
     if frame["type"] in CHECKLIST_EVENT_TYPES:
         return frame["checklist"]["card"]
-    if frame["type"] in ITEM_EVENT_TYPES:
+    if frame["type"] in ITEM_EVENT_TYPES or frame["type"] in ATTACHMENT_EVENT_TYPES:
         return frame["card"]
     card = frame.get("card")
     if isinstance(card, dict):
@@ -103,7 +105,7 @@ def activity_page(*, board, before=None, card_id=None, username=None, limit=PAGE
             | Q(type__in=("card.deleted", "card.archived", "comment.deleted"), payload__card=card_id)
             | Q(type__in=COMMENT_EVENT_TYPES[:2], payload__comment__card=card_id)
             | Q(type__in=CHECKLIST_EVENT_TYPES, payload__checklist__card=card_id)
-            | Q(type__in=ITEM_EVENT_TYPES, payload__card=card_id)
+            | Q(type__in=ITEM_EVENT_TYPES + ATTACHMENT_EVENT_TYPES, payload__card=card_id)
         )
     if username is not None:
         events = events.filter(author__username=username)
@@ -134,6 +136,10 @@ class Names:
             for frame in BoardEvent.objects.filter(board=self.board, type="card.deleted").values_list("payload", flat=True):
                 self.cards.setdefault(frame["card"], frame.get("title") or "a deleted card")
         return self.cards.get(card_id, "a deleted card")
+
+    def file(self, attachment_id):
+        name = Attachment.objects.filter(pk=attachment_id).values_list("name", flat=True).first()
+        return quoted(name) if name else "a deleted file"
 
     def column(self, column_id):
         return self.columns.get(column_id, "a deleted column")
@@ -269,6 +275,15 @@ def sentence(frame, who, names):
         return f"{who} edited a comment on {quoted(frame['title'])}", details_of(frame.get("changes", {}), names)
     if kind == "comment.deleted":
         return f"{who} deleted a comment on {quoted(frame['title'])}", []
+    if kind == "card.cover":
+        if frame["cover"] is None:
+            return f"{who} took the cover off {quoted(frame['title'])}", []
+        return f"{who} made {names.file(frame['cover'])} the cover of {quoted(frame['title'])}", []
+    if kind in ATTACHMENT_EVENT_TYPES:
+        name = quoted(frame["attachment"]["name"] if isinstance(frame["attachment"], dict) else frame["name"])
+        verb = {"attachment.created": "attached {name} to", "attachment.removed": "removed {name} from",
+                "attachment.restored": "put {name} back on", "attachment.deleted": "deleted {name} for good from"}[kind]
+        return f"{who} {verb.format(name=name)} {quoted(frame['title'])}", []
     if kind in CHECKLIST_EVENT_TYPES or kind in ITEM_EVENT_TYPES:
         return checklist_sentence(frame, who, names), []
     if kind == "column.created":

@@ -14,8 +14,8 @@ from django.db.models import Count, Q
 from boardsite.collab import admin as collab_admin
 from boardsite.collab.admin import ChangesViaAdminMixin, ReadOnlyAdmin
 from boardsite.collab.errors import ActionError
-from kanban import activity, checklists, comments, services
-from kanban.models import Board, BoardActivity, Card, Checklist, ChecklistItem, Column, Comment, Label
+from kanban import activity, attachments, checklists, comments, services
+from kanban.models import Attachment, Board, BoardActivity, Card, Checklist, ChecklistItem, Column, Comment, Label
 
 
 def as_validation_error(error, field=None):
@@ -473,3 +473,68 @@ class BoardActivityAdmin(ReadOnlyAdmin):
             names = self.names_by_board[event.board_id] = activity.Names(board=event.board)
         entry = activity.describe(event, names)
         return "; ".join([entry.summary, *(f"{d.field}: {d.old} → {d.new}" for d in entry.details)])
+
+
+class AttachmentAdminForm(forms.ModelForm):
+    """A new attachment: a card and a file, checked and stored by kanban.attachments as an upload on the board."""
+
+    upload = forms.FileField(label="File")
+
+    class Meta:
+        model = Attachment
+        fields = ("card",)
+
+    def clean_upload(self):
+        try:
+            return attachments.check_upload(self.cleaned_data["upload"])
+        except ActionError as error:
+            raise ValidationError(error.message) from None
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+    """
+    Files on cards. Adding one goes through kanban.attachments as an upload
+    on the board does; deleting one removes it from its card (into the
+    board's archive) or, once removed, deletes it for good: live on open
+    boards, in the activity feed.
+    """
+
+    form = AttachmentAdminForm
+    list_display = ("name", "card", "board", "size", "uploaded_by", "created_at", "removed_at")
+    list_filter = ("board", ("removed_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "card__title", "board__name", "uploaded_by__username")
+    list_select_related = ("card", "board", "uploaded_by")
+    readonly_fields = ("name", "card", "board", "content_type", "size", "width", "height", "uploaded_by",
+                       "created_at", "removed_at", "file", "thumbnail")
+    ordering = ("-created_at", "-id")
+    actions = ["restore"]
+
+    def get_fields(self, request, obj=None):
+        return ("card", "upload") if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:  # an attachment's fields are not edited: it is added, removed, restored or deleted
+            return
+        applied = attachments.attachment_create(board=obj.card.board, card_id=obj.card_id,
+                                                upload=form.cleaned_data["upload"], actor=request.user)
+        obj.pk = applied.details["attachment"]["id"]
+
+    def delete_model(self, request, obj):
+        remove = attachments.attachment_remove if obj.removed_at is None else attachments.attachment_delete
+        remove(board=obj.board, attachment_id=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for attachment in queryset.select_related("board"):
+            self.delete_model(request, attachment)
+
+    @admin.action(description="Put the selected removed files back on their cards")
+    def restore(self, request, queryset):
+        for attachment in queryset.exclude(removed_at=None).select_related("board"):
+            try:
+                attachments.attachment_restore(board=attachment.board, attachment_id=attachment.pk, actor=request.user)
+            except ActionError as error:
+                self.message_user(request, f"“{attachment.name}”: {error.message}", level=messages.ERROR)

@@ -13,14 +13,16 @@ grows, so an edit made to it meanwhile is a `conflict`.
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
-from kanban.frames import card_frame, column_frame
+from kanban import attachments
+from kanban.frames import attachment_frame, card_frame, column_frame
 from kanban.selectors import assignee_frames
-from kanban.models import Card, Column, HistoryEntry
+from kanban.models import Attachment, Card, Column, HistoryEntry
 from kanban.services import (
     CARD,
     COLUMN,
@@ -189,13 +191,23 @@ def apply_column_archive_history(*, board, entry, actor, connection, origin, und
 
 
 def board_archive(*, board):
-    """What the archive view lists: archived columns (with how many cards) and cards, newest archived first."""
+    """
+    What the archive view lists, newest first: archived columns (with how
+    many cards), cards, and files removed from cards; and the storage the
+    board's files take of its quota.
+    """
     columns = list(Column.objects.filter(board=board).exclude(archived_at=None).order_by("-archived_at", "-id"))
     counts = defaultdict(int)
     for column_id in active_cards().filter(column__in=columns).values_list("column_id", flat=True):
         counts[column_id] += 1
     cards = Card.objects.filter(board=board).exclude(archived_at=None).select_related("column").order_by("-archived_at", "-id")
+    files = (Attachment.objects.filter(board=board, removed_with_card=False).exclude(removed_at=None)
+             .select_related("uploaded_by").order_by("-removed_at", "-id"))
+    titles = dict(Card.objects.filter(pk__in=[attachment.card_id for attachment in files]).values_list("pk", "title"))
     return {
+        "attachments": [{**attachment_frame(attachment), "card_title": titles.get(attachment.card_id),
+                         "removed_at": attachment.removed_at.isoformat()} for attachment in files if attachment.card_id in titles],
+        "storage": {"used": attachments.storage_used(board=board), "quota": settings.BOARD_STORAGE_QUOTA_BYTES},
         "columns": [{**column_frame(column), "cards": counts[column.pk], "archived_at": column.archived_at.isoformat()}
                     for column in columns],
         "cards": [{"id": card.pk, "title": card.title, "version": card.version,

@@ -1,7 +1,7 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from kanban import archive, checklists, comments, history, protocol, selectors, services, transfer
+from kanban import archive, attachments, checklists, comments, history, protocol, selectors, services, transfer
 from kanban.models import Board
 
 # Command type -> (its parser in kanban.protocol, the service it calls).
@@ -26,6 +26,10 @@ COMMANDS = {
     "comment.create": (protocol.comment_create, comments.comment_create),
     "comment.update": (protocol.comment_update, comments.comment_update),
     "comment.delete": (protocol.comment_delete, comments.comment_delete),
+    "card.cover": (protocol.card_cover, attachments.card_cover),
+    "attachment.remove": (protocol.attachment_command, attachments.attachment_remove),
+    "attachment.restore": (protocol.attachment_command, attachments.attachment_restore),
+    "attachment.delete": (protocol.attachment_command, attachments.attachment_delete),
     "checklist.create": (protocol.checklist_create, checklists.checklist_create),
     "checklist.update": (protocol.checklist_update, checklists.checklist_update),
     "checklist.delete": (protocol.checklist_delete, checklists.checklist_delete),

@@ -1,10 +1,13 @@
 """The demo kanban that `manage.py demo_data` creates, filled through the services like any board."""
 
+import io
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
-from kanban import checklists, comments, services
+from kanban import attachments, checklists, comments, services
 from kanban.models import Board
 
 DEMO_BOARD_NAME = "Demo kanban board"
@@ -71,5 +74,24 @@ def ensure_demo_board(*, owner):
     for title, body in DEMO_COMMENTS:
         comments.comment_create(board=board, card_id=card_ids[title], body=body.format(owner=owner.get_username()),
                                 actor=owner)
+    sketch = attachments.check_upload(SimpleUploadedFile("dark-mode-sketch.png", dark_mode_sketch()))
+    attachments.attachment_create(board=board, card_id=card_ids["Dark mode for the board page"], upload=sketch,
+                                  actor=owner)
     services.history_forget(board=board, user=owner)
     return board
+
+
+def dark_mode_sketch():
+    """A small PNG of a board in dark colours: the demo card's cover, drawn here rather than shipped."""
+    image = Image.new("RGB", (640, 360), "#1b1f2a")
+    draw = ImageDraw.Draw(image)
+    for column in range(3):
+        left = 24 + column * 204
+        draw.rounded_rectangle((left, 24, left + 188, 336), radius=12, fill="#262c3a")
+        for row in range(3 - column):
+            top = 64 + row * 72
+            draw.rounded_rectangle((left + 12, top, left + 176, top + 60), radius=8, fill="#343c4f")
+            draw.rounded_rectangle((left + 24, top + 14, left + 140, top + 24), radius=4, fill="#8b93a7")
+    output = io.BytesIO()
+    image.save(output, "PNG")
+    return output.getvalue()

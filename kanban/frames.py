@@ -48,6 +48,8 @@ def card_frame(card, *, label_ids, assignees, now=None):
         "lock": lock_frame(card, now=now),
         "comments": card.comment_count,
         "checklist": {"done": card.checklist_done, "total": card.checklist_items},
+        "attachments": card.attachment_count,
+        "cover": card.cover_id,
     }
 
 
@@ -73,4 +75,20 @@ def comment_frame(comment, *, mention_ids):
         "version": comment.version,
         "created_at": comment.created_at.isoformat(),
         "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+    }
+
+
+def attachment_frame(attachment):
+    """A file on a card; the page fetches it, and an image's thumbnail, by its id (kanban.views)."""
+    return {
+        "id": attachment.pk,
+        "card": attachment.card_id,
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "image": attachment.is_image,
+        "width": attachment.width,
+        "height": attachment.height,
+        "uploaded_by": user_frame(attachment.uploaded_by) if attachment.uploaded_by_id else None,
+        "created_at": attachment.created_at.isoformat(),
     }

@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
-from kanban import archive, checklists, comments, selectors, transfer
+from kanban import archive, attachments, checklists, comments, selectors, transfer
 from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import checklist_frame, column_frame, item_frame, label_frame
 from kanban.models import Card, Checklist, Column, Comment, HistoryEntry, Label
 from kanban.services import (
+    ATTACHMENT,
     CARD,
     CHECKLIST,
     COLUMN,
@@ -159,6 +160,9 @@ def apply_history(*, board, entry, actor, connection, origin, undo, rendered):
     """
     if entry.subject == LABEL:
         return apply_label_history(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
+    if entry.subject == ATTACHMENT:
+        return attachments.apply_attachment_history(board=board, entry=entry, actor=actor, connection=connection,
+                                                    origin=origin, undo=undo)
     apply = {CARD: apply_card_history, COLUMN: apply_column_history, COMMENT: apply_comment_history,
              CHECKLIST: apply_checklist_history, ITEM: apply_item_history}[entry.subject]
     return apply(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo,
@@ -182,6 +186,9 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo, rendere
     if action in (HistoryEntry.Action.ARCHIVE, HistoryEntry.Action.RESTORE):
         return archive.apply_card_archive_history(board=board, entry=entry, actor=actor, connection=connection,
                                                   origin=origin, undo=undo)
+    if action == HistoryEntry.Action.COVER:
+        return attachments.apply_cover_history(board=board, entry=entry, actor=actor, connection=connection,
+                                               origin=origin, undo=undo)
     if action == HistoryEntry.Action.TRANSFER:
         return transfer.apply_transfer_history(board=board, entry=entry, actor=actor, connection=connection,
                                                origin=origin, undo=undo, rendered=rendered, recreate=card_recreate)
@@ -258,6 +265,7 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
     if state.get("checklists"):
         checklists.recreate_checklists(board=board, states=state["checklists"])
         checklists.recount(card_ids=[card.pk])
+    attachments.cards_back(states={card.pk: state})
     entry.version_after = card.version
     card = Card.objects.select_related("column").get(pk=card.pk)
     if archived_at or card.column.archived_at:
@@ -390,6 +398,7 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
     if lists:
         checklists.recreate_checklists(board=board, states=lists)
         checklists.recount(card_ids={checklist["card"] for checklist in lists})
+    attachments.cards_back(states={card["id"]: card for card in card_states})
     if archived_at:  # deleted from the archive: back into it
         return record_event(board=board, type="column.archived", payload={"column": column.pk, "title": column.title},
                             actor=actor, origin=origin).payload

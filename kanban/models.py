@@ -3,6 +3,8 @@ Kanban boards: columns of ordered cards, board labels, and each user's
 undo history. Every change goes through kanban.services, never `save()`.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -18,6 +20,7 @@ CHECKLIST_TITLE_MAX_LENGTH = 100
 CHECKLIST_ITEM_MAX_LENGTH = 500
 WIP_LIMIT_MAX = 999
 MAX_ASSIGNEES = 10
+ATTACHMENT_NAME_MAX_LENGTH = 120
 
 # Label colours are names from a fixed palette, never CSS from a user.
 LABEL_COLOURS = ["grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]
@@ -104,6 +107,9 @@ class Card(models.Model):
     # Its checklists' items, and how many are done: kept by kanban.checklists, for the card's face.
     checklist_items = models.PositiveIntegerField(default=0, editable=False)
     checklist_done = models.PositiveIntegerField(default=0, editable=False)
+    # Its attachments not removed, kept by kanban.attachments; `cover` is one of its images, shown on its face.
+    attachment_count = models.PositiveIntegerField(default=0, editable=False)
+    cover = models.ForeignKey("Attachment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Archived: off its column, kept for the archive view to restore or delete.
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     position = models.BigIntegerField(default=0)
@@ -172,6 +178,51 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"Comment {self.pk} on {self.card_id}"
+
+
+def attachment_path(attachment, filename):
+    """Where a file is stored: under its board, in a directory of its own, so two files of one name never meet."""
+    return f"kanban/{attachment.board_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Attachment(models.Model):
+    """
+    A file on a card, stored through Django's storage API (settings.STORAGES,
+    "default"). Images are decoded and encoded again by kanban.uploads, so no
+    byte of the uploaded file is served back, and have a `thumbnail`.
+    Removing an attachment sets `removed_at` and keeps the file, so its
+    author's undo and the board's archive can bring it back; so does deleting
+    its card, whose undo brings it back with them (`card` is not a database
+    constraint for that reason). `manage.py purge_attachments` deletes what
+    was removed long enough ago.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="attachments")
+    card = models.ForeignKey(Card, on_delete=models.DO_NOTHING, db_constraint=False, related_name="attachments")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=ATTACHMENT_NAME_MAX_LENGTH)
+    content_type = models.CharField(max_length=100)
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    thumbnail = models.FileField(upload_to=attachment_path, max_length=300, blank=True)
+    # Bytes stored for it (the file and its thumbnail): what counts against the board's quota.
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Removed because its card was deleted: its card's undo brings it back.
+    removed_with_card = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["card_id", "created_at", "id"]
+        indexes = [models.Index(fields=["card", "created_at"]), models.Index(fields=["board", "removed_at"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_image(self):
+        return bool(self.thumbnail)
 
 
 class Checklist(models.Model):
@@ -262,6 +313,7 @@ class HistoryEntry(models.Model):
         COMMENT = "comment"
         CHECKLIST = "checklist"
         ITEM = "item"
+        ATTACHMENT = "attachment"
 
     class Action(models.TextChoices):
         CREATE = "create"
@@ -273,6 +325,7 @@ class HistoryEntry(models.Model):
         ARCHIVE = "archive"
         RESTORE = "restore"
         TRANSFER = "transfer"
+        COVER = "cover"
 
     class State(models.TextChoices):
         DONE = "done"

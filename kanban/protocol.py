@@ -201,6 +201,18 @@ def comment_update(message):
             "body": comment_body_field(message)}
 
 
+def attachment_command(message):
+    """attachment.remove, .restore and .delete name the file."""
+    protocol.allowed_keys(message, ["attachment"])
+    return {"attachment_id": id_field(message, "attachment")}
+
+
+def card_cover(message):
+    protocol.allowed_keys(message, ["card", "attachment"])
+    return {"card_id": id_field(message, "card"),
+            "attachment_id": None if message.get("attachment") is None else id_field(message, "attachment")}
+
+
 def comment_delete(message):
     protocol.allowed_keys(message, ["comment", "version"])
     return {"comment_id": id_field(message, "comment"), "version": version_field(message)}

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.services import user_frame
-from kanban.frames import card_frame, checklist_frame, column_frame, comment_frame, label_frame
-from kanban.models import Board, Card, Checklist, ChecklistItem, Column, Comment, HistoryEntry
+from kanban.frames import attachment_frame, card_frame, checklist_frame, column_frame, comment_frame, label_frame
+from kanban.models import Attachment, Board, Card, Checklist, ChecklistItem, Column, Comment, HistoryEntry
 
 
 def boards_for_user(*, user):
@@ -179,6 +179,16 @@ def card_comments(*, card):
     mentions = mention_ids_of(comments)
     return {"seq": seq, "card": card.pk,
             "comments": [comment_frame(comment, mention_ids=mentions.get(comment.pk, [])) for comment in comments]}
+
+
+# Attachments
+
+
+def card_attachments(*, card):
+    """The card's files, oldest first, with the seq they are as new as (as `card_comments`)."""
+    seq = Board.objects.values_list("last_seq", flat=True).get(pk=card.board_id)
+    files = Attachment.objects.filter(card=card, removed_at=None).select_related("uploaded_by").order_by("created_at", "id")
+    return {"seq": seq, "card": card.pk, "attachments": [attachment_frame(attachment) for attachment in files]}
 
 
 # Checklists

@@ -73,6 +73,7 @@ UNSET = object()
 CARD, COLUMN, LABEL, COMMENT = (HistoryEntry.Subject.CARD, HistoryEntry.Subject.COLUMN, HistoryEntry.Subject.LABEL,
                                 HistoryEntry.Subject.COMMENT)
 CHECKLIST, ITEM = HistoryEntry.Subject.CHECKLIST, HistoryEntry.Subject.ITEM
+ATTACHMENT = HistoryEntry.Subject.ATTACHMENT
 
 
 # Boards
@@ -549,6 +550,7 @@ def card_state(card, *, label_ids, comments, checklists):
         "assignees": sorted(card.assignees.values_list("pk", flat=True)),
         "labels": sorted(label_ids),
         "due": card.due_date.isoformat() if card.due_date else None,
+        "cover": card.cover_id,
         "version": card.version,
         "archived_at": card.archived_at.isoformat() if card.archived_at else None,
         "comments": comments,

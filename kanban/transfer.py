@@ -20,7 +20,7 @@ from django.db import transaction
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, lock_board_row, record_event
-from kanban import checklists, notifications, selectors
+from kanban import attachments, checklists, notifications, selectors
 from kanban.models import Board, Card, Checklist, ChecklistItem, Comment, HistoryEntry, Label
 from kanban.services import (
     CARD,
@@ -138,6 +138,9 @@ def card_move_to_board(*, board, card_id, version, target, column_id, actor, con
         state = stored_card_state(card)
         new, left_behind = copy_card(card=card, target=target_board, column_id=column_id, actor=actor,
                                      with_comments=True)
+        attachments.carry(card_id=card.pk, to_card_id=new.pk, to_board=target_board)
+        attachments.cards_back(states={new.pk: {"cover": card.cover_id}})
+        new.refresh_from_db()
         remember(board=board, actor=actor, subject=CARD, object_id=card.pk, action=HistoryEntry.Action.TRANSFER,
                  before=state, after={"board": target_board.pk, "card": new.pk}, version_after=new.version)
         event = remove_moved(board=board, card=card, target=target_board, actor=actor, origin=origin)
@@ -171,6 +174,7 @@ def apply_transfer_history(*, board, entry, actor, connection, origin, undo, ren
         check_not_locked(card=moved, connection=None)
         entry.after = {**entry.after, "state": stored_card_state(moved)}
         column_id, title = moved.column_id, moved.title
+        attachments.carry(card_id=moved.pk, to_card_id=entry.object_id, to_board=board)
         moved.delete()
         record_event(board=target, type="card.deleted", payload={"card": entry.after["card"], "column": column_id,
                                                                  "title": title}, actor=actor, origin=None)
@@ -180,6 +184,7 @@ def apply_transfer_history(*, board, entry, actor, connection, origin, undo, ren
     if card.version != entry.version_after:
         raise ActionError("conflict", "The card was changed by someone else since.", card=card.pk)
     check_not_locked(card=card, connection=connection)
+    attachments.carry(card_id=card.pk, to_card_id=entry.after["card"], to_board=target)
     recreate(board=target, card_id=entry.after["card"], state=entry.after["state"], entry=entry, actor=actor,
              origin=None, rendered=rendered)
     return remove_moved(board=board, card=card, target=target, actor=actor, origin=origin).payload

@@ -1,16 +1,20 @@
-from django.http import Http404, JsonResponse
+from django.conf import settings
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from boardsite import uploads
 from boardsite.collab import views as collab_views
 from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
-from kanban import activity, archive, notifications, selectors, services, transfer
+from kanban import activity, archive, attachments, notifications, selectors, services, transfer
 from kanban.descriptions import render_description
-from kanban.models import CARD_DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Board, Card
+from kanban.models import (
+    CARD_DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Attachment, Board, Card,
+)
 from kanban.protocol import ID_MAX
 
 USERNAME_MAX_LENGTH = 150
@@ -74,7 +78,7 @@ class BoardCreateView(collab_views.BoardCreateView):
 PRELOADED_MODULES = [
     "js/connection.js", "kanban/state.js", "kanban/render.js", "kanban/dragdrop.js", "kanban/keyboard.js",
     "kanban/editor.js", "kanban/columns.js", "kanban/labels.js", "kanban/filter.js", "kanban/archive.js",
-    "kanban/checklists.js", "kanban/comments.js", "kanban/send.js", "vendor/sortablejs-1.15.7/sortable.esm.js",
+    "kanban/checklists.js", "kanban/attachments.js", "kanban/comments.js", "kanban/send.js", "vendor/sortablejs-1.15.7/sortable.esm.js",
     "vendor/tributejs-5.1.3/tribute.esm.js",
 ]
 
@@ -103,6 +107,8 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
                 "description_max_length": CARD_DESCRIPTION_MAX_LENGTH,
                 "comment_max_length": COMMENT_MAX_LENGTH,
                 "preloaded_modules": PRELOADED_MODULES,
+                "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
+                "attachment_accept": ",".join(f".{extension.lstrip('.')}" for extension in settings.ATTACHMENT_EXTENSIONS),
             },
         )
 
@@ -204,6 +210,68 @@ class CardSearchView(collab_views.BoardAccessMixin, View):
         except ActionError as error:
             return JsonResponse({"code": error.code, "error": error.message}, status=400)
         return JsonResponse({"q": text or "", "cards": selectors.search_cards(board=board, text=text) if text else []})
+
+
+class CardAttachmentsView(CardJsonView):
+    """
+    GET: the card's files, with the seq they are as new as. POST (multipart,
+    `file`): attach a file (kanban.attachments); answers 201 with its frame
+    and seq, or the refusal with its code (413 when it is too large).
+    """
+
+    read = selectors.card_attachments
+    http_method_names = ["get", "post"]
+
+    def post(self, request, slug, card_id):
+        board = self.get_board()
+        # Refused before the body is read: a file over the limit is never written to disk.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES + UPLOAD_FORM_OVERHEAD:
+            return JsonResponse({"ok": False, "code": "too_large", "error": (
+                f"Files may be at most {uploads.human_size(settings.UPLOAD_MAX_BYTES)}.")}, status=413)
+        try:
+            upload = attachments.check_upload(request.FILES.get("file"))
+            applied = attachments.attachment_create(board=board, card_id=card_id, upload=upload, actor=request.user)
+        except ActionError as error:
+            status = 413 if error.code == "too_large" else collab_views.refusal_status(error)
+            return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=status)
+        return JsonResponse({"ok": True, "seq": applied.seq, **applied.details}, status=201)
+
+
+# What a multipart form adds to a file's bytes (boundaries, headers, the file's name).
+UPLOAD_FORM_OVERHEAD = 64 * 1024
+
+
+class AttachmentFileView(collab_views.BoardAccessMixin, View):
+    """
+    A file of the board's, to those who may open it. Images (encoded again on
+    upload) are shown; every other kind is only ever downloaded, in a
+    sandbox, so a file that is also an HTML page never runs as this site.
+    """
+
+    board_model = Board
+    thumbnail = False
+
+    def get(self, request, slug, attachment_id):
+        board = self.get_board()
+        attachment = Attachment.objects.filter(board=board, pk=attachment_id).first()
+        field = None if attachment is None else attachment.thumbnail if self.thumbnail else attachment.file
+        if not field:
+            raise Http404("No such file.")
+        try:
+            handle = field.open("rb")
+        except FileNotFoundError:
+            raise Http404("The file is missing from storage.") from None
+        inline = attachment.is_image
+        response = FileResponse(
+            handle, as_attachment=not inline, filename=attachment.name,
+            content_type=("image/webp" if self.thumbnail else attachment.content_type) if inline
+            else "application/octet-stream",
+        )
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["X-Content-Type-Options"] = "nosniff"
+        # A file never changes under its id; private: only this person's browser keeps it.
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
 
 
 class CardChecklistsView(CardJsonView):

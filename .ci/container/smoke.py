@@ -4,7 +4,9 @@ Smoke check of a running Boardsite, as a user would meet it, through whatever is
 
   /healthz is ok and names VERSION; log in as USERNAME with PASSWORD (the login form, CSRF
   included); create a whiteboard; open its websocket twice; draw a stroke on one and check
-  that it is acked and that the other connection receives it; the board's snapshot holds it.
+  that it is acked and that the other connection receives it; the board's snapshot holds it;
+  create a kanban board and a card on it over its websocket, attach an image to the card, and
+  read the image and its thumbnail back (through WATCH_URL when given: the files are shared).
 
   python smoke.py BASE_URL USERNAME PASSWORD VERSION [WATCH_URL]
 
@@ -15,6 +17,7 @@ Exits 0 when every step passed; otherwise prints the step that failed and why, a
 Only the standard library and `websockets` (requirements-test.txt); every step has a timeout.
 """
 
+import base64
 import http.cookiejar
 import json
 import sys
@@ -27,6 +30,8 @@ from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 TIMEOUT = 15
+# A 2x2 red PNG: the server decodes and encodes it again, with a thumbnail (Pillow in the image).
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==")
 
 
 class SmokeFailure(Exception):
@@ -44,13 +49,15 @@ class Site:
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
-    def request(self, path, *, data=None, headers=None):
-        """(status, final URL, body) of a request, redirects followed."""
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
+    def request(self, path, *, data=None, headers=None, body=None, raw=False):
+        """(status, final URL, body) of a request, redirects followed; `raw`: the body as bytes."""
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
         request = urllib.request.Request(self.base_url + path, data=body, headers=headers or {})
         try:
             with self.opener.open(request, timeout=TIMEOUT) as response:
-                return response.status, response.url, response.read().decode()
+                content = response.read()
+                return response.status, response.url, content if raw else content.decode()
         except urllib.error.HTTPError as error:
             return error.code, error.url, error.read().decode(errors="replace")
 
@@ -155,6 +162,38 @@ def smoke(base_url, username, password, version, watch_url=None):
         check(status == 200, f"the snapshot answered {status}")
         check(stroke_id in body, "the stored snapshot does not hold the stroke")
         print("[smoke] the snapshot holds the stroke")
+
+        step = "attach an image to a kanban card"
+        status, _, body = site.request(
+            "/kanban/new/",
+            data={"name": "Container smoke check"},
+            headers={"Origin": site.base_url, "X-CSRFToken": site.cookie("csrftoken"), "Accept": "application/json"},
+        )
+        check(status == 201, f"creating a kanban board answered {status}: {body[:500]}")
+        kanban_path = json.loads(body)["redirect"]
+        with connect(site.ws_url(f"/ws/kanban/{kanban_path.strip('/').split('/')[-1]}/"), origin=site.base_url,
+                     additional_headers=headers, open_timeout=TIMEOUT) as ws:
+            column = receive_until(ws, "board")["columns"][0]["id"]
+            ws.send(json.dumps({"type": "card.create", "ref": 1, "column": column, "title": "Smoke card"}))
+            card = receive_until(ws, "ack")["card"]["id"]
+        boundary = f"smoke{time.time_ns()}"
+        form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"red.png\"\r\n"
+                f"Content-Type: image/png\r\n\r\n").encode() + PNG + f"\r\n--{boundary}--\r\n".encode()
+        status, _, body = site.request(
+            f"{kanban_path}cards/{card}/attachments.json", body=form,
+            headers={"Origin": site.base_url, "X-CSRFToken": site.cookie("csrftoken"), "Accept": "application/json",
+                     "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        check(status == 201, f"attaching a file answered {status}: {body[:500]}")
+        attachment = json.loads(body)["attachment"]
+        check(attachment["image"] and attachment["width"] == 2, f"the image was not read as one: {attachment}")
+        reader = Site(watch_base)
+        reader.cookies = site.cookies
+        reader.opener = site.opener
+        for suffix, kind in (("", b"\x89PNG"), ("thumbnail/", b"RIFF")):
+            status, _, content = reader.request(f"{kanban_path}files/{attachment['id']}/{suffix}", raw=True)
+            check(status == 200 and content.startswith(kind), f"the file {suffix or 'itself'} answered {status}")
+        print(f"[smoke] an image attached to a card, and it and its thumbnail read back from {watch_base}")
     except SmokeFailure as failure:
         print(f"[smoke] FAILED at {step!r} on {base_url}: {failure}", file=sys.stderr)
         return 1

@@ -421,7 +421,10 @@ class EventReplayBrowserTests(BrowserTestCase):
     """
 
     def test_every_event_of_issue_20_applied_twice_gives_the_servers_board(self):
-        from kanban import archive, checklists, history, selectors, transfer
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from kanban import archive, attachments, checklists, history, selectors, transfer
+        from tests.kanban.test_attachments import image_bytes
         from kanban.models import BoardEvent
 
         alice, page = self.user_page("alice")
@@ -447,6 +450,15 @@ class EventReplayBrowserTests(BrowserTestCase):
             archive.column_archive(board=board, column_id=columns["Done"].pk, actor=alice)
             archive.card_restore(board=board, card_id=c["id"], actor=alice)
             archive.column_restore(board=board, column_id=columns["Done"].pk, actor=alice)
+            photo = attachments.attachment_create(board=board, card_id=a["id"], actor=alice, upload=attachments.check_upload(
+                SimpleUploadedFile("photo.png", image_bytes()))).details["attachment"]
+            second = attachments.attachment_create(board=board, card_id=a["id"], actor=alice, upload=attachments.check_upload(
+                SimpleUploadedFile("second.png", image_bytes()))).details["attachment"]
+            attachments.card_cover(board=board, card_id=a["id"], attachment_id=second["id"], actor=alice)
+            attachments.attachment_remove(board=board, attachment_id=second["id"], actor=alice)
+            attachments.attachment_restore(board=board, attachment_id=second["id"], actor=alice)
+            attachments.attachment_remove(board=board, attachment_id=photo["id"], actor=alice)
+            attachments.attachment_delete(board=board, attachment_id=photo["id"], actor=alice)
             version = Card.objects.get(pk=a["id"]).version
             transfer.card_move_to_board(board=board, card_id=a["id"], version=version, target=other.slug,
                                         column_id=columns_of(other)["To do"].pk, actor=alice)
@@ -463,7 +475,8 @@ class EventReplayBrowserTests(BrowserTestCase):
               const { BoardState } = await import("/static/kanban/state.js");
               const shown = (state) => state.columns.map((column) => [column.title, column.cardIds.map((id) => {
                 const card = state.cards.get(id);
-                return [card.title, card.version, card.comments, card.checklist.done, card.checklist.total];
+                return [card.title, card.version, card.comments, card.checklist.done, card.checklist.total,
+                  card.attachments, card.cover];
               })]);
               const once = new BoardState(start);
               const twice = new BoardState(start);
@@ -477,8 +490,121 @@ class EventReplayBrowserTests(BrowserTestCase):
             [start, events],
         )
         expected = [[column["title"], [[card["title"], card["version"], card["comments"], card["checklist"]["done"],
-                                         card["checklist"]["total"]] for card in column["cards"]]]
+                                         card["checklist"]["total"], card["attachments"], card["cover"]]
+                                        for card in column["cards"]]]
                     for column in final["columns"]]
         self.assertEqual(replayed[0], expected)
         self.assertEqual(replayed[1], expected)
         self.assertGreaterEqual(len(events), 20)
+
+
+class AttachmentsBrowserTests(TwoMembers, BrowserTestCase):
+    def make_board(self):
+        self.board = services.board_create(name="Launch plan", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_cards(self.board, columns_of(self.board)["To do"], ["Poster", "Budget"], actor=self.alice)
+
+    def open_card(self, page, title, *, reload=True):
+        if reload:
+            page.goto(self.url)
+            page.wait_for_selector("#connection-status[data-state=live]")
+        page.locator(".kanban-card", has_text=title).click()
+        expect(page.locator("#card-editor")).to_be_visible()
+        return page
+
+    def names(self, page):
+        return page.locator("#card-attachments-list .attachment-name")
+
+    def test_two_people_attach_show_cover_download_remove_and_undo_live(self):
+        from tests.kanban.test_attachments import image_bytes
+
+        alice, bob = self.open_card(self.alice_page, "Poster"), self.open_card(self.bob_page, "Poster")
+        bob.locator("#attachment-file").set_input_files([
+            {"name": "draft.png", "mimeType": "image/png", "buffer": image_bytes(size=(300, 200))},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"<script>window.hacked = 1</script> notes"},
+        ])
+        expect(self.names(alice)).to_have_count(2)
+        self.assertEqual(sorted(self.names(alice).all_inner_texts()), ["draft.png", "notes.txt"])
+        # The first image is the card's cover, on both pages, with the count of files.
+        poster = alice.locator(".kanban-card", has_text="Poster")
+        expect(poster.locator(".card-cover")).to_have_count(1)
+        expect(poster.locator(".card-attachment-count")).to_have_text("2")
+        expect(bob.locator(".kanban-card", has_text="Poster").locator(".card-attachment-count")).to_have_text("2")
+        cover_loaded = poster.locator(".card-cover").evaluate("image => image.decode().then(() => image.naturalWidth)")
+        self.assertEqual(cover_loaded, 300)
+
+        # A pasted screenshot is attached too; a kind not accepted is refused with the reason.
+        bob.evaluate("""() => {
+          const canvas = Object.assign(document.createElement("canvas"), { width: 40, height: 30 });
+          return new Promise((resolve) => canvas.toBlob((blob) => {
+            const data = new DataTransfer();
+            data.items.add(new File([blob], "image.png", { type: "image/png" }));
+            document.querySelector("#card-description").dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+            resolve();
+          }));
+        }""")
+        expect(self.names(alice)).to_have_count(3)
+        expect(self.names(alice).filter(has_text="Pasted image")).to_have_count(1)
+        bob.locator("#attachment-file").set_input_files([{"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": b"<svg/>"}])
+        expect(bob.locator("#attachment-error")).to_contain_text("SVG files are not accepted")
+        bob.locator("#card-attachments").scroll_into_view_if_needed()
+        self.screenshot(bob, "kanban-attachments.png")
+
+        # A file is downloaded, never shown as a page of this site.
+        with alice.expect_download() as download:
+            alice.locator("#card-attachments-list .attachment-name", has_text="notes.txt").click()
+        self.assertEqual(download.value.suggested_filename, "notes.txt")
+        self.assertEqual(open(download.value.path(), "rb").read(), b"<script>window.hacked = 1</script> notes")
+        self.assertIsNone(alice.evaluate("window.hacked"))
+
+        # Alice makes the pasted image the cover; bob sees it change.
+        pasted = alice.locator("#card-attachments-list .attachment", has_text="Pasted image")
+        pasted.locator(".attachment-cover").click()
+        pasted_id = pasted.get_attribute("data-attachment-id")
+        expect(bob.locator(".kanban-card", has_text="Poster").locator(".card-cover")).to_have_attribute(
+            "src", re.compile(rf"/files/{pasted_id}/thumbnail/$"))
+        expect(pasted.locator(".attachment-cover")).to_have_text("Remove cover")
+
+        # Bob removes his text file; alice sees it go; bob undoes it after a reload, then redoes it.
+        bob.locator("#card-attachments-list .attachment", has_text="notes.txt").locator(".attachment-remove").click()
+        expect(self.names(alice)).to_have_count(2)
+        # Alice may not remove bob's files (she owns the board, so she may): carol's view is tested in the unit tests.
+        bob.goto(self.url)
+        bob.wait_for_selector("#connection-status[data-state=live]")
+        bob.click("#undo")
+        expect(self.names(alice)).to_have_count(3)
+        expect(bob.locator(".kanban-card", has_text="Poster").locator(".card-attachment-count")).to_have_text("3")
+        bob.click("#redo")
+        expect(self.names(alice)).to_have_count(2)
+
+        # The removed file waits in the archive, which says how much space the files take; restored from there.
+        alice.locator("#card-editor .dialog-close button, #card-cancel").first.click()
+        alice.click("#archive-open")
+        archived = alice.locator("#archive-files .archive-item")
+        expect(archived).to_contain_text("“notes.txt”from “Poster”")
+        expect(alice.locator("#archive-storage")).to_contain_text("of 200 MB")
+        archived.locator(".archive-restore").click()
+        expect(bob.locator(".kanban-card", has_text="Poster").locator(".card-attachment-count")).to_have_text("3")
+
+    def test_the_filter_keeps_cards_with_or_without_files_in_the_url(self):
+        from tests.kanban.test_attachments import image_bytes
+
+        outside_the_event_loop(lambda: attachments_of_budget(self.board, self.alice, image_bytes()))
+        alice = self.alice_page
+        alice.goto(f"{self.url}?files=with")
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        cards = alice.locator(".kanban-card:visible .card-title")
+        expect(cards).to_have_text(["Budget"])
+        alice.select_option("#filter-files", "without")
+        expect(cards).to_have_text(["Poster"])
+        self.assertIn("files=without", alice.url)
+
+
+def attachments_of_budget(board, actor, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kanban import attachments
+
+    card = Card.objects.get(board=board, title="Budget")
+    upload = attachments.check_upload(SimpleUploadedFile("sheet.png", content))
+    attachments.attachment_create(board=board, card_id=card.pk, upload=upload, actor=actor)

@@ -84,6 +84,32 @@ class AdminEditsReachOpenBoardsTests(ClosesSocketsMixin, TransactionTestCase):
         self.assertEqual((deleted["type"], deleted["card"]), ("card.deleted", created["card"]["id"]))
 
 
+    async def test_files_attached_removed_and_deleted_in_the_admin_appear_on_an_open_board(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tests.kanban.test_attachments import image_bytes
+
+        socket = await self.open_board()
+        response = await sync_to_async(self.client.post)(
+            reverse("admin:kanban_attachment_add"),
+            {"card": self.card.pk, "upload": SimpleUploadedFile("scan.png", image_bytes() + b"<script>x</script>")},
+        )
+        self.assertEqual(response.status_code, 302)
+        created = await receive_frame(socket)
+        self.assertEqual((created["type"], created["attachment"]["name"], created["cover"], created["via"]),
+                         ("attachment.created", "scan.png", created["attachment"]["id"], "admin"))
+        file_id = created["attachment"]["id"]
+        delete = reverse("admin:kanban_attachment_delete", args=[file_id])
+        self.assertEqual((await sync_to_async(self.client.post)(delete, {"post": "yes"})).status_code, 302)
+        self.assertEqual((await receive_frame(socket))["type"], "attachment.removed")
+        self.assertEqual((await sync_to_async(self.client.post)(delete, {"post": "yes"})).status_code, 302)
+        deleted = await receive_frame(socket)
+        self.assertEqual((deleted["type"], deleted["attachment"]), ("attachment.deleted", file_id))
+        response = await sync_to_async(self.client.post)(
+            reverse("admin:kanban_attachment_add"), {"card": self.card.pk, "upload": SimpleUploadedFile("x.svg", b"<svg/>")})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "SVG files are not accepted")
+
     async def test_a_label_edited_in_the_admin_appears_on_an_open_board_and_in_the_activity_feed(self):
         label = await sync_to_async(services.label_create)(board=self.board, name="bug", actor=self.alice)
         socket = await self.open_board()

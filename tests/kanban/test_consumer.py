@@ -362,3 +362,60 @@ class BadInputTests(KanbanSocketTestCase):
                                     title="Pasted\r\n\tline", description=description)
         self.assertEqual(answer["type"], "ack", answer)
         self.assertEqual((answer["card"]["title"], answer["card"]["description"]), ("Pasted line", description))
+
+
+class AttachmentSocketTests(KanbanSocketTestCase):
+    """Files are sent over HTTP; removing, restoring, deleting them and covers go over the socket, live to everyone."""
+
+    def attach(self, name, content):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from kanban import attachments
+
+        upload = attachments.check_upload(SimpleUploadedFile(name, content))
+        return attachments.attachment_create(board=self.board, card_id=self.cards[0]["id"], upload=upload,
+                                             actor=self.bob).details
+
+    async def test_an_upload_reaches_every_socket_and_its_removal_and_cover_too(self):
+        from tests.kanban.test_attachments import image_bytes
+
+        alice, _ = await self.join(self.alice)
+        bob, _ = await self.join(self.bob)
+        await receive_until(alice, "synced")
+        await receive_until(bob, "synced")
+        uploaded = await sync_to_async(self.attach)("photo.png", image_bytes())
+        for socket in (alice, bob):
+            event, _ = await receive_until(socket, "attachment.created")
+            self.assertEqual((event["attachment"]["id"], event["attachments"], event["cover"]),
+                             (uploaded["attachment"]["id"], 1, uploaded["attachment"]["id"]))
+        file_id = uploaded["attachment"]["id"]
+        answer = await self.command(bob, type="card.cover", card=self.cards[0]["id"], attachment=None)
+        self.assertEqual((answer["type"], answer["event"], answer["cover"]), ("ack", "card.cover", None))
+        self.assertIsNone((await receive_until(alice, "card.cover"))[0]["cover"])
+        answer = await self.command(alice, type="attachment.remove", attachment=file_id)
+        self.assertEqual((answer["type"], answer["attachments"]), ("ack", 0))
+        self.assertEqual((await receive_until(bob, "attachment.removed"))[0]["name"], "photo.png")
+        answer = await self.command(bob, type="undo")
+        self.assertEqual((answer["type"], answer["code"]), ("error", "not_found"), "the cover bob took off is gone")
+        answer = await self.command(alice, type="undo")
+        self.assertEqual((answer["type"], answer["event"], answer["attachments"]), ("ack", "attachment.restored", 1))
+
+    async def test_malformed_attachment_commands_are_refused_and_change_nothing(self):
+        bob, _ = await self.join(self.bob)
+        await receive_until(bob, "synced")
+        cases = [
+            ({"type": "attachment.remove"}, "invalid_field"),
+            ({"type": "attachment.remove", "attachment": "1"}, "invalid_field"),
+            ({"type": "attachment.remove", "attachment": True}, "invalid_field"),
+            ({"type": "attachment.remove", "attachment": 2**60}, "out_of_range"),
+            ({"type": "attachment.remove", "attachment": 99}, "not_found"),
+            ({"type": "attachment.restore", "attachment": 99}, "not_found"),
+            ({"type": "attachment.delete", "attachment": 99, "extra": 1}, "unknown_field"),
+            ({"type": "card.cover", "card": self.cards[0]["id"], "attachment": 99}, "not_found"),
+            ({"type": "card.cover", "card": self.cards[0]["id"], "attachment": [1]}, "invalid_field"),
+        ]
+        for message, code in cases:
+            with self.subTest(message=message):
+                answer = await self.command(bob, **message)
+                self.assertEqual((answer["type"], answer["code"]), ("error", code), answer)
+        self.assertEqual(await self.events(), ["card.created", "card.created"])

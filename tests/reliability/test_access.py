@@ -5,12 +5,14 @@ and a logged-in non-member gets 404 or 405, never the board, with GET and
 POST alike; nothing changes.
 """
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import URLPattern, reverse
 
 import kanban.urls
 import whiteboard.urls
-from kanban import comments
+from kanban import attachments, comments
+from kanban.models import Attachment
 from kanban import services as kanban_services
 from tests.support import make_user
 from whiteboard import services as whiteboard_services
@@ -41,7 +43,10 @@ class BoardRouteAccessTests(TestCase):
         card = kanban_services.card_create(board=kanban_board, column_id=kanban_board.columns.first().pk,
                                            title=SECRET_NAME, actor=self.owner).details["card"]
         comments.comment_create(board=kanban_board, card_id=card["id"], body=SECRET_NAME, actor=self.owner)
-        self.arguments = {"card_id": card["id"]}
+        secret_file = SimpleUploadedFile("secret.txt", SECRET_NAME.encode())
+        attachment = attachments.attachment_create(board=kanban_board, card_id=card["id"], actor=self.owner,
+                                                   upload=attachments.check_upload(secret_file)).details["attachment"]
+        self.arguments = {"card_id": card["id"], "attachment_id": attachment["id"]}
 
     def requests(self):
         for urls_module, board in self.boards.items():
@@ -72,6 +77,7 @@ class BoardRouteAccessTests(TestCase):
         self.assert_unchanged()
 
     def assert_unchanged(self):
+        self.assertEqual(Attachment.objects.count(), 1)
         for board in self.boards.values():
             board.refresh_from_db()
             self.assertEqual(board.name, SECRET_NAME)

@@ -2,11 +2,13 @@
 // restore or delete for good. Read from archive.json when it opens, and
 // again after any change that may have changed it while it is open.
 
+import { sizeInWords } from "./attachments.js";
 import { element } from "./render.js";
 
 const ARCHIVE_EVENTS = new Set([
   "card.archived", "card.restored", "card.deleted", "card.created", "column.archived", "column.restored",
   "column.deleted", "column.created", "column.updated", "card.updated",
+  "attachment.created", "attachment.removed", "attachment.restored", "attachment.deleted",
 ]);
 
 export class ArchiveView {
@@ -17,6 +19,8 @@ export class ArchiveView {
     this.archiveUrl = archiveUrl;
     this.columns = dialog.querySelector("#archive-columns");
     this.cards = dialog.querySelector("#archive-cards");
+    this.files = dialog.querySelector("#archive-files");
+    this.storage = dialog.querySelector("#archive-storage");
     this.error = dialog.querySelector("#archive-error");
     dialog.addEventListener("click", (event) => this.clicked(event));
   }
@@ -42,7 +46,15 @@ export class ArchiveView {
     }
   }
 
-  render({ columns, cards }) {
+  render({ columns, cards, attachments, storage }) {
+    this.files.replaceChildren(
+      ...(attachments.length
+        ? attachments.map((file) => this.row(`“${file.name}”`, `from “${file.card_title}”, ${sizeInWords(file.size)}`,
+            { kind: "attachment", id: file.id, title: file.name }))
+        : [element("li", "muted", "No removed files.")]),
+    );
+    this.storage.textContent = `The board’s files take ${sizeInWords(storage.used)} of ${sizeInWords(storage.quota)}. `
+      + "Removed files count until they are deleted for good.";
     this.columns.replaceChildren(
       ...(columns.length
         ? columns.map((column) => this.row(`“${column.title}”`, `${column.cards} card${column.cards === 1 ? "" : "s"}`,
@@ -78,9 +90,14 @@ export class ArchiveView {
     if (event.target.closest(".archive-restore")) {
       message = { type: `${kind}.restore`, [kind]: Number(id) };
     } else if (event.target.closest(".archive-delete")) {
-      const what = kind === "column" ? `the column “${title}” and its cards` : `“${title}”`;
-      if (!window.confirm(`Delete ${what} for good? You can still undo it with Ctrl+Z.`)) return;
-      message = kind === "column" ? { type: "column.delete", column: Number(id) } : { type: "card.delete", card: Number(id), version: Number(version) };
+      if (kind === "attachment") {
+        if (!window.confirm(`Delete “${title}” for good? This frees its space and cannot be undone.`)) return;
+        message = { type: "attachment.delete", attachment: Number(id) };
+      } else {
+        const what = kind === "column" ? `the column “${title}” and its cards` : `“${title}”`;
+        if (!window.confirm(`Delete ${what} for good? You can still undo it with Ctrl+Z.`)) return;
+        message = kind === "column" ? { type: "column.delete", column: Number(id) } : { type: "card.delete", card: Number(id), version: Number(version) };
+      }
     }
     if (!message) return;
     this.showError("");

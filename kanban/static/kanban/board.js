@@ -28,7 +28,7 @@ const redoButton = document.getElementById("redo");
 const snapshot = JSON.parse(document.getElementById("board-snapshot").textContent);
 
 const state = new BoardState(snapshot);
-const view = new BoardView(columnsContainer);
+const view = new BoardView(columnsContainer, { thumbnailUrl: root.dataset.thumbnailUrl });
 const pendingMoves = new Map(); // cardId -> {column, index}: sent, not yet confirmed
 const cardQueues = new Map(); // cardId -> promise of its last move, so moves of one card go one at a time
 const pendingCreates = new Map(); // client key -> {column, title}: cards added, not yet confirmed
@@ -44,7 +44,7 @@ let noticeTimer = null;
 const IDEMPOTENT = new Set([
   "card.update", "card.move", "card.delete", "card.lock", "card.unlock", "card.watch", "column.update", "column.move", "label.update",
   "comment.update", "comment.delete", "card.archive", "card.move_to_board", "checklist.update", "item.update", "item.check", "item.move", "item.delete",
-  "item.to_card",
+  "item.to_card", "card.cover", "attachment.remove", "attachment.restore",
 ]);
 
 function isIdempotent(command) {
@@ -131,6 +131,8 @@ function applyChange(frame) {
     cardFilter.commentsChanged();
   }
   if (frame.type.startsWith("checklist.") || frame.type.startsWith("item.")) editor.checklists.apply(frame);
+  if (frame.type.startsWith("attachment.")) editor.attachments.apply(frame);
+  if (frame.type === "card.cover" || frame.type.startsWith("attachment.")) editor.attachments.cardChanged(frame.card);
   if (frame.type.startsWith("label.")) labels.render();
   render();
   document.dispatchEvent(new CustomEvent("kanban:change", { detail: frame })); // for the activity feed
@@ -157,6 +159,9 @@ const editor = new CardEditor(document.getElementById("card-editor"), board, {
   previewUrl: root.dataset.previewUrl,
   commentsUrl: root.dataset.commentsUrl,
   checklistsUrl: root.dataset.checklistsUrl,
+  attachmentsUrl: root.dataset.attachmentsUrl,
+  fileUrl: root.dataset.fileUrl,
+  uploadMaxBytes: Number(root.dataset.uploadMaxBytes),
   destinationsUrl: root.dataset.destinationsUrl,
   boardSlug: root.dataset.boardSlug,
   csrfToken: document.querySelector("input[name=csrfmiddlewaretoken]").value,

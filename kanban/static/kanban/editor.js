@@ -8,6 +8,7 @@
 // (the lock lapsed while this page was offline), the server refuses it and
 // the editor shows both versions.
 
+import { CardAttachments } from "./attachments.js";
 import { CardChecklists } from "./checklists.js";
 import { CardComments } from "./comments.js";
 import { CardSender } from "./send.js";
@@ -17,12 +18,13 @@ const LOCK_RENEW_MS = 20_000; // the server's lock lasts 30 s
 
 /** The checklists, comments and copy-or-move change on their own, not as the card's fields (no lock, no Save). */
 function isOutsideTheFields(node) {
-  return Boolean(node.closest("#card-comments, #card-checklists, #card-send"));
+  return Boolean(node.closest("#card-comments, #card-checklists, #card-attachments, #card-send"));
 }
 
 export class CardEditor {
   /** board: { state, send(message) -> Promise, notify(message), me(), isOwner, madeOwnChange(), focusCard(id) } */
-  constructor(dialog, board, { previewUrl, commentsUrl, checklistsUrl, destinationsUrl, boardSlug, csrfToken }) {
+  constructor(dialog, board, { previewUrl, commentsUrl, checklistsUrl, attachmentsUrl, fileUrl, uploadMaxBytes,
+    destinationsUrl, boardSlug, csrfToken }) {
     this.dialog = dialog;
     this.board = board;
     this.previewUrl = previewUrl;
@@ -52,6 +54,9 @@ export class CardEditor {
     this.watchButton.addEventListener("click", () => this.toggleWatching());
     this.comments = new CardComments(dialog.querySelector("#card-comments"), board, { commentsUrl });
     this.checklists = new CardChecklists(dialog.querySelector("#card-checklists"), board, { checklistsUrl });
+    this.attachments = new CardAttachments(dialog.querySelector("#card-attachments"), board, {
+      attachmentsUrl, fileUrl, csrfToken, maxBytes: uploadMaxBytes,
+    });
     this.sender = new CardSender(dialog.querySelector("#card-send"), board, { destinationsUrl, boardSlug });
     // The first change to a field takes the card; its checklists and comments are not its fields.
     for (const type of ["input", "change"]) {
@@ -95,6 +100,7 @@ export class CardEditor {
     this.dialog.dispatchEvent(new CustomEvent("kanban:card-opened", { bubbles: true, detail: { cardId } })); // its history
     this.comments.open(cardId);
     this.checklists.open(cardId);
+    this.attachments.open(cardId);
     this.sender.open(cardId);
     (this.heldByOther() ? this.comments.composer : this.fields.title).focus();
   }
@@ -285,6 +291,7 @@ export class CardEditor {
     clearInterval(this.renewTimer);
     this.comments.close();
     this.checklists.close();
+    this.attachments.close();
     const cardId = this.cardId;
     this.cardId = null;
     if (this.lockHeld && this.board.state.cards.has(cardId)) {

@@ -1,8 +1,8 @@
 // Filtering the board's cards by text (title, description and comments),
-// label, assignee and due date. Titles and descriptions are matched here at
+// label, assignee, due date and files. Titles and descriptions are matched here at
 // once; the server (search.json) adds the cards whose comments match, as
 // this page holds no comments until a card is opened. The filter lives in the page's URL (?q=, label=,
-// assignee=, due=), so a filtered board can be reloaded and shared. A card
+// assignee=, due=, files=), so a filtered board can be reloaded and shared. A card
 // someone is moving or editing stays in view even when it does not match,
 // saying so, so the filter never hides a change in progress.
 
@@ -28,13 +28,16 @@ export class CardFilter {
     this.label = form.querySelector("#filter-label");
     this.assignee = form.querySelector("#filter-assignee");
     this.due = form.querySelector("#filter-due");
+    this.files = form.querySelector("#filter-files");
     this.status = form.querySelector("#filter-status");
     this.clearButton = form.querySelector("#filter-clear");
     const params = new URLSearchParams(window.location.search);
-    this.wanted = { q: params.get("q") ?? "", label: params.get("label") ?? "", assignee: params.get("assignee") ?? "", due: params.get("due") ?? "" };
+    this.wanted = { q: params.get("q") ?? "", label: params.get("label") ?? "", assignee: params.get("assignee") ?? "", due: params.get("due") ?? "",
+      files: params.get("files") ?? "" };
     this.text.value = this.wanted.q;
     this.assignee.value = this.wanted.assignee;
     this.due.value = this.wanted.due;
+    this.files.value = this.wanted.files;
     form.addEventListener("submit", (event) => event.preventDefault());
     form.addEventListener("input", () => this.changed());
     this.clearButton.addEventListener("click", () => this.clear());
@@ -62,6 +65,7 @@ export class CardFilter {
     this.label.value = "";
     this.assignee.value = "";
     this.due.value = "";
+    this.files.value = "";
     this.changed();
     this.text.focus();
   }
@@ -72,7 +76,8 @@ export class CardFilter {
   }
 
   changed() {
-    this.wanted = { q: this.text.value, label: this.label.value, assignee: this.assignee.value, due: this.due.value };
+    this.wanted = { q: this.text.value, label: this.label.value, assignee: this.assignee.value, due: this.due.value,
+      files: this.files.value };
     const params = new URLSearchParams(window.location.search);
     for (const [name, value] of Object.entries(this.wanted)) {
       if (value.trim()) params.set(name, value.trim());
@@ -135,6 +140,8 @@ export class CardFilter {
       if (this.wanted.due === "overdue" && !(card.due && card.due < today)) return false;
       if (this.wanted.due === "week" && !(card.due && card.due >= today && card.due <= weekEnd)) return false;
     }
+    if (this.wanted.files === "with" && !card.attachments) return false;
+    if (this.wanted.files === "without" && card.attachments) return false;
     return true;
   }
 

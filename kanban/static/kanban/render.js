@@ -27,11 +27,20 @@ function hue(text) {
 
 /** A speech bubble drawn in the text's colour (an emoji would need a font the system may lack). */
 function speechBubble() {
+  return icon("M2 2.5h12v8H6.5L3.5 13v-2.5H2z");
+}
+
+function paperclip() {
+  return icon("M10.5 4.5 5.6 9.4a1.3 1.3 0 0 0 1.8 1.8l5-5a2.6 2.6 0 0 0-3.7-3.7l-5 5a3.9 3.9 0 0 0 5.5 5.5l4.3-4.3");
+}
+
+/** A small line icon drawn in the text's colour (no emoji font needed). */
+function icon(d) {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 16 16");
   svg.setAttribute("aria-hidden", "true");
   const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", "M2 2.5h12v8H6.5L3.5 13v-2.5H2z");
+  path.setAttribute("d", d);
   path.setAttribute("fill", "none");
   path.setAttribute("stroke", "currentColor");
   path.setAttribute("stroke-width", "1.4");
@@ -63,8 +72,10 @@ export function projectedColumns(state, pendingMoves, pendingColumnMoves = new M
 }
 
 export class BoardView {
-  constructor(container) {
+  /** thumbnailUrl: a file's thumbnail URL with 0 for its id (card covers). */
+  constructor(container, { thumbnailUrl = "" } = {}) {
     this.container = container;
+    this.thumbnailUrl = thumbnailUrl;
     this.columnNodes = new Map();
     this.cardNodes = new Map();
     this.myConnection = null;
@@ -215,7 +226,7 @@ export class BoardView {
     const labels = card.labels.map((id) => state.labels.get(id)).filter(Boolean);
     const lock = card.lock ? [card.lock.conn, card.lock.reason] : null;
     const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignees, card.comments,
-      card.checklist]);
+      card.checklist, card.attachments, card.cover]);
     if (node.dataset.signature !== signature) {
       node.dataset.signature = signature;
       this.fillCard(node, card, labels);
@@ -228,6 +239,14 @@ export class BoardView {
     node.classList.toggle("is-locked", lockedByOther);
     node.setAttribute("aria-label", card.title);
     const parts = [];
+    if (card.cover && this.thumbnailUrl) {
+      const cover = element("img", "card-cover");
+      cover.src = this.thumbnailUrl.replace("/files/0/", `/files/${card.cover}/`);
+      cover.alt = "";
+      cover.loading = "lazy";
+      cover.decoding = "async";
+      parts.push(cover);
+    }
     if (labels.length) {
       const row = element("div", "card-labels");
       row.append(...labels.map(labelChip));
@@ -260,6 +279,13 @@ export class BoardView {
       const count = element("span", "card-comment-count");
       count.append(speechBubble(), String(card.comments));
       count.title = `${card.comments} comment${card.comments === 1 ? "" : "s"}`;
+      count.setAttribute("aria-label", count.title);
+      meta.append(count);
+    }
+    if (card.attachments) {
+      const count = element("span", "card-attachment-count");
+      count.append(paperclip(), String(card.attachments));
+      count.title = `${card.attachments} attachment${card.attachments === 1 ? "" : "s"}`;
       count.setAttribute("aria-label", count.title);
       meta.append(count);
     }

@@ -98,6 +98,19 @@ export class BoardState {
         if (card && frame.progress) card.checklist = frame.progress;
         return true;
       }
+      case "attachment.created":
+      case "attachment.removed":
+      case "attachment.restored":
+      case "attachment.deleted":
+      case "card.cover": {
+        // Files and covers change their card's face (`attachments`, `cover`), not its version.
+        const card = this.cards.get(frame.card);
+        if (card && frame.attachments !== undefined) {
+          card.attachments = frame.attachments;
+          card.cover = frame.cover;
+        }
+        return true;
+      }
       case "board.member_added":
         if (!this.members.some((member) => member.id === frame.member.id)) this.members.push(frame.member);
         return true;
