@@ -36,6 +36,9 @@ FIELD_NAMES = {
     "assignees": "Assignees",
     "labels": "Labels",
     "due": "Due date",
+    "due_time": "Due time",
+    "start": "Start date",
+    "start_time": "Start time",
     "wip_limit": "WIP limit",
     "body": "Comment",
 }
@@ -172,8 +175,10 @@ def value_in_words(name, value, names):
         return ", ".join(sorted(names.person(user_id) for user_id in value or [])) or "nobody"
     if name == "labels":
         return names.label_list(value or [])
-    if name == "due":
+    if name in ("due", "start"):
         return datetime.date.fromisoformat(value).strftime("%-d %b %Y") if value else "none"
+    if name in ("due_time", "start_time"):
+        return value or "none"
     if name == "wip_limit":
         return str(value) if value is not None else "no limit"
     return shortened(value) if value else "(empty)"

@@ -169,7 +169,8 @@ class CardAdminForm(forms.ModelForm):
 
     class Meta:
         model = Card
-        fields = ("board", "column", "title", "description", "assignees", "labels", "due_date")
+        fields = ("board", "column", "title", "description", "assignees", "labels", "start_date", "start_time",
+                  "due_date", "due_time")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -221,6 +222,10 @@ class CardAdminForm(forms.ModelForm):
         return cleaned
 
 
+# The card form's start and due times, and their names in card.update.
+SCHEDULE_FIELDS = {"start_date": "start", "start_time": "start_time", "due_time": "due_time"}
+
+
 @admin.register(Card)
 class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     form = CardAdminForm
@@ -248,10 +253,14 @@ class CardAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                 actor=request.user,
             )
             obj.pk = applied.details["card"]["id"]
+            schedule = {name: data.get(field) for field, name in SCHEDULE_FIELDS.items() if data.get(field) is not None}
+            if schedule:
+                services.card_update(board=obj.board, card_id=obj.pk, version=applied.details["card"]["version"],
+                                     changes=schedule, actor=request.user)
             return
         version = Card.objects.values_list("version", flat=True).get(pk=obj.pk)
         field_names = {"title": "title", "description": "description", "assignees": "assignees",
-                       "labels": "labels", "due_date": "due"}
+                       "labels": "labels", "due_date": "due", **SCHEDULE_FIELDS}
         changes = {}
         for form_field, change_name in field_names.items():
             if form_field in form.changed_data:

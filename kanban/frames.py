@@ -3,6 +3,8 @@ How columns, cards, labels and locks appear on the websocket: in the `board`
 message, in events and in acks (the Kanban section of docs/protocol.md describes each field).
 """
 
+import datetime
+
 from django.utils import timezone
 
 from boardsite.collab.services import user_frame
@@ -44,6 +46,10 @@ def card_frame(card, *, label_ids, assignees, now=None):
         "assignees": assignees,
         "labels": sorted(label_ids),
         "due": card.due_date.isoformat() if card.due_date else None,
+        "due_time": card.due_time.strftime("%H:%M") if card.due_time else None,
+        "due_at": due_at(card),
+        "start": card.start_date.isoformat() if card.start_date else None,
+        "start_time": card.start_time.strftime("%H:%M") if card.start_time else None,
         "version": card.version,
         "lock": lock_frame(card, now=now),
         "comments": card.comment_count,
@@ -51,6 +57,22 @@ def card_frame(card, *, label_ids, assignees, now=None):
         "attachments": card.attachment_count,
         "cover": card.cover_id,
     }
+
+
+def due_at(card):
+    """
+    The instant the card is overdue, in ISO 8601 with its offset (pages
+    compare it with their clock): its due time, or the end of its due day,
+    in the site's time zone. None without a due date.
+    """
+    if card.due_date is None:
+        return None
+    zone = timezone.get_default_timezone()
+    if card.due_time is not None:
+        moment = datetime.datetime.combine(card.due_date, card.due_time, tzinfo=zone)
+    else:
+        moment = datetime.datetime.combine(card.due_date + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    return moment.isoformat()
 
 
 def item_frame(item):

@@ -38,6 +38,7 @@ from kanban.services import (
     check_not_locked,
     check_wip_limit,
     clean_due_date,
+    clean_time,
     clean_label_name,
     column_fields,
     column_index,
@@ -254,6 +255,7 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
         description=state["description"],
         description_html=description_html(state["description"], rendered=rendered),
         due_date=clean_due_date(state["due"]),
+        **schedule_in(state),
         position=state["position"],
         version=state["version"],
         archived_at=archived_at,
@@ -279,6 +281,13 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
         actor=actor,
         origin=origin,
     ).payload
+
+
+def schedule_in(state):
+    """A card state's start and due times (states stored before cards had them have none)."""
+    return {"due_time": clean_time(state.get("due_time"), what="due time"),
+            "start_date": clean_due_date(state.get("start"), what="start date"),
+            "start_time": clean_time(state.get("start_time"), what="start time")}
 
 
 def assignees_in(state):
@@ -376,6 +385,7 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
             description=card["description"],
             description_html=description_html(card["description"], rendered=rendered),
             due_date=clean_due_date(card["due"]),
+            **schedule_in(card),
             position=card["position"],
             version=card["version"],
             archived_at=card.get("archived_at"),

@@ -101,7 +101,12 @@ class Card(models.Model):
     labels = models.ManyToManyField(Label, blank=True, related_name="cards")
     # Who hears of its comments (kanban.notifications): its creator, assignees and commenters, until they unwatch.
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_kanban_cards")
+    # When work on it starts and when it is due: a day, and optionally a time of that day, both
+    # wall-clock times in the site's TIME_ZONE (the `board` message names it).
+    start_date = models.DateField(null=True, blank=True)
+    start_time = models.TimeField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
+    due_time = models.TimeField(null=True, blank=True)
     # Kept by kanban.comments under the board's lock, so a card's frame needs no count query.
     comment_count = models.PositiveIntegerField(default=0, editable=False)
     # Its checklists' items, and how many are done: kept by kanban.checklists, for the card's face.

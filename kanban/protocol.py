@@ -28,6 +28,7 @@ INDEX_MAX = 10_000
 VERSION_MAX = 2**31 - 1
 LABELS_MAX = 10
 DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+TIME_PATTERN = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 CLIENT_KEY_MAX_LENGTH = 64
 
 
@@ -74,12 +75,21 @@ def label_ids_field(message):
     return value
 
 
-def due_field(message):
-    value = message["due"]
+def date_field(message, name):
+    value = message[name]
     if value is None:
         return None
     if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
-        raise ActionError("invalid_field", "`due` must be a date written YYYY-MM-DD, or null.")
+        raise ActionError("invalid_field", f"`{name}` must be a date written YYYY-MM-DD, or null.")
+    return value
+
+
+def time_field(message, name):
+    value = message[name]
+    if value is None:
+        return None
+    if not isinstance(value, str) or not TIME_PATTERN.fullmatch(value):
+        raise ActionError("invalid_field", f"`{name}` must be a time written HH:MM (00:00 to 23:59), or null.")
     return value
 
 
@@ -100,7 +110,8 @@ def card_create(message):
 
 
 def card_update(message):
-    protocol.allowed_keys(message, ["card", "version", "title", "description", "assignees", "labels", "due"])
+    protocol.allowed_keys(message, ["card", "version", "title", "description", "assignees", "labels", "due", "due_time",
+                                    "start", "start_time"])
     changes = {}
     if "title" in message:
         changes["title"] = one_line_text_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH)
@@ -112,10 +123,15 @@ def card_update(message):
         changes["assignees"] = id_list_field(message, "assignees", most=MAX_ASSIGNEES, what="assignees")
     if "labels" in message:
         changes["labels"] = label_ids_field(message)
-    if "due" in message:
-        changes["due"] = due_field(message)
+    for name in ("due", "start"):
+        if name in message:
+            changes[name] = date_field(message, name)
+    for name in ("due_time", "start_time"):
+        if name in message:
+            changes[name] = time_field(message, name)
     if not changes:
-        raise ActionError("invalid_message", "Say what to change: title, description, assignees, labels or due.")
+        raise ActionError("invalid_message", "Say what to change: title, description, assignees, labels, due, "
+                                             "due_time, start or start_time.")
     return {"card_id": id_field(message, "card"), "version": version_field(message), "changes": changes}
 
 

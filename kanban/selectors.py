@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,7 +39,7 @@ def cards_assigned_to(*, user):
         Card.objects.filter(assignees=user, board__in=boards, archived_at=None, column__archived_at=None)
         .select_related("board", "column")
         .prefetch_related("labels")
-        .order_by(F("due_date").asc(nulls_last=True), "board__name", "column__position", "position", "pk")
+        .order_by(F("due_date").asc(nulls_last=True), F("due_time").asc(nulls_last=True), "board__name", "column__position", "position", "pk")
     )
 
 
@@ -77,6 +78,7 @@ def board_snapshot(*, board):
         "columns": [{**column_frame(column), "cards": cards_by_column[column.pk]} for column in columns],
         "labels": [label_frame(label) for label in board.labels.order_by("name")],
         "members": [user_frame(member) for member in collab_selectors.board_members(board=board)],
+        "time_zone": settings.TIME_ZONE,  # of the cards' start and due times
     }
 
 

@@ -19,6 +19,7 @@ an ack rather than its own event).
 """
 
 import datetime
+import re
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
@@ -67,6 +68,7 @@ MAX_LABELS_PER_CARD = 10
 # Cards sit POSITION_GAP apart, so about 16 moves into the same spot fit
 # before that column has to be renumbered.
 POSITION_GAP = 1 << 16
+TIME_OF_DAY = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 LOCK_SECONDS = 30
 HISTORY_KEPT_PER_USER = 100
 UNSET = object()
@@ -145,13 +147,43 @@ def clean_wip_limit(value):
     return value
 
 
-def clean_due_date(value):
+def clean_due_date(value, *, what="due date"):
     if value is None or isinstance(value, datetime.date):
         return value
     try:
         return datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ActionError("invalid_field", "The due date must be a date written YYYY-MM-DD.") from None
+        raise ActionError("invalid_field", f"The {what} must be a date written YYYY-MM-DD.") from None
+
+
+def clean_time(value, *, what):
+    """A time of day written HH:MM (24 hours), or None."""
+    if value is None or isinstance(value, datetime.time):
+        return value
+    if isinstance(value, str) and TIME_OF_DAY.fullmatch(value):
+        return datetime.time.fromisoformat(value)
+    raise ActionError("invalid_field", f"The {what} must be a time written HH:MM (00:00 to 23:59), or null.")
+
+
+def check_schedule(card):
+    """A time needs its day, and a card starts no later than it is due."""
+    for day, time, what in ((card.start_date, card.start_time, "start"), (card.due_date, card.due_time, "due")):
+        if time is not None and day is None:
+            raise ActionError("invalid_field", f"Give the {what} date for the {what} time.", field=f"{what}_time")
+    if card.start_date and card.due_date:
+        starts = (card.start_date, card.start_time or datetime.time.min)
+        due = (card.due_date, card.due_time or datetime.time.max)
+        if starts > due:
+            raise ActionError("invalid_field", "The card would start after it is due: move the start or the due date.",
+                              field="start")
+
+
+def time_text(value):
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def date_text(value):
+    return value.isoformat() if value is not None else None
 
 
 def clean_assignees(*, board, user_ids):
@@ -550,6 +582,9 @@ def card_state(card, *, label_ids, comments, checklists):
         "assignees": sorted(card.assignees.values_list("pk", flat=True)),
         "labels": sorted(label_ids),
         "due": card.due_date.isoformat() if card.due_date else None,
+        "due_time": time_text(card.due_time),
+        "start": date_text(card.start_date),
+        "start_time": time_text(card.start_time),
         "cover": card.cover_id,
         "version": card.version,
         "archived_at": card.archived_at.isoformat() if card.archived_at else None,
@@ -689,7 +724,7 @@ def card_watch(*, board, card_id, watching, actor, connection=None, origin=None)
     return Applied(seq=None, details={"event": "card.watching", "card": card.pk, "watching": watching})
 
 
-CARD_FIELDS = ("title", "description", "assignees", "labels", "due")
+CARD_FIELDS = ("title", "description", "assignees", "labels", "due", "due_time", "start", "start_time")
 
 
 def field_changes(before, after):
@@ -707,7 +742,7 @@ def apply_changes(*, board, card, changes, rendered):
     if unknown:
         raise ActionError("unknown_field", f"Cards have no field(s) {', '.join(sorted(unknown))}.")
     if not changes:
-        raise ActionError("invalid_message", "Say what to change: title, description, assignees, labels or due.")
+        raise ActionError("invalid_message", "Say what to change: title, description, assignees, labels, due, due_time, start or start_time.")
     old_label_ids = sorted(card.labels.values_list("pk", flat=True)) if "labels" in changes else None
     before = {
         "title": card.title,
@@ -715,7 +750,14 @@ def apply_changes(*, board, card, changes, rendered):
         "assignees": sorted(card.assignees.values_list("pk", flat=True)) if "assignees" in changes else None,
         "labels": old_label_ids,
         "due": card.due_date.isoformat() if card.due_date else None,
+        "due_time": time_text(card.due_time),
+        "start": date_text(card.start_date),
+        "start_time": time_text(card.start_time),
     }
+    # Taking a date away takes its time with it.
+    for day, time in (("due", "due_time"), ("start", "start_time")):
+        if day in changes and changes[day] is None and time not in changes and before[time] is not None:
+            changes = {**changes, time: None}
     before = {field: before[field] for field in changes}
     after = {}
     if "title" in changes:
@@ -733,6 +775,16 @@ def apply_changes(*, board, card, changes, rendered):
     if "due" in changes:
         card.due_date = clean_due_date(changes["due"])
         after["due"] = card.due_date.isoformat() if card.due_date else None
+    if "due_time" in changes:
+        card.due_time = clean_time(changes["due_time"], what="due time")
+        after["due_time"] = time_text(card.due_time)
+    if "start" in changes:
+        card.start_date = clean_due_date(changes["start"], what="start date")
+        after["start"] = date_text(card.start_date)
+    if "start_time" in changes:
+        card.start_time = clean_time(changes["start_time"], what="start time")
+        after["start_time"] = time_text(card.start_time)
+    check_schedule(card)
     return before, after
 
 

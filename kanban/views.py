@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,6 +14,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
 from kanban import activity, archive, attachments, notifications, selectors, services, transfer
 from kanban.descriptions import render_description
+from kanban.frames import due_at
 from kanban.models import (
     CARD_DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Attachment, Board, Card,
 )
@@ -30,8 +33,10 @@ class MyCardsView(View):
 
     def get(self, request):
         cards = selectors.cards_assigned_to(user=request.user)
-        today = timezone.localdate()
-        return render(request, "kanban/my_cards.html", {"cards": cards, "today": today})
+        now = timezone.now()
+        for card in cards:
+            card.overdue = card.due_date is not None and datetime.datetime.fromisoformat(due_at(card)) <= now
+        return render(request, "kanban/my_cards.html", {"cards": cards, "time_zone": settings.TIME_ZONE})
 
 
 @method_decorator(never_cache, name="get")
@@ -108,6 +113,7 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
                 "comment_max_length": COMMENT_MAX_LENGTH,
                 "preloaded_modules": PRELOADED_MODULES,
                 "upload_max_bytes": settings.UPLOAD_MAX_BYTES,
+                "time_zone": settings.TIME_ZONE,
                 "attachment_accept": ",".join(f".{extension.lstrip('.')}" for extension in settings.ATTACHMENT_EXTENSIONS),
             },
         )

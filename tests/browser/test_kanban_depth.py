@@ -608,3 +608,45 @@ def attachments_of_budget(board, actor, content):
     card = Card.objects.get(board=board, title="Budget")
     upload = attachments.check_upload(SimpleUploadedFile("sheet.png", content))
     attachments.attachment_create(board=board, card_id=card.pk, upload=upload, actor=actor)
+
+
+class ScheduleBrowserTests(TwoMembers, BrowserTestCase):
+    def make_board(self):
+        self.board = services.board_create(name="Launch plan", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_cards(self.board, columns_of(self.board)["To do"], ["Rehearsal", "Press release"], actor=self.alice)
+
+    def test_a_start_and_a_due_time_are_set_seen_live_and_a_passed_one_is_overdue(self):
+        import datetime
+
+        alice, bob = self.alice_page, self.bob_page
+        for page in (alice, bob):
+            page.goto(self.url)
+            page.wait_for_selector("#connection-status[data-state=live]")
+        alice.locator(".kanban-card", has_text="Rehearsal").click()
+        alice.fill("#card-start", "2031-05-12")
+        alice.fill("#card-start-time", "09:30")
+        alice.fill("#card-due", "2031-05-14")
+        alice.fill("#card-due-time", "17:00")
+        alice.click("#card-save")
+        rehearsal = bob.locator(".kanban-card", has_text="Rehearsal")
+        expect(rehearsal.locator(".card-due")).to_have_text(re.compile(r"^Due (14 May|May 14), 17:00$"))
+        expect(rehearsal.locator(".card-start")).to_have_text(re.compile(r"^Starts (12 May|May 12), 09:30$"))
+
+        # A start after the due day is refused with the reason, and nothing changes.
+        alice.locator(".kanban-card", has_text="Rehearsal").click()
+        alice.fill("#card-start", "2031-05-20")
+        alice.click("#card-save")
+        expect(alice.locator("#card-editor-error")).to_contain_text("start after it is due")
+        alice.click("#card-cancel")
+        expect(rehearsal.locator(".card-start")).to_have_text(re.compile(r"^Starts (12 May|May 12), 09:30$"))
+
+        # Due a minute ago (in the site's time zone, UTC here): overdue, said in words.
+        past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
+        alice.locator(".kanban-card", has_text="Press release").click()
+        alice.fill("#card-due", past.strftime("%Y-%m-%d"))
+        alice.fill("#card-due-time", past.strftime("%H:%M"))
+        alice.click("#card-save")
+        expect(bob.locator(".kanban-card", has_text="Press release").locator(".card-due.overdue")).to_contain_text("Overdue:")
+        bob.select_option("#filter-due", "overdue")
+        expect(bob.locator(".kanban-card:visible .card-title")).to_have_text(["Press release"])

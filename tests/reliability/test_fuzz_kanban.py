@@ -86,6 +86,8 @@ def valid_message(draw):
                     "description": st.one_of(text, st.just("[x](javascript:alert(1)) <img src=x onerror=alert(1)>")),
                     "labels": st.lists(slot("label"), max_size=3),
                     "due": st.sampled_from([None, "2026-12-01", "2027-02-28"]),
+                    "due_time": st.sampled_from([None, "00:00", "17:30", "23:59"]),
+                    "start": st.sampled_from([None, "2026-11-30", "2027-03-01"]),
                     "assignees": st.sampled_from([[], [{"$user": True}]]),
                 },
             )

@@ -15,6 +15,7 @@ import { CardSender } from "./send.js";
 import { avatar, element, labelChip } from "./render.js";
 
 const LOCK_RENEW_MS = 20_000; // the server's lock lasts 30 s
+const SCHEDULE_FIELDS = ["start", "start_time", "due", "due_time"];
 
 /** The checklists, comments and copy-or-move change on their own, not as the card's fields (no lock, no Save). */
 function isOutsideTheFields(node) {
@@ -39,6 +40,9 @@ export class CardEditor {
       description: dialog.querySelector("#card-description"),
       assignees: dialog.querySelector("#card-assignees"),
       due: dialog.querySelector("#card-due"),
+      due_time: dialog.querySelector("#card-due-time"),
+      start: dialog.querySelector("#card-start"),
+      start_time: dialog.querySelector("#card-start-time"),
       labels: dialog.querySelector("#card-labels"),
     };
     this.preview = dialog.querySelector("#card-description-preview");
@@ -179,7 +183,7 @@ export class CardEditor {
   fill(card) {
     this.fields.title.value = card.title;
     this.fields.description.value = card.description;
-    this.fields.due.value = card.due ?? "";
+    for (const field of SCHEDULE_FIELDS) this.fields[field].value = card[field] ?? "";
     const assigned = new Set(card.assignees.map((user) => user.id));
     this.fields.assignees.replaceChildren(
       ...this.board.state.members.map((member) => {
@@ -219,8 +223,10 @@ export class CardEditor {
     if (JSON.stringify(assignees) !== JSON.stringify(card.assignees.map((user) => user.id).sort((a, b) => a - b))) changes.assignees = assignees;
     const labels = [...this.fields.labels.querySelectorAll("input:checked")].map((box) => Number(box.value)).sort((a, b) => a - b);
     if (JSON.stringify(labels) !== JSON.stringify([...card.labels].sort((a, b) => a - b))) changes.labels = labels;
-    const due = this.fields.due.value || null;
-    if (due !== card.due) changes.due = due;
+    for (const field of SCHEDULE_FIELDS) {
+      const value = this.fields[field].value || null;
+      if (value !== (card[field] ?? null)) changes[field] = value;
+    }
     return changes;
   }
 
@@ -363,11 +369,14 @@ export class CardEditor {
     const shown = (field, card) => {
       if (field === "assignees") return card.assignees.map((user) => (typeof user === "number" ? this.memberName(user) : user.username)).join(", ") || "nobody";
       if (field === "labels") return card.labels.map((id) => this.board.state.labels.get(id)?.name ?? "?").join(", ") || "none";
-      if (field === "due") return card.due ?? "none";
+      if (SCHEDULE_FIELDS.includes(field)) return card[field] ?? "none";
       return card[field] || "(empty)";
     };
     const mine = { ...theirs, ...changes };
-    const names = { title: "Title", description: "Description", assignees: "Assignees", labels: "Labels", due: "Due date" };
+    const names = {
+      title: "Title", description: "Description", assignees: "Assignees", labels: "Labels", due: "Due date", due_time: "Due time",
+      start: "Start date", start_time: "Start time",
+    };
     const rows = Object.keys(changes)
       .filter((field) => shown(field, mine) !== shown(field, theirs))
       .flatMap((field) => [

@@ -6,6 +6,8 @@
 // someone is moving or editing stays in view even when it does not match,
 // saying so, so the filter never hides a change in progress.
 
+import { isOverdue } from "./render.js";
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SEARCH_DELAY_MS = 200; // typing pauses this long before the server is asked
 
@@ -137,7 +139,7 @@ export class CardFilter {
     if (this.wanted.due) {
       const { today, weekEnd } = dayRange();
       if (this.wanted.due === "none" && card.due) return false;
-      if (this.wanted.due === "overdue" && !(card.due && card.due < today)) return false;
+      if (this.wanted.due === "overdue" && !isOverdue(card)) return false;
       if (this.wanted.due === "week" && !(card.due && card.due >= today && card.due <= weekEnd)) return false;
     }
     if (this.wanted.files === "with" && !card.attachments) return false;

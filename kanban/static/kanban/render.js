@@ -5,6 +5,23 @@
 
 const dueFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone: "UTC" });
 
+/** "9 Dec" or "9 Dec, 17:00": a card's day and optional time, as written (in the site's time zone). */
+function whenText(day, time) {
+  return `${dueFormat.format(new Date(`${day}T00:00:00Z`))}${time ? `, ${time}` : ""}`;
+}
+
+/** Whether the card's due moment (`due_at`, from the server, with the site's offset) has passed. */
+export function isOverdue(card, now = Date.now()) {
+  return Boolean(card.due_at) && Date.parse(card.due_at) <= now;
+}
+
+/** Now as "YYYY-MM-DDTHH:MM" in this page's time zone: near enough to the site's to stop saying "Starts" once a start has passed. */
+function siteNow() {
+  const now = new Date();
+  const local = new Date(now.getTime() - now.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
 export function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -254,13 +271,17 @@ export class BoardView {
     }
     parts.push(element("p", "card-title", card.title));
     const meta = element("div", "card-meta");
+    if (card.start && `${card.start}T${card.start_time ?? "00:00"}` > siteNow()) {
+      const start = element("span", "card-start", `Starts ${whenText(card.start, card.start_time)}`);
+      start.title = `Starts ${card.start}${card.start_time ? ` ${card.start_time}` : ""}`;
+      meta.append(start);
+    }
     if (card.due) {
-      const today = new Date().toISOString().slice(0, 10);
-      const overdue = card.due < today;
+      const overdue = isOverdue(card);
       // Said in words, not only by its colour.
-      const due = element("span", "card-due", `${overdue ? "Overdue:" : "Due"} ${dueFormat.format(new Date(`${card.due}T00:00:00Z`))}`);
+      const due = element("span", "card-due", `${overdue ? "Overdue:" : "Due"} ${whenText(card.due, card.due_time)}`);
       due.classList.toggle("overdue", overdue);
-      due.title = `Due ${card.due}`;
+      due.title = `Due ${card.due}${card.due_time ? ` ${card.due_time}` : ""}`;
       meta.append(due);
     }
     if (card.description) {
