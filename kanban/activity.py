@@ -305,6 +305,15 @@ def sentence(frame, who, names):
         return f"{who} moved the column {quoted(names.column(frame['column']))}", []
     if kind == "column.deleted":
         return f"{who} deleted the column {quoted(names.column(frame['column']))} and its cards", []
+    if kind == "lane.created":
+        taken = f" with the board’s {len(frame['cards'])} cards" if frame.get("cards") else ""
+        return f"{who} added the lane {quoted(frame['lane']['title'])}{taken}", []
+    if kind == "lane.updated":
+        return f"{who} renamed the lane {quoted(frame['changes']['title']['from'])} to {quoted(frame['lane']['title'])}", []
+    if kind == "lane.moved":
+        return f"{who} moved a lane", []
+    if kind == "lane.deleted":
+        return f"{who} deleted the lane {quoted(frame['title'])}", []
     if kind == "label.created":
         if "cards" in frame:  # brought back by an undo (or redo), on the cards that had it
             return f"{who} brought back the label {quoted(frame['label']['name'])}{on_cards(frame['cards'])}", []

@@ -1,7 +1,7 @@
 """The kanban websocket: protocol only; changes go through kanban.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from kanban import archive, attachments, checklists, comments, history, protocol, selectors, services, transfer
+from kanban import archive, attachments, checklists, comments, history, lanes, protocol, selectors, services, transfer
 from kanban.models import Board
 
 # Command type -> (its parser in kanban.protocol, the service it calls).
@@ -39,6 +39,10 @@ COMMANDS = {
     "item.move": (protocol.item_move, checklists.item_move),
     "item.delete": (protocol.item_delete, checklists.item_delete),
     "item.to_card": (protocol.item_delete, checklists.item_to_card),
+    "lane.create": (protocol.lane_create, lanes.lane_create),
+    "lane.update": (protocol.lane_update, lanes.lane_update),
+    "lane.move": (protocol.lane_move, lanes.lane_move),
+    "lane.delete": (protocol.lane_delete, lanes.lane_delete),
     "label.create": (protocol.label_create, services.label_create),
     "label.update": (protocol.label_update, services.label_update),
     "label.delete": (protocol.label_delete, services.label_delete),

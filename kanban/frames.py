@@ -14,6 +14,10 @@ def column_frame(column):
     return {"id": column.pk, "title": column.title, "wip_limit": column.wip_limit}
 
 
+def lane_frame(lane):
+    return {"id": lane.pk, "title": lane.title}
+
+
 def label_frame(label):
     return {"id": label.pk, "name": label.name, "colour": label.colour}
 
@@ -40,6 +44,7 @@ def card_frame(card, *, label_ids, assignees, now=None):
     return {
         "id": card.pk,
         "column": card.column_id,
+        "lane": card.lane_id,
         "title": card.title,
         "description": card.description,
         "description_html": card.description_html,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
-from kanban import archive, attachments, checklists, comments, selectors, transfer
+from kanban import archive, attachments, checklists, comments, lanes, selectors, transfer
 from kanban.descriptions import render_description, render_descriptions
 from kanban.frames import checklist_frame, column_frame, item_frame, label_frame
 from kanban.models import Card, Checklist, Column, Comment, HistoryEntry, Label
@@ -27,6 +27,7 @@ from kanban.services import (
     COMMENT,
     ITEM,
     LABEL,
+    LANE,
     MAX_CARDS_PER_BOARD,
     MAX_COLUMNS_PER_BOARD,
     MAX_LABELS_PER_BOARD,
@@ -161,6 +162,9 @@ def apply_history(*, board, entry, actor, connection, origin, undo, rendered):
     """
     if entry.subject == LABEL:
         return apply_label_history(board=board, entry=entry, actor=actor, connection=connection, origin=origin, undo=undo)
+    if entry.subject == LANE:
+        return lanes.apply_lane_history(board=board, entry=entry, actor=actor, connection=connection, origin=origin,
+                                        undo=undo)
     if entry.subject == ATTACHMENT:
         return attachments.apply_attachment_history(board=board, entry=entry, actor=actor, connection=connection,
                                                     origin=origin, undo=undo)
@@ -227,6 +231,8 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo, rendere
         check_wip_limit(column=target, adding=1)
     from_column = card.column_id
     card.column, card.position = target, place["position"]
+    if "lane" in place:  # moves remembered before lanes have none
+        card.lane_id = lanes.lane_for(board=board, lane_id=place["lane"])
     frame = finish_change(card=card, connection=connection)
     entry.version_after = card.version
     return record_event(board=board, type="card.moved",
@@ -256,6 +262,7 @@ def card_recreate(*, board, card_id, state, entry, actor, origin, rendered):
         description_html=description_html(state["description"], rendered=rendered),
         due_date=clean_due_date(state["due"]),
         **schedule_in(state),
+        lane_id=lanes.lane_for(board=board, lane_id=state.get("lane")),
         position=state["position"],
         version=state["version"],
         archived_at=archived_at,
@@ -375,6 +382,7 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
         columns.insert(index, column)
         renumber_columns(columns)
     existing_labels = set(Label.objects.filter(board=board).values_list("pk", flat=True))
+    lane_ids = [lane.pk for lane in lanes.ordered_lanes(board)]
     members = {board.owner_id, *board.members.values_list("pk", flat=True)}
     cards = Card.objects.bulk_create(
         Card(
@@ -386,6 +394,7 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
             description_html=description_html(card["description"], rendered=rendered),
             due_date=clean_due_date(card["due"]),
             **schedule_in(card),
+            lane_id=card.get("lane") if card.get("lane") in lane_ids else (lane_ids[0] if lane_ids else None),
             position=card["position"],
             version=card["version"],
             archived_at=card.get("archived_at"),

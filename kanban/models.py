@@ -12,6 +12,7 @@ from django.utils import timezone
 from boardsite.collab import models as collab
 
 COLUMN_TITLE_MAX_LENGTH = 60
+LANE_TITLE_MAX_LENGTH = 60
 CARD_TITLE_MAX_LENGTH = 200
 CARD_DESCRIPTION_MAX_LENGTH = 10_000
 LABEL_NAME_MAX_LENGTH = 40
@@ -69,6 +70,23 @@ class Column(models.Model):
         return self.title
 
 
+class Lane(models.Model):
+    """
+    A swimlane: a row across the board's columns (kanban.lanes). A board has
+    none until someone adds one; from then on each of its cards is in one.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="lanes")
+    title = models.CharField(max_length=LANE_TITLE_MAX_LENGTH)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["board", "position", "id"]
+
+    def __str__(self):
+        return self.title
+
+
 class Label(models.Model):
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="labels")
     name = models.CharField(max_length=LABEL_NAME_MAX_LENGTH)
@@ -92,6 +110,8 @@ class Card(models.Model):
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="cards")
     column = models.ForeignKey(Column, on_delete=models.CASCADE, related_name="cards")
+    # Its swimlane, on a board that has them (kanban.lanes keeps every card of such a board in one).
+    lane = models.ForeignKey(Lane, null=True, blank=True, on_delete=models.SET_NULL, related_name="cards")
     title = models.CharField(max_length=CARD_TITLE_MAX_LENGTH)
     description = models.TextField(blank=True, max_length=CARD_DESCRIPTION_MAX_LENGTH)
     # Sanitised HTML rendered from `description` by the service that saves it.
@@ -319,6 +339,7 @@ class HistoryEntry(models.Model):
         CHECKLIST = "checklist"
         ITEM = "item"
         ATTACHMENT = "attachment"
+        LANE = "lane"
 
     class Action(models.TextChoices):
         CREATE = "create"

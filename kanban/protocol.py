@@ -19,6 +19,7 @@ from kanban.models import (
     COLUMN_TITLE_MAX_LENGTH,
     LABEL_COLOURS,
     LABEL_NAME_MAX_LENGTH,
+    LANE_TITLE_MAX_LENGTH,
     MAX_ASSIGNEES,
     WIP_LIMIT_MAX,
 )
@@ -100,12 +101,13 @@ def colour_field(message):
 
 
 def card_create(message):
-    protocol.allowed_keys(message, ["column", "title", "index", "key"])
+    protocol.allowed_keys(message, ["column", "title", "index", "key", "lane"])
     return {
         "column_id": id_field(message, "column"),
         "title": one_line_text_field(message, "title", max_length=CARD_TITLE_MAX_LENGTH),
         "index": index_field(message, required=False),
         "client_key": protocol.str_field(message, "key", max_length=CLIENT_KEY_MAX_LENGTH, required=False) or "",
+        "lane_id": id_field(message, "lane") if "lane" in message else None,
     }
 
 
@@ -136,13 +138,38 @@ def card_update(message):
 
 
 def card_move(message):
-    protocol.allowed_keys(message, ["card", "version", "column", "index"])
-    return {
+    protocol.allowed_keys(message, ["card", "version", "column", "index", "lane"])
+    moved = {
         "card_id": id_field(message, "card"),
         "version": version_field(message),
         "column_id": id_field(message, "column"),
         "index": index_field(message),
     }
+    if "lane" in message:
+        moved["lane_id"] = id_field(message, "lane")
+    return moved
+
+
+def lane_create(message):
+    protocol.allowed_keys(message, ["title", "index"])
+    return {"title": one_line_text_field(message, "title", max_length=LANE_TITLE_MAX_LENGTH),
+            "index": index_field(message, required=False)}
+
+
+def lane_update(message):
+    protocol.allowed_keys(message, ["lane", "title"])
+    return {"lane_id": id_field(message, "lane"),
+            "title": one_line_text_field(message, "title", max_length=LANE_TITLE_MAX_LENGTH)}
+
+
+def lane_move(message):
+    protocol.allowed_keys(message, ["lane", "index"])
+    return {"lane_id": id_field(message, "lane"), "index": index_field(message)}
+
+
+def lane_delete(message):
+    protocol.allowed_keys(message, ["lane"])
+    return {"lane_id": id_field(message, "lane")}
 
 
 def card_delete(message):

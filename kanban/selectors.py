@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.services import user_frame
-from kanban.frames import attachment_frame, card_frame, checklist_frame, column_frame, comment_frame, label_frame
+from kanban.frames import (
+    attachment_frame, card_frame, checklist_frame, column_frame, comment_frame, label_frame, lane_frame,
+)
 from kanban.models import Attachment, Board, Card, Checklist, ChecklistItem, Column, Comment, HistoryEntry
 
 
@@ -76,6 +78,7 @@ def board_snapshot(*, board):
         "type": "board",
         "seq": seq,
         "columns": [{**column_frame(column), "cards": cards_by_column[column.pk]} for column in columns],
+        "lanes": [lane_frame(lane) for lane in board.lanes.order_by("position", "id")],
         "labels": [label_frame(label) for label in board.labels.order_by("name")],
         "members": [user_frame(member) for member in collab_selectors.board_members(board=board)],
         "time_zone": settings.TIME_ZONE,  # of the cards' start and due times

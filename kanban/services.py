@@ -24,7 +24,7 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -57,6 +57,7 @@ from kanban.models import (
     Column,
     HistoryEntry,
     Label,
+    Lane,
     Notification,
 )
 
@@ -76,6 +77,7 @@ CARD, COLUMN, LABEL, COMMENT = (HistoryEntry.Subject.CARD, HistoryEntry.Subject.
                                 HistoryEntry.Subject.COMMENT)
 CHECKLIST, ITEM = HistoryEntry.Subject.CHECKLIST, HistoryEntry.Subject.ITEM
 ATTACHMENT = HistoryEntry.Subject.ATTACHMENT
+LANE = HistoryEntry.Subject.LANE
 
 
 # Boards
@@ -209,6 +211,19 @@ def members_among(*, board, user_ids):
     return [user_id for user_id in user_ids if user_id in members]
 
 
+def clean_lane(*, board, lane_id):
+    """
+    The lane a card is put in: `lane_id`, one of the board's lanes, or by
+    default its first lane; None on a board without lanes.
+    """
+    lanes = list(Lane.objects.filter(board=board).order_by("position", "id").values_list("pk", flat=True))
+    if lane_id is None:
+        return lanes[0] if lanes else None
+    if lane_id not in lanes:
+        raise ActionError("not_found", "That lane is not on this board (it may have been deleted).", lane=lane_id)
+    return lane_id
+
+
 def clean_label_ids(*, board, label_ids):
     label_ids = list(dict.fromkeys(label_ids))
     if len(label_ids) > MAX_LABELS_PER_CARD:
@@ -231,9 +246,15 @@ def active_columns(board):
     return Column.objects.filter(board=board, archived_at=None)
 
 
-def get_column(*, board, column_id, with_card_count=False, include_archived=False):
-    """A column on the board (`include_archived`: or in its archive), with its cards counted if asked."""
+def get_column(*, board, column_id, with_card_count=False, include_archived=False, lane_id=None):
+    """
+    A column on the board (`include_archived`: or in its archive), with its
+    cards counted if asked, and checked in the same query that `lane_id`, if
+    given, is a lane of the board (a move to another lane is no dearer).
+    """
     columns = Column.objects.filter(board=board, pk=column_id)
+    if lane_id is not None:
+        columns = columns.annotate(lane_found=Exists(Lane.objects.filter(board=board, pk=lane_id)))
     if not include_archived:
         columns = columns.filter(archived_at=None)
     if with_card_count:
@@ -246,6 +267,8 @@ def get_column(*, board, column_id, with_card_count=False, include_archived=Fals
         if Column.objects.filter(board=board, pk=column_id).exists():
             raise ActionError("archived", "That column is in the board's archive: restore it first.", column=column_id)
         raise ActionError("not_found", "That column does not exist on this board.", column=column_id)
+    if lane_id is not None and not column.lane_found:
+        raise ActionError("not_found", "That lane is not on this board (it may have been deleted).", lane=lane_id)
     return column
 
 
@@ -279,9 +302,12 @@ def frame_for(card):
 
 
 def card_index(card):
-    """The card's 0-based place in its column (cards are ordered by position, then id)."""
+    """
+    The card's 0-based place in its cell: among the cards of its column and
+    lane (all of its column on a board without lanes), by position, then id.
+    """
     before = Q(position__lt=card.position) | Q(position=card.position, pk__lt=card.pk)
-    return active_cards().filter(before, column_id=card.column_id).count()
+    return active_cards().filter(before, column_id=card.column_id, lane_id=card.lane_id).count()
 
 
 # Checks
@@ -331,13 +357,14 @@ def check_card_room(*, board):
 # Ordering
 
 
-def position_for_index(*, column, index, moving_card_id=None):
+def position_for_index(*, column, index, lane_id=None, moving_card_id=None):
     """
-    The position that puts a card at `index` among the column's other cards.
-    One query in the usual case; renumbers the column only when the two
-    neighbours are adjacent integers.
+    The position that puts a card at `index` among the other cards of its
+    cell (the column's cards in lane `lane_id`: all of them on a board
+    without lanes). One query in the usual case; renumbers the column only
+    when the two neighbours are adjacent integers.
     """
-    siblings = active_cards().filter(column=column)
+    siblings = active_cards().filter(column=column, lane_id=lane_id)
     if moving_card_id is not None:
         siblings = siblings.exclude(pk=moving_card_id)
     ordered = siblings.order_by("position", "id").values_list("position", flat=True)
@@ -355,7 +382,7 @@ def position_for_index(*, column, index, moving_card_id=None):
     if after - before >= 2:
         return (before + after) // 2
     renumber_cards(column=column)
-    return position_for_index(column=column, index=index, moving_card_id=moving_card_id)
+    return position_for_index(column=column, index=index, lane_id=lane_id, moving_card_id=moving_card_id)
 
 
 def renumber_cards(*, column):
@@ -586,6 +613,7 @@ def card_state(card, *, label_ids, comments, checklists):
         "start": date_text(card.start_date),
         "start_time": time_text(card.start_time),
         "cover": card.cover_id,
+        "lane": card.lane_id,
         "version": card.version,
         "archived_at": card.archived_at.isoformat() if card.archived_at else None,
         "comments": comments,
@@ -610,6 +638,7 @@ def card_create(
     assignee_ids=(),
     label_ids=(),
     due_date=None,
+    lane_id=None,
     client_key="",
     actor,
     connection=None,
@@ -638,15 +667,18 @@ def card_create(
         assignees = clean_assignees(board=board, user_ids=list(assignee_ids))
         label_ids = clean_label_ids(board=board, label_ids=label_ids) if label_ids else []
         due_date = clean_due_date(due_date)
+        lane_id = clean_lane(board=board, lane_id=lane_id)
         check_wip_limit(column=column, adding=1)
         check_card_room(board=board)
         if index is None:
-            index, position = column.card_count, end_position(column=column)
+            index = active_cards().filter(column=column, lane_id=lane_id).count() if lane_id else column.card_count
+            position = end_position(column=column)
         else:
-            position = position_for_index(column=column, index=index)
+            position = position_for_index(column=column, index=index, lane_id=lane_id)
         card = Card.objects.create(
             board=board,
             column=column,
+            lane_id=lane_id,
             title=title,
             description=description,
             description_html=description_html,
@@ -799,11 +831,13 @@ def finish_change(*, card, connection):
 
 
 @transaction.atomic
-def card_move(*, board, card_id, version, column_id, index, actor, connection=None, origin=None):
+def card_move(*, board, card_id, version, column_id, index, lane_id=UNSET, actor, connection=None, origin=None):
     """
     Put the card at `index` (0-based, counted without the card itself) in the
-    column. Writes the moved card only, so its query count does not depend on
-    the column's size. Dropping the card releases the caller's lock.
+    column, and in lane `lane_id` when given (else it stays in its lane):
+    `index` counts the cards of that cell. Writes the moved card only, so its
+    query count does not depend on the column's size. Dropping the card
+    releases the caller's lock.
     """
     lock_board(board, actor=actor, origin=origin)
     card = get_card(board=board, card_id=card_id)
@@ -811,15 +845,21 @@ def card_move(*, board, card_id, version, column_id, index, actor, connection=No
     check_not_locked(card=card, connection=connection)
     if not isinstance(index, int) or isinstance(index, bool) or index < 0:
         raise ActionError("out_of_range", "`index` must be 0 or more.", index=index)
-    target = get_column(board=board, column_id=column_id, with_card_count=True)
+    changing_lane = lane_id is not UNSET and lane_id != card.lane_id
+    if changing_lane and lane_id is None:
+        raise ActionError("invalid_field", "`lane` must be a lane's id.", field="lane")
+    target = get_column(board=board, column_id=column_id, with_card_count=True,
+                        lane_id=lane_id if changing_lane else None)
     if target.pk != card.column_id:
         check_wip_limit(column=target, adding=1)
-    before = {"column": card.column_id, "position": card.position}
-    card.position = position_for_index(column=target, index=index, moving_card_id=card.pk)
+    before = {"column": card.column_id, "position": card.position, "lane": card.lane_id}
+    if changing_lane:
+        card.lane_id = lane_id
+    card.position = position_for_index(column=target, index=index, lane_id=card.lane_id, moving_card_id=card.pk)
     card.column = target
     frame = finish_change(card=card, connection=connection)
     remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version, action=HistoryEntry.Action.MOVE, before=before,
-             after={"column": target.pk, "position": card.position})
+             after={"column": target.pk, "position": card.position, "lane": card.lane_id})
     return Applied.recorded(record_event(
         board=board,
         type="card.moved",
