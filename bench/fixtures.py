@@ -164,16 +164,18 @@ def fill_whiteboard(board, *, strokes, points, author, pen=smooth_pen, batch=100
     return board
 
 
-def fill_kanban(board, *, cards, columns, comments_per_card=0, checklist_items=0, attachments=False, author=None):
+def fill_kanban(board, *, cards, columns, lanes=0, comments_per_card=0, checklist_items=0, attachments=False,
+                author=None):
     """
     Replace the board's columns with `columns` columns holding `cards` cards
-    between them; each card with `comments_per_card` comments by `author`,
+    between them, in `lanes` swimlanes (in turn) when asked; each card with
+    `comments_per_card` comments by `author`,
     one checklist of `checklist_items` items (two fifths ticked) and
     (`attachments`) one attachment record, when asked. The records name a
     file that is not stored: the board's page and messages never read files.
     """
     from kanban.descriptions import render_description
-    from kanban.models import Attachment, Card, Checklist, ChecklistItem, Column, Comment
+    from kanban.models import Attachment, Card, Checklist, ChecklistItem, Column, Comment, Lane
     from kanban.services import POSITION_GAP
 
     ticked = checklist_items * 2 // 5
@@ -183,11 +185,16 @@ def fill_kanban(board, *, cards, columns, comments_per_card=0, checklist_items=0
             Column(board=board, title=f"Column {number + 1}", position=number) for number in range(columns)
         )
         made = list(board.columns.order_by("position"))
+        board.lanes.all().delete()
+        rows = Lane.objects.bulk_create(Lane(board=board, title=f"Lane {number + 1}", position=number)
+                                        for number in range(lanes))
+        rows = list(board.lanes.order_by("position")) if rows else [None]
         per_column = -(-cards // columns)
         Card.objects.bulk_create(
             (
                 Card(
-                    board=board, column=made[number // per_column], title=f"Card {number + 1}",
+                    board=board, column=made[number // per_column], lane=rows[number % len(rows)],
+                    title=f"Card {number + 1}",
                     position=(number % per_column + 1) * POSITION_GAP, comment_count=comments_per_card,
                     checklist_items=checklist_items, checklist_done=ticked, attachment_count=int(attachments),
                 )

@@ -209,16 +209,16 @@ def shown_and_drag_in_chromium(server, slug, cookies):
 
 def run_kanban(bench):
     sizes = bench.sizes
-    # As the board: each card with 3 comments, a checklist of 5 items and one attachment record.
+    # As the board: 3 lanes, each card with 3 comments, a checklist of 5 items and one attachment record.
     depth = {"comments_per_card": 3, "checklist_items": 5, "attachments": True, "author": bench.owner}
     big = fixtures.kanban_board(name=bench.board_name("kanban"), owner=bench.owner)
-    fixtures.fill_kanban(big, cards=sizes.kanban_cards, columns=sizes.kanban_columns, **depth)
+    fixtures.fill_kanban(big, cards=sizes.kanban_cards, columns=sizes.kanban_columns, lanes=3, **depth)
     small = fixtures.kanban_board(name=bench.board_name("kanban small"), owner=bench.owner)
-    fixtures.fill_kanban(small, cards=sizes.kanban_small_cards, columns=sizes.kanban_columns, **depth)
+    fixtures.fill_kanban(small, cards=sizes.kanban_small_cards, columns=sizes.kanban_columns, lanes=3, **depth)
     long = fixtures.kanban_board(name=bench.board_name("kanban long column"), owner=bench.owner)
     fixtures.fill_kanban(long, cards=sizes.kanban_cards, columns=1, **depth)
     user = bench.owner
-    cards = f"{sizes.kanban_cards:,} cards (3 comments, 5 checklist items, 1 file each)"
+    cards = f"{sizes.kanban_cards:,} cards in 3 lanes (3 comments, 5 checklist items, 1 file each)"
 
     page_in_process(small, user)  # warm up: one-time work (templates, caches) is no per-page cost
     board_message_in_process(small, user)

@@ -14,8 +14,8 @@ from django.db.models import Count, Q
 from boardsite.collab import admin as collab_admin
 from boardsite.collab.admin import ChangesViaAdminMixin, ReadOnlyAdmin
 from boardsite.collab.errors import ActionError
-from kanban import activity, attachments, checklists, comments, services
-from kanban.models import Attachment, Board, BoardActivity, Card, Checklist, ChecklistItem, Column, Comment, Label
+from kanban import activity, attachments, checklists, comments, lanes, services
+from kanban.models import Attachment, Board, BoardActivity, Card, Checklist, ChecklistItem, Column, Comment, Label, Lane
 
 
 def as_validation_error(error, field=None):
@@ -547,3 +547,31 @@ class AttachmentAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                 attachments.attachment_restore(board=attachment.board, attachment_id=attachment.pk, actor=request.user)
             except ActionError as error:
                 self.message_user(request, f"“{attachment.name}”: {error.message}", level=messages.ERROR)
+
+
+@admin.register(Lane)
+class LaneAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+    """Swimlanes added, renamed and deleted here go through kanban.lanes: live on open boards, in the activity feed."""
+
+    list_display = ("title", "board", "position")
+    list_filter = ("board",)
+    search_fields = ("title", "board__name")
+    list_select_related = ("board",)
+    fields = ("board", "title")
+    ordering = ("board", "position", "id")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("board",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            lanes.lane_update(board=obj.board, lane_id=obj.pk, title=obj.title, actor=request.user)
+        else:
+            obj.pk = lanes.lane_create(board=obj.board, title=obj.title, actor=request.user).details["lane"]["id"]
+
+    def delete_model(self, request, obj):
+        lanes.lane_delete(board=obj.board, lane_id=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for lane in queryset.select_related("board"):
+            lanes.lane_delete(board=lane.board, lane_id=lane.pk, actor=request.user)

@@ -82,7 +82,7 @@ class BoardCreateView(collab_views.BoardCreateView):
 # (three levels deep, the last arrived 180 ms after the page on a 2,000-card board).
 PRELOADED_MODULES = [
     "js/connection.js", "kanban/state.js", "kanban/render.js", "kanban/dragdrop.js", "kanban/keyboard.js",
-    "kanban/editor.js", "kanban/columns.js", "kanban/labels.js", "kanban/filter.js", "kanban/archive.js",
+    "kanban/editor.js", "kanban/columns.js", "kanban/labels.js", "kanban/filter.js", "kanban/archive.js", "kanban/lanes.js",
     "kanban/checklists.js", "kanban/attachments.js", "kanban/comments.js", "kanban/send.js", "vendor/sortablejs-1.15.7/sortable.esm.js",
     "vendor/tributejs-5.1.3/tribute.esm.js",
 ]

@@ -423,7 +423,7 @@ class EventReplayBrowserTests(BrowserTestCase):
     def test_every_event_of_issue_20_applied_twice_gives_the_servers_board(self):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
-        from kanban import archive, attachments, checklists, history, selectors, transfer
+        from kanban import archive, attachments, checklists, history, lanes, selectors, transfer
         from tests.kanban.test_attachments import image_bytes
         from kanban.models import BoardEvent
 
@@ -463,6 +463,18 @@ class EventReplayBrowserTests(BrowserTestCase):
             transfer.card_move_to_board(board=board, card_id=a["id"], version=version, target=other.slug,
                                         column_id=columns_of(other)["To do"].pk, actor=alice)
             history.history_undo(board=board, actor=alice)
+            first_lane = lanes.lane_create(board=board, title="Design", actor=alice).details["lane"]["id"]
+            second_lane = lanes.lane_create(board=board, title="Build", index=0, actor=alice).details["lane"]["id"]
+            version = Card.objects.get(pk=b["id"]).version
+            services.card_move(board=board, card_id=b["id"], version=version, column_id=columns["Doing"].pk, index=0,
+                               lane_id=second_lane, actor=alice)
+            version = Card.objects.get(pk=c["id"]).version
+            services.card_move(board=board, card_id=c["id"], version=version, column_id=columns["Doing"].pk, index=0,
+                               lane_id=first_lane, actor=alice)
+            lanes.lane_update(board=board, lane_id=second_lane, title="Engineering", actor=alice)
+            lanes.lane_move(board=board, lane_id=second_lane, index=1, actor=alice)
+            services.card_create(board=board, column_id=columns["Doing"].pk, title="d", lane_id=second_lane, index=0,
+                                 actor=alice)
             events = list(BoardEvent.objects.filter(board=board, seq__gt=start["seq"]).order_by("seq")
                           .values_list("payload", flat=True))
             return board, start, events, selectors.board_snapshot(board=board)
@@ -473,11 +485,12 @@ class EventReplayBrowserTests(BrowserTestCase):
         replayed = page.evaluate(
             """async ([start, events]) => {
               const { BoardState } = await import("/static/kanban/state.js");
-              const shown = (state) => state.columns.map((column) => [column.title, column.cardIds.map((id) => {
-                const card = state.cards.get(id);
-                return [card.title, card.version, card.comments, card.checklist.done, card.checklist.total,
-                  card.attachments, card.cover];
-              })]);
+              // Cells in lane order: only the order within a cell means anything on a board with lanes.
+              const laneIndex = (state, card) => state.lanes.findIndex((lane) => lane.id === card.lane);
+              const shown = (state) => [state.lanes.map((lane) => lane.title), state.columns.map((column) => [column.title,
+                column.cardIds.map((id) => state.cards.get(id)).sort((a, b) => laneIndex(state, a) - laneIndex(state, b))
+                  .map((card) => [card.title, card.lane, card.version, card.comments, card.checklist.done,
+                    card.checklist.total, card.attachments, card.cover])])];
               const once = new BoardState(start);
               const twice = new BoardState(start);
               for (const event of events) {
@@ -489,10 +502,12 @@ class EventReplayBrowserTests(BrowserTestCase):
             }""",
             [start, events],
         )
-        expected = [[column["title"], [[card["title"], card["version"], card["comments"], card["checklist"]["done"],
-                                         card["checklist"]["total"], card["attachments"], card["cover"]]
-                                        for card in column["cards"]]]
-                    for column in final["columns"]]
+        lane_order = [lane["id"] for lane in final["lanes"]]
+        expected = [[lane["title"] for lane in final["lanes"]], [
+            [column["title"], [[card["title"], card["lane"], card["version"], card["comments"], card["checklist"]["done"],
+                                card["checklist"]["total"], card["attachments"], card["cover"]]
+                               for card in sorted(column["cards"], key=lambda card: lane_order.index(card["lane"]))]]
+            for column in final["columns"]]]
         self.assertEqual(replayed[0], expected)
         self.assertEqual(replayed[1], expected)
         self.assertGreaterEqual(len(events), 20)
@@ -650,3 +665,80 @@ class ScheduleBrowserTests(TwoMembers, BrowserTestCase):
         expect(bob.locator(".kanban-card", has_text="Press release").locator(".card-due.overdue")).to_contain_text("Overdue:")
         bob.select_option("#filter-due", "overdue")
         expect(bob.locator(".kanban-card:visible .card-title")).to_have_text(["Press release"])
+
+
+class SwimlaneBrowserTests(TwoMembers, BrowserTestCase):
+    def make_board(self):
+        self.board = services.board_create(name="Launch plan", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_cards(self.board, columns_of(self.board)["To do"], ["Brief", "Logo", "Site"], actor=self.alice)
+
+    def open_board(self, page):
+        page.goto(self.url)
+        page.wait_for_selector("#connection-status[data-state=live]")
+        return page
+
+    def cell(self, page, column, lane):
+        """The titles in one cell: the column's list for that lane."""
+        column_node = page.locator(".kanban-column", has=page.locator(".column-title", has_text=column))
+        lane_id = page.locator(".lane-head", has_text=lane).first.get_attribute("data-lane-id")
+        return column_node.locator(f".card-list[data-lane-id='{lane_id}'] .card-title")
+
+    def add_lane(self, page, title):
+        page.click("#add-lane")
+        page.fill("#lane-title", title)
+        page.click("#lane-save")
+        expect(page.locator("#lane-editor")).to_be_hidden()
+
+    def drag(self, page, source, target):
+        start, end = source.bounding_box(), target.bounding_box()
+        page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+        page.mouse.down()
+        for step in range(1, 16):
+            page.mouse.move(start["x"] + start["width"] / 2 + (end["x"] + end["width"] / 2 - start["x"] - start["width"] / 2) * step / 15,
+                            start["y"] + start["height"] / 2 + (end["y"] + end["height"] / 2 - start["y"] - start["height"] / 2) * step / 15)
+            page.wait_for_timeout(20)
+        page.mouse.up()
+
+    def test_lanes_are_added_cards_dragged_and_moved_by_keyboard_across_them_live(self):
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        self.add_lane(alice, "Design")
+        expect(self.cell(bob, "To do", "Design")).to_have_text(["Brief", "Logo", "Site"])
+        self.add_lane(alice, "Build")
+        expect(bob.locator(".lane-head .lane-title")).to_have_text(["Design", "Build"])
+
+        # Dragged with the mouse into the Build lane of Doing: bob sees it there.
+        doing_build = alice.locator(".kanban-column", has=alice.locator(".column-title", has_text="Doing")).locator(
+            f".card-list[data-lane-id='{alice.locator('.lane-head', has_text='Build').first.get_attribute('data-lane-id')}']")
+        self.drag(alice, alice.locator(".kanban-card", has_text="Site"), doing_build)
+        expect(self.cell(bob, "Doing", "Build")).to_have_text(["Site"])
+        expect(self.cell(bob, "To do", "Design")).to_have_text(["Brief", "Logo"])
+        self.screenshot(alice, "kanban-swimlanes.png")
+
+        # Alt+Shift+↓ takes the focused card to the lane below, in the same column.
+        alice.locator(".kanban-card", has_text="Logo").focus()
+        alice.keyboard.press("Alt+Shift+ArrowDown")
+        expect(self.cell(bob, "To do", "Build")).to_have_text(["Logo"])
+        expect(alice.locator("#announcer")).to_contain_text("lane Build")
+        alice.click("#undo")
+        expect(self.cell(bob, "To do", "Design")).to_have_text(["Brief", "Logo"])
+
+        # Folding is alice's own view, kept across a reload; bob still sees the lane's cards.
+        alice.locator(".lane-head", has_text="Design").locator(".lane-toggle").click()
+        expect(alice.locator(".kanban-card", has_text="Brief")).to_be_hidden()
+        alice.reload()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        expect(alice.locator(".kanban-card", has_text="Brief")).to_be_hidden()
+        expect(alice.locator(".lane-head", has_text="Design").locator(".lane-toggle")).to_have_attribute("aria-expanded", "false")
+        expect(bob.locator(".kanban-card", has_text="Brief")).to_be_visible()
+
+        # Renamed, moved up and, once empty, deleted from the lane dialog.
+        alice.locator(".lane-head", has_text="Build").locator(".lane-menu").click()
+        alice.fill("#lane-title", "Engineering")
+        alice.click("#lane-up")
+        alice.click("#lane-save")
+        expect(bob.locator(".lane-head .lane-title")).to_have_text(["Engineering", "Design"])
+        alice.on("dialog", lambda dialog: dialog.accept())
+        alice.locator(".lane-head", has_text="Engineering").locator(".lane-menu").click()
+        alice.click("#lane-delete")
+        expect(alice.locator("#lane-editor-error")).to_contain_text("still holds 1 card")

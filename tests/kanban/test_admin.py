@@ -110,6 +110,24 @@ class AdminEditsReachOpenBoardsTests(ClosesSocketsMixin, TransactionTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "SVG files are not accepted")
 
+    async def test_a_lane_added_renamed_and_deleted_in_the_admin_appears_on_an_open_board(self):
+        socket = await self.open_board()
+        response = await sync_to_async(self.client.post)(reverse("admin:kanban_lane_add"),
+                                                         {"board": self.board.pk, "title": "Platform"})
+        self.assertEqual(response.status_code, 302)
+        created = await receive_frame(socket)
+        self.assertEqual((created["type"], created["lane"]["title"], created["cards"], created["via"]),
+                         ("lane.created", "Platform", [self.card.pk], "admin"))
+        lane_id = created["lane"]["id"]
+        response = await sync_to_async(self.client.post)(reverse("admin:kanban_lane_change", args=[lane_id]),
+                                                         {"title": "Infrastructure"})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual((await receive_frame(socket))["lane"]["title"], "Infrastructure")
+        response = await sync_to_async(self.client.post)(reverse("admin:kanban_lane_delete", args=[lane_id]), {"post": "yes"})
+        self.assertEqual(response.status_code, 302)
+        deleted = await receive_frame(socket)
+        self.assertEqual((deleted["type"], deleted["cards"]), ("lane.deleted", [self.card.pk]))
+
     async def test_a_label_edited_in_the_admin_appears_on_an_open_board_and_in_the_activity_feed(self):
         label = await sync_to_async(services.label_create)(board=self.board, name="bug", actor=self.alice)
         socket = await self.open_board()

@@ -66,6 +66,7 @@ def valid_message(draw):
             + ["item.update", "item.check", "item.check", "item.move", "item.move", "item.delete", "item.to_card"]
             + ["card.archive", "card.restore", "column.archive", "column.restore", "column.create"]
             + ["card.copy", "card.move_to_board"]
+            + ["lane.create", "lane.create", "lane.update", "lane.move", "lane.delete"]
         )
     )
     message = {"type": kind}
@@ -96,6 +97,18 @@ def valid_message(draw):
     elif kind == "card.move":
         card, version = draw(card_reference())
         message.update(card=card, version=version, column=draw(slot("column")), index=draw(st.integers(0, 6)))
+        if draw(st.booleans()):
+            message["lane"] = draw(slot("lane"))
+    elif kind == "lane.create":
+        message["title"] = draw(text)
+        if draw(st.booleans()):
+            message["index"] = draw(st.integers(min_value=0, max_value=3))
+    elif kind == "lane.update":
+        message.update(lane=draw(slot("lane")), title=draw(text))
+    elif kind == "lane.move":
+        message.update(lane=draw(slot("lane")), index=draw(st.integers(min_value=0, max_value=3)))
+    elif kind == "lane.delete":
+        message["lane"] = draw(slot("lane"))
     elif kind == "card.delete":
         card, version = draw(card_reference())
         message.update(card=card, version=version)
@@ -194,7 +207,7 @@ class BoardIds:
 
     def __init__(self, board_message, user_id, target=None):
         self.ids = {"column": [column["id"] for column in board_message["columns"]], "card": [], "label": [],
-                    "comment": [], "checklist": [], "item": []}
+                    "comment": [], "checklist": [], "item": [], "lane": []}
         self.versions = {}
         self.comment_versions = {}
         self.item_versions = {}
@@ -202,7 +215,7 @@ class BoardIds:
         self.target = target  # (slug, column ids) of the board cards are copied and moved to
 
     def learn(self, ack):
-        for kind in ("card", "column", "label", "comment", "checklist", "item"):
+        for kind in ("card", "column", "label", "comment", "checklist", "item", "lane"):
             value = ack.get(kind)
             if isinstance(value, dict) and "id" in value:
                 if value["id"] not in self.ids[kind]:
@@ -256,6 +269,7 @@ def stored_board(board):
     """Columns, cards and labels as a member sees them (ids replaced by names), the seq and the event log."""
     snapshot = selectors.board_snapshot(board=board)
     label_names = {label["id"]: label["name"] for label in snapshot["labels"]}
+    lane_titles = {lane["id"]: lane["title"] for lane in snapshot["lanes"]}
     columns = [
         (
             column["title"],
@@ -267,6 +281,9 @@ def stored_board(board):
                     card["description_html"],
                     sorted(label_names[label] for label in card["labels"]),
                     card["due"],
+                    card["due_time"],
+                    card["start"],
+                    lane_titles.get(card["lane"]),
                     [user["username"] for user in card["assignees"]],
                     card["version"],
                     card["lock"],
@@ -286,7 +303,8 @@ def stored_board(board):
     archived = archive.board_archive(board=board)
     in_archive = ([(column["title"], column["cards"]) for column in archived["columns"]],
                   [(card["title"], card["column"]["title"]) for card in archived["cards"]])
-    return {"seq": snapshot["seq"], "columns": columns, "labels": labels, "events": events, "archive": in_archive}
+    return {"seq": snapshot["seq"], "columns": columns, "labels": labels, "events": events, "archive": in_archive,
+            "lanes": [lane["title"] for lane in snapshot["lanes"]]}
 
 
 class KanbanFuzzTests(fuzzing.ConsumerFuzzTestCase):

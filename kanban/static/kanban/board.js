@@ -4,7 +4,7 @@
 
 import { BoardConnection, applyPresence, newClientKey, showStatus } from "../js/connection.js";
 import { BoardState } from "./state.js";
-import { BoardView, avatar, projectedColumns } from "./render.js";
+import { BoardView, avatar, projectedColumns, projectedLaneOf } from "./render.js";
 import { enableColumnDragging, enableDragAndDrop } from "./dragdrop.js";
 import { enableKeyboard } from "./keyboard.js";
 import { CardEditor } from "./editor.js";
@@ -12,10 +12,11 @@ import { ColumnEditor } from "./columns.js";
 import { LabelManager } from "./labels.js";
 import { CardFilter } from "./filter.js";
 import { ArchiveView } from "./archive.js";
+import { FoldedLanes, LaneEditor } from "./lanes.js";
 
 const NOTICE_MS = 6000;
 const ANIMATED_CARDS_MAX = 60;
-const UNDOABLE = /^(column|label)\.(create|update|move|delete|archive|restore)$/; // sent through `board.send`; cards say so themselves
+const UNDOABLE = /^(column|label|lane)\.(create|update|move|delete|archive|restore)$/; // sent through `board.send`; cards say so themselves
 
 const root = document.getElementById("kanban");
 const columnsContainer = document.getElementById("columns");
@@ -34,7 +35,7 @@ const cardQueues = new Map(); // cardId -> promise of its last move, so moves of
 const pendingCreates = new Map(); // client key -> {column, title}: cards added, not yet confirmed
 const pendingColumnMoves = new Map(); // column id -> index: dragged, not yet confirmed
 const presence = new Map(); // connection id -> member
-const sortables = new Map(); // column id -> Sortable
+const sortables = new Map(); // "column id:lane id" -> the Sortable of that card list
 let me = null;
 let dragging = false;
 let noticeTimer = null;
@@ -167,6 +168,8 @@ const editor = new CardEditor(document.getElementById("card-editor"), board, {
   csrfToken: document.querySelector("input[name=csrfmiddlewaretoken]").value,
 });
 const columnEditor = new ColumnEditor(document.getElementById("column-editor"), board);
+const laneEditor = new LaneEditor(document.getElementById("lane-editor"), board);
+const foldedLanes = new FoldedLanes(`kanban:folded-lanes:${root.dataset.boardSlug}`);
 const labels = new LabelManager(document.getElementById("label-manager"), board);
 const archiveView = new ArchiveView(document.getElementById("archive-dialog"), board, { archiveUrl: root.dataset.archiveUrl });
 document.getElementById("archive-open").addEventListener("click", () => archiveView.open());
@@ -196,23 +199,27 @@ view.filter = cardFilter;
 function render() {
   if (dragging) return; // drawn again on drop, so SortableJS keeps its elements meanwhile
   cardFilter.setLabels([...state.labels.values()]);
-  const { shown, total, heldOnly } = view.render(state, pendingMoves, pendingCreates, pendingColumnMoves);
+  const { shown, total, heldOnly } = view.render(state, pendingMoves, pendingCreates, pendingColumnMoves, foldedLanes.ids);
   cardFilter.report(shown, total, heldOnly);
   for (const node of columnsContainer.querySelectorAll(".card-list")) {
-    const columnId = Number(node.dataset.columnId);
-    if (!sortables.has(columnId)) sortables.set(columnId, enableDragAndDrop(node, dragHandlers));
+    const key = `${node.dataset.columnId}:${node.dataset.laneId ?? ""}`;
+    if (sortables.get(key)?.el !== node) {
+      sortables.get(key)?.destroy();
+      sortables.set(key, enableDragAndDrop(node, dragHandlers));
+    }
     // SortableJS's animation measures every card of the list at each step of a drag: in a long
     // column that froze the page for 300 ms. Long columns move their cards without it.
-    sortables.get(columnId).option("animation", node.childElementCount > ANIMATED_CARDS_MAX ? 0 : 150);
+    sortables.get(key).option("animation", node.childElementCount > ANIMATED_CARDS_MAX ? 0 : 150);
   }
-  for (const [columnId, sortable] of sortables) {
-    if (!state.column(columnId)) {
+  for (const [key, sortable] of sortables) {
+    if (!sortable.el.isConnected) {
       sortable.destroy();
-      sortables.delete(columnId);
+      sortables.delete(key);
     }
   }
   editor.boardChanged();
   columnEditor.boardChanged();
+  laneEditor.boardChanged();
 }
 
 function renderPresence() {
@@ -253,19 +260,23 @@ function heldMessage(card) {
  * column, a conflict): the others would otherwise see it held until the
  * lock expires.
  */
-function moveCard(cardId, columnId, index, { announce = false, dragged = false } = {}) {
-  pendingMoves.set(cardId, { column: columnId, index });
+function moveCard(cardId, columnId, index, { announce = false, dragged = false, lane = undefined } = {}) {
+  pendingMoves.set(cardId, { column: columnId, index, lane });
   render();
   const previous = cardQueues.get(cardId) ?? Promise.resolve();
   const move = previous.then(async () => {
     const card = state.cards.get(cardId);
     if (!card) return;
     try {
-      await request({ type: "card.move", card: cardId, version: card.version, column: columnId, index });
+      await request({ type: "card.move", card: cardId, version: card.version, column: columnId, index,
+        ...(lane === undefined ? {} : { lane }) });
       board.madeOwnChange();
       if (announce) {
         const column = state.column(columnId);
-        announcer.textContent = `Moved “${card.title}” to ${column.title}, position ${index + 1} of ${column.cardIds.length}.`;
+        const moved = state.cards.get(cardId);
+        const laneName = moved?.lane ? `, lane ${state.lane(moved.lane)?.title}` : "";
+        const cell = column.cardIds.filter((id) => (state.cards.get(id)?.lane ?? null) === (moved?.lane ?? null));
+        announcer.textContent = `Moved “${card.title}” to ${column.title}${laneName}, position ${index + 1} of ${cell.length}.`;
       }
     } catch (error) {
       if (error.card) takeServerCard(error);
@@ -296,9 +307,9 @@ const dragHandlers = {
     setDragging(true);
     request({ type: "card.lock", card: cardId, reason: "drag" }).catch(() => {});
   },
-  onDrop(cardId, columnId, index) {
+  onDrop(cardId, columnId, index, lane) {
     setDragging(false);
-    moveCard(cardId, columnId, index, { dragged: true });
+    moveCard(cardId, columnId, index, { dragged: true, lane });
   },
   onCancel(cardId) {
     setDragging(false);
@@ -345,19 +356,31 @@ enableColumnDragging(columnsContainer, {
  * Move a card one place up or down among the cards the person can see (the
  * filter may hide some), or to the column beside it.
  */
-function moveBy(cardId, columnStep, indexStep) {
+function moveBy(cardId, columnStep, indexStep, laneStep = 0) {
   const columns = projectedColumns(state, pendingMoves, pendingColumnMoves);
+  const laneOf = projectedLaneOf(state, pendingMoves);
   const from = columns.findIndex((column) => column.cardIds.includes(cardId));
   if (from < 0) return;
-  const index = columns[from].cardIds.indexOf(cardId);
+  const lane = laneOf(cardId);
+  const cell = (column, laneId) => column.cardIds.filter((id) => id !== cardId && laneOf(id) === laneId);
+  const index = columns[from].cardIds.filter((id) => laneOf(id) === lane).indexOf(cardId);
   const card = state.cards.get(cardId);
   if (card.lock && card.lock.conn !== me?.conn) {
     notify(heldMessage(card));
     return;
   }
+  const laneFields = state.lanes.length ? { lane } : {};
+  if (laneStep) {
+    const target = state.lanes[state.lanes.findIndex((other) => other.id === lane) + laneStep];
+    if (!target) return;
+    foldedLanes.unfold(target.id);
+    moveCard(cardId, columns[from].id, Math.min(index, cell(columns[from], target.id).length), { announce: true, lane: target.id });
+    view.cardElement(cardId)?.focus();
+    return;
+  }
   const to = from + columnStep;
   if (to < 0 || to >= columns.length) return;
-  const others = columns[to].cardIds.filter((id) => id !== cardId);
+  const others = cell(columns[to], lane);
   let newIndex = Math.min(index, others.length);
   if (!columnStep) {
     // The nearest card the person can see in the direction moved, in the column without this card.
@@ -366,7 +389,7 @@ function moveBy(cardId, columnStep, indexStep) {
     if (neighbour < 0 || neighbour >= others.length) return;
     newIndex = indexStep > 0 ? neighbour + 1 : neighbour;
   }
-  moveCard(cardId, columns[to].id, newIndex, { announce: true });
+  moveCard(cardId, columns[to].id, newIndex, { announce: true, ...laneFields });
   view.cardElement(cardId)?.focus();
 }
 
@@ -384,7 +407,12 @@ async function undoOrRedo(type) {
 columnsContainer.addEventListener("click", (event) => {
   const target = event.target;
   const column = target.closest(".kanban-column");
-  if (target.closest(".column-menu")) {
+  if (target.closest(".lane-menu")) {
+    laneEditor.open(Number(target.closest(".lane-head").dataset.laneId));
+  } else if (target.closest(".lane-toggle")) {
+    foldedLanes.toggle(Number(target.closest(".lane-head").dataset.laneId));
+    render();
+  } else if (target.closest(".column-menu")) {
     columnEditor.open(Number(column.dataset.columnId));
   } else if (target.closest(".add-card")) {
     showAddCard(column, true);
@@ -427,7 +455,9 @@ columnsContainer.addEventListener("submit", async (event) => {
   render();
   column.querySelector(".pending-cards").lastElementChild?.scrollIntoView({ block: "nearest" });
   try {
-    await request({ type: "card.create", column: columnId, title, key });
+    // On a board with lanes, the new card goes in the last lane, beside the box it was typed in.
+    const lane = state.lanes.at(-1)?.id;
+    await request({ type: "card.create", column: columnId, title, key, ...(lane === undefined ? {} : { lane }) });
     board.madeOwnChange();
   } catch (error) {
     notify(`“${title}” was not added: ${error.message}`);
@@ -450,6 +480,7 @@ columnsContainer.addEventListener("keydown", (event) => {
 });
 
 document.getElementById("add-column").addEventListener("click", () => columnEditor.openNew());
+document.getElementById("add-lane").addEventListener("click", () => laneEditor.openNew());
 undoButton.addEventListener("click", () => undoOrRedo("undo"));
 redoButton.addEventListener("click", () => undoOrRedo("redo"));
 enableKeyboard(root, {

@@ -4,8 +4,10 @@
 import Sortable from "../vendor/sortablejs-1.15.7/sortable.esm.js";
 
 /**
- * Make a column's card list sortable. `onStart(cardId)` runs when a drag
- * begins, `onDrop(cardId, columnId, index)` when the card lands somewhere new,
+ * Make a card list (a column's, or one of its lane cells) sortable.
+ * `onStart(cardId)` runs when a drag begins, `onDrop(cardId, columnId,
+ * index, laneId)` when the card lands somewhere new (`laneId` undefined on a
+ * board without lanes; `index` counts the cards of the list it lands in),
  * `onCancel(cardId)` when it is put back where it was, and `onLocked(cardId)`
  * when someone tries to drag a card another person holds.
  */
@@ -38,7 +40,8 @@ export function enableDragAndDrop(list, { onStart, onDrop, onCancel, onLocked })
       if (event.from === event.to && event.oldIndex === event.newIndex) {
         onCancel(cardId);
       } else {
-        onDrop(cardId, Number(event.to.dataset.columnId), event.newIndex);
+        const laneId = event.to.dataset.laneId === undefined ? undefined : Number(event.to.dataset.laneId);
+        onDrop(cardId, Number(event.to.dataset.columnId), event.newIndex, laneId);
       }
     },
   });

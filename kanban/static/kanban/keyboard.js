@@ -7,7 +7,7 @@ function typingInField(target) {
 }
 
 /**
- * handlers: moveBy(cardId, columnStep, indexStep), openCard(cardId), undo(), redo(), focusFilter()
+ * handlers: moveBy(cardId, columnStep, indexStep, laneStep), openCard(cardId), undo(), redo(), focusFilter()
  */
 export function enableKeyboard(root, handlers) {
   document.addEventListener("keydown", (event) => {
@@ -28,7 +28,9 @@ export function enableKeyboard(root, handlers) {
     const card = event.target.closest?.(".kanban-card");
     if (!card || !root.contains(card)) return;
     const cardId = Number(card.dataset.cardId);
-    const steps = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] }[event.key];
+    const steps = event.shiftKey
+      ? { ArrowUp: [0, 0, -1], ArrowDown: [0, 0, 1] }[event.key] // to the lane above or below
+      : { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] }[event.key];
     if (event.altKey && steps) {
       event.preventDefault();
       handlers.moveBy(cardId, ...steps);

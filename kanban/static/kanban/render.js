@@ -2,6 +2,7 @@
 // and only moved or refilled when they change, so focus and drags survive.
 // User data always goes in as text; the one exception is a card's
 // `description_html`, which the server sanitised.
+import { placeInCell } from "./state.js";
 
 const dueFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone: "UTC" });
 
@@ -75,6 +76,7 @@ export function labelChip(label) {
  * applied, of columns (`pendingColumnMoves`, column id -> index) and of cards.
  */
 export function projectedColumns(state, pendingMoves, pendingColumnMoves = new Map()) {
+  const laneOf = projectedLaneOf(state, pendingMoves);
   const columns = state.columns.map((column) => ({ ...column, cardIds: [...column.cardIds] }));
   for (const [columnId, index] of pendingColumnMoves) {
     const from = columns.findIndex((column) => column.id === columnId);
@@ -83,10 +85,20 @@ export function projectedColumns(state, pendingMoves, pendingColumnMoves = new M
   for (const [cardId, move] of pendingMoves) {
     for (const column of columns) column.cardIds = column.cardIds.filter((id) => id !== cardId);
     const target = columns.find((column) => column.id === move.column);
-    if (target && state.cards.has(cardId)) target.cardIds.splice(Math.min(move.index, target.cardIds.length), 0, cardId);
+    if (target && state.cards.has(cardId)) placeInCell(target.cardIds, cardId, move.index, laneOf);
   }
   return columns;
 }
+
+/** A card's lane as shown: the one an unconfirmed move of ours takes it to, else the board's. */
+export function projectedLaneOf(state, pendingMoves) {
+  return (cardId) => {
+    const move = pendingMoves.get(cardId);
+    return move?.lane !== undefined ? move.lane : (state.cards.get(cardId)?.lane ?? null);
+  };
+}
+
+const NO_LANE = "none"; // the one cell of each column on a board without lanes
 
 export class BoardView {
   /** thumbnailUrl: a file's thumbnail URL with 0 for its id (card covers). */
@@ -100,8 +112,18 @@ export class BoardView {
     this.filter = null; // {active, matches(card)}: cards it does not match are hidden
   }
 
-  render(state, pendingMoves, pendingCreates = new Map(), pendingColumnMoves = new Map()) {
+  /**
+   * Draw the board. On a board with lanes each column holds a cell per lane
+   * (its head, then its cards), and the columns share the rows (a CSS
+   * subgrid), so each lane reads across the board. `collapsed`: the ids of
+   * the lanes this person has folded.
+   */
+  render(state, pendingMoves, pendingCreates = new Map(), pendingColumnMoves = new Map(), collapsed = new Set()) {
     const columns = projectedColumns(state, pendingMoves, pendingColumnMoves);
+    const laneOf = projectedLaneOf(state, pendingMoves);
+    const lanes = state.lanes ?? [];
+    this.container.classList.toggle("has-lanes", lanes.length > 0);
+    this.container.style.setProperty("--lanes", String(lanes.length));
     const wanted = new Set(columns.map((column) => column.id));
     for (const [id, node] of this.columnNodes) {
       if (!wanted.has(id)) {
@@ -111,7 +133,7 @@ export class BoardView {
     }
     columns.forEach((column, index) => {
       const node = this.columnNode(column);
-      this.fillColumn(node, column, state);
+      this.fillColumn(node, column, state, { lanes, laneOf, collapsed, first: index === 0 });
       this.fillPending(node, [...pendingCreates.values()].filter((card) => card.column === column.id));
       if (this.container.children[index] !== node) this.container.insertBefore(node, this.container.children[index] ?? null);
     });
@@ -174,9 +196,6 @@ export class BoardView {
     const menu = element("button", "button subtle column-menu", "⋯");
     menu.type = "button";
     head.append(title, count, menu);
-    const list = element("div", "card-list");
-    list.dataset.columnId = column.id;
-    list.setAttribute("role", "list");
     const pending = element("div", "pending-cards");
     pending.setAttribute("role", "list");
     pending.setAttribute("aria-label", "Cards not saved yet");
@@ -196,12 +215,55 @@ export class BoardView {
     form.append(input, actions);
     const opener = element("button", "add-card", "+ Add card");
     opener.type = "button";
-    node.append(head, list, pending, form, opener);
+    const foot = element("div", "column-foot");
+    foot.append(pending, form, opener);
+    node.append(head, foot);
+    node.cells = new Map(); // lane id (or NO_LANE) -> {head, list}
     this.columnNodes.set(column.id, node);
     return node;
   }
 
-  fillColumn(node, column, state) {
+  /** The column's cell for a lane (laneId null: its only cell on a board without lanes). */
+  cell(node, column, laneId) {
+    const key = laneId ?? NO_LANE;
+    let cell = node.cells.get(key);
+    if (!cell) {
+      const list = element("div", "card-list");
+      list.dataset.columnId = column.id;
+      if (laneId !== null) list.dataset.laneId = laneId;
+      list.setAttribute("role", "list");
+      cell = { head: laneId === null ? null : element("div", "lane-head"), list };
+      if (cell.head) cell.head.dataset.laneId = laneId;
+      node.cells.set(key, cell);
+    }
+    return cell;
+  }
+
+  /** A lane's head: its name, count and menu in the first column; an empty row start in the others. */
+  fillLaneHead(head, lane, { first, count, folded }) {
+    head.classList.toggle("is-collapsed", folded);
+    if (!first) {
+      head.setAttribute("aria-hidden", "true");
+      head.replaceChildren();
+      return;
+    }
+    const signature = JSON.stringify([lane.title, count, folded]);
+    if (head.dataset.signature === signature) return;
+    head.dataset.signature = signature;
+    head.removeAttribute("aria-hidden");
+    const toggle = element("button", "lane-toggle");
+    toggle.type = "button";
+    toggle.setAttribute("aria-expanded", String(!folded));
+    toggle.title = folded ? "Show this lane's cards" : "Fold this lane";
+    toggle.append(element("span", "lane-caret", folded ? "▸" : "▾"), element("span", "lane-title", lane.title),
+      element("span", "column-count", String(count)));
+    const menu = element("button", "button subtle lane-menu", "⋯");
+    menu.type = "button";
+    menu.setAttribute("aria-label", `Edit lane ${lane.title}`);
+    head.replaceChildren(toggle, menu);
+  }
+
+  fillColumn(node, column, state, { lanes, laneOf, collapsed, first }) {
     const title = node.querySelector(".column-title");
     if (title.textContent !== column.title) title.textContent = column.title;
     node.querySelector(".column-menu").setAttribute("aria-label", `Edit column ${column.title}`);
@@ -210,13 +272,43 @@ export class BoardView {
     count.textContent = column.wip_limit === null ? String(column.cardIds.length) : `${column.cardIds.length} / ${column.wip_limit}`;
     count.title = column.wip_limit === null ? "Cards" : `Cards / WIP limit${full ? " (full)" : ""}`;
     node.classList.toggle("at-limit", full);
-    const list = node.querySelector(".card-list");
-    column.cardIds.forEach((cardId, index) => {
+    const rows = [node.querySelector(".column-head")];
+    const shownKeys = new Set();
+    for (const lane of lanes.length ? lanes : [null]) {
+      const laneId = lane?.id ?? null;
+      const cell = this.cell(node, column, laneId);
+      const ids = lane ? column.cardIds.filter((id) => laneOf(id) === laneId) : column.cardIds;
+      if (lane) {
+        const folded = collapsed.has(laneId);
+        const count = first ? state.columns.reduce((sum, other) => sum + other.cardIds.filter((id) => laneOf(id) === laneId).length, 0) : 0;
+        this.fillLaneHead(cell.head, lane, { first, count, folded });
+        cell.list.hidden = folded;
+        rows.push(cell.head);
+      }
+      this.fillList(cell.list, ids, state);
+      rows.push(cell.list);
+      shownKeys.add(laneId ?? NO_LANE);
+    }
+    rows.push(node.querySelector(".column-foot"));
+    for (const [key, cell] of node.cells) {
+      if (!shownKeys.has(key)) {
+        cell.head?.remove();
+        cell.list.remove();
+        node.cells.delete(key);
+      }
+    }
+    rows.forEach((row, index) => {
+      if (node.children[index] !== row) node.insertBefore(row, node.children[index] ?? null);
+    });
+  }
+
+  /** Put a cell's cards in order; what is left after them has moved elsewhere (which takes it) or was deleted. */
+  fillList(list, cardIds, state) {
+    cardIds.forEach((cardId, index) => {
       const card = this.cardNode(state.cards.get(cardId), state);
       if (list.children[index] !== card) list.insertBefore(card, list.children[index] ?? null);
     });
-    // What is left after them has moved to a later column (which takes it back) or was deleted.
-    while (list.children.length > column.cardIds.length) list.lastElementChild.remove();
+    while (list.children.length > cardIds.length) list.lastElementChild.remove();
   }
 
   /** Cards added here and not confirmed yet, after the column's cards: their title and that they are not saved. */

@@ -12,12 +12,17 @@ export class BoardState {
     this.cards = new Map();
     for (const column of message.columns) for (const card of column.cards) this.cards.set(card.id, withLockDeadline(card));
     this.labels = new Map(message.labels.map((label) => [label.id, label]));
+    this.lanes = message.lanes ?? []; // in order; none on a board without lanes
     this.members = message.members;
     this.watching = new Set(message.watching ?? []); // the cards this person watches
   }
 
   column(id) {
     return this.columns.find((column) => column.id === id);
+  }
+
+  lane(id) {
+    return this.lanes.find((lane) => lane.id === id);
   }
 
   /** Apply one stored event; returns false for types this page does not show. */
@@ -111,6 +116,30 @@ export class BoardState {
         }
         return true;
       }
+      case "lane.created":
+        // The board's first lane takes every card (`cards`).
+        this.lanes = this.lanes.filter((lane) => lane.id !== frame.lane.id);
+        this.lanes.splice(frame.index, 0, frame.lane);
+        for (const cardId of frame.cards ?? []) {
+          const card = this.cards.get(cardId);
+          if (card) card.lane = frame.lane.id;
+        }
+        return true;
+      case "lane.updated":
+        Object.assign(this.lane(frame.lane.id) ?? {}, frame.lane);
+        return true;
+      case "lane.moved": {
+        const lane = this.lane(frame.lane);
+        if (!lane) return true;
+        this.lanes = this.lanes.filter((other) => other !== lane);
+        this.lanes.splice(frame.index, 0, lane);
+        return true;
+      }
+      case "lane.deleted":
+        // Only an empty lane goes, or the last, which takes the board back to no lanes.
+        this.lanes = this.lanes.filter((lane) => lane.id !== frame.lane);
+        if (!this.lanes.length) for (const card of this.cards.values()) card.lane = null;
+        return true;
       case "board.member_added":
         if (!this.members.some((member) => member.id === frame.member.id)) this.members.push(frame.member);
         return true;
@@ -122,12 +151,13 @@ export class BoardState {
     }
   }
 
+  /** Put a card at `index` of its cell: among its column's cards in its lane. */
   placeCard(card, columnId, index) {
     this.removeCard(card.id);
     const column = this.column(columnId);
     if (!column) return;
     this.cards.set(card.id, withLockDeadline(card));
-    column.cardIds.splice(Math.min(index, column.cardIds.length), 0, card.id);
+    placeInCell(column.cardIds, card.id, index, (id) => this.cards.get(id)?.lane ?? null);
   }
 
   removeCard(cardId) {
@@ -152,6 +182,20 @@ export class BoardState {
     }
     return freed;
   }
+}
+
+/**
+ * Insert `cardId` into a column's order (`cardIds`) at `index` of its cell:
+ * before the cell's card at that index, else after its last card, else at
+ * the end. On a board without lanes every card's lane is null and the cell
+ * is the whole column.
+ */
+export function placeInCell(cardIds, cardId, index, laneOf) {
+  const lane = laneOf(cardId);
+  const cell = cardIds.filter((id) => laneOf(id) === lane);
+  if (index < cell.length) cardIds.splice(cardIds.indexOf(cell[index]), 0, cardId);
+  else if (cell.length) cardIds.splice(cardIds.indexOf(cell[cell.length - 1]) + 1, 0, cardId);
+  else cardIds.push(cardId);
 }
 
 function withLockDeadline(card) {
