@@ -80,9 +80,16 @@ def replay_history(*, board, actor, connection, origin, undo):
     the change before it; the user is told why.
     """
     stale = None
-    rendered = render_descriptions(history_texts(newest_entry(board=board, actor=actor, undo=undo), undo=undo))
+    peeked = newest_entry(board=board, actor=actor, undo=undo)
+    rendered = render_descriptions(history_texts(peeked, undo=undo))
+    other = transfer.other_board(peeked)
     with transaction.atomic():
-        lock_board(board, actor=actor, origin=origin)
+        if other is None:
+            lock_board(board, actor=actor, origin=origin)
+        else:
+            # Both boards, in the one order every change to two boards takes them: two crossing
+            # undos of moves between the same boards then wait for each other, never deadlock.
+            transfer.lock_both(board=board, target=other, actor=actor, origin=origin)
         entry = newest_entry(board=board, actor=actor, undo=undo)
         if entry is None:
             raise ActionError("nothing_to_undo" if undo else "nothing_to_redo",

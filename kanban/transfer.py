@@ -53,6 +53,13 @@ def lock_both(*, board, target, actor, origin):
             raise ActionError("not_found", "There is no such board you can open.", board=each.slug)
 
 
+def other_board(entry):
+    """The board a card-transfer entry moved its card to (its undo and redo change it too), or None."""
+    if entry is None or entry.subject != CARD or entry.action != HistoryEntry.Action.TRANSFER:
+        return None
+    return Board.objects.filter(pk=entry.after["board"]).first()
+
+
 def labels_by_name(*, card, target):
     """(the target's label ids named as the card's labels, the names it has none of)."""
     names = list(card.labels.order_by("name").values_list("name", flat=True))

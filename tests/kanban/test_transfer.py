@@ -1,6 +1,10 @@
 """Copying and moving cards to another board: kanban.transfer, its undo, and who may."""
 
+import re
+
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 
 from boardsite.collab.errors import ActionError
 from kanban import activity, checklists, comments, history, selectors, services, transfer
@@ -105,3 +109,33 @@ class TransferTests(TestCase):
         names = [board["name"] for board in transfer.destinations(user=self.carol)]
         self.assertEqual(names, ["Carol's own", "Source"])
         self.assertEqual(selectors.cards_assigned_to(user=self.carol)[0].title, "Fix login")
+
+
+BOARD_LOCK = re.compile(r'^SELECT 1 FROM "kanban_board" WHERE "id" = (\d+)')
+
+
+class TransferLockOrderTests(TestCase):
+    """
+    Changes that touch two boards lock them smaller id first, undo and redo
+    of a move included: two crossing undos (a card moved A→B undone on A
+    while one moved B→A is undone on B) then wait for each other instead of
+    deadlocking, which PostgreSQL answered by refusing one of them.
+    """
+
+    def board_locks(self, function, **kwargs):
+        """The ids of the boards `function` locks, in order (lock_board_row's statement on either database)."""
+        with CaptureQueriesContext(connection) as queries:
+            function(**kwargs)
+        return [int(lock.group(1)) for query in queries.captured_queries if (lock := BOARD_LOCK.match(query["sql"]))]
+
+    def test_undo_and_redo_of_a_move_lock_both_boards_smaller_id_first(self):
+        alice = make_user("alice")
+        lower, higher = make_board(alice, name="Lower"), make_board(alice, name="Higher")
+        self.assertLess(lower.pk, higher.pk)
+        (card,) = add_cards(higher, columns_of(higher)["To do"], ["Crossing"], actor=alice)
+        transfer.card_move_to_board(board=higher, card_id=card["id"], version=1, target=lower.slug,
+                                    column_id=columns_of(lower)["To do"].pk, actor=alice)
+        undo_locks = self.board_locks(history.history_undo, board=higher, actor=alice)
+        self.assertEqual(undo_locks[:2], [lower.pk, higher.pk])
+        redo_locks = self.board_locks(history.history_redo, board=higher, actor=alice)
+        self.assertEqual(redo_locks[:2], [lower.pk, higher.pk])
