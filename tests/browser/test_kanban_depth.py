@@ -742,3 +742,53 @@ class SwimlaneBrowserTests(TwoMembers, BrowserTestCase):
         alice.locator(".lane-head", has_text="Engineering").locator(".lane-menu").click()
         alice.click("#lane-delete")
         expect(alice.locator("#lane-editor-error")).to_contain_text("still holds 1 card")
+
+
+class PhoneSwimlaneBrowserTests(BrowserTestCase):
+    """A card dragged by touch into another lane on a phone, seen live on a desktop, and undone after a reload."""
+
+    def test_a_finger_drags_a_card_to_the_lane_below_and_undo_after_a_reload_brings_it_back(self):
+        from kanban import lanes
+
+        alice, desk = self.user_page("alice")
+        board = outside_the_event_loop(lambda: services.board_create(name="On the go", owner=alice))
+
+        def fill():
+            add_cards(board, columns_of(board)["To do"], ["Pack", "Book"], actor=alice)
+            lanes.lane_create(board=board, title="Trip", actor=alice)
+            lanes.lane_create(board=board, title="Home", actor=alice)
+
+        outside_the_event_loop(fill)
+        url = f"{self.live_server_url}{board.get_absolute_url()}"
+        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+        self.addCleanup(context.close)
+        phone = self.log_in(context.new_page(), alice)
+        for page in (desk, phone):
+            page.goto(url)
+            page.wait_for_selector("#connection-status[data-state=live]")
+        home_id = phone.locator(".lane-head", has_text="Home").get_attribute("data-lane-id")
+        todo = phone.locator(".kanban-column").first
+        touch = phone.context.new_cdp_session(phone)
+
+        def finger(kind, x, y):
+            touch.send("Input.dispatchTouchEvent",
+                       {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+
+        card = todo.locator(".kanban-card", has_text="Pack").bounding_box()
+        target = todo.locator(f".card-list[data-lane-id='{home_id}']").bounding_box()
+        x, y = card["x"] + card["width"] / 2, card["y"] + card["height"] / 2
+        finger("touchStart", x, y)
+        phone.wait_for_timeout(300)  # a short hold starts a drag on touch screens; a swipe scrolls
+        for step in range(1, 16):
+            finger("touchMove", x, y + (target["y"] + target["height"] / 2 - y) * step / 15)
+            phone.wait_for_timeout(25)
+        finger("touchEnd", x, target["y"] + target["height"] / 2)
+        desk_home = desk.locator(".kanban-column").first.locator(f".card-list[data-lane-id='{home_id}'] .card-title")
+        expect(desk_home).to_have_text(["Pack"])
+        self.screenshot(phone, "kanban-phone-swimlanes.png")
+
+        desk.reload()
+        desk.wait_for_selector("#connection-status[data-state=live]")
+        desk.click("#undo")
+        expect(phone.locator(".kanban-column").first.locator(f".card-list[data-lane-id='{home_id}'] .card-title")).to_have_count(0)
+        expect(desk_home).to_have_count(0)
