@@ -5,14 +5,17 @@ An image is decoded and encoded again with Pillow: what is stored and
 served is the new encoding, never a byte of the uploaded file, so a file
 that is an image and also a script or an HTML page (a polyglot) loses the
 rest, and so does its metadata (GPS position and the like). SVG, which can
-hold scripts, is not accepted as an image. Other files are stored as they
-came and only ever served as downloads (kanban.views), never shown inline.
+hold scripts, is not accepted as an image. Other files must start as their
+kind does (a PDF with `%PDF-`, a .docx as a ZIP archive, text as UTF-8
+without NUL), then are stored as they came and only ever served as
+downloads (kanban.views), never shown inline.
 
 Decoding happens before the board's lock is taken, so a big image never
 holds up anyone's change.
 """
 
 import io
+import json
 import mimetypes
 import unicodedata
 from dataclasses import dataclass
@@ -27,6 +30,15 @@ from boardsite.collab.errors import ActionError
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 IMAGE_EXTENSIONS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
 THUMBNAIL_SIZE = (480, 480)
+ZIP = (b"PK\x03\x04", b"PK\x05\x06")  # and the office formats built on it
+OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)  # the older office formats
+# How files of each kind begin; a kind an operator adds to ATTACHMENT_EXTENSIONS outside these is not checked.
+SIGNATURES = {
+    "pdf": (b"%PDF-",), "rtf": (b"{\\rtf",), "zip": ZIP,
+    "docx": ZIP, "xlsx": ZIP, "pptx": ZIP, "odt": ZIP, "ods": ZIP, "odp": ZIP,
+    "doc": OLE, "xls": OLE, "ppt": OLE,
+}
+TEXT_EXTENSIONS = {"txt", "md", "csv", "json"}
 MAX_GIF_FRAMES = 300
 
 
@@ -94,8 +106,28 @@ def check_upload(upload, *, allowed_extensions, max_bytes, name_max_length):
     content = upload.read()
     if extension in IMAGE_EXTENSIONS:
         return encode_image(content, name=name)
+    check_content(content, name=name, extension=extension)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return CheckedUpload(name=name, content_type=content_type, content=content)
+
+
+def check_content(content, *, name, extension):
+    """Refuse a file whose bytes are not of the kind its name says (an HTML page named report.pdf)."""
+    mismatch = ActionError("file_type", f"“{name}” is not a .{extension} file: its content does not match its name.")
+    if extension in SIGNATURES and not content.startswith(SIGNATURES[extension]):
+        raise mismatch
+    if extension in TEXT_EXTENSIONS:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise mismatch from None
+        if "\x00" in text:
+            raise mismatch
+        if extension == "json":
+            try:
+                json.loads(text)
+            except ValueError:
+                raise mismatch from None
 
 
 def encode_image(content, *, name):

@@ -6,6 +6,7 @@ again, names, kinds), and the views that take and serve them.
 
 import io
 import tempfile
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -123,6 +124,24 @@ class UploadTests(AttachmentTestCase):
                 self.assertEqual(raised.exception.code, code, raised.exception.message)
         self.assertEqual(Attachment.objects.count(), 0)
         self.assertEqual(self.stored_files(), [])
+
+    def test_a_file_whose_content_is_not_of_its_kind_is_refused(self):
+        docx = io.BytesIO()
+        with zipfile.ZipFile(docx, "w") as archive:
+            archive.writestr("word/document.xml", "<w:document/>")
+        accepted = [("report.pdf", b"%PDF-1.7\n1 0 obj\n"), ("plan.docx", docx.getvalue()),
+                    ("notes.md", "# Résumé\n".encode()), ("data.json", b'{"ok": true}'), ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1...")]
+        for name, content in accepted:
+            with self.subTest(accepted=name):
+                self.assertEqual(attachments.check_upload(upload(name, content)).content, content)
+        refused = [("report.pdf", b"<html><script>alert(1)</script></html>"), ("plan.docx", b"%PDF-1.7"),
+                   ("notes.txt", b"text\x00with a NUL"), ("notes.txt", b"\xff\xfe latin-1 \xe9"),
+                   ("data.json", b"{not json"), ("photo.png", b"GIF89a not really")]
+        for name, content in refused:
+            with self.subTest(refused=name):
+                with self.assertRaises(ActionError) as raised:
+                    attachments.check_upload(upload(name, content))
+                self.assertIn(raised.exception.code, ("file_type", "invalid_image"))
 
     @override_settings(UPLOAD_MAX_BYTES=1000, UPLOAD_MAX_IMAGE_PIXELS=10_000)
     def test_sizes_over_the_settings_are_refused(self):
