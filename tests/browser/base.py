@@ -44,6 +44,30 @@ def outside_the_event_loop(function):
         return executor.submit(function).result()
 
 
+def mouse_drag(page, source, target, *, steps=15):
+    """Drag `source` onto the middle of `target` (locators) with real pointer moves, as SortableJS needs."""
+    start, end = source.bounding_box(), target.bounding_box()
+    x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    to_x, to_y = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, steps + 1):
+        page.mouse.move(x + (to_x - x) * step / steps, y + (to_y - y) * step / steps)
+        page.wait_for_timeout(20)
+    page.mouse.up()
+
+
+def touch_finger(page):
+    """`finger(kind, x, y)`: one finger's touchStart, touchMove and touchEnd, sent through the DevTools protocol."""
+    session = page.context.new_cdp_session(page)
+
+    def finger(kind, x, y):
+        session.send("Input.dispatchTouchEvent",
+                     {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+
+    return finger
+
+
 class SocketSwitch:
     """
     A page's board sockets, routed through the test: `drop()` closes the

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from kanban import services
 from kanban.models import Card
-from tests.browser.base import BrowserTestCase, SocketSwitch, outside_the_event_loop
+from tests.browser.base import BrowserTestCase, SocketSwitch, mouse_drag, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of, titles_by_column
 
 XSS_TITLE = '<img src=x onerror="window.hacked=1">Ship it'
@@ -65,17 +65,7 @@ class KanbanBrowserTests(BrowserTestCase):
         return self.column(page, column_title).locator(".card-title").all_inner_texts()
 
     def drag(self, page, source, target):
-        """Drag with real pointer moves, as a person would (SortableJS needs several moves)."""
-        start, end = source.bounding_box(), target.bounding_box()
-        page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-        page.mouse.down()
-        for step in range(1, 16):
-            page.mouse.move(
-                start["x"] + start["width"] / 2 + (end["x"] + end["width"] / 2 - start["x"] - start["width"] / 2) * step / 15,
-                start["y"] + start["height"] / 2 + (end["y"] + end["height"] / 2 - start["y"] - start["height"] / 2) * step / 15,
-            )
-            page.wait_for_timeout(20)
-        page.mouse.up()
+        mouse_drag(page, source, target)
 
     def test_a_card_dragged_to_another_column_moves_live_for_the_other_user_and_stays_after_reload(self):
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)

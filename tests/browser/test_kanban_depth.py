@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from kanban import checklists, comments, services
 from kanban.models import Card, Comment, Notification
-from tests.browser.base import BrowserTestCase, outside_the_event_loop
+from tests.browser.base import BrowserTestCase, mouse_drag, outside_the_event_loop, touch_finger
 from tests.kanban.helpers import add_cards, columns_of
 from tests.support import make_user
 
@@ -319,11 +319,7 @@ class PhoneBrowserTests(BrowserTestCase):
         expect(desk.locator(".comment-body")).to_have_text(["Packed the charger"])
 
         # A finger on the item's handle drags it below the last one.
-        touch = phone.context.new_cdp_session(phone)
-
-        def finger(kind, x, y):
-            touch.send("Input.dispatchTouchEvent",
-                       {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+        finger = touch_finger(phone)
 
         handle = phone.locator(".checklist-item", has_text="Passport").locator(".item-handle")
         handle.scroll_into_view_if_needed()
@@ -690,16 +686,6 @@ class SwimlaneBrowserTests(TwoMembers, BrowserTestCase):
         page.click("#lane-save")
         expect(page.locator("#lane-editor")).to_be_hidden()
 
-    def drag(self, page, source, target):
-        start, end = source.bounding_box(), target.bounding_box()
-        page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-        page.mouse.down()
-        for step in range(1, 16):
-            page.mouse.move(start["x"] + start["width"] / 2 + (end["x"] + end["width"] / 2 - start["x"] - start["width"] / 2) * step / 15,
-                            start["y"] + start["height"] / 2 + (end["y"] + end["height"] / 2 - start["y"] - start["height"] / 2) * step / 15)
-            page.wait_for_timeout(20)
-        page.mouse.up()
-
     def test_lanes_are_added_cards_dragged_and_moved_by_keyboard_across_them_live(self):
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
         self.add_lane(alice, "Design")
@@ -710,7 +696,7 @@ class SwimlaneBrowserTests(TwoMembers, BrowserTestCase):
         # Dragged with the mouse into the Build lane of Doing: bob sees it there.
         doing_build = alice.locator(".kanban-column", has=alice.locator(".column-title", has_text="Doing")).locator(
             f".card-list[data-lane-id='{alice.locator('.lane-head', has_text='Build').first.get_attribute('data-lane-id')}']")
-        self.drag(alice, alice.locator(".kanban-card", has_text="Site"), doing_build)
+        mouse_drag(alice, alice.locator(".kanban-card", has_text="Site"), doing_build)
         expect(self.cell(bob, "Doing", "Build")).to_have_text(["Site"])
         expect(self.cell(bob, "To do", "Design")).to_have_text(["Brief", "Logo"])
         self.screenshot(alice, "kanban-swimlanes.png")
@@ -768,11 +754,7 @@ class PhoneSwimlaneBrowserTests(BrowserTestCase):
             page.wait_for_selector("#connection-status[data-state=live]")
         home_id = phone.locator(".lane-head", has_text="Home").get_attribute("data-lane-id")
         todo = phone.locator(".kanban-column").first
-        touch = phone.context.new_cdp_session(phone)
-
-        def finger(kind, x, y):
-            touch.send("Input.dispatchTouchEvent",
-                       {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+        finger = touch_finger(phone)
 
         card = todo.locator(".kanban-card", has_text="Pack").bounding_box()
         target = todo.locator(f".card-list[data-lane-id='{home_id}']").bounding_box()
