@@ -7,10 +7,13 @@ and the kanban's card editor.
 
 from django.conf import settings
 
-from kanban import checklists, comments
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kanban import attachments, checklists, comments, lanes
 from kanban import services as kanban_services
 from tests.browser.base import BrowserTestCase, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of
+from tests.kanban.test_attachments import image_bytes
 from tests.support import make_user
 from whiteboard import services as whiteboard_services
 
@@ -45,6 +48,17 @@ class AccessibilityTests(BrowserTestCase):
         steps = checklists.checklist_create(board=self.kanban, card_id=card["id"], title="Steps", actor=self.alice).details
         for text in ("Draft", "Review"):
             checklists.item_create(board=self.kanban, checklist_id=steps["checklist"]["id"], text=text, actor=self.alice)
+        # A board with swimlanes, a card with a cover, a file and a due time.
+        self.laned = kanban_services.board_create(name="Lanes", owner=self.alice)
+        (poster,) = add_cards(self.laned, columns_of(self.laned)["Doing"], ["Poster"], actor=self.alice)
+        add_cards(self.laned, columns_of(self.laned)["To do"], ["Flyer"], actor=self.alice)
+        kanban_services.card_update(board=self.laned, card_id=poster["id"], version=1, actor=self.alice,
+                                    changes={"due": "2031-05-14", "due_time": "17:00", "start": "2031-05-12"})
+        for name, content in (("draft.png", image_bytes()), ("notes.txt", b"Notes")):
+            attachments.attachment_create(board=self.laned, card_id=poster["id"], actor=self.alice,
+                                          upload=attachments.check_upload(SimpleUploadedFile(name, content)))
+        lanes.lane_create(board=self.laned, title="Design", actor=self.alice)
+        lanes.lane_create(board=self.laned, title="Print", actor=self.alice)
 
     def page_for(self, scheme, *, logged_in=True):
         page = self.new_page(color_scheme=scheme)
@@ -89,6 +103,20 @@ class AccessibilityTests(BrowserTestCase):
                 page.click("#archive-open")
                 page.wait_for_selector("#archive-dialog[open] li")
                 self.assert_no_serious_violations(page, f"the archive ({scheme})")
+                page.keyboard.press("Escape")
+                page.goto(f"{self.live_server_url}{self.laned.get_absolute_url()}")
+                page.wait_for_selector("#connection-status[data-state=live]")
+                page.wait_for_selector(".lane-head .lane-title")
+                self.assert_no_serious_violations(page, f"kanban with lanes ({scheme})")
+                self.screenshot(page, f"kanban-lanes-{scheme}.png")
+                page.click(".kanban-card:has-text('Poster')")
+                page.wait_for_selector("#card-editor[open] .attachment .attachment-name")
+                self.assert_no_serious_violations(page, f"card editor with files ({scheme})")
+                page.keyboard.press("Escape")
+                page.locator(".lane-head", has_text="Print").locator(".lane-menu").click()
+                page.wait_for_selector("#lane-editor[open]")
+                self.assert_no_serious_violations(page, f"the lane dialog ({scheme})")
+                page.keyboard.press("Escape")
                 page.goto(f"{self.live_server_url}/kanban/mine/")
                 self.assert_no_serious_violations(page, f"my cards ({scheme})")
                 page.goto(f"{self.live_server_url}/kanban/notifications/")
