@@ -4,6 +4,7 @@ admin: no violation anywhere, and each page still does its job.
 """
 
 from kanban import services
+from tests.kanban.test_attachments import image_bytes
 from tests.browser.base import BrowserTestCase, outside_the_event_loop
 from tests.support import make_user
 
@@ -79,6 +80,17 @@ class ContentSecurityPolicyBrowserTests(BrowserTestCase):
         page.locator("#comment-body").press_sequentially("see this")
         page.click("#comment-send")
         page.wait_for_selector(".comment .mention")
+        # A picture attached: its thumbnail in the list and, as the cover, on the card's face.
+        page.locator("#attachment-file").set_input_files(
+            [{"name": "cake.png", "mimeType": "image/png", "buffer": image_bytes()}])
+        page.wait_for_selector("#card-attachments-list .attachment img")
+        page.keyboard.press("Escape")
+        page.wait_for_function("document.querySelector('.card-cover')?.complete")
+        # Lanes: the page sets the grid's rows from script (CSSOM, which the policy allows).
+        page.click("#add-lane")
+        page.fill("#lane-title", "Bakery")
+        page.click("#lane-save")
+        page.wait_for_selector(".lane-head .lane-title")
         self.assert_no_violation(page, "kanban")
         page.goto(f"{self.live_server_url}/kanban/notifications/")
         page.wait_for_load_state("load")
