@@ -510,6 +510,7 @@ class AttachmentAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     """
 
     form = AttachmentAdminForm
+    autocomplete_fields = ("card",)  # a site may hold thousands of cards
     list_display = ("name", "card", "board", "size", "uploaded_by", "created_at", "removed_at")
     list_filter = ("board", ("removed_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "card__title", "board__name", "uploaded_by__username")
