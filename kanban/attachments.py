@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -202,9 +202,12 @@ def attachment_delete(*, board, attachment_id, actor, connection=None, origin=No
 
 
 def delete_files(attachment):
-    """Delete an attachment's stored files (those of a row that is gone, or was never saved)."""
+    """
+    Delete an attachment's stored files (those of a row that is gone, or was
+    never saved), unless another attachment holds them too (a copied card's).
+    """
     for field in (attachment.file, attachment.thumbnail):
-        if field:
+        if field and not Attachment.objects.filter(Q(file=field.name) | Q(thumbnail=field.name)).exists():
             field.storage.delete(field.name)
 
 
@@ -292,6 +295,34 @@ def cards_back(*, states):
     for card_id, state in states.items():
         if state.get("cover") in images:
             Card.objects.filter(pk=card_id).update(cover=state["cover"])
+
+
+def copy_files(*, card, to_card, to_board, actor):
+    """
+    Give a copy of a card the files on it, within `to_board`'s quota: new
+    attachments that hold the same stored files (a file is deleted from
+    storage with the last attachment that holds it), its cover the copy of
+    the card's; each recorded on `to_board` as attached. Returns how many
+    were copied.
+    """
+    files = list(Attachment.objects.filter(card=card, removed_at=None).order_by("created_at", "id"))
+    if not files:
+        return 0
+    check_quota(board=to_board, adding=sum(attachment.size for attachment in files))
+    now = timezone.now()
+    copies = Attachment.objects.bulk_create(
+        Attachment(board=to_board, card=to_card, uploaded_by_id=attachment.uploaded_by_id, name=attachment.name,
+                   content_type=attachment.content_type, file=attachment.file.name, thumbnail=attachment.thumbnail.name,
+                   size=attachment.size, width=attachment.width, height=attachment.height, created_at=now)
+        for attachment in files
+    )
+    cover = next((copy for original, copy in zip(files, copies) if original.pk == card.cover_id), None)
+    to_card.attachment_count, to_card.cover = len(copies), cover
+    Card.objects.filter(pk=to_card.pk).update(attachment_count=len(copies), cover=cover)
+    for copy in copies:
+        record_event(board=to_board, type="attachment.created", payload=payload(to_card, attachment=attachment_frame(copy)),
+                     actor=actor)
+    return len(copies)
 
 
 def carry(*, card_id, to_card_id, to_board):

@@ -117,6 +117,7 @@ def card_copy(*, board, card_id, target, column_id, actor, connection=None, orig
         card = get_card(board=board, card_id=card_id)
         get_column(board=target_board, column_id=column_id)
         new, left_behind = copy_card(card=card, target=target_board, column_id=column_id, actor=actor, with_comments=False)
+        attachments.copy_files(card=card, to_card=new, to_board=target_board, actor=actor)
         new.refresh_from_db()
         remember(board=target_board, actor=actor, subject=CARD, object_id=new.pk, action=HistoryEntry.Action.CREATE,
                  before=None, after=stored_card_state(new),

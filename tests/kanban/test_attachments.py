@@ -277,6 +277,40 @@ class AttachmentLifeTests(AttachmentTestCase):
         face = self.card_face()
         self.assertEqual((face["attachments"], face["cover"]), (1, frame["id"]))
 
+    def test_a_copy_to_another_board_holds_the_same_files_which_outlive_the_original(self):
+        photo = self.attach()["attachment"]
+        self.attach(upload("notes.txt", b"Agenda"))
+        other = make_board(self.alice, name="Other")
+        card = Card.objects.get(pk=self.card["id"])
+        copied = transfer.card_copy(board=self.board, card_id=card.pk, target=other.slug,
+                                    column_id=columns_of(other)["To do"].pk, actor=self.alice).details
+        copy = Card.objects.get(pk=copied["copy"])
+        files = {attachment.name: attachment for attachment in Attachment.objects.filter(card=copy)}
+        self.assertEqual((copy.attachment_count, sorted(files)), (2, ["notes.txt", "photo.png"]))
+        self.assertEqual(copy.cover_id, files["photo.png"].pk)
+        self.assertEqual([event.type for event in other.events.order_by("seq")][-2:], ["attachment.created"] * 2)
+        # Deleting the original's file for good leaves the copy's readable.
+        attachments.attachment_remove(board=self.board, attachment_id=photo["id"], actor=self.bob)
+        with self.captureOnCommitCallbacks(execute=True):
+            attachments.attachment_delete(board=self.board, attachment_id=photo["id"], actor=self.bob)
+        self.assertEqual(Image.open(files["photo.png"].file).size, (64, 40))
+        # The last attachment holding it takes the file with it.
+        attachments.attachment_remove(board=other, attachment_id=files["photo.png"].pk, actor=self.alice)
+        with self.captureOnCommitCallbacks(execute=True):
+            attachments.attachment_delete(board=other, attachment_id=files["photo.png"].pk, actor=self.alice)
+        self.assertEqual(len(self.stored_files()), 1)  # notes.txt, held by both cards
+
+    @override_settings(BOARD_STORAGE_QUOTA_BYTES=50_000)
+    def test_a_copy_that_would_pass_the_other_boards_quota_is_refused_whole(self):
+        self.attach(upload("big.txt", b"x" * 30_000))
+        other = make_board(self.alice, name="Other")
+        (filler,) = add_cards(other, columns_of(other)["To do"], ["Filler"], actor=self.alice)
+        attachments.attachment_create(board=other, card_id=filler["id"], actor=self.alice,
+                                      upload=attachments.check_upload(upload("other.txt", b"y" * 30_000)))
+        self.refused("quota", transfer.card_copy, card_id=self.card["id"], target=other.slug,
+                     column_id=columns_of(other)["To do"].pk, actor=self.alice)
+        self.assertEqual(list(Card.objects.filter(board=other).values_list("title", flat=True)), ["Filler"])
+
     def test_the_feed_tells_each_change(self):
         frame = self.attach()["attachment"]
         attachments.attachment_remove(board=self.board, attachment_id=frame["id"], actor=self.bob)
