@@ -181,8 +181,8 @@ def apply_lane_history(*, board, entry, actor, connection, origin, undo):
     if entry.action in (Action.CREATE, Action.DELETE) and showing == undo:
         lane = get_lane(board=board, lane_id=entry.object_id)
         state = {"title": lane.title, "index": ordered_lanes(board).index(lane), "last": Lane.objects.filter(board=board).count() == 1}
-        if showing:
-            entry.after = {**entry.after, "first": state["last"]}
+        if showing:  # what its redo brings back: the lane as it is now
+            entry.after = {"title": state["title"], "index": state["index"], "first": state["last"]}
         else:
             entry.before = state
         return remove(board=board, lane=lane, lanes=ordered_lanes(board), actor=actor, origin=origin).payload

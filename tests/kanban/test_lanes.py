@@ -148,3 +148,15 @@ class LaneTests(LaneTestCase):
         history.history_undo(board=self.board, actor=self.alice)  # the lane's deletion
         history.history_undo(board=self.board, actor=self.alice)  # the card's
         self.assertEqual(self.cells()[("Team B", "To do")], ["a"])
+
+    def test_a_lane_undone_and_redone_comes_back_as_it_was_when_undone(self):
+        self.lane("Team A")
+        team_b = self.lane("Team B")["lane"]["id"]
+        bob = make_user("bob")
+        self.board.members.add(bob)
+        lanes.lane_update(board=self.board, lane_id=team_b, title="Team B (renamed by bob)", actor=bob)
+        history.history_undo(board=self.board, actor=self.alice)
+        self.assertEqual([lane["title"] for lane in selectors.board_snapshot(board=self.board)["lanes"]], ["Team A"])
+        history.history_redo(board=self.board, actor=self.alice)
+        self.assertEqual([lane["title"] for lane in selectors.board_snapshot(board=self.board)["lanes"]],
+                         ["Team A", "Team B (renamed by bob)"])
