@@ -4,6 +4,7 @@
 // (a websocket frame is no place for a file); the server's event then adds
 // it here and on everyone's page. Names are shown as text, never as HTML.
 
+import { newClientKey } from "../js/connection.js";
 import { element } from "./render.js";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -125,7 +126,7 @@ export class CardAttachments {
         problems.push(`“${file.name}” is ${sizeInWords(file.size)}; files may be at most ${sizeInWords(this.maxBytes)}.`);
         return;
       }
-      const key = crypto.randomUUID();
+      const key = newClientKey(); // not crypto.randomUUID: it needs a secure context
       this.uploading.set(key, file.name);
       this.render();
       try {
