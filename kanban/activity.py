@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from kanban.models import Attachment, BoardEvent, Card, Column, Label
+from kanban.models import Attachment, BoardEvent, Card, Column, Label, Lane
 
 PAGE_SIZE = 30
 DETAIL_MAX_LENGTH = 120
@@ -131,6 +131,7 @@ class Names:
         self.people = {}
         self.board = board
         self.cards = None
+        self.lanes = None
 
     def card(self, card_id):
         """A card's title, read once per page (deleted cards' from their `card.deleted` events)."""
@@ -143,6 +144,14 @@ class Names:
     def file(self, attachment_id):
         name = Attachment.objects.filter(pk=attachment_id).values_list("name", flat=True).first()
         return quoted(name) if name else "a deleted file"
+
+    def lane(self, lane_id):
+        """A lane's title (deleted lanes' from their `lane.deleted` events)."""
+        if self.lanes is None:
+            self.lanes = dict(Lane.objects.filter(board=self.board).values_list("pk", "title"))
+            for frame in BoardEvent.objects.filter(board=self.board, type="lane.deleted").values_list("payload", flat=True):
+                self.lanes.setdefault(frame["lane"], frame.get("title") or "a deleted lane")
+        return self.lanes.get(lane_id, "a deleted lane")
 
     def column(self, column_id):
         return self.columns.get(column_id, "a deleted column")
@@ -256,11 +265,16 @@ def sentence(frame, who, names):
     if kind == "card.moved":
         to_column = names.column(frame["column"])
         from_column = frame.get("from_column")
+        # Events stored before lanes have no `from_lane`; a move within the card's lane names none.
+        lane_changed = "from_lane" in frame and frame["from_lane"] != card.get("lane") and card.get("lane") is not None
+        to_lane = f" in the lane {quoted(names.lane(card['lane']))}" if lane_changed else ""
         if from_column is None:
-            return f"{who} moved {quoted(card['title'])} to {to_column}", []
+            return f"{who} moved {quoted(card['title'])} to {to_column}{to_lane}", []
         if from_column == frame["column"]:
+            if lane_changed:
+                return f"{who} moved {quoted(card['title'])} to the lane {quoted(names.lane(card['lane']))} in {to_column}", []
             return f"{who} reordered {quoted(card['title'])} in {to_column}", []
-        return f"{who} moved {quoted(card['title'])} from {names.column(from_column)} to {to_column}", []
+        return f"{who} moved {quoted(card['title'])} from {names.column(from_column)} to {to_column}{to_lane}", []
     if kind == "card.archived":
         return f"{who} archived {quoted(frame['title'])} from {names.column(frame['column'])}", []
     if kind == "card.restored":

@@ -236,7 +236,7 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo, rendere
     target = get_column(board=board, column_id=place["column"], with_card_count=True)
     if target.pk != card.column_id:
         check_wip_limit(column=target, adding=1)
-    from_column = card.column_id
+    from_column, from_lane = card.column_id, card.lane_id
     card.column, card.position = target, place["position"]
     if "lane" in place:  # moves remembered before lanes have none
         card.lane_id = lanes.lane_for(board=board, lane_id=place["lane"])
@@ -244,7 +244,7 @@ def apply_card_history(*, board, entry, actor, connection, origin, undo, rendere
     entry.version_after = card.version
     return record_event(board=board, type="card.moved",
                         payload={"card": frame, "column": target.pk, "index": card_index(card),
-                                 "from_column": from_column},
+                                 "from_column": from_column, "from_lane": from_lane},
                         actor=actor, origin=origin).payload
 
 

@@ -863,7 +863,8 @@ def card_move(*, board, card_id, version, column_id, index, lane_id=UNSET, actor
     return Applied.recorded(record_event(
         board=board,
         type="card.moved",
-        payload={"card": frame, "column": target.pk, "index": index, "from_column": before["column"]},
+        payload={"card": frame, "column": target.pk, "index": index, "from_column": before["column"],
+                 "from_lane": before["lane"]},
         actor=actor,
         origin=origin,
     ))

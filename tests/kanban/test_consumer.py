@@ -101,7 +101,8 @@ class LiveChangeTests(KanbanSocketTestCase):
         self.assertEqual(ack["seq"], 3)
         moved, _ = await receive_until(bob, "card.moved")
         self.assertEqual(moved, {"type": "card.moved", "seq": 3, "card": ack["card"],
-                                 "column": self.columns["Done"].pk, "index": 0, "from_column": self.columns["To do"].pk})
+                                 "column": self.columns["Done"].pk, "index": 0, "from_column": self.columns["To do"].pk,
+                                 "from_lane": None})
         self.assertNotIn("card.moved", [frame["type"] for frame in await self.drain(alice)], "the author got its own event")
 
     async def test_a_comment_is_acked_to_its_author_and_reaches_the_others_with_the_cards_count(self):

@@ -160,3 +160,16 @@ class LaneTests(LaneTestCase):
         history.history_redo(board=self.board, actor=self.alice)
         self.assertEqual([lane["title"] for lane in selectors.board_snapshot(board=self.board)["lanes"]],
                          ["Team A", "Team B (renamed by bob)"])
+
+    def test_the_feed_says_which_lane_a_card_went_to(self):
+        self.lane("Team A")
+        team_b = self.lane("Team B")["lane"]["id"]
+        self.move(self.a, "To do", 0, lane=team_b)
+        self.move(self.b, "Doing", 0, lane=team_b)
+        self.move(self.c, "To do", 0)
+        entries, _ = activity.activity_page(board=self.board)
+        self.assertEqual([entry.summary for entry in entries[:3]], [
+            "alice reordered ‘c’ in To do",
+            "alice moved ‘b’ from To do to Doing in the lane ‘Team B’",
+            "alice moved ‘a’ to the lane ‘Team B’ in To do",
+        ])
