@@ -132,6 +132,7 @@ class Names:
         self.board = board
         self.cards = None
         self.lanes = None
+        self.files = {}
 
     def card(self, card_id):
         """A card's title, read once per page (deleted cards' from their `card.deleted` events)."""
@@ -142,7 +143,10 @@ class Names:
         return self.cards.get(card_id, "a deleted card")
 
     def file(self, attachment_id):
-        name = Attachment.objects.filter(pk=attachment_id).values_list("name", flat=True).first()
+        """A file's name, read once per page (it may be on another board now, with its card)."""
+        if attachment_id not in self.files:
+            self.files[attachment_id] = Attachment.objects.filter(pk=attachment_id).values_list("name", flat=True).first()
+        name = self.files[attachment_id]
         return quoted(name) if name else "a deleted file"
 
     def lane(self, lane_id):

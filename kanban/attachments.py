@@ -114,8 +114,6 @@ def counts_changed(card, *, by, cover=None):
 
 def get_attachment(*, board, attachment_id, removed=False):
     """An attachment of the board's: on a card (or, `removed`, in the archive)."""
-    if isinstance(attachment_id, bool) or not isinstance(attachment_id, int):
-        raise ActionError("invalid_field", "`attachment` must be an attachment's id.", field="attachment")
     attachment = Attachment.objects.filter(board=board, pk=attachment_id, removed_at__isnull=not removed).first()
     if attachment is None:
         raise ActionError(
@@ -231,8 +229,6 @@ def clean_cover(*, card, attachment_id):
     """A card's cover: None, or one of the images on it."""
     if attachment_id is None:
         return None
-    if isinstance(attachment_id, bool) or not isinstance(attachment_id, int):
-        raise ActionError("invalid_field", "`attachment` must be an image's id, or null.", field="attachment")
     image = Attachment.objects.filter(card=card, pk=attachment_id, removed_at=None).first()
     if image is None:
         raise ActionError("not_found", "That image is not on the card any more.", attachment=attachment_id)

@@ -64,20 +64,23 @@ def card_frame(card, *, label_ids, assignees, now=None):
     }
 
 
-def due_at(card):
+def due_moment(card):
     """
-    The instant the card is overdue, in ISO 8601 with its offset (pages
-    compare it with their clock): its due time, or the end of its due day,
-    in the site's time zone. None without a due date.
+    The instant the card is overdue: its due time, or the end of its due
+    day, in the site's time zone. None without a due date.
     """
     if card.due_date is None:
         return None
     zone = timezone.get_default_timezone()
     if card.due_time is not None:
-        moment = datetime.datetime.combine(card.due_date, card.due_time, tzinfo=zone)
-    else:
-        moment = datetime.datetime.combine(card.due_date + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
-    return moment.isoformat()
+        return datetime.datetime.combine(card.due_date, card.due_time, tzinfo=zone)
+    return datetime.datetime.combine(card.due_date + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+
+
+def due_at(card):
+    """`due_moment` in ISO 8601 with its offset, as frames carry it (pages compare it with their clock)."""
+    moment = due_moment(card)
+    return moment.isoformat() if moment is not None else None
 
 
 def item_frame(item):

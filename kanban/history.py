@@ -53,6 +53,7 @@ from kanban.services import (
     get_label,
     label_fields,
     label_state,
+    lane_ids,
     lock_board,
     members_among,
     renumber_columns,
@@ -389,7 +390,7 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
         columns.insert(index, column)
         renumber_columns(columns)
     existing_labels = set(Label.objects.filter(board=board).values_list("pk", flat=True))
-    lane_ids = [lane.pk for lane in lanes.ordered_lanes(board)]
+    board_lanes = lane_ids(board)
     members = {board.owner_id, *board.members.values_list("pk", flat=True)}
     cards = Card.objects.bulk_create(
         Card(
@@ -401,7 +402,7 @@ def column_recreate(*, board, column_id, state, actor, origin, rendered):
             description_html=description_html(card["description"], rendered=rendered),
             due_date=clean_due_date(card["due"]),
             **schedule_in(card),
-            lane_id=card.get("lane") if card.get("lane") in lane_ids else (lane_ids[0] if lane_ids else None),
+            lane_id=card.get("lane") if card.get("lane") in board_lanes else (board_lanes[0] if board_lanes else None),
             position=card["position"],
             version=card["version"],
             archived_at=card.get("archived_at"),

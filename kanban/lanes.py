@@ -20,7 +20,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
 from kanban.frames import lane_frame
 from kanban.models import LANE_TITLE_MAX_LENGTH, Card, HistoryEntry, Lane
-from kanban.services import LANE, active_cards, check_index, clean_text, lock_board, remember
+from kanban.services import LANE, active_cards, check_index, clean_text, lane_ids, lock_board, remember
 
 MAX_LANES_PER_BOARD = 20
 
@@ -32,8 +32,6 @@ def ordered_lanes(board):
 
 
 def get_lane(*, board, lane_id):
-    if isinstance(lane_id, bool) or not isinstance(lane_id, int):
-        raise ActionError("invalid_field", "`lane` must be a lane's id.", field="lane")
     lane = Lane.objects.filter(board=board, pk=lane_id).first()
     if lane is None:
         raise ActionError("not_found", "That lane is not on this board (it may have been deleted).", lane=lane_id)
@@ -45,7 +43,7 @@ def lane_for(*, board, lane_id):
     The lane a card goes in, as its id: `lane_id` if the board has that lane,
     else the board's first lane, or None on a board without lanes.
     """
-    lanes = [lane.pk for lane in ordered_lanes(board)]
+    lanes = lane_ids(board)
     if lane_id in lanes:
         return lane_id
     return lanes[0] if lanes else None

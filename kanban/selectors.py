@@ -9,7 +9,7 @@ from django.utils import timezone
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.services import user_frame
 from kanban.frames import (
-    attachment_frame, card_frame, checklist_frame, column_frame, comment_frame, label_frame, lane_frame,
+    attachment_frame, card_frame, checklist_frame, column_frame, comment_frame, due_moment, label_frame, lane_frame,
 )
 from kanban.models import Attachment, Board, Card, Checklist, ChecklistItem, Column, Comment, HistoryEntry
 
@@ -34,15 +34,21 @@ def cards_assigned_to(*, user):
     """
     The cards assigned to `user` on every board they may open, for "My
     cards": soonest due first, those without a due date last, then by board
-    and place. Its board, column and labels come with each, in three queries.
+    and place. Its board, column and labels come with each, in three queries,
+    and `overdue` says whether its due moment has passed.
     """
     boards = Board.objects.filter(collab_selectors.access_filter(user)).values("pk")
-    return list(
+    now = timezone.now()
+    cards = list(
         Card.objects.filter(assignees=user, board__in=boards, archived_at=None, column__archived_at=None)
         .select_related("board", "column")
         .prefetch_related("labels")
         .order_by(F("due_date").asc(nulls_last=True), F("due_time").asc(nulls_last=True), "board__name", "column__position", "position", "pk")
     )
+    for card in cards:
+        moment = due_moment(card)
+        card.overdue = moment is not None and moment <= now
+    return cards
 
 
 def active_columns_of(*, boards):

@@ -211,12 +211,17 @@ def members_among(*, board, user_ids):
     return [user_id for user_id in user_ids if user_id in members]
 
 
+def lane_ids(board):
+    """The ids of the board's lanes, in order (none on a board without lanes)."""
+    return list(Lane.objects.filter(board=board).order_by("position", "id").values_list("pk", flat=True))
+
+
 def clean_lane(*, board, lane_id):
     """
     The lane a card is put in: `lane_id`, one of the board's lanes, or by
     default its first lane; None on a board without lanes.
     """
-    lanes = list(Lane.objects.filter(board=board).order_by("position", "id").values_list("pk", flat=True))
+    lanes = lane_ids(board)
     if lane_id is None:
         return lanes[0] if lanes else None
     if lane_id not in lanes:

@@ -1,9 +1,6 @@
-import datetime
-
 from django.conf import settings
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -14,7 +11,6 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
 from kanban import activity, archive, attachments, notifications, selectors, services, transfer
 from kanban.descriptions import render_description
-from kanban.frames import due_at
 from kanban.models import (
     CARD_DESCRIPTION_MAX_LENGTH, COMMENT_MAX_LENGTH, LABEL_COLOURS, WIP_LIMIT_MAX, Attachment, Board, Card,
 )
@@ -33,9 +29,6 @@ class MyCardsView(View):
 
     def get(self, request):
         cards = selectors.cards_assigned_to(user=request.user)
-        now = timezone.now()
-        for card in cards:
-            card.overdue = card.due_date is not None and datetime.datetime.fromisoformat(due_at(card)) <= now
         return render(request, "kanban/my_cards.html", {"cards": cards, "time_zone": settings.TIME_ZONE})
 
 
@@ -218,6 +211,10 @@ class CardSearchView(collab_views.BoardAccessMixin, View):
         return JsonResponse({"q": text or "", "cards": selectors.search_cards(board=board, text=text) if text else []})
 
 
+# What a multipart form adds to a file's bytes (boundaries, headers, the file's name).
+UPLOAD_FORM_OVERHEAD = 64 * 1024
+
+
 class CardAttachmentsView(CardJsonView):
     """
     GET: the card's files, with the seq they are as new as. POST (multipart,
@@ -242,9 +239,6 @@ class CardAttachmentsView(CardJsonView):
             return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=status)
         return JsonResponse({"ok": True, "seq": applied.seq, **applied.details}, status=201)
 
-
-# What a multipart form adds to a file's bytes (boundaries, headers, the file's name).
-UPLOAD_FORM_OVERHEAD = 64 * 1024
 
 
 class AttachmentFileView(collab_views.BoardAccessMixin, View):

@@ -61,6 +61,17 @@ class Site:
         except urllib.error.HTTPError as error:
             return error.code, error.url, error.read().decode(errors="replace")
 
+    def create_board(self, app):
+        """(path, slug) of a new board of `app` ("whiteboard" or "kanban"), made through its page's form."""
+        status, _, body = self.request(
+            f"/{app}/new/",
+            data={"name": "Container smoke check"},
+            headers={"Origin": self.base_url, "X-CSRFToken": self.cookie("csrftoken"), "Accept": "application/json"},
+        )
+        check(status == 201, f"creating a {app} board answered {status}: {body[:500]}")
+        path = json.loads(body)["redirect"]
+        return path, path.strip("/").split("/")[-1]
+
     def cookie(self, name):
         return next((cookie.value for cookie in self.cookies if cookie.name == name), None)
 
@@ -112,14 +123,7 @@ def smoke(base_url, username, password, version, watch_url=None):
         print(f"[smoke] logged in as {username}")
 
         step = "create a whiteboard"
-        status, _, body = site.request(
-            "/whiteboard/new/",
-            data={"name": "Container smoke check"},
-            headers={"Origin": site.base_url, "X-CSRFToken": site.cookie("csrftoken"), "Accept": "application/json"},
-        )
-        check(status == 201, f"creating a whiteboard answered {status}: {body[:500]}")
-        board_path = json.loads(body)["redirect"]
-        slug = board_path.strip("/").split("/")[-1]
+        board_path, slug = site.create_board("whiteboard")
         status, _, _ = site.request(board_path)
         check(status == 200, f"the board page answered {status}")
         print(f"[smoke] whiteboard {board_path}")
@@ -164,14 +168,8 @@ def smoke(base_url, username, password, version, watch_url=None):
         print("[smoke] the snapshot holds the stroke")
 
         step = "attach an image to a kanban card"
-        status, _, body = site.request(
-            "/kanban/new/",
-            data={"name": "Container smoke check"},
-            headers={"Origin": site.base_url, "X-CSRFToken": site.cookie("csrftoken"), "Accept": "application/json"},
-        )
-        check(status == 201, f"creating a kanban board answered {status}: {body[:500]}")
-        kanban_path = json.loads(body)["redirect"]
-        with connect(site.ws_url(f"/ws/kanban/{kanban_path.strip('/').split('/')[-1]}/"), origin=site.base_url,
+        kanban_path, kanban_slug = site.create_board("kanban")
+        with connect(site.ws_url(f"/ws/kanban/{kanban_slug}/"), origin=site.base_url,
                      additional_headers=headers, open_timeout=TIMEOUT) as ws:
             column = receive_until(ws, "board")["columns"][0]["id"]
             ws.send(json.dumps({"type": "card.create", "ref": 1, "column": column, "title": "Smoke card"}))

@@ -287,6 +287,17 @@ class CardChecklistsBrowserTests(TwoMembers, BrowserTestCase):
         expect(bob.locator(".checklist-item", has_text="Build").locator(".item-done")).to_be_checked()
 
 
+def on_a_phone_and_desk(test, user, desk, board):
+    """`user`'s 390 px touch phone, logged in; it and their desktop page `desk` open `board`, live."""
+    context = test.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    test.addCleanup(context.close)
+    phone = test.log_in(context.new_page(), user)
+    for page in (desk, phone):
+        page.goto(f"{test.live_server_url}{board.get_absolute_url()}")
+        page.wait_for_selector("#connection-status[data-state=live]")
+    return phone
+
+
 class PhoneBrowserTests(BrowserTestCase):
     """Comments and checklists by touch, on a 390 px phone, seen live on a desktop."""
 
@@ -301,13 +312,7 @@ class PhoneBrowserTests(BrowserTestCase):
                 checklists.item_create(board=board, checklist_id=steps["checklist"]["id"], text=text, actor=alice)
 
         outside_the_event_loop(fill)
-        url = f"{self.live_server_url}{board.get_absolute_url()}"
-        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-        self.addCleanup(context.close)
-        phone = self.log_in(context.new_page(), alice)
-        for page in (desk, phone):
-            page.goto(url)
-            page.wait_for_selector("#connection-status[data-state=live]")
+        phone = on_a_phone_and_desk(self, alice, desk, board)
         desk.locator(".kanban-card", has_text="Pack").click()
         phone.locator(".kanban-card", has_text="Pack").tap()
         expect(phone.locator("#card-editor")).to_be_visible()
@@ -745,13 +750,7 @@ class PhoneSwimlaneBrowserTests(BrowserTestCase):
             lanes.lane_create(board=board, title="Home", actor=alice)
 
         outside_the_event_loop(fill)
-        url = f"{self.live_server_url}{board.get_absolute_url()}"
-        context = self.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-        self.addCleanup(context.close)
-        phone = self.log_in(context.new_page(), alice)
-        for page in (desk, phone):
-            page.goto(url)
-            page.wait_for_selector("#connection-status[data-state=live]")
+        phone = on_a_phone_and_desk(self, alice, desk, board)
         home_id = phone.locator(".lane-head", has_text="Home").get_attribute("data-lane-id")
         todo = phone.locator(".kanban-column").first
         finger = touch_finger(phone)
