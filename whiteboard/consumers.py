@@ -20,6 +20,7 @@ class WhiteboardConsumer(BoardConsumer):
     commands = {
         "stroke": "draw_stroke",
         "shape": "draw_shape",
+        "text": "write_text",
         "erase": "erase_strokes",
         "clear": "clear_board",
         "undo": "undo_step",
@@ -61,6 +62,14 @@ class WhiteboardConsumer(BoardConsumer):
             color=shape.color,
             width=shape.width,
             points=shape.points,
+            props=shape.props,
+        )
+
+    async def write_text(self, message, ref):
+        text = protocol.parse_text(message)
+        self.call(
+            ref, services.text_add, stroke_id=text.stroke_id, tool=text.tool, color=text.color, points=text.points,
+            props=text.props,
         )
 
     async def erase_strokes(self, message, ref):

@@ -29,14 +29,23 @@ DEMO_STROKES = [
     ("demo-mark", "highlighter", "#fcc419", 24, [[0.1, 0.62], [0.25, 0.615], [0.42, 0.62]]),
 ]
 DEMO_SHAPES = [
-    ("demo-box", "rect", "#2f9e44", 6, [[0.1, 0.42], [0.42, 0.56]]),
-    ("demo-ellipse", "ellipse", "#7048e8", 6, [[0.56, 0.5], [0.9, 0.86]]),
-    ("demo-line", "line", "#e03131", 6, [[0.46, 0.49], [0.56, 0.68]]),
+    ("demo-box", "rect", "#2f9e44", 6, [[0.1, 0.42], [0.42, 0.56]], {"fill": "#d3f9d8"}),
+    ("demo-ellipse", "ellipse", "#7048e8", 6, [[0.56, 0.5], [0.9, 0.86]], {"dash": "dashed"}),
+    ("demo-arrow", "arrow", "#e03131", 6, [[0.46, 0.49], [0.56, 0.68]], {}),
+    ("demo-diamond", "diamond", "#1971c2", 4, [[0.62, 0.08], [0.7, 0.2]], {"fill": "#d0ebff", "opacity": 0.8}),
+]
+# Boxes as a page lays them out: (kind, id, colour, corners, props).
+DEMO_TEXTS = [
+    ("text", "demo-title", "#1b1e2b", [[0.08, 0.05], [0.42, 0.1]], {"text": "Plans for the week", "size": 48, "align": "left"}),
+    (
+        "note", "demo-note", "#1b1e2b", [[0.12, 0.7], [0.255, 0.9]],
+        {"text": "Pick the venue\nBook the bus\nTell everyone", "size": 24, "align": "left", "fill": "#fff3bf"},
+    ),
 ]
 
 
 def ensure_demo_board(*, owner):
-    """The owner's demo board with a few strokes and shapes; running it again changes nothing."""
+    """The owner's demo board with a few strokes, shapes, a title and a note; running it again changes nothing."""
     board = Board.objects.filter(owner=owner, name=DEMO_BOARD_NAME).first()
     created = board is None
     if created:
@@ -45,8 +54,13 @@ def ensure_demo_board(*, owner):
         services.stroke_add_chunk(
             board=board, actor=owner, stroke_id=stroke_id, chunk=0, tool=tool, color=color, width=width, points=points
         )
-    for stroke_id, tool, color, width, points in DEMO_SHAPES:
-        services.shape_add(board=board, actor=owner, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points)
+    for stroke_id, tool, color, width, points, props in DEMO_SHAPES:
+        services.shape_add(
+            board=board, actor=owner, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points,
+            props=props,
+        )
+    for kind, stroke_id, color, points, props in DEMO_TEXTS:
+        services.text_add(board=board, actor=owner, stroke_id=stroke_id, tool=kind, color=color, points=points, props=props)
     if created:
         services.history_forget(board=board, user=owner)
     return board

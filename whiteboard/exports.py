@@ -11,6 +11,7 @@ picture costs one cache read, and an ETag lets the browser ask only whether
 it changed. Nothing holds the whole drawing uncompressed.
 """
 
+import math
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, pac
 from whiteboard.protocol import BOARD_HEIGHT, BOARD_WIDTH
 from whiteboard.selectors import consistent_read
 
-EXPORT_VERSION = 1  # raise when the drawing changes, so exports cached before are not served
+EXPORT_VERSION = 2  # raise when the drawing changes, so exports cached before are not served
 STROKES_PER_BATCH = 1000
 # gzip level, measured on the benchmark's board of 10,000 strokes (2.8 MB of
 # SVG): level 4 makes 780 KB in 52 ms, level 6 675 KB in 190 ms. An export
@@ -47,6 +48,7 @@ class ExportPlan:
     seq: int
     stroke_pks: list
     held_chunks: dict = field(default_factory=dict)  # pk -> chunks stored by `seq`, for strokes drawn on after it
+    frame: tuple = (0, 0, BOARD_WIDTH, BOARD_HEIGHT)  # left, top, width, height in board pixels
 
     @property
     def etag(self):
@@ -62,30 +64,56 @@ def export_etag(*, slug, name, seq):
     return f'"{slug}-{seq}-{EXPORT_VERSION}-{zlib.crc32(name.encode()):08x}"'
 
 
+FRAME_MARGIN = 24  # board pixels around a drawing that goes past the first sheet
+
+EXTENT_FIELDS = ("min_x", "min_y", "max_x", "max_y", "width")
+
+
+def drawing_frame(extents):
+    """
+    (left, top, width, height) in board pixels: the first sheet, where every
+    board drawn before the canvas grew lies, so that their exports stay as
+    they were, grown to hold every element of `extents` ((min_x, min_y,
+    max_x, max_y, width) in board fractions) with a margin.
+    """
+    left, top, right, bottom = 0, 0, BOARD_WIDTH, BOARD_HEIGHT
+    for min_x, min_y, max_x, max_y, width in extents:
+        if min_x is None:
+            continue
+        reach = width / 2 + FRAME_MARGIN
+        left = min(left, math.floor(min_x * BOARD_WIDTH - reach))
+        top = min(top, math.floor(min_y * BOARD_HEIGHT - reach))
+        right = max(right, math.ceil(max_x * BOARD_WIDTH + reach))
+        bottom = max(bottom, math.ceil(max_y * BOARD_HEIGHT + reach))
+    return (left, top, right - left, bottom - top)
+
+
 def plan_export(*, board, seq=None) -> ExportPlan:
     """The plan of the board as it is now (`seq` None) or right after event `seq`."""
     with consistent_read():
         if seq is None:
             seq = type(board).objects.values_list("last_seq", flat=True).get(pk=board.pk)
-            pks = list(
-                Stroke.objects.filter(board=board, hidden=False).order_by("created_seq").values_list("pk", flat=True)
+            rows = list(
+                Stroke.objects.filter(board=board, hidden=False).order_by("created_seq").values_list("pk", *EXTENT_FIELDS)
             )
-            return ExportPlan(board.pk, board.slug, board.name, seq, pks)
+            frame = drawing_frame(row[1:] for row in rows)
+            return ExportPlan(board.pk, board.slug, board.name, seq, [row[0] for row in rows], frame=frame)
         visible = set(replay.visible_stroke_ids_at(board=board, seq=seq))
         rows = (
             Stroke.objects.filter(board=board, created_seq__lte=seq)
             .order_by("created_seq")
-            .values_list("pk", "client_id", "chunk_seqs")
+            .values_list("pk", "client_id", "chunk_seqs", *EXTENT_FIELDS)
         )
-        pks, held = [], {}
-        for pk, client_id, chunk_seqs in rows.iterator():
+        pks, held, extents = [], {}, []
+        for pk, client_id, chunk_seqs, *extent in rows.iterator():
             if client_id not in visible:
                 continue
             pks.append(pk)
+            extents.append(extent)  # a stroke still being drawn at `seq` is framed whole
             chunks = sum(1 for chunk_seq in chunk_seqs if chunk_seq <= seq)
             if chunks < len(chunk_seqs):
                 held[pk] = chunk_seqs[:chunks]
-    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held)
+    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, drawing_frame(extents))
 
 
 def cached_export(*, etag):
@@ -96,9 +124,9 @@ def cached_export(*, etag):
 def _drawn_strokes(plan, pks) -> list[DrawnStroke]:
     """The strokes `pks` of `plan`, as they were at its seq, ready to draw."""
     rows = {
-        pk: (client_id, tool, color, width, points)
-        for pk, client_id, tool, color, width, points in Stroke.objects.filter(pk__in=pks).values_list(
-            "pk", "client_id", "tool", "color", "width", "points_packed"
+        pk: (client_id, tool, color, width, points, props)
+        for pk, client_id, tool, color, width, points, props in Stroke.objects.filter(pk__in=pks).values_list(
+            "pk", "client_id", "tool", "color", "width", "points_packed", "props"
         )
     }
     pks = [pk for pk in pks if pk in rows]  # a stroke of a board deleted meanwhile is gone
@@ -112,14 +140,16 @@ def _drawn_strokes(plan, pks) -> list[DrawnStroke]:
     channels = dict(zip(pks, unpacked_channels_many([texts[pk] for pk in pks])))
     strokes = []
     for pk in pks:
-        _, tool, color, width, _ = rows[pk]
+        _, tool, color, width, _, props = rows[pk]
         xs, ys, *pressures = channels[pk]
         if not xs:
             continue
         pressures = (
             [None if value == NO_PRESSURE else value / PRESSURE_SCALE for value in pressures[0]] if pressures else None
         )
-        strokes.append(DrawnStroke(tool, color, width, _pixels(xs, _X_PIXELS), _pixels(ys, _Y_PIXELS), pressures))
+        strokes.append(
+            DrawnStroke(tool, color, width, _pixels(xs, _X_PIXELS), _pixels(ys, _Y_PIXELS), pressures, props)
+        )
     return strokes
 
 
@@ -142,12 +172,13 @@ def _pixels(values, table):
 
 def svg_text(plan: ExportPlan) -> Iterator[str]:
     """The SVG document of `plan`, in pieces: one database read per batch of strokes."""
+    left, top, width, height = plan.frame
     yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{BOARD_WIDTH}" height="{BOARD_HEIGHT}" '
-        f'viewBox="0 0 {BOARD_WIDTH} {BOARD_HEIGHT}">\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="{left} {top} {width} {height}">\n'
         f"<title>{escape(plan.board_name)}</title>\n"
-        f'<rect width="{BOARD_WIDTH}" height="{BOARD_HEIGHT}" fill="#ffffff"/>\n'
+        f'<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="#ffffff"/>\n'
         f"<g {SVG_DRAWING_GROUP}>\n"
     )
     for start in range(0, len(plan.stroke_pks), STROKES_PER_BATCH):

@@ -10,7 +10,18 @@ line ends where the pen was lifted. A pen stroke with pressure (a stylus) is
 cut into runs of points drawn at the same width, `width` x (0.5 + pressure)
 in steps of an eighth; each run is a line of its own, starting at the point
 where the one before ends, so they join without a gap. Shapes are SVG's own
-line, rectangle and ellipse.
+line, rectangle and ellipse, a diamond through the middles of its box's
+sides, and an arrow: a line with an open head of two strokes ARROWHEAD_ANGLE
+either side of it, ARROWHEAD_LENGTH x width long (at least
+ARROWHEAD_MIN_LENGTH, at most half the arrow). A shape's fill is drawn under
+its outline; its opacity applies to each of them; a dashed or dotted outline
+repeats DASHES x width.
+
+A text or sticky note is laid out by the page that wrote it, which sends the
+box it measured: its lines are the text's lines (no wrapping), in FONT_FAMILY
+at its size, LINE_HEIGHT x size apart, the first baseline one size below the
+top of the box (plus a note's NOTE_PADDING), aligned left, centre or right
+within it. A note is its box filled, with corners NOTE_RADIUS round.
 
 The SVG writes coordinates in half board pixels (the drawing sits in a
 `scale(.5)` group), rounded to whole pixels: midpoints are then whole
@@ -22,13 +33,25 @@ next point.
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import mul, sub
+
+import math
+
+from django.utils.html import escape
 
 from whiteboard.models import Tool
 
 HIGHLIGHTER_OPACITY = 0.45
+ARROWHEAD_ANGLE = 0.5  # radians either side of the shaft
+ARROWHEAD_LENGTH = 3
+ARROWHEAD_MIN_LENGTH = 12
+DASHES = {"dashed": (4, 3), "dotted": (0, 2)}  # dash and gap, in widths
+FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+LINE_HEIGHT = 1.25
+NOTE_PADDING = 16
+NOTE_RADIUS = 6
 PRESSURE_STEPS = 8  # a pressure stroke's widths are `width` x a multiple of 1/8
 
 
@@ -104,28 +127,99 @@ class DrawnStroke:
     xs: list
     ys: list
     pressures: list | None = None
+    props: dict = field(default_factory=dict)
+
+
+def arrowhead(x1, y1, x2, y2, width):
+    """The two ends of the head of an arrow from (x1, y1) to (x2, y2), in the same units as they are."""
+    length = math.hypot(x2 - x1, y2 - y1)
+    head = min(max(ARROWHEAD_LENGTH * width, ARROWHEAD_MIN_LENGTH), length / 2)
+    angle = math.atan2(y2 - y1, x2 - x1)
+    return [
+        (x2 - head * math.cos(angle + side * ARROWHEAD_ANGLE), y2 - head * math.sin(angle + side * ARROWHEAD_ANGLE))
+        for side in (-1, 1)
+    ]
+
+
+def _arrow_path(x1, y1, x2, y2, width, heads):
+    """Path data of an arrow in half pixels (`width` in board pixels): the shaft, then each head."""
+    path = f"M{x1} {y1}L{x2} {y2}"
+    ends = [((x1, y1), (x2, y2))] + ([((x2, y2), (x1, y1))] if heads == "both" else [])
+    for (fx, fy), (tx, ty) in ends:
+        (ax, ay), (bx, by) = arrowhead(fx / 2, fy / 2, tx / 2, ty / 2, width)
+        path += f"M{_number(2 * ax)} {_number(2 * ay)}L{tx} {ty}L{_number(2 * bx)} {_number(2 * by)}"
+    return path.replace(" -", "-")
 
 
 def _shape_element(stroke):
     (x1, x2), (y1, y2) = (2 * x for x in stroke.xs[:2]), (2 * y for y in stroke.ys[:2])  # in half pixels
     if stroke.tool == Tool.LINE:
         return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"/>'
+    if stroke.tool == Tool.ARROW:
+        return f'<path d="{_arrow_path(x1, y1, x2, y2, stroke.width, stroke.props.get("heads", "end"))}"/>'
     left, top, width, height = min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)
     if stroke.tool == Tool.RECT:
         return f'<rect x="{left}" y="{top}" width="{width}" height="{height}"/>'
+    if stroke.tool == Tool.DIAMOND:
+        middle, centre = _number(left + width / 2), _number(top + height / 2)
+        return f'<path d="M{middle} {top}L{left + width} {centre}L{middle} {top + height}L{left} {centre}Z"/>'
     return f'<ellipse cx="{_number(left + width / 2)}" cy="{_number(top + height / 2)}" rx="{_number(width / 2)}" ry="{_number(height / 2)}"/>'
 
 
-def paint(color, width, opacity):
+def paint(color, width, opacity, *, fill=None, dash=None):
     """The attributes of a group of elements drawn alike (`width` in board pixels, drawn in half pixels)."""
-    return f'stroke="{color}" stroke-width="{_number(2 * width)}"' + (f' stroke-opacity="{opacity}"' if opacity else "")
+    attributes = f'stroke="{color}" stroke-width="{_number(2 * width)}"' + (f' stroke-opacity="{opacity}"' if opacity else "")
+    if fill:
+        attributes += f' fill="{fill}"' + (f' fill-opacity="{opacity}"' if opacity else "")
+    if dash in DASHES:
+        dash_length, gap = DASHES[dash]
+        attributes += f' stroke-dasharray="{_number(2 * dash_length * width)} {_number(2 * gap * width)}"'
+    return attributes
+
+
+def text_lines(stroke):
+    """Where each line of a text or note goes: (x, baseline y, line), in board pixels, and the anchor."""
+    (left, right), top = sorted(stroke.xs[:2]), min(stroke.ys[:2])
+    padding = NOTE_PADDING if stroke.tool == Tool.NOTE else 0
+    size = stroke.props["size"]
+    align = stroke.props.get("align", "left")
+    x = {"left": left + padding, "center": (left + right) / 2, "right": right - padding}[align]
+    lines = stroke.props["text"].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [(x, top + padding + size * (1 + LINE_HEIGHT * index), line) for index, line in enumerate(lines)], align
+
+
+TEXT_ANCHORS = {"left": "start", "center": "middle", "right": "end"}
+
+
+def _text_elements(stroke):
+    """A text's or note's (paint, element) pairs: a note's box, then its lines as one <text>."""
+    if stroke.tool == Tool.NOTE:
+        (x1, x2), (y1, y2) = sorted(2 * x for x in stroke.xs[:2]), sorted(2 * y for y in stroke.ys[:2])
+        yield (
+            f'stroke="none" fill="{stroke.props["fill"]}"',
+            f'<rect x="{x1}" y="{y1}" width="{x2 - x1}" height="{y2 - y1}" rx="{2 * NOTE_RADIUS}"/>',
+        )
+    lines, align = text_lines(stroke)
+    spans = "".join(
+        f'<tspan x="{_number(2 * x)}" y="{_number(2 * y)}">{escape(line)}</tspan>' for x, y, line in lines
+    )
+    yield (
+        f'stroke="none" fill="{stroke.color}" font-size="{_number(2 * stroke.props["size"])}"',
+        f'<text text-anchor="{TEXT_ANCHORS[align]}" xml:space="preserve">{spans}</text>',
+    )
 
 
 def _elements(stroke):
     """(paint, element) pairs that draw `stroke`; paint is the attributes of the group it goes in."""
-    opacity = HIGHLIGHTER_OPACITY if stroke.tool == Tool.HIGHLIGHTER else None
+    if stroke.tool in (Tool.TEXT, Tool.NOTE):
+        yield from _text_elements(stroke)
+        return
+    opacity = HIGHLIGHTER_OPACITY if stroke.tool == Tool.HIGHLIGHTER else stroke.props.get("opacity")
     if stroke.tool not in (Tool.PEN, Tool.HIGHLIGHTER):
-        yield paint(stroke.color, stroke.width, opacity), _shape_element(stroke)
+        element_paint = paint(
+            stroke.color, stroke.width, opacity, fill=stroke.props.get("fill"), dash=stroke.props.get("dash")
+        )
+        yield element_paint, _shape_element(stroke)
         return
     runs = stroke_runs(tool=stroke.tool, width=stroke.width, count=len(stroke.xs), pressures=stroke.pressures)
     if len(runs) == 1:
@@ -153,4 +247,7 @@ def svg_drawing(strokes: Iterable[DrawnStroke]) -> Iterator[str]:
         yield "</g>"
 
 
-SVG_DRAWING_GROUP = 'transform="scale(.5)" fill="none" stroke-linecap="round" stroke-linejoin="round"'
+SVG_DRAWING_GROUP = (
+    'transform="scale(.5)" fill="none" stroke-linecap="round" stroke-linejoin="round" '
+    f"font-family=\"{escape(FONT_FAMILY)}\""
+)

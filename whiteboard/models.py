@@ -34,15 +34,22 @@ class Tool(models.TextChoices):
     LINE = "line", "Line"
     RECT = "rect", "Rectangle"
     ELLIPSE = "ellipse", "Ellipse"
+    ARROW = "arrow", "Arrow"
+    DIAMOND = "diamond", "Diamond"
+    TEXT = "text", "Text"
+    NOTE = "note", "Sticky note"
 
 
 FREEHAND_TOOLS = (Tool.PEN, Tool.HIGHLIGHTER)
-SHAPE_TOOLS = (Tool.LINE, Tool.RECT, Tool.ELLIPSE)
+SHAPE_TOOLS = (Tool.LINE, Tool.ARROW, Tool.RECT, Tool.ELLIPSE, Tool.DIAMOND)
+TEXT_TOOLS = (Tool.TEXT, Tool.NOTE)
 
 
 class Stroke(models.Model):
     """
-    One freehand stroke or shape, whole, in one row: its chunks are appended
+    One element of the board, whole, in one row: a freehand stroke, a shape,
+    a text or a sticky note (`tool`), with what its kind adds in `props`
+    (docs/protocol.md, Elements). A freehand stroke's chunks are appended
     to `points_json` as they arrive, and to `points_packed` in the snapshot's
     packed form (whiteboard.points), so a board of thousands of strokes loads
     with one query and its points are sent on without being parsed or
@@ -64,6 +71,17 @@ class Stroke(models.Model):
     )
     point_count = models.PositiveIntegerField(default=0)
     chunk_seqs = models.JSONField(default=list)
+    props = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the element's kind adds: a shape's fill, opacity, dash and arrowheads; a text's words, "
+        "size and alignment. Only values other than the defaults are kept.",
+    )
+    # The element's extent in board fractions (its points, not its width), kept
+    # as its points arrive: an export frames the drawing without reading them.
+    min_x = models.FloatField(null=True, editable=False)
+    min_y = models.FloatField(null=True, editable=False)
+    max_x = models.FloatField(null=True, editable=False)
+    max_y = models.FloatField(null=True, editable=False)
     hidden = models.BooleanField(default=False, help_text="Erased, cleared or undone; kept for undo.")
     hidden_by = models.PositiveBigIntegerField(
         default=0,

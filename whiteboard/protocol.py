@@ -3,9 +3,10 @@ The whiteboard's client messages, one schema per message type.
 
 Each `parse_*` takes a decoded frame and returns the validated, normalised
 values, or raises ActionError with a stable code; the Whiteboard section of docs/protocol.md
-lists every field, bound and code. Coordinates are fractions of the board
-(0..1 on both axes); the board is BOARD_WIDTH x BOARD_HEIGHT board pixels,
-the unit of `width`.
+lists every field, bound and code. Coordinates are in board fractions: 0..1
+on both axes is the first sheet of BOARD_WIDTH x BOARD_HEIGHT board pixels
+(the unit of `width`), where every board drawn before the canvas grew lies;
+the canvas goes on past it on every side to MIN_COORDINATE..MAX_COORDINATE.
 """
 
 import math
@@ -14,10 +15,14 @@ from dataclasses import dataclass
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.protocol import allowed_keys, int_field, number_field, str_field
-from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS
+from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS, TEXT_TOOLS, Tool
 
 BOARD_WIDTH = 1920
 BOARD_HEIGHT = 1200
+# A hundred sheets on every side of the first: 384,000 x 240,000 board
+# pixels, more than anyone pans across, and still exact in the packed points.
+MIN_COORDINATE = -100
+MAX_COORDINATE = 101
 MAX_POINTS_PER_MESSAGE = 256
 MAX_POINTS_PER_STROKE = 20_000
 MIN_WIDTH = 0.5
@@ -27,6 +32,15 @@ MAX_SEQ = 2**53 - 1  # what a JavaScript number holds exactly
 USERNAME_MAX_LENGTH = 150
 COORDINATE_DECIMALS = 4  # 1/10000 of the board: a fifth of a board pixel
 PRESSURE_DECIMALS = 3
+
+MAX_TEXT_LENGTH = 5000
+MIN_FONT_SIZE = 8
+MAX_FONT_SIZE = 400
+MIN_OPACITY = 0.1
+DASHES = ("solid", "dashed", "dotted")
+ARROWHEADS = ("end", "both")
+ALIGNMENTS = ("left", "center", "right")
+DEFAULT_NOTE_FILL = "#fff3bf"
 
 STROKE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 COLOR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
@@ -49,6 +63,16 @@ class Shape:
     color: str
     width: float
     points: list  # [from, to]
+    props: dict  # fill, opacity, dash, heads: only those other than the defaults
+
+
+@dataclass(frozen=True)
+class Text:
+    stroke_id: str
+    tool: str  # text or note
+    color: str
+    points: list  # the box the client laid the text out in: [top-left, bottom-right]
+    props: dict  # text, size, align (and a note's fill)
 
 
 def stroke_id_field(value, name="id"):
@@ -57,35 +81,42 @@ def stroke_id_field(value, name="id"):
     return value
 
 
-def color_field(message):
-    value = message.get("color")
+def color_field(message, name="color"):
+    value = message.get(name)
     if not isinstance(value, str) or not COLOR_PATTERN.fullmatch(value):
-        raise ActionError("invalid_color", "`color` must be a colour written #rrggbb.")
+        raise ActionError("invalid_color", f"`{name}` must be a colour written #rrggbb.")
     return value.lower()
+
+
+def choice_field(message, name, choices, *, default):
+    value = message.get(name, default)
+    if value not in choices:
+        raise ActionError("invalid_field", f"`{name}` must be one of: {', '.join(choices)}.")
+    return value
 
 
 def width_field(message):
     return float(number_field(message, "width", minimum=MIN_WIDTH, maximum=MAX_WIDTH))
 
 
-def _coordinate(value, *, what):
+def _coordinate(value, *, what, minimum=MIN_COORDINATE, maximum=MAX_COORDINATE):
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise ActionError("invalid_points", f"Each {what} must be a number.")
     if not math.isfinite(value):
         raise ActionError("invalid_points", f"Each {what} must be a finite number.")
-    if not 0 <= value <= 1:
-        raise ActionError("out_of_range", f"Each {what} must be between 0 and 1.")
+    if not minimum <= value <= maximum:
+        raise ActionError("out_of_range", f"Each {what} must be between {minimum} and {maximum}.")
     return value
 
 
 def point_field(value):
-    """[x, y] or [x, y, pressure], each 0..1, rounded to what a screen can show."""
+    """[x, y] or [x, y, pressure], rounded to what a screen can show: x and y on the canvas, pressure 0..1."""
     if not isinstance(value, list) or len(value) not in (2, 3):
         raise ActionError("invalid_points", "Each point must be [x, y] or [x, y, pressure].")
     x = round(_coordinate(value[0], what="coordinate"), COORDINATE_DECIMALS)
     y = round(_coordinate(value[1], what="coordinate"), COORDINATE_DECIMALS)
     if len(value) == 3:
-        return [x, y, round(_coordinate(value[2], what="pressure"), PRESSURE_DECIMALS)]
+        return [x, y, round(_coordinate(value[2], what="pressure", minimum=0, maximum=1), PRESSURE_DECIMALS)]
     return [x, y]
 
 
@@ -115,20 +146,65 @@ def parse_stroke(message):
     )
 
 
+def two_points_field(message, *, what):
+    if isinstance(message.get("points"), list) and len(message["points"]) != 2:
+        raise ActionError("invalid_points", f"{what} needs exactly two points: two opposite corners.")
+    return [point[:2] for point in points_field(message)]
+
+
 def parse_shape(message):
-    allowed_keys(message, ["id", "shape", "color", "width", "points"])
+    """A line, arrow, rectangle, ellipse or diamond; `props` holds only what differs from the defaults."""
+    allowed_keys(message, ["id", "shape", "color", "width", "points", "fill", "opacity", "dash", "heads"])
     tool = message.get("shape")
     if tool not in SHAPE_TOOLS:
         raise ActionError("invalid_tool", f"`shape` must be one of: {', '.join(SHAPE_TOOLS)}.")
-    if isinstance(message.get("points"), list) and len(message["points"]) != 2:
-        raise ActionError("invalid_points", "A shape needs exactly two points: two opposite corners.")
-    points = points_field(message)
+    props = {}
+    if message.get("fill") is not None:
+        if tool in (Tool.LINE, Tool.ARROW):
+            raise ActionError("invalid_field", "A line or arrow has no `fill`.")
+        props["fill"] = color_field(message, "fill")
+    if message.get("opacity") is not None:
+        opacity = round(number_field(message, "opacity", minimum=MIN_OPACITY, maximum=1), 2)
+        if opacity < 1:
+            props["opacity"] = opacity
+    if choice_field(message, "dash", DASHES, default="solid") != "solid":
+        props["dash"] = message["dash"]
+    if "heads" in message:
+        if tool != Tool.ARROW:
+            raise ActionError("invalid_field", "Only an arrow has `heads`.")
+        if choice_field(message, "heads", ARROWHEADS, default="end") != "end":
+            props["heads"] = message["heads"]
     return Shape(
         stroke_id=stroke_id_field(message.get("id")),
         tool=tool,
         color=color_field(message),
         width=width_field(message),
-        points=[point[:2] for point in points],
+        points=two_points_field(message, what="A shape"),
+        props=props,
+    )
+
+
+def parse_text(message):
+    """A text or sticky note: its words, laid out by the client in the box `points`."""
+    allowed_keys(message, ["id", "kind", "color", "points", "text", "size", "align", "fill"])
+    tool = message.get("kind")
+    if tool not in TEXT_TOOLS:
+        raise ActionError("invalid_tool", f"`kind` must be one of: {', '.join(TEXT_TOOLS)}.")
+    props = {
+        "text": str_field(message, "text", max_length=MAX_TEXT_LENGTH, multiline=True),
+        "size": round(number_field(message, "size", minimum=MIN_FONT_SIZE, maximum=MAX_FONT_SIZE), 1),
+        "align": choice_field(message, "align", ALIGNMENTS, default="left"),
+    }
+    if tool == Tool.NOTE:
+        props["fill"] = DEFAULT_NOTE_FILL if message.get("fill") is None else color_field(message, "fill")
+    elif message.get("fill") is not None:
+        raise ActionError("invalid_field", "Only a sticky note has `fill`.")
+    return Text(
+        stroke_id=stroke_id_field(message.get("id")),
+        tool=tool,
+        color=color_field(message),
+        points=two_points_field(message, what="A text"),
+        props=props,
     )
 
 
@@ -154,8 +230,8 @@ def parse_cursor(message):
     if message.get("x") is None and message.get("y") is None:
         return None
     return (
-        round(number_field(message, "x", minimum=0, maximum=1), COORDINATE_DECIMALS),
-        round(number_field(message, "y", minimum=0, maximum=1), COORDINATE_DECIMALS),
+        round(number_field(message, "x", minimum=MIN_COORDINATE, maximum=MAX_COORDINATE), COORDINATE_DECIMALS),
+        round(number_field(message, "y", minimum=MIN_COORDINATE, maximum=MAX_COORDINATE), COORDINATE_DECIMALS),
     )
 
 

@@ -43,27 +43,37 @@ def replay_frames(frames):
             if held is None:
                 held = strokes[frame["id"]] = {
                     "id": frame["id"], "user": frame["user"], "tool": frame["tool"], "color": frame["color"],
-                    "width": frame["width"], "chunks": 0, "points": [],
+                    "width": frame["width"], "chunks": 0, "points": [], "props": {},
                 }
                 visibility.started(frame["id"], created_seq=seq, user=frame["user"])
             if frame["chunk"] == held["chunks"]:
                 held["points"] = held["points"] + frame["points"]
                 held["chunks"] += 1
-        elif kind == "shape":
+        elif kind in ("shape", "text"):
             if frame["id"] not in strokes:
-                strokes[frame["id"]] = {
-                    "id": frame["id"], "user": frame["user"], "tool": frame["shape"], "color": frame["color"],
-                    "width": frame["width"], "chunks": 1, "points": frame["points"],
-                }
+                strokes[frame["id"]] = element_from_frame(frame)
                 visibility.started(frame["id"], created_seq=seq, user=frame["user"])
         else:
             for shown in frame.get("show", ()):  # events stored before marks held whole strokes
                 held = strokes.get(shown["id"])
                 if held is None or held["chunks"] < shown["chunks"]:
-                    strokes[shown["id"]] = dict(shown)
+                    strokes[shown["id"]] = {"props": {}, **shown}
                     visibility.started(shown["id"], created_seq=seq, user=shown["user"], hidden=True)
             visibility.apply(kind, seq, frame)
     return [strokes[stroke_id] for stroke_id in visibility.visible_ids()]
+
+
+# The fields of a `shape` or `text` event that are the element's, not its props.
+ELEMENT_FIELDS = frozenset({"type", "seq", "id", "user", "shape", "kind", "color", "width", "points"})
+
+
+def element_from_frame(frame):
+    """The stroke fields of a `shape` or `text` event's element (docs/protocol.md, A stroke)."""
+    return {
+        "id": frame["id"], "user": frame["user"], "tool": frame.get("shape") or frame["kind"], "color": frame["color"],
+        "width": frame.get("width", 0), "chunks": 1, "points": frame["points"],
+        "props": {name: value for name, value in frame.items() if name not in ELEMENT_FIELDS},
+    }
 
 
 @dataclass(frozen=True)
@@ -111,12 +121,13 @@ class HistoricStroke:
     width: float
     chunks: int
     points_json: str
+    props: dict
 
     def frame(self):
         """The fields of a stroke (docs/protocol.md, A stroke), its points as a list."""
         return {
             "id": self.client_id, "user": self.username, "tool": self.tool, "color": self.color,
-            "width": self.width, "chunks": self.chunks, "points": json.loads(self.points_json),
+            "width": self.width, "chunks": self.chunks, "points": json.loads(self.points_json), "props": self.props,
         }
 
 
@@ -127,16 +138,16 @@ def strokes_at(*, board, seq):
     rows = (
         Stroke.objects.filter(board=board, created_seq__lte=seq)
         .order_by("created_seq")
-        .values_list("client_id", "author__username", "tool", "color", "width", "chunk_seqs", "points_json")
+        .values_list("client_id", "author__username", "tool", "color", "width", "chunk_seqs", "points_json", "props")
     )
     strokes, unfinished = [], {}
-    for client_id, username, tool, color, width, chunk_seqs, points_json in rows.iterator():
+    for client_id, username, tool, color, width, chunk_seqs, points_json, props in rows.iterator():
         if client_id not in wanted:
             continue
         held_chunks = sum(1 for chunk_seq in chunk_seqs if chunk_seq <= seq)
         if held_chunks < len(chunk_seqs):
             unfinished[client_id] = chunk_seqs[:held_chunks]
-        strokes.append(HistoricStroke(client_id, username or "", tool, color, width, held_chunks, points_json))
+        strokes.append(HistoricStroke(client_id, username or "", tool, color, width, held_chunks, points_json, props))
     if unfinished:
         strokes = _cut_back(board=board, strokes=strokes, unfinished=unfinished)
     return strokes
@@ -156,7 +167,7 @@ def _cut_back(*, board, strokes, unfinished):
     return [
         HistoricStroke(
             stroke.client_id, stroke.username, stroke.tool, stroke.color, stroke.width, stroke.chunks,
-            json.dumps(points.get(stroke.client_id, []), separators=(",", ":")),
+            json.dumps(points.get(stroke.client_id, []), separators=(",", ":")), stroke.props,
         )
         if stroke.client_id in unfinished
         else stroke

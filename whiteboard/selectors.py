@@ -50,7 +50,7 @@ class JSONArrayLength(Func):
         return []
 
 
-SNAPSHOT_FIELDS = ("id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "points")
+SNAPSHOT_FIELDS = ("id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "props", "points")
 
 
 def board_snapshot_json(*, board):
@@ -76,7 +76,7 @@ def board_snapshot_json(*, board):
             .annotate(chunks=JSONArrayLength("chunk_seqs"), username=Coalesce("author__username", Value("")))
             .values_list(
                 "client_id", "username", "tool", "color", "width", "chunks", "created_seq", "hidden", "hidden_by",
-                "points_packed",
+                "props", "points_packed",
             )
         )
     *columns, points = zip(*rows) if rows else [()] * len(SNAPSHOT_FIELDS)

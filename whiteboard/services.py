@@ -110,6 +110,19 @@ def check_stroke_matches(*, stroke, actor, tool, color, width):
         )
 
 
+def bounds(points, *, within=None):
+    """
+    The extent of `points` (board fractions) as the Stroke fields min_x,
+    min_y, max_x and max_y, grown from `within` (a stroke's stored extent).
+    """
+    xs = [point[0] for point in points]
+    ys = [point[1] for point in points]
+    if within is not None and within.min_x is not None:
+        xs += [within.min_x, within.max_x]
+        ys += [within.min_y, within.max_y]
+    return {"min_x": min(xs), "min_y": min(ys), "max_x": max(xs), "max_y": max(ys)}
+
+
 @dataclass(frozen=True)
 class ChunkCommand:
     """One stroke chunk to store: what a `stroke` message asks, and who asks it."""
@@ -250,7 +263,7 @@ def _refused_actors(*, board, commands):
 # their fields are left deferred.
 CHUNK_BATCH_STROKE_FIELDS = (
     "id", "board", "client_id", "author", "tool", "color", "width",
-    "points_json", "points_packed", "point_count", "chunk_seqs", "hidden",
+    "points_json", "points_packed", "point_count", "chunk_seqs", "hidden", "min_x", "min_y", "max_x", "max_y",
 )
 
 
@@ -265,7 +278,8 @@ def _strokes_by_client_id(*, board, client_ids):
     connection = connections[router.db_for_read(Stroke)]
     quote = connection.ops.quote_name
     table = Stroke._meta.db_table
-    fields = [Stroke._meta.get_field(name) for name in CHUNK_BATCH_STROKE_FIELDS]
+    # In the model's order, which Model.from_db expects of deferred rows.
+    fields = [field for field in Stroke._meta.concrete_fields if field.name in CHUNK_BATCH_STROKE_FIELDS]
     columns = ", ".join(quote(field.column) for field in fields)
     board_column, client_id_column = (quote(Stroke._meta.get_field(name).column) for name in ("board", "client_id"))
     placeholders = ", ".join(["%s"] * len(client_ids))
@@ -301,6 +315,8 @@ def _save_strokes(*, board, strokes, existing, stored_chunks, appended, seqs):
             [point for _, points in chunks for point in points],
             last_points=last_points(stroke.points_json),
         )
+        for name, value in bounds([point for _, points in chunks for point in points], within=stroke).items():
+            setattr(stroke, name, value)
         prefix = stroke.points_json[:-1]
         stroke.points_json = prefix + ("," if prefix != "[" else "") + ",".join(text[1:-1] for text, _ in chunks) + "]"
         if stroke_id in existing:
@@ -323,7 +339,10 @@ def _update_extended_strokes(strokes):
     """
     connection = connections[router.db_for_write(Stroke)]
     quote = connection.ops.quote_name
-    fields = [Stroke._meta.get_field(name) for name in ("points_json", "points_packed", "point_count", "chunk_seqs")]
+    fields = [
+        Stroke._meta.get_field(name)
+        for name in ("points_json", "points_packed", "point_count", "chunk_seqs", "min_x", "min_y", "max_x", "max_y")
+    ]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     statement = f"UPDATE {quote(Stroke._meta.db_table)} SET {assignments} WHERE {quote(Stroke._meta.pk.column)} = %s"
     with connection.cursor() as cursor:
@@ -339,9 +358,33 @@ def _chunk_payload(stroke_id, chunk, actor, tool, color, width, points):
     }
 
 
+def shape_add(*, board, actor, stroke_id, tool, color, width, points, props=None, origin=None):
+    """
+    A line, arrow, rectangle, ellipse or diamond between two corner points,
+    with its fill, opacity, dash and arrowheads (`props`); re-sending it changes nothing.
+    """
+    payload = {"shape": tool, "color": color, "width": width, "points": points, **(props or {})}
+    return _element_add(
+        board=board, actor=actor, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points,
+        props=props or {}, event_type="shape", payload=payload, origin=origin,
+    )
+
+
+def text_add(*, board, actor, stroke_id, tool, color, points, props, origin=None):
+    """
+    A text or sticky note (`tool`) laid out in the box `points`, with its
+    words, size, alignment and a note's fill (`props`); re-sending it changes nothing.
+    """
+    payload = {"kind": tool, "color": color, "points": points, **props}
+    return _element_add(
+        board=board, actor=actor, stroke_id=stroke_id, tool=tool, color=color, width=0, points=points,
+        props=props, event_type="text", payload=payload, origin=origin,
+    )
+
+
 @transaction.atomic
-def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=None):
-    """A line, rectangle or ellipse between two corner points; re-sending it changes nothing."""
+def _element_add(*, board, actor, stroke_id, tool, color, width, points, props, event_type, payload, origin):
+    """Store an element sent whole in one message, as one event and one undoable step."""
     lock_board(board, actor=actor, origin=origin)
     stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
     if stroke is not None:
@@ -351,16 +394,16 @@ def shape_add(*, board, actor, stroke_id, tool, color, width, points, origin=Non
     board.stored_strokes += 1
     event = record_event(
         board=board,
-        type="shape",
-        payload={"id": stroke_id, "user": actor.get_username(), "shape": tool, "color": color, "width": width, "points": points},
+        type=event_type,
+        payload={"id": stroke_id, "user": actor.get_username(), **payload},
         actor=actor,
         origin=origin,
         board_fields=("stored_strokes",),
     )
     Stroke.objects.create(
-        board=board, client_id=stroke_id, author=actor, tool=tool, color=color, width=width,
+        board=board, client_id=stroke_id, author=actor, tool=tool, color=color, width=width, props=props,
         points_json=encode_frame(points), points_packed=packed(points), point_count=len(points),
-        chunk_seqs=[event.seq], created_seq=event.seq,
+        chunk_seqs=[event.seq], created_seq=event.seq, **bounds(points),
     )
     history_record(board=board, user=actor, kind=HistoryStep.Kind.DRAW, stroke_ids=[stroke_id])
     return Applied(seq=event.seq, details={})

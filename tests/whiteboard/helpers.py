@@ -112,6 +112,22 @@ def stroke_message(stroke_id="s1", *, chunk=0, points=None, ref=None, color="#1f
     return message
 
 
+def shape_message(stroke_id="r1", *, shape="rect", **fields):
+    """A `shape` message: a rectangle unless told, with `fields` (fill, opacity, dash, heads...) added."""
+    return {
+        "type": "shape", "id": stroke_id, "shape": shape, "color": "#2f9e44", "width": 6,
+        "points": [[0.1, 0.2], [0.4, 0.6]], **fields,
+    }
+
+
+def text_message(stroke_id="t1", *, kind="text", text="Hello\nworld", **fields):
+    """A `text` message: a text unless told (or a sticky note), with `fields` added."""
+    return {
+        "type": "text", "id": stroke_id, "kind": kind, "color": "#1b1e2b", "text": text, "size": 24,
+        "points": [[0.2, 0.2], [0.3, 0.25]], **fields,
+    }
+
+
 async def join(board, user, *, since=None):
     """A connected, synced client; returns (communicator, hello frame)."""
     communicator = await websocket_for(f"/ws/whiteboard/{board.slug}/", user=user)

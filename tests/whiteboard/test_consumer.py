@@ -11,10 +11,10 @@ from django.test import TransactionTestCase, override_settings
 
 from boardsite.collab import services as collab_services
 from tests.support import in_a_loop_of_its_own, frames_besides_presence, make_user, receive_frame, receive_until, websocket_for
-from tests.whiteboard.helpers import closed_with, command, join, send_raw, stroke_message
+from tests.whiteboard.helpers import closed_with, command, join, send_raw, shape_message, stroke_message, text_message
 from whiteboard import services
 from whiteboard.models import BoardEvent, Stroke
-from whiteboard.protocol import MAX_POINTS_PER_MESSAGE
+from whiteboard.protocol import MAX_POINTS_PER_MESSAGE, MAX_TEXT_LENGTH
 
 
 class WhiteboardSocketTestCase(TransactionTestCase):
@@ -188,7 +188,7 @@ class DrawingTests(WhiteboardSocketTestCase):
             moved, _ = await receive_until(bob, "cursor")
             await alice.send_json_to({"type": "cursor", "x": None, "y": None})
             left, _ = await receive_until(bob, "cursor")
-            await alice.send_json_to({"type": "cursor", "x": 2, "y": 0.5})
+            await alice.send_json_to({"type": "cursor", "x": 500, "y": 0.5})
             refused, _ = await receive_until(alice, "error")
             await alice.disconnect()
             await bob.disconnect()
@@ -270,8 +270,8 @@ BAD_FRAMES = [
     ("a point with one number", json.dumps({**stroke_message(), "points": [[0.1]]}), "invalid_points"),
     ("a point given as text", json.dumps({**stroke_message(), "points": [["0.1", "0.2"]]}), "invalid_points"),
     ("no points", json.dumps({**stroke_message(), "points": []}), "invalid_points"),
-    ("x beyond the board", json.dumps({**stroke_message(), "points": [[1.5, 0.2]]}), "out_of_range"),
-    ("a negative y", json.dumps({**stroke_message(), "points": [[0.5, -0.01]]}), "out_of_range"),
+    ("x beyond the canvas", json.dumps({**stroke_message(), "points": [[101.5, 0.2]]}), "out_of_range"),
+    ("y beyond the canvas's top", json.dumps({**stroke_message(), "points": [[0.5, -100.01]]}), "out_of_range"),
     ("a pressure above 1", json.dumps({**stroke_message(), "points": [[0.5, 0.5, 3]]}), "out_of_range"),
     ("a colour name", json.dumps({**stroke_message(), "color": "red"}), "invalid_color"),
     ("a short hex colour", json.dumps({**stroke_message(), "color": "#fff"}), "invalid_color"),
@@ -288,7 +288,23 @@ BAD_FRAMES = [
     ),
     ("an oversize frame", json.dumps({"type": "cursor", "x": 0.5, "y": 0.5, "pad": "x" * 70000}), "frame_too_large"),
     ("a shape with three points", json.dumps({"type": "shape", "id": "r1", "shape": "rect", "color": "#000000", "width": 2, "points": [[0, 0], [1, 1], [0.5, 0.5]]}), "invalid_points"),
-    ("a shape outside the board", json.dumps({"type": "shape", "id": "r1", "shape": "line", "color": "#000000", "width": 2, "points": [[0, 0], [1.01, 1]]}), "out_of_range"),
+    ("a shape outside the canvas", json.dumps({"type": "shape", "id": "r1", "shape": "line", "color": "#000000", "width": 2, "points": [[0, 0], [101.01, 1]]}), "out_of_range"),
+    ("an unknown shape", json.dumps({**shape_message(), "shape": "star"}), "invalid_tool"),
+    ("a fill on a line", json.dumps({**shape_message(), "shape": "line", "fill": "#ff0000"}), "invalid_field"),
+    ("a fill with markup", json.dumps({**shape_message(), "fill": '#000000"/><script>'}), "invalid_color"),
+    ("an opacity of nothing", json.dumps({**shape_message(), "opacity": 0}), "out_of_range"),
+    ("an opacity above 1", json.dumps({**shape_message(), "opacity": 1.5}), "out_of_range"),
+    ("an unknown dash", json.dumps({**shape_message(), "dash": "wavy"}), "invalid_field"),
+    ("arrowheads on a rectangle", json.dumps({**shape_message(), "heads": "both"}), "invalid_field"),
+    ("an unknown element kind", json.dumps({**text_message(), "kind": "sticker"}), "invalid_tool"),
+    ("a text over its limit", json.dumps({**text_message(), "text": "[" * (MAX_TEXT_LENGTH + 1)}), "too_long"),
+    ("a text of spaces", json.dumps({**text_message(), "text": "   "}), "invalid_field"),
+    ("a text with a control character", json.dumps({**text_message(), "text": "a\u0000b"}), "invalid_field"),
+    ("a text as a list", json.dumps({**text_message(), "text": ["a"]}), "invalid_field"),
+    ("a tiny font", json.dumps({**text_message(), "size": 2}), "out_of_range"),
+    ("an unknown alignment", json.dumps({**text_message(), "align": "justify"}), "invalid_field"),
+    ("a fill on a text", json.dumps({**text_message(), "fill": "#ffffff"}), "invalid_field"),
+    ("a text with one corner", json.dumps({**text_message(), "points": [[0.1, 0.1]]}), "invalid_points"),
     ("a cursor given as text", '{"type": "cursor", "x": "0.5", "y": 0.5}', "invalid_field"),
     ("erase without ids", '{"type": "erase", "ids": []}', "invalid_field"),
     ("erase with a bad id", '{"type": "erase", "ids": ["ok", 3]}', "invalid_id"),

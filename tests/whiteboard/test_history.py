@@ -44,7 +44,7 @@ def ids(strokes):
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["start", "continue", "shape", "erase", "clear", "undo", "redo", "restore", "revert"]),
+        st.sampled_from(["start", "continue", "shape", "text", "erase", "clear", "undo", "redo", "restore", "revert"]),
         st.sampled_from([0, 1]),  # who acts (0: the owner)
         st.integers(min_value=0, max_value=10_000),  # picks a stroke, a seq, a point
     ),
@@ -76,8 +76,15 @@ class ReplayAgreesWithTheLiveBoardTests(HypothesisTestCase):
                     held[1] += 1
                 elif kind == "shape":
                     services.shape_add(
-                        board=board, actor=actor, stroke_id=f"h{number}", tool="rect", color="#ff0000", width=2,
-                        points=[point, [0.9, 0.9]],
+                        board=board, actor=actor, stroke_id=f"h{number}", tool=["rect", "arrow"][pick % 2],
+                        color="#ff0000", width=2, points=[point, [0.9, 0.9]],
+                        props=[{}, {"dash": "dotted", "opacity": 0.5}][pick % 2],
+                    )
+                elif kind == "text":
+                    services.text_add(
+                        board=board, actor=actor, stroke_id=f"t{number}", tool=["text", "note"][pick % 2],
+                        color="#000000", points=[point, [round(point[0] + 0.1, 4), round(point[1] + 0.1, 4)]],
+                        props={"text": f"Word {pick}", "size": 24, "align": "left", **({"fill": "#fff3bf"} if pick % 2 else {})},
                     )
                 elif kind == "erase":
                     visible = ids(live_strokes(board))

@@ -1,7 +1,8 @@
 """
 Data migrations bring boards drawn before them in step: 0004 gives old strokes
 their packed points, so old boards load like new ones; 0005 counts the strokes
-a board already holds, so its limit still holds.
+a board already holds, so its limit still holds; 0007 measures the extent of
+every stroke, so exports frame old boards like new ones.
 """
 
 from django.db import connection
@@ -57,3 +58,18 @@ class CountExistingStrokesTests(MigrationTestCase):
         new = self.migrate(COUNTED)
         counts = dict(new.get_model("whiteboard", "Board").objects.values_list("slug", "stored_strokes"))
         self.assertEqual(counts, {drawn.slug: 3, empty.slug: 0})
+
+
+class MeasureExistingStrokesTests(MigrationTestCase):
+    def test_strokes_drawn_before_elements_had_an_extent_get_it_from_their_points(self):
+        owner = make_user("olga")
+        old = self.migrate(("whiteboard", "0006_stroke_hidden_by"))
+        board = old.get_model("whiteboard", "Board").objects.create(name="Old", slug="old", owner_id=owner.pk)
+        old.get_model("whiteboard", "Stroke").objects.create(
+            board=board, client_id="s1", author_id=owner.pk, tool="pen", color="#000000", width=4,
+            points_json="[[0.3,0.2],[0.1,0.9,0.5],[0.2,0.4]]", point_count=3, chunk_seqs=[1], created_seq=1,
+        )
+        new = self.migrate(("whiteboard", "0007_element_kinds_and_extent"))
+        stroke = new.get_model("whiteboard", "Stroke").objects.get(client_id="s1")
+        self.assertEqual((stroke.min_x, stroke.min_y, stroke.max_x, stroke.max_y), (0.1, 0.2, 0.3, 0.9))
+        self.assertEqual(stroke.props, {})
