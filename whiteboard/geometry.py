@@ -11,7 +11,7 @@ cut into runs of points drawn at the same width, `width` x (0.5 + pressure)
 in steps of an eighth; each run is a line of its own, starting at the point
 where the one before ends, so they join without a gap. Shapes are SVG's own
 line, rectangle and ellipse, a diamond through the middles of its box's
-sides, and an arrow: a line with an open head of two strokes ARROWHEAD_ANGLE
+sides, and an arrow: a line with an open head (always solid) of two strokes ARROWHEAD_ANGLE
 either side of it, ARROWHEAD_LENGTH x width long (at least
 ARROWHEAD_MIN_LENGTH, at most half the arrow). A shape's fill is drawn under
 its outline; its opacity applies to each of them; a dashed or dotted outline
@@ -141,9 +141,9 @@ def arrowhead(x1, y1, x2, y2, width):
     ]
 
 
-def _arrow_path(x1, y1, x2, y2, width, heads):
-    """Path data of an arrow in half pixels (`width` in board pixels): the shaft, then each head."""
-    path = f"M{x1} {y1}L{x2} {y2}"
+def _arrowheads_path(x1, y1, x2, y2, width, heads):
+    """Path data of an arrow's heads in half pixels (`width` in board pixels)."""
+    path = ""
     ends = [((x1, y1), (x2, y2))] + ([((x2, y2), (x1, y1))] if heads == "both" else [])
     for (fx, fy), (tx, ty) in ends:
         (ax, ay), (bx, by) = arrowhead(fx / 2, fy / 2, tx / 2, ty / 2, width)
@@ -155,8 +155,9 @@ def _shape_element(stroke):
     (x1, x2), (y1, y2) = (2 * x for x in stroke.xs[:2]), (2 * y for y in stroke.ys[:2])  # in half pixels
     if stroke.tool == Tool.LINE:
         return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"/>'
-    if stroke.tool == Tool.ARROW:
-        return f'<path d="{_arrow_path(x1, y1, x2, y2, stroke.width, stroke.props.get("heads", "end"))}"/>'
+    if stroke.tool == Tool.ARROW:  # the heads stay solid on a dashed arrow
+        heads = _arrowheads_path(x1, y1, x2, y2, stroke.width, stroke.props.get("heads", "end"))
+        return f'<path d="M{x1} {y1}L{x2} {y2}"/><path d="{heads}" stroke-dasharray="none"/>'
     left, top, width, height = min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)
     if stroke.tool == Tool.RECT:
         return f'<rect x="{left}" y="{top}" width="{width}" height="{height}"/>'

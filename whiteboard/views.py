@@ -44,6 +44,7 @@ PALETTE = [
     ("#7048e8", "Violet"),
 ]
 WIDTHS = [(3, "Fine"), (6, "Medium"), (12, "Bold"), (24, "Thick"), (48, "Marker")]
+TEXT_SIZES = [(16, "S", "Small"), (24, "M", "Medium"), (36, "L", "Large"), (64, "XL", "Huge")]
 
 
 class BoardDetailView(collab_views.BoardAccessMixin, View):
@@ -73,6 +74,7 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
                 "client_config": client_config,
                 "palette": PALETTE,
                 "widths": WIDTHS,
+                "text_sizes": TEXT_SIZES,
             },
         )
 

@@ -67,6 +67,15 @@ COMPARE = """async ([pngUrl, svgUrl, reach]) => {
 }"""
 
 
+def compare_pictures(blank_page, png, svg, *, reach=2):
+    """COMPARE's counts for a PNG and an SVG (bytes) of the first sheet, drawn in `blank_page` (about:blank)."""
+    return blank_page.evaluate(COMPARE, [
+        "data:image/png;base64," + base64.b64encode(png).decode(),
+        "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
+        reach,
+    ])
+
+
 class ExportBrowserTests(WhiteboardPages, BrowserTestCase):
     def draw_with_a_stylus(self, page, points, pressures):
         """Drag a pen (pointerType "pen", with pressure) through `points`, fractions of the canvas box."""
@@ -95,7 +104,7 @@ class ExportBrowserTests(WhiteboardPages, BrowserTestCase):
         page.click(f'[data-color="{"#f08c00"}"]')
         self.draw(page, self.wave(left=0.55, top=0.2, width=0.3, height=0.2))
         page.click('[data-tool="rect"]')
-        self.draw(page, [(0.75, 0.6), (0.9, 0.85)])
+        self.draw(page, [(0.7, 0.55), (0.82, 0.75)])  # on the first sheet, so both pictures are framed by it
         self.wait_until_stored(board, 5)
         page.wait_for_function("() => document.querySelector('#connection-status').textContent === 'Live'")
         straight, _, stylus = Stroke.objects.filter(board=board, tool="pen").order_by("created_seq")
@@ -104,16 +113,14 @@ class ExportBrowserTests(WhiteboardPages, BrowserTestCase):
         with page.expect_download() as download:
             page.click("#export-png")
         png = download.value.path().read_bytes()
+        self.assertEqual((int.from_bytes(png[16:20]), int.from_bytes(png[20:24])), (1920, 1200), "not the first sheet")
         with page.expect_download() as download:
             page.click("#export-svg")
         svg = download.value.path().read_bytes()
+        self.assertIn(b'viewBox="0 0 1920 1200"', svg)
 
         compare = self.new_page()  # about:blank: no page policy between the test and the two pictures
-        result = compare.evaluate(COMPARE, [
-            "data:image/png;base64," + base64.b64encode(png).decode(),
-            "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
-            2,
-        ])
+        result = compare_pictures(compare, png, svg)
         self.assertGreater(result["pngInk"], 20_000, result)
         for only in ("pngOnly", "svgOnly"):
             self.assertLess(result[only], 0.002 * result["pngInk"], result)

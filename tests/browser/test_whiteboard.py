@@ -14,12 +14,19 @@ from whiteboard.points import packed
 
 RED = "#e03131"
 FONT_SIZE = "node => parseFloat(getComputedStyle(node).fontSize)"
-# Whether the board (opaque pixels) shows at the canvas's left edge, middle and right edge, halfway down.
-BOARD_AT_THE_EDGES = """() => {
+# The leftmost and rightmost columns of the canvas holding a pixel of the colour, and the canvas's width.
+RED_SPAN = """([r, g, b]) => {
   const canvas = document.getElementById("board-canvas");
-  const context = canvas.getContext("2d");
-  const y = Math.floor(canvas.height / 2);
-  return [2, Math.floor(canvas.width / 2), canvas.width - 3].map((x) => context.getImageData(x, y, 1, 1).data[3] > 0);
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let [left, right] = [Infinity, -Infinity];
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - r) < 8 && Math.abs(data[i + 1] - g) < 8 && Math.abs(data[i + 2] - b) < 8) {
+      const x = (i / 4) % canvas.width;
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+    }
+  }
+  return [left, right, canvas.width];
 }"""
 NOT_CLIPPED = "node => node.scrollWidth <= node.clientWidth + 1"
 # Every visible button of the whiteboard's toolbar and view panel smaller than 44 x 44 px, by name and size.
@@ -347,7 +354,7 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
               const stroke = { user: "ann", tool: "pen", color: "#000000", width: 4 };
               const columns = {
                 id: ["old", "gone"], user: ["ann", "ann"], tool: ["pen", "pen"], color: ["#000000", "#000000"],
-                width: [4, 4], chunks: [1, 1], created: [2, 3], hidden: [0, 1], hidden_by: [0, 4],
+                width: [4, 4], chunks: [1, 1], created: [2, 3], hidden: [0, 1], hidden_by: [0, 4], props: [{}, {}],
               };
               state.load({ seq: 5, strokes: { ...columns, points: [oldPoints, oldPoints] } });
               const loaded = state.visible().map((s) => s.id);
@@ -418,6 +425,9 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
         """
         user, page = self.user_page("wanda", viewport={"width": 1280, "height": 800})
         self.create_board(page, "Resized")
+        page.click(f'[data-color="{RED}"]')
+        self.draw(page, [(0.3, 0.5), (0.7, 0.5)])
+        self.wait_for_red_pixels(page, present=True)
         for width in (700, 780, 800, 820, 840, 900, 1280):
             page.set_viewport_size({"width": width, "height": 700})
             toolbar = page.locator(".wb-toolbar").bounding_box()
@@ -431,7 +441,13 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
                 self.screenshot(page, "whiteboard-800px.png")
             with self.subTest("the board is fitted again", width=width):
                 # Issue 18: after a resize the board lay off-screen while the zoom said 100%.
-                self.assertEqual(page.evaluate(BOARD_AT_THE_EDGES), [False, True, False])
+                self.assertEqual(page.inner_text("#zoom-reset"), "100%")
+                self.wait_for_red_pixels(page, present=True)
+                # The line drawn across the sheet's middle shows whole, and centred as the sheet is.
+                left, right, canvas_width = page.evaluate(RED_SPAN, RED_RGB)
+                self.assertGreater(left, 0)
+                self.assertLess(right, canvas_width - 1)
+                self.assertAlmostEqual((left + right) / 2, canvas_width / 2, delta=0.05 * canvas_width)
 
     def test_the_board_fits_a_phone(self):
         user, page = self.user_page("phoebe", viewport={"width": 390, "height": 844})
@@ -457,7 +473,7 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
 def random_history(seed, *, steps=40):
     """
     A board changed at random through the services by two people (draw,
-    erase, clear, undo, redo, restore, revert): its stored event frames, its
+    write a note, erase, clear, undo, redo, restore, revert): its stored event frames, its
     snapshot, and the ids of the strokes it shows, in drawing order.
     """
     import json
@@ -472,7 +488,7 @@ def random_history(seed, *, steps=40):
     board.members.add(other)
     for number in range(steps):
         actor = rng.choice([owner, other])
-        kind = rng.choice(["draw", "draw", "draw", "erase", "clear", "undo", "undo", "redo", "restore", "revert"])
+        kind = rng.choice(["draw", "draw", "write", "erase", "clear", "undo", "undo", "redo", "restore", "revert"])
         board.refresh_from_db()
         visible = list(Stroke.objects.filter(board=board, hidden=False).values_list("client_id", flat=True))
         try:
@@ -480,6 +496,11 @@ def random_history(seed, *, steps=40):
                 services.stroke_add_chunk(
                     board=board, actor=actor, stroke_id=f"s{number}", chunk=0, tool="pen", color="#000000", width=4,
                     points=[[rng.random(), rng.random()]],
+                )
+            elif kind == "write":
+                services.text_add(
+                    board=board, actor=actor, stroke_id=f"n{number}", tool="note", color="#000000",
+                    points=[[0.1, 0.1], [0.2, 0.2]], props={"text": "Hi", "size": 24, "align": "left", "fill": "#fff3bf"},
                 )
             elif kind == "erase":
                 services.strokes_erase(board=board, actor=actor, stroke_ids=rng.sample(visible, min(2, len(visible))) or ["x"])

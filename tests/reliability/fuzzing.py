@@ -24,7 +24,7 @@ from tests.support import in_a_loop_of_its_own, make_user, websocket_for
 
 # Values no field of either protocol accepts (every field is an id, a number in a range, a
 # non-blank string, a colour, a list or a fixed word).
-WRONG_VALUES = [{"nested": [1]}, True, -1, "", [[["deep"]]], 1e308]
+WRONG_VALUES = [{"nested": [1]}, True, -1000, "", [[["deep"]]], 1e308]  # -1000: below every number field, coordinates too
 # Characters no text field takes (boardsite.collab.text): NUL, other C0 controls, DEL, C1
 # controls and lone surrogates (sent as JSON "\ud800" escapes).
 REFUSED_CHARACTERS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f",

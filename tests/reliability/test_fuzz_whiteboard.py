@@ -13,14 +13,15 @@ from hypothesis import strategies as st
 from tests.reliability import fuzzing
 from tests.reliability.fuzzing import FuzzClient, Step, invalid_variant
 from whiteboard import selectors, services
-from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS, BoardEvent
+from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS, TEXT_TOOLS, BoardEvent
 
 MESSAGES_PER_PLAN = 100
 PLANS = 100  # 10,000 messages
 STROKE_IDS = [f"s{number}" for number in range(8)]
 
-coordinate = st.floats(min_value=0, max_value=1, allow_nan=False)
-point = st.one_of(st.tuples(coordinate, coordinate), st.tuples(coordinate, coordinate, coordinate)).map(list)
+coordinate = st.floats(min_value=-100, max_value=101, allow_nan=False)
+pressure = st.floats(min_value=0, max_value=1, allow_nan=False)
+point = st.one_of(st.tuples(coordinate, coordinate), st.tuples(coordinate, coordinate, pressure)).map(list)
 colour = st.sampled_from(["#000000", "#1f6feb", "#E5534B", "#ffffff"])
 width = st.sampled_from([0.5, 2, 4, 12.5, 96])
 stroke_id = st.sampled_from(STROKE_IDS)
@@ -45,7 +46,32 @@ valid_message = st.one_of(
             "color": colour,
             "width": width,
             "points": st.lists(point, min_size=2, max_size=2),
-        }
+        },
+        optional={"opacity": st.floats(min_value=0.1, max_value=1), "dash": st.sampled_from(["dashed", "dotted"])},
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("shape"),
+            "id": stroke_id,
+            "shape": st.sampled_from(["rect", "ellipse", "diamond"]),
+            "color": colour,
+            "width": width,
+            "points": st.lists(point, min_size=2, max_size=2),
+            "fill": colour,
+        },
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("text"),
+            "id": stroke_id,
+            "kind": st.sampled_from(TEXT_TOOLS),
+            "color": colour,
+            "points": st.lists(point, min_size=2, max_size=2),
+            "text": st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), min_size=1, max_size=40)
+            .filter(str.strip),
+            "size": st.sampled_from([8, 24, 64.5, 400]),
+        },
+        optional={"align": st.sampled_from(["left", "center", "right"])},
     ),
     st.fixed_dictionaries({"type": st.just("erase"), "ids": st.lists(stroke_id, min_size=1, max_size=3)}),
     st.fixed_dictionaries({"type": st.sampled_from(["clear", "undo", "redo"])}),
@@ -66,7 +92,7 @@ valid_message = st.one_of(
 def step(draw):
     message = draw(valid_message)
     if draw(st.booleans()):
-        return draw(invalid_variant(message))
+        return draw(invalid_variant(message, multiline_fields={"text"}))
     return Step(True, message, expects_answer=message["type"] != "cursor")
 
 

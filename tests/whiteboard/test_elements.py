@@ -152,11 +152,13 @@ class ElementExportTests(TestCase):
             board=self.board, actor=self.alice, stroke_id="d1", tool="diamond", color="#000000", width=2,
             points=[[0.1, 0.1], [0.2, 0.2]], props={"fill": "#ffc9c9"},
         )
-        _, (arrow, diamond) = self.drawing()
-        self.assertEqual((arrow["stroke-dasharray"], arrow["stroke-opacity"]), ("0 16", "0.4"))
-        # The shaft, then a head of two strokes 12 px long (3 widths) meeting at the tip (960, 600), in half pixels.
-        self.assertTrue(arrow["d"].startswith("M384 1200L1920 1200M"), arrow["d"])
-        self.assertIn("L1920 1200L", arrow["d"].split("M", 2)[2])
+        _, (shaft, heads, diamond) = self.drawing()
+        self.assertEqual((shaft["stroke-dasharray"], shaft["stroke-opacity"]), ("0 16", "0.4"))
+        self.assertEqual(shaft["d"], "M384 1200L1920 1200")
+        # A head of two strokes 12 px long (3 widths), 0.5 rad either side of the shaft, meeting at the
+        # tip (960, 600): 24 x cos 0.5 = 21.1 and 24 x sin 0.5 = 11.5 half pixels back. Solid.
+        self.assertEqual(heads["stroke-dasharray"], "none")
+        self.assertEqual(heads["d"], "M1898.9 1211.5L1920 1200L1898.9 1188.5")
         self.assertEqual(diamond["fill"], "#ffc9c9")
         self.assertEqual(diamond["d"], "M576 240L768 360L576 480L384 360Z")
 

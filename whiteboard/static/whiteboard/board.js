@@ -6,13 +6,28 @@ import { BoardCanvas } from "./canvas.js";
 import { BoardConnection, applyPresence, showStatus } from "../js/connection.js";
 import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
-import { BoardState } from "./strokes.js";
-import { isTyping, Tools } from "./tools.js";
+import { BoardState, SHAPE_TOOLS } from "./strokes.js";
+import { isTyping, newStrokeId, Tools } from "./tools.js";
+import { TextEditor } from "./text.js";
 
 const CURSOR_INTERVAL_MS = 50;
-const DEFAULT_WIDTHS = { pen: 6, highlighter: 24, line: 6, rect: 6, ellipse: 6 };
-const TOOL_KEYS = { p: "pen", h: "highlighter", e: "eraser", l: "line", r: "rect", o: "ellipse", v: "hand" };
+const DEFAULT_WIDTHS = { pen: 6, highlighter: 24, line: 6, arrow: 6, rect: 6, ellipse: 6, diamond: 6 };
+const TOOL_KEYS = {
+  p: "pen", h: "highlighter", e: "eraser", l: "line", a: "arrow", r: "rect", o: "ellipse", d: "diamond",
+  t: "text", n: "note", v: "hand",
+};
 const STORAGE_KEY = "whiteboard.brush";
+const STYLE_OPTIONS = ["fill", "dash", "opacity", "textSize", "align"]; // the style buttons' data-* names, as in dataset
+const dataAttribute = (name) => `data-${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+const INK = "#1b1e2b";
+const NOTE_YELLOW = "#fff3bf";
+const CLOSED_SHAPES = new Set(["rect", "ellipse", "diamond"]);
+
+/** `color` mixed with white, `share` of it white: the pale fill of a shape or note in that colour. */
+export function tint(color, share = 0.78) {
+  const channels = [1, 3, 5].map((start) => parseInt(color.slice(start, start + 2), 16));
+  return `#${channels.map((value) => Math.round(value + (255 - value) * share).toString(16).padStart(2, "0")).join("")}`;
+}
 
 const config = JSON.parse(document.getElementById("whiteboard-config").textContent);
 const $ = (selector) => document.querySelector(selector);
@@ -44,6 +59,7 @@ class WhiteboardPage {
       onViewChange: () => this.viewChanged(),
     });
     this.tools = new Tools(this);
+    this.textEditor = new TextEditor({ stage: $("#stage"), canvas: this.canvas, onDone: (text) => this.sendText(text) });
     this.canvas.setScene(
       () =>
         this.replay ?? {
@@ -94,6 +110,7 @@ class WhiteboardPage {
     if (!response.ok) throw new Error(`the server answered ${response.status}`);
     const snapshot = await response.json();
     this.state.load(snapshot);
+    if (this.canvas.fitted) this.canvas.resetView(); // the whole drawing, now that it is known
     return snapshot.seq;
   }
 
@@ -137,8 +154,40 @@ class WhiteboardPage {
     else this.canvas.invalidateBase();
   }
 
+  /** What the tools draw with: the tool, its colour and width, and a shape's fill, dash and opacity. */
   style() {
-    return { tool: this.brush.tool, color: this.brush.color, width: this.brush.widths[this.brush.tool] ?? DEFAULT_WIDTHS.pen };
+    const { tool, color, fill, dash, opacity } = this.brush;
+    const props = {};
+    if (SHAPE_TOOLS.has(tool)) {
+      if (CLOSED_SHAPES.has(tool) && fill !== "none") props.fill = fill === "solid" ? color : tint(color);
+      if (dash !== "solid") props.dash = dash;
+      if (opacity < 1) props.opacity = opacity;
+    }
+    return { tool, color, width: this.brush.widths[tool] ?? DEFAULT_WIDTHS.pen, props };
+  }
+
+  /** The text tool or note tool was used at `point`: write there (the editor sends it when done). */
+  startText(point) {
+    if (!this.ready) return;
+    const { tool, color, textSize, align } = this.brush;
+    const note = tool === "note";
+    this.textEditor.open({
+      tool,
+      point,
+      size: textSize,
+      align,
+      color: note ? INK : color,
+      fill: note ? (color === INK ? NOTE_YELLOW : tint(color)) : null,
+    });
+  }
+
+  sendText({ tool, color, points, text, size, align, fill }) {
+    if (!this.ready) return;
+    const message = { type: "text", id: newStrokeId(), kind: tool, color, points, text, size, align };
+    if (fill) message.fill = fill;
+    this.state.addElement({ ...message, user: this.me });
+    this.connection?.send(message);
+    this.historyChanged({ can_undo: true, can_redo: false });
   }
 
   sendStroke(chunk) {
@@ -149,9 +198,10 @@ class WhiteboardPage {
   }
 
   sendShape(shape) {
-    const { id, shape: kind, color, width, points } = shape;
-    this.state.addShape({ id, user: this.me, shape: kind, color, width, points });
-    this.connection?.send({ type: "shape", id, shape: kind, color, width, points });
+    const { id, shape: kind, color, width, points, props } = shape;
+    const message = { type: "shape", id, shape: kind, color, width, points, ...props };
+    this.state.addElement({ ...message, user: this.me });
+    this.connection?.send(message);
     this.historyChanged({ can_undo: true, can_redo: false });
   }
 
@@ -186,7 +236,8 @@ class WhiteboardPage {
         this.state.addChunk(frame, frame.seq);
         break;
       case "shape":
-        this.state.addShape(frame, frame.seq);
+      case "text":
+        this.state.addElement(frame, frame.seq);
         break;
       case "erase":
         this.state.hide(frame.ids, frame.seq);
@@ -222,6 +273,7 @@ class WhiteboardPage {
         if (command.chunk === 0) this.state.confirm(command.id, ack.seq);
         break;
       case "shape":
+      case "text":
         this.state.confirm(command.id, ack.seq);
         break;
       case "erase":
@@ -248,10 +300,10 @@ class WhiteboardPage {
   }
 
   refused(command, error) {
-    if (command?.type === "stroke" || command?.type === "shape") {
+    if (command?.type === "stroke" || command?.type === "shape" || command?.type === "text") {
       this.tools.strokeRefused(command.id);
       // The server holds none of it, or holds it hidden: so must this page.
-      if (command.type === "shape" || command.chunk === 0 || error.code === "stroke_gone") this.state.hide([command.id]);
+      if (command.type !== "stroke" || command.chunk === 0 || error.code === "stroke_gone") this.state.hide([command.id]);
     }
     if (error.code === "nothing_to_undo") this.historyChanged({ can_undo: false });
     else if (error.code === "nothing_to_redo") this.historyChanged({ can_redo: false });
@@ -349,6 +401,7 @@ class WhiteboardPage {
 
   viewChanged() {
     for (const cursor of this.cursors.values()) this.placeCursor(cursor);
+    this.textEditor?.place();
     $("#zoom-reset").textContent = `${Math.round(this.canvas.zoom * 100)}%`;
   }
 
@@ -380,10 +433,19 @@ class WhiteboardPage {
   // Toolbar
 
   loadBrush() {
-    const fallback = { tool: "pen", color: "#1b1e2b", widths: { ...DEFAULT_WIDTHS } };
+    const fallback = {
+      tool: "pen", color: INK, widths: { ...DEFAULT_WIDTHS }, fill: "none", dash: "solid", opacity: 1, textSize: 24, align: "left",
+    };
     try {
       const saved = JSON.parse(localStorage.getItem(STORAGE_KEY));
-      if (saved && /^#[0-9a-f]{6}$/i.test(saved.color)) return { ...fallback, color: saved.color, widths: { ...fallback.widths, ...saved.widths } };
+      if (saved && /^#[0-9a-f]{6}$/i.test(saved.color)) {
+        const brush = { ...fallback, color: saved.color, widths: { ...fallback.widths, ...saved.widths } };
+        for (const name of ["fill", "dash", "opacity", "textSize", "align"]) {
+          const known = [...document.querySelectorAll(`[${dataAttribute(name)}]`)].some((button) => button.dataset[name] === String(saved[name]));
+          if (known) brush[name] = saved[name];
+        }
+        return brush;
+      }
     } catch {
       // A broken saved brush is no reason not to draw.
     }
@@ -391,11 +453,13 @@ class WhiteboardPage {
   }
 
   saveBrush() {
-    localStorage.setItem(STORAGE_KEY, JSON.stringify({ color: this.brush.color, widths: this.brush.widths }));
+    const { color, widths, fill, dash, opacity, textSize, align } = this.brush;
+    localStorage.setItem(STORAGE_KEY, JSON.stringify({ color, widths, fill, dash, opacity, textSize, align }));
   }
 
   setTool(tool) {
     this.tools.finish();
+    this.textEditor.finish();
     this.brush.tool = tool;
     this.renderBrush();
   }
@@ -413,7 +477,16 @@ class WhiteboardPage {
       button.setAttribute("aria-pressed", String(Number(button.dataset.width) === width));
       button.disabled = width === undefined;
     }
-    $("#board-canvas").dataset.tool = this.brush.tool;
+    for (const name of STYLE_OPTIONS) {
+      for (const button of document.querySelectorAll(`button[${dataAttribute(name)}]`)) {
+        button.setAttribute("aria-pressed", String(button.dataset[name] === String(this.brush[name])));
+      }
+    }
+    const tool = this.brush.tool;
+    $("#shape-style").hidden = !SHAPE_TOOLS.has(tool);
+    $("#text-style").hidden = tool !== "text" && tool !== "note";
+    for (const button of document.querySelectorAll("button[data-fill]")) button.disabled = !CLOSED_SHAPES.has(tool);
+    $("#board-canvas").dataset.tool = tool;
   }
 
   bindToolbar() {
@@ -426,6 +499,7 @@ class WhiteboardPage {
       if (!button) return;
       if (button.dataset.tool) this.setTool(button.dataset.tool);
       else if (button.dataset.color) this.pickColor(button.dataset.color);
+      else if (STYLE_OPTIONS.some((name) => button.dataset[name] !== undefined)) this.pickStyle(button);
       else if (button.dataset.width && this.brush.widths[this.brush.tool] !== undefined) {
         this.brush.widths[this.brush.tool] = Number(button.dataset.width);
         this.saveBrush();
@@ -448,6 +522,15 @@ class WhiteboardPage {
     $("#clear-dialog").addEventListener("close", (event) => {
       if (event.target.returnValue === "clear") this.connection?.send({ type: "clear" }, { idempotent: false });
     });
+  }
+
+  /** A fill, dash, opacity, text size or alignment button: the brush keeps it, for this and later visits. */
+  pickStyle(button) {
+    const name = STYLE_OPTIONS.find((option) => button.dataset[option] !== undefined);
+    const value = button.dataset[name];
+    this.brush[name] = name === "opacity" || name === "textSize" ? Number(value) : value;
+    this.saveBrush();
+    this.renderBrush();
   }
 
   pickColor(color) {

@@ -1,12 +1,18 @@
-// Drawing the board on a canvas: the view (zoom and pan over a board larger
-// than the window), device pixel ratio, strokes drawn as geometry.js says,
-// and the PNG export. Points are fractions of the board (0..1); widths are
-// board pixels, the board being `boardWidth` x `boardHeight` of them.
+// Drawing the board on a canvas: the view (zoom and pan over an unbounded
+// canvas), device pixel ratio, elements drawn as geometry.js says, and the
+// PNG export. Points are board fractions: 0..1 is the first sheet of
+// `boardWidth` x `boardHeight` board pixels, and the canvas goes on past it
+// on every side (to the protocol's coordinate range); widths are board pixels.
 
-import { HIGHLIGHTER_OPACITY, strokeLines } from "./geometry.js";
+import { DASHES, font, HIGHLIGHTER_OPACITY, NOTE_RADIUS, strokeLines, TEXT_TOOLS, textLines } from "./geometry.js";
 
-const MIN_ZOOM = 0.25; // relative to "fit the whole board in the window"
-const MAX_ZOOM = 8;
+const MIN_ZOOM = 0.02; // relative to "fit the first sheet in the window", which is 100%
+const MAX_ZOOM = 16;
+const MIN_COORDINATE = -100; // the canvas's edges, in board fractions (docs/protocol.md)
+const MAX_COORDINATE = 101;
+const FRAME_MARGIN = 24; // board pixels around a drawing that goes past the first sheet (as whiteboard/exports.py)
+const PNG_MAX_SIDE = 8192; // a larger drawing is exported scaled down to fit
+const BACKGROUND = "#ffffff";
 const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
 const VIEW_SETTLE_MS = 150; // the view this long unchanged is redrawn sharp
 const BASE_FRAME_BUDGET_MS = 12; // time per frame spent folding strokes into the base
@@ -26,6 +32,7 @@ export class BoardCanvas {
     this.view = { scale: 1, x: 0, y: 0 }; // CSS px = board px * scale + (x, y)
     this.fitScale = 1;
     this.paths = new WeakMap(); // stroke -> {version, path}
+    this.extents = new WeakMap(); // stroke -> {version, extent}
     this.pending = null;
     this.base = document.createElement("canvas");
     this.baseContext = this.base.getContext("2d");
@@ -75,7 +82,7 @@ export class BoardCanvas {
     this.view.scale = scale;
     this.view.x = width / 2 - centre[0] * scale;
     this.view.y = height / 2 - centre[1] * scale;
-    this.keepBoardInView();
+    this.viewChanged();
   }
 
   /** A CSS position as board px, on the board or not. */
@@ -87,14 +94,57 @@ export class BoardCanvas {
     return this.view.scale / this.fitScale;
   }
 
-  /** Show the whole board, centred. */
+  /** Show the whole drawing (at least the first sheet), centred. */
   resetView() {
-    this.view.scale = this.fitScale;
-    const { top, bottom, left, right } = this.insets;
-    this.view.x = left + (this.cssWidth - left - right - this.boardWidth * this.fitScale) / 2;
-    this.view.y = top + (this.cssHeight - top - bottom - this.boardHeight * this.fitScale) / 2;
+    const [left, top, width, height] = this.drawingFrame(this.scene ? this.scene().visibleStrokes() : [], 0);
     this.fitted = true; // until the person zooms or pans
+    this.showArea(left, top, width, height);
+  }
+
+  /** Fit the area (board px) in the window, centred, as far as the zoom range allows. */
+  showArea(left, top, width, height) {
+    const insets = this.insets;
+    const roomX = this.cssWidth - insets.left - insets.right;
+    const roomY = this.cssHeight - insets.top - insets.bottom;
+    const fit = Math.min(roomX / Math.max(width, 1), roomY / Math.max(height, 1));
+    this.view.scale = Math.min(MAX_ZOOM * this.fitScale, Math.max(MIN_ZOOM * this.fitScale, fit));
+    this.view.x = insets.left + roomX / 2 - (left + width / 2) * this.view.scale;
+    this.view.y = insets.top + roomY / 2 - (top + height / 2) * this.view.scale;
     this.viewChanged();
+  }
+
+  /**
+   * [left, top, width, height] in board px: the first sheet grown to hold
+   * every one of `strokes` with `margin` (whiteboard/exports.py frames an
+   * export the same way).
+   */
+  drawingFrame(strokes, margin = FRAME_MARGIN) {
+    let [left, top, right, bottom] = [0, 0, this.boardWidth, this.boardHeight];
+    for (const stroke of strokes) {
+      const [minX, minY, maxX, maxY] = this.extent(stroke);
+      const reach = stroke.width / 2 + margin;
+      left = Math.min(left, Math.floor(minX - reach));
+      top = Math.min(top, Math.floor(minY - reach));
+      right = Math.max(right, Math.ceil(maxX + reach));
+      bottom = Math.max(bottom, Math.ceil(maxY + reach));
+    }
+    return [left, top, right - left, bottom - top];
+  }
+
+  /** [minX, minY, maxX, maxY] of the element's points in board px, kept until it changes. */
+  extent(stroke) {
+    const cached = this.extents.get(stroke);
+    if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.extent;
+    let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const [x, y] of stroke.points) {
+      minX = Math.min(minX, x);
+      maxX = Math.max(maxX, x);
+      minY = Math.min(minY, y);
+      maxY = Math.max(maxY, y);
+    }
+    const extent = [minX * this.boardWidth, minY * this.boardHeight, maxX * this.boardWidth, maxY * this.boardHeight];
+    this.extents.set(stroke, { version: stroke.version, length: stroke.points.length, extent });
+    return extent;
   }
 
   /** Zoom to `scale` keeping the board point under (cssX, cssY) where it is. */
@@ -106,7 +156,7 @@ export class BoardCanvas {
     this.view.scale = clamped;
     this.view.x = cssX - boardX * clamped;
     this.view.y = cssY - boardY * clamped;
-    this.keepBoardInView();
+    this.viewChanged();
   }
 
   zoomBy(factor, cssX = this.cssWidth / 2, cssY = this.cssHeight / 2) {
@@ -117,17 +167,6 @@ export class BoardCanvas {
     this.fitted = false;
     this.view.x += dx;
     this.view.y += dy;
-    this.keepBoardInView();
-  }
-
-  /** Never lose the board: at least a quarter of the window stays on it. */
-  keepBoardInView() {
-    const width = this.boardWidth * this.view.scale;
-    const height = this.boardHeight * this.view.scale;
-    const marginX = this.cssWidth / 4;
-    const marginY = this.cssHeight / 4;
-    this.view.x = Math.min(this.cssWidth - marginX, Math.max(marginX - width, this.view.x));
-    this.view.y = Math.min(this.cssHeight - marginY, Math.max(marginY - height, this.view.y));
     this.viewChanged();
   }
 
@@ -137,12 +176,12 @@ export class BoardCanvas {
     this.requestRender();
   }
 
-  /** A client position as a board fraction [x, y], clamped onto the board. */
+  /** A client position as board fractions [x, y], kept within the canvas's edges. */
   toBoard(clientX, clientY) {
     const rect = this.canvas.getBoundingClientRect();
     const x = (clientX - rect.left - this.view.x) / this.view.scale / this.boardWidth;
     const y = (clientY - rect.top - this.view.y) / this.view.scale / this.boardHeight;
-    return [Math.min(1, Math.max(0, x)), Math.min(1, Math.max(0, y))];
+    return [Math.min(MAX_COORDINATE, Math.max(MIN_COORDINATE, x)), Math.min(MAX_COORDINATE, Math.max(MIN_COORDINATE, y))];
   }
 
   /** A board fraction as a position in CSS pixels inside the canvas. */
@@ -208,7 +247,7 @@ export class BoardCanvas {
     );
   }
 
-  /** Set `context` to draw in board pixels for `view`, clipped to the board. */
+  /** Set `context` to draw in board pixels for `view`. */
   boardTransform(context, view) {
     const ratio = this.canvas.width / (this.cssWidth || 1);
     context.setTransform(ratio * view.scale, 0, 0, ratio * view.scale, ratio * view.x, ratio * view.y);
@@ -218,15 +257,9 @@ export class BoardCanvas {
     const context = this.baseContext;
     this.base.width = this.canvas.width;
     this.base.height = this.canvas.height;
+    context.fillStyle = BACKGROUND;
+    context.fillRect(0, 0, this.base.width, this.base.height);
     this.boardTransform(context, this.view);
-    context.shadowColor = "rgba(20, 24, 40, 0.18)";
-    context.shadowBlur = 12 * this.view.scale;
-    context.fillStyle = "#ffffff";
-    context.fillRect(0, 0, this.boardWidth, this.boardHeight);
-    context.shadowColor = "transparent";
-    context.beginPath();
-    context.rect(0, 0, this.boardWidth, this.boardHeight);
-    context.clip();
     this.inBase = new Set();
     this.baseQueue = this.scene().visibleStrokes().filter((stroke) => !this.active.has(stroke));
     this.baseQueueIndex = 0;
@@ -253,7 +286,7 @@ export class BoardCanvas {
   }
 
   drawIntoBase(stroke) {
-    this.drawStroke(this.baseContext, stroke, this.pathFor(stroke)); // the base context keeps its transform and clip
+    this.drawStroke(this.baseContext, stroke, this.pathFor(stroke)); // the base context keeps its transform
     this.inBase.add(stroke);
     this.requestRender();
   }
@@ -264,7 +297,8 @@ export class BoardCanvas {
     if (!this.continueBase()) this.requestRender();
     const context = this.context;
     context.setTransform(1, 0, 0, 1, 0, 0);
-    context.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    context.fillStyle = BACKGROUND; // what the stretched base does not reach while zooming out
+    context.fillRect(0, 0, this.canvas.width, this.canvas.height);
     // While zooming or panning, stretch the last base; it is redrawn sharp once the view rests.
     const ratio = this.canvas.width / (this.cssWidth || 1);
     const drawn = this.baseView;
@@ -280,9 +314,6 @@ export class BoardCanvas {
 
     this.boardTransform(context, this.view);
     context.save();
-    context.beginPath();
-    context.rect(0, 0, this.boardWidth, this.boardHeight);
-    context.clip();
     const { fadedIds, strokeById, preview } = this.scene();
     for (const stroke of this.active) {
       if (!stroke.hidden) this.drawStroke(context, stroke, this.pathFor(stroke));
@@ -307,40 +338,86 @@ export class BoardCanvas {
     for (const stroke of strokes) this.drawStroke(context, stroke, this.pathFor(stroke));
   }
 
-  /** Draw `stroke` along its `lines` (pathFor), `extraWidth` wider than it is. */
+  /**
+   * Draw `stroke` along its `lines` (pathFor), `extraWidth` wider than it is:
+   * its fill under its outline, each at its opacity, the outline dashed if it is.
+   * A wash-out (extraWidth) paints the fill in the stroke's colour too.
+   */
   drawStroke(context, stroke, lines, extraWidth = 0) {
+    if (TEXT_TOOLS.has(stroke.tool)) {
+      this.drawText(context, stroke, extraWidth);
+      return;
+    }
     const previousAlpha = context.globalAlpha;
+    const props = stroke.props ?? {};
+    context.globalAlpha = previousAlpha * (stroke.tool === "highlighter" ? HIGHLIGHTER_OPACITY : props.opacity ?? 1);
+    if (props.fill) {
+      context.fillStyle = extraWidth ? stroke.color : props.fill;
+      context.fill(lines[0].path);
+    }
     context.strokeStyle = stroke.color;
     context.lineCap = "round";
     context.lineJoin = "round";
-    if (stroke.tool === "highlighter") context.globalAlpha = previousAlpha * HIGHLIGHTER_OPACITY;
-    for (const { width, path } of lines) {
+    const dash = DASHES[props.dash] && !extraWidth ? DASHES[props.dash].map((length) => length * stroke.width) : [];
+    for (const { width, path, solid } of lines) {
+      context.setLineDash(solid ? [] : dash);
       context.lineWidth = width + extraWidth;
       context.stroke(path);
     }
+    context.setLineDash([]);
     context.globalAlpha = previousAlpha;
+  }
+
+  /** A text's lines, or a note's box and lines (geometry.js, textLines); a wash-out paints them all in the stroke's colour. */
+  drawText(context, stroke, extraWidth) {
+    const box = this.pixels(stroke.points);
+    if (stroke.tool === "note") {
+      const [[x1, y1], [x2, y2]] = box;
+      context.fillStyle = extraWidth ? stroke.color : stroke.props.fill;
+      context.beginPath();
+      context.roundRect(Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1), NOTE_RADIUS);
+      context.fill();
+    }
+    const { align, lines } = textLines(stroke, box);
+    context.font = font(stroke.props.size);
+    context.textAlign = align;
+    context.textBaseline = "alphabetic";
+    context.fillStyle = stroke.color;
+    for (const { x, y, line } of lines) context.fillText(line, x, y);
+  }
+
+  /** Board fractions as board pixels, pressure kept. */
+  pixels(points) {
+    return points.map(([x, y, pressure]) =>
+      pressure === undefined ? [x * this.boardWidth, y * this.boardHeight] : [x * this.boardWidth, y * this.boardHeight, pressure],
+    );
   }
 
   /** The lines that draw the stroke (geometry.js), in board pixels, cached until the stroke changes. */
   pathFor(stroke) {
+    if (TEXT_TOOLS.has(stroke.tool)) return [];
     const cached = this.paths.get(stroke);
     if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.lines;
-    const points = stroke.points.map(([x, y, pressure]) =>
-      pressure === undefined ? [x * this.boardWidth, y * this.boardHeight] : [x * this.boardWidth, y * this.boardHeight, pressure],
-    );
-    const lines = strokeLines(stroke, points);
+    const lines = strokeLines(stroke, this.pixels(stroke.points));
     this.paths.set(stroke, { version: stroke.version, length: stroke.points.length, lines });
     return lines;
   }
 
-  /** The whole board at its full size as a PNG blob, on white. */
+  /**
+   * The whole drawing as a PNG blob on white, framed as the SVG export is
+   * (drawingFrame), at one pixel per board pixel unless that would make a
+   * side longer than PNG_MAX_SIDE.
+   */
   exportPng(strokes) {
+    const [left, top, width, height] = this.drawingFrame(strokes);
+    const scale = Math.min(1, PNG_MAX_SIDE / Math.max(width, height));
     const canvas = document.createElement("canvas");
-    canvas.width = this.boardWidth;
-    canvas.height = this.boardHeight;
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
     const context = canvas.getContext("2d");
-    context.fillStyle = "#ffffff";
+    context.fillStyle = BACKGROUND;
     context.fillRect(0, 0, canvas.width, canvas.height);
+    context.setTransform(scale, 0, 0, scale, -left * scale, -top * scale);
     this.drawStrokes(context, strokes);
     return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
   }

@@ -5,10 +5,26 @@
 // midpoints between its points, then straight to the last point. A pen with
 // pressure is cut into runs of points drawn at one width, `width` x
 // (0.5 + pressure) in steps of an eighth; each run starts where the one
-// before ends. Points here are in board pixels.
+// before ends. An arrow is a line with an open head of two strokes
+// ARROWHEAD_ANGLE either side of it; a diamond goes through the middles of
+// its box's sides; a dashed or dotted outline repeats DASHES x width (an
+// arrow's heads are always solid). A text
+// or note is laid out here (layoutText) and drawn by textLines: its lines as
+// typed, LINE_HEIGHT x size apart, the first baseline one size below the top
+// (plus a note's padding). Points here are in board pixels.
 
 export const HIGHLIGHTER_OPACITY = 0.45;
 const PRESSURE_STEPS = 8;
+const ARROWHEAD_ANGLE = 0.5;
+const ARROWHEAD_LENGTH = 3;
+const ARROWHEAD_MIN_LENGTH = 12;
+export const DASHES = { dashed: [4, 3], dotted: [0, 2] };
+export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+export const LINE_HEIGHT = 1.25;
+export const NOTE_PADDING = 16;
+export const NOTE_RADIUS = 6;
+export const NOTE_MIN_SIZE = 200;
+export const TEXT_TOOLS = new Set(["text", "note"]);
 
 /** The width of a pen at `pressure` (0..1; none: undefined) in eighths of its width. */
 function pressureStep(pressure) {
@@ -56,12 +72,39 @@ export function centerlinePath(points, start = 0, stop = points.length) {
   return path;
 }
 
-/** A line, rectangle or ellipse between two corners. */
+/** The two ends of the head of an arrow from (x1, y1) to (x2, y2). */
+export function arrowhead(x1, y1, x2, y2, width) {
+  const head = Math.min(Math.max(ARROWHEAD_LENGTH * width, ARROWHEAD_MIN_LENGTH), Math.hypot(x2 - x1, y2 - y1) / 2);
+  const angle = Math.atan2(y2 - y1, x2 - x1);
+  return [-1, 1].map((side) => [x2 - head * Math.cos(angle + side * ARROWHEAD_ANGLE), y2 - head * Math.sin(angle + side * ARROWHEAD_ANGLE)]);
+}
+
+/** The heads of an arrow from (x1, y1) to (x2, y2), `width` wide, as one path: always drawn solid. */
+export function arrowheadsPath([[x1, y1], [x2, y2]], width, heads = "end") {
+  const path = new Path2D();
+  const ends = heads === "both" ? [[x1, y1, x2, y2], [x2, y2, x1, y1]] : [[x1, y1, x2, y2]];
+  for (const [fx, fy, tx, ty] of ends) {
+    const [[ax, ay], [bx, by]] = arrowhead(fx, fy, tx, ty, width);
+    path.moveTo(ax, ay);
+    path.lineTo(tx, ty);
+    path.lineTo(bx, by);
+  }
+  return path;
+}
+
+/** A line, rectangle, ellipse or diamond between two corners; an arrow's shaft (arrowheadsPath adds its heads). */
 export function shapePath(tool, [[x1, y1], [x2, y2]]) {
   const path = new Path2D();
-  if (tool === "line") {
+  if (tool === "line" || tool === "arrow") {
     path.moveTo(x1, y1);
     path.lineTo(x2, y2);
+  } else if (tool === "diamond") {
+    const [left, right, top, bottom] = [Math.min(x1, x2), Math.max(x1, x2), Math.min(y1, y2), Math.max(y1, y2)];
+    path.moveTo((left + right) / 2, top);
+    path.lineTo(right, (top + bottom) / 2);
+    path.lineTo((left + right) / 2, bottom);
+    path.lineTo(left, (top + bottom) / 2);
+    path.closePath();
   } else if (tool === "rect") {
     path.rect(Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1));
   } else {
@@ -70,11 +113,54 @@ export function shapePath(tool, [[x1, y1], [x2, y2]]) {
   return path;
 }
 
-/** What draws a stroke: [{width, path}], each path stroked `width` wide in the stroke's colour. */
+/**
+ * What draws a stroke or shape: [{width, path, solid}], each path stroked
+ * `width` wide in the stroke's colour, dashed as the shape is unless `solid`.
+ */
 export function strokeLines(stroke, points) {
-  if (stroke.tool !== "pen" && stroke.tool !== "highlighter") return [{ width: stroke.width, path: shapePath(stroke.tool, points) }];
+  if (stroke.tool !== "pen" && stroke.tool !== "highlighter") {
+    const lines = [{ width: stroke.width, path: shapePath(stroke.tool, points) }];
+    if (stroke.tool === "arrow") lines.push({ width: stroke.width, path: arrowheadsPath(points, stroke.width, stroke.props?.heads), solid: true });
+    return lines;
+  }
   return strokeRuns(stroke.tool, stroke.width, points).map(({ width, start, stop }) => ({
     width,
     path: centerlinePath(points, start, stop),
   }));
+}
+
+/** The canvas font of a text `size` board pixels high. */
+export function font(size) {
+  return `${size}px ${FONT_FAMILY}`;
+}
+
+function lines(text) {
+  return text.replace(/\r\n?/g, "\n").split("\n");
+}
+
+/**
+ * The size of the box a text or note takes, in board pixels: its widest
+ * line (`measure(line)` at its size) by its lines; a note adds its padding
+ * and is at least NOTE_MIN_SIZE square, growing with its text.
+ */
+export function layoutText({ tool, text, size }, measure) {
+  const width = Math.max(1, ...lines(text).map(measure));
+  const height = LINE_HEIGHT * size * lines(text).length;
+  if (tool !== "note") return { width: Math.ceil(width), height: Math.ceil(height) };
+  return {
+    width: Math.ceil(Math.max(NOTE_MIN_SIZE, width + 2 * NOTE_PADDING)),
+    height: Math.ceil(Math.max(NOTE_MIN_SIZE, height + 2 * NOTE_PADDING)),
+  };
+}
+
+/** Where each line of a text or note in the box [[x1, y1], [x2, y2]] goes: [{x, y, line}] and the alignment. */
+export function textLines({ tool, props }, [[x1, y1], [x2, y2]]) {
+  const [left, right, top] = [Math.min(x1, x2), Math.max(x1, x2), Math.min(y1, y2)];
+  const padding = tool === "note" ? NOTE_PADDING : 0;
+  const align = props.align ?? "left";
+  const x = { left: left + padding, center: (left + right) / 2, right: right - padding }[align];
+  return {
+    align,
+    lines: lines(props.text).map((line, index) => ({ x, y: top + padding + props.size * (1 + LINE_HEIGHT * index), line })),
+  };
 }

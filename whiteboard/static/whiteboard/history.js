@@ -21,7 +21,8 @@ export function applyFrame(state, frame) {
       state.addChunk(frame, frame.seq);
       break;
     case "shape":
-      state.addShape(frame, frame.seq);
+    case "text":
+      state.addElement(frame, frame.seq);
       break;
     case "erase":
       state.hide(frame.ids, frame.seq);
@@ -45,7 +46,9 @@ function describe(frame) {
     case "stroke":
       return frame.chunk === 0 ? `${frame.user} started a stroke` : `${frame.user} drew`;
     case "shape":
-      return `${frame.user} drew a ${frame.shape === "rect" ? "rectangle" : frame.shape}`;
+      return `${frame.user} drew ${frame.shape === "rect" ? "a rectangle" : frame.shape === "arrow" || frame.shape === "ellipse" ? `an ${frame.shape}` : `a ${frame.shape}`}`;
+    case "text":
+      return frame.kind === "note" ? `${frame.user} added a sticky note` : `${frame.user} wrote a text`;
     case "erase":
       return `${frame.user} erased ${frame.ids.length} stroke${frame.ids.length === 1 ? "" : "s"}`;
     case "clear":

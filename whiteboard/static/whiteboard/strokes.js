@@ -10,7 +10,14 @@
 
 import { unpackPoints } from "./points.js";
 
-export const SHAPE_TOOLS = new Set(["line", "rect", "ellipse"]);
+export const SHAPE_TOOLS = new Set(["line", "arrow", "rect", "ellipse", "diamond"]);
+// The fields of a `shape` or `text` event that are the element's own, not its props.
+const ELEMENT_FIELDS = new Set(["type", "seq", "ref", "id", "user", "shape", "kind", "color", "width", "points"]);
+
+/** What a `shape` or `text` frame adds to its element (fill, dash, a text's words...). */
+export function propsOf(frame) {
+  return Object.fromEntries(Object.entries(frame).filter(([name]) => !ELEMENT_FIELDS.has(name)));
+}
 
 export class BoardState {
   /** `onChange(stroke)` after a stroke grew or was added; `onChange(null)` after anything else. */
@@ -25,9 +32,9 @@ export class BoardState {
    */
   load(snapshot) {
     this.strokes.clear();
-    const { id, user, tool, color, width, chunks, created, hidden, hidden_by: hiddenBy, points } = snapshot.strokes;
+    const { id, user, tool, color, width, chunks, created, hidden, hidden_by: hiddenBy, props, points } = snapshot.strokes;
     for (let i = 0; i < id.length; i += 1) {
-      const stroke = { id: id[i], user: user[i], tool: tool[i], color: color[i], width: width[i], chunks: chunks[i] };
+      const stroke = { id: id[i], user: user[i], tool: tool[i], color: color[i], width: width[i], chunks: chunks[i], props: props[i] };
       const held = this.put({ ...stroke, points: unpackPoints(points[i]) }, created[i]);
       held.hidden = hidden[i] === 1;
       held.hiddenBy = hiddenBy[i];
@@ -35,8 +42,8 @@ export class BoardState {
     this.onChange(null);
   }
 
-  put({ id, user, tool, color, width, chunks, points }, createdSeq) {
-    const stroke = { id, user, tool, color, width, chunks, points, createdSeq, hidden: false, hiddenBy: 0, version: 0 };
+  put({ id, user, tool, color, width, chunks, points, props = {} }, createdSeq) {
+    const stroke = { id, user, tool, color, width, chunks, points, props, createdSeq, hidden: false, hiddenBy: 0, version: 0 };
     this.strokes.set(id, stroke);
     return stroke;
   }
@@ -59,14 +66,19 @@ export class BoardState {
     return true;
   }
 
-  /** A line, rectangle or ellipse, given by two corners. */
-  addShape({ id, user, shape, color, width, points }, seq = null) {
-    const known = this.strokes.get(id);
+  /**
+   * An element sent whole: a shape (`shape` frame) or a text or note (`text`
+   * frame), given by two corners, with what its kind adds (propsOf).
+   */
+  addElement(frame, seq = null) {
+    const known = this.strokes.get(frame.id);
     if (known) {
       if (seq !== null) known.createdSeq = Math.min(known.createdSeq, seq);
       return;
     }
-    this.onChange(this.put({ id, user, tool: shape, color, width, chunks: 1, points }, seq ?? Infinity));
+    const { id, user, color, points } = frame;
+    const element = { id, user, tool: frame.shape ?? frame.kind, color, width: frame.width ?? 0, chunks: 1, points, props: propsOf(frame) };
+    this.onChange(this.put(element, seq ?? Infinity));
   }
 
   /** The server stored this page's own stroke at `seq`. */

@@ -1,14 +1,18 @@
 // Pointer input on the board: drawing with the pen and highlighter (sent in
-// chunks while the pen moves, so others see the stroke grow), shapes, the
-// eraser, and panning and zooming (wheel, pinch, drag with the hand tool,
-// the middle button or Space held).
+// chunks while the pen moves, so others see the stroke grow), shapes, texts
+// and notes (placed with a click, written in place), the eraser, and panning
+// and zooming (wheel, pinch, drag with the hand tool, the middle button or
+// Space held).
+
+import { SHAPE_TOOLS } from "./strokes.js";
+import { TEXT_TOOLS } from "./geometry.js";
 
 const CHUNK_INTERVAL_MS = 40;
 const ERASER_RADIUS_PX = 10;
 const TOUCH_START_DELAY_MS = 90; // a second finger this soon means pinch, not a stroke
 const MIN_SHAPE_SIZE_PX = 3;
 
-function newStrokeId() {
+export function newStrokeId() {
   const random = crypto.getRandomValues(new Uint32Array(2));
   return `${Date.now().toString(36)}-${random[0].toString(36)}${random[1].toString(36)}`.slice(0, 40);
 }
@@ -30,8 +34,12 @@ function segmentDistance(px, py, ax, ay, bx, by) {
 /** The outline a shape is drawn along, as points, for hit testing. */
 function shapeOutline(stroke, width, height) {
   const [[x1, y1], [x2, y2]] = stroke.points.map(([x, y]) => [x * width, y * height]);
-  if (stroke.tool === "line") return [[x1, y1], [x2, y2]];
+  if (stroke.tool === "line" || stroke.tool === "arrow") return [[x1, y1], [x2, y2]];
   if (stroke.tool === "rect") return [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]];
+  if (stroke.tool === "diamond") {
+    const [cx, cy] = [(x1 + x2) / 2, (y1 + y2) / 2];
+    return [[cx, y1], [x2, cy], [cx, y2], [x1, cy], [cx, y1]];
+  }
   const steps = 48;
   return Array.from({ length: steps + 1 }, (_, i) => {
     const angle = (i / steps) * 2 * Math.PI;
@@ -59,10 +67,15 @@ function outlineOf(stroke, width, height) {
   return outline;
 }
 
+/**
+ * Whether the eraser at (boardX, boardY) with `radius` (board px) touches
+ * `stroke`: its line, or anywhere on a text, a note or a filled shape's box.
+ */
 export function strokeTouches(stroke, boardX, boardY, radius, width, height) {
   const { points, box } = outlineOf(stroke, width, height);
   const reach = radius + stroke.width / 2;
   if (boardX < box[0] - reach || boardX > box[2] + reach || boardY < box[1] - reach || boardY > box[3] + reach) return false;
+  if (TEXT_TOOLS.has(stroke.tool) || stroke.props?.fill) return true;
   if (points.length === 1) return Math.hypot(points[0][0] - boardX, points[0][1] - boardY) <= reach;
   for (let i = 1; i < points.length; i += 1) {
     const [ax, ay] = points[i - 1];
@@ -99,6 +112,10 @@ export class Tools {
     element.addEventListener("pointerleave", () => this.board.moveCursor(null));
     element.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
     element.addEventListener("contextmenu", (event) => event.preventDefault());
+    // A click that opens a text editor must not then move the focus away from it.
+    element.addEventListener("mousedown", (event) => {
+      if (TEXT_TOOLS.has(this.board.style().tool)) event.preventDefault();
+    });
     addEventListener("keydown", (event) => {
       if (event.code === "Space" && !event.repeat && !isTyping(event)) {
         this.spaceHeld = true;
@@ -134,10 +151,12 @@ export class Tools {
     }
     if (event.button !== 0) return;
     const point = this.boardPoint(event);
-    if (style.tool === "eraser") {
+    if (TEXT_TOOLS.has(style.tool)) {
+      this.board.startText(point.slice(0, 2));
+    } else if (style.tool === "eraser") {
       this.gesture = { kind: "erase", pointerId: event.pointerId };
       this.eraseAt(event);
-    } else if (style.tool === "line" || style.tool === "rect" || style.tool === "ellipse") {
+    } else if (SHAPE_TOOLS.has(style.tool)) {
       this.gesture = { kind: "shape", pointerId: event.pointerId, start: point, startClient: [event.clientX, event.clientY] };
     } else {
       this.startStroke(event, style, point);
@@ -298,6 +317,7 @@ export class Tools {
       color: style.color,
       width: style.width,
       points: [gesture.start, this.boardPoint(event).slice(0, 2)],
+      props: style.props,
       version: performance.now(),
     };
   }

@@ -1,0 +1,216 @@
+"""
+Texts, sticky notes, styled shapes and the unbounded canvas in real
+Chromium, for two people: written or drawn by one, seen live by the other,
+undone and redone across a reload, in the time-lapse and in both exports.
+"""
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop
+from tests.browser.test_exports import compare_pictures
+from tests.browser.test_kanban_depth import on_a_phone_and_desk
+from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
+from whiteboard import services
+from whiteboard.models import Stroke
+
+NOTE_RGB = [0xFF, 0xF3, 0xBF]  # a note written in ink is yellow
+
+
+def pixels(page, rgb):
+    return page.evaluate(COUNT_PIXELS, rgb)
+
+
+def wait_for_pixels(page, rgb, *, more_than=None, none=False):
+    condition = "=== 0" if none else f"> {more_than}"
+    page.wait_for_function(f"() => ({COUNT_PIXELS})({rgb}) {condition}", timeout=10_000)
+
+
+def stored(board, **filters):
+    """The board's elements matching `filters`, once there is one (the page sends, the server stores)."""
+    deadline = time.monotonic() + 10
+    while not (elements := list(Stroke.objects.filter(board=board, **filters).order_by("created_seq"))):
+        assert time.monotonic() < deadline, f"nothing stored matching {filters}"
+        time.sleep(0.05)
+    return elements
+
+
+class WhiteboardElementsBrowserTests(WhiteboardPages, BrowserTestCase):
+    def setUp(self):
+        self.alice, self.alice_page = self.user_page("alice")
+        self.bob, self.bob_page = self.user_page("bob")
+        self.board = outside_the_event_loop(self.make_board)
+        for page in (self.alice_page, self.bob_page):
+            self.open_board(page, self.board)
+
+    def make_board(self):
+        board = services.board_create(name="Elements", owner=self.alice)
+        board.members.add(self.bob)
+        return board
+
+    def click_canvas(self, page, x, y):
+        box = page.locator("#board-canvas").bounding_box()
+        page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+
+    def wait_until_saved(self, page):
+        expect(page.locator("#connection-status")).to_have_text("Live")
+
+    def test_a_note_and_a_text_are_written_in_place_seen_live_and_undone_across_a_reload(self):
+        alice, bob = self.alice_page, self.bob_page
+        alice.click('[data-tool="note"]')
+        self.click_canvas(alice, 0.35, 0.3)
+        editor = alice.locator(".wb-text-editor")
+        expect(editor).to_be_focused()
+        alice.keyboard.type("Buy milk")
+        alice.keyboard.press("Enter")
+        alice.keyboard.type("Call <b>Bob</b>")
+        alice.keyboard.press("Escape")
+        expect(editor).to_have_count(0)
+        (note,) = stored(self.board, tool="note")
+        self.assertEqual(note.props, {"text": "Buy milk\nCall <b>Bob</b>", "size": 24, "align": "left", "fill": "#fff3bf"})
+        self.assertEqual(note.author, self.alice)
+        wait_for_pixels(bob, NOTE_RGB, more_than=5000)  # at least a 200 px square note, at bob's zoom
+
+        alice.click('[data-tool="text"]')
+        alice.click('[data-text-size="64"]')
+        alice.click('[data-align="center"]')
+        self.click_canvas(alice, 0.6, 0.6)
+        expect(alice.locator(".wb-text-editor")).to_be_focused()
+        alice.keyboard.type("Hello")
+        self.click_canvas(alice, 0.2, 0.8)  # writing elsewhere finishes the first; a blank one is dropped
+        alice.keyboard.press("Escape")
+        (text,) = stored(self.board, tool="text")
+        self.assertEqual(text.props, {"text": "Hello", "size": 64, "align": "center"})
+        self.assertGreater(text.max_x - text.min_x, 0.05, "the box holds five letters 64 px high")
+        self.wait_until_saved(alice)
+        self.screenshot(alice, "whiteboard-note-and-text.png")
+
+        alice.reload()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        wait_for_pixels(alice, NOTE_RGB, more_than=5000)  # drawn from the snapshot
+        alice.keyboard.press("Control+z")  # the text
+        alice.keyboard.press("Control+z")  # the note
+        wait_for_pixels(bob, NOTE_RGB, none=True)
+        self.assertEqual(Stroke.objects.filter(board=self.board, hidden=False).count(), 0)
+        alice.keyboard.press("Control+Shift+z")
+        wait_for_pixels(bob, NOTE_RGB, more_than=5000)
+        note.refresh_from_db()
+        self.assertFalse(note.hidden)
+
+        # In the time-lapse: one event back from the redo, the note is gone again.
+        bob.click("#history-open")
+        expect(bob.locator('[data-history="when"]')).not_to_have_text("")
+        expect(bob.locator('[data-history="position"]')).to_have_text(re.compile(r"#\d+"))
+        bob.click('[data-history="back"]')
+        wait_for_pixels(bob, NOTE_RGB, none=True)
+        bob.click('[data-history="forward"]')
+        wait_for_pixels(bob, NOTE_RGB, more_than=5000)
+
+        svg = self.client_svg()
+        self.assertIn("Call &lt;b&gt;Bob&lt;/b&gt;", svg)
+        self.assertIn('fill="#fff3bf"', svg)
+
+    def client_svg(self):
+        """The board's SVG export as alice's browser downloads it."""
+        response = self.alice_page.request.get(f"{self.live_server_url}/whiteboard/{self.board.slug}/export.svg")
+        self.assertEqual(response.status, 200)
+        return response.text()
+
+    def test_styled_shapes_are_drawn_alike_live_in_the_png_and_in_the_svg(self):
+        alice, bob = self.alice_page, self.bob_page
+        alice.click(f'[data-color="{RED}"]')
+        alice.click('[data-tool="diamond"]')
+        expect(alice.locator("#shape-style")).to_be_visible()
+        expect(alice.locator("#text-style")).to_be_hidden()
+        alice.click('[data-fill="solid"]')
+        alice.click('[data-dash="dashed"]')
+        self.draw(alice, [(0.3, 0.3), (0.45, 0.55)])
+        (diamond,) = stored(self.board, tool="diamond")
+        self.assertEqual(diamond.props, {"fill": RED, "dash": "dashed"})
+        wait_for_pixels(bob, RED_RGB, more_than=3000)  # filled, not only outlined
+
+        alice.click('[data-tool="arrow"]')
+        expect(alice.locator('[data-fill="solid"]')).to_be_disabled()  # a line has nothing to fill
+        self.draw(alice, [(0.5, 0.7), (0.7, 0.4)])
+        alice.click('[data-tool="ellipse"]')
+        alice.click('[data-fill="tint"]')
+        alice.click('[data-opacity="0.5"]')
+        alice.click('[data-dash="dotted"]')
+        self.draw(alice, [(0.55, 0.25), (0.68, 0.35)])
+        alice.click('[data-tool="note"]')
+        self.click_canvas(alice, 0.22, 0.6)
+        expect(alice.locator(".wb-text-editor")).to_be_focused()
+        alice.keyboard.type("Note")
+        alice.keyboard.press("Escape")
+        stored(self.board, tool="note")
+        (arrow,) = stored(self.board, tool="arrow")
+        (ellipse,) = stored(self.board, tool="ellipse")
+        self.assertEqual(arrow.props, {"dash": "dashed"})
+        self.assertEqual(ellipse.props, {"fill": "#f8d2d2", "opacity": 0.5, "dash": "dotted"})
+        self.wait_until_saved(alice)
+        self.screenshot(bob, "whiteboard-shapes.png")
+
+        with alice.expect_download() as download:
+            alice.click("#export-png")
+        png = download.value.path().read_bytes()
+        self.assertEqual((int.from_bytes(png[16:20]), int.from_bytes(png[20:24])), (1920, 1200))
+        svg = self.client_svg().encode()
+        result = compare_pictures(self.new_page(), png, svg)
+        self.assertGreater(result["pngInk"], 20_000, result)
+        for only in ("pngOnly", "svgOnly"):
+            self.assertLess(result[only], 0.01 * result["pngInk"], result)
+
+    def test_the_canvas_goes_on_past_the_first_sheet(self):
+        alice, bob = self.alice_page, self.bob_page
+        alice.click('[data-tool="hand"]')
+        self.draw(alice, [(0.3, 0.5), (0.8, 0.5)])  # the view moves right: left of the sheet comes into sight
+        alice.click(f'[data-color="{RED}"]')  # back to the pen
+        self.draw(alice, [(0.05, 0.4), (0.2, 0.45)])
+        (stroke,) = stored(self.board, tool="pen")
+        self.assertLess(stroke.max_x, 0, "the stroke lies left of the first sheet")
+        bob.keyboard.press("0")  # zoom to fit: the whole drawing
+        wait_for_pixels(bob, RED_RGB, more_than=50)
+        self.assertLess(int(bob.inner_text("#zoom-reset").rstrip("%")), 100)
+        svg = self.client_svg()
+        left = int(re.search(r'viewBox="(-?\d+) ', svg).group(1))
+        self.assertLess(left, round(stroke.min_x * 1920))
+        with alice.expect_download() as download:
+            alice.click("#export-png")
+        png = download.value.path().read_bytes()
+        width = int(re.search(r'width="(\d+)"', svg).group(1))
+        self.assertEqual(int.from_bytes(png[16:20]), width, "the PNG and the SVG frame the drawing alike")
+
+
+class ProtocolVersionBrowserTests(WhiteboardPages, BrowserTestCase):
+    def test_a_page_older_than_the_server_stops_and_asks_to_be_reloaded(self):
+        user, page = self.user_page("olive")
+        board = outside_the_event_loop(lambda: services.board_create(name="Versions", owner=user))
+
+        def older_scripts(route):
+            response = route.fetch()
+            body = response.text().replace("PROTOCOL_VERSION = 4;", "PROTOCOL_VERSION = 3;")
+            route.fulfill(response=response, body=body)
+
+        page.route(re.compile(r"/static/js/connection(\.\w+)?\.js$"), older_scripts)
+        page.goto(f"{self.live_server_url}{board.get_absolute_url()}")
+        expect(page.locator("#toast")).to_contain_text("Boardsite has been updated. Reload the page")
+        expect(page.locator("#connection-status")).to_have_attribute("data-state", "offline")
+
+
+class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
+    def test_a_note_written_on_a_phone_shows_on_the_desk(self):
+        user, desk = self.user_page("phil")
+        board = outside_the_event_loop(lambda: services.board_create(name="Pocket notes", owner=user))
+        phone = on_a_phone_and_desk(self, user, desk, board)
+        phone.tap('[data-tool="note"]')
+        box = phone.locator("#board-canvas").bounding_box()
+        phone.touchscreen.tap(box["x"] + 0.3 * box["width"], box["y"] + 0.35 * box["height"])
+        expect(phone.locator(".wb-text-editor")).to_be_focused()
+        phone.keyboard.type("Written on the bus")
+        phone.tap('[data-tool="pen"]')  # another tool finishes the note
+        (note,) = stored(board, tool="note")
+        self.assertEqual(note.props["text"], "Written on the bus")
+        wait_for_pixels(desk, NOTE_RGB, more_than=5000)
+        self.screenshot(phone, "whiteboard-phone-note.png")
