@@ -1,13 +1,16 @@
 """The whiteboard websocket: protocol only; changes go through whiteboard.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from whiteboard import protocol, services
+from whiteboard import holds, protocol, services
 from whiteboard.models import Board
 
 # Refusals caused by someone else getting there first, not by a faulty
 # client: answered with an `error` but not counted towards the disconnect.
 RACE_CODES = frozenset(
-    {"stroke_gone", "nothing_to_erase", "board_empty", "nothing_to_undo", "nothing_to_redo", "nothing_to_restore"}
+    {
+        "stroke_gone", "nothing_to_erase", "nothing_to_move", "held", "board_empty", "nothing_to_undo",
+        "nothing_to_redo", "nothing_to_restore",
+    }
 )
 # The rest of a stroke whose earlier chunk was dropped by the rate limit or
 # refused as `unavailable` arrives out of order: the client is drawing, not
@@ -22,6 +25,10 @@ class WhiteboardConsumer(BoardConsumer):
         "shape": "draw_shape",
         "text": "write_text",
         "erase": "erase_strokes",
+        "move": "move_elements",
+        "hold": "hold_elements",
+        "release": "release_elements",
+        "drag": "drag_elements",
         "clear": "clear_board",
         "undo": "undo_step",
         "redo": "redo_step",
@@ -32,7 +39,11 @@ class WhiteboardConsumer(BoardConsumer):
     benign_error_codes = BoardConsumer.benign_error_codes | RACE_CODES | FOLLOW_ON_CODES
 
     def opening_frames(self, *, board, user):
-        return [{"type": "history", **services.history_state(board=board, user=user)}]
+        return [{"type": "history", **services.history_state(board=board, user=user)}, holds.holds_frame(board=board)]
+
+    async def on_leave(self):
+        """Let go of what this connection held (in turn with the board's changes)."""
+        await self.room.change(holds.elements_release, board=self.board, connection=self.connection_id)
 
     async def draw_stroke(self, message, ref):
         """Stroke chunks are the hot path: stored in batches with the board's other chunks."""
@@ -74,6 +85,25 @@ class WhiteboardConsumer(BoardConsumer):
 
     async def erase_strokes(self, message, ref):
         self.call(ref, services.strokes_erase, stroke_ids=protocol.parse_erase(message))
+
+    async def move_elements(self, message, ref):
+        move = protocol.parse_move(message)
+        self.call(
+            ref, services.elements_move, move_id=move.move_id, stroke_ids=move.stroke_ids, dx=move.dx, dy=move.dy,
+            connection=self.connection_id,
+        )
+
+    async def hold_elements(self, message, ref):
+        self.call(ref, holds.elements_hold, stroke_ids=protocol.parse_hold(message), connection=self.connection_id)
+
+    async def release_elements(self, message, ref):
+        protocol.parse_no_fields(message)
+        self.call(ref, holds.elements_release, connection=self.connection_id)
+
+    async def drag_elements(self, message, ref):
+        """Where what this connection holds is being dragged: relayed to the others, never stored."""
+        dx, dy = protocol.parse_drag(message)
+        await self.relay_ephemeral({"type": "drag", "conn": self.connection_id, "dx": dx, "dy": dy})
 
     async def clear_board(self, message, ref):
         protocol.parse_no_fields(message)

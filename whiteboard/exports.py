@@ -49,6 +49,7 @@ class ExportPlan:
     stroke_pks: list
     held_chunks: dict = field(default_factory=dict)  # pk -> chunks stored by `seq`, for strokes drawn on after it
     frame: tuple = (0, 0, BOARD_WIDTH, BOARD_HEIGHT)  # left, top, width, height in board pixels
+    offsets: dict = field(default_factory=dict)  # pk -> (dx, dy) of the strokes moved since they were drawn
 
     @property
     def etag(self):
@@ -66,7 +67,7 @@ def export_etag(*, slug, name, seq):
 
 FRAME_MARGIN = 24  # board pixels around a drawing that goes past the first sheet
 
-EXTENT_FIELDS = ("min_x", "min_y", "max_x", "max_y", "width")
+EXTENT_FIELDS = ("min_x", "min_y", "max_x", "max_y", "width", "offset_x", "offset_y")
 
 
 def drawing_frame(extents):
@@ -93,27 +94,31 @@ def plan_export(*, board, seq=None) -> ExportPlan:
     with consistent_read():
         if seq is None:
             seq = type(board).objects.values_list("last_seq", flat=True).get(pk=board.pk)
-            rows = list(
-                Stroke.objects.filter(board=board, hidden=False).order_by("created_seq").values_list("pk", *EXTENT_FIELDS)
+            rows = Stroke.objects.filter(board=board, hidden=False).values_list("pk", "client_id", "chunk_seqs", *EXTENT_FIELDS)
+            visible, moved = None, {}
+        else:
+            rows = Stroke.objects.filter(board=board, created_seq__lte=seq).values_list(
+                "pk", "client_id", "chunk_seqs", *EXTENT_FIELDS
             )
-            frame = drawing_frame(row[1:] for row in rows)
-            return ExportPlan(board.pk, board.slug, board.name, seq, [row[0] for row in rows], frame=frame)
-        visible = set(replay.visible_stroke_ids_at(board=board, seq=seq))
-        rows = (
-            Stroke.objects.filter(board=board, created_seq__lte=seq)
-            .order_by("created_seq")
-            .values_list("pk", "client_id", "chunk_seqs", *EXTENT_FIELDS)
-        )
-        pks, held, extents = [], {}, []
-        for pk, client_id, chunk_seqs, *extent in rows.iterator():
-            if client_id not in visible:
+            visible = set(replay.visible_stroke_ids_at(board=board, seq=seq))
+            moved = replay.moved_since(board=board, seq=seq)
+        pks, held, extents, offsets = [], {}, [], {}
+        for pk, client_id, chunk_seqs, min_x, min_y, max_x, max_y, width, offset_x, offset_y in rows.order_by(
+            "created_seq"
+        ).iterator():
+            if visible is not None and client_id not in visible:
                 continue
             pks.append(pk)
-            extents.append(extent)  # a stroke still being drawn at `seq` is framed whole
+            later_x, later_y = moved.get(client_id, (0, 0))
+            dx, dy = replay.offset(offset_x - later_x), replay.offset(offset_y - later_y)
+            if dx or dy:
+                offsets[pk] = (dx, dy)
+            if min_x is not None:  # a stroke still being drawn at `seq` is framed whole
+                extents.append((min_x + dx, min_y + dy, max_x + dx, max_y + dy, width))
             chunks = sum(1 for chunk_seq in chunk_seqs if chunk_seq <= seq)
             if chunks < len(chunk_seqs):
                 held[pk] = chunk_seqs[:chunks]
-    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, drawing_frame(extents))
+    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, drawing_frame(extents), offsets)
 
 
 def cached_export(*, etag):
@@ -144,6 +149,9 @@ def _drawn_strokes(plan, pks) -> list[DrawnStroke]:
         xs, ys, *pressures = channels[pk]
         if not xs:
             continue
+        if pk in plan.offsets:  # moved since it was drawn: in 1/10,000 of the board, exactly
+            dx, dy = (round(value * COORDINATE_SCALE) for value in plan.offsets[pk])
+            xs, ys = [x + dx for x in xs], [y + dy for y in ys]
         pressures = (
             [None if value == NO_PRESSURE else value / PRESSURE_SCALE for value in pressures[0]] if pressures else None
         )

@@ -76,7 +76,19 @@ class Stroke(models.Model):
         help_text="What the element's kind adds: a shape's fill, opacity, dash and arrowheads; a text's words, "
         "size and alignment. Only values other than the defaults are kept.",
     )
-    # The element's extent in board fractions (its points, not its width), kept
+    offset_x = models.FloatField(
+        default=0, editable=False,
+        help_text="How far the element has been moved since it was drawn, in board fractions: it is drawn at "
+        "its points plus this. Its points stay as drawn, so chunks still append and history still replays.",
+    )
+    offset_y = models.FloatField(default=0, editable=False)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,
+        help_text="Who is moving the element right now (whiteboard.holds); others' moves of it are refused.",
+    )
+    held_connection = models.CharField(max_length=32, blank=True, editable=False)
+    held_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The extent of the element's points in board fractions (not its width, nor its offset), kept
     # as its points arrive: an export frames the drawing without reading them.
     min_x = models.FloatField(null=True, editable=False)
     min_y = models.FloatField(null=True, editable=False)
@@ -98,6 +110,7 @@ class Stroke(models.Model):
         indexes = [
             models.Index(fields=["board", "hidden", "created_seq"], name="whiteboard_stroke_visible"),
             models.Index(fields=["board", "hidden_by"], name="whiteboard_stroke_hidden_by"),
+            models.Index(fields=["board", "held_connection"], name="whiteboard_stroke_held"),
         ]
 
     def __str__(self):
@@ -121,6 +134,7 @@ class HistoryStep(models.Model):
         ERASE = "erase", "Erase"
         CLEAR = "clear", "Clear"
         RESTORE = "restore", "Restore"
+        MOVE = "move", "Move"
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="history")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -128,6 +142,11 @@ class HistoryStep(models.Model):
     stroke_ids = models.JSONField(help_text="Client ids of the strokes the step drew or hid.")
     shown_ids = models.JSONField(
         default=list, blank=True, help_text="Client ids of the strokes a restore brought back (undoing hides them)."
+    )
+    moves = models.JSONField(
+        default=list, blank=True,
+        help_text="What the step moved, as [dx, dy, [client ids]] (undoing moves them back): a move's one "
+        "translation, or those a restore made.",
     )
     undone = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -138,3 +157,35 @@ class HistoryStep(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.user_id}{' (undone)' if self.undone else ''}"
+
+
+class Move(models.Model):
+    """
+    One translation of some of a board's elements: a `move`, or what an
+    undo, redo, restore or revert moved. Where an element was at any seq is
+    its offset now less the moves after that seq, so the time-lapse, the
+    exports at a seq and restores never read the event log for positions;
+    a `move`'s client id (`client_id`) makes re-sending it change nothing.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="moves")
+    client_id = models.CharField(max_length=40, blank=True, help_text="The moving client's id; blank when the server moved.")
+    seq = models.PositiveBigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dx = models.FloatField()
+    dy = models.FloatField()
+    stroke_ids = models.JSONField(help_text="Client ids of the elements moved.")
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["board", "client_id"], condition=~models.Q(client_id=""), name="whiteboard_move_unique_id"
+            ),
+        ]
+        indexes = [models.Index(fields=["board", "seq"], name="whiteboard_move_seq")]
+
+    def __str__(self):
+        return f"Move of {len(self.stroke_ids)} at #{self.seq}"

@@ -28,6 +28,7 @@ MAX_POINTS_PER_STROKE = 20_000
 MIN_WIDTH = 0.5
 MAX_WIDTH = 96
 MAX_ERASE_IDS = 500
+MAX_MOVE_IDS = 1000
 MAX_SEQ = 2**53 - 1  # what a JavaScript number holds exactly
 USERNAME_MAX_LENGTH = 150
 COORDINATE_DECIMALS = 4  # 1/10000 of the board: a fifth of a board pixel
@@ -219,8 +220,58 @@ def parse_erase(message):
     return list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids))
 
 
+@dataclass(frozen=True)
+class Move:
+    move_id: str
+    stroke_ids: list
+    dx: float
+    dy: float
+
+
+def parse_move(message):
+    """`move`: its own id (so a re-sent move changes nothing), the elements, and how far, in board fractions."""
+    allowed_keys(message, ["id", "ids", "dx", "dy"])
+    ids = message.get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise ActionError("invalid_field", "`ids` must be a non-empty list of element ids.")
+    if len(ids) > MAX_MOVE_IDS:
+        raise ActionError("too_many_ids", f"Move at most {MAX_MOVE_IDS} elements in one message.", limit=MAX_MOVE_IDS)
+    span = MAX_COORDINATE - MIN_COORDINATE
+    dx = round(number_field(message, "dx", minimum=-span, maximum=span), COORDINATE_DECIMALS)
+    dy = round(number_field(message, "dy", minimum=-span, maximum=span), COORDINATE_DECIMALS)
+    if dx == 0 and dy == 0:
+        raise ActionError("invalid_field", "A move must go somewhere: `dx` or `dy` must not be 0.")
+    return Move(
+        move_id=stroke_id_field(message.get("id")),
+        stroke_ids=list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids)),
+        dx=dx,
+        dy=dy,
+    )
+
+
+def parse_hold(message):
+    """`hold`: the elements this connection is about to move (up to MAX_MOVE_IDS)."""
+    allowed_keys(message, ["ids"])
+    ids = message.get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise ActionError("invalid_field", "`ids` must be a non-empty list of element ids.")
+    if len(ids) > MAX_MOVE_IDS:
+        raise ActionError("too_many_ids", f"Hold at most {MAX_MOVE_IDS} elements at once.", limit=MAX_MOVE_IDS)
+    return list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids))
+
+
+def parse_drag(message):
+    """`drag`: how far this connection is dragging what it holds, so far (board fractions; not stored)."""
+    allowed_keys(message, ["dx", "dy"])
+    span = MAX_COORDINATE - MIN_COORDINATE
+    return (
+        round(number_field(message, "dx", minimum=-span, maximum=span), COORDINATE_DECIMALS),
+        round(number_field(message, "dy", minimum=-span, maximum=span), COORDINATE_DECIMALS),
+    )
+
+
 def parse_no_fields(message):
-    """`clear`, `undo` and `redo` carry nothing but their `ref`."""
+    """`clear`, `undo`, `redo` and `release` carry nothing but their `ref`."""
     allowed_keys(message, [])
 
 

@@ -17,11 +17,13 @@ every seq:
 """
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Q
 
-from whiteboard.models import BoardEvent, Stroke
+from whiteboard.models import BoardEvent, Move, Stroke
+from whiteboard.protocol import COORDINATE_DECIMALS
 from whiteboard.visibility import CHANGE_TYPES, Visibility
 
 VISIBILITY_EVENT_TYPES = ("erase", "clear", *CHANGE_TYPES)
@@ -38,12 +40,16 @@ def replay_frames(frames):
     visibility = Visibility()
     for frame in frames:
         kind, seq = frame["type"], frame["seq"]
+        if kind == "move":
+            _move(strokes, [[frame["dx"], frame["dy"], frame["ids"]]])
+        elif kind in ("undo", "redo", "restore"):
+            _move(strokes, frame.get("moves", ()))
         if kind == "stroke":
             held = strokes.get(frame["id"])
             if held is None:
                 held = strokes[frame["id"]] = {
                     "id": frame["id"], "user": frame["user"], "tool": frame["tool"], "color": frame["color"],
-                    "width": frame["width"], "chunks": 0, "points": [], "props": {},
+                    "width": frame["width"], "chunks": 0, "points": [], "props": {}, "dx": 0.0, "dy": 0.0,
                 }
                 visibility.started(frame["id"], created_seq=seq, user=frame["user"])
             if frame["chunk"] == held["chunks"]:
@@ -57,10 +63,36 @@ def replay_frames(frames):
             for shown in frame.get("show", ()):  # events stored before marks held whole strokes
                 held = strokes.get(shown["id"])
                 if held is None or held["chunks"] < shown["chunks"]:
-                    strokes[shown["id"]] = {"props": {}, **shown}
+                    strokes[shown["id"]] = {"props": {}, "dx": 0.0, "dy": 0.0, **shown}
                     visibility.started(shown["id"], created_seq=seq, user=shown["user"], hidden=True)
             visibility.apply(kind, seq, frame)
     return [strokes[stroke_id] for stroke_id in visibility.visible_ids()]
+
+
+def offset(value):
+    """An offset as stored: a sum of moves, each in 1/10,000 of the board, rounded to that."""
+    return round(value, COORDINATE_DECIMALS) + 0.0  # + 0.0: no -0.0
+
+
+def _move(strokes, moves):
+    for dx, dy, stroke_ids in moves:
+        for stroke_id in stroke_ids:
+            held = strokes.get(stroke_id)
+            if held is not None:
+                held["dx"], held["dy"] = offset(held["dx"] + dx), offset(held["dy"] + dy)
+
+
+def moved_since(*, board, seq, author=None):
+    """{client id: [dx, dy]}: how far each element moved after `seq` (by `author`'s moves alone, if given)."""
+    moves = Move.objects.filter(board=board, seq__gt=seq)
+    if author is not None:
+        moves = moves.filter(author=author)
+    moved = defaultdict(lambda: [0.0, 0.0])
+    for dx, dy, stroke_ids in moves.order_by().values_list("dx", "dy", "stroke_ids").iterator():
+        for stroke_id in stroke_ids:
+            moved[stroke_id][0] += dx
+            moved[stroke_id][1] += dy
+    return moved
 
 
 # The fields of a `shape` or `text` event that are the element's, not its props.
@@ -72,7 +104,7 @@ def element_from_frame(frame):
     return {
         "id": frame["id"], "user": frame["user"], "tool": frame.get("shape") or frame["kind"], "color": frame["color"],
         "width": frame.get("width", 0), "chunks": 1, "points": frame["points"],
-        "props": {name: value for name, value in frame.items() if name not in ELEMENT_FIELDS},
+        "props": {name: value for name, value in frame.items() if name not in ELEMENT_FIELDS}, "dx": 0.0, "dy": 0.0,
     }
 
 
@@ -122,12 +154,15 @@ class HistoricStroke:
     chunks: int
     points_json: str
     props: dict
+    dx: float  # how far it had moved by then
+    dy: float
 
     def frame(self):
         """The fields of a stroke (docs/protocol.md, A stroke), its points as a list."""
         return {
             "id": self.client_id, "user": self.username, "tool": self.tool, "color": self.color,
             "width": self.width, "chunks": self.chunks, "points": json.loads(self.points_json), "props": self.props,
+            "dx": self.dx, "dy": self.dy,
         }
 
 
@@ -138,16 +173,24 @@ def strokes_at(*, board, seq):
     rows = (
         Stroke.objects.filter(board=board, created_seq__lte=seq)
         .order_by("created_seq")
-        .values_list("client_id", "author__username", "tool", "color", "width", "chunk_seqs", "points_json", "props")
+        .values_list(
+            "client_id", "author__username", "tool", "color", "width", "chunk_seqs", "points_json", "props", "offset_x",
+            "offset_y",
+        )
     )
+    moved = moved_since(board=board, seq=seq)
     strokes, unfinished = [], {}
-    for client_id, username, tool, color, width, chunk_seqs, points_json, props in rows.iterator():
+    for client_id, username, tool, color, width, chunk_seqs, points_json, props, dx, dy in rows.iterator():
         if client_id not in wanted:
             continue
         held_chunks = sum(1 for chunk_seq in chunk_seqs if chunk_seq <= seq)
         if held_chunks < len(chunk_seqs):
             unfinished[client_id] = chunk_seqs[:held_chunks]
-        strokes.append(HistoricStroke(client_id, username or "", tool, color, width, held_chunks, points_json, props))
+        later_x, later_y = moved.get(client_id, (0, 0))
+        strokes.append(HistoricStroke(
+            client_id, username or "", tool, color, width, held_chunks, points_json, props, offset(dx - later_x),
+            offset(dy - later_y),
+        ))
     if unfinished:
         strokes = _cut_back(board=board, strokes=strokes, unfinished=unfinished)
     return strokes
@@ -167,7 +210,7 @@ def _cut_back(*, board, strokes, unfinished):
     return [
         HistoricStroke(
             stroke.client_id, stroke.username, stroke.tool, stroke.color, stroke.width, stroke.chunks,
-            json.dumps(points.get(stroke.client_id, []), separators=(",", ":")), stroke.props,
+            json.dumps(points.get(stroke.client_id, []), separators=(",", ":")), stroke.props, stroke.dx, stroke.dy,
         )
         if stroke.client_id in unfinished
         else stroke

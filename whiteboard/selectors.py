@@ -50,7 +50,9 @@ class JSONArrayLength(Func):
         return []
 
 
-SNAPSHOT_FIELDS = ("id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "props", "points")
+SNAPSHOT_FIELDS = (
+    "id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "props", "dx", "dy", "points",
+)
 
 
 def board_snapshot_json(*, board):
@@ -58,9 +60,10 @@ def board_snapshot_json(*, board):
     The board's strokes, hidden ones too, and the seq they are current at,
     as compact JSON text: `{"seq": N, "strokes": {"id": [...], "user":
     [...], "tool": [...], "color": [...], "width": [...], "chunks": [...],
-    "created": [...], "hidden": [...], "hidden_by": [...]}, "points": [...]}`,
-    one list per field in drawing order, each stroke's points as their packed
-    text (whiteboard.points). Hidden strokes are sent because an undo, redo
+    "created": [...], "hidden": [...], "hidden_by": [...], "props": [...],
+    "dx": [...], "dy": [...]}, "points": [...]}`, one list per field in
+    drawing order, each stroke's points as their packed text
+    (whiteboard.points), as drawn: `dx` and `dy` say how far it has moved since. Hidden strokes are sent because an undo, redo
     or restore names the strokes it shows by their marks and ids, never
     whole (whiteboard.visibility). A list per field is one `json.dumps` of
     the rows as the database returns them, with the points spliced in as
@@ -76,11 +79,13 @@ def board_snapshot_json(*, board):
             .annotate(chunks=JSONArrayLength("chunk_seqs"), username=Coalesce("author__username", Value("")))
             .values_list(
                 "client_id", "username", "tool", "color", "width", "chunks", "created_seq", "hidden", "hidden_by",
-                "props", "points_packed",
+                "props", "offset_x", "offset_y", "points_packed",
             )
         )
     *columns, points = zip(*rows) if rows else [()] * len(SNAPSHOT_FIELDS)
     columns[SNAPSHOT_FIELDS.index("hidden")] = [int(hidden) for hidden in columns[SNAPSHOT_FIELDS.index("hidden")]]
+    for name in ("dx", "dy"):
+        columns[SNAPSHOT_FIELDS.index(name)] = [replay.offset(value) for value in columns[SNAPSHOT_FIELDS.index(name)]]
     fields = json.dumps(dict(zip(SNAPSHOT_FIELDS, columns)), separators=(",", ":"))
     # Packed points are made of characters JSON never escapes: joined, not re-encoded.
     points = '"' + '","'.join(points) + '"' if points else ""

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, router, transaction
-from django.db.models import Count
+from django.db.models import Count, F, Max, Min
+from django.utils import timezone
 
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
@@ -25,8 +26,8 @@ from boardsite.collab.events import Applied, NewEvent, encode_frame, lock_board_
 from boardsite.collab.sql import insert_rows
 from whiteboard import replay
 from whiteboard.points import last_points, packed, packed_append
-from whiteboard.models import Board, HistoryStep, Stroke
-from whiteboard.protocol import MAX_POINTS_PER_STROKE
+from whiteboard.models import Board, HistoryStep, Move, Stroke
+from whiteboard.protocol import MAX_COORDINATE, MAX_POINTS_PER_STROKE, MIN_COORDINATE
 
 
 def check_board_room(*, board, adding=1):
@@ -62,7 +63,7 @@ def lock_board(board, *, actor=None, origin=None):
     collab_services.check_still_allowed(board=board, actor=actor, origin=origin)
 
 
-def history_record(*, board, user, kind, stroke_ids, shown_ids=()):
+def history_record(*, board, user, kind, stroke_ids, shown_ids=(), moves=()):
     """
     A new undoable step; acting again forgets what the user had undone (their
     redo stack). Every new stroke records one, on the drawing hot path, so
@@ -79,7 +80,11 @@ def history_record(*, board, user, kind, stroke_ids, shown_ids=()):
             f"WHERE {board_column} = %s AND {user_column} = %s AND {undone_column} = %s",
             [board.pk, user.pk, True],
         )
-    insert_rows([HistoryStep(board=board, user=user, kind=kind, stroke_ids=stroke_ids, shown_ids=list(shown_ids))])
+    insert_rows([
+        HistoryStep(
+            board=board, user=user, kind=kind, stroke_ids=stroke_ids, shown_ids=list(shown_ids), moves=list(moves)
+        )
+    ])
 
 
 @transaction.atomic
@@ -451,6 +456,97 @@ def board_clear(*, board, actor, origin=None):
     return Applied(seq=event.seq, details={})
 
 
+# Moving
+
+
+def check_on_canvas(*, board, stroke_ids, dx, dy):
+    """Refuse a move that would take any of the elements past the canvas's edges."""
+    extent = Stroke.objects.filter(board=board, client_id__in=stroke_ids).aggregate(
+        left=Min(F("min_x") + F("offset_x")), top=Min(F("min_y") + F("offset_y")),
+        right=Max(F("max_x") + F("offset_x")), bottom=Max(F("max_y") + F("offset_y")),
+    )
+    if extent["left"] is None:
+        return
+    if (
+        extent["left"] + dx < MIN_COORDINATE or extent["top"] + dy < MIN_COORDINATE
+        or extent["right"] + dx > MAX_COORDINATE or extent["bottom"] + dy > MAX_COORDINATE
+    ):
+        raise ActionError("out_of_range", "That would move them off the canvas.")
+
+
+def apply_moves(*, board, moves, seq, author, client_id=""):
+    """
+    Translate elements as `moves` ([dx, dy, [client ids]]) say, and record
+    each translation as a Move of event `seq`; `client_id` names a `move`'s own.
+    """
+    for dx, dy, stroke_ids in moves:
+        for batch in _batches(stroke_ids):
+            # Sums of moves in 1/10,000 of the board: whoever reads them rounds them (replay.offset).
+            Stroke.objects.filter(board=board, client_id__in=batch).update(
+                offset_x=F("offset_x") + dx, offset_y=F("offset_y") + dy
+            )
+    Move.objects.bulk_create([
+        Move(board=board, client_id=client_id if index == 0 else "", seq=seq, author=author, dx=dx, dy=dy, stroke_ids=ids)
+        for index, (dx, dy, ids) in enumerate(moves)
+    ])
+
+
+def check_not_held(*, board, stroke_ids, connection, now=None):
+    """Refuse when another connection holds one of the elements: `held`, naming who."""
+    now = now or timezone.now()
+    held = (
+        Stroke.objects.filter(board=board, client_id__in=stroke_ids, held_until__gt=now)
+        .exclude(held_connection__in=["", connection or ""])
+        .select_related("held_by")
+        .first()
+    )
+    if held is not None:
+        name = held.held_by.get_username() if held.held_by else "someone"
+        raise ActionError("held", f"{name} is moving that right now.", id=held.client_id, user=name)
+
+
+@transaction.atomic
+def elements_move(*, board, actor, move_id, stroke_ids, dx, dy, connection="", origin=None):
+    """
+    Move the given elements that are still on the board (anyone's) by
+    (dx, dy) board fractions: one event and one step their mover can undo,
+    however many they are. A move re-sent with the same id changes nothing;
+    one of elements another `connection` holds (whiteboard.holds) is refused.
+    """
+    lock_board(board, actor=actor, origin=origin)
+    done = Move.objects.filter(board=board, client_id=move_id).first()
+    if done is not None:
+        if done.author_id != actor.pk:
+            raise ActionError("id_taken", "Another move already has that id; choose a new one.")
+        return Applied(seq=done.seq, details={"duplicate": True, "ids": done.stroke_ids})
+    moved = _visible_ids(board=board, stroke_ids=stroke_ids)
+    if not moved:
+        raise ActionError("nothing_to_move", "Those elements were erased or undone meanwhile.")
+    check_not_held(board=board, stroke_ids=moved, connection=connection)
+    check_on_canvas(board=board, stroke_ids=moved, dx=dx, dy=dy)
+    history_record(board=board, user=actor, kind=HistoryStep.Kind.MOVE, stroke_ids=moved, moves=[[dx, dy, moved]])
+    event = record_event(
+        board=board, type="move", payload={"id": move_id, "user": actor.get_username(), "ids": moved, "dx": dx, "dy": dy},
+        actor=actor, origin=origin,
+    )
+    apply_moves(board=board, moves=[[dx, dy, moved]], seq=event.seq, author=actor, client_id=move_id)
+    return Applied(seq=event.seq, details={"ids": moved})
+
+
+def moves_back(*, board, after_seq, author=None):
+    """
+    The translations that take every element back to where it was right
+    after `after_seq` (only undoing `author`'s moves since, if given), as
+    [dx, dy, [client ids]], elements moved alike together.
+    """
+    groups = defaultdict(list)
+    for stroke_id, (dx, dy) in replay.moved_since(board=board, seq=after_seq, author=author).items():
+        back = (replay.offset(-dx), replay.offset(-dy))
+        if back != (0, 0):
+            groups[back].append(stroke_id)
+    return [[dx, dy, sorted(ids)] for (dx, dy), ids in sorted(groups.items())]
+
+
 # Undo and redo
 
 
@@ -563,13 +659,18 @@ def _apply_step(*, board, actor, step, undo, origin):
     """
     Undoing a drawing hides its stroke; undoing an erase or clear shows its
     strokes; undoing a restore shows what it hid and hides what it brought
-    back. Redo is the reverse.
+    back, and moves back what it moved; undoing a move moves its elements
+    back, wherever they are now. Redo is the reverse.
     """
-    if step.kind == HistoryStep.Kind.DRAW:
+    if step.kind == HistoryStep.Kind.MOVE:
+        to_hide, to_show = [], []
+    elif step.kind == HistoryStep.Kind.DRAW:
         to_hide, to_show = (step.stroke_ids, []) if undo else ([], step.stroke_ids)
     else:
         to_hide, to_show = (step.shown_ids, step.stroke_ids) if undo else (step.stroke_ids, step.shown_ids)
     fields, _, _ = visibility_change(board=board, to_hide=to_hide, to_show=to_show)
+    if step.moves:
+        fields["moves"] = [[-dx, -dy, ids] for dx, dy, ids in step.moves] if undo else step.moves
     step.undone = undo
     step.save(update_fields=["undone"])
     event = record_event(
@@ -580,6 +681,7 @@ def _apply_step(*, board, actor, step, undo, origin):
         origin=origin,
     )
     apply_visibility(board=board, fields=fields, seq=event.seq)
+    apply_moves(board=board, moves=fields.get("moves", ()), seq=event.seq, author=actor)
     return Applied(seq=event.seq, details={"step": step.kind, **fields, **history_state(board=board, user=actor)})
 
 
@@ -627,7 +729,8 @@ def board_restore(*, board, actor, to_seq, origin=None):
     _check_can_restore(board=board, actor=actor, seq=to_seq, name="to_seq")
     target = replay.visible_stroke_ids_at(board=board, seq=to_seq)
     return _restore_visible(
-        board=board, actor=actor, target=target, details={"to_seq": to_seq}, after=to_seq, origin=origin
+        board=board, actor=actor, target=target, moves=moves_back(board=board, after_seq=to_seq),
+        details={"to_seq": to_seq}, after=to_seq, origin=origin,
     )
 
 
@@ -649,12 +752,16 @@ def board_revert_user(*, board, actor, username, after_seq, origin=None):
     )
     details = {"revert_user": reverted.get_username(), "after_seq": after_seq}
     return _restore_visible(
-        board=board, actor=actor, target=target, details=details, after=after_seq, after_user=reverted, origin=origin
+        board=board, actor=actor, target=target, moves=moves_back(board=board, after_seq=after_seq, author=reverted),
+        details=details, after=after_seq, after_user=reverted, origin=origin,
     )
 
 
-def _restore_visible(*, board, actor, target, details, after, after_user=None, origin):
-    """Hide and show strokes so that exactly `target` (client ids) is visible; record the step and the event."""
+def _restore_visible(*, board, actor, target, moves, details, after, after_user=None, origin):
+    """
+    Hide and show strokes so that exactly `target` (client ids) is visible,
+    and make `moves`; record the step and the event.
+    """
     current = _visible_ids(board=board)
     wanted, present = set(target), set(current)
     fields, hidden, shown = visibility_change(
@@ -663,11 +770,16 @@ def _restore_visible(*, board, actor, target, details, after, after_user=None, o
         to_show=[stroke_id for stroke_id in target if stroke_id not in present],
         after=after, after_user=after_user,
     )
-    if not hidden and not shown:
+    if not hidden and not shown and not moves:
         raise ActionError("nothing_to_restore", "The board already looks like that.")
-    history_record(board=board, user=actor, kind=HistoryStep.Kind.RESTORE, stroke_ids=hidden, shown_ids=shown)
+    history_record(
+        board=board, user=actor, kind=HistoryStep.Kind.RESTORE, stroke_ids=hidden, shown_ids=shown, moves=moves
+    )
+    if moves:
+        fields["moves"] = moves
     event = record_event(
         board=board, type="restore", payload={"user": actor.get_username(), **details, **fields}, actor=actor, origin=origin
     )
     apply_visibility(board=board, fields=fields, seq=event.seq)
+    apply_moves(board=board, moves=moves, seq=event.seq, author=actor)
     return Applied(seq=event.seq, details={**details, **fields, **history_state(board=board, user=actor)})

@@ -355,9 +355,11 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
               const columns = {
                 id: ["old", "gone"], user: ["ann", "ann"], tool: ["pen", "pen"], color: ["#000000", "#000000"],
                 width: [4, 4], chunks: [1, 1], created: [2, 3], hidden: [0, 1], hidden_by: [0, 4], props: [{}, {}],
+                dx: [0.5, 0], dy: [0, 0],
               };
               state.load({ seq: 5, strokes: { ...columns, points: [oldPoints, oldPoints] } });
               const loaded = state.visible().map((s) => s.id);
+              const oldAtLoad = state.get("old").points[0];  // drawn at its points plus its offset
               state.addChunk({ ...stroke, id: "live", chunk: 0, points: [[0.2, 0.2]] }, 6);
               state.addChunk({ ...stroke, id: "live", chunk: 1, points: [[0.3, 0.3]] }, 7);
               state.addChunk({ ...stroke, id: "live", chunk: 1, points: [[0.3, 0.3]] }, 7);  // replayed
@@ -372,9 +374,14 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
               state.applyChange({ show_marks: [4], hide_after: { seq: 6 } }, 11);  // a restore to seq 6
               const afterRestore = state.visible().map((s) => s.id);
               state.applyChange({ show: [{ ...stroke, id: "old", chunks: 1, points: [[0.1, 0.1]] }] }, 12);  // stored before marks
+              const afterOld = state.visible().map((s) => s.id);
+              state.moveElements({ id: "m1", ids: ["live"], dx: 0.1, dy: 0 });  // this page's own move
+              state.moveElements({ id: "m1", ids: ["live"], dx: 0.1, dy: 0, seq: 13 });  // its event, in a catch-up
+              state.applyChange({ moves: [[0, 0.25, ["live"]]] }, 14);  // an undo of someone's move
               return {
-                loaded, afterClear, afterUndo, afterRedo, afterRestore, afterOld: state.visible().map((s) => s.id),
-                live: state.get("live").points.length,
+                loaded, afterClear, afterUndo, afterRedo, afterRestore, afterOld,
+                live: state.get("live").points.length, moved: state.get("live").points[0].map((v) => Math.round(v * 1e4) / 1e4),
+                gone: state.get("gone").points[0], oldAtLoad,
               };
             }""",
             packed([[0.1, 0.1]]),
@@ -382,6 +389,8 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
         self.assertEqual(result, {
             "loaded": ["old"], "afterClear": ["mine"], "afterUndo": ["old", "live", "mine"], "afterRedo": ["mine"],
             "afterRestore": ["gone", "mine"], "afterOld": ["old", "gone", "mine"], "live": 2,
+            "moved": [0.3, 0.45],  # moved once by m1, however often it came, and once by the undo
+            "gone": [0.1, 0.1], "oldAtLoad": [0.6, 0.1],
         })
 
     def test_the_page_replays_random_histories_exactly_as_the_server_does(self):
@@ -401,7 +410,9 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
                 """async ([frames, snapshot]) => {
                   const { BoardState } = await import("/static/whiteboard/strokes.js");
                   const { applyFrame } = await import("/static/whiteboard/history.js");
-                  const order = (state) => state.visible().sort((a, b) => a.createdSeq - b.createdSeq).map((s) => s.id);
+                  const round = (value) => Math.round(value * 10000) / 10000;
+                  const order = (state) => state.visible().sort((a, b) => a.createdSeq - b.createdSeq)
+                    .map((s) => [s.id, round(s.dx), round(s.dy)]);
                   const replayed = new BoardState({ onChange: () => {} });
                   for (const frame of frames) applyFrame(replayed, frame);
                   const loaded = new BoardState({ onChange: () => {} });
@@ -473,8 +484,9 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
 def random_history(seed, *, steps=40):
     """
     A board changed at random through the services by two people (draw,
-    write a note, erase, clear, undo, redo, restore, revert): its stored event frames, its
-    snapshot, and the ids of the strokes it shows, in drawing order.
+    write a note, move, erase, clear, undo, redo, restore, revert): its stored
+    event frames, its snapshot, and the strokes it shows, in drawing order,
+    each as [id, dx, dy].
     """
     import json
     import random
@@ -488,7 +500,7 @@ def random_history(seed, *, steps=40):
     board.members.add(other)
     for number in range(steps):
         actor = rng.choice([owner, other])
-        kind = rng.choice(["draw", "draw", "write", "erase", "clear", "undo", "undo", "redo", "restore", "revert"])
+        kind = rng.choice(["draw", "draw", "write", "move", "erase", "clear", "undo", "undo", "redo", "restore", "revert"])
         board.refresh_from_db()
         visible = list(Stroke.objects.filter(board=board, hidden=False).values_list("client_id", flat=True))
         try:
@@ -501,6 +513,11 @@ def random_history(seed, *, steps=40):
                 services.text_add(
                     board=board, actor=actor, stroke_id=f"n{number}", tool="note", color="#000000",
                     points=[[0.1, 0.1], [0.2, 0.2]], props={"text": "Hi", "size": 24, "align": "left", "fill": "#fff3bf"},
+                )
+            elif kind == "move":
+                services.elements_move(
+                    board=board, actor=actor, move_id=f"m{number}", stroke_ids=rng.sample(visible, min(3, len(visible))) or ["x"],
+                    dx=round(rng.uniform(-0.1, 0.1), 4) or 0.01, dy=round(rng.uniform(-0.1, 0.1), 4),
                 )
             elif kind == "erase":
                 services.strokes_erase(board=board, actor=actor, stroke_ids=rng.sample(visible, min(2, len(visible))) or ["x"])
@@ -518,7 +535,10 @@ def random_history(seed, *, steps=40):
             pass
     frames = list(board.events.order_by("seq").values_list("payload", flat=True))
     snapshot = json.loads(selectors.board_snapshot_json(board=board))
-    expected = list(
-        Stroke.objects.filter(board=board, hidden=False).order_by("created_seq").values_list("client_id", flat=True)
-    )
+    expected = [
+        [client_id, round(dx, 4), round(dy, 4)]
+        for client_id, dx, dy in Stroke.objects.filter(board=board, hidden=False)
+        .order_by("created_seq")
+        .values_list("client_id", "offset_x", "offset_y")
+    ]
     return frames, snapshot, expected

@@ -14,7 +14,7 @@ from tests.browser.test_exports import compare_pictures
 from tests.browser.test_kanban_depth import on_a_phone_and_desk
 from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
 from whiteboard import services
-from whiteboard.models import Stroke
+from whiteboard.models import Move, Stroke
 
 NOTE_RGB = [0xFF, 0xF3, 0xBF]  # a note written in ink is yellow
 
@@ -181,6 +181,104 @@ class WhiteboardElementsBrowserTests(WhiteboardPages, BrowserTestCase):
         png = download.value.path().read_bytes()
         width = int(re.search(r'width="(\d+)"', svg).group(1))
         self.assertEqual(int.from_bytes(png[16:20]), width, "the PNG and the SVG frame the drawing alike")
+
+
+# Where the colour is on the canvas: [left, top, right, bottom] as fractions of the canvas box.
+RED_SPAN = """([r, g, b]) => {
+  const canvas = document.getElementById("board-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - r) < 8 && Math.abs(data[i + 1] - g) < 8 && Math.abs(data[i + 2] - b) < 8) {
+      const [x, y] = [(i / 4) % canvas.width, Math.floor(i / 4 / canvas.width)];
+      [left, top, right, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(right, x), Math.max(bottom, y)];
+    }
+  }
+  return [left / canvas.width, top / canvas.height, right / canvas.width, bottom / canvas.height];
+}"""
+
+
+class SelectionBrowserTests(WhiteboardPages, BrowserTestCase):
+    def setUp(self):
+        self.alice, self.alice_page = self.user_page("alice")
+        self.bob, self.bob_page = self.user_page("bob")
+        self.board = outside_the_event_loop(self.make_board)
+        for page in (self.alice_page, self.bob_page):
+            self.open_board(page, self.board)
+
+    def make_board(self):
+        board = services.board_create(name="Moving", owner=self.alice)
+        board.members.add(self.bob)
+        services.shape_add(
+            board=board, actor=self.bob, stroke_id="red", tool="rect", color=RED, width=6,
+            points=[[0.3, 0.3], [0.4, 0.45]], props={"fill": RED},
+        )
+        services.text_add(
+            board=board, actor=self.bob, stroke_id="note", tool="note", color="#1b1e2b", points=[[0.55, 0.3], [0.65, 0.5]],
+            props={"text": "Move me", "size": 24, "align": "left", "fill": "#fff3bf"},
+        )
+        return board
+
+    def red_span(self, page):
+        return page.evaluate(RED_SPAN, RED_RGB)
+
+    def wait_for_red_to_move(self, page, *, right_of):
+        page.wait_for_function(f"() => ({RED_SPAN})({RED_RGB})[0] > {right_of}", timeout=10_000)
+
+    def test_a_selection_is_dragged_for_everyone_nudged_erased_and_undone_across_a_reload(self):
+        alice, bob = self.alice_page, self.bob_page
+        wait_for_pixels(bob, RED_RGB, more_than=1000)
+        wait_for_pixels(alice, RED_RGB, more_than=1000)
+        left_before = self.red_span(bob)[0]
+        left, top, right, bottom = self.red_span(alice)
+        middle = ((left + right) / 2, (top + bottom) / 2)
+        alice.keyboard.press("s")
+        expect(alice.locator('button[data-tool="select"]')).to_have_attribute("aria-pressed", "true")
+        # A marquee around both, then a drag of one of them moves both: one move, one event.
+        self.draw(alice, [(0.05, 0.2), (0.95, 0.75)])
+        box = alice.locator("#board-canvas").bounding_box()
+        alice.mouse.move(box["x"] + middle[0] * box["width"], box["y"] + middle[1] * box["height"])
+        alice.mouse.down()
+        alice.mouse.move(box["x"] + (middle[0] + 0.1) * box["width"], box["y"] + (middle[1] + 0.05) * box["height"], steps=8)
+        # Held, and seen moving by bob before alice lets go: nothing is stored yet.
+        self.wait_for_red_to_move(bob, right_of=left_before + 0.05)
+        self.assertFalse(Move.objects.exists())
+        self.assertEqual(set(Stroke.objects.values_list("held_by__username", flat=True)), {"alice"})
+        self.screenshot(bob, "whiteboard-held.png")
+        alice.mouse.up()
+        moved = stored(self.board, offset_x__gt=0, held_connection="")
+        self.assertEqual({element.client_id for element in moved}, {"red", "note"})
+        self.assertEqual(len({(element.offset_x, element.offset_y) for element in moved}), 1, "moved alike")
+        (move,) = Move.objects.filter(board=self.board)
+        self.assertEqual((move.author, sorted(move.stroke_ids)), (self.alice, ["note", "red"]))
+        self.screenshot(bob, "whiteboard-moved.png")
+
+        offset = moved[0].offset_x
+        alice.keyboard.press("Shift+ArrowRight")  # ten board pixels
+        deadline = time.monotonic() + 10
+        while Stroke.objects.get(client_id="red").offset_x <= offset:
+            self.assertLess(time.monotonic(), deadline, "the nudge was not stored")
+            time.sleep(0.05)
+        self.assertAlmostEqual(Stroke.objects.get(client_id="red").offset_x - offset, 10 / 1920, places=4)
+
+        alice.reload()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        alice.keyboard.press("Control+z")  # the nudge
+        alice.keyboard.press("Control+z")  # the drag
+        page_left = left_before + 0.005
+        bob.wait_for_function(f"() => ({RED_SPAN})({RED_RGB})[0] < {page_left}", timeout=10_000)
+        self.assertEqual(
+            set(Stroke.objects.filter(board=self.board).values_list("offset_x", flat=True)), {0.0}
+        )
+
+        # Select one by clicking it, and Delete erases it for everyone.
+        alice.keyboard.press("s")
+        box = alice.locator("#board-canvas").bounding_box()
+        alice.mouse.click(box["x"] + middle[0] * box["width"], box["y"] + middle[1] * box["height"])  # inside the rect
+        alice.keyboard.press("Delete")
+        wait_for_pixels(bob, RED_RGB, none=True)
+        self.assertTrue(Stroke.objects.get(client_id="red").hidden)
+        self.assertFalse(Stroke.objects.get(client_id="note").hidden)
 
 
 class ProtocolVersionBrowserTests(WhiteboardPages, BrowserTestCase):

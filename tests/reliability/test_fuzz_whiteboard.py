@@ -74,6 +74,15 @@ valid_message = st.one_of(
         optional={"align": st.sampled_from(["left", "center", "right"])},
     ),
     st.fixed_dictionaries({"type": st.just("erase"), "ids": st.lists(stroke_id, min_size=1, max_size=3)}),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("move"),
+            "id": st.sampled_from([f"m{number}" for number in range(6)]),
+            "ids": st.lists(stroke_id, min_size=1, max_size=4),
+            "dx": st.floats(min_value=-2, max_value=2).filter(lambda value: abs(value) >= 0.0001),
+            "dy": st.floats(min_value=-2, max_value=2),
+        }
+    ),
     st.fixed_dictionaries({"type": st.sampled_from(["clear", "undo", "redo"])}),
     st.fixed_dictionaries({"type": st.just("cursor"), "x": coordinate, "y": coordinate}),
     # The fuzzer owns its boards, so it may restore and revert; seqs past the board's are refused alike on both.

@@ -7,13 +7,16 @@ with what its kind adds in `props`, so every guarantee of strokes holds.
 
 import json
 
+from channels.db import database_sync_to_async
 from django.test import TestCase, TransactionTestCase
 
-from tests.support import in_a_loop_of_its_own, make_user, receive_until
+from boardsite.collab.errors import ActionError
+
+from tests.support import in_a_loop_of_its_own, make_user, receive_until, websocket_for
 from tests.whiteboard.helpers import command, export_svg, join, shape_message, snapshot_strokes, svg_drawing, text_message
 from whiteboard import replay, selectors, services
 from whiteboard.exports import drawing_frame
-from whiteboard.models import BoardEvent, Stroke
+from whiteboard.models import BoardEvent, Move, Stroke
 
 NOTE = {"text": "Ship it\n<script>alert(1)</script> & more", "size": 20, "align": "center", "fill": "#d3f9d8"}
 
@@ -83,6 +86,61 @@ class ElementSocketTests(TransactionTestCase):
         self.assertEqual(in_a_loop_of_its_own(scenario)["type"], "ack")
         far = Stroke.objects.get(client_id="far")
         self.assertEqual((far.min_x, far.min_y, far.max_x, far.max_y), (-42.5, 77.25, -42.25, 77.5))
+
+
+class HoldTests(TransactionTestCase):
+    """While someone drags elements they hold them: the others see it, and cannot move them meanwhile."""
+
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.bob = make_user("bob")
+        self.board = services.board_create(name="Plans", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_note(self.board, self.alice, "n1")
+
+    def test_a_held_element_shows_its_holder_follows_the_drag_and_refuses_others_until_released(self):
+        async def scenario():
+            alice, _ = await join(self.board, self.alice)
+            bob, _ = await join(self.board, self.bob)
+            held_ack = await command(alice, {"type": "hold", "ids": ["n1", "gone"]})
+            held, _ = await receive_until(bob, "held")
+            await alice.send_json_to({"type": "drag", "dx": 0.05, "dy": -0.0123456})
+            dragged, _ = await receive_until(bob, "drag")
+            carol_sees = await self.late_joiner_holds()
+            refused_move = await command(bob, {"type": "move", "id": "b1", "ids": ["n1"], "dx": 0.1, "dy": 0})
+            refused_hold = await command(bob, {"type": "hold", "ids": ["n1"]})
+            moved = await command(alice, {"type": "move", "id": "a1", "ids": ["n1"], "dx": 0.05, "dy": 0})
+            await alice.disconnect()  # a page that goes lets go of what it held
+            released, _ = await receive_until(bob, "released")
+            bob_moves = await command(bob, {"type": "move", "id": "b2", "ids": ["n1"], "dx": 0.1, "dy": 0})
+            await bob.disconnect()
+            return held_ack, held, dragged, carol_sees, refused_move, refused_hold, moved, released, bob_moves
+
+        held_ack, held, dragged, carol_sees, refused_move, refused_hold, moved, released, bob_moves = (
+            in_a_loop_of_its_own(scenario)
+        )
+        self.assertEqual((held_ack["type"], held_ack["ids"]), ("ack", ["n1"]))
+        self.assertEqual((held["user"], held["ids"]), ("alice", ["n1"]))
+        self.assertEqual((dragged["conn"], dragged["dx"], dragged["dy"]), (held["conn"], 0.05, -0.0123))
+        self.assertEqual(carol_sees["holds"], [{"user": "alice", "conn": held["conn"], "ids": ["n1"]}])
+        for refused in (refused_move, refused_hold):
+            self.assertEqual((refused["code"], refused["user"]), ("held", "alice"))
+            self.assertIn("alice is moving that", refused["message"])
+        self.assertEqual(moved["type"], "ack")
+        self.assertEqual((released["conn"], released["ids"]), (held["conn"], ["n1"]))
+        self.assertEqual(bob_moves["type"], "ack")
+        self.assertAlmostEqual(Stroke.objects.get(client_id="n1").offset_x, 0.15)
+        self.assertFalse(Stroke.objects.exclude(held_connection="").exists())
+
+    async def late_joiner_holds(self):
+        """The `holds` frame a page that opens the board now gets, right after `hello`."""
+        carol = await database_sync_to_async(make_user)("carol")
+        await database_sync_to_async(self.board.members.add)(carol)
+        communicator = await websocket_for(f"/ws/whiteboard/{self.board.slug}/", user=carol)
+        await communicator.connect()
+        holds, _ = await receive_until(communicator, "holds")
+        await communicator.disconnect()
+        return holds
 
 
 class ElementHistoryTests(TestCase):
@@ -183,3 +241,86 @@ class ElementExportTests(TestCase):
         _, text = export_svg(self.client, f"{self.url}?seq={first}")
         self.assertIn('viewBox="0 0 1920 1200"', text)
         self.assertEqual(json.loads(selectors.board_snapshot_json(board=self.board))["seq"], first + 1)
+
+
+class MoveTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.bob = make_user("bob")
+        self.board = services.board_create(name="Plans", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_note(self.board, self.alice, "n1")
+        services.shape_add(
+            board=self.board, actor=self.bob, stroke_id="r1", tool="rect", color="#000000", width=4,
+            points=[[0.1, 0.1], [0.2, 0.2]],
+        )
+
+    def move(self, user, move_id, stroke_ids, dx, dy):
+        return services.elements_move(board=self.board, actor=user, move_id=move_id, stroke_ids=stroke_ids, dx=dx, dy=dy)
+
+    def offsets(self):
+        strokes = snapshot_strokes(selectors.board_snapshot_json(board=self.board))
+        return {stroke["id"]: (stroke["dx"], stroke["dy"]) for stroke in strokes}
+
+    def test_a_move_is_one_event_and_one_step_and_sending_it_again_changes_nothing(self):
+        applied = self.move(self.bob, "m1", ["n1", "r1", "unknown"], 0.1, -0.05)
+        self.assertEqual(applied.details, {"ids": ["n1", "r1"]})
+        self.assertEqual(self.offsets(), {"n1": (0.1, -0.05), "r1": (0.1, -0.05)})
+        again = self.move(self.bob, "m1", ["n1", "r1"], 0.1, -0.05)
+        self.assertEqual((again.seq, again.details["duplicate"]), (applied.seq, True))
+        self.assertEqual(self.offsets()["n1"], (0.1, -0.05))
+        event = BoardEvent.objects.get(board=self.board, seq=applied.seq)
+        self.assertEqual(event.payload, {"type": "move", "seq": applied.seq, "id": "m1", "user": "bob", "ids": ["n1", "r1"],
+                                         "dx": 0.1, "dy": -0.05})
+        with self.assertRaises(ActionError) as taken:
+            self.move(self.alice, "m1", ["n1"], 0.2, 0.2)
+        self.assertEqual(taken.exception.code, "id_taken")
+
+    def test_undo_moves_back_and_redo_moves_again_even_after_others_moved_them(self):
+        self.move(self.bob, "m1", ["n1"], 0.3, 0)
+        self.move(self.alice, "m2", ["n1"], 0, 0.2)
+        services.history_undo(board=self.board, actor=self.bob)  # bob's move, not alice's
+        self.assertEqual(self.offsets()["n1"], (0.0, 0.2))
+        services.history_redo(board=self.board, actor=self.bob)
+        self.assertEqual(self.offsets()["n1"], (0.3, 0.2))
+
+    def test_moves_of_elements_gone_or_off_the_canvas_are_refused_and_change_nothing(self):
+        services.strokes_erase(board=self.board, actor=self.alice, stroke_ids=["r1"])
+        for stroke_ids, dx, code in ((["r1"], 0.1, "nothing_to_move"), (["n1"], 100.5, "out_of_range")):
+            with self.subTest(code), self.assertRaises(ActionError) as refused:
+                self.move(self.alice, f"m-{code}", stroke_ids, dx, 0)
+            self.assertEqual(refused.exception.code, code)
+        self.assertEqual(self.offsets(), {"n1": (0.0, 0.0)})
+        self.assertFalse(Move.objects.exists())
+
+    def test_restore_and_revert_put_elements_back_where_they_were(self):
+        before = self.board_seq()
+        self.move(self.bob, "m1", ["n1", "r1"], 0.1, 0.1)
+        self.move(self.alice, "m2", ["r1"], 0.05, 0)
+        services.board_revert_user(board=self.board, actor=self.alice, username="bob", after_seq=before)
+        self.assertEqual(self.offsets(), {"n1": (0.0, 0.0), "r1": (0.05, 0.0)})
+        services.history_undo(board=self.board, actor=self.alice)  # the revert
+        self.assertEqual(self.offsets(), {"n1": (0.1, 0.1), "r1": (0.15, 0.1)})
+        services.board_restore(board=self.board, actor=self.alice, to_seq=before)
+        self.assertEqual(self.offsets(), {"n1": (0.0, 0.0), "r1": (0.0, 0.0)})
+        self.board.refresh_from_db()
+        frames = list(BoardEvent.objects.filter(board=self.board).order_by("seq").values_list("payload", flat=True))
+        for seq in range(self.board.last_seq + 1):
+            fast = [stroke.frame() for stroke in replay.strokes_at(board=self.board, seq=seq)]
+            self.assertEqual(fast, replay.replay_frames(frames[:seq]), f"at seq {seq}")
+
+    def test_an_export_draws_moved_elements_where_they_are_at_its_seq(self):
+        before = self.board_seq()
+        self.move(self.bob, "m1", ["r1"], -1, 0)  # a whole sheet to the left
+        self.client.force_login(self.alice)
+        url = f"/whiteboard/{self.board.slug}/export.svg"
+        _, now = export_svg(self.client, url)
+        _, then = export_svg(self.client, f"{url}?seq={before}")
+        self.assertIn('<rect x="-3456" y="240" width="384" height="240"/>', now)
+        self.assertIn('viewBox="-1754 0 3674 1200"', now)
+        self.assertIn('<rect x="384" y="240" width="384" height="240"/>', then)
+        self.assertIn('viewBox="0 0 1920 1200"', then)
+
+    def board_seq(self):
+        self.board.refresh_from_db()
+        return self.board.last_seq

@@ -44,7 +44,9 @@ def ids(strokes):
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["start", "continue", "shape", "text", "erase", "clear", "undo", "redo", "restore", "revert"]),
+        st.sampled_from(
+            ["start", "continue", "shape", "text", "move", "erase", "clear", "undo", "redo", "restore", "revert"]
+        ),
         st.sampled_from([0, 1]),  # who acts (0: the owner)
         st.integers(min_value=0, max_value=10_000),  # picks a stroke, a seq, a point
     ),
@@ -85,6 +87,12 @@ class ReplayAgreesWithTheLiveBoardTests(HypothesisTestCase):
                         board=board, actor=actor, stroke_id=f"t{number}", tool=["text", "note"][pick % 2],
                         color="#000000", points=[point, [round(point[0] + 0.1, 4), round(point[1] + 0.1, 4)]],
                         props={"text": f"Word {pick}", "size": 24, "align": "left", **({"fill": "#fff3bf"} if pick % 2 else {})},
+                    )
+                elif kind == "move":
+                    visible = ids(live_strokes(board))
+                    services.elements_move(
+                        board=board, actor=actor, move_id=f"m{number}", stroke_ids=visible[pick % 2 :: 2] or ["none"],
+                        dx=round((pick % 7 - 3) / 100, 4), dy=0.0125,
                     )
                 elif kind == "erase":
                     visible = ids(live_strokes(board))

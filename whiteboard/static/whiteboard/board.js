@@ -8,14 +8,18 @@ import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
 import { BoardState, SHAPE_TOOLS } from "./strokes.js";
 import { isTyping, newStrokeId, Tools } from "./tools.js";
+import { Selection } from "./selection.js";
 import { TextEditor } from "./text.js";
 
 const CURSOR_INTERVAL_MS = 50;
 const DEFAULT_WIDTHS = { pen: 6, highlighter: 24, line: 6, arrow: 6, rect: 6, ellipse: 6, diamond: 6 };
 const TOOL_KEYS = {
   p: "pen", h: "highlighter", e: "eraser", l: "line", a: "arrow", r: "rect", o: "ellipse", d: "diamond",
-  t: "text", n: "note", v: "hand",
+  t: "text", n: "note", v: "hand", s: "select",
 };
+const MAX_MOVE_IDS = 1000; // per `move` message (docs/protocol.md)
+const HOLD_SECONDS = 30; // as the server keeps a hold (whiteboard/holds.py); renewed while a drag lasts
+const HOLD_RENEW_MS = 10_000;
 const STORAGE_KEY = "whiteboard.brush";
 const STYLE_OPTIONS = ["fill", "dash", "opacity", "textSize", "align"]; // the style buttons' data-* names, as in dataset
 const dataAttribute = (name) => `data-${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
@@ -42,6 +46,8 @@ class WhiteboardPage {
     this.lastCursorSent = 0;
     this.cursorTimer = null;
     this.history = { can_undo: false, can_redo: false };
+    this.holds = new Map(); // connection id -> {user, ids, dx, dy, since}: what others are moving
+    this.dragFrame = null; // the `drag` frame to send on the next animation frame
 
     this.replay = null; // the history panel's scene while it shows an earlier moment
     this.state = new BoardState({
@@ -58,6 +64,7 @@ class WhiteboardPage {
       fitInsets: () => this.panelInsets(),
       onViewChange: () => this.viewChanged(),
     });
+    this.selection = new Selection(this);
     this.tools = new Tools(this);
     this.textEditor = new TextEditor({ stage: $("#stage"), canvas: this.canvas, onDone: (text) => this.sendText(text) });
     this.canvas.setScene(
@@ -67,6 +74,8 @@ class WhiteboardPage {
           strokeById: (id) => this.state.get(id),
           fadedIds: this.tools.fadedIds,
           preview: this.tools.preview,
+          selection: this.selection.scene(),
+          holds: this.currentHolds(),
         },
     );
     this.historyPanel = new HistoryPanel({
@@ -190,6 +199,69 @@ class WhiteboardPage {
     this.historyChanged({ can_undo: true, can_redo: false });
   }
 
+  /**
+   * Move elements by (dx, dy) board fractions: shown moved at once, sent as
+   * one `move` (a few, past MAX_MOVE_IDS), each with its own id so that
+   * sending it again after a reconnect moves nothing twice.
+   */
+  sendMove(ids, dx, dy) {
+    const round = (value) => Math.round(value * 10000) / 10000;
+    [dx, dy] = [round(dx), round(dy)];
+    if (!dx && !dy) return;
+    for (let start = 0; start < ids.length; start += MAX_MOVE_IDS) {
+      const message = { type: "move", id: newStrokeId(), ids: ids.slice(start, start + MAX_MOVE_IDS), dx, dy };
+      this.state.moveElements(message);
+      this.connection?.send(message);
+    }
+    this.historyChanged({ can_undo: true, can_redo: false });
+  }
+
+  // Holding the selection while it is dragged (whiteboard/holds.py)
+
+  /** The name of someone else holding one of `ids`, or null. */
+  holderOf(ids) {
+    const wanted = new Set(ids);
+    for (const hold of this.currentHolds()) if (hold.ids.some((id) => wanted.has(id))) return hold.user;
+    return null;
+  }
+
+  /** Others' holds that have not run out: a vanished page's hold goes after HOLD_SECONDS. */
+  currentHolds() {
+    const now = performance.now();
+    return [...this.holds.values()]
+      .filter((hold) => now - hold.since < HOLD_SECONDS * 1000)
+      .map((hold) => ({ ...hold, color: personColor(hold.user) }));
+  }
+
+  /** Hold the elements for as long as the drag lasts; rejects if someone else holds one of them. */
+  holdSelection(ids) {
+    clearInterval(this.holdTimer);
+    const hold = () => this.connection.request({ type: "hold", ids: ids.slice(0, MAX_MOVE_IDS) });
+    this.holdTimer = setInterval(() => hold().catch(() => {}), HOLD_RENEW_MS);
+    return hold().catch((error) => {
+      clearInterval(this.holdTimer);
+      this.toast(error.message);
+      throw error;
+    });
+  }
+
+  /** Where the held selection is being dragged, sent at most once an animation frame. */
+  dragSelection(dx, dy) {
+    const pending = this.dragFrame;
+    this.dragFrame = { type: "drag", dx: Math.round(dx * 10000) / 10000, dy: Math.round(dy * 10000) / 10000 };
+    if (pending) return;
+    requestAnimationFrame(() => {
+      if (this.dragFrame) this.connection?.sendEphemeral(this.dragFrame);
+      this.dragFrame = null;
+    });
+  }
+
+  releaseSelection() {
+    clearInterval(this.holdTimer);
+    this.dragFrame = null;
+    this.connection?.send({ type: "release" });
+  }
+
   sendStroke(chunk) {
     const { id, chunk: index, tool, color, width, points } = chunk;
     this.state.addChunk({ id, chunk: index, user: this.me, tool, color, width, points });
@@ -241,6 +313,12 @@ class WhiteboardPage {
         break;
       case "erase":
         this.state.hide(frame.ids, frame.seq);
+        break;
+      case "move":
+        this.state.moveElements(frame);
+        for (const hold of this.holds.values()) {
+          if (hold.ids.some((id) => frame.ids.includes(id))) [hold.dx, hold.dy] = [0, 0]; // moved: no longer dragged
+        }
         break;
       case "clear":
         this.state.clearBefore(frame.seq);
@@ -305,9 +383,13 @@ class WhiteboardPage {
       // The server holds none of it, or holds it hidden: so must this page.
       if (command.type !== "stroke" || command.chunk === 0 || error.code === "stroke_gone") this.state.hide([command.id]);
     }
+    if (command?.type === "move") {
+      // Nothing of it moved on the server: take it back here too.
+      this.state.moveElements({ ids: command.ids, dx: -command.dx, dy: -command.dy });
+    }
     if (error.code === "nothing_to_undo") this.historyChanged({ can_undo: false });
     else if (error.code === "nothing_to_redo") this.historyChanged({ can_redo: false });
-    else if (error.code !== "nothing_to_erase" && error.code !== "board_empty") this.toast(error.message);
+    else if (!["nothing_to_erase", "nothing_to_move", "board_empty"].includes(error.code)) this.toast(error.message);
     else this.toast(error.message, { quiet: true });
   }
 
@@ -323,8 +405,32 @@ class WhiteboardPage {
         this.historyChanged(frame);
         break;
       case "presence":
-        for (const conn of applyPresence(this.members, frame)) this.removeCursor(conn);
+        for (const conn of applyPresence(this.members, frame)) {
+          this.removeCursor(conn);
+          this.holds.delete(conn);
+        }
         this.renderPresence();
+        this.canvas.invalidateBase();
+        break;
+      case "holds":
+        this.holds = new Map(frame.holds.map((hold) => [hold.conn, { ...hold, dx: 0, dy: 0, since: performance.now() }]));
+        this.canvas.invalidateBase();
+        break;
+      case "held":
+        this.holds.set(frame.conn, { ...this.holds.get(frame.conn), ...frame, since: performance.now() });
+        this.holds.get(frame.conn).dx ??= 0;
+        this.holds.get(frame.conn).dy ??= 0;
+        this.canvas.invalidateBase();
+        break;
+      case "released":
+        this.holds.delete(frame.conn);
+        this.canvas.invalidateBase();
+        break;
+      case "drag":
+        if (this.holds.has(frame.conn)) {
+          Object.assign(this.holds.get(frame.conn), { dx: frame.dx, dy: frame.dy });
+          this.canvas.requestRender();
+        }
         break;
       case "cursor":
         this.showCursor(frame);
@@ -460,6 +566,7 @@ class WhiteboardPage {
   setTool(tool) {
     this.tools.finish();
     this.textEditor.finish();
+    if (tool !== "select") this.selection.clear();
     this.brush.tool = tool;
     this.renderBrush();
   }
@@ -535,7 +642,7 @@ class WhiteboardPage {
 
   pickColor(color) {
     this.brush.color = color.toLowerCase();
-    if (this.brush.tool === "eraser" || this.brush.tool === "hand") this.brush.tool = "pen";
+    if (["eraser", "hand", "select"].includes(this.brush.tool)) this.brush.tool = "pen";
     this.saveBrush();
     this.renderBrush();
   }
@@ -555,6 +662,10 @@ class WhiteboardPage {
   bindKeys() {
     addEventListener("keydown", (event) => {
       if (isTyping(event)) return;
+      if (this.brush.tool === "select" && !this.ended && this.selection.key(event)) {
+        event.preventDefault();
+        return;
+      }
       const key = event.key.toLowerCase();
       if ((event.ctrlKey || event.metaKey) && key === "z") {
         event.preventDefault();

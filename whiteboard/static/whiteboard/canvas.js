@@ -13,6 +13,8 @@ const MAX_COORDINATE = 101;
 const FRAME_MARGIN = 24; // board pixels around a drawing that goes past the first sheet (as whiteboard/exports.py)
 const PNG_MAX_SIDE = 8192; // a larger drawing is exported scaled down to fit
 const BACKGROUND = "#ffffff";
+const SELECTION_COLOR = "#4f46e5";
+const SELECTION_FILL = "rgba(79, 70, 229, 0.08)";
 const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
 const VIEW_SETTLE_MS = 150; // the view this long unchanged is redrawn sharp
 const BASE_FRAME_BUDGET_MS = 12; // time per frame spent folding strokes into the base
@@ -261,7 +263,9 @@ export class BoardCanvas {
     context.fillRect(0, 0, this.base.width, this.base.height);
     this.boardTransform(context, this.view);
     this.inBase = new Set();
-    this.baseQueue = this.scene().visibleStrokes().filter((stroke) => !this.active.has(stroke));
+    const { selection, holds = [] } = this.scene();
+    const moving = new Set([...(selection?.moving ?? []), ...holds.flatMap((hold) => hold.ids)]);
+    this.baseQueue = this.scene().visibleStrokes().filter((stroke) => !this.active.has(stroke) && !moving.has(stroke.id));
     this.baseQueueIndex = 0;
     this.baseView = { ...this.view };
     this.baseValid = true;
@@ -314,15 +318,80 @@ export class BoardCanvas {
 
     this.boardTransform(context, this.view);
     context.save();
-    const { fadedIds, strokeById, preview } = this.scene();
+    const { fadedIds, strokeById, preview, selection, holds = [] } = this.scene();
+    const held = new Set(holds.flatMap((hold) => hold.ids));
     for (const stroke of this.active) {
-      if (!stroke.hidden) this.drawStroke(context, stroke, this.pathFor(stroke));
+      if (!stroke.hidden && !selection?.moving?.has(stroke.id) && !held.has(stroke.id)) this.drawStroke(context, stroke, this.pathFor(stroke));
     }
+    for (const hold of holds) this.drawHold(context, hold, strokeById);
+    if (selection) this.drawSelection(context, selection);
     for (const id of fadedIds) {
       const stroke = strokeById(id);
       if (stroke && !stroke.hidden) this.washOut(context, stroke);
     }
     if (preview) this.drawStroke(context, preview, this.pathFor(preview));
+    context.restore();
+  }
+
+  /**
+   * The selection: what is being dragged, where it is being dragged to; a
+   * dashed box around each selected element; the marquee being drawn.
+   */
+  drawSelection(context, { moving, offset: [dx, dy], selected, marquee }) {
+    if (moving) {
+      context.save();
+      context.translate(dx, dy);
+      for (const stroke of selected) this.drawStroke(context, stroke, this.pathFor(stroke));
+      context.restore();
+    }
+    const pixel = 1 / this.view.scale; // one CSS px in board px
+    context.save();
+    context.strokeStyle = SELECTION_COLOR;
+    context.lineWidth = 1.5 * pixel;
+    context.setLineDash([5 * pixel, 4 * pixel]);
+    for (const stroke of selected) {
+      const [minX, minY, maxX, maxY] = this.extent(stroke);
+      const pad = stroke.width / 2 + 4 * pixel;
+      context.strokeRect(minX - pad + dx, minY - pad + dy, maxX - minX + 2 * pad, maxY - minY + 2 * pad);
+    }
+    if (marquee) {
+      const [[x1, y1], [x2, y2]] = [marquee.start, marquee.end];
+      context.fillStyle = SELECTION_FILL;
+      context.fillRect(Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1));
+      context.strokeRect(Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1));
+    }
+    context.restore();
+  }
+
+  /**
+   * What someone else holds: where they are dragging it, in a box of their
+   * colour with their name, so no one else tries to move it meanwhile.
+   */
+  drawHold(context, { user, ids, dx, dy, color }, strokeById) {
+    const strokes = ids.map(strokeById).filter((stroke) => stroke && !stroke.hidden);
+    if (!strokes.length) return;
+    const [offsetX, offsetY] = [dx * this.boardWidth, dy * this.boardHeight];
+    context.save();
+    context.translate(offsetX, offsetY);
+    for (const stroke of strokes) this.drawStroke(context, stroke, this.pathFor(stroke));
+    const pixel = 1 / this.view.scale;
+    const [left, top, right, bottom] = strokes.map((stroke) => this.extent(stroke)).reduce(
+      (box, [minX, minY, maxX, maxY]) => [Math.min(box[0], minX), Math.min(box[1], minY), Math.max(box[2], maxX), Math.max(box[3], maxY)],
+      [Infinity, Infinity, -Infinity, -Infinity],
+    );
+    const pad = 6 * pixel;
+    context.strokeStyle = color;
+    context.lineWidth = 2 * pixel;
+    context.strokeRect(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad);
+    context.font = font(12 * pixel);
+    const label = `${user} is moving this`;
+    const width = context.measureText(label).width + 8 * pixel;
+    context.fillStyle = color;
+    context.fillRect(left - pad, top - pad - 18 * pixel, width, 18 * pixel);
+    context.fillStyle = "#ffffff";
+    context.textAlign = "left";
+    context.textBaseline = "middle";
+    context.fillText(label, left - pad + 4 * pixel, top - pad - 9 * pixel);
     context.restore();
   }
 

@@ -27,6 +27,9 @@ export function applyFrame(state, frame) {
     case "erase":
       state.hide(frame.ids, frame.seq);
       break;
+    case "move":
+      state.moveElements(frame);
+      break;
     case "clear":
       state.clearBefore(frame.seq);
       break;
@@ -51,6 +54,8 @@ function describe(frame) {
       return frame.kind === "note" ? `${frame.user} added a sticky note` : `${frame.user} wrote a text`;
     case "erase":
       return `${frame.user} erased ${frame.ids.length} stroke${frame.ids.length === 1 ? "" : "s"}`;
+    case "move":
+      return `${frame.user} moved ${frame.ids.length} element${frame.ids.length === 1 ? "" : "s"}`;
     case "clear":
       return `${frame.user} cleared the board`;
     case "undo":
@@ -76,6 +81,7 @@ function describe(frame) {
 function copyState(state) {
   const copy = new BoardState({ onChange: () => {} });
   for (const [id, stroke] of state.strokes) copy.strokes.set(id, { ...stroke, points: stroke.points.slice() });
+  copy.movesApplied = new Set(state.movesApplied);
   return copy;
 }
 

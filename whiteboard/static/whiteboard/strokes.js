@@ -1,7 +1,9 @@
 // The board's strokes as this page knows them, hidden ones too, changed only
 // by the snapshot, by events in seq order and by this user's own drawing.
 // Every change is idempotent (a chunk is appended once, hiding and showing
-// are sets), so a catch-up that repeats something changes nothing.
+// are sets, a move is applied once per id), so a catch-up that repeats
+// something changes nothing. A stroke's points are held where it is drawn:
+// as drawn plus its offset (`dx`, `dy`), which moves add to.
 //
 // Each hidden stroke keeps the seq of the event that hid it (`hiddenBy`),
 // also once shown again: undo, redo and restore events name those marks,
@@ -14,6 +16,12 @@ export const SHAPE_TOOLS = new Set(["line", "arrow", "rect", "ellipse", "diamond
 // The fields of a `shape` or `text` event that are the element's own, not its props.
 const ELEMENT_FIELDS = new Set(["type", "seq", "ref", "id", "user", "shape", "kind", "color", "width", "points"]);
 
+/** `points` moved by (dx, dy), pressure kept. */
+function translated(points, dx, dy) {
+  if (!dx && !dy) return points;
+  return points.map(([x, y, ...pressure]) => [x + dx, y + dy, ...pressure]);
+}
+
 /** What a `shape` or `text` frame adds to its element (fill, dash, a text's words...). */
 export function propsOf(frame) {
   return Object.fromEntries(Object.entries(frame).filter(([name]) => !ELEMENT_FIELDS.has(name)));
@@ -23,6 +31,7 @@ export class BoardState {
   /** `onChange(stroke)` after a stroke grew or was added; `onChange(null)` after anything else. */
   constructor({ onChange }) {
     this.strokes = new Map(); // id -> stroke, in drawing order
+    this.movesApplied = new Set(); // ids of the `move`s applied, each once (this page applies its own as it sends them)
     this.onChange = onChange;
   }
 
@@ -32,10 +41,12 @@ export class BoardState {
    */
   load(snapshot) {
     this.strokes.clear();
-    const { id, user, tool, color, width, chunks, created, hidden, hidden_by: hiddenBy, props, points } = snapshot.strokes;
+    const { id, user, tool, color, width, chunks, created, hidden, hidden_by: hiddenBy, props, dx, dy, points } = snapshot.strokes;
     for (let i = 0; i < id.length; i += 1) {
       const stroke = { id: id[i], user: user[i], tool: tool[i], color: color[i], width: width[i], chunks: chunks[i], props: props[i] };
-      const held = this.put({ ...stroke, points: unpackPoints(points[i]) }, created[i]);
+      const held = this.put({ ...stroke, points: translated(unpackPoints(points[i]), dx[i], dy[i]) }, created[i]);
+      held.dx = dx[i];
+      held.dy = dy[i];
       held.hidden = hidden[i] === 1;
       held.hiddenBy = hiddenBy[i];
     }
@@ -43,7 +54,7 @@ export class BoardState {
   }
 
   put({ id, user, tool, color, width, chunks, points, props = {} }, createdSeq) {
-    const stroke = { id, user, tool, color, width, chunks, points, props, createdSeq, hidden: false, hiddenBy: 0, version: 0 };
+    const stroke = { id, user, tool, color, width, chunks, points, props, createdSeq, hidden: false, hiddenBy: 0, version: 0, dx: 0, dy: 0 };
     this.strokes.set(id, stroke);
     return stroke;
   }
@@ -59,7 +70,8 @@ export class BoardState {
     }
     if (seq !== null && chunk === 0) stroke.createdSeq = Math.min(stroke.createdSeq, seq);
     if (chunk < stroke.chunks) return false;
-    stroke.points.push(...points);
+    // Points held are where the stroke is drawn: a stroke moved since it started (rarely) moves its next chunks too.
+    stroke.points.push(...(seq === null ? points : translated(points, stroke.dx, stroke.dy)));
     stroke.chunks = chunk + 1;
     stroke.version += 1;
     this.onChange(stroke);
@@ -79,6 +91,27 @@ export class BoardState {
     const { id, user, color, points } = frame;
     const element = { id, user, tool: frame.shape ?? frame.kind, color, width: frame.width ?? 0, chunks: 1, points, props: propsOf(frame) };
     this.onChange(this.put(element, seq ?? Infinity));
+  }
+
+  /**
+   * A `move` (its `id`, the `ids` of the elements, `dx` and `dy` in board
+   * fractions), applied once however often it comes; a translation an undo,
+   * redo or restore names (no `id`) is applied as it comes, once per seq.
+   */
+  moveElements({ id = null, ids, dx, dy }) {
+    if (id !== null) {
+      if (this.movesApplied.has(id)) return;
+      this.movesApplied.add(id);
+    }
+    for (const elementId of ids) {
+      const stroke = this.strokes.get(elementId);
+      if (!stroke) continue;
+      stroke.dx += dx;
+      stroke.dy += dy;
+      stroke.points = translated(stroke.points, dx, dy);
+      stroke.version += 1;
+    }
+    this.onChange(null);
   }
 
   /** The server stored this page's own stroke at `seq`. */
@@ -155,6 +188,7 @@ export class BoardState {
     this.showIds(change.show_ids ?? []);
     this.show(change.show ?? [], seq);
     if (change.show_marks) this.showIds(this.withMarks(change.show_marks, true));
+    for (const [dx, dy, ids] of change.moves ?? []) this.moveElements({ ids, dx, dy });
   }
 
   /** A clear at `seq` hid every stroke stored before it; this page's unsaved strokes come after. */

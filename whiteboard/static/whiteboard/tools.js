@@ -1,6 +1,7 @@
 // Pointer input on the board: drawing with the pen and highlighter (sent in
 // chunks while the pen moves, so others see the stroke grow), shapes, texts
-// and notes (placed with a click, written in place), the eraser, and panning
+// and notes (placed with a click, written in place), the eraser, the select
+// tool (handed to the page's Selection, selection.js), and panning
 // and zooming (wheel, pinch, drag with the hand tool, the middle button or
 // Space held).
 
@@ -151,7 +152,10 @@ export class Tools {
     }
     if (event.button !== 0) return;
     const point = this.boardPoint(event);
-    if (TEXT_TOOLS.has(style.tool)) {
+    if (style.tool === "select") {
+      this.gesture = { kind: "select", pointerId: event.pointerId };
+      this.board.selection.down(event);
+    } else if (TEXT_TOOLS.has(style.tool)) {
       this.board.startText(point.slice(0, 2));
     } else if (style.tool === "eraser") {
       this.gesture = { kind: "erase", pointerId: event.pointerId };
@@ -207,7 +211,9 @@ export class Tools {
       return;
     }
     this.board.moveCursor(this.canvas.toBoard(event.clientX, event.clientY));
-    if (gesture.kind === "erase") {
+    if (gesture.kind === "select") {
+      this.board.selection.move(event);
+    } else if (gesture.kind === "erase") {
       for (const coalesced of event.getCoalescedEvents?.() ?? [event]) this.eraseAt(coalesced);
     } else if (gesture.kind === "shape") {
       this.preview = this.shapeFrom(gesture, event);
@@ -233,6 +239,11 @@ export class Tools {
       this.gesture = null;
       return;
     }
+    if (gesture.kind === "select") {
+      this.gesture = null;
+      this.board.selection.up(event, { cancelled });
+      return;
+    }
     if (gesture.kind === "shape" && !cancelled) {
       const shape = this.shapeFrom(gesture, event);
       const [sx, sy] = gesture.startClient;
@@ -255,6 +266,8 @@ export class Tools {
     } else if (gesture.kind === "erase" && this.fadedIds.size) {
       this.board.erase([...this.fadedIds]);
       this.fadedIds.clear();
+    } else if (gesture.kind === "select") {
+      this.board.selection.cancel();
     }
     this.canvas.requestRender();
   }
