@@ -164,6 +164,56 @@ def fill_whiteboard(board, *, strokes, points, author, pen=smooth_pen, batch=100
     return board
 
 
+def add_whiteboard_elements(board, *, texts, shapes, author):
+    """
+    `texts` texts and sticky notes (alternately, a few words on one to three
+    lines) and `shapes` styled shapes after what the board holds, with their
+    events, as if each was sent whole.
+    """
+    from whiteboard.models import BoardEvent, HistoryStep, Stroke
+    from whiteboard.points import packed
+
+    rng = random.Random(13)
+    words = "plan ship call book pick venue bus tell review draft budget agenda notes idea".split()
+    rows, events = [], []
+    for number in range(texts + shapes):
+        seq = board.last_seq + number + 1
+        x, y = round(rng.uniform(-1, 2), 4), round(rng.uniform(-1, 2), 4)
+        corners = [[x, y], [round(x + rng.uniform(0.02, 0.12), 4), round(y + rng.uniform(0.02, 0.15), 4)]]
+        if number < texts:
+            tool = "note" if number % 2 else "text"
+            props = {
+                "text": "\n".join(" ".join(rng.choices(words, k=3)) for _ in range(rng.randint(1, 3))),
+                "size": 24, "align": "left", **({"fill": "#fff3bf"} if tool == "note" else {}),
+            }
+            frame = {"kind": tool, "color": "#1b1e2b", "points": corners, **props}
+            kind, width = "text", 0.0
+        else:
+            tool = ("rect", "ellipse", "diamond", "arrow")[number % 4]
+            props = {"dash": "dashed"} if tool == "arrow" else {"fill": PALETTE[number % len(PALETTE)], "opacity": 0.5}
+            frame = {"shape": tool, "color": "#1b1e2b", "width": 4.0, "points": corners, **props}
+            kind, width = "shape", 4.0
+        stroke_id = f"element-{number}"
+        rows.append(Stroke(
+            board=board, client_id=stroke_id, author=author, tool=tool, color="#1b1e2b", width=width, props=props,
+            points_json=json.dumps(corners, separators=(",", ":")), points_packed=packed(corners), point_count=2,
+            chunk_seqs=[seq], created_seq=seq, min_x=corners[0][0], min_y=corners[0][1], max_x=corners[1][0],
+            max_y=corners[1][1],
+        ))
+        payload = {"type": kind, "seq": seq, "id": stroke_id, "user": author.get_username(), **frame}
+        events.append(BoardEvent(board=board, seq=seq, type=kind, payload=payload, author=author))
+    with transaction.atomic():
+        Stroke.objects.bulk_create(rows, batch_size=1000)
+        BoardEvent.objects.bulk_create(events, batch_size=1000)
+        HistoryStep.objects.bulk_create(
+            HistoryStep(board=board, user=author, kind="draw", stroke_ids=[row.client_id]) for row in rows
+        )
+        board.last_seq += len(rows)
+        board.stored_strokes += len(rows)
+        board.save(update_fields=["last_seq", "stored_strokes"])
+    return board
+
+
 def fill_kanban(board, *, cards, columns, lanes=0, comments_per_card=0, checklist_items=0, attachments=False,
                 author=None):
     """

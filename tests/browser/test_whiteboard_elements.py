@@ -9,7 +9,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop, touch_finger
 from tests.browser.test_exports import compare_pictures
 from tests.browser.test_kanban_depth import on_a_phone_and_desk
 from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
@@ -28,11 +28,11 @@ def wait_for_pixels(page, rgb, *, more_than=None, none=False):
     page.wait_for_function(f"() => ({COUNT_PIXELS})({rgb}) {condition}", timeout=10_000)
 
 
-def stored(board, **filters):
-    """The board's elements matching `filters`, once there is one (the page sends, the server stores)."""
+def stored(board, count=1, **filters):
+    """The board's elements matching `filters`, once there are `count` (the page sends, the server stores)."""
     deadline = time.monotonic() + 10
-    while not (elements := list(Stroke.objects.filter(board=board, **filters).order_by("created_seq"))):
-        assert time.monotonic() < deadline, f"nothing stored matching {filters}"
+    while len(elements := list(Stroke.objects.filter(board=board, **filters).order_by("created_seq"))) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} stored matching {filters}"
         time.sleep(0.05)
     return elements
 
@@ -281,6 +281,32 @@ class SelectionBrowserTests(WhiteboardPages, BrowserTestCase):
         self.assertFalse(Stroke.objects.get(client_id="note").hidden)
 
 
+    def test_copy_to_another_board_and_duplicate_draw_new_elements(self):
+        alice = self.alice_page
+        wait_for_pixels(alice, RED_RGB, more_than=1000)
+        alice.keyboard.press("s")
+        alice.keyboard.press("Control+a")
+        alice.keyboard.press("Shift+Digit2")  # zoom to the selection: closer than the whole sheet
+        expect(alice.locator("#zoom-reset")).not_to_have_text("100%")
+        self.assertGreater(int(alice.inner_text("#zoom-reset").rstrip("%")), 100)
+        alice.keyboard.press("Control+d")  # duplicates both, a little aside, and selects the copies
+        copies = stored(self.board, 2, client_id__regex=r"^(?!red$|note$)")
+        self.assertEqual(sorted(element.tool for element in copies), ["note", "rect"])
+        original = Stroke.objects.get(client_id="red")
+        copy = next(element for element in copies if element.tool == "rect")
+        self.assertEqual((copy.props, copy.color), (original.props, original.color))
+        self.assertAlmostEqual(copy.min_x - original.min_x, 24 / 1920, places=4)
+
+        alice.keyboard.press("Control+c")  # the two copies, still selected
+        other = outside_the_event_loop(lambda: services.board_create(name="Elsewhere", owner=self.alice))
+        self.open_board(alice, other)
+        alice.keyboard.press("Control+v")
+        pasted = stored(other, 2)
+        self.assertEqual(sorted(element.tool for element in pasted), ["note", "rect"])
+        self.assertEqual(next(e for e in pasted if e.tool == "note").props["text"], "Move me")
+        wait_for_pixels(alice, NOTE_RGB, more_than=1000)
+
+
 class ProtocolVersionBrowserTests(WhiteboardPages, BrowserTestCase):
     def test_a_page_older_than_the_server_stops_and_asks_to_be_reloaded(self):
         user, page = self.user_page("olive")
@@ -312,3 +338,35 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
         self.assertEqual(note.props["text"], "Written on the bus")
         wait_for_pixels(desk, NOTE_RGB, more_than=5000)
         self.screenshot(phone, "whiteboard-phone-note.png")
+
+    def test_a_note_is_moved_by_touch_on_a_phone_and_the_desk_sees_it_move(self):
+        user, desk = self.user_page("tina")
+
+        def make_board():
+            board = services.board_create(name="Pocket moves", owner=user)
+            services.text_add(
+                board=board, actor=user, stroke_id="note", tool="note", color="#1b1e2b",
+                points=[[0.3, 0.3], [0.5, 0.6]], props={"text": "Drag me", "size": 24, "align": "left", "fill": "#fff3bf"},
+            )
+            return board
+
+        board = outside_the_event_loop(make_board)
+        phone = on_a_phone_and_desk(self, user, desk, board)
+        wait_for_pixels(phone, NOTE_RGB, more_than=500)
+        wait_for_pixels(desk, NOTE_RGB, more_than=500)
+        desk_left = desk.evaluate(RED_SPAN, NOTE_RGB)[0]
+        left, top, right, bottom = phone.evaluate(RED_SPAN, NOTE_RGB)
+        phone.tap('button[data-tool="select"]')
+        box = phone.locator("#board-canvas").bounding_box()
+        finger = touch_finger(phone)
+        x, y = box["x"] + (left + right) / 2 * box["width"], box["y"] + (top + bottom) / 2 * box["height"]
+        finger("touchStart", x, y)
+        for step in range(1, 11):
+            finger("touchMove", x + step * 8, y)
+            phone.wait_for_timeout(16)
+        desk.wait_for_function(f"() => ({RED_SPAN})({NOTE_RGB})[0] > {desk_left + 0.01}", timeout=10_000)  # live
+        finger("touchEnd", 0, 0)
+        (note,) = stored(board, offset_x__gt=0, held_connection="")
+        self.assertGreater(note.offset_x, 0.02)
+        self.assertEqual(note.offset_y, 0)
+        self.screenshot(phone, "whiteboard-phone-moved.png")

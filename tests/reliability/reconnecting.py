@@ -136,14 +136,29 @@ class WhiteboardClient(ReconnectingClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.strokes = {}  # id -> {chunk: points}
+        self.offsets = {}  # id -> [dx, dy]: how far its moves took it
+        self.moves_applied = set()  # each move id once, as the page applies them
 
     def apply_event(self, frame):
         if frame["type"] == "stroke":
             self.strokes.setdefault(frame["id"], {})[frame["chunk"]] = frame["points"]
+        elif frame["type"] == "move":
+            self.moved(frame)
 
     def apply_own(self, message, answer):
         if answer["type"] == "ack" and message["type"] == "stroke":
             self.strokes.setdefault(message["id"], {})[message["chunk"]] = message["points"]
+        elif answer["type"] == "ack" and message["type"] == "move":
+            self.moved(message)
+
+    def moved(self, move):
+        if move["id"] in self.moves_applied:
+            return
+        self.moves_applied.add(move["id"])
+        for stroke_id in move["ids"]:
+            offset = self.offsets.setdefault(stroke_id, [0.0, 0.0])
+            offset[0] = round(offset[0] + move["dx"], 4)
+            offset[1] = round(offset[1] + move["dy"], 4)
 
     def board(self):
         return {stroke_id: [p for _, points in sorted(chunks.items()) for p in points] for stroke_id, chunks in self.strokes.items()}

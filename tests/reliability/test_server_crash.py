@@ -1,5 +1,6 @@
 """
-kill -9 of the daphne process while several clients draw and move cards;
+kill -9 of the daphne process while several clients draw and move their
+strokes, and move cards;
 a new process takes its place (on another port, as behind a balancer).
 Every change acked before the kill is in the database; the clients
 reconnect by themselves, re-send what was not acked, and every client's
@@ -65,10 +66,16 @@ class ServerCrashTests(TransactionTestCase):
         self.assertGreater(acked_before_kill["unacked"], 0, "nothing was waiting for its ack at the kill")
         for stroke_id, chunk in acked_before_kill["chunks"]:
             self.assertGreater(Stroke.objects.get(board=self.whiteboard, client_id=stroke_id).chunk_count, chunk)
-        # Every stroke holds every chunk drawn, once, in order: nothing lost, nothing doubled.
+        # Every stroke holds every chunk drawn, once, in order, and was moved once: nothing lost, nothing doubled.
         self.assertEqual(stored_strokes, self.drawn)
+        stored_offsets = {
+            stroke.client_id: [round(stroke.offset_x, 4), round(stroke.offset_y, 4)]
+            for stroke in Stroke.objects.filter(board=self.whiteboard)
+        }
+        self.assertEqual(stored_offsets, {stroke_id: [0.01, -0.02] for stroke_id in self.drawn})
         for client in self.drawers:
             self.assertEqual(client.board(), stored_strokes, "a drawer's board differs from the stored one")
+            self.assertEqual(client.offsets, stored_offsets, "a drawer's moves differ from the stored ones")
         for client in self.planners:
             self.assertEqual(client.board(), stored_cards, "a planner's board differs from the stored one")
         for client in (*self.drawers, *self.planners):
@@ -113,6 +120,9 @@ class ServerCrashTests(TransactionTestCase):
                                "width": 3, "points": points}
                     await client.send(f"{stroke_id}-{chunk}", message)
                     await asyncio.sleep(0.01)
+                # Then moved, once: re-sent after the kill if its ack was lost, it must not move twice.
+                move = {"type": "move", "id": f"{stroke_id}-mv", "ids": [stroke_id], "dx": 0.01, "dy": -0.02}
+                await client.send(f"{stroke_id}-move", move)
 
         async def move(number, client):
             mine = self.cards[number * 2:number * 2 + 2]
@@ -133,7 +143,8 @@ class ServerCrashTests(TransactionTestCase):
             self.server.process.wait()
             acked_before_kill["chunks"] = [
                 (ref.rsplit("-", 1)[0], int(ref.rsplit("-", 1)[1]))
-                for client in self.drawers for ref, answer in client.answers.items() if answer["type"] == "ack"
+                for client in self.drawers for ref, answer in client.answers.items()
+                if answer["type"] == "ack" and ref.rsplit("-", 1)[1].isdigit()
             ]
             acked_before_kill["unacked"] = sum(len(client.outbox) for client in (*self.drawers, *self.planners))
             killed.set()

@@ -8,6 +8,7 @@ import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
 import { BoardState, SHAPE_TOOLS } from "./strokes.js";
 import { isTyping, newStrokeId, Tools } from "./tools.js";
+import { CLIPBOARD_TYPE, clipboardText, parseClipboard, recreate } from "./clipboard.js";
 import { Selection } from "./selection.js";
 import { TextEditor } from "./text.js";
 
@@ -20,6 +21,7 @@ const TOOL_KEYS = {
 const MAX_MOVE_IDS = 1000; // per `move` message (docs/protocol.md)
 const HOLD_SECONDS = 30; // as the server keeps a hold (whiteboard/holds.py); renewed while a drag lasts
 const HOLD_RENEW_MS = 10_000;
+const PASTE_OFFSET_PX = 24; // a copy put where its original is goes this far right and down
 const STORAGE_KEY = "whiteboard.brush";
 const STYLE_OPTIONS = ["fill", "dash", "opacity", "textSize", "align"]; // the style buttons' data-* names, as in dataset
 const dataAttribute = (name) => `data-${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
@@ -89,6 +91,7 @@ class WhiteboardPage {
     });
     this.bindToolbar();
     this.bindKeys();
+    this.bindClipboard();
     this.renderBrush();
   }
 
@@ -190,9 +193,9 @@ class WhiteboardPage {
     });
   }
 
-  sendText({ tool, color, points, text, size, align, fill }) {
+  sendText({ id = newStrokeId(), tool, color, points, text, size, align, fill }) {
     if (!this.ready) return;
-    const message = { type: "text", id: newStrokeId(), kind: tool, color, points, text, size, align };
+    const message = { type: "text", id, kind: tool, color, points, text, size, align };
     if (fill) message.fill = fill;
     this.state.addElement({ ...message, user: this.me });
     this.connection?.send(message);
@@ -260,6 +263,48 @@ class WhiteboardPage {
     clearInterval(this.holdTimer);
     this.dragFrame = null;
     this.connection?.send({ type: "release" });
+  }
+
+  // Copy, paste, duplicate (clipboard.js)
+
+  bindClipboard() {
+    const selecting = (event) => this.brush.tool === "select" && !isTyping(event) && this.selection.selected().length > 0;
+    for (const kind of ["copy", "cut"]) {
+      document.addEventListener(kind, (event) => {
+        if (!selecting(event)) return;
+        const text = clipboardText(this.selection.selected());
+        event.clipboardData.setData(CLIPBOARD_TYPE, text);
+        event.clipboardData.setData("text/plain", text);
+        event.preventDefault();
+        if (kind === "cut" && this.ready) {
+          this.erase(this.selection.selected().map((stroke) => stroke.id));
+          this.selection.clear();
+        }
+      });
+    }
+    document.addEventListener("paste", (event) => {
+      if (isTyping(event) || !this.ready) return;
+      const elements = parseClipboard(event.clipboardData.getData(CLIPBOARD_TYPE) || event.clipboardData.getData("text/plain"));
+      if (!elements?.length) return;
+      event.preventDefault();
+      this.paste(elements);
+    });
+  }
+
+  /** Draw `elements` again, centred in the view (a little aside if that is where they already are), selected. */
+  paste(elements, { aside = false } = {}) {
+    const xs = elements.flatMap((element) => element.points.map(([x]) => x));
+    const ys = elements.flatMap((element) => element.points.map(([, y]) => y));
+    const [centreX, centreY] = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+    const { width, height } = this.canvas.canvas.getBoundingClientRect();
+    const rect = this.canvas.canvas.getBoundingClientRect();
+    let [dx, dy] = aside ? [0, 0] : (([x, y]) => [x - centreX, y - centreY])(this.canvas.toBoard(rect.left + width / 2, rect.top + height / 2));
+    const near = Math.abs(dx * this.canvas.boardWidth) < PASTE_OFFSET_PX && Math.abs(dy * this.canvas.boardHeight) < PASTE_OFFSET_PX;
+    if (aside || near) [dx, dy] = [dx + PASTE_OFFSET_PX / this.canvas.boardWidth, dy + PASTE_OFFSET_PX / this.canvas.boardHeight];
+    const ids = recreate(this, elements, dx, dy);
+    this.setTool("select");
+    this.selection.ids = new Set(ids);
+    this.selection.changed();
   }
 
   sendStroke(chunk) {
@@ -682,7 +727,7 @@ class WhiteboardPage {
         this.canvas.zoomBy(1.25);
       } else if (key === "-") {
         this.canvas.zoomBy(0.8);
-      } else if (key === "0") {
+      } else if (key === "0" || (event.shiftKey && event.code === "Digit1")) {
         this.canvas.resetView();
       }
     });

@@ -4,7 +4,8 @@
 // mover's name, and cannot move it meanwhile); the move is sent once, when
 // the pointer is released, as one `move` of every selected element. Keys: Delete or Backspace erase the selection,
 // the arrow keys nudge it (Shift: ten times as far), Escape lets it go,
-// Ctrl+A selects everything.
+// Ctrl+A selects everything, Ctrl+D duplicates (copy and paste: clipboard.js),
+// Shift+2 zooms to the selection.
 
 import { strokeTouches } from "./tools.js";
 
@@ -130,6 +131,17 @@ export class Selection {
     this.changed();
   }
 
+  /** Fit the selection in the window. */
+  zoomToSelection() {
+    const boxes = this.selected().map((stroke) => this.canvas.extent(stroke));
+    if (!boxes.length) return;
+    const [left, top] = [Math.min(...boxes.map((box) => box[0])), Math.min(...boxes.map((box) => box[1]))];
+    const [right, bottom] = [Math.max(...boxes.map((box) => box[2])), Math.max(...boxes.map((box) => box[3]))];
+    const margin = 24;
+    this.canvas.fitted = false;
+    this.canvas.showArea(left - margin, top - margin, right - left + 2 * margin, bottom - top + 2 * margin);
+  }
+
   /** Send the move of the selection by (dx, dy) board px. */
   moveBy(dx, dy) {
     const ids = this.selected().map((stroke) => stroke.id);
@@ -146,8 +158,17 @@ export class Selection {
       return true;
     }
     if (!this.ids.size) return false;
+    if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "d") {
+      const selected = this.selected();
+      if (selected.length && this.board.ready) this.board.paste(selected, { aside: true });
+      return true;
+    }
     if (key === "Escape") {
       this.clear();
+      return true;
+    }
+    if (event.shiftKey && event.code === "Digit2") {
+      this.zoomToSelection();
       return true;
     }
     if (key === "Delete" || key === "Backspace") {

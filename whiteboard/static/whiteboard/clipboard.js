@@ -1,0 +1,58 @@
+// Copy, paste and duplicate: the selection is put on the clipboard as JSON
+// (its own type, and as text so it also goes between browsers), and pasting
+// draws it again, with new ids, as this page draws anything: strokes in
+// chunks, shapes and texts whole. So a paste is checked by the server like
+// any drawing, whatever the clipboard held.
+
+import { newStrokeId } from "./tools.js";
+
+export const CLIPBOARD_TYPE = "application/x-boardsite-elements+json"; // in the browser; text/plain carries it too
+const FORMAT = "boardsite-elements";
+const KINDS = new Set(["pen", "highlighter", "line", "arrow", "rect", "ellipse", "diamond", "text", "note"]);
+const MAX_ELEMENTS = 1000;
+
+/** The clipboard text of `strokes` (as drawn now: points where they are). */
+export function clipboardText(strokes) {
+  const elements = strokes.map(({ tool, color, width, props, points }) => ({ tool, color, width, props, points }));
+  return JSON.stringify({ format: FORMAT, version: 1, elements });
+}
+
+/** The elements clipboard text holds, or null if it is not ours (or broken). */
+export function parseClipboard(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (data?.format !== FORMAT || !Array.isArray(data.elements)) return null;
+  const elements = data.elements.filter(
+    (element) => element && KINDS.has(element.tool) && Array.isArray(element.points) && element.points.length > 0,
+  );
+  return elements.slice(0, MAX_ELEMENTS);
+}
+
+/**
+ * Draw `elements` again on `board`, moved by (dx, dy) board fractions, each
+ * with a new id; returns the new ids.
+ */
+export function recreate(board, elements, dx, dy) {
+  const round = (value) => Math.round(value * 10000) / 10000;
+  const ids = [];
+  for (const { tool, color, width, props = {}, points } of elements) {
+    const moved = points.map(([x, y, ...pressure]) => [round(x + dx), round(y + dy), ...pressure]);
+    const id = newStrokeId();
+    if (tool === "text" || tool === "note") {
+      board.sendText({ id, tool, color, points: moved, text: props.text, size: props.size, align: props.align, fill: props.fill });
+    } else if (tool === "pen" || tool === "highlighter") {
+      const { maxPointsPerMessage } = board.limits;
+      for (let start = 0, chunk = 0; start < moved.length; start += maxPointsPerMessage, chunk += 1) {
+        board.sendStroke({ id, chunk, tool, color, width, points: moved.slice(start, start + maxPointsPerMessage) });
+      }
+    } else {
+      board.sendShape({ id, shape: tool, color, width, points: moved, props });
+    }
+    ids.push(id);
+  }
+  return ids;
+}
