@@ -8,8 +8,8 @@ from whiteboard.models import Board
 # client: answered with an `error` but not counted towards the disconnect.
 RACE_CODES = frozenset(
     {
-        "stroke_gone", "nothing_to_erase", "nothing_to_move", "held", "board_empty", "nothing_to_undo",
-        "nothing_to_redo", "nothing_to_restore",
+        "stroke_gone", "nothing_to_erase", "nothing_to_move", "held", "element_gone", "edit_conflict", "board_empty",
+        "nothing_to_undo", "nothing_to_redo", "nothing_to_restore",
     }
 )
 # The rest of a stroke whose earlier chunk was dropped by the rate limit or
@@ -26,6 +26,7 @@ class WhiteboardConsumer(BoardConsumer):
         "text": "write_text",
         "erase": "erase_strokes",
         "move": "move_elements",
+        "edit": "edit_text",
         "hold": "hold_elements",
         "release": "release_elements",
         "drag": "drag_elements",
@@ -37,13 +38,15 @@ class WhiteboardConsumer(BoardConsumer):
         "cursor": "move_cursor",
     }
     benign_error_codes = BoardConsumer.benign_error_codes | RACE_CODES | FOLLOW_ON_CODES
+    has_held = False  # whether this connection ever held elements (whiteboard.holds): only then is there any to let go
 
     def opening_frames(self, *, board, user):
         return [{"type": "history", **services.history_state(board=board, user=user)}, holds.holds_frame(board=board)]
 
     async def on_leave(self):
-        """Let go of what this connection held (in turn with the board's changes)."""
-        await self.room.change(holds.elements_release, board=self.board, connection=self.connection_id)
+        """Let go of what this connection held (in turn with the board's changes), if it ever held anything."""
+        if self.has_held:
+            await self.room.change(holds.elements_release, board=self.board, connection=self.connection_id)
 
     async def draw_stroke(self, message, ref):
         """Stroke chunks are the hot path: stored in batches with the board's other chunks."""
@@ -93,8 +96,19 @@ class WhiteboardConsumer(BoardConsumer):
             connection=self.connection_id,
         )
 
+    async def edit_text(self, message, ref):
+        edit = protocol.parse_edit(message)
+        self.call(
+            ref, services.text_edit, edit_id=edit.edit_id, stroke_id=edit.stroke_id, version=edit.version,
+            color=edit.color, points=edit.points, props=edit.props, connection=self.connection_id,
+        )
+
     async def hold_elements(self, message, ref):
-        self.call(ref, holds.elements_hold, stroke_ids=protocol.parse_hold(message), connection=self.connection_id)
+        hold = protocol.parse_hold(message)
+        self.has_held = True
+        self.call(
+            ref, holds.elements_hold, stroke_ids=hold.stroke_ids, reason=hold.reason, connection=self.connection_id
+        )
 
     async def release_elements(self, message, ref):
         protocol.parse_no_fields(message)

@@ -50,6 +50,7 @@ class ExportPlan:
     held_chunks: dict = field(default_factory=dict)  # pk -> chunks stored by `seq`, for strokes drawn on after it
     frame: tuple = (0, 0, BOARD_WIDTH, BOARD_HEIGHT)  # left, top, width, height in board pixels
     offsets: dict = field(default_factory=dict)  # pk -> (dx, dy) of the strokes moved since they were drawn
+    rewritten: dict = field(default_factory=dict)  # pk -> {color, props, points} of texts edited after `seq`
 
     @property
     def etag(self):
@@ -95,14 +96,15 @@ def plan_export(*, board, seq=None) -> ExportPlan:
         if seq is None:
             seq = type(board).objects.values_list("last_seq", flat=True).get(pk=board.pk)
             rows = Stroke.objects.filter(board=board, hidden=False).values_list("pk", "client_id", "chunk_seqs", *EXTENT_FIELDS)
-            visible, moved = None, {}
+            visible, moved, rewritten = None, {}, {}
         else:
             rows = Stroke.objects.filter(board=board, created_seq__lte=seq).values_list(
                 "pk", "client_id", "chunk_seqs", *EXTENT_FIELDS
             )
             visible = set(replay.visible_stroke_ids_at(board=board, seq=seq))
             moved = replay.moved_since(board=board, seq=seq)
-        pks, held, extents, offsets = [], {}, [], {}
+            rewritten = replay.texts_at(board=board, seq=seq)
+        pks, held, extents, offsets, texts = [], {}, [], {}, {}
         for pk, client_id, chunk_seqs, min_x, min_y, max_x, max_y, width, offset_x, offset_y in rows.order_by(
             "created_seq"
         ).iterator():
@@ -113,12 +115,16 @@ def plan_export(*, board, seq=None) -> ExportPlan:
             dx, dy = replay.offset(offset_x - later_x), replay.offset(offset_y - later_y)
             if dx or dy:
                 offsets[pk] = (dx, dy)
+            if client_id in rewritten:  # its words were edited since: what it said then, in the box it had
+                texts[pk] = rewritten[client_id][0]
+                xs, ys = zip(*texts[pk]["points"])
+                min_x, min_y, max_x, max_y = min(xs), min(ys), max(xs), max(ys)
             if min_x is not None:  # a stroke still being drawn at `seq` is framed whole
                 extents.append((min_x + dx, min_y + dy, max_x + dx, max_y + dy, width))
             chunks = sum(1 for chunk_seq in chunk_seqs if chunk_seq <= seq)
             if chunks < len(chunk_seqs):
                 held[pk] = chunk_seqs[:chunks]
-    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, drawing_frame(extents), offsets)
+    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, drawing_frame(extents), offsets, texts)
 
 
 def cached_export(*, etag):
@@ -135,6 +141,11 @@ def _drawn_strokes(plan, pks) -> list[DrawnStroke]:
         )
     }
     pks = [pk for pk in pks if pk in rows]  # a stroke of a board deleted meanwhile is gone
+    for pk in pks:
+        if pk in plan.rewritten:  # a text as it was at the plan's seq
+            then = plan.rewritten[pk]
+            client_id, tool, _, width, _, _ = rows[pk]
+            rows[pk] = (client_id, tool, then["color"], width, packed(then["points"]), then["props"])
     texts = {pk: rows[pk][4] for pk in pks}
     cut = [pk for pk in pks if pk in plan.held_chunks]
     if cut:  # strokes still being drawn at the plan's seq: the chunks stored by then, from their events

@@ -30,8 +30,11 @@ def _broadcast(*, board, frame, origin):
 
 
 @transaction.atomic
-def elements_hold(*, board, actor, stroke_ids, connection, origin=None):
-    """Hold (or keep holding) the elements still on the board for this connection; all or none."""
+def elements_hold(*, board, actor, stroke_ids, connection, reason="move", origin=None):
+    """
+    Hold (or keep holding) the elements still on the board for this
+    connection, all or none; `reason` ("move" or "edit") is what the others are told.
+    """
     if not connection:
         raise ActionError("invalid_message", "Only a live connection can hold elements.")
     lock_board(board, actor=actor, origin=origin)
@@ -42,7 +45,7 @@ def elements_hold(*, board, actor, stroke_ids, connection, origin=None):
     if not held:
         raise ActionError("nothing_to_move", "Those elements were erased or undone meanwhile.")
     visible.update(held_by=actor, held_connection=connection, held_until=now + datetime.timedelta(seconds=HOLD_SECONDS))
-    frame = {"type": "held", "user": actor.get_username(), "conn": connection, "ids": held}
+    frame = {"type": "held", "user": actor.get_username(), "conn": connection, "ids": held, "reason": reason}
     _broadcast(board=board, frame=frame, origin=origin)
     return Applied(seq=None, details={"ids": held})
 

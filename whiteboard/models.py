@@ -82,6 +82,11 @@ class Stroke(models.Model):
         "its points plus this. Its points stay as drawn, so chunks still append and history still replays.",
     )
     offset_y = models.FloatField(default=0, editable=False)
+    version = models.PositiveIntegerField(
+        default=0, editable=False,
+        help_text="How many times the element's text has been edited: an edit names the version it changes, "
+        "so two people cannot overwrite each other's words unseen.",
+    )
     held_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,
         help_text="Who is moving the element right now (whiteboard.holds); others' moves of it are refused.",
@@ -135,6 +140,7 @@ class HistoryStep(models.Model):
         CLEAR = "clear", "Clear"
         RESTORE = "restore", "Restore"
         MOVE = "move", "Move"
+        EDIT = "edit", "Edit"
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="history")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -147,6 +153,11 @@ class HistoryStep(models.Model):
         default=list, blank=True,
         help_text="What the step moved, as [dx, dy, [client ids]] (undoing moves them back): a move's one "
         "translation, or those a restore made.",
+    )
+    edits = models.JSONField(
+        default=list, blank=True,
+        help_text="What the step rewrote, as [client id, before, after], each {props, points} (undoing writes "
+        "back `before`): an edit's one text, or those a restore rewrote.",
     )
     undone = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -189,3 +200,34 @@ class Move(models.Model):
 
     def __str__(self):
         return f"Move of {len(self.stroke_ids)} at #{self.seq}"
+
+
+class TextEdit(models.Model):
+    """
+    One change of a text's or note's words (or size, alignment, colour, box):
+    an `edit`, or what an undo, redo, restore or revert rewrote. What an
+    element said at any seq is what it says now, or the `before` of its first
+    edit after that seq; an edit's client id makes re-sending it change nothing.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="text_edits")
+    client_id = models.CharField(max_length=40, blank=True, help_text="The editing client's id; blank when the server rewrote.")
+    seq = models.PositiveBigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stroke_id = models.CharField(max_length=40, help_text="The client id of the text or note.")
+    before = models.JSONField(help_text="{props, points} before the edit (points as drawn, without the offset).")
+    after = models.JSONField()
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["board", "client_id"], condition=~models.Q(client_id=""), name="whiteboard_textedit_unique_id"
+            ),
+        ]
+        indexes = [models.Index(fields=["board", "seq"], name="whiteboard_textedit_seq")]
+
+    def __str__(self):
+        return f"Edit of {self.stroke_id} at #{self.seq}"

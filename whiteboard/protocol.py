@@ -42,6 +42,7 @@ DASHES = ("solid", "dashed", "dotted")
 ARROWHEADS = ("end", "both")
 ALIGNMENTS = ("left", "center", "right")
 DEFAULT_NOTE_FILL = "#fff3bf"
+HOLD_REASONS = ("move", "edit")
 
 STROKE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 COLOR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
@@ -185,17 +186,22 @@ def parse_shape(message):
     )
 
 
+def text_props(message):
+    """A text's words, size and alignment, as a `text` or `edit` message gives them."""
+    return {
+        "text": str_field(message, "text", max_length=MAX_TEXT_LENGTH, multiline=True),
+        "size": round(number_field(message, "size", minimum=MIN_FONT_SIZE, maximum=MAX_FONT_SIZE), 1),
+        "align": choice_field(message, "align", ALIGNMENTS, default="left"),
+    }
+
+
 def parse_text(message):
     """A text or sticky note: its words, laid out by the client in the box `points`."""
     allowed_keys(message, ["id", "kind", "color", "points", "text", "size", "align", "fill"])
     tool = message.get("kind")
     if tool not in TEXT_TOOLS:
         raise ActionError("invalid_tool", f"`kind` must be one of: {', '.join(TEXT_TOOLS)}.")
-    props = {
-        "text": str_field(message, "text", max_length=MAX_TEXT_LENGTH, multiline=True),
-        "size": round(number_field(message, "size", minimum=MIN_FONT_SIZE, maximum=MAX_FONT_SIZE), 1),
-        "align": choice_field(message, "align", ALIGNMENTS, default="left"),
-    }
+    props = text_props(message)
     if tool == Tool.NOTE:
         props["fill"] = DEFAULT_NOTE_FILL if message.get("fill") is None else color_field(message, "fill")
     elif message.get("fill") is not None:
@@ -218,6 +224,31 @@ def parse_erase(message):
     if len(ids) > MAX_ERASE_IDS:
         raise ActionError("too_many_ids", f"Erase at most {MAX_ERASE_IDS} strokes in one message.", limit=MAX_ERASE_IDS)
     return list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids))
+
+
+@dataclass(frozen=True)
+class Edit:
+    edit_id: str
+    stroke_id: str
+    version: int
+    color: str
+    points: list  # the new box, where the element is drawn (its offset included)
+    props: dict  # text, size, align, and fill (a note's; None to keep it)
+
+
+def parse_edit(message):
+    """`edit`: new words (size, alignment, colours, box) for a text or note, and the version they change."""
+    allowed_keys(message, ["id", "element", "version", "color", "points", "text", "size", "align", "fill"])
+    props = text_props(message)
+    props["fill"] = None if message.get("fill") is None else color_field(message, "fill")
+    return Edit(
+        edit_id=stroke_id_field(message.get("id")),
+        stroke_id=stroke_id_field(message.get("element"), "element"),
+        version=int_field(message, "version", minimum=0, maximum=MAX_SEQ),
+        color=color_field(message),
+        points=two_points_field(message, what="A text"),
+        props=props,
+    )
 
 
 @dataclass(frozen=True)
@@ -249,15 +280,24 @@ def parse_move(message):
     )
 
 
+@dataclass(frozen=True)
+class Hold:
+    stroke_ids: list
+    reason: str  # "move" or "edit": what the others are told the holder is doing
+
+
 def parse_hold(message):
-    """`hold`: the elements this connection is about to move (up to MAX_MOVE_IDS)."""
-    allowed_keys(message, ["ids"])
+    """`hold`: the elements this connection is about to move or edit (up to MAX_MOVE_IDS)."""
+    allowed_keys(message, ["ids", "reason"])
     ids = message.get("ids")
     if not isinstance(ids, list) or not ids:
         raise ActionError("invalid_field", "`ids` must be a non-empty list of element ids.")
     if len(ids) > MAX_MOVE_IDS:
         raise ActionError("too_many_ids", f"Hold at most {MAX_MOVE_IDS} elements at once.", limit=MAX_MOVE_IDS)
-    return list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids))
+    return Hold(
+        stroke_ids=list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids)),
+        reason=choice_field(message, "reason", HOLD_REASONS, default="move"),
+    )
 
 
 def parse_drag(message):

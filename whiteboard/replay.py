@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from whiteboard.models import BoardEvent, Move, Stroke
+from whiteboard.models import BoardEvent, Move, Stroke, TextEdit
 from whiteboard.protocol import COORDINATE_DECIMALS
 from whiteboard.visibility import CHANGE_TYPES, Visibility
 
@@ -42,14 +42,17 @@ def replay_frames(frames):
         kind, seq = frame["type"], frame["seq"]
         if kind == "move":
             _move(strokes, [[frame["dx"], frame["dy"], frame["ids"]]])
+        elif kind == "edit":
+            _rewrite(strokes, [frame])
         elif kind in ("undo", "redo", "restore"):
             _move(strokes, frame.get("moves", ()))
+            _rewrite(strokes, frame.get("edits", ()))
         if kind == "stroke":
             held = strokes.get(frame["id"])
             if held is None:
                 held = strokes[frame["id"]] = {
                     "id": frame["id"], "user": frame["user"], "tool": frame["tool"], "color": frame["color"],
-                    "width": frame["width"], "chunks": 0, "points": [], "props": {}, "dx": 0.0, "dy": 0.0,
+                    "width": frame["width"], "chunks": 0, "points": [], "props": {}, "dx": 0.0, "dy": 0.0, "version": 0,
                 }
                 visibility.started(frame["id"], created_seq=seq, user=frame["user"])
             if frame["chunk"] == held["chunks"]:
@@ -63,7 +66,7 @@ def replay_frames(frames):
             for shown in frame.get("show", ()):  # events stored before marks held whole strokes
                 held = strokes.get(shown["id"])
                 if held is None or held["chunks"] < shown["chunks"]:
-                    strokes[shown["id"]] = {"props": {}, "dx": 0.0, "dy": 0.0, **shown}
+                    strokes[shown["id"]] = {"props": {}, "dx": 0.0, "dy": 0.0, "version": 0, **shown}
                     visibility.started(shown["id"], created_seq=seq, user=shown["user"], hidden=True)
             visibility.apply(kind, seq, frame)
     return [strokes[stroke_id] for stroke_id in visibility.visible_ids()]
@@ -80,6 +83,39 @@ def _move(strokes, moves):
             held = strokes.get(stroke_id)
             if held is not None:
                 held["dx"], held["dy"] = offset(held["dx"] + dx), offset(held["dy"] + dy)
+
+
+# The fields of an `edit` event, or of an entry of `edits`, that are not the text's props.
+EDIT_FIELDS = frozenset({"type", "seq", "id", "user", "element", "version", "color", "points"})
+
+
+def edit_state(edit):
+    """The {color, props, points} an `edit` frame (or an entry of `edits`) gives its element."""
+    return {
+        "color": edit["color"], "points": edit["points"],
+        "props": {name: value for name, value in edit.items() if name not in EDIT_FIELDS},
+    }
+
+
+def _rewrite(strokes, edits):
+    for edit in edits:
+        held = strokes.get(edit["element"])
+        if held is not None:
+            held.update(edit_state(edit), version=edit["version"])
+
+
+def texts_at(*, board, seq):
+    """
+    {client id: ({color, props, points}, edits since)} of the texts edited
+    after `seq`: what each said then, and how many versions it has had since.
+    """
+    states = {}
+    for stroke_id, before in (
+        TextEdit.objects.filter(board=board, seq__gt=seq).order_by("-seq").values_list("stroke_id", "before").iterator()
+    ):
+        since = states[stroke_id][1] if stroke_id in states else 0
+        states[stroke_id] = (before, since + 1)  # the earliest edit after `seq` is read last
+    return states
 
 
 def moved_since(*, board, seq, author=None):
@@ -105,6 +141,7 @@ def element_from_frame(frame):
         "id": frame["id"], "user": frame["user"], "tool": frame.get("shape") or frame["kind"], "color": frame["color"],
         "width": frame.get("width", 0), "chunks": 1, "points": frame["points"],
         "props": {name: value for name, value in frame.items() if name not in ELEMENT_FIELDS}, "dx": 0.0, "dy": 0.0,
+        "version": 0,
     }
 
 
@@ -156,13 +193,14 @@ class HistoricStroke:
     props: dict
     dx: float  # how far it had moved by then
     dy: float
+    version: int  # how many edits of its text by then
 
     def frame(self):
         """The fields of a stroke (docs/protocol.md, A stroke), its points as a list."""
         return {
             "id": self.client_id, "user": self.username, "tool": self.tool, "color": self.color,
             "width": self.width, "chunks": self.chunks, "points": json.loads(self.points_json), "props": self.props,
-            "dx": self.dx, "dy": self.dy,
+            "dx": self.dx, "dy": self.dy, "version": self.version,
         }
 
 
@@ -175,12 +213,17 @@ def strokes_at(*, board, seq):
         .order_by("created_seq")
         .values_list(
             "client_id", "author__username", "tool", "color", "width", "chunk_seqs", "points_json", "props", "offset_x",
-            "offset_y",
+            "offset_y", "version",
         )
     )
     moved = moved_since(board=board, seq=seq)
+    rewritten = texts_at(board=board, seq=seq)
     strokes, unfinished = [], {}
-    for client_id, username, tool, color, width, chunk_seqs, points_json, props, dx, dy in rows.iterator():
+    for client_id, username, tool, color, width, chunk_seqs, points_json, props, dx, dy, version in rows.iterator():
+        if client_id in rewritten:
+            then, since = rewritten[client_id]
+            color, props, points_json = then["color"], then["props"], json.dumps(then["points"], separators=(",", ":"))
+            version -= since
         if client_id not in wanted:
             continue
         held_chunks = sum(1 for chunk_seq in chunk_seqs if chunk_seq <= seq)
@@ -189,7 +232,7 @@ def strokes_at(*, board, seq):
         later_x, later_y = moved.get(client_id, (0, 0))
         strokes.append(HistoricStroke(
             client_id, username or "", tool, color, width, held_chunks, points_json, props, offset(dx - later_x),
-            offset(dy - later_y),
+            offset(dy - later_y), version,
         ))
     if unfinished:
         strokes = _cut_back(board=board, strokes=strokes, unfinished=unfinished)
@@ -211,6 +254,7 @@ def _cut_back(*, board, strokes, unfinished):
         HistoricStroke(
             stroke.client_id, stroke.username, stroke.tool, stroke.color, stroke.width, stroke.chunks,
             json.dumps(points.get(stroke.client_id, []), separators=(",", ":")), stroke.props, stroke.dx, stroke.dy,
+            stroke.version,
         )
         if stroke.client_id in unfinished
         else stroke

@@ -51,7 +51,8 @@ class JSONArrayLength(Func):
 
 
 SNAPSHOT_FIELDS = (
-    "id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "props", "dx", "dy", "points",
+    "id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "props", "dx", "dy", "version",
+    "points",
 )
 
 
@@ -61,9 +62,10 @@ def board_snapshot_json(*, board):
     as compact JSON text: `{"seq": N, "strokes": {"id": [...], "user":
     [...], "tool": [...], "color": [...], "width": [...], "chunks": [...],
     "created": [...], "hidden": [...], "hidden_by": [...], "props": [...],
-    "dx": [...], "dy": [...]}, "points": [...]}`, one list per field in
-    drawing order, each stroke's points as their packed text
-    (whiteboard.points), as drawn: `dx` and `dy` say how far it has moved since. Hidden strokes are sent because an undo, redo
+    "dx": [...], "dy": [...], "version": [...]}, "points": [...]}`, one list
+    per field in drawing order, each stroke's points as their packed text
+    (whiteboard.points), as drawn: `dx` and `dy` say how far it has moved
+    since, `version` how often a text's words were edited. Hidden strokes are sent because an undo, redo
     or restore names the strokes it shows by their marks and ids, never
     whole (whiteboard.visibility). A list per field is one `json.dumps` of
     the rows as the database returns them, with the points spliced in as
@@ -79,7 +81,7 @@ def board_snapshot_json(*, board):
             .annotate(chunks=JSONArrayLength("chunk_seqs"), username=Coalesce("author__username", Value("")))
             .values_list(
                 "client_id", "username", "tool", "color", "width", "chunks", "created_seq", "hidden", "hidden_by",
-                "props", "offset_x", "offset_y", "points_packed",
+                "props", "offset_x", "offset_y", "version", "points_packed",
             )
         )
     *columns, points = zip(*rows) if rows else [()] * len(SNAPSHOT_FIELDS)

@@ -11,6 +11,7 @@ action decides on a stale read. Each command returns an Applied
 (boardsite.collab.events): its seq and what its `ack` carries.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from boardsite.collab.events import Applied, NewEvent, encode_frame, lock_board_
 from boardsite.collab.sql import insert_rows
 from whiteboard import replay
 from whiteboard.points import last_points, packed, packed_append
-from whiteboard.models import Board, HistoryStep, Move, Stroke
+from whiteboard.models import TEXT_TOOLS, Board, HistoryStep, Move, Stroke, TextEdit, Tool
 from whiteboard.protocol import MAX_COORDINATE, MAX_POINTS_PER_STROKE, MIN_COORDINATE
 
 
@@ -63,7 +64,7 @@ def lock_board(board, *, actor=None, origin=None):
     collab_services.check_still_allowed(board=board, actor=actor, origin=origin)
 
 
-def history_record(*, board, user, kind, stroke_ids, shown_ids=(), moves=()):
+def history_record(*, board, user, kind, stroke_ids, shown_ids=(), moves=(), edits=()):
     """
     A new undoable step; acting again forgets what the user had undone (their
     redo stack). Every new stroke records one, on the drawing hot path, so
@@ -82,7 +83,8 @@ def history_record(*, board, user, kind, stroke_ids, shown_ids=(), moves=()):
         )
     insert_rows([
         HistoryStep(
-            board=board, user=user, kind=kind, stroke_ids=stroke_ids, shown_ids=list(shown_ids), moves=list(moves)
+            board=board, user=user, kind=kind, stroke_ids=stroke_ids, shown_ids=list(shown_ids), moves=list(moves),
+            edits=list(edits),
         )
     ])
 
@@ -547,6 +549,119 @@ def moves_back(*, board, after_seq, author=None):
     return [[dx, dy, sorted(ids)] for (dx, dy), ids in sorted(groups.items())]
 
 
+# Editing texts
+
+
+def text_state(stroke):
+    """What an edit changes of a text or note: {color, props, points} (its points as drawn, without its offset)."""
+    return {"color": stroke.color, "props": stroke.props, "points": json.loads(stroke.points_json)}
+
+
+def edit_fields(stroke_id, state, version):
+    """An `edit` event's fields, or an entry of `edits`: the element, its new version and state, props spread."""
+    return {"element": stroke_id, "version": version, "color": state["color"], "points": state["points"], **state["props"]}
+
+
+def rewrites(*, board, edits):
+    """The `edits` entries of an event that writes each [client id, before, after] of `edits` to `after`."""
+    versions = dict(
+        Stroke.objects.filter(board=board, client_id__in=[stroke_id for stroke_id, _, _ in edits]).values_list(
+            "client_id", "version"
+        )
+    )
+    return [
+        edit_fields(stroke_id, after, versions[stroke_id] + 1) for stroke_id, _, after in edits if stroke_id in versions
+    ]
+
+
+def apply_edits(*, board, edits, seq, author, client_id=""):
+    """
+    Write each text of `edits` ([client id, before, after]) as `after` says,
+    one version on, and record each as a TextEdit of event `seq`.
+    """
+    for stroke_id, _, after in edits:
+        points = after["points"]
+        Stroke.objects.filter(board=board, client_id=stroke_id).update(
+            color=after["color"], props=after["props"], points_json=encode_frame(points), points_packed=packed(points),
+            version=F("version") + 1, **bounds(points),
+        )
+    TextEdit.objects.bulk_create([
+        TextEdit(
+            board=board, client_id=client_id if index == 0 else "", seq=seq, author=author, stroke_id=stroke_id,
+            before=before, after=after,
+        )
+        for index, (stroke_id, before, after) in enumerate(edits)
+    ])
+
+
+@transaction.atomic
+def text_edit(*, board, actor, edit_id, stroke_id, version, color, points, props, connection="", origin=None):
+    """
+    New words (size, alignment, colour, box) for a text or note, as one
+    event and one step its writer can undo. `version` is the version the
+    writer started from: if someone else edited it since, the edit is
+    refused (`edit_conflict`, with what it says now), never applied over
+    theirs unseen. `points` are where the box is drawn; re-sent with the same
+    id it changes nothing.
+    """
+    lock_board(board, actor=actor, origin=origin)
+    done = TextEdit.objects.filter(board=board, client_id=edit_id).first()
+    if done is not None:
+        if done.author_id != actor.pk:
+            raise ActionError("id_taken", "Another edit already has that id; choose a new one.")
+        return Applied(seq=done.seq, details={"duplicate": True})
+    stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
+    if stroke is None or stroke.hidden:
+        raise ActionError("element_gone", "That text was erased or undone meanwhile.", id=stroke_id)
+    if stroke.tool not in TEXT_TOOLS:
+        raise ActionError("invalid_tool", "Only a text or a sticky note has words to edit.", id=stroke_id)
+    check_not_held(board=board, stroke_ids=[stroke_id], connection=connection)
+    if stroke.version != version:
+        last = TextEdit.objects.filter(board=board, stroke_id=stroke_id).select_related("author").order_by("-seq").first()
+        who = last.author.get_username() if last and last.author else "Someone"
+        raise ActionError(
+            "edit_conflict", f"{who} changed this text meanwhile: yours was not saved over theirs.",
+            id=stroke_id, version=stroke.version, text=stroke.props.get("text", ""),
+        )
+    props = dict(props)
+    fill = props.pop("fill")
+    if stroke.tool == Tool.NOTE:
+        props["fill"] = fill or stroke.props.get("fill")
+    elif fill is not None:
+        raise ActionError("invalid_field", "Only a sticky note has `fill`.")
+    raw = [[round(x - stroke.offset_x, 4), round(y - stroke.offset_y, 4)] for x, y in points]
+    before, after = text_state(stroke), {"color": color, "props": props, "points": raw}
+    history_record(board=board, user=actor, kind=HistoryStep.Kind.EDIT, stroke_ids=[stroke_id],
+                   edits=[[stroke_id, before, after]])
+    event = record_event(
+        board=board, type="edit", payload={"id": edit_id, "user": actor.get_username(), **edit_fields(stroke_id, after, version + 1)},
+        actor=actor, origin=origin,
+    )
+    apply_edits(board=board, edits=[[stroke_id, before, after]], seq=event.seq, author=actor, client_id=edit_id)
+    return Applied(seq=event.seq, details={"version": version + 1})
+
+
+def texts_back(*, board, after_seq, author=None):
+    """
+    The rewrites ([client id, now, then]) that make every text say what it
+    said right after `after_seq`; with `author`, only those no one but them
+    edited since (what others wrote meanwhile stays).
+    """
+    edits = TextEdit.objects.filter(board=board, seq__gt=after_seq).order_by("seq")
+    first, editors = {}, defaultdict(set)
+    for stroke_id, before, author_id in edits.values_list("stroke_id", "before", "author_id").iterator():
+        first.setdefault(stroke_id, before)
+        editors[stroke_id].add(author_id)
+    if author is not None:
+        first = {stroke_id: before for stroke_id, before in first.items() if editors[stroke_id] == {author.pk}}
+    strokes = Stroke.objects.filter(board=board, client_id__in=list(first))
+    return [
+        [stroke.client_id, text_state(stroke), first[stroke.client_id]]
+        for stroke in strokes.order_by("created_seq")
+        if text_state(stroke) != first[stroke.client_id]
+    ]
+
+
 # Undo and redo
 
 
@@ -659,10 +774,11 @@ def _apply_step(*, board, actor, step, undo, origin):
     """
     Undoing a drawing hides its stroke; undoing an erase or clear shows its
     strokes; undoing a restore shows what it hid and hides what it brought
-    back, and moves back what it moved; undoing a move moves its elements
-    back, wherever they are now. Redo is the reverse.
+    back, and moves back what it moved and writes back what it rewrote;
+    undoing a move moves its elements back, wherever they are now; undoing an
+    edit writes back the words before it. Redo is the reverse.
     """
-    if step.kind == HistoryStep.Kind.MOVE:
+    if step.kind in (HistoryStep.Kind.MOVE, HistoryStep.Kind.EDIT):
         to_hide, to_show = [], []
     elif step.kind == HistoryStep.Kind.DRAW:
         to_hide, to_show = (step.stroke_ids, []) if undo else ([], step.stroke_ids)
@@ -671,6 +787,9 @@ def _apply_step(*, board, actor, step, undo, origin):
     fields, _, _ = visibility_change(board=board, to_hide=to_hide, to_show=to_show)
     if step.moves:
         fields["moves"] = [[-dx, -dy, ids] for dx, dy, ids in step.moves] if undo else step.moves
+    edits = [[stroke_id, after, before] if undo else [stroke_id, before, after] for stroke_id, before, after in step.edits]
+    if edits:
+        fields["edits"] = rewrites(board=board, edits=edits)
     step.undone = undo
     step.save(update_fields=["undone"])
     event = record_event(
@@ -682,6 +801,7 @@ def _apply_step(*, board, actor, step, undo, origin):
     )
     apply_visibility(board=board, fields=fields, seq=event.seq)
     apply_moves(board=board, moves=fields.get("moves", ()), seq=event.seq, author=actor)
+    apply_edits(board=board, edits=edits, seq=event.seq, author=actor)
     return Applied(seq=event.seq, details={"step": step.kind, **fields, **history_state(board=board, user=actor)})
 
 
@@ -730,7 +850,7 @@ def board_restore(*, board, actor, to_seq, origin=None):
     target = replay.visible_stroke_ids_at(board=board, seq=to_seq)
     return _restore_visible(
         board=board, actor=actor, target=target, moves=moves_back(board=board, after_seq=to_seq),
-        details={"to_seq": to_seq}, after=to_seq, origin=origin,
+        edits=texts_back(board=board, after_seq=to_seq), details={"to_seq": to_seq}, after=to_seq, origin=origin,
     )
 
 
@@ -753,14 +873,15 @@ def board_revert_user(*, board, actor, username, after_seq, origin=None):
     details = {"revert_user": reverted.get_username(), "after_seq": after_seq}
     return _restore_visible(
         board=board, actor=actor, target=target, moves=moves_back(board=board, after_seq=after_seq, author=reverted),
-        details=details, after=after_seq, after_user=reverted, origin=origin,
+        edits=texts_back(board=board, after_seq=after_seq, author=reverted), details=details, after=after_seq,
+        after_user=reverted, origin=origin,
     )
 
 
-def _restore_visible(*, board, actor, target, moves, details, after, after_user=None, origin):
+def _restore_visible(*, board, actor, target, moves, edits, details, after, after_user=None, origin):
     """
     Hide and show strokes so that exactly `target` (client ids) is visible,
-    and make `moves`; record the step and the event.
+    make `moves` and rewrite `edits`; record the step and the event.
     """
     current = _visible_ids(board=board)
     wanted, present = set(target), set(current)
@@ -770,16 +891,20 @@ def _restore_visible(*, board, actor, target, moves, details, after, after_user=
         to_show=[stroke_id for stroke_id in target if stroke_id not in present],
         after=after, after_user=after_user,
     )
-    if not hidden and not shown and not moves:
+    if not hidden and not shown and not moves and not edits:
         raise ActionError("nothing_to_restore", "The board already looks like that.")
     history_record(
-        board=board, user=actor, kind=HistoryStep.Kind.RESTORE, stroke_ids=hidden, shown_ids=shown, moves=moves
+        board=board, user=actor, kind=HistoryStep.Kind.RESTORE, stroke_ids=hidden, shown_ids=shown, moves=moves,
+        edits=edits,
     )
     if moves:
         fields["moves"] = moves
+    if edits:
+        fields["edits"] = rewrites(board=board, edits=edits)
     event = record_event(
         board=board, type="restore", payload={"user": actor.get_username(), **details, **fields}, actor=actor, origin=origin
     )
     apply_visibility(board=board, fields=fields, seq=event.seq)
     apply_moves(board=board, moves=moves, seq=event.seq, author=actor)
+    apply_edits(board=board, edits=edits, seq=event.seq, author=actor)
     return Applied(seq=event.seq, details={**details, **fields, **history_state(board=board, user=actor)})

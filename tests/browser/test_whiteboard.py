@@ -355,7 +355,7 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
               const columns = {
                 id: ["old", "gone"], user: ["ann", "ann"], tool: ["pen", "pen"], color: ["#000000", "#000000"],
                 width: [4, 4], chunks: [1, 1], created: [2, 3], hidden: [0, 1], hidden_by: [0, 4], props: [{}, {}],
-                dx: [0.5, 0], dy: [0, 0],
+                dx: [0.5, 0], dy: [0, 0], version: [0, 0],
               };
               state.load({ seq: 5, strokes: { ...columns, points: [oldPoints, oldPoints] } });
               const loaded = state.visible().map((s) => s.id);
@@ -412,7 +412,7 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
                   const { applyFrame } = await import("/static/whiteboard/history.js");
                   const round = (value) => Math.round(value * 10000) / 10000;
                   const order = (state) => state.visible().sort((a, b) => a.createdSeq - b.createdSeq)
-                    .map((s) => [s.id, round(s.dx), round(s.dy)]);
+                    .map((s) => [s.id, round(s.dx), round(s.dy), s.props.text ?? null, s.textVersion]);
                   const replayed = new BoardState({ onChange: () => {} });
                   for (const frame of frames) applyFrame(replayed, frame);
                   const loaded = new BoardState({ onChange: () => {} });
@@ -484,9 +484,9 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
 def random_history(seed, *, steps=40):
     """
     A board changed at random through the services by two people (draw,
-    write a note, move, erase, clear, undo, redo, restore, revert): its stored
+    write and edit a note, move, erase, clear, undo, redo, restore, revert): its stored
     event frames, its snapshot, and the strokes it shows, in drawing order,
-    each as [id, dx, dy].
+    each as [id, dx, dy, a note's text, its version].
     """
     import json
     import random
@@ -500,7 +500,9 @@ def random_history(seed, *, steps=40):
     board.members.add(other)
     for number in range(steps):
         actor = rng.choice([owner, other])
-        kind = rng.choice(["draw", "draw", "write", "move", "erase", "clear", "undo", "undo", "redo", "restore", "revert"])
+        kind = rng.choice(
+            ["draw", "draw", "write", "edit", "move", "erase", "clear", "undo", "undo", "redo", "restore", "revert"]
+        )
         board.refresh_from_db()
         visible = list(Stroke.objects.filter(board=board, hidden=False).values_list("client_id", flat=True))
         try:
@@ -514,6 +516,15 @@ def random_history(seed, *, steps=40):
                     board=board, actor=actor, stroke_id=f"n{number}", tool="note", color="#000000",
                     points=[[0.1, 0.1], [0.2, 0.2]], props={"text": "Hi", "size": 24, "align": "left", "fill": "#fff3bf"},
                 )
+            elif kind == "edit":
+                notes = list(Stroke.objects.filter(board=board, hidden=False, tool="note").values_list("client_id", "version"))
+                if notes:
+                    note_id, version = rng.choice(notes)
+                    services.text_edit(
+                        board=board, actor=actor, edit_id=f"e{number}", stroke_id=note_id, version=version,
+                        color="#000000", points=[[0.1, 0.1], [0.3, round(rng.uniform(0.2, 0.4), 4)]],
+                        props={"text": f"Edit {number}", "size": 24, "align": "center", "fill": None},
+                    )
             elif kind == "move":
                 services.elements_move(
                     board=board, actor=actor, move_id=f"m{number}", stroke_ids=rng.sample(visible, min(3, len(visible))) or ["x"],
@@ -536,9 +547,9 @@ def random_history(seed, *, steps=40):
     frames = list(board.events.order_by("seq").values_list("payload", flat=True))
     snapshot = json.loads(selectors.board_snapshot_json(board=board))
     expected = [
-        [client_id, round(dx, 4), round(dy, 4)]
-        for client_id, dx, dy in Stroke.objects.filter(board=board, hidden=False)
+        [client_id, round(dx, 4), round(dy, 4), props.get("text"), version]
+        for client_id, dx, dy, props, version in Stroke.objects.filter(board=board, hidden=False)
         .order_by("created_seq")
-        .values_list("client_id", "offset_x", "offset_y")
+        .values_list("client_id", "offset_x", "offset_y", "props", "version")
     ]
     return frames, snapshot, expected

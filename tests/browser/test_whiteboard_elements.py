@@ -281,6 +281,40 @@ class SelectionBrowserTests(WhiteboardPages, BrowserTestCase):
         self.assertFalse(Stroke.objects.get(client_id="note").hidden)
 
 
+    def test_a_note_is_edited_in_place_held_meanwhile_seen_by_the_other_and_undone(self):
+        alice, bob = self.alice_page, self.bob_page
+        wait_for_pixels(alice, NOTE_RGB, more_than=1000)
+        wait_for_pixels(bob, NOTE_RGB, more_than=1000)
+        before = pixels(bob, NOTE_RGB)
+        left, top, right, bottom = alice.evaluate(RED_SPAN, NOTE_RGB)
+        box = alice.locator("#board-canvas").bounding_box()
+        alice.keyboard.press("s")
+        alice.mouse.dblclick(box["x"] + (left + right) / 2 * box["width"], box["y"] + (top + bottom) / 2 * box["height"])
+        editor = alice.locator(".wb-text-editor")
+        expect(editor).to_be_focused()
+        expect(editor).to_have_value("Move me")
+        deadline = time.monotonic() + 10
+        while Stroke.objects.get(client_id="note").held_by_id != self.alice.pk:  # bob's page says alice is editing it
+            self.assertLess(time.monotonic(), deadline, "the note was not held while alice edited it")
+            time.sleep(0.05)
+        self.screenshot(bob, "whiteboard-editing.png")
+        alice.keyboard.press("Control+a")
+        alice.keyboard.type("Moved\nthen\nedited\nto say\nmuch\nmore\nthan\nbefore\nsee")
+        alice.keyboard.press("Escape")
+        deadline = time.monotonic() + 10
+        while (note := Stroke.objects.get(client_id="note")).version < 1:
+            self.assertLess(time.monotonic(), deadline, "the edit was not stored")
+            time.sleep(0.05)
+        self.assertTrue(note.props["text"].startswith("Moved\nthen"))
+        self.assertEqual(note.held_connection, "")
+        wait_for_pixels(bob, NOTE_RGB, more_than=before * 1.2)  # the note grew with its words, on bob's page too
+        alice.keyboard.press("Control+z")
+        deadline = time.monotonic() + 10
+        while Stroke.objects.get(client_id="note").props["text"] != "Move me":
+            self.assertLess(time.monotonic(), deadline, "the undo of the edit was not stored")
+            time.sleep(0.05)
+        bob.wait_for_function(f"() => ({COUNT_PIXELS})({NOTE_RGB}) < {before * 1.1}", timeout=10_000)
+
     def test_copy_to_another_board_and_duplicate_draw_new_elements(self):
         alice = self.alice_page
         wait_for_pixels(alice, RED_RGB, more_than=1000)

@@ -76,6 +76,22 @@ valid_message = st.one_of(
     st.fixed_dictionaries({"type": st.just("erase"), "ids": st.lists(stroke_id, min_size=1, max_size=3)}),
     st.fixed_dictionaries(
         {
+            "type": st.just("edit"),
+            "id": st.sampled_from([f"e{number}" for number in range(6)]),
+            "element": stroke_id,
+            "version": st.integers(min_value=0, max_value=3),
+            "color": colour,
+            "points": st.lists(point, min_size=2, max_size=2),
+            "text": st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), min_size=1, max_size=20)
+            .filter(str.strip),
+            "size": st.sampled_from([8, 24, 400]),
+        },
+        optional={"align": st.sampled_from(["left", "center", "right"]), "fill": colour},
+    ),
+    st.fixed_dictionaries({"type": st.just("hold"), "ids": st.lists(stroke_id, min_size=1, max_size=3)}),
+    st.fixed_dictionaries({"type": st.just("release")}),
+    st.fixed_dictionaries(
+        {
             "type": st.just("move"),
             "id": st.sampled_from([f"m{number}" for number in range(6)]),
             "ids": st.lists(stroke_id, min_size=1, max_size=4),

@@ -16,7 +16,7 @@ from tests.support import in_a_loop_of_its_own, make_user, receive_until, websoc
 from tests.whiteboard.helpers import command, export_svg, join, shape_message, snapshot_strokes, svg_drawing, text_message
 from whiteboard import replay, selectors, services
 from whiteboard.exports import drawing_frame
-from whiteboard.models import BoardEvent, Move, Stroke
+from whiteboard.models import BoardEvent, Move, Stroke, TextEdit
 
 NOTE = {"text": "Ship it\n<script>alert(1)</script> & more", "size": 20, "align": "center", "fill": "#d3f9d8"}
 
@@ -320,6 +320,86 @@ class MoveTests(TestCase):
         self.assertIn('viewBox="-1754 0 3674 1200"', now)
         self.assertIn('<rect x="384" y="240" width="384" height="240"/>', then)
         self.assertIn('viewBox="0 0 1920 1200"', then)
+
+    def board_seq(self):
+        self.board.refresh_from_db()
+        return self.board.last_seq
+
+
+class EditTests(TestCase):
+    def setUp(self):
+        self.alice = make_user("alice")
+        self.bob = make_user("bob")
+        self.board = services.board_create(name="Plans", owner=self.alice)
+        self.board.members.add(self.bob)
+        add_note(self.board, self.alice, "n1", points=([0.5, 0.5], [0.6, 0.7]))
+
+    def edit(self, user, edit_id, version, text, *, points=((0.5, 0.5), (0.65, 0.7)), fill=None):
+        return services.text_edit(
+            board=self.board, actor=user, edit_id=edit_id, stroke_id="n1", version=version, color="#1b1e2b",
+            points=[list(point) for point in points], props={"text": text, "size": 20, "align": "left", "fill": fill},
+        )
+
+    def note(self):
+        return Stroke.objects.get(board=self.board, client_id="n1")
+
+    def test_an_edit_rewrites_the_words_and_box_once_and_undo_and_redo_take_it_back_and_again(self):
+        applied = self.edit(self.bob, "e1", 0, "Ship it today")
+        note = self.note()
+        self.assertEqual((note.version, note.props["text"], note.props["fill"]), (1, "Ship it today", "#d3f9d8"))
+        self.assertEqual(json.loads(note.points_json), [[0.5, 0.5], [0.65, 0.7]])
+        again = self.edit(self.bob, "e1", 0, "Ship it today")
+        self.assertEqual((again.seq, again.details["duplicate"]), (applied.seq, True))
+        self.assertEqual(self.note().version, 1)
+        services.history_undo(board=self.board, actor=self.bob)
+        self.assertEqual((self.note().props, self.note().version), (NOTE, 2))
+        services.history_redo(board=self.board, actor=self.bob)
+        self.assertEqual((self.note().props["text"], self.note().version), ("Ship it today", 3))
+
+    def test_an_edit_of_a_version_someone_else_changed_is_refused_with_what_it_says_now(self):
+        self.edit(self.bob, "e1", 0, "Bob's words")
+        with self.assertRaises(ActionError) as conflict:
+            self.edit(self.alice, "e2", 0, "Alice's words")
+        self.assertEqual(conflict.exception.code, "edit_conflict")
+        self.assertEqual((conflict.exception.details["version"], conflict.exception.details["text"]), (1, "Bob's words"))
+        self.assertIn("bob changed this text meanwhile", conflict.exception.message)
+        self.assertEqual(self.note().props["text"], "Bob's words")
+
+    def test_a_moved_note_is_edited_where_it_is_drawn_and_restore_and_revert_bring_back_its_words(self):
+        first = self.board_seq()
+        services.elements_move(board=self.board, actor=self.alice, move_id="m1", stroke_ids=["n1"], dx=0.25, dy=0)
+        self.edit(self.bob, "e1", 0, "Bob's words", points=((0.75, 0.5), (0.9, 0.7)))
+        self.assertEqual(json.loads(self.note().points_json), [[0.5, 0.5], [0.65, 0.7]])  # as drawn, less its offset
+        services.board_revert_user(board=self.board, actor=self.alice, username="bob", after_seq=first)
+        self.assertEqual(self.note().props, NOTE)
+        self.assertAlmostEqual(self.note().offset_x, 0.25)  # alice's move stays
+        services.history_undo(board=self.board, actor=self.alice)
+        self.assertEqual(self.note().props["text"], "Bob's words")
+        services.board_restore(board=self.board, actor=self.alice, to_seq=first)
+        self.assertEqual((self.note().props, self.note().offset_x), (NOTE, 0.0))
+        self.board.refresh_from_db()
+        frames = list(BoardEvent.objects.filter(board=self.board).order_by("seq").values_list("payload", flat=True))
+        for seq in range(self.board.last_seq + 1):
+            fast = [stroke.frame() for stroke in replay.strokes_at(board=self.board, seq=seq)]
+            self.assertEqual(fast, replay.replay_frames(frames[:seq]), f"at seq {seq}")
+        self.client.force_login(self.alice)
+        _, then = export_svg(self.client, f"/whiteboard/{self.board.slug}/export.svg?seq={first + 2}")
+        self.assertIn(">Bob&#x27;s words</tspan>", then)
+
+    def test_only_texts_and_notes_still_on_the_board_are_edited(self):
+        services.shape_add(
+            board=self.board, actor=self.alice, stroke_id="r1", tool="rect", color="#000000", width=4,
+            points=[[0.1, 0.1], [0.2, 0.2]],
+        )
+        services.strokes_erase(board=self.board, actor=self.alice, stroke_ids=["n1"])
+        for stroke_id, code in (("n1", "element_gone"), ("r1", "invalid_tool"), ("nope", "element_gone")):
+            with self.subTest(code), self.assertRaises(ActionError) as refused:
+                services.text_edit(
+                    board=self.board, actor=self.alice, edit_id=f"e-{stroke_id}", stroke_id=stroke_id, version=0,
+                    color="#000000", points=[[0, 0], [0.1, 0.1]], props={"text": "x", "size": 20, "align": "left", "fill": None},
+                )
+            self.assertEqual(refused.exception.code, code)
+        self.assertFalse(TextEdit.objects.exists())
 
     def board_seq(self):
         self.board.refresh_from_db()

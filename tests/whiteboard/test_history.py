@@ -45,7 +45,7 @@ def ids(strokes):
 OPERATIONS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["start", "continue", "shape", "text", "move", "erase", "clear", "undo", "redo", "restore", "revert"]
+            ["start", "continue", "shape", "text", "edit", "move", "erase", "clear", "undo", "redo", "restore", "revert"]
         ),
         st.sampled_from([0, 1]),  # who acts (0: the owner)
         st.integers(min_value=0, max_value=10_000),  # picks a stroke, a seq, a point
@@ -88,6 +88,15 @@ class ReplayAgreesWithTheLiveBoardTests(HypothesisTestCase):
                         color="#000000", points=[point, [round(point[0] + 0.1, 4), round(point[1] + 0.1, 4)]],
                         props={"text": f"Word {pick}", "size": 24, "align": "left", **({"fill": "#fff3bf"} if pick % 2 else {})},
                     )
+                elif kind == "edit":
+                    texts = [stroke for stroke in live_strokes(board) if stroke["tool"] in ("text", "note")]
+                    if texts:
+                        text = texts[pick % len(texts)]
+                        services.text_edit(
+                            board=board, actor=actor, edit_id=f"e{number}", stroke_id=text["id"], version=text["version"],
+                            color="#e03131", points=[[0.5, 0.5], [0.6, round(0.5 + pick / 100_000, 4)]],
+                            props={"text": f"Edited {number}", "size": 32, "align": "center", "fill": None},
+                        )
                 elif kind == "move":
                     visible = ids(live_strokes(board))
                     services.elements_move(

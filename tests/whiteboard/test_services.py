@@ -60,7 +60,7 @@ class StrokeTests(TestCase):
         self.assertEqual(json.loads(snapshot_json)["seq"], self.board.last_seq)
         self.assertEqual(
             snapshot_strokes(snapshot_json),
-            [{"id": "s2", "user": "bob", "tool": "pen", "color": "#ff0000", "width": 4.0, "chunks": 1, "props": {}, "dx": 0.0, "dy": 0.0, "points": [[0.1, 0.1], [0.2, 0.2]]}],
+            [{"id": "s2", "user": "bob", "tool": "pen", "color": "#ff0000", "width": 4.0, "chunks": 1, "props": {}, "dx": 0.0, "dy": 0.0, "version": 0, "points": [[0.1, 0.1], [0.2, 0.2]]}],
         )
 
     def test_the_snapshot_of_a_large_board_takes_a_fixed_number_of_queries(self):

@@ -50,6 +50,7 @@ class WhiteboardPage {
     this.history = { can_undo: false, can_redo: false };
     this.holds = new Map(); // connection id -> {user, ids, dx, dy, since}: what others are moving
     this.dragFrame = null; // the `drag` frame to send on the next animation frame
+    this.editsBefore = new Map(); // edit id -> the text as it was, until the edit is acked (restored if refused)
 
     this.replay = null; // the history panel's scene while it shows an earlier moment
     this.state = new BoardState({
@@ -68,7 +69,7 @@ class WhiteboardPage {
     });
     this.selection = new Selection(this);
     this.tools = new Tools(this);
-    this.textEditor = new TextEditor({ stage: $("#stage"), canvas: this.canvas, onDone: (text) => this.sendText(text) });
+    this.textEditor = new TextEditor({ stage: $("#stage"), canvas: this.canvas, onDone: (text) => this.textWritten(text) });
     this.canvas.setScene(
       () =>
         this.replay ?? {
@@ -78,6 +79,7 @@ class WhiteboardPage {
           preview: this.tools.preview,
           selection: this.selection.scene(),
           holds: this.currentHolds(),
+          editing: this.textEditor?.editing?.id,
         },
     );
     this.historyPanel = new HistoryPanel({
@@ -193,6 +195,46 @@ class WhiteboardPage {
     });
   }
 
+  /** A text or note is open for editing: shown in the editor, held, and not drawn beneath it. */
+  editText(element) {
+    if (!this.ready) return;
+    if (this.holderOf([element.id])) {
+      this.toast(`${this.holderOf([element.id])} is editing or moving that right now.`);
+      return;
+    }
+    const [[x1, y1], [x2, y2]] = element.points;
+    this.textEditor.open({
+      tool: element.tool, point: [Math.min(x1, x2), Math.min(y1, y2)], size: element.props.size,
+      align: element.props.align ?? "left", color: element.color, fill: element.props.fill ?? null,
+      text: element.props.text, element,
+    });
+    this.holdSelection([element.id], "edit").catch(() => this.textEditor.cancel());
+    this.canvas.invalidateBase();
+  }
+
+  /** The editor is done: a new text or note is sent; an edited one is sent as an `edit` of the version it started from. */
+  textWritten(written) {
+    const { element, blank, unchanged } = written;
+    if (element) {
+      this.releaseSelection();
+      this.canvas.invalidateBase();
+      if (unchanged || !this.ready) return;
+      if (blank) {
+        this.erase([element.id]); // emptied: gone, as Excalidraw does; undo brings it back
+        return;
+      }
+      const { color, points, text, size, align, fill } = written;
+      const message = { type: "edit", id: newStrokeId(), element: element.id, version: element.textVersion, color, points, text, size, align };
+      if (fill) message.fill = fill;
+      this.editsBefore.set(message.id, this.state.textState(element.id));
+      this.state.editElement({ ...message, version: element.textVersion + 1 }, { drawn: true });
+      this.connection?.send(message);
+      this.historyChanged({ can_undo: true, can_redo: false });
+    } else if (!blank) {
+      this.sendText(written);
+    }
+  }
+
   sendText({ id = newStrokeId(), tool, color, points, text, size, align, fill }) {
     if (!this.ready) return;
     const message = { type: "text", id, kind: tool, color, points, text, size, align };
@@ -236,10 +278,10 @@ class WhiteboardPage {
       .map((hold) => ({ ...hold, color: personColor(hold.user) }));
   }
 
-  /** Hold the elements for as long as the drag lasts; rejects if someone else holds one of them. */
-  holdSelection(ids) {
+  /** Hold the elements for as long as the drag (or edit) lasts; rejects if someone else holds one of them. */
+  holdSelection(ids, reason = "move") {
     clearInterval(this.holdTimer);
-    const hold = () => this.connection.request({ type: "hold", ids: ids.slice(0, MAX_MOVE_IDS) });
+    const hold = () => this.connection.request({ type: "hold", ids: ids.slice(0, MAX_MOVE_IDS), reason });
     this.holdTimer = setInterval(() => hold().catch(() => {}), HOLD_RENEW_MS);
     return hold().catch((error) => {
       clearInterval(this.holdTimer);
@@ -359,6 +401,9 @@ class WhiteboardPage {
       case "erase":
         this.state.hide(frame.ids, frame.seq);
         break;
+      case "edit":
+        this.state.editElement(frame);
+        break;
       case "move":
         this.state.moveElements(frame);
         for (const hold of this.holds.values()) {
@@ -399,6 +444,9 @@ class WhiteboardPage {
       case "text":
         this.state.confirm(command.id, ack.seq);
         break;
+      case "edit":
+        this.editsBefore.delete(command.id);
+        break;
       case "erase":
         this.state.hide(ack.ids, ack.seq);
         break;
@@ -431,6 +479,11 @@ class WhiteboardPage {
     if (command?.type === "move") {
       // Nothing of it moved on the server: take it back here too.
       this.state.moveElements({ ids: command.ids, dx: -command.dx, dy: -command.dy });
+    }
+    if (command?.type === "edit") {
+      // Not saved (someone else's words won, or the text went): show it as it was before.
+      this.state.restoreText(command.element, this.editsBefore.get(command.id));
+      this.editsBefore.delete(command.id);
     }
     if (error.code === "nothing_to_undo") this.historyChanged({ can_undo: false });
     else if (error.code === "nothing_to_redo") this.historyChanged({ can_redo: false });

@@ -263,8 +263,8 @@ export class BoardCanvas {
     context.fillRect(0, 0, this.base.width, this.base.height);
     this.boardTransform(context, this.view);
     this.inBase = new Set();
-    const { selection, holds = [] } = this.scene();
-    const moving = new Set([...(selection?.moving ?? []), ...holds.flatMap((hold) => hold.ids)]);
+    const { selection, holds = [], editing } = this.scene();
+    const moving = new Set([...(selection?.moving ?? []), ...holds.flatMap((hold) => hold.ids), ...(editing ? [editing] : [])]);
     this.baseQueue = this.scene().visibleStrokes().filter((stroke) => !this.active.has(stroke) && !moving.has(stroke.id));
     this.baseQueueIndex = 0;
     this.baseView = { ...this.view };
@@ -367,7 +367,7 @@ export class BoardCanvas {
    * What someone else holds: where they are dragging it, in a box of their
    * colour with their name, so no one else tries to move it meanwhile.
    */
-  drawHold(context, { user, ids, dx, dy, color }, strokeById) {
+  drawHold(context, { user, ids, dx, dy, color, reason }, strokeById) {
     const strokes = ids.map(strokeById).filter((stroke) => stroke && !stroke.hidden);
     if (!strokes.length) return;
     const [offsetX, offsetY] = [dx * this.boardWidth, dy * this.boardHeight];
@@ -384,7 +384,7 @@ export class BoardCanvas {
     context.lineWidth = 2 * pixel;
     context.strokeRect(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad);
     context.font = font(12 * pixel);
-    const label = `${user} is moving this`;
+    const label = `${user} is ${reason === "edit" ? "editing" : "moving"} this`;
     const width = context.measureText(label).width + 8 * pixel;
     context.fillStyle = color;
     context.fillRect(left - pad, top - pad - 18 * pixel, width, 18 * pixel);

@@ -30,6 +30,9 @@ export function applyFrame(state, frame) {
     case "move":
       state.moveElements(frame);
       break;
+    case "edit":
+      state.editElement(frame);
+      break;
     case "clear":
       state.clearBefore(frame.seq);
       break;
@@ -56,6 +59,8 @@ function describe(frame) {
       return `${frame.user} erased ${frame.ids.length} stroke${frame.ids.length === 1 ? "" : "s"}`;
     case "move":
       return `${frame.user} moved ${frame.ids.length} element${frame.ids.length === 1 ? "" : "s"}`;
+    case "edit":
+      return `${frame.user} edited a text`;
     case "clear":
       return `${frame.user} cleared the board`;
     case "undo":

@@ -41,12 +41,13 @@ export class BoardState {
    */
   load(snapshot) {
     this.strokes.clear();
-    const { id, user, tool, color, width, chunks, created, hidden, hidden_by: hiddenBy, props, dx, dy, points } = snapshot.strokes;
+    const { id, user, tool, color, width, chunks, created, hidden, hidden_by: hiddenBy, props, dx, dy, version, points } = snapshot.strokes;
     for (let i = 0; i < id.length; i += 1) {
       const stroke = { id: id[i], user: user[i], tool: tool[i], color: color[i], width: width[i], chunks: chunks[i], props: props[i] };
       const held = this.put({ ...stroke, points: translated(unpackPoints(points[i]), dx[i], dy[i]) }, created[i]);
       held.dx = dx[i];
       held.dy = dy[i];
+      held.textVersion = version[i];
       held.hidden = hidden[i] === 1;
       held.hiddenBy = hiddenBy[i];
     }
@@ -54,7 +55,10 @@ export class BoardState {
   }
 
   put({ id, user, tool, color, width, chunks, points, props = {} }, createdSeq) {
-    const stroke = { id, user, tool, color, width, chunks, points, props, createdSeq, hidden: false, hiddenBy: 0, version: 0, dx: 0, dy: 0 };
+    // `version` counts changes of what is drawn (for caches); `textVersion` is the server's count of a text's edits.
+    const stroke = {
+      id, user, tool, color, width, chunks, points, props, createdSeq, hidden: false, hiddenBy: 0, version: 0, dx: 0, dy: 0, textVersion: 0,
+    };
     this.strokes.set(id, stroke);
     return stroke;
   }
@@ -111,6 +115,38 @@ export class BoardState {
       stroke.points = translated(stroke.points, dx, dy);
       stroke.version += 1;
     }
+    this.onChange(null);
+  }
+
+  /**
+   * An `edit` (or an entry of an undo's, redo's or restore's `edits`): a
+   * text's new words, size, alignment, colours and box, and its version.
+   * Its points are as stored (without the offset) unless `drawn` (this
+   * page's own edit, written where the text is drawn).
+   */
+  editElement(edit, { drawn = false } = {}) {
+    const stroke = this.strokes.get(edit.element);
+    if (!stroke) return;
+    const { type, seq, ref, id, user, element, version, color, points, ...props } = edit;
+    stroke.props = props;
+    stroke.color = color;
+    stroke.points = drawn ? points : translated(points, stroke.dx, stroke.dy);
+    stroke.textVersion = version;
+    stroke.version += 1; // what is drawn of it changed
+    this.onChange(null);
+  }
+
+  /** A text's words, colour, box (as drawn) and version, to put back if an edit of it is refused. */
+  textState(id) {
+    const stroke = this.strokes.get(id);
+    return stroke && { props: stroke.props, color: stroke.color, points: stroke.points, textVersion: stroke.textVersion };
+  }
+
+  restoreText(id, state) {
+    const stroke = this.strokes.get(id);
+    if (!stroke || !state) return;
+    Object.assign(stroke, state);
+    stroke.version += 1;
     this.onChange(null);
   }
 
@@ -189,6 +225,7 @@ export class BoardState {
     this.show(change.show ?? [], seq);
     if (change.show_marks) this.showIds(this.withMarks(change.show_marks, true));
     for (const [dx, dy, ids] of change.moves ?? []) this.moveElements({ ids, dx, dy });
+    for (const edit of change.edits ?? []) this.editElement(edit);
   }
 
   /** A clear at `seq` hid every stroke stored before it; this page's unsaved strokes come after. */

@@ -13,7 +13,10 @@ function round(value) {
 }
 
 export class TextEditor {
-  /** `onDone({tool, color, points, text, size, align, fill})` with what was written; nothing if it is blank. */
+  /**
+   * `onDone({tool, color, points, text, size, align, fill, element, blank,
+   * unchanged})` when writing ends: what was written, in the box it takes.
+   */
   constructor({ stage, canvas, onDone }) {
     this.stage = stage;
     this.canvas = canvas;
@@ -26,10 +29,20 @@ export class TextEditor {
     return this.current !== null;
   }
 
-  /** Start writing at `point` (board fractions, the box's top-left corner); one already open is finished first. */
-  open({ tool, point, size, align, color, fill }) {
+  /** The element being edited, or null. */
+  get editing() {
+    return this.current?.element ?? null;
+  }
+
+  /**
+   * Start writing at `point` (board fractions, the box's top-left corner);
+   * one already open is finished first. To edit a text or note, `element`
+   * names it and `text` is what it says (`onDone` then gets both back).
+   */
+  open({ tool, point, size, align, color, fill, text = "", element = null }) {
     this.finish();
     const area = document.createElement("textarea");
+    area.value = text;
     area.className = "wb-text-editor";
     area.dataset.kind = tool;
     area.maxLength = MAX_TEXT_LENGTH;
@@ -43,7 +56,7 @@ export class TextEditor {
       }
     });
     area.addEventListener("blur", () => this.finish());
-    this.current = { tool, point, size, align, color, fill, area };
+    this.current = { tool, point, size, align, color, fill, area, element, original: text };
     this.stage.append(area);
     this.place();
     area.focus(); // at once: what is typed next goes in, not to the tools' shortcuts
@@ -78,18 +91,25 @@ export class TextEditor {
     });
   }
 
+  /** Stop writing and keep nothing of it (the text could not be held). */
+  cancel() {
+    const current = this.current;
+    this.current = null;
+    current?.area.remove();
+  }
+
   /** Stop writing: hand over what was written, in the box it takes. */
   finish() {
     const current = this.current;
     if (!current) return;
     this.current = null;
-    const { tool, point, size, align, color, fill, area } = current;
+    const { tool, point, size, align, color, fill, area, element, original } = current;
     const text = area.value;
     const { width, height } = this.box(current, text);
     area.remove();
-    if (!text.trim()) return;
     const [x, y] = point;
     const points = [[x, y], [round(x + width / this.canvas.boardWidth), round(y + height / this.canvas.boardHeight)]];
-    this.onDone({ tool, color, points, text, size, align, fill });
+    const unchanged = element !== null && text === original;
+    this.onDone({ tool, color, points, text, size, align, fill, element, blank: !text.trim(), unchanged });
   }
 }

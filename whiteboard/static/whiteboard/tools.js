@@ -113,6 +113,11 @@ export class Tools {
     element.addEventListener("pointerleave", () => this.board.moveCursor(null));
     element.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
     element.addEventListener("contextmenu", (event) => event.preventDefault());
+    // Double-clicking a text or note with the select tool edits it.
+    element.addEventListener("dblclick", (event) => {
+      const written = this.board.style().tool === "select" && this.textAt(event);
+      if (written) this.board.editText(written);
+    });
     // A click that opens a text editor must not then move the focus away from it.
     element.addEventListener("mousedown", (event) => {
       if (TEXT_TOOLS.has(this.board.style().tool)) event.preventDefault();
@@ -156,7 +161,9 @@ export class Tools {
       this.gesture = { kind: "select", pointerId: event.pointerId };
       this.board.selection.down(event);
     } else if (TEXT_TOOLS.has(style.tool)) {
-      this.board.startText(point.slice(0, 2));
+      const written = this.textAt(event);
+      if (written) this.board.editText(written); // clicking a text with a text tool edits it
+      else this.board.startText(point.slice(0, 2));
     } else if (style.tool === "eraser") {
       this.gesture = { kind: "erase", pointerId: event.pointerId };
       this.eraseAt(event);
@@ -304,6 +311,17 @@ export class Tools {
     const tail = this.board.state.get(gesture.stroke.id)?.points.slice(-1) ?? [];
     this.preview = { ...gesture.stroke, id: `${gesture.stroke.id}-tail`, points: [...tail, ...gesture.unsent], version: gesture.unsent.length };
     this.canvas.requestRender();
+  }
+
+  /** The topmost text or note under the pointer, or null. */
+  textAt(event) {
+    const [x, y] = this.canvas.toBoard(event.clientX, event.clientY);
+    const { boardWidth, boardHeight } = this.canvas;
+    const texts = this.board.state.visible().filter((stroke) => TEXT_TOOLS.has(stroke.tool));
+    for (let index = texts.length - 1; index >= 0; index -= 1) {
+      if (strokeTouches(texts[index], x * boardWidth, y * boardHeight, 0, boardWidth, boardHeight)) return texts[index];
+    }
+    return null;
   }
 
   eraseAt(event) {
