@@ -1,7 +1,7 @@
 """The whiteboard websocket: protocol only; changes go through whiteboard.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from whiteboard import holds, protocol, services
+from whiteboard import holds, images, protocol, services
 from whiteboard.models import Board
 
 # Refusals caused by someone else getting there first, not by a faulty
@@ -24,6 +24,7 @@ class WhiteboardConsumer(BoardConsumer):
         "stroke": "draw_stroke",
         "shape": "draw_shape",
         "text": "write_text",
+        "image": "place_image",
         "erase": "erase_strokes",
         "move": "move_elements",
         "edit": "edit_text",
@@ -95,6 +96,10 @@ class WhiteboardConsumer(BoardConsumer):
             ref, services.elements_move, move_id=move.move_id, stroke_ids=move.stroke_ids, dx=move.dx, dy=move.dy,
             connection=self.connection_id,
         )
+
+    async def place_image(self, message, ref):
+        placed = protocol.parse_image(message)
+        self.call(ref, images.image_add, stroke_id=placed.stroke_id, image_id=placed.image_id, points=placed.points)
 
     async def edit_text(self, message, ref):
         edit = protocol.parse_edit(message)

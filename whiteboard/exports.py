@@ -11,6 +11,7 @@ picture costs one cache read, and an ETag lets the browser ask only whether
 it changed. Nothing holds the whole drawing uncompressed.
 """
 
+import base64
 import math
 import zlib
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from django.utils.html import escape
 
 from whiteboard import replay
 from whiteboard.geometry import SVG_DRAWING_GROUP, DrawnStroke, whole_pixels, svg_drawing
-from whiteboard.models import Stroke
+from whiteboard.models import Image, Stroke, Tool
 from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, packed, unpacked_channels_many
 from whiteboard.protocol import BOARD_HEIGHT, BOARD_WIDTH
 from whiteboard.selectors import consistent_read
@@ -154,12 +155,17 @@ def _drawn_strokes(plan, pks) -> list[DrawnStroke]:
         )
         texts.update((pk, packed(held.get(rows[pk][0], []))) for pk in cut)
     channels = dict(zip(pks, unpacked_channels_many([texts[pk] for pk in pks])))
+    pictures = image_data(board=plan.board_id, image_ids={
+        rows[pk][5]["image"] for pk in pks if rows[pk][1] == Tool.IMAGE and "image" in rows[pk][5]
+    })
     strokes = []
     for pk in pks:
         _, tool, color, width, _, props = rows[pk]
         xs, ys, *pressures = channels[pk]
         if not xs:
             continue
+        if tool == Tool.IMAGE:
+            props = {**props, "href": pictures.get(props.get("image"))}
         if pk in plan.offsets:  # moved since it was drawn: in 1/10,000 of the board, exactly
             dx, dy = (round(value * COORDINATE_SCALE) for value in plan.offsets[pk])
             xs, ys = [x + dx for x in xs], [y + dy for y in ys]
@@ -187,6 +193,18 @@ def _pixels(values, table):
         except IndexError:
             pass
     return whole_pixels(values, table[-1] / COORDINATE_SCALE)
+
+
+def image_data(*, board, image_ids):
+    """{image id: data URI} of the board's images: an export holds its pictures (its CSP loads nothing)."""
+    uris = {}
+    for image in Image.objects.filter(board=board, pk__in=image_ids):
+        try:
+            with image.file.open("rb") as handle:
+                uris[image.pk] = f"data:{image.content_type};base64,{base64.b64encode(handle.read()).decode()}"
+        except FileNotFoundError:
+            continue  # drawn as a grey box
+    return uris
 
 
 def svg_text(plan: ExportPlan) -> Iterator[str]:

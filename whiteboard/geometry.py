@@ -17,6 +17,9 @@ ARROWHEAD_MIN_LENGTH, at most half the arrow). A shape's fill is drawn under
 its outline; its opacity applies to each of them; a dashed or dotted outline
 repeats DASHES x width.
 
+An image is stretched over its box (the page keeps its proportions when it
+places it).
+
 A text or sticky note is laid out by the page that wrote it, which sends the
 box it measured: its lines are the text's lines (no wrapping), in FONT_FAMILY
 at its size, LINE_HEIGHT x size apart, the first baseline one size below the
@@ -210,10 +213,24 @@ def _text_elements(stroke):
     )
 
 
+def _image_element(stroke):
+    """An image stretched over its box; `props["href"]` is its data URI (whiteboard.exports), none if its file is gone."""
+    (x1, x2), (y1, y2) = sorted(2 * x for x in stroke.xs[:2]), sorted(2 * y for y in stroke.ys[:2])
+    href = stroke.props.get("href")
+    if not href:
+        return f'<rect x="{x1}" y="{y1}" width="{x2 - x1}" height="{y2 - y1}" fill="#e9ecef"/>'
+    return (
+        f'<image x="{x1}" y="{y1}" width="{x2 - x1}" height="{y2 - y1}" preserveAspectRatio="none" href="{href}"/>'
+    )
+
+
 def _elements(stroke):
     """(paint, element) pairs that draw `stroke`; paint is the attributes of the group it goes in."""
     if stroke.tool in (Tool.TEXT, Tool.NOTE):
         yield from _text_elements(stroke)
+        return
+    if stroke.tool == Tool.IMAGE:
+        yield 'stroke="none"', _image_element(stroke)
         return
     opacity = HIGHLIGHTER_OPACITY if stroke.tool == Tool.HIGHLIGHTER else stroke.props.get("opacity")
     if stroke.tool not in (Tool.PEN, Tool.HIGHLIGHTER):

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -38,6 +40,7 @@ class Tool(models.TextChoices):
     DIAMOND = "diamond", "Diamond"
     TEXT = "text", "Text"
     NOTE = "note", "Sticky note"
+    IMAGE = "image", "Image"
 
 
 FREEHAND_TOOLS = (Tool.PEN, Tool.HIGHLIGHTER)
@@ -231,3 +234,39 @@ class TextEdit(models.Model):
 
     def __str__(self):
         return f"Edit of {self.stroke_id} at #{self.seq}"
+
+
+def image_path(image, filename):
+    """Where an image is stored: under its board, in a directory of its own, so two of one name never meet."""
+    return f"whiteboard/{image.board_id}/{uuid.uuid4().hex}/{filename}"
+
+
+IMAGE_NAME_MAX_LENGTH = 200
+
+
+class Image(models.Model):
+    """
+    A picture uploaded to a board, to be placed on it as `image` elements:
+    decoded and encoded again by boardsite.uploads (no byte of the uploaded
+    file is served back), stored through Django's storage API
+    (settings.STORAGES, "default"), counted against the board's
+    BOARD_STORAGE_QUOTA_BYTES, served only to those who may open the board.
+    An element names it by id; erasing the element keeps the image, so undo
+    can bring it back.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="images")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=IMAGE_NAME_MAX_LENGTH)
+    content_type = models.CharField(max_length=100)
+    file = models.FileField(upload_to=image_path, max_length=300)
+    size = models.PositiveBigIntegerField(help_text="Bytes stored: what counts against the board's quota.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["board", "created_at"]
+
+    def __str__(self):
+        return self.name

@@ -227,6 +227,23 @@ def parse_erase(message):
 
 
 @dataclass(frozen=True)
+class PlacedImage:
+    stroke_id: str
+    image_id: int
+    points: list  # the box it is drawn in: two corners
+
+
+def parse_image(message):
+    """`image`: one of the board's uploaded pictures, placed in a box."""
+    allowed_keys(message, ["id", "image", "points"])
+    return PlacedImage(
+        stroke_id=stroke_id_field(message.get("id")),
+        image_id=int_field(message, "image", minimum=1, maximum=MAX_SEQ),
+        points=two_points_field(message, what="An image"),
+    )
+
+
+@dataclass(frozen=True)
 class Edit:
     edit_id: str
     stroke_id: str

@@ -58,7 +58,7 @@ def replay_frames(frames):
             if frame["chunk"] == held["chunks"]:
                 held["points"] = held["points"] + frame["points"]
                 held["chunks"] += 1
-        elif kind in ("shape", "text"):
+        elif kind in ("shape", "text", "image"):
             if frame["id"] not in strokes:
                 strokes[frame["id"]] = element_from_frame(frame)
                 visibility.started(frame["id"], created_seq=seq, user=frame["user"])
@@ -136,7 +136,7 @@ ELEMENT_FIELDS = frozenset({"type", "seq", "id", "user", "shape", "kind", "color
 
 
 def element_from_frame(frame):
-    """The stroke fields of a `shape` or `text` event's element (docs/protocol.md, A stroke)."""
+    """The stroke fields of a `shape`, `text` or `image` event's element (docs/protocol.md, A stroke)."""
     return {
         "id": frame["id"], "user": frame["user"], "tool": frame.get("shape") or frame["kind"], "color": frame["color"],
         "width": frame.get("width", 0), "chunks": 1, "points": frame["points"],

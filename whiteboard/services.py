@@ -371,7 +371,7 @@ def shape_add(*, board, actor, stroke_id, tool, color, width, points, props=None
     with its fill, opacity, dash and arrowheads (`props`); re-sending it changes nothing.
     """
     payload = {"shape": tool, "color": color, "width": width, "points": points, **(props or {})}
-    return _element_add(
+    return element_add(
         board=board, actor=actor, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points,
         props=props or {}, event_type="shape", payload=payload, origin=origin,
     )
@@ -383,14 +383,14 @@ def text_add(*, board, actor, stroke_id, tool, color, points, props, origin=None
     words, size, alignment and a note's fill (`props`); re-sending it changes nothing.
     """
     payload = {"kind": tool, "color": color, "points": points, **props}
-    return _element_add(
+    return element_add(
         board=board, actor=actor, stroke_id=stroke_id, tool=tool, color=color, width=0, points=points,
         props=props, event_type="text", payload=payload, origin=origin,
     )
 
 
 @transaction.atomic
-def _element_add(*, board, actor, stroke_id, tool, color, width, points, props, event_type, payload, origin):
+def element_add(*, board, actor, stroke_id, tool, color, width, points, props, event_type, payload, origin):
     """Store an element sent whole in one message, as one event and one undoable step."""
     lock_board(board, actor=actor, origin=origin)
     stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()

@@ -13,5 +13,7 @@ urlpatterns = [
     path("<slug:slug>/snapshot.json", views.BoardSnapshotView.as_view(), name="snapshot"),
     path("<slug:slug>/history.json", views.BoardHistoryView.as_view(), name="history"),
     path("<slug:slug>/export.svg", views.BoardExportSvgView.as_view(), name="export-svg"),
+    path("<slug:slug>/images.json", views.BoardImagesView.as_view(), name="images"),
+    path("<slug:slug>/images/<int:image_id>/", views.BoardImageView.as_view(), name="image"),
     *board_management_urls(Board),
 ]

@@ -5,7 +5,7 @@ import re
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -18,8 +18,9 @@ from boardsite.collab import views as collab_views
 from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
 from boardsite.throttling import attempt_wait
-from whiteboard import exports, protocol, selectors, services
-from whiteboard.models import Board
+from boardsite import uploads
+from whiteboard import exports, images, protocol, selectors, services
+from whiteboard.models import Board, Image
 
 
 class BoardListView(collab_views.BoardListView):
@@ -59,6 +60,9 @@ class BoardDetailView(collab_views.BoardAccessMixin, View):
             "snapshotUrl": reverse("whiteboard:snapshot", kwargs={"slug": board.slug}),
             "historyUrl": reverse("whiteboard:history", kwargs={"slug": board.slug}),
             "exportSvgUrl": reverse("whiteboard:export-svg", kwargs={"slug": board.slug}),
+            "imagesUrl": reverse("whiteboard:images", kwargs={"slug": board.slug}),
+            "imageUrl": reverse("whiteboard:image", kwargs={"slug": board.slug, "image_id": 0}).replace("/0/", "/{id}/"),
+            "maxUploadBytes": settings.UPLOAD_MAX_BYTES,
             "boardWidth": protocol.BOARD_WIDTH,
             "boardHeight": protocol.BOARD_HEIGHT,
             "maxPointsPerMessage": protocol.MAX_POINTS_PER_MESSAGE,
@@ -182,7 +186,7 @@ class BoardExportSvgView(collab_views.BoardAccessMixin, View):
         # Asked again, the browser checks the ETag: access is checked on every request.
         patch_cache_control(response, private=True, no_cache=True)
         # Opened on its own the SVG is a document of this site: let it run and load nothing.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
         if "download" in self.request.GET:
             suffix = "" if seq is None else f"-at-{seq}"
             response["Content-Disposition"] = f'attachment; filename="{board.slug}{suffix}.svg"'
@@ -202,3 +206,54 @@ class BoardHistoryView(collab_views.BoardAccessMixin, View):
         except ActionError as error:
             return JsonResponse({"code": error.code, "error": error.message}, status=400)
         return JsonResponse(selectors.board_history_page(board=board, after=after))
+
+
+# What a multipart form adds to a file's bytes (boundaries, headers, the file's name).
+UPLOAD_FORM_OVERHEAD = 64 * 1024
+
+
+class BoardImagesView(collab_views.BoardAccessMixin, View):
+    """
+    POST (multipart, `file`): upload a picture to place on the board
+    (whiteboard.images); answers 201 with its id and size in pixels, or the
+    refusal with its code (413 when it is too large). Placing it is a
+    websocket `image` message.
+    """
+
+    board_model = Board
+    http_method_names = ["post"]
+
+    def post(self, request, slug):
+        board = self.get_board()
+        # Refused before the body is read: a file over the limit is never written to disk.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES + UPLOAD_FORM_OVERHEAD:
+            return JsonResponse({"ok": False, "code": "too_large", "error": (
+                f"Pictures may be at most {uploads.human_size(settings.UPLOAD_MAX_BYTES)}.")}, status=413)
+        try:
+            upload = images.check_upload(request.FILES.get("file"))
+            image = images.image_upload(board=board, upload=upload, actor=request.user)
+        except ActionError as error:
+            status = 413 if error.code == "too_large" else collab_views.refusal_status(error)
+            return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=status)
+        return JsonResponse({"ok": True, **images.image_frame(image)}, status=201)
+
+
+class BoardImageView(collab_views.BoardAccessMixin, View):
+    """A picture of the board's, to those who may open it; it never changes under its id, so it is kept a day."""
+
+    board_model = Board
+
+    def get(self, request, slug, image_id):
+        board = self.get_board()
+        image = Image.objects.filter(board=board, pk=image_id).first()
+        if image is None:
+            raise Http404("No such picture.")
+        try:
+            handle = image.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The picture is missing from storage.") from None
+        response = FileResponse(handle, content_type=image.content_type)
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=86400, immutable"
+        return response

@@ -40,4 +40,4 @@ class ContentSecurityPolicyTests(TestCase):
         board = self.client.post("/whiteboard/new/", {"name": "Export"})["Location"]
         response = self.client.get(board.rstrip("/") + "/export.svg")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response["Content-Security-Policy"], "default-src 'none'; style-src 'unsafe-inline'")
+        self.assertEqual(response["Content-Security-Policy"], "default-src 'none'; style-src 'unsafe-inline'; img-src data:")

@@ -4,8 +4,11 @@ Chromium, for two people: written or drawn by one, seen live by the other,
 undone and redone across a reload, in the time-lapse and in both exports.
 """
 
+import io
 import re
 import time
+
+from PIL import Image
 
 from playwright.sync_api import expect
 
@@ -37,7 +40,9 @@ def stored(board, count=1, **filters):
     return elements
 
 
-class WhiteboardElementsBrowserTests(WhiteboardPages, BrowserTestCase):
+class AliceAndBobOnTheBoard:
+    """Alice, who owns the board `make_board` makes, and bob, a member, each with it open in a browser of their own."""
+
     def setUp(self):
         self.alice, self.alice_page = self.user_page("alice")
         self.bob, self.bob_page = self.user_page("bob")
@@ -45,6 +50,8 @@ class WhiteboardElementsBrowserTests(WhiteboardPages, BrowserTestCase):
         for page in (self.alice_page, self.bob_page):
             self.open_board(page, self.board)
 
+
+class WhiteboardElementsBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
     def make_board(self):
         board = services.board_create(name="Elements", owner=self.alice)
         board.members.add(self.bob)
@@ -198,14 +205,7 @@ RED_SPAN = """([r, g, b]) => {
 }"""
 
 
-class SelectionBrowserTests(WhiteboardPages, BrowserTestCase):
-    def setUp(self):
-        self.alice, self.alice_page = self.user_page("alice")
-        self.bob, self.bob_page = self.user_page("bob")
-        self.board = outside_the_event_loop(self.make_board)
-        for page in (self.alice_page, self.bob_page):
-            self.open_board(page, self.board)
-
+class SelectionBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
     def make_board(self):
         board = services.board_create(name="Moving", owner=self.alice)
         board.members.add(self.bob)
@@ -339,6 +339,64 @@ class SelectionBrowserTests(WhiteboardPages, BrowserTestCase):
         self.assertEqual(sorted(element.tool for element in pasted), ["note", "rect"])
         self.assertEqual(next(e for e in pasted if e.tool == "note").props["text"], "Move me")
         wait_for_pixels(alice, NOTE_RGB, more_than=1000)
+
+
+# Drop a PNG of one colour, made in the page, on the board, as a file dragged from the desktop is.
+DROP_PICTURE = """async ([r, g, b]) => {
+  const canvas = new OffscreenCanvas(120, 80);
+  const context = canvas.getContext("2d");
+  context.fillStyle = `rgb(${r}, ${g}, ${b})`;
+  context.fillRect(0, 0, 120, 80);
+  const blob = await canvas.convertToBlob({ type: "image/png" });
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([blob], "dropped.png", { type: "image/png" }));
+  const stage = document.getElementById("stage");
+  stage.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  stage.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+}"""
+GREEN_RGB = [0x2F, 0x9E, 0x44]
+
+
+class PictureBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
+    def make_board(self):
+        board = services.board_create(name="Pictures", owner=self.alice)
+        board.members.add(self.bob)
+        return board
+
+    def test_a_picture_chosen_or_dropped_is_seen_by_both_undone_and_in_both_exports(self):
+        alice, bob = self.alice_page, self.bob_page
+        red = Image.new("RGB", (200, 100), tuple(RED_RGB))
+        buffer = io.BytesIO()
+        red.save(buffer, "PNG")
+        alice.set_input_files("#image-file", files=[{"name": "red.png", "mimeType": "image/png", "buffer": buffer.getvalue()}])
+        (placed,) = stored(self.board, tool="image")
+        self.assertAlmostEqual((placed.max_x - placed.min_x) * 1920 / ((placed.max_y - placed.min_y) * 1200), 2, places=1)
+        wait_for_pixels(bob, RED_RGB, more_than=2000)
+        alice.evaluate(DROP_PICTURE, GREEN_RGB)
+        stored(self.board, 2, tool="image")
+        wait_for_pixels(bob, GREEN_RGB, more_than=2000)
+        self.screenshot(bob, "whiteboard-pictures.png")
+
+        alice.set_input_files("#image-file", files=[{"name": "x.svg", "mimeType": "image/svg+xml", "buffer": b"<svg/>"}])
+        expect(alice.locator("#toast")).to_contain_text("SVG files are not accepted")
+
+        with alice.expect_download() as download:
+            alice.click("#export-png")
+        png = Image.open(io.BytesIO(download.value.path().read_bytes())).convert("RGB")
+        # 200 x 100 red at one pixel per board pixel, less the 120 x 80 green dropped over its middle (edges may blend).
+        red_pixels = sum(1 for pixel in png.getdata() if pixel == tuple(RED_RGB))
+        self.assertAlmostEqual(red_pixels, 200 * 100 - 120 * 80, delta=700)
+        svg = self.client_svg()
+        self.assertEqual(svg.count("data:image/png;base64,"), 2)
+
+        alice.keyboard.press("Control+z")  # the dropped one
+        wait_for_pixels(bob, GREEN_RGB, none=True)
+        self.assertGreater(pixels(bob, RED_RGB), 2000)
+
+    def client_svg(self):
+        response = self.alice_page.request.get(f"{self.live_server_url}/whiteboard/{self.board.slug}/export.svg")
+        self.assertEqual(response.status, 200)
+        return response.text()
 
 
 class ProtocolVersionBrowserTests(WhiteboardPages, BrowserTestCase):

@@ -89,6 +89,11 @@ valid_message = st.one_of(
         optional={"align": st.sampled_from(["left", "center", "right"]), "fill": colour},
     ),
     st.fixed_dictionaries({"type": st.just("hold"), "ids": st.lists(stroke_id, min_size=1, max_size=3)}),
+    # No picture is uploaded to the fuzzer's boards: every placement is refused (`unknown_image`), alike on both.
+    st.fixed_dictionaries(
+        {"type": st.just("image"), "id": stroke_id, "image": st.integers(min_value=1, max_value=5),
+         "points": st.lists(point, min_size=2, max_size=2)}
+    ),
     st.fixed_dictionaries({"type": st.just("release")}),
     st.fixed_dictionaries(
         {

@@ -314,6 +314,8 @@ BAD_FRAMES = [
     ("an edit without its version", '{"type": "edit", "id": "e1", "element": "t1", "color": "#000000", "points": [[0, 0], [0.1, 0.1]], "text": "x", "size": 20}', "invalid_field"),
     ("an edit of a text over its limit", json.dumps({"type": "edit", "id": "e1", "element": "t1", "version": 0, "color": "#000000", "points": [[0, 0], [0.1, 0.1]], "text": "]" * 5001, "size": 20}), "too_long"),
     ("an edit naming no element", '{"type": "edit", "id": "e1", "element": 7, "version": 0, "color": "#000000", "points": [[0, 0], [0.1, 0.1]], "text": "x", "size": 20}', "invalid_id"),
+    ("a picture not uploaded", '{"type": "image", "id": "i1", "image": 424242, "points": [[0, 0], [0.1, 0.1]]}', "unknown_image"),
+    ("a picture named by text", '{"type": "image", "id": "i1", "image": "cat.png", "points": [[0, 0], [0.1, 0.1]]}', "invalid_field"),
     ("a hold for no reason we know", '{"type": "hold", "ids": ["s1"], "reason": "fun"}', "invalid_field"),
     ("a drag given as text", '{"type": "drag", "dx": "far", "dy": 0}', "invalid_field"),
     ("a cursor given as text", '{"type": "cursor", "x": "0.5", "y": 0.5}', "invalid_field"),

@@ -28,12 +28,17 @@ def add_note(board, user, stroke_id="n1", *, points=([0.5, 0.5], [0.6, 0.7]), pr
     )
 
 
+def alice_and_bob_on_a_board():
+    """Alice, the owner of a new board, and bob, a member of it."""
+    alice, bob = make_user("alice"), make_user("bob")
+    board = services.board_create(name="Plans", owner=alice)
+    board.members.add(bob)
+    return alice, bob, board
+
+
 class ElementSocketTests(TransactionTestCase):
     def setUp(self):
-        self.alice = make_user("alice")
-        self.bob = make_user("bob")
-        self.board = services.board_create(name="Plans", owner=self.alice)
-        self.board.members.add(self.bob)
+        self.alice, self.bob, self.board = alice_and_bob_on_a_board()
 
     def test_a_text_and_a_styled_arrow_reach_everyone_once_and_are_in_the_snapshot(self):
         async def scenario():
@@ -92,10 +97,7 @@ class HoldTests(TransactionTestCase):
     """While someone drags elements they hold them: the others see it, and cannot move them meanwhile."""
 
     def setUp(self):
-        self.alice = make_user("alice")
-        self.bob = make_user("bob")
-        self.board = services.board_create(name="Plans", owner=self.alice)
-        self.board.members.add(self.bob)
+        self.alice, self.bob, self.board = alice_and_bob_on_a_board()
         add_note(self.board, self.alice, "n1")
 
     def test_a_held_element_shows_its_holder_follows_the_drag_and_refuses_others_until_released(self):
@@ -145,10 +147,7 @@ class HoldTests(TransactionTestCase):
 
 class ElementHistoryTests(TestCase):
     def setUp(self):
-        self.alice = make_user("alice")
-        self.bob = make_user("bob")
-        self.board = services.board_create(name="Plans", owner=self.alice)
-        self.board.members.add(self.bob)
+        self.alice, self.bob, self.board = alice_and_bob_on_a_board()
 
     def visible_ids(self):
         return [stroke["id"] for stroke in snapshot_strokes(selectors.board_snapshot_json(board=self.board))]
@@ -245,10 +244,7 @@ class ElementExportTests(TestCase):
 
 class MoveTests(TestCase):
     def setUp(self):
-        self.alice = make_user("alice")
-        self.bob = make_user("bob")
-        self.board = services.board_create(name="Plans", owner=self.alice)
-        self.board.members.add(self.bob)
+        self.alice, self.bob, self.board = alice_and_bob_on_a_board()
         add_note(self.board, self.alice, "n1")
         services.shape_add(
             board=self.board, actor=self.bob, stroke_id="r1", tool="rect", color="#000000", width=4,
@@ -328,10 +324,7 @@ class MoveTests(TestCase):
 
 class EditTests(TestCase):
     def setUp(self):
-        self.alice = make_user("alice")
-        self.bob = make_user("bob")
-        self.board = services.board_create(name="Plans", owner=self.alice)
-        self.board.members.add(self.bob)
+        self.alice, self.bob, self.board = alice_and_bob_on_a_board()
         add_note(self.board, self.alice, "n1", points=([0.5, 0.5], [0.6, 0.7]))
 
     def edit(self, user, edit_id, version, text, *, points=((0.5, 0.5), (0.65, 0.7)), fill=None):

@@ -9,6 +9,7 @@ import { initial, personColor } from "./people.js";
 import { BoardState, SHAPE_TOOLS } from "./strokes.js";
 import { isTyping, newStrokeId, Tools } from "./tools.js";
 import { CLIPBOARD_TYPE, clipboardText, parseClipboard, recreate } from "./clipboard.js";
+import { Pictures } from "./pictures.js";
 import { Selection } from "./selection.js";
 import { TextEditor } from "./text.js";
 
@@ -18,6 +19,7 @@ const TOOL_KEYS = {
   p: "pen", h: "highlighter", e: "eraser", l: "line", a: "arrow", r: "rect", o: "ellipse", d: "diamond",
   t: "text", n: "note", v: "hand", s: "select",
 };
+const ACTION_KEYS = { i: () => document.getElementById("image-file").click() };
 const MAX_MOVE_IDS = 1000; // per `move` message (docs/protocol.md)
 const HOLD_SECONDS = 30; // as the server keeps a hold (whiteboard/holds.py); renewed while a drag lasts
 const HOLD_RENEW_MS = 10_000;
@@ -64,10 +66,16 @@ class WhiteboardPage {
       canvas: $("#board-canvas"),
       boardWidth: config.boardWidth,
       boardHeight: config.boardHeight,
+      imageUrl: config.imageUrl,
       fitInsets: () => this.panelInsets(),
       onViewChange: () => this.viewChanged(),
     });
     this.selection = new Selection(this);
+    this.pictures = new Pictures(this, {
+      imagesUrl: config.imagesUrl,
+      csrfToken: document.querySelector("input[name=csrfmiddlewaretoken]").value,
+      maxBytes: config.maxUploadBytes,
+    });
     this.tools = new Tools(this);
     this.textEditor = new TextEditor({ stage: $("#stage"), canvas: this.canvas, onDone: (text) => this.textWritten(text) });
     this.canvas.setScene(
@@ -94,6 +102,7 @@ class WhiteboardPage {
     this.bindToolbar();
     this.bindKeys();
     this.bindClipboard();
+    this.bindPictures();
     this.renderBrush();
   }
 
@@ -235,6 +244,15 @@ class WhiteboardPage {
     }
   }
 
+  /** Place one of the board's uploaded pictures (pictures.js) in the box `points`. */
+  sendImage({ id = newStrokeId(), image, points }) {
+    if (!this.ready) return;
+    const message = { type: "image", id, image, points };
+    this.state.addElement({ ...message, kind: "image", color: "#000000", user: this.me });
+    this.connection?.send(message);
+    this.historyChanged({ can_undo: true, can_redo: false });
+  }
+
   sendText({ id = newStrokeId(), tool, color, points, text, size, align, fill }) {
     if (!this.ready) return;
     const message = { type: "text", id, kind: tool, color, points, text, size, align };
@@ -309,6 +327,25 @@ class WhiteboardPage {
 
   // Copy, paste, duplicate (clipboard.js)
 
+  bindPictures() {
+    const input = $("#image-file");
+    $("#add-image").addEventListener("click", () => input.click());
+    input.addEventListener("change", () => {
+      this.pictures.add([...input.files]); // what is not a picture is refused by the server, which says why
+      input.value = "";
+    });
+    const stage = $("#stage");
+    stage.addEventListener("dragover", (event) => {
+      if ([...event.dataTransfer.types].includes("Files")) event.preventDefault();
+    });
+    stage.addEventListener("drop", (event) => {
+      const files = [...(event.dataTransfer.files ?? [])];
+      if (!files.length) return;
+      event.preventDefault();
+      this.pictures.add(files);
+    });
+  }
+
   bindClipboard() {
     const selecting = (event) => this.brush.tool === "select" && !isTyping(event) && this.selection.selected().length > 0;
     for (const kind of ["copy", "cut"]) {
@@ -326,6 +363,12 @@ class WhiteboardPage {
     }
     document.addEventListener("paste", (event) => {
       if (isTyping(event) || !this.ready) return;
+      const pictures = Pictures.picturesIn(event.clipboardData.files);
+      if (pictures.length) {
+        event.preventDefault();
+        this.pictures.add(pictures);
+        return;
+      }
       const elements = parseClipboard(event.clipboardData.getData(CLIPBOARD_TYPE) || event.clipboardData.getData("text/plain"));
       if (!elements?.length) return;
       event.preventDefault();
@@ -396,6 +439,7 @@ class WhiteboardPage {
         break;
       case "shape":
       case "text":
+      case "image":
         this.state.addElement(frame, frame.seq);
         break;
       case "erase":
@@ -442,6 +486,7 @@ class WhiteboardPage {
         break;
       case "shape":
       case "text":
+      case "image":
         this.state.confirm(command.id, ack.seq);
         break;
       case "edit":
@@ -471,7 +516,7 @@ class WhiteboardPage {
   }
 
   refused(command, error) {
-    if (command?.type === "stroke" || command?.type === "shape" || command?.type === "text") {
+    if (["stroke", "shape", "text", "image"].includes(command?.type)) {
       this.tools.strokeRefused(command.id);
       // The server holds none of it, or holds it hidden: so must this page.
       if (command.type !== "stroke" || command.chunk === 0 || error.code === "stroke_gone") this.state.hide([command.id]);
@@ -776,6 +821,8 @@ class WhiteboardPage {
         return;
       } else if (TOOL_KEYS[key]) {
         this.setTool(TOOL_KEYS[key]);
+      } else if (ACTION_KEYS[key] && this.ready) {
+        ACTION_KEYS[key]();
       } else if (key === "+" || key === "=") {
         this.canvas.zoomBy(1.25);
       } else if (key === "-") {

@@ -14,6 +14,7 @@ const FRAME_MARGIN = 24; // board pixels around a drawing that goes past the fir
 const PNG_MAX_SIDE = 8192; // a larger drawing is exported scaled down to fit
 const BACKGROUND = "#ffffff";
 const SELECTION_COLOR = "#4f46e5";
+const PICTURE_LOADING = "#e9ecef";
 const SELECTION_FILL = "rgba(79, 70, 229, 0.08)";
 const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
 const VIEW_SETTLE_MS = 150; // the view this long unchanged is redrawn sharp
@@ -24,7 +25,7 @@ export class BoardCanvas {
    * `fitInsets()` gives the room {top, bottom, left, right} in CSS px that the
    * floating panels cover, which "fit the whole board" keeps clear.
    */
-  constructor({ canvas, boardWidth, boardHeight, fitInsets, onViewChange }) {
+  constructor({ canvas, boardWidth, boardHeight, imageUrl, fitInsets, onViewChange }) {
     this.canvas = canvas;
     this.context = canvas.getContext("2d");
     this.boardWidth = boardWidth;
@@ -35,6 +36,8 @@ export class BoardCanvas {
     this.fitScale = 1;
     this.paths = new WeakMap(); // stroke -> {version, path}
     this.extents = new WeakMap(); // stroke -> {version, extent}
+    this.imageUrl = imageUrl; // with {id} for a picture's id
+    this.pictures = new Map(); // picture id -> HTMLImageElement, loaded once per page
     this.pending = null;
     this.base = document.createElement("canvas");
     this.baseContext = this.base.getContext("2d");
@@ -417,6 +420,10 @@ export class BoardCanvas {
       this.drawText(context, stroke, extraWidth);
       return;
     }
+    if (stroke.tool === "image") {
+      this.drawPicture(context, stroke, extraWidth);
+      return;
+    }
     const previousAlpha = context.globalAlpha;
     const props = stroke.props ?? {};
     context.globalAlpha = previousAlpha * (stroke.tool === "highlighter" ? HIGHLIGHTER_OPACITY : props.opacity ?? 1);
@@ -455,6 +462,31 @@ export class BoardCanvas {
     for (const { x, y, line } of lines) context.fillText(line, x, y);
   }
 
+  /** A picture stretched over its box; a grey box until it has loaded (then the base is drawn again). */
+  drawPicture(context, stroke, extraWidth) {
+    const [[x1, y1], [x2, y2]] = this.pixels(stroke.points);
+    const [left, top, width, height] = [Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1)];
+    const picture = this.picture(stroke.props.image);
+    if (extraWidth || !picture.complete || !picture.naturalWidth) {
+      context.fillStyle = extraWidth ? stroke.color : PICTURE_LOADING;
+      context.fillRect(left, top, width, height);
+      return;
+    }
+    context.drawImage(picture, left, top, width, height);
+  }
+
+  /** The picture with this id, loading (once) if it was not asked for before. */
+  picture(id) {
+    let picture = this.pictures.get(id);
+    if (!picture) {
+      picture = new Image();
+      picture.addEventListener("load", () => this.invalidateBase());
+      picture.src = this.imageUrl.replace("{id}", id);
+      this.pictures.set(id, picture);
+    }
+    return picture;
+  }
+
   /** Board fractions as board pixels, pressure kept. */
   pixels(points) {
     return points.map(([x, y, pressure]) =>
@@ -464,7 +496,7 @@ export class BoardCanvas {
 
   /** The lines that draw the stroke (geometry.js), in board pixels, cached until the stroke changes. */
   pathFor(stroke) {
-    if (TEXT_TOOLS.has(stroke.tool)) return [];
+    if (TEXT_TOOLS.has(stroke.tool) || stroke.tool === "image") return [];
     const cached = this.paths.get(stroke);
     if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.lines;
     const lines = strokeLines(stroke, this.pixels(stroke.points));
@@ -477,7 +509,9 @@ export class BoardCanvas {
    * (drawingFrame), at one pixel per board pixel unless that would make a
    * side longer than PNG_MAX_SIDE.
    */
-  exportPng(strokes) {
+  async exportPng(strokes) {
+    const pictures = strokes.filter((stroke) => stroke.tool === "image").map((stroke) => this.picture(stroke.props.image));
+    await Promise.all(pictures.map((picture) => picture.decode().catch(() => {}))); // all in, as the SVG has them
     const [left, top, width, height] = this.drawingFrame(strokes);
     const scale = Math.min(1, PNG_MAX_SIDE / Math.max(width, height));
     const canvas = document.createElement("canvas");

@@ -8,7 +8,7 @@ import { newStrokeId } from "./tools.js";
 
 export const CLIPBOARD_TYPE = "application/x-boardsite-elements+json"; // in the browser; text/plain carries it too
 const FORMAT = "boardsite-elements";
-const KINDS = new Set(["pen", "highlighter", "line", "arrow", "rect", "ellipse", "diamond", "text", "note"]);
+const KINDS = new Set(["pen", "highlighter", "line", "arrow", "rect", "ellipse", "diamond", "text", "note", "image"]);
 const MAX_ELEMENTS = 1000;
 
 /** The clipboard text of `strokes` (as drawn now: points where they are). */
@@ -42,7 +42,9 @@ export function recreate(board, elements, dx, dy) {
   for (const { tool, color, width, props = {}, points } of elements) {
     const moved = points.map(([x, y, ...pressure]) => [round(x + dx), round(y + dy), ...pressure]);
     const id = newStrokeId();
-    if (tool === "text" || tool === "note") {
+    if (tool === "image") {
+      board.sendImage({ id, image: props.image, points: moved }); // the board's own pictures only (`unknown_image`)
+    } else if (tool === "text" || tool === "note") {
       board.sendText({ id, tool, color, points: moved, text: props.text, size: props.size, align: props.align, fill: props.fill });
     } else if (tool === "pen" || tool === "highlighter") {
       const { maxPointsPerMessage } = board.limits;

@@ -22,6 +22,7 @@ export function applyFrame(state, frame) {
       break;
     case "shape":
     case "text":
+    case "image":
       state.addElement(frame, frame.seq);
       break;
     case "erase":
@@ -55,6 +56,8 @@ function describe(frame) {
       return `${frame.user} drew ${frame.shape === "rect" ? "a rectangle" : frame.shape === "arrow" || frame.shape === "ellipse" ? `an ${frame.shape}` : `a ${frame.shape}`}`;
     case "text":
       return frame.kind === "note" ? `${frame.user} added a sticky note` : `${frame.user} wrote a text`;
+    case "image":
+      return `${frame.user} added a picture`;
     case "erase":
       return `${frame.user} erased ${frame.ids.length} stroke${frame.ids.length === 1 ? "" : "s"}`;
     case "move":

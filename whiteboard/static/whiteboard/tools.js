@@ -55,7 +55,7 @@ function outlineOf(stroke, width, height) {
   if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached;
   const points = stroke.tool === "pen" || stroke.tool === "highlighter"
     ? stroke.points.map(([x, y]) => [x * width, y * height])
-    : shapeOutline(stroke, width, height);
+    : shapeOutline(stroke.tool === "image" || TEXT_TOOLS.has(stroke.tool) ? { ...stroke, tool: "rect" } : stroke, width, height);
   const xs = points.map(([x]) => x);
   const ys = points.map(([, y]) => y);
   const outline = {
@@ -76,7 +76,7 @@ export function strokeTouches(stroke, boardX, boardY, radius, width, height) {
   const { points, box } = outlineOf(stroke, width, height);
   const reach = radius + stroke.width / 2;
   if (boardX < box[0] - reach || boardX > box[2] + reach || boardY < box[1] - reach || boardY > box[3] + reach) return false;
-  if (TEXT_TOOLS.has(stroke.tool) || stroke.props?.fill) return true;
+  if (TEXT_TOOLS.has(stroke.tool) || stroke.tool === "image" || stroke.props?.fill) return true;
   if (points.length === 1) return Math.hypot(points[0][0] - boardX, points[0][1] - boardY) <= reach;
   for (let i = 1; i < points.length; i += 1) {
     const [ax, ay] = points[i - 1];
