@@ -1,6 +1,7 @@
 """
 The database goes away under a running daphne process (its connections go
-through a TCP proxy that the test cuts, then restores): commands get a clear
+through a TCP proxy that the test cuts, then restores): commands (strokes,
+shapes, moves, text edits, card moves and creations) get a clear
 `unavailable` error and no ack, nothing is half-written, and the same
 commands succeed once the database is back, without restarting anything.
 """
@@ -51,10 +52,16 @@ class DatabaseOutageTests(TransactionTestCase):
             drawer = await BoardSocket(self.server, f"/ws/whiteboard/{whiteboard.slug}/", self.cookies).open()
             planner = await BoardSocket(self.server, f"/ws/kanban/{kanban.slug}/", self.cookies).open()
             self.assertEqual((await drawer.command({**stroke("a", 0), "ref": "s0"}))["type"], "ack")
+            note = {"type": "text", "id": "n", "kind": "note", "color": "#112233", "points": [[0.6, 0.6], [0.7, 0.8]],
+                    "text": "before the outage", "size": 24}
+            self.assertEqual((await drawer.command({**note, "ref": "n0"}))["type"], "ack")
             commands = [
                 (drawer, "s1", stroke("a", 1)),
                 (drawer, "s2", {"type": "shape", "id": "b", "shape": "rect", "color": "#112233", "width": 2,
                                 "points": [[0.1, 0.1], [0.5, 0.5]]}),
+                (drawer, "m1", {"type": "move", "id": "m", "ids": ["a"], "dx": 0.01, "dy": 0}),
+                (drawer, "e1", {"type": "edit", "id": "e", "element": "n", "version": 0, "color": "#112233",
+                                "points": [[0.6, 0.6], [0.7, 0.8]], "text": "written during the outage", "size": 24}),
                 (planner, "k1", {"type": "card.move", "card": card["id"], "version": 1, "column": doing.pk, "index": 0}),
                 (planner, "k2", {"type": "card.create", "column": todo.pk, "title": "made during the outage"}),
             ]
@@ -68,17 +75,22 @@ class DatabaseOutageTests(TransactionTestCase):
                 answer = await client.command({**message, "ref": f"{ref}-again"})
                 self.assertEqual(answer["type"], "ack", answer)
             for client in (drawer, planner):
-                refused_acked = [f for f in client.frames if f["type"] == "ack" and f["ref"] in ("s1", "s2", "k1", "k2")]
+                refused_acked = [
+                    f for f in client.frames if f["type"] == "ack" and f["ref"] in ("s1", "s2", "m1", "e1", "k1", "k2")
+                ]
                 self.assertEqual(refused_acked, [], "a refused command was acked")
                 await client.close()
 
         asyncio.run(scenario())
         # Exactly what the acks say: each command once, the seqs gapless.
-        self.assertEqual(Stroke.objects.filter(board=whiteboard).count(), 2)
-        self.assertEqual(Stroke.objects.get(board=whiteboard, client_id="a").chunk_count, 2)
+        self.assertEqual(Stroke.objects.filter(board=whiteboard).count(), 3)
+        drawn = Stroke.objects.get(board=whiteboard, client_id="a")
+        self.assertEqual((drawn.chunk_count, drawn.offset_x), (2, 0.01))
+        written = Stroke.objects.get(board=whiteboard, client_id="n")
+        self.assertEqual((written.version, written.props["text"]), (1, "written during the outage"))
         whiteboard.refresh_from_db()
-        self.assertEqual(whiteboard.last_seq, 3)
-        assert_gapless(self, WhiteboardEvent.objects.filter(board=whiteboard), 3)
+        self.assertEqual(whiteboard.last_seq, 6)
+        assert_gapless(self, WhiteboardEvent.objects.filter(board=whiteboard), 6)
         kanban.refresh_from_db()
         self.assertEqual(Card.objects.filter(board=kanban, title="made during the outage").count(), 1)
         self.assertEqual(Card.objects.get(pk=card["id"]).column_id, doing.pk)

@@ -1,7 +1,7 @@
 """
 Redis restarts under two daphne processes (PostgreSQL + Redis): the
 processes recover without being restarted themselves, every client ends
-with every stroke, nothing acked is lost, and strokes drawn after the
+with every stroke, each moved once, nothing acked is lost, and strokes drawn after the
 restart reach everyone on both processes.
 
 The test runs a Redis server of its own on a free port, so it can stop and
@@ -81,8 +81,14 @@ class RedisRestartTests(TransactionTestCase):
         drawn = asyncio.run(self.scenario())
         stored = {stroke.client_id: json.loads(stroke.points_json) for stroke in Stroke.objects.filter(board=self.board)}
         self.assertEqual(stored, drawn, "a chunk was lost or doubled")
+        moved = {
+            stroke.client_id: [round(stroke.offset_x, 4), round(stroke.offset_y, 4)]
+            for stroke in Stroke.objects.filter(board=self.board)
+        }
+        self.assertEqual(moved, {stroke_id: [0.01, 0.0] for stroke_id in drawn}, "a move was lost or doubled")
         for client in self.clients:
             self.assertEqual(client.board(), stored, "a client's board differs from the stored one")
+            self.assertEqual(client.offsets, moved, "a client's moves differ from the stored ones")
         self.board.refresh_from_db()
         seqs = list(BoardEvent.objects.filter(board=self.board).order_by("seq").values_list("seq", flat=True))
         self.assertEqual(seqs, list(range(1, self.board.last_seq + 1)))
@@ -108,6 +114,8 @@ class RedisRestartTests(TransactionTestCase):
                         "type": "stroke", "id": stroke_id, "chunk": chunk, "tool": "pen", "color": "#112233",
                         "width": 3, "points": points,
                     })
+                move = {"type": "move", "id": f"{stroke_id}-mv", "ids": [stroke_id], "dx": 0.01, "dy": 0}
+                await client.send(f"{stroke_id}-move", move)
             for client in self.clients:
                 await client.wait_until(lambda client=client: not client.outbox)
 
