@@ -52,6 +52,9 @@ class AliceAndBobOnTheBoard:
 
 
 class WhiteboardElementsBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
+    def red_span(self, page):
+        return page.evaluate(RED_SPAN, RED_RGB)
+
     def make_board(self):
         board = services.board_create(name="Elements", owner=self.alice)
         board.members.add(self.bob)
@@ -179,6 +182,9 @@ class WhiteboardElementsBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, Bro
         self.assertLess(stroke.max_x, 0, "the stroke lies left of the first sheet")
         bob.keyboard.press("0")  # zoom to fit: the whole drawing
         wait_for_pixels(bob, RED_RGB, more_than=50)
+        before = self.red_span(bob)
+        bob.keyboard.press("Shift+ArrowLeft")  # the view looks further left: the drawing moves right on the screen
+        bob.wait_for_function(f"() => ({RED_SPAN})({RED_RGB})[0] > {before[0] + 0.1}", timeout=10_000)
         self.assertLess(int(bob.inner_text("#zoom-reset").rstrip("%")), 100)
         svg = self.client_svg()
         left = int(re.search(r'viewBox="(-?\d+) ', svg).group(1))

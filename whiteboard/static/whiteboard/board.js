@@ -19,6 +19,10 @@ const TOOL_KEYS = {
   p: "pen", h: "highlighter", e: "eraser", l: "line", a: "arrow", r: "rect", o: "ellipse", d: "diamond",
   t: "text", n: "note", v: "hand", s: "select",
 };
+// The arrow keys pan the view (with a selection, the select tool nudges it instead: selection.js).
+const PAN_KEYS = { arrowleft: [1, 0], arrowright: [-1, 0], arrowup: [0, 1], arrowdown: [0, -1] };
+const PAN_STEP_PX = 80;
+const PAN_STEP_SHIFT_PX = 400;
 const ACTION_KEYS = { i: () => document.getElementById("image-file").click() };
 const MAX_MOVE_IDS = 1000; // per `move` message (docs/protocol.md)
 const HOLD_SECONDS = 30; // as the server keeps a hold (whiteboard/holds.py); renewed while a drag lasts
@@ -829,6 +833,11 @@ class WhiteboardPage {
         this.canvas.zoomBy(0.8);
       } else if (key === "0" || (event.shiftKey && event.code === "Digit1")) {
         this.canvas.resetView();
+      } else if (PAN_KEYS[key]) {
+        event.preventDefault(); // the page itself does not scroll
+        const [dx, dy] = PAN_KEYS[key];
+        const step = event.shiftKey ? PAN_STEP_SHIFT_PX : PAN_STEP_PX;
+        this.canvas.panBy(dx * step, dy * step);
       }
     });
   }
