@@ -37,6 +37,7 @@ class WhiteboardConsumer(BoardConsumer):
         "restore": "restore_board",
         "revert": "revert_user",
         "cursor": "move_cursor",
+        "view": "share_view",
     }
     benign_error_codes = BoardConsumer.benign_error_codes | RACE_CODES | FOLLOW_ON_CODES
     has_held = False  # whether this connection ever held elements (whiteboard.holds): only then is there any to let go
@@ -147,3 +148,8 @@ class WhiteboardConsumer(BoardConsumer):
         position = protocol.parse_cursor(message)
         x, y = position if position else (None, None)
         await self.relay_ephemeral({"type": "cursor", "member": self.me(), "x": x, "y": y})
+
+    async def share_view(self, message, ref):
+        """What this page shows, so that others can follow it (not stored)."""
+        x1, y1, x2, y2 = protocol.parse_view(message)
+        await self.relay_ephemeral({"type": "view", "member": self.me(), "x1": x1, "y1": y1, "x2": x2, "y2": y2})

@@ -343,6 +343,18 @@ def parse_cursor(message):
     )
 
 
+def parse_view(message):
+    """`view`: the part of the canvas a page shows, (x1, y1, x2, y2) in board fractions (not stored)."""
+    allowed_keys(message, ["x1", "y1", "x2", "y2"])
+    corners = tuple(
+        round(number_field(message, name, minimum=MIN_COORDINATE, maximum=MAX_COORDINATE), COORDINATE_DECIMALS)
+        for name in ("x1", "y1", "x2", "y2")
+    )
+    if corners[2] <= corners[0] or corners[3] <= corners[1]:
+        raise ActionError("invalid_field", "A view's second corner must be right of and below its first.")
+    return corners
+
+
 def parse_restore(message):
     """`restore`: the seq whose board to bring back (0: the empty board)."""
     allowed_keys(message, ["to_seq"])

@@ -405,6 +405,37 @@ class PictureBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCas
         return response.text()
 
 
+class FollowBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
+    def make_board(self):
+        board = services.board_create(name="Follow me", owner=self.alice)
+        board.members.add(self.bob)
+        return board
+
+    def zoom(self, page):
+        return int(page.inner_text("#zoom-reset").rstrip("%"))
+
+    def test_clicking_an_avatar_follows_that_person_s_view_until_you_move_the_board(self):
+        alice, bob = self.alice_page, self.bob_page
+        follow = alice.locator("#presence button[data-follow=bob]")
+        expect(follow).to_have_attribute("aria-pressed", "false")
+        follow.click()
+        expect(follow).to_have_attribute("aria-pressed", "true")
+        for _ in range(3):
+            bob.keyboard.press("+")
+        alice.wait_for_function("() => parseInt(document.getElementById('zoom-reset').textContent) > 150", timeout=10_000)
+        followed = self.zoom(alice)
+        bob.keyboard.press("0")  # bob shows the whole board again: so does alice
+        alice.wait_for_function(f"() => parseInt(document.getElementById('zoom-reset').textContent) < {followed}")
+        alice.keyboard.press("ArrowLeft")  # alice moves the board herself: she stops following
+        expect(follow).to_have_attribute("aria-pressed", "false")
+        mine = self.zoom(alice)
+        bob.keyboard.press("+")
+        bob.keyboard.press("+")
+        alice.wait_for_timeout(600)  # three of bob's view frames
+        self.assertEqual(self.zoom(alice), mine)
+        expect(bob.locator("#presence button[data-follow=bob]")).to_have_count(0)  # no one follows themselves
+
+
 class ProtocolVersionBrowserTests(WhiteboardPages, BrowserTestCase):
     def test_a_page_older_than_the_server_stops_and_asks_to_be_reloaded(self):
         user, page = self.user_page("olive")

@@ -316,6 +316,8 @@ BAD_FRAMES = [
     ("an edit naming no element", '{"type": "edit", "id": "e1", "element": 7, "version": 0, "color": "#000000", "points": [[0, 0], [0.1, 0.1]], "text": "x", "size": 20}', "invalid_id"),
     ("a picture not uploaded", '{"type": "image", "id": "i1", "image": 424242, "points": [[0, 0], [0.1, 0.1]]}', "unknown_image"),
     ("a picture named by text", '{"type": "image", "id": "i1", "image": "cat.png", "points": [[0, 0], [0.1, 0.1]]}', "invalid_field"),
+    ("a view inside out", '{"type": "view", "x1": 0.5, "y1": 0, "x2": 0.1, "y2": 1}', "invalid_field"),
+    ("a view past the canvas", '{"type": "view", "x1": 0, "y1": 0, "x2": 500, "y2": 1}', "out_of_range"),
     ("a hold for no reason we know", '{"type": "hold", "ids": ["s1"], "reason": "fun"}', "invalid_field"),
     ("a drag given as text", '{"type": "drag", "dx": "far", "dy": 0}', "invalid_field"),
     ("a cursor given as text", '{"type": "cursor", "x": "0.5", "y": 0.5}', "invalid_field"),

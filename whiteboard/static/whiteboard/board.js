@@ -14,6 +14,7 @@ import { Selection } from "./selection.js";
 import { TextEditor } from "./text.js";
 
 const CURSOR_INTERVAL_MS = 50;
+const VIEW_INTERVAL_MS = 200; // how often a page tells the others what it shows, at most
 const DEFAULT_WIDTHS = { pen: 6, highlighter: 24, line: 6, arrow: 6, rect: 6, ellipse: 6, diamond: 6 };
 const TOOL_KEYS = {
   p: "pen", h: "highlighter", e: "eraser", l: "line", a: "arrow", r: "rect", o: "ellipse", d: "diamond",
@@ -57,6 +58,10 @@ class WhiteboardPage {
     this.holds = new Map(); // connection id -> {user, ids, dx, dy, since}: what others are moving
     this.dragFrame = null; // the `drag` frame to send on the next animation frame
     this.editsBefore = new Map(); // edit id -> the text as it was, until the edit is acked (restored if refused)
+    this.views = new Map(); // username -> the part of the board they last showed {x1, y1, x2, y2}
+    this.following = null; // the username whose view this page follows
+    this.applyingFollow = false;
+    this.viewTimer = null;
 
     this.replay = null; // the history panel's scene while it shows an earlier moment
     this.state = new BoardState({
@@ -547,6 +552,7 @@ class WhiteboardPage {
         this.members.set(frame.user.conn, frame.user);
         for (const conn of this.cursors.keys()) this.removeCursor(conn);
         this.renderPresence();
+        this.shareView();
         break;
       case "history":
         this.historyChanged(frame);
@@ -556,6 +562,10 @@ class WhiteboardPage {
           this.removeCursor(conn);
           this.holds.delete(conn);
         }
+        if (this.following && ![...this.members.values()].some((member) => member.username === this.following)) {
+          this.stopFollowing(); // they left
+        }
+        if (frame.joined?.length) this.shareView(); // so the newcomer can follow this page at once
         this.renderPresence();
         this.canvas.invalidateBase();
         break;
@@ -582,6 +592,10 @@ class WhiteboardPage {
       case "cursor":
         this.showCursor(frame);
         break;
+      case "view":
+        this.views.set(frame.member.username, frame);
+        if (this.following === frame.member.username) this.showView(frame);
+        break;
       default:
         break;
     }
@@ -601,11 +615,70 @@ class WhiteboardPage {
         avatar.textContent = initial(member.username);
         avatar.title = member.username === this.me ? `${member.username} (you)` : member.username;
         avatar.dataset.username = member.username;
+        if (member.username !== this.me) {
+          // Someone else: a button that follows their view (the list keeps its items).
+          const follow = document.createElement("button");
+          follow.type = "button";
+          follow.className = "wb-follow";
+          follow.textContent = avatar.textContent;
+          follow.setAttribute("aria-label", `Follow ${member.username}’s view`);
+          follow.setAttribute("aria-pressed", String(this.following === member.username));
+          follow.dataset.follow = member.username;
+          avatar.replaceChildren(follow);
+        }
         return avatar;
       }),
     );
     const others = people.size - (people.has(this.me) ? 1 : 0);
     list.setAttribute("aria-label", others ? `${people.size} people on this board` : "Only you on this board");
+  }
+
+  // Following someone's view
+
+  /** Tell the others what this page shows, at most every VIEW_INTERVAL_MS, the latest winning. */
+  shareView() {
+    if (this.viewTimer || !this.connection) return;
+    this.viewTimer = setTimeout(() => {
+      this.viewTimer = null;
+      const rect = this.canvas.canvas.getBoundingClientRect();
+      if (!rect.width || !rect.height) return;
+      const [x1, y1] = this.canvas.toBoard(rect.left, rect.top);
+      const [x2, y2] = this.canvas.toBoard(rect.right, rect.bottom);
+      const round = (value) => Math.round(value * 10000) / 10000;
+      if (round(x2) > round(x1) && round(y2) > round(y1)) {
+        this.connection?.sendEphemeral({ type: "view", x1: round(x1), y1: round(y1), x2: round(x2), y2: round(y2) });
+      }
+    }, VIEW_INTERVAL_MS);
+  }
+
+  toggleFollow(username) {
+    if (this.following === username) this.stopFollowing();
+    else this.startFollowing(username);
+  }
+
+  startFollowing(username) {
+    this.following = username;
+    this.renderPresence();
+    this.toast(`Following ${username}’s view. Move the board yourself to stop.`);
+    const view = this.views.get(username);
+    if (view) this.showView(view);
+  }
+
+  stopFollowing() {
+    if (!this.following) return;
+    const username = this.following;
+    this.following = null;
+    this.renderPresence();
+    this.toast(`No longer following ${username}.`, { quiet: true });
+  }
+
+  /** Show what the followed person shows (as much of it as this window holds, centred). */
+  showView({ x1, y1, x2, y2 }) {
+    const { boardWidth, boardHeight } = this.canvas;
+    this.applyingFollow = true;
+    this.canvas.fitted = false;
+    this.canvas.showArea(x1 * boardWidth, y1 * boardHeight, (x2 - x1) * boardWidth, (y2 - y1) * boardHeight);
+    this.applyingFollow = false;
   }
 
   showCursor({ member, x, y }) {
@@ -653,6 +726,8 @@ class WhiteboardPage {
   }
 
   viewChanged() {
+    if (this.following && !this.applyingFollow) this.stopFollowing(); // the person moved the board themselves
+    this.shareView();
     for (const cursor of this.cursors.values()) this.placeCursor(cursor);
     this.textEditor?.place();
     $("#zoom-reset").textContent = `${Math.round(this.canvas.zoom * 100)}%`;
@@ -768,6 +843,10 @@ class WhiteboardPage {
     $("#zoom-reset").addEventListener("click", () => this.canvas.resetView());
     $("#export-png").addEventListener("click", () => this.exportPng());
     $("#history-open").addEventListener("click", () => (this.historyPanel.isOpen ? this.historyPanel.close() : this.historyPanel.open()));
+    $("#presence").addEventListener("click", (event) => {
+      const follow = event.target.closest("button[data-follow]");
+      if (follow) this.toggleFollow(follow.dataset.follow);
+    });
     $("#clear").addEventListener("click", () => {
       const dialog = $("#clear-dialog");
       dialog.returnValue = ""; // closing with Escape keeps the previous value otherwise
