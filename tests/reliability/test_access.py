@@ -14,8 +14,11 @@ import whiteboard.urls
 from kanban import attachments, comments
 from kanban.models import Attachment
 from kanban import services as kanban_services
+from tests.kanban.test_attachments import image_bytes
 from tests.support import make_user
+from whiteboard import images
 from whiteboard import services as whiteboard_services
+from whiteboard.models import Image
 
 SECRET_NAME = "Quarterly secret plans"
 
@@ -46,7 +49,10 @@ class BoardRouteAccessTests(TestCase):
         secret_file = SimpleUploadedFile("secret.txt", SECRET_NAME.encode())
         attachment = attachments.attachment_create(board=kanban_board, card_id=card["id"], actor=self.owner,
                                                    upload=attachments.check_upload(secret_file)).details["attachment"]
-        self.arguments = {"card_id": card["id"], "attachment_id": attachment["id"]}
+        secret_picture = SimpleUploadedFile(f"{SECRET_NAME}.png", image_bytes())
+        picture = images.image_upload(board=self.boards[whiteboard.urls], upload=images.check_upload(secret_picture),
+                                      actor=self.owner)
+        self.arguments = {"card_id": card["id"], "attachment_id": attachment["id"], "image_id": picture.pk}
 
     def requests(self):
         for urls_module, board in self.boards.items():
@@ -78,6 +84,7 @@ class BoardRouteAccessTests(TestCase):
 
     def assert_unchanged(self):
         self.assertEqual(Attachment.objects.count(), 1)
+        self.assertEqual(Image.objects.count(), 1)
         for board in self.boards.values():
             board.refresh_from_db()
             self.assertEqual(board.name, SECRET_NAME)
