@@ -186,6 +186,22 @@ def save(image, kind):
     return output.getvalue()
 
 
+def check_quota(*, used, adding, what, advice=""):
+    """
+    Refuse storing `adding` more bytes on a board whose `what` ("files",
+    "pictures") take `used` already, past BOARD_STORAGE_QUOTA_BYTES; `advice`
+    says how to make room.
+    """
+    quota = settings.BOARD_STORAGE_QUOTA_BYTES
+    if used + adding > quota:
+        raise ActionError(
+            "quota",
+            f"This board’s {what} take {human_size(used)} of its {human_size(quota)}; "
+            f"this one needs {human_size(adding)} more." + (f" {advice}" if advice else ""),
+            used=used, quota=quota,
+        )
+
+
 def human_size(size):
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":

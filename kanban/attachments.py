@@ -51,16 +51,10 @@ def storage_used(*, board):
 
 
 def check_quota(*, board, adding):
-    used = storage_used(board=board)
-    quota = settings.BOARD_STORAGE_QUOTA_BYTES
-    if used + adding > quota:
-        raise ActionError(
-            "quota",
-            f"This board’s files take {uploads.human_size(used)} of its {uploads.human_size(quota)}; "
-            f"this one needs {uploads.human_size(adding)} more. Delete files for good in the board’s archive "
-            "to make room.",
-            used=used, quota=quota,
-        )
+    uploads.check_quota(
+        used=storage_used(board=board), adding=adding, what="files",
+        advice="Delete files for good in the board’s archive to make room.",
+    )
 
 
 def attachment_create(*, board, card_id, upload, actor, origin=None):

@@ -28,15 +28,13 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from boardsite.collab import messages
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import (
     Applied,
-    encode_frame,
+    broadcast_unstored,
     lock_board_row,
     record_event,
-    send_to_board_on_commit,
     send_to_user_on_commit,
 )
 from boardsite.collab.services import user_frame
@@ -946,11 +944,6 @@ def release_locks(*, board, cards, origin):
     Card.objects.filter(pk__in=cards).update(locked_by=None, lock_connection="", lock_reason="", lock_expires_at=None)
     for card_id in cards:
         broadcast_unstored(board=board, frame={"type": "card.unlocked", "seq": None, "card": card_id}, origin=origin)
-
-
-def broadcast_unstored(*, board, frame, origin):
-    text = encode_frame({key: value for key, value in frame.items() if key != "seq"})
-    send_to_board_on_commit(board, {"type": messages.EPHEMERAL, "text": text, "origin": origin})
 
 
 # History: each change is remembered for its author, so kanban.history can

@@ -1,11 +1,10 @@
 from django.conf import settings
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from boardsite import uploads
 from boardsite.collab import views as collab_views
 from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
@@ -211,10 +210,6 @@ class CardSearchView(collab_views.BoardAccessMixin, View):
         return JsonResponse({"q": text or "", "cards": selectors.search_cards(board=board, text=text) if text else []})
 
 
-# What a multipart form adds to a file's bytes (boundaries, headers, the file's name).
-UPLOAD_FORM_OVERHEAD = 64 * 1024
-
-
 class CardAttachmentsView(CardJsonView):
     """
     GET: the card's files, with the seq they are as new as. POST (multipart,
@@ -227,16 +222,14 @@ class CardAttachmentsView(CardJsonView):
 
     def post(self, request, slug, card_id):
         board = self.get_board()
-        # Refused before the body is read: a file over the limit is never written to disk.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES + UPLOAD_FORM_OVERHEAD:
-            return JsonResponse({"ok": False, "code": "too_large", "error": (
-                f"Files may be at most {uploads.human_size(settings.UPLOAD_MAX_BYTES)}.")}, status=413)
+        too_large = collab_views.upload_too_large(request, what="Files")
+        if too_large is not None:
+            return too_large
         try:
             upload = attachments.check_upload(request.FILES.get("file"))
             applied = attachments.attachment_create(board=board, card_id=card_id, upload=upload, actor=request.user)
         except ActionError as error:
-            status = 413 if error.code == "too_large" else collab_views.refusal_status(error)
-            return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=status)
+            return collab_views.upload_refused(error)
         return JsonResponse({"ok": True, "seq": applied.seq, **applied.details}, status=201)
 
 
@@ -257,21 +250,12 @@ class AttachmentFileView(collab_views.BoardAccessMixin, View):
         field = None if attachment is None else attachment.thumbnail if self.thumbnail else attachment.file
         if not field:
             raise Http404("No such file.")
-        try:
-            handle = field.open("rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing from storage.") from None
         inline = attachment.is_image
-        response = FileResponse(
-            handle, as_attachment=not inline, filename=attachment.name,
+        return collab_views.stored_file_response(
+            field, as_attachment=not inline, filename=attachment.name,
             content_type=("image/webp" if self.thumbnail else attachment.content_type) if inline
             else "application/octet-stream",
         )
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["X-Content-Type-Options"] = "nosniff"
-        # A file never changes under its id; private: only this person's browser keeps it.
-        response["Cache-Control"] = "private, max-age=86400"
-        return response
 
 
 class CardChecklistsView(CardJsonView):

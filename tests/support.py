@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import unittest
+import tempfile
 import uuid
 from urllib.parse import urlparse
 
@@ -86,6 +87,15 @@ def require_chromium():
     if not os.path.exists(CHROMIUM_PATH):
         skip_or_fail(f"Chromium is not installed at {CHROMIUM_PATH}", service="chromium")
     return CHROMIUM_PATH
+
+
+def use_a_temporary_media_root(test):
+    """Give `test` an empty MEDIA_ROOT of its own, deleted afterwards: what it stores, and deletes, is its own."""
+    media = tempfile.TemporaryDirectory(prefix="boardsite-media-")
+    test.addCleanup(media.cleanup)
+    overrides = override_settings(MEDIA_ROOT=media.name)
+    overrides.enable()
+    test.addCleanup(overrides.disable)
 
 
 def use_a_fresh_cache(test, cache=None):

@@ -16,17 +16,12 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from boardsite.collab import messages
 from boardsite.collab.errors import ActionError
-from boardsite.collab.events import Applied, encode_frame, send_to_board_on_commit
+from boardsite.collab.events import Applied, broadcast_unstored
 from whiteboard.models import Stroke
 from whiteboard.services import check_not_held, lock_board
 
 HOLD_SECONDS = 30
-
-
-def _broadcast(*, board, frame, origin):
-    send_to_board_on_commit(board, {"type": messages.EPHEMERAL, "text": encode_frame(frame), "origin": origin})
 
 
 @transaction.atomic
@@ -46,7 +41,7 @@ def elements_hold(*, board, actor, stroke_ids, connection, reason="move", origin
         raise ActionError("nothing_to_move", "Those elements were erased or undone meanwhile.")
     visible.update(held_by=actor, held_connection=connection, held_until=now + datetime.timedelta(seconds=HOLD_SECONDS))
     frame = {"type": "held", "user": actor.get_username(), "conn": connection, "ids": held, "reason": reason}
-    _broadcast(board=board, frame=frame, origin=origin)
+    broadcast_unstored(board=board, frame=frame, origin=origin)
     return Applied(seq=None, details={"ids": held})
 
 
@@ -57,7 +52,7 @@ def elements_release(*, board, actor=None, connection, origin=None):
     ids = list(held.values_list("client_id", flat=True))
     if ids:
         held.update(held_by=None, held_connection="", held_until=None)
-        _broadcast(board=board, frame={"type": "released", "conn": connection, "ids": ids}, origin=origin)
+        broadcast_unstored(board=board, frame={"type": "released", "conn": connection, "ids": ids}, origin=origin)
     return Applied(seq=None, details={"ids": ids})
 
 

@@ -34,15 +34,7 @@ def storage_used(*, board):
 
 
 def check_quota(*, board, adding):
-    used = storage_used(board=board)
-    quota = settings.BOARD_STORAGE_QUOTA_BYTES
-    if used + adding > quota:
-        raise ActionError(
-            "quota",
-            f"This board’s pictures take {uploads.human_size(used)} of its {uploads.human_size(quota)}; "
-            f"this one needs {uploads.human_size(adding)} more.",
-            used=used, quota=quota,
-        )
+    uploads.check_quota(used=storage_used(board=board), adding=adding, what="pictures")
 
 
 def image_upload(*, board, upload, actor):

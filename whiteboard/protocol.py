@@ -215,15 +215,28 @@ def parse_text(message):
     )
 
 
+def ids_field(message, *, limit, what, too_many):
+    """`ids`: a non-empty list of `what` ids, at most `limit` (`too_many` says so), without repeats, in the order given."""
+    ids = message.get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise ActionError("invalid_field", f"`ids` must be a non-empty list of {what} ids.")
+    if len(ids) > limit:
+        raise ActionError("too_many_ids", too_many, limit=limit)
+    return list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids))
+
+
+def offset_field(message, name):
+    """How far (`dx` or `dy`), in board fractions: at most across the whole canvas."""
+    span = MAX_COORDINATE - MIN_COORDINATE
+    return round(number_field(message, name, minimum=-span, maximum=span), COORDINATE_DECIMALS)
+
+
 def parse_erase(message):
     """A list of stroke ids, without repeats, in the order given."""
     allowed_keys(message, ["ids"])
-    ids = message.get("ids")
-    if not isinstance(ids, list) or not ids:
-        raise ActionError("invalid_field", "`ids` must be a non-empty list of stroke ids.")
-    if len(ids) > MAX_ERASE_IDS:
-        raise ActionError("too_many_ids", f"Erase at most {MAX_ERASE_IDS} strokes in one message.", limit=MAX_ERASE_IDS)
-    return list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids))
+    return ids_field(
+        message, limit=MAX_ERASE_IDS, what="stroke", too_many=f"Erase at most {MAX_ERASE_IDS} strokes in one message."
+    )
 
 
 @dataclass(frozen=True)
@@ -279,22 +292,13 @@ class Move:
 def parse_move(message):
     """`move`: its own id (so a re-sent move changes nothing), the elements, and how far, in board fractions."""
     allowed_keys(message, ["id", "ids", "dx", "dy"])
-    ids = message.get("ids")
-    if not isinstance(ids, list) or not ids:
-        raise ActionError("invalid_field", "`ids` must be a non-empty list of element ids.")
-    if len(ids) > MAX_MOVE_IDS:
-        raise ActionError("too_many_ids", f"Move at most {MAX_MOVE_IDS} elements in one message.", limit=MAX_MOVE_IDS)
-    span = MAX_COORDINATE - MIN_COORDINATE
-    dx = round(number_field(message, "dx", minimum=-span, maximum=span), COORDINATE_DECIMALS)
-    dy = round(number_field(message, "dy", minimum=-span, maximum=span), COORDINATE_DECIMALS)
+    stroke_ids = ids_field(
+        message, limit=MAX_MOVE_IDS, what="element", too_many=f"Move at most {MAX_MOVE_IDS} elements in one message."
+    )
+    dx, dy = offset_field(message, "dx"), offset_field(message, "dy")
     if dx == 0 and dy == 0:
         raise ActionError("invalid_field", "A move must go somewhere: `dx` or `dy` must not be 0.")
-    return Move(
-        move_id=stroke_id_field(message.get("id")),
-        stroke_ids=list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids)),
-        dx=dx,
-        dy=dy,
-    )
+    return Move(move_id=stroke_id_field(message.get("id")), stroke_ids=stroke_ids, dx=dx, dy=dy)
 
 
 @dataclass(frozen=True)
@@ -306,13 +310,10 @@ class Hold:
 def parse_hold(message):
     """`hold`: the elements this connection is about to move or edit (up to MAX_MOVE_IDS)."""
     allowed_keys(message, ["ids", "reason"])
-    ids = message.get("ids")
-    if not isinstance(ids, list) or not ids:
-        raise ActionError("invalid_field", "`ids` must be a non-empty list of element ids.")
-    if len(ids) > MAX_MOVE_IDS:
-        raise ActionError("too_many_ids", f"Hold at most {MAX_MOVE_IDS} elements at once.", limit=MAX_MOVE_IDS)
     return Hold(
-        stroke_ids=list(dict.fromkeys(stroke_id_field(stroke_id, "ids") for stroke_id in ids)),
+        stroke_ids=ids_field(
+            message, limit=MAX_MOVE_IDS, what="element", too_many=f"Hold at most {MAX_MOVE_IDS} elements at once."
+        ),
         reason=choice_field(message, "reason", HOLD_REASONS, default="move"),
     )
 
@@ -320,11 +321,7 @@ def parse_hold(message):
 def parse_drag(message):
     """`drag`: how far this connection is dragging what it holds, so far (board fractions; not stored)."""
     allowed_keys(message, ["dx", "dy"])
-    span = MAX_COORDINATE - MIN_COORDINATE
-    return (
-        round(number_field(message, "dx", minimum=-span, maximum=span), COORDINATE_DECIMALS),
-        round(number_field(message, "dy", minimum=-span, maximum=span), COORDINATE_DECIMALS),
-    )
+    return offset_field(message, "dx"), offset_field(message, "dy")
 
 
 def parse_no_fields(message):

@@ -5,7 +5,7 @@ import re
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -18,7 +18,6 @@ from boardsite.collab import views as collab_views
 from boardsite.collab.errors import ActionError
 from boardsite.collab.selectors import board_members
 from boardsite.throttling import attempt_wait
-from boardsite import uploads
 from whiteboard import exports, images, protocol, selectors, services
 from whiteboard.models import Board, Image
 
@@ -208,10 +207,6 @@ class BoardHistoryView(collab_views.BoardAccessMixin, View):
         return JsonResponse(selectors.board_history_page(board=board, after=after))
 
 
-# What a multipart form adds to a file's bytes (boundaries, headers, the file's name).
-UPLOAD_FORM_OVERHEAD = 64 * 1024
-
-
 class BoardImagesView(collab_views.BoardAccessMixin, View):
     """
     POST (multipart, `file`): upload a picture to place on the board
@@ -225,21 +220,19 @@ class BoardImagesView(collab_views.BoardAccessMixin, View):
 
     def post(self, request, slug):
         board = self.get_board()
-        # Refused before the body is read: a file over the limit is never written to disk.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES + UPLOAD_FORM_OVERHEAD:
-            return JsonResponse({"ok": False, "code": "too_large", "error": (
-                f"Pictures may be at most {uploads.human_size(settings.UPLOAD_MAX_BYTES)}.")}, status=413)
+        too_large = collab_views.upload_too_large(request, what="Pictures")
+        if too_large is not None:
+            return too_large
         try:
             upload = images.check_upload(request.FILES.get("file"))
             image = images.image_upload(board=board, upload=upload, actor=request.user)
         except ActionError as error:
-            status = 413 if error.code == "too_large" else collab_views.refusal_status(error)
-            return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=status)
+            return collab_views.upload_refused(error)
         return JsonResponse({"ok": True, **images.image_frame(image)}, status=201)
 
 
 class BoardImageView(collab_views.BoardAccessMixin, View):
-    """A picture of the board's, to those who may open it; it never changes under its id, so it is kept a day."""
+    """A picture of the board's, to those who may open it; it never changes under its id."""
 
     board_model = Board
 
@@ -248,12 +241,4 @@ class BoardImageView(collab_views.BoardAccessMixin, View):
         image = Image.objects.filter(board=board, pk=image_id).first()
         if image is None:
             raise Http404("No such picture.")
-        try:
-            handle = image.file.open("rb")
-        except FileNotFoundError:
-            raise Http404("The picture is missing from storage.") from None
-        response = FileResponse(handle, content_type=image.content_type)
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, max-age=86400, immutable"
-        return response
+        return collab_views.stored_file_response(image.file, content_type=image.content_type, immutable=True)

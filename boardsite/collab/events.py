@@ -245,6 +245,15 @@ def record_event(*, board, type, payload, actor, origin=None, board_fields=()):
 committed_broadcasts = contextvars.ContextVar("committed_broadcasts", default=None)
 
 
+def broadcast_unstored(*, board, frame, origin):
+    """
+    Send a frame that is not an event (no seq: a lock, a hold) to everyone
+    else on the board once the transaction commits; a `seq` key it carries is dropped.
+    """
+    text = encode_frame({key: value for key, value in frame.items() if key != "seq"})
+    send_to_board_on_commit(board, {"type": messages.EPHEMERAL, "text": text, "origin": origin})
+
+
 def send_to_board_on_commit(board, message):
     """Send a channel-layer message to the board's group after commit."""
     group = board_group_name(board)

@@ -6,13 +6,15 @@ An action only the owner may take, refused to anyone else, is a 403 either
 way: JSON with the code `forbidden`, or the 403 page saying why.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import ListView
 
+from boardsite import uploads
 from boardsite.collab import selectors, services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.text import check_text
@@ -27,6 +29,45 @@ def wants_json(request):
 def refusal_status(error):
     """The HTTP status of a refused action: 403 when the user may not do it at all, else 400."""
     return 403 if error.code == "forbidden" else 400
+
+
+# What a multipart form adds to a file's bytes (boundaries, headers, the file's name).
+UPLOAD_FORM_OVERHEAD = 64 * 1024
+
+
+def upload_too_large(request, *, what):
+    """
+    The 413 answer to an upload whose Content-Length is over UPLOAD_MAX_BYTES,
+    given before its body is read, so such a file is never written to disk;
+    None for one that may be read. `what` names the files, for people.
+    """
+    if int(request.META.get("CONTENT_LENGTH") or 0) <= settings.UPLOAD_MAX_BYTES + UPLOAD_FORM_OVERHEAD:
+        return None
+    return JsonResponse({"ok": False, "code": "too_large", "error": (
+        f"{what} may be at most {uploads.human_size(settings.UPLOAD_MAX_BYTES)}.")}, status=413)
+
+
+def upload_refused(error):
+    """A refused upload as JSON: 413 when it is too large, else as any refusal."""
+    status = 413 if error.code == "too_large" else refusal_status(error)
+    return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=status)
+
+
+def stored_file_response(field, *, content_type, as_attachment=False, filename=None, immutable=False):
+    """
+    A file from Django's storage, to someone already allowed it: in a
+    sandbox, never sniffed, kept a day by this person's browser only (a file
+    never changes under its id).
+    """
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    response = FileResponse(handle, as_attachment=as_attachment, filename=filename, content_type=content_type)
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=86400" + (", immutable" if immutable else "")
+    return response
 
 
 def text_parameter(request, name, *, max_length):

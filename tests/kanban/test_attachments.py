@@ -5,7 +5,6 @@ again, names, kinds), and the views that take and serve them.
 """
 
 import io
-import tempfile
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from boardsite.collab.errors import ActionError
 from kanban import activity, archive, attachments, history, selectors, services, transfer
 from kanban.models import Attachment, Card
 from tests.kanban.helpers import RefusalsMixin, add_cards, columns_of, make_board
-from tests.support import make_user
+from tests.support import make_user, use_a_temporary_media_root
 
 
 def image_bytes(kind="PNG", size=(64, 40), colour=(200, 30, 30), **options):
@@ -38,11 +37,7 @@ def upload(name="photo.png", content=None):
 
 class AttachmentTestCase(RefusalsMixin, TestCase):
     def setUp(self):
-        media = tempfile.TemporaryDirectory(prefix="attachments-")
-        self.addCleanup(media.cleanup)
-        media_root = override_settings(MEDIA_ROOT=media.name)
-        media_root.enable()
-        self.addCleanup(media_root.disable)
+        use_a_temporary_media_root(self)
         self.alice, self.bob, self.carol = make_user("alice"), make_user("bob"), make_user("carol")
         self.board = make_board(self.alice, members=[self.bob])
         self.todo = columns_of(self.board)["To do"]

@@ -4,14 +4,12 @@ counted against the quota, served only to the board's people) and placed as
 `image` elements with every guarantee of any other element.
 """
 
-import tempfile
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 
 from boardsite.collab.errors import ActionError
 from tests.kanban.test_attachments import image_bytes
-from tests.support import make_user
+from tests.support import make_user, use_a_temporary_media_root
 from tests.whiteboard.helpers import export_svg, snapshot_strokes
 from whiteboard import images, selectors, services
 from whiteboard.models import Image
@@ -19,11 +17,7 @@ from whiteboard.models import Image
 
 class ImageTests(TestCase):
     def setUp(self):
-        media = tempfile.TemporaryDirectory(prefix="whiteboard-images-")
-        self.addCleanup(media.cleanup)
-        media_root = override_settings(MEDIA_ROOT=media.name)
-        media_root.enable()
-        self.addCleanup(media_root.disable)
+        use_a_temporary_media_root(self)
         self.alice, self.bob, self.mallory = make_user("alice"), make_user("bob"), make_user("mallory")
         self.board = services.board_create(name="Pictures", owner=self.alice)
         self.board.members.add(self.bob)

@@ -7,7 +7,7 @@ import { BoardConnection, applyPresence, showStatus } from "../js/connection.js"
 import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
 import { BoardState, SHAPE_TOOLS } from "./strokes.js";
-import { isTyping, newStrokeId, Tools } from "./tools.js";
+import { isTyping, newStrokeId, roundCoordinate, Tools } from "./tools.js";
 import { CLIPBOARD_TYPE, clipboardText, parseClipboard, recreate } from "./clipboard.js";
 import { Pictures } from "./pictures.js";
 import { Selection } from "./selection.js";
@@ -37,7 +37,7 @@ const NOTE_YELLOW = "#fff3bf";
 const CLOSED_SHAPES = new Set(["rect", "ellipse", "diamond"]);
 
 /** `color` mixed with white, `share` of it white: the pale fill of a shape or note in that colour. */
-export function tint(color, share = 0.78) {
+function tint(color, share = 0.78) {
   const channels = [1, 3, 5].map((start) => parseInt(color.slice(start, start + 2), 16));
   return `#${channels.map((value) => Math.round(value + (255 - value) * share).toString(16).padStart(2, "0")).join("")}`;
 }
@@ -277,8 +277,7 @@ class WhiteboardPage {
    * sending it again after a reconnect moves nothing twice.
    */
   sendMove(ids, dx, dy) {
-    const round = (value) => Math.round(value * 10000) / 10000;
-    [dx, dy] = [round(dx), round(dy)];
+    [dx, dy] = [roundCoordinate(dx), roundCoordinate(dy)];
     if (!dx && !dy) return;
     for (let start = 0; start < ids.length; start += MAX_MOVE_IDS) {
       const message = { type: "move", id: newStrokeId(), ids: ids.slice(start, start + MAX_MOVE_IDS), dx, dy };
@@ -320,7 +319,7 @@ class WhiteboardPage {
   /** Where the held selection is being dragged, sent at most once an animation frame. */
   dragSelection(dx, dy) {
     const pending = this.dragFrame;
-    this.dragFrame = { type: "drag", dx: Math.round(dx * 10000) / 10000, dy: Math.round(dy * 10000) / 10000 };
+    this.dragFrame = { type: "drag", dx: roundCoordinate(dx), dy: roundCoordinate(dy) };
     if (pending) return;
     requestAnimationFrame(() => {
       if (this.dragFrame) this.connection?.sendEphemeral(this.dragFrame);
@@ -644,10 +643,8 @@ class WhiteboardPage {
       if (!rect.width || !rect.height) return;
       const [x1, y1] = this.canvas.toBoard(rect.left, rect.top);
       const [x2, y2] = this.canvas.toBoard(rect.right, rect.bottom);
-      const round = (value) => Math.round(value * 10000) / 10000;
-      if (round(x2) > round(x1) && round(y2) > round(y1)) {
-        this.connection?.sendEphemeral({ type: "view", x1: round(x1), y1: round(y1), x2: round(x2), y2: round(y2) });
-      }
+      const [left, top, right, bottom] = [x1, y1, x2, y2].map(roundCoordinate);
+      if (right > left && bottom > top) this.connection?.sendEphemeral({ type: "view", x1: left, y1: top, x2: right, y2: bottom });
     }, VIEW_INTERVAL_MS);
   }
 

@@ -4,7 +4,7 @@
 // chunks, shapes and texts whole. So a paste is checked by the server like
 // any drawing, whatever the clipboard held.
 
-import { newStrokeId } from "./tools.js";
+import { newStrokeId, roundCoordinate } from "./tools.js";
 
 export const CLIPBOARD_TYPE = "application/x-boardsite-elements+json"; // in the browser; text/plain carries it too
 const FORMAT = "boardsite-elements";
@@ -37,10 +37,9 @@ export function parseClipboard(text) {
  * with a new id; returns the new ids.
  */
 export function recreate(board, elements, dx, dy) {
-  const round = (value) => Math.round(value * 10000) / 10000;
   const ids = [];
   for (const { tool, color, width, props = {}, points } of elements) {
-    const moved = points.map(([x, y, ...pressure]) => [round(x + dx), round(y + dy), ...pressure]);
+    const moved = points.map(([x, y, ...pressure]) => [roundCoordinate(x + dx), roundCoordinate(y + dy), ...pressure]);
     const id = newStrokeId();
     if (tool === "image") {
       board.sendImage({ id, image: props.image, points: moved }); // the board's own pictures only (`unknown_image`)

@@ -3,6 +3,8 @@
 // its id and size), then placed as an `image` element in the middle of the
 // view, at most MAX_SIDE board pixels on its longer side, its proportions kept.
 
+import { roundCoordinate } from "./tools.js";
+
 const MAX_SIDE = 600;
 const ACCEPTED = new Set(["image/png", "image/jpeg", "image/webp", "image/gif"]);
 const STEP_PX = 24; // several pictures at once go this far apart
@@ -63,10 +65,12 @@ export class Pictures {
     const [w, h] = [width * scale, height * scale]; // board px
     const rect = canvas.canvas.getBoundingClientRect();
     const [cx, cy] = canvas.toBoard(rect.left + rect.width / 2, rect.top + rect.height / 2);
-    const round = (value) => Math.round(value * 10000) / 10000;
     const left = cx - w / 2 / canvas.boardWidth + (index * STEP_PX) / canvas.boardWidth;
     const top = cy - h / 2 / canvas.boardHeight + (index * STEP_PX) / canvas.boardHeight;
-    const points = [[round(left), round(top)], [round(left + w / canvas.boardWidth), round(top + h / canvas.boardHeight)]];
+    const points = [
+      [roundCoordinate(left), roundCoordinate(top)],
+      [roundCoordinate(left + w / canvas.boardWidth), roundCoordinate(top + h / canvas.boardHeight)],
+    ];
     this.board.sendImage({ image, points });
   }
 }

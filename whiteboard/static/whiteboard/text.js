@@ -5,12 +5,9 @@
 // every client and the SVG export draw it in the same box.
 
 import { font, layoutText, LINE_HEIGHT, NOTE_PADDING, NOTE_RADIUS } from "./geometry.js";
+import { roundCoordinate } from "./tools.js";
 
 const MAX_TEXT_LENGTH = 5000; // as the server allows (docs/protocol.md)
-
-function round(value) {
-  return Math.round(value * 10000) / 10000;
-}
 
 export class TextEditor {
   /**
@@ -108,7 +105,7 @@ export class TextEditor {
     const { width, height } = this.box(current, text);
     area.remove();
     const [x, y] = point;
-    const points = [[x, y], [round(x + width / this.canvas.boardWidth), round(y + height / this.canvas.boardHeight)]];
+    const points = [[x, y], [roundCoordinate(x + width / this.canvas.boardWidth), roundCoordinate(y + height / this.canvas.boardHeight)]];
     const unchanged = element !== null && text === original;
     this.onDone({ tool, color, points, text, size, align, fill, element, blank: !text.trim(), unchanged });
   }

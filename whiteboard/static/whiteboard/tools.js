@@ -23,6 +23,11 @@ function round(value, decimals) {
   return Math.round(value * factor) / factor;
 }
 
+/** A board coordinate (or a distance in board fractions) rounded as the protocol keeps it: 4 decimals. */
+export function roundCoordinate(value) {
+  return round(value, 4);
+}
+
 /** Distance in board pixels from (px, py) to the segment (ax, ay)-(bx, by). */
 function segmentDistance(px, py, ax, ay, bx, by) {
   const dx = bx - ax;
@@ -356,7 +361,7 @@ export class Tools {
   /** A board point for the protocol: rounded, with the pen's pressure when the device reports one. */
   boardPoint(event) {
     const [x, y] = this.canvas.toBoard(event.clientX, event.clientY);
-    const point = [round(x, 4), round(y, 4)];
+    const point = [roundCoordinate(x), roundCoordinate(y)];
     if (event.pointerType === "pen" && event.pressure > 0) point.push(round(event.pressure, 3));
     return point;
   }
