@@ -1,14 +1,14 @@
 """The whiteboard websocket: protocol only; changes go through whiteboard.services."""
 
 from boardsite.collab.consumers import BoardConsumer
-from whiteboard import holds, images, protocol, services
+from whiteboard import holds, images, protocol, services, transforms
 from whiteboard.models import Board
 
 # Refusals caused by someone else getting there first, not by a faulty
 # client: answered with an `error` but not counted towards the disconnect.
 RACE_CODES = frozenset(
     {
-        "stroke_gone", "nothing_to_erase", "nothing_to_move", "held", "element_gone", "edit_conflict", "board_empty",
+        "stroke_gone", "stroke_changed", "nothing_to_change", "nothing_to_erase", "nothing_to_move", "held", "element_gone", "edit_conflict", "board_empty",
         "nothing_to_undo", "nothing_to_redo", "nothing_to_restore",
     }
 )
@@ -28,6 +28,8 @@ class WhiteboardConsumer(BoardConsumer):
         "erase": "erase_strokes",
         "move": "move_elements",
         "edit": "edit_text",
+        "transform": "transform_elements",
+        "order": "order_elements",
         "hold": "hold_elements",
         "release": "release_elements",
         "drag": "drag_elements",
@@ -100,13 +102,30 @@ class WhiteboardConsumer(BoardConsumer):
 
     async def place_image(self, message, ref):
         placed = protocol.parse_image(message)
-        self.call(ref, images.image_add, stroke_id=placed.stroke_id, image_id=placed.image_id, points=placed.points)
+        self.call(
+            ref, images.image_add, stroke_id=placed.stroke_id, image_id=placed.image_id, points=placed.points,
+            angle=placed.angle,
+        )
 
     async def edit_text(self, message, ref):
         edit = protocol.parse_edit(message)
         self.call(
             ref, services.text_edit, edit_id=edit.edit_id, stroke_id=edit.stroke_id, version=edit.version,
             color=edit.color, points=edit.points, props=edit.props, connection=self.connection_id,
+        )
+
+    async def transform_elements(self, message, ref):
+        change = protocol.parse_transform(message)
+        self.call(
+            ref, transforms.elements_transform, transform_id=change.transform_id, stroke_ids=change.stroke_ids,
+            origin_point=change.origin, sx=change.sx, sy=change.sy, angle=change.angle, connection=self.connection_id,
+        )
+
+    async def order_elements(self, message, ref):
+        order = protocol.parse_order(message)
+        self.call(
+            ref, transforms.elements_order, order_id=order.order_id, stroke_ids=order.stroke_ids, place=order.place,
+            connection=self.connection_id,
         )
 
     async def hold_elements(self, message, ref):
@@ -122,8 +141,7 @@ class WhiteboardConsumer(BoardConsumer):
 
     async def drag_elements(self, message, ref):
         """Where what this connection holds is being dragged: relayed to the others, never stored."""
-        dx, dy = protocol.parse_drag(message)
-        await self.relay_ephemeral({"type": "drag", "conn": self.connection_id, "dx": dx, "dy": dy})
+        await self.relay_ephemeral({"type": "drag", "conn": self.connection_id, **protocol.parse_drag(message)})
 
     async def clear_board(self, message, ref):
         protocol.parse_no_fields(message)

@@ -21,13 +21,13 @@ from django.core.cache import caches
 from django.utils.html import escape
 
 from whiteboard import replay
-from whiteboard.geometry import SVG_DRAWING_GROUP, DrawnStroke, whole_pixels, svg_drawing
+from whiteboard.geometry import SVG_DRAWING_GROUP, DrawnStroke, element_extent, svg_drawing, whole_pixels
 from whiteboard.models import Image, Stroke, Tool
 from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, packed, unpacked_channels_many
 from whiteboard.protocol import BOARD_HEIGHT, BOARD_WIDTH
 from whiteboard.selectors import consistent_read
 
-EXPORT_VERSION = 2  # raise when the drawing changes, so exports cached before are not served
+EXPORT_VERSION = 3  # raise when the drawing changes, so exports cached before are not served
 STROKES_PER_BATCH = 1000
 # gzip level, measured on the benchmark's board of 10,000 strokes (2.8 MB of
 # SVG): level 4 makes 780 KB in 52 ms, level 6 675 KB in 190 ms. An export
@@ -51,7 +51,7 @@ class ExportPlan:
     held_chunks: dict = field(default_factory=dict)  # pk -> chunks stored by `seq`, for strokes drawn on after it
     frame: tuple = (0, 0, BOARD_WIDTH, BOARD_HEIGHT)  # left, top, width, height in board pixels
     offsets: dict = field(default_factory=dict)  # pk -> (dx, dy) of the strokes moved since they were drawn
-    rewritten: dict = field(default_factory=dict)  # pk -> {color, props, points} of texts edited after `seq`
+    rewritten: dict = field(default_factory=dict)  # pk -> {color, props, points} of elements rewritten after `seq`
 
     @property
     def etag(self):
@@ -69,7 +69,11 @@ def export_etag(*, slug, name, seq):
 
 FRAME_MARGIN = 24  # board pixels around a drawing that goes past the first sheet
 
-EXTENT_FIELDS = ("min_x", "min_y", "max_x", "max_y", "width", "offset_x", "offset_y")
+# What planning reads of each stroke: never its points (a rewritten one's come from states_at).
+PLAN_FIELDS = (
+    "pk", "client_id", "chunk_seqs", "tool", "props__z", "created_seq",
+    "min_x", "min_y", "max_x", "max_y", "width", "offset_x", "offset_y",
+)
 
 
 def drawing_frame(extents):
@@ -96,19 +100,17 @@ def plan_export(*, board, seq=None) -> ExportPlan:
     with consistent_read():
         if seq is None:
             seq = type(board).objects.values_list("last_seq", flat=True).get(pk=board.pk)
-            rows = Stroke.objects.filter(board=board, hidden=False).values_list("pk", "client_id", "chunk_seqs", *EXTENT_FIELDS)
+            rows = Stroke.objects.filter(board=board, hidden=False).values_list(*PLAN_FIELDS)
             visible, moved, rewritten = None, {}, {}
         else:
-            rows = Stroke.objects.filter(board=board, created_seq__lte=seq).values_list(
-                "pk", "client_id", "chunk_seqs", *EXTENT_FIELDS
-            )
+            rows = Stroke.objects.filter(board=board, created_seq__lte=seq).values_list(*PLAN_FIELDS)
             visible = set(replay.visible_stroke_ids_at(board=board, seq=seq))
             moved = replay.moved_since(board=board, seq=seq)
-            rewritten = replay.texts_at(board=board, seq=seq)
-        pks, held, extents, offsets, texts = [], {}, [], {}, {}
-        for pk, client_id, chunk_seqs, min_x, min_y, max_x, max_y, width, offset_x, offset_y in rows.order_by(
-            "created_seq"
-        ).iterator():
+            rewritten = replay.states_at(board=board, seq=seq)
+        pks, held, extents, offsets, texts, keys = [], {}, [], {}, {}, {}
+        for pk, client_id, chunk_seqs, tool, z, created_seq, min_x, min_y, max_x, max_y, width, offset_x, offset_y in (
+            rows.order_by("created_seq").iterator()
+        ):
             if visible is not None and client_id not in visible:
                 continue
             pks.append(pk)
@@ -116,15 +118,17 @@ def plan_export(*, board, seq=None) -> ExportPlan:
             dx, dy = replay.offset(offset_x - later_x), replay.offset(offset_y - later_y)
             if dx or dy:
                 offsets[pk] = (dx, dy)
-            if client_id in rewritten:  # its words were edited since: what it said then, in the box it had
+            if client_id in rewritten:  # rewritten since: as it was then
                 texts[pk] = rewritten[client_id][0]
-                xs, ys = zip(*texts[pk]["points"])
-                min_x, min_y, max_x, max_y = min(xs), min(ys), max(xs), max(ys)
+                min_x, min_y, max_x, max_y = element_extent(tool, texts[pk]["points"], texts[pk]["props"])
+                z = texts[pk]["props"].get("z")
+            keys[pk] = replay.draw_key(created_seq, {} if z is None else {"z": z})
             if min_x is not None:  # a stroke still being drawn at `seq` is framed whole
                 extents.append((min_x + dx, min_y + dy, max_x + dx, max_y + dy, width))
             chunks = sum(1 for chunk_seq in chunk_seqs if chunk_seq <= seq)
             if chunks < len(chunk_seqs):
                 held[pk] = chunk_seqs[:chunks]
+        pks.sort(key=keys.__getitem__)
     return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, drawing_frame(extents), offsets, texts)
 
 
@@ -143,7 +147,7 @@ def _drawn_strokes(plan, pks) -> list[DrawnStroke]:
     }
     pks = [pk for pk in pks if pk in rows]  # a stroke of a board deleted meanwhile is gone
     for pk in pks:
-        if pk in plan.rewritten:  # a text as it was at the plan's seq
+        if pk in plan.rewritten:  # an element as it was at the plan's seq
             then = plan.rewritten[pk]
             client_id, tool, _, width, _, _ = rows[pk]
             rows[pk] = (client_id, tool, then["color"], width, packed(then["points"]), then["props"])

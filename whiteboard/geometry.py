@@ -44,7 +44,8 @@ import math
 
 from django.utils.html import escape
 
-from whiteboard.models import Tool
+from whiteboard.models import BOX_TOOLS, Tool
+from whiteboard.protocol import BOARD_HEIGHT, BOARD_WIDTH
 
 HIGHLIGHTER_OPACITY = 0.45
 ARROWHEAD_ANGLE = 0.5  # radians either side of the shaft
@@ -118,6 +119,37 @@ def centerline_path_data(xs, ys):
 
 def _number(value):
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+CORNER_DECIMALS = 6
+
+
+def box_corners(points, angle):
+    """
+    The four corners of a box (two opposite corners, board fractions) turned
+    by `angle` about its centre: turned in board pixels, where it is drawn;
+    to 6 decimals, so that a quarter turn lands on whole pixels (geometry.js
+    rounds them alike).
+    """
+    (x1, y1), (x2, y2) = (point[:2] for point in points)
+    cx, cy = (x1 + x2) / 2 * BOARD_WIDTH, (y1 + y2) / 2 * BOARD_HEIGHT
+    cos, sin = math.cos(angle), math.sin(angle)
+    corners = []
+    for x, y in ((x1, y1), (x2, y1), (x2, y2), (x1, y2)):
+        px, py = x * BOARD_WIDTH - cx, y * BOARD_HEIGHT - cy
+        corners.append((
+            round((cx + px * cos - py * sin) / BOARD_WIDTH, CORNER_DECIMALS),
+            round((cy + px * sin + py * cos) / BOARD_HEIGHT, CORNER_DECIMALS),
+        ))
+    return corners
+
+
+def element_extent(tool, points, props):
+    """(min x, min y, max x, max y) of an element's points in board fractions; a turned box's turned corners'."""
+    angle = props.get("angle") if tool in BOX_TOOLS else None
+    points = box_corners(points, angle) if angle else points
+    xs, ys = [point[0] for point in points], [point[1] for point in points]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 @dataclass(frozen=True)
@@ -225,6 +257,18 @@ def _image_element(stroke):
 
 
 def _elements(stroke):
+    """(paint, element) pairs that draw `stroke`; paint is the attributes of the group it goes in."""
+    angle = stroke.props.get("angle") if stroke.tool in BOX_TOOLS else None
+    if not angle:
+        yield from _unturned_elements(stroke)
+        return
+    # Turned about the box's centre (in half pixels, as the drawing group scales), as the page's canvas turns it.
+    turn = f'<g transform="rotate({math.degrees(angle):.4f} {stroke.xs[0] + stroke.xs[1]} {stroke.ys[0] + stroke.ys[1]})">'
+    for element_paint, element in _unturned_elements(stroke):
+        yield element_paint, f"{turn}{element}</g>"
+
+
+def _unturned_elements(stroke):
     """(paint, element) pairs that draw `stroke`; paint is the attributes of the group it goes in."""
     if stroke.tool in (Tool.TEXT, Tool.NOTE):
         yield from _text_elements(stroke)

@@ -28,7 +28,7 @@ HOLD_SECONDS = 30
 def elements_hold(*, board, actor, stroke_ids, connection, reason="move", origin=None):
     """
     Hold (or keep holding) the elements still on the board for this
-    connection, all or none; `reason` ("move" or "edit") is what the others are told.
+    connection, all or none; `reason` ("move", "resize" or "edit") is what the others are told.
     """
     if not connection:
         raise ActionError("invalid_message", "Only a live connection can hold elements.")

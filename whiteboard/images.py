@@ -62,14 +62,18 @@ def image_frame(image):
     return {"image": image.pk, "name": image.name, "width": image.width, "height": image.height}
 
 
-def image_add(*, board, actor, stroke_id, image_id, points, origin=None):
-    """Place one of the board's images in the box `points` (two corners); re-sending it changes nothing."""
+def image_add(*, board, actor, stroke_id, image_id, points, angle=0, origin=None):
+    """
+    Place one of the board's images in the box `points` (two corners), turned
+    by `angle` about its centre; re-sending it changes nothing.
+    """
     if not Image.objects.filter(board=board, pk=image_id).exists():
         raise ActionError("unknown_image", "That picture is not one of this board’s: upload it first.", image=image_id)
+    props = {"image": image_id, **({"angle": angle} if angle else {})}
     return element_add(
         board=board, actor=actor, stroke_id=stroke_id, tool=Tool.IMAGE, color="#000000", width=0, points=points,
-        props={"image": image_id}, event_type="image",
-        payload={"kind": Tool.IMAGE, "color": "#000000", "points": points, "image": image_id}, origin=origin,
+        props=props, event_type="image", payload={"kind": Tool.IMAGE, "color": "#000000", "points": points, **props},
+        origin=origin,
     )
 
 

@@ -46,6 +46,8 @@ class Tool(models.TextChoices):
 FREEHAND_TOOLS = (Tool.PEN, Tool.HIGHLIGHTER)
 SHAPE_TOOLS = (Tool.LINE, Tool.ARROW, Tool.RECT, Tool.ELLIPSE, Tool.DIAMOND)
 TEXT_TOOLS = (Tool.TEXT, Tool.NOTE)
+# Elements drawn in a box between two corners, which an `angle` in their props turns about its centre.
+BOX_TOOLS = (Tool.RECT, Tool.ELLIPSE, Tool.DIAMOND, *TEXT_TOOLS, Tool.IMAGE)
 
 
 class Stroke(models.Model):
@@ -87,8 +89,8 @@ class Stroke(models.Model):
     offset_y = models.FloatField(default=0, editable=False)
     version = models.PositiveIntegerField(
         default=0, editable=False,
-        help_text="How many times the element's text has been edited: an edit names the version it changes, "
-        "so two people cannot overwrite each other's words unseen.",
+        help_text="How many times the element has been rewritten (its text edited, resized, rotated, put in front "
+        "or behind): a text's edit names the version it changes, so two people cannot overwrite each other unseen.",
     )
     held_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,
@@ -205,35 +207,39 @@ class Move(models.Model):
         return f"Move of {len(self.stroke_ids)} at #{self.seq}"
 
 
-class TextEdit(models.Model):
+class ElementEdit(models.Model):
     """
-    One change of a text's or note's words (or size, alignment, colour, box):
-    an `edit`, or what an undo, redo, restore or revert rewrote. What an
-    element said at any seq is what it says now, or the `before` of its first
-    edit after that seq; an edit's client id makes re-sending it change nothing.
+    One rewrite of an element's stored state ({color, props, points}): a
+    text's `edit`, a `transform` (resize, rotate) or an `order` (to the front
+    or back), or what an undo, redo, restore or revert rewrote. What an
+    element was at any seq is what it is now, or the `before` of its first
+    rewrite after that seq; the change's client id makes re-sending it change
+    nothing.
     """
 
-    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="text_edits")
-    client_id = models.CharField(max_length=40, blank=True, help_text="The editing client's id; blank when the server rewrote.")
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="element_edits")
+    client_id = models.CharField(
+        max_length=40, blank=True, help_text="The id the client gave its change (on the first row of it); blank when the server rewrote."
+    )
     seq = models.PositiveBigIntegerField()
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    stroke_id = models.CharField(max_length=40, help_text="The client id of the text or note.")
-    before = models.JSONField(help_text="{props, points} before the edit (points as drawn, without the offset).")
+    stroke_id = models.CharField(max_length=40, help_text="The client id of the element.")
+    before = models.JSONField(help_text="{color, props, points} before the rewrite (points as drawn, without the offset).")
     after = models.JSONField()
 
     class Meta:
         ordering = ["seq"]
         constraints = [
             models.UniqueConstraint(
-                fields=["board", "client_id"], condition=~models.Q(client_id=""), name="whiteboard_textedit_unique_id"
+                fields=["board", "client_id"], condition=~models.Q(client_id=""), name="whiteboard_elementedit_unique_id"
             ),
         ]
-        indexes = [models.Index(fields=["board", "seq"], name="whiteboard_textedit_seq")]
+        indexes = [models.Index(fields=["board", "seq"], name="whiteboard_elementedit_seq")]
 
     def __str__(self):
-        return f"Edit of {self.stroke_id} at #{self.seq}"
+        return f"Rewrite of {self.stroke_id} at #{self.seq}"
 
 
 def image_path(image, filename):

@@ -42,7 +42,11 @@ DASHES = ("solid", "dashed", "dotted")
 ARROWHEADS = ("end", "both")
 ALIGNMENTS = ("left", "center", "right")
 DEFAULT_NOTE_FILL = "#fff3bf"
-HOLD_REASONS = ("move", "edit")
+HOLD_REASONS = ("move", "resize", "edit")
+MAX_SCALE = 100  # a transform scales by at most this much, and by at least its inverse
+ANGLE_DECIMALS = 6
+SCALE_DECIMALS = 6
+ORDER_PLACES = ("front", "back")
 
 STROKE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 COLOR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
@@ -156,7 +160,7 @@ def two_points_field(message, *, what):
 
 def parse_shape(message):
     """A line, arrow, rectangle, ellipse or diamond; `props` holds only what differs from the defaults."""
-    allowed_keys(message, ["id", "shape", "color", "width", "points", "fill", "opacity", "dash", "heads"])
+    allowed_keys(message, ["id", "shape", "color", "width", "points", "fill", "opacity", "dash", "heads", "angle"])
     tool = message.get("shape")
     if tool not in SHAPE_TOOLS:
         raise ActionError("invalid_tool", f"`shape` must be one of: {', '.join(SHAPE_TOOLS)}.")
@@ -176,6 +180,10 @@ def parse_shape(message):
             raise ActionError("invalid_field", "Only an arrow has `heads`.")
         if choice_field(message, "heads", ARROWHEADS, default="end") != "end":
             props["heads"] = message["heads"]
+    if tool not in (Tool.LINE, Tool.ARROW):
+        props.update(angle_props(message))
+    elif "angle" in message:
+        raise ActionError("invalid_field", "A line or arrow turns with its ends: it has no `angle`.")
     return Shape(
         stroke_id=stroke_id_field(message.get("id")),
         tool=tool,
@@ -184,6 +192,19 @@ def parse_shape(message):
         points=two_points_field(message, what="A shape"),
         props=props,
     )
+
+
+def angle_field(message, name="angle"):
+    """An angle in radians, in -π..π."""
+    return round(number_field(message, name, minimum=-math.pi, maximum=math.pi), ANGLE_DECIMALS)
+
+
+def angle_props(message):
+    """A box's `angle` (radians, about its centre, clockwise on screen), kept in its props only if it turns it."""
+    if message.get("angle") is None:
+        return {}
+    angle = angle_field(message)
+    return {"angle": angle} if angle else {}
 
 
 def text_props(message):
@@ -197,7 +218,7 @@ def text_props(message):
 
 def parse_text(message):
     """A text or sticky note: its words, laid out by the client in the box `points`."""
-    allowed_keys(message, ["id", "kind", "color", "points", "text", "size", "align", "fill"])
+    allowed_keys(message, ["id", "kind", "color", "points", "text", "size", "align", "fill", "angle"])
     tool = message.get("kind")
     if tool not in TEXT_TOOLS:
         raise ActionError("invalid_tool", f"`kind` must be one of: {', '.join(TEXT_TOOLS)}.")
@@ -206,6 +227,7 @@ def parse_text(message):
         props["fill"] = DEFAULT_NOTE_FILL if message.get("fill") is None else color_field(message, "fill")
     elif message.get("fill") is not None:
         raise ActionError("invalid_field", "Only a sticky note has `fill`.")
+    props.update(angle_props(message))
     return Text(
         stroke_id=stroke_id_field(message.get("id")),
         tool=tool,
@@ -244,15 +266,17 @@ class PlacedImage:
     stroke_id: str
     image_id: int
     points: list  # the box it is drawn in: two corners
+    angle: float = 0  # turned about its centre
 
 
 def parse_image(message):
     """`image`: one of the board's uploaded pictures, placed in a box."""
-    allowed_keys(message, ["id", "image", "points"])
+    allowed_keys(message, ["id", "image", "points", "angle"])
     return PlacedImage(
         stroke_id=stroke_id_field(message.get("id")),
         image_id=int_field(message, "image", minimum=1, maximum=MAX_SEQ),
         points=two_points_field(message, what="An image"),
+        angle=angle_props(message).get("angle", 0),
     )
 
 
@@ -302,9 +326,70 @@ def parse_move(message):
 
 
 @dataclass(frozen=True)
+class Transform:
+    transform_id: str
+    stroke_ids: list
+    origin: tuple  # (x, y) in board fractions: the point that stays put
+    sx: float  # scale along the board's x axis (negative: mirrored)
+    sy: float
+    angle: float  # then turned by this (radians, clockwise on screen) about `origin`
+
+
+def scale_field(message, name):
+    """A scale factor: 1 when absent, between 1/MAX_SCALE and MAX_SCALE either way round (negative mirrors)."""
+    if message.get(name) is None:
+        return 1.0
+    value = round(number_field(message, name, minimum=-MAX_SCALE, maximum=MAX_SCALE), SCALE_DECIMALS)
+    if abs(value) < 1 / MAX_SCALE:
+        raise ActionError("out_of_range", f"`{name}` must be at least 1/{MAX_SCALE} either way round.")
+    return float(value)
+
+
+def parse_transform(message):
+    """
+    `transform`: resize and turn elements about a point, as one change:
+    each point p goes to origin + turn(angle) · scale(sx, sy) · (p − origin), in board pixels.
+    """
+    allowed_keys(message, ["id", "ids", "x", "y", "sx", "sy", "angle"])
+    stroke_ids = ids_field(
+        message, limit=MAX_MOVE_IDS, what="element", too_many=f"Transform at most {MAX_MOVE_IDS} elements at once."
+    )
+    origin = tuple(
+        round(number_field(message, name, minimum=MIN_COORDINATE, maximum=MAX_COORDINATE), COORDINATE_DECIMALS)
+        for name in ("x", "y")
+    )
+    sx, sy = scale_field(message, "sx"), scale_field(message, "sy")
+    angle = 0.0 if message.get("angle") is None else float(angle_field(message))
+    if (sx, sy, angle) == (1, 1, 0):
+        raise ActionError("invalid_field", "A transform must change something: give `sx`, `sy` or `angle`.")
+    return Transform(
+        transform_id=stroke_id_field(message.get("id")), stroke_ids=stroke_ids, origin=origin, sx=sx, sy=sy, angle=angle
+    )
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    stroke_ids: list
+    place: str  # "front" or "back"
+
+
+def parse_order(message):
+    """`order`: put elements in front of every other (`front`) or behind them (`back`), keeping their own order."""
+    allowed_keys(message, ["id", "ids", "place"])
+    stroke_ids = ids_field(
+        message, limit=MAX_MOVE_IDS, what="element", too_many=f"Reorder at most {MAX_MOVE_IDS} elements at once."
+    )
+    return Order(
+        order_id=stroke_id_field(message.get("id")), stroke_ids=stroke_ids,
+        place=choice_field(message, "place", ORDER_PLACES, default=None),
+    )
+
+
+@dataclass(frozen=True)
 class Hold:
     stroke_ids: list
-    reason: str  # "move" or "edit": what the others are told the holder is doing
+    reason: str  # "move", "resize" or "edit": what the others are told the holder is doing
 
 
 def parse_hold(message):
@@ -319,9 +404,24 @@ def parse_hold(message):
 
 
 def parse_drag(message):
-    """`drag`: how far this connection is dragging what it holds, so far (board fractions; not stored)."""
-    allowed_keys(message, ["dx", "dy"])
-    return offset_field(message, "dx"), offset_field(message, "dy")
+    """
+    `drag`: where this connection is dragging what it holds, so far (not
+    stored): moved by (`dx`, `dy`) board fractions, or resized and turned
+    about (`x`, `y`) as a `transform` would (`sx`, `sy`, `angle`).
+    Returns the fields to relay.
+    """
+    allowed_keys(message, ["dx", "dy", "x", "y", "sx", "sy", "angle"])
+    if "x" not in message and "y" not in message:
+        return {"dx": offset_field(message, "dx"), "dy": offset_field(message, "dy")}
+    if "dx" in message or "dy" in message:
+        raise ActionError("invalid_field", "A drag either moves (`dx`, `dy`) or transforms (`x`, `y`, ...), not both.")
+    return {
+        "x": round(number_field(message, "x", minimum=MIN_COORDINATE, maximum=MAX_COORDINATE), COORDINATE_DECIMALS),
+        "y": round(number_field(message, "y", minimum=MIN_COORDINATE, maximum=MAX_COORDINATE), COORDINATE_DECIMALS),
+        "sx": scale_field(message, "sx"),
+        "sy": scale_field(message, "sy"),
+        "angle": 0.0 if message.get("angle") is None else float(angle_field(message)),
+    }
 
 
 def parse_no_fields(message):

@@ -22,12 +22,26 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from whiteboard.models import BoardEvent, Move, Stroke, TextEdit
+from whiteboard.models import BoardEvent, Move, Stroke, ElementEdit
 from whiteboard.protocol import COORDINATE_DECIMALS
 from whiteboard.visibility import CHANGE_TYPES, Visibility
 
 VISIBILITY_EVENT_TYPES = ("erase", "clear", *CHANGE_TYPES)
 HISTORY_PAGE_SIZE = 2000
+
+
+def draw_key(created_seq, props):
+    """
+    Where an element is drawn among the others, the later on top: at its
+    `z` if an `order` gave it one (whiteboard.transforms), else at its
+    created seq; ties (never between two `z`s) by created seq.
+    """
+    return (props.get("z", created_seq), created_seq)
+
+
+def in_drawing_order(strokes, created):
+    """`strokes` (dicts of a stroke's fields) sorted by draw_key; `created`: {id: created seq}."""
+    return sorted(strokes, key=lambda stroke: draw_key(created[stroke["id"]], stroke["props"]))
 
 
 def replay_frames(frames):
@@ -37,6 +51,7 @@ def replay_frames(frames):
     a stroke (docs/protocol.md, A stroke) with its points as a list.
     """
     strokes = {}  # id -> dict of a stroke's fields
+    created = {}  # id -> created seq
     visibility = Visibility()
     for frame in frames:
         kind, seq = frame["type"], frame["seq"]
@@ -44,6 +59,8 @@ def replay_frames(frames):
             _move(strokes, [[frame["dx"], frame["dy"], frame["ids"]]])
         elif kind == "edit":
             _rewrite(strokes, [frame])
+        elif kind in ("transform", "order"):
+            _rewrite(strokes, frame["edits"])
         elif kind in ("undo", "redo", "restore"):
             _move(strokes, frame.get("moves", ()))
             _rewrite(strokes, frame.get("edits", ()))
@@ -55,6 +72,7 @@ def replay_frames(frames):
                     "width": frame["width"], "chunks": 0, "points": [], "props": {}, "dx": 0.0, "dy": 0.0, "version": 0,
                 }
                 visibility.started(frame["id"], created_seq=seq, user=frame["user"])
+                created[frame["id"]] = seq
             if frame["chunk"] == held["chunks"]:
                 held["points"] = held["points"] + frame["points"]
                 held["chunks"] += 1
@@ -62,14 +80,16 @@ def replay_frames(frames):
             if frame["id"] not in strokes:
                 strokes[frame["id"]] = element_from_frame(frame)
                 visibility.started(frame["id"], created_seq=seq, user=frame["user"])
+                created[frame["id"]] = seq
         else:
             for shown in frame.get("show", ()):  # events stored before marks held whole strokes
                 held = strokes.get(shown["id"])
                 if held is None or held["chunks"] < shown["chunks"]:
                     strokes[shown["id"]] = {"props": {}, "dx": 0.0, "dy": 0.0, "version": 0, **shown}
                     visibility.started(shown["id"], created_seq=seq, user=shown["user"], hidden=True)
+                    created.setdefault(shown["id"], seq)
             visibility.apply(kind, seq, frame)
-    return [strokes[stroke_id] for stroke_id in visibility.visible_ids()]
+    return in_drawing_order([strokes[stroke_id] for stroke_id in visibility.visible_ids()], created)
 
 
 def offset(value):
@@ -104,14 +124,14 @@ def _rewrite(strokes, edits):
             held.update(edit_state(edit), version=edit["version"])
 
 
-def texts_at(*, board, seq):
+def states_at(*, board, seq):
     """
-    {client id: ({color, props, points}, edits since)} of the texts edited
-    after `seq`: what each said then, and how many versions it has had since.
+    {client id: ({color, props, points}, rewrites since)} of the elements
+    rewritten after `seq`: what each was then, and how many versions it has had since.
     """
     states = {}
     for stroke_id, before in (
-        TextEdit.objects.filter(board=board, seq__gt=seq).order_by("-seq").values_list("stroke_id", "before").iterator()
+        ElementEdit.objects.filter(board=board, seq__gt=seq).order_by("-seq").values_list("stroke_id", "before").iterator()
     ):
         since = states[stroke_id][1] if stroke_id in states else 0
         states[stroke_id] = (before, since + 1)  # the earliest edit after `seq` is read last
@@ -205,7 +225,7 @@ class HistoricStroke:
 
 
 def strokes_at(*, board, seq):
-    """The strokes visible right after event `seq`, in drawing order, with the points they had then."""
+    """The strokes visible right after event `seq`, in drawing order (draw_key), as they were then."""
     visible = visible_stroke_ids_at(board=board, seq=seq)
     wanted = set(visible)
     rows = (
@@ -213,13 +233,15 @@ def strokes_at(*, board, seq):
         .order_by("created_seq")
         .values_list(
             "client_id", "author__username", "tool", "color", "width", "chunk_seqs", "points_json", "props", "offset_x",
-            "offset_y", "version",
+            "offset_y", "version", "created_seq",
         )
     )
     moved = moved_since(board=board, seq=seq)
-    rewritten = texts_at(board=board, seq=seq)
-    strokes, unfinished = [], {}
-    for client_id, username, tool, color, width, chunk_seqs, points_json, props, dx, dy, version in rows.iterator():
+    rewritten = states_at(board=board, seq=seq)
+    strokes, unfinished, keys = [], {}, {}
+    for client_id, username, tool, color, width, chunk_seqs, points_json, props, dx, dy, version, created_seq in (
+        rows.iterator()
+    ):
         if client_id in rewritten:
             then, since = rewritten[client_id]
             color, props, points_json = then["color"], then["props"], json.dumps(then["points"], separators=(",", ":"))
@@ -229,6 +251,7 @@ def strokes_at(*, board, seq):
         held_chunks = sum(1 for chunk_seq in chunk_seqs if chunk_seq <= seq)
         if held_chunks < len(chunk_seqs):
             unfinished[client_id] = chunk_seqs[:held_chunks]
+        keys[client_id] = draw_key(created_seq, props)
         later_x, later_y = moved.get(client_id, (0, 0))
         strokes.append(HistoricStroke(
             client_id, username or "", tool, color, width, held_chunks, points_json, props, offset(dx - later_x),
@@ -236,7 +259,7 @@ def strokes_at(*, board, seq):
         ))
     if unfinished:
         strokes = _cut_back(board=board, strokes=strokes, unfinished=unfinished)
-    return strokes
+    return sorted(strokes, key=lambda stroke: keys[stroke.client_id])
 
 
 def chunk_points(*, board, chunk_seqs):

@@ -26,8 +26,9 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, NewEvent, encode_frame, lock_board_row, record_event, record_events
 from boardsite.collab.sql import insert_rows
 from whiteboard import replay
+from whiteboard.geometry import element_extent
 from whiteboard.points import last_points, packed, packed_append
-from whiteboard.models import TEXT_TOOLS, Board, HistoryStep, Move, Stroke, TextEdit, Tool
+from whiteboard.models import TEXT_TOOLS, Board, ElementEdit, HistoryStep, Move, Stroke, Tool
 from whiteboard.protocol import MAX_COORDINATE, MAX_POINTS_PER_STROKE, MIN_COORDINATE
 
 
@@ -130,6 +131,11 @@ def bounds(points, *, within=None):
     return {"min_x": min(xs), "min_y": min(ys), "max_x": max(xs), "max_y": max(ys)}
 
 
+def element_bounds(tool, points, props):
+    """The extent of an element as the Stroke fields min_x...max_y: a turned box's is that of its turned corners."""
+    return dict(zip(("min_x", "min_y", "max_x", "max_y"), element_extent(tool, points, props)))
+
+
 @dataclass(frozen=True)
 class ChunkCommand:
     """One stroke chunk to store: what a `stroke` message asks, and who asks it."""
@@ -213,6 +219,11 @@ def stroke_chunks_add(*, board, commands):
                 )
             if stroke.hidden:
                 raise ActionError("stroke_gone", "This stroke was erased or undone; start a new one.", id=command.stroke_id)
+            if stroke.version:  # its points were rewritten (resized or turned): the rest would not fit them
+                raise ActionError(
+                    "stroke_changed", "Someone resized or turned this stroke while it was drawn; start a new one.",
+                    id=command.stroke_id,
+                )
             if stroke.point_count + len(command.points) > MAX_POINTS_PER_STROKE:
                 raise ActionError(
                     "stroke_too_long",
@@ -270,7 +281,7 @@ def _refused_actors(*, board, commands):
 # their fields are left deferred.
 CHUNK_BATCH_STROKE_FIELDS = (
     "id", "board", "client_id", "author", "tool", "color", "width",
-    "points_json", "points_packed", "point_count", "chunk_seqs", "hidden", "min_x", "min_y", "max_x", "max_y",
+    "points_json", "points_packed", "point_count", "chunk_seqs", "hidden", "version", "min_x", "min_y", "max_x", "max_y",
 )
 
 
@@ -410,7 +421,7 @@ def element_add(*, board, actor, stroke_id, tool, color, width, points, props, e
     Stroke.objects.create(
         board=board, client_id=stroke_id, author=actor, tool=tool, color=color, width=width, props=props,
         points_json=encode_frame(points), points_packed=packed(points), point_count=len(points),
-        chunk_seqs=[event.seq], created_seq=event.seq, **bounds(points),
+        chunk_seqs=[event.seq], created_seq=event.seq, **element_bounds(tool, points, props),
     )
     history_record(board=board, user=actor, kind=HistoryStep.Kind.DRAW, stroke_ids=[stroke_id])
     return Applied(seq=event.seq, details={})
@@ -549,12 +560,17 @@ def moves_back(*, board, after_seq, author=None):
     return [[dx, dy, sorted(ids)] for (dx, dy), ids in sorted(groups.items())]
 
 
-# Editing texts
+# Rewriting elements: a text's edit here, resizes, rotations and reorders in whiteboard.transforms
 
 
-def text_state(stroke):
-    """What an edit changes of a text or note: {color, props, points} (its points as drawn, without its offset)."""
+def element_state(stroke):
+    """What a rewrite changes of an element: {color, props, points} (its points as drawn, without its offset)."""
     return {"color": stroke.color, "props": stroke.props, "points": json.loads(stroke.points_json)}
+
+
+# What an element's props hold of where it is rather than what it is: a
+# text's edit leaves them as they are.
+PLACEMENT_PROPS = ("angle", "z")
 
 
 def edit_fields(stroke_id, state, version):
@@ -576,17 +592,23 @@ def rewrites(*, board, edits):
 
 def apply_edits(*, board, edits, seq, author, client_id=""):
     """
-    Write each text of `edits` ([client id, before, after]) as `after` says,
-    one version on, and record each as a TextEdit of event `seq`.
+    Write each element of `edits` ([client id, before, after]) as `after`
+    says, one version on, and record each as an ElementEdit of event `seq`;
+    `client_id` names the change on its first row.
     """
+    tools = dict(
+        Stroke.objects.filter(board=board, client_id__in=[stroke_id for stroke_id, _, _ in edits]).values_list(
+            "client_id", "tool"
+        )
+    ) if edits else {}
     for stroke_id, _, after in edits:
         points = after["points"]
         Stroke.objects.filter(board=board, client_id=stroke_id).update(
             color=after["color"], props=after["props"], points_json=encode_frame(points), points_packed=packed(points),
-            version=F("version") + 1, **bounds(points),
+            version=F("version") + 1, **element_bounds(tools.get(stroke_id), points, after["props"]),
         )
-    TextEdit.objects.bulk_create([
-        TextEdit(
+    ElementEdit.objects.bulk_create([
+        ElementEdit(
             board=board, client_id=client_id if index == 0 else "", seq=seq, author=author, stroke_id=stroke_id,
             before=before, after=after,
         )
@@ -594,22 +616,48 @@ def apply_edits(*, board, edits, seq, author, client_id=""):
     ])
 
 
+def rewrite_done(*, board, actor, change_id):
+    """The Applied of a rewrite this client already sent (`change_id`), or None: re-sending one changes nothing."""
+    done = ElementEdit.objects.filter(board=board, client_id=change_id).first()
+    if done is None:
+        return None
+    if done.author_id != actor.pk:
+        raise ActionError("id_taken", "Another change already has that id; choose a new one.")
+    return Applied(seq=done.seq, details={"duplicate": True})
+
+
+def elements_rewrite(*, board, actor, change_id, event_type, edits, details=None, origin=None):
+    """
+    Rewrite elements as `edits` ([client id, before, after]) say, as one
+    event of `event_type` carrying their new states (`edits` entries) and
+    `details`, and one step the actor can undo. The caller holds the
+    board's lock and has checked the change. Returns the event.
+    """
+    history_record(board=board, user=actor, kind=HistoryStep.Kind.EDIT, stroke_ids=[stroke_id for stroke_id, _, _ in edits],
+                   edits=edits)
+    event = record_event(
+        board=board, type=event_type,
+        payload={"id": change_id, "user": actor.get_username(), **(details or {}), "edits": rewrites(board=board, edits=edits)},
+        actor=actor, origin=origin,
+    )
+    apply_edits(board=board, edits=edits, seq=event.seq, author=actor, client_id=change_id)
+    return event
+
+
 @transaction.atomic
 def text_edit(*, board, actor, edit_id, stroke_id, version, color, points, props, connection="", origin=None):
     """
     New words (size, alignment, colour, box) for a text or note, as one
     event and one step its writer can undo. `version` is the version the
-    writer started from: if someone else edited it since, the edit is
+    writer started from: if someone else changed it since, the edit is
     refused (`edit_conflict`, with what it says now), never applied over
     theirs unseen. `points` are where the box is drawn; re-sent with the same
-    id it changes nothing.
+    id it changes nothing. Its angle and place in front or behind stay.
     """
     lock_board(board, actor=actor, origin=origin)
-    done = TextEdit.objects.filter(board=board, client_id=edit_id).first()
+    done = rewrite_done(board=board, actor=actor, change_id=edit_id)
     if done is not None:
-        if done.author_id != actor.pk:
-            raise ActionError("id_taken", "Another edit already has that id; choose a new one.")
-        return Applied(seq=done.seq, details={"duplicate": True})
+        return done
     stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
     if stroke is None or stroke.hidden:
         raise ActionError("element_gone", "That text was erased or undone meanwhile.", id=stroke_id)
@@ -617,7 +665,7 @@ def text_edit(*, board, actor, edit_id, stroke_id, version, color, points, props
         raise ActionError("invalid_tool", "Only a text or a sticky note has words to edit.", id=stroke_id)
     check_not_held(board=board, stroke_ids=[stroke_id], connection=connection)
     if stroke.version != version:
-        last = TextEdit.objects.filter(board=board, stroke_id=stroke_id).select_related("author").order_by("-seq").first()
+        last = ElementEdit.objects.filter(board=board, stroke_id=stroke_id).select_related("author").order_by("-seq").first()
         who = last.author.get_username() if last and last.author else "Someone"
         raise ActionError(
             "edit_conflict", f"{who} changed this text meanwhile: yours was not saved over theirs.",
@@ -629,8 +677,9 @@ def text_edit(*, board, actor, edit_id, stroke_id, version, color, points, props
         props["fill"] = fill or stroke.props.get("fill")
     elif fill is not None:
         raise ActionError("invalid_field", "Only a sticky note has `fill`.")
+    props.update((name, stroke.props[name]) for name in PLACEMENT_PROPS if name in stroke.props)
     raw = [[round(x - stroke.offset_x, 4), round(y - stroke.offset_y, 4)] for x, y in points]
-    before, after = text_state(stroke), {"color": color, "props": props, "points": raw}
+    before, after = element_state(stroke), {"color": color, "props": props, "points": raw}
     history_record(board=board, user=actor, kind=HistoryStep.Kind.EDIT, stroke_ids=[stroke_id],
                    edits=[[stroke_id, before, after]])
     event = record_event(
@@ -641,13 +690,13 @@ def text_edit(*, board, actor, edit_id, stroke_id, version, color, points, props
     return Applied(seq=event.seq, details={"version": version + 1})
 
 
-def texts_back(*, board, after_seq, author=None):
+def states_back(*, board, after_seq, author=None):
     """
-    The rewrites ([client id, now, then]) that make every text say what it
-    said right after `after_seq`; with `author`, only those no one but them
-    edited since (what others wrote meanwhile stays).
+    The rewrites ([client id, now, then]) that make every element what it
+    was right after `after_seq`; with `author`, only those no one but them
+    rewrote since (what others changed meanwhile stays).
     """
-    edits = TextEdit.objects.filter(board=board, seq__gt=after_seq).order_by("seq")
+    edits = ElementEdit.objects.filter(board=board, seq__gt=after_seq).order_by("seq")
     first, editors = {}, defaultdict(set)
     for stroke_id, before, author_id in edits.values_list("stroke_id", "before", "author_id").iterator():
         first.setdefault(stroke_id, before)
@@ -656,9 +705,9 @@ def texts_back(*, board, after_seq, author=None):
         first = {stroke_id: before for stroke_id, before in first.items() if editors[stroke_id] == {author.pk}}
     strokes = Stroke.objects.filter(board=board, client_id__in=list(first))
     return [
-        [stroke.client_id, text_state(stroke), first[stroke.client_id]]
+        [stroke.client_id, element_state(stroke), first[stroke.client_id]]
         for stroke in strokes.order_by("created_seq")
-        if text_state(stroke) != first[stroke.client_id]
+        if element_state(stroke) != first[stroke.client_id]
     ]
 
 
@@ -850,7 +899,7 @@ def board_restore(*, board, actor, to_seq, origin=None):
     target = replay.visible_stroke_ids_at(board=board, seq=to_seq)
     return _restore_visible(
         board=board, actor=actor, target=target, moves=moves_back(board=board, after_seq=to_seq),
-        edits=texts_back(board=board, after_seq=to_seq), details={"to_seq": to_seq}, after=to_seq, origin=origin,
+        edits=states_back(board=board, after_seq=to_seq), details={"to_seq": to_seq}, after=to_seq, origin=origin,
     )
 
 
@@ -873,7 +922,7 @@ def board_revert_user(*, board, actor, username, after_seq, origin=None):
     details = {"revert_user": reverted.get_username(), "after_seq": after_seq}
     return _restore_visible(
         board=board, actor=actor, target=target, moves=moves_back(board=board, after_seq=after_seq, author=reverted),
-        edits=texts_back(board=board, after_seq=after_seq, author=reverted), details=details, after=after_seq,
+        edits=states_back(board=board, after_seq=after_seq, author=reverted), details=details, after=after_seq,
         after_user=reverted, origin=origin,
     )
 

@@ -16,7 +16,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.text import check_text
 
 # The protocol's version, sent in `hello`: a page of another version asks to be reloaded.
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 
 REF_MAX_LENGTH = 64
 

@@ -6,7 +6,7 @@
 // page strictly in seq order, each once.
 
 // The protocol this page speaks; a server that says another in `hello` was updated since it loaded.
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 const USER_FRAMES = new Set(["notification", "notifications.read", "card.watching"]);
 const UPDATED = "Boardsite has been updated. Reload the page to keep working on this board.";
 

@@ -443,7 +443,7 @@ class ProtocolVersionBrowserTests(WhiteboardPages, BrowserTestCase):
 
         def older_scripts(route):
             response = route.fetch()
-            body = response.text().replace("PROTOCOL_VERSION = 4;", "PROTOCOL_VERSION = 3;")
+            body = response.text().replace("PROTOCOL_VERSION = 5;", "PROTOCOL_VERSION = 4;")
             route.fulfill(response=response, body=body)
 
         page.route(re.compile(r"/static/js/connection(\.\w+)?\.js$"), older_scripts)

@@ -104,6 +104,29 @@ valid_message = st.one_of(
             "dy": st.floats(min_value=-2, max_value=2),
         }
     ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("transform"),
+            "id": st.sampled_from([f"t{number}" for number in range(6)]),
+            "ids": st.lists(stroke_id, min_size=1, max_size=4),
+            "x": coordinate,
+            "y": coordinate,
+        },
+        optional={
+            "sx": st.floats(min_value=-3, max_value=3).filter(lambda value: abs(value) >= 0.01),
+            "sy": st.floats(min_value=0.01, max_value=3),
+            "angle": st.floats(min_value=-3.14, max_value=3.14),
+        },
+    ).filter(lambda message: {"sx", "sy", "angle"} & set(message)),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("order"),
+            "id": st.sampled_from([f"o{number}" for number in range(6)]),
+            "ids": st.lists(stroke_id, min_size=1, max_size=4),
+            "place": st.sampled_from(["front", "back"]),
+        }
+    ),
+    st.fixed_dictionaries({"type": st.just("drag"), "x": coordinate, "y": coordinate, "sx": st.just(1.5)}),
     st.fixed_dictionaries({"type": st.sampled_from(["clear", "undo", "redo"])}),
     st.fixed_dictionaries({"type": st.just("cursor"), "x": coordinate, "y": coordinate}),
     # The fuzzer owns its boards, so it may restore and revert; seqs past the board's are refused alike on both.
@@ -123,7 +146,7 @@ def step(draw):
     message = draw(valid_message)
     if draw(st.booleans()):
         return draw(invalid_variant(message, multiline_fields={"text"}))
-    return Step(True, message, expects_answer=message["type"] != "cursor")
+    return Step(True, message, expects_answer=message["type"] not in ("cursor", "drag"))
 
 
 plans = st.lists(step(), min_size=MESSAGES_PER_PLAN, max_size=MESSAGES_PER_PLAN)

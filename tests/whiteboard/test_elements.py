@@ -16,7 +16,7 @@ from tests.support import in_a_loop_of_its_own, make_user, receive_until, websoc
 from tests.whiteboard.helpers import command, export_svg, join, shape_message, snapshot_strokes, svg_drawing, text_message
 from whiteboard import replay, selectors, services
 from whiteboard.exports import drawing_frame
-from whiteboard.models import BoardEvent, Move, Stroke, TextEdit
+from whiteboard.models import BoardEvent, Move, Stroke, ElementEdit
 
 NOTE = {"text": "Ship it\n<script>alert(1)</script> & more", "size": 20, "align": "center", "fill": "#d3f9d8"}
 
@@ -392,7 +392,7 @@ class EditTests(TestCase):
                     color="#000000", points=[[0, 0], [0.1, 0.1]], props={"text": "x", "size": 20, "align": "left", "fill": None},
                 )
             self.assertEqual(refused.exception.code, code)
-        self.assertFalse(TextEdit.objects.exists())
+        self.assertFalse(ElementEdit.objects.exists())
 
     def board_seq(self):
         self.board.refresh_from_db()

@@ -6,6 +6,7 @@ import { BoardCanvas } from "./canvas.js";
 import { BoardConnection, applyPresence, showStatus } from "../js/connection.js";
 import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
+import { transformed } from "./geometry.js";
 import { BoardState, SHAPE_TOOLS } from "./strokes.js";
 import { isTyping, newStrokeId, roundCoordinate, Tools } from "./tools.js";
 import { CLIPBOARD_TYPE, clipboardText, parseClipboard, recreate } from "./clipboard.js";
@@ -57,7 +58,7 @@ class WhiteboardPage {
     this.history = { can_undo: false, can_redo: false };
     this.holds = new Map(); // connection id -> {user, ids, dx, dy, since}: what others are moving
     this.dragFrame = null; // the `drag` frame to send on the next animation frame
-    this.editsBefore = new Map(); // edit id -> the text as it was, until the edit is acked (restored if refused)
+    this.editsBefore = new Map(); // edit or transform id -> what it changed as it was, until acked (restored if refused)
     this.views = new Map(); // username -> the part of the board they last showed {x1, y1, x2, y2}
     this.following = null; // the username whose view this page follows
     this.applyingFollow = false;
@@ -111,6 +112,7 @@ class WhiteboardPage {
     this.bindToolbar();
     this.bindKeys();
     this.bindClipboard();
+    this.bindSelectionActions();
     this.bindPictures();
     this.renderBrush();
   }
@@ -244,8 +246,10 @@ class WhiteboardPage {
       const { color, points, text, size, align, fill } = written;
       const message = { type: "edit", id: newStrokeId(), element: element.id, version: element.textVersion, color, points, text, size, align };
       if (fill) message.fill = fill;
-      this.editsBefore.set(message.id, this.state.textState(element.id));
-      this.state.editElement({ ...message, version: element.textVersion + 1 }, { drawn: true });
+      this.editsBefore.set(message.id, this.state.savedState(element.id));
+      // Its angle and place in front or behind stay as they are (the server keeps them too).
+      const placement = Object.fromEntries(["angle", "z"].filter((name) => name in element.props).map((name) => [name, element.props[name]]));
+      this.state.editElement({ ...message, ...placement, version: element.textVersion + 1 }, { drawn: true });
       this.connection?.send(message);
       this.historyChanged({ can_undo: true, can_redo: false });
     } else if (!blank) {
@@ -254,18 +258,20 @@ class WhiteboardPage {
   }
 
   /** Place one of the board's uploaded pictures (pictures.js) in the box `points`. */
-  sendImage({ id = newStrokeId(), image, points }) {
+  sendImage({ id = newStrokeId(), image, points, angle }) {
     if (!this.ready) return;
     const message = { type: "image", id, image, points };
+    if (angle) message.angle = angle;
     this.state.addElement({ ...message, kind: "image", color: "#000000", user: this.me });
     this.connection?.send(message);
     this.historyChanged({ can_undo: true, can_redo: false });
   }
 
-  sendText({ id = newStrokeId(), tool, color, points, text, size, align, fill }) {
+  sendText({ id = newStrokeId(), tool, color, points, text, size, align, fill, angle }) {
     if (!this.ready) return;
     const message = { type: "text", id, kind: tool, color, points, text, size, align };
     if (fill) message.fill = fill;
+    if (angle) message.angle = angle;
     this.state.addElement({ ...message, user: this.me });
     this.connection?.send(message);
     this.historyChanged({ can_undo: true, can_redo: false });
@@ -283,6 +289,35 @@ class WhiteboardPage {
       const message = { type: "move", id: newStrokeId(), ids: ids.slice(start, start + MAX_MOVE_IDS), dx, dy };
       this.state.moveElements(message);
       this.connection?.send(message);
+    }
+    this.historyChanged({ can_undo: true, can_redo: false });
+  }
+
+  /**
+   * Resize and turn elements as `params` says ({x, y, sx, sy, angle}:
+   * selection.js): shown so at once, sent as one `transform` (a few, past
+   * MAX_MOVE_IDS); the ack brings what the server stored, a refusal puts
+   * them back as they were.
+   */
+  sendTransform(ids, params) {
+    for (let start = 0; start < ids.length; start += MAX_MOVE_IDS) {
+      const message = { type: "transform", id: newStrokeId(), ids: ids.slice(start, start + MAX_MOVE_IDS), ...params };
+      this.editsBefore.set(message.id, new Map(message.ids.map((id) => [id, this.state.savedState(id)])));
+      for (const id of message.ids) {
+        const element = this.state.get(id);
+        if (!element) continue;
+        const { points, props } = transformed(element, params, this.canvas.boardWidth, this.canvas.boardHeight);
+        this.state.editElement({ element: id, version: element.textVersion, color: element.color, points, ...props }, { drawn: true });
+      }
+      this.connection?.send(message);
+    }
+    this.historyChanged({ can_undo: true, can_redo: false });
+  }
+
+  /** Put elements in front of all the others or behind them (`place`): drawn so when the server says where. */
+  sendOrder(ids, place) {
+    for (let start = 0; start < ids.length; start += MAX_MOVE_IDS) {
+      this.connection?.send({ type: "order", id: newStrokeId(), ids: ids.slice(start, start + MAX_MOVE_IDS), place });
     }
     this.historyChanged({ can_undo: true, can_redo: false });
   }
@@ -318,8 +353,17 @@ class WhiteboardPage {
 
   /** Where the held selection is being dragged, sent at most once an animation frame. */
   dragSelection(dx, dy) {
+    this.sendDrag({ type: "drag", dx: roundCoordinate(dx), dy: roundCoordinate(dy) });
+  }
+
+  /** How the held selection is being resized or turned so far ({x, y, sx, sy, angle}), as dragSelection. */
+  dragTransform(params) {
+    this.sendDrag({ type: "drag", ...params });
+  }
+
+  sendDrag(frame) {
     const pending = this.dragFrame;
-    this.dragFrame = { type: "drag", dx: roundCoordinate(dx), dy: roundCoordinate(dy) };
+    this.dragFrame = frame;
     if (pending) return;
     requestAnimationFrame(() => {
       if (this.dragFrame) this.connection?.sendEphemeral(this.dragFrame);
@@ -331,6 +375,23 @@ class WhiteboardPage {
     clearInterval(this.holdTimer);
     this.dragFrame = null;
     this.connection?.send({ type: "release" });
+  }
+
+  /** The selection changed: its actions show while there is one. */
+  selectionChanged(count) {
+    $("#selection-actions").hidden = count === 0;
+  }
+
+  bindSelectionActions() {
+    const actions = {
+      front: () => this.selection.reorder("front"),
+      back: () => this.selection.reorder("back"),
+      duplicate: () => this.selection.duplicate(),
+      delete: () => this.selection.erase(),
+    };
+    for (const button of document.querySelectorAll("[data-selection]")) {
+      button.addEventListener("click", () => actions[button.dataset.selection]());
+    }
   }
 
   // Copy, paste, duplicate (clipboard.js)
@@ -458,9 +519,12 @@ class WhiteboardPage {
         break;
       case "move":
         this.state.moveElements(frame);
-        for (const hold of this.holds.values()) {
-          if (hold.ids.some((id) => frame.ids.includes(id))) [hold.dx, hold.dy] = [0, 0]; // moved: no longer dragged
-        }
+        this.dragDone(frame.ids);
+        break;
+      case "transform":
+      case "order":
+        this.state.rewriteElements(frame.edits);
+        this.dragDone(frame.edits.map((edit) => edit.element));
         break;
       case "clear":
         this.state.clearBefore(frame.seq);
@@ -487,6 +551,14 @@ class WhiteboardPage {
     }
   }
 
+  /** Elements someone held were moved or transformed: where they are now is where they are drawn. */
+  dragDone(ids) {
+    const changed = new Set(ids);
+    for (const hold of this.holds.values()) {
+      if (hold.ids.some((id) => changed.has(id))) Object.assign(hold, { dx: 0, dy: 0, transform: null });
+    }
+  }
+
   applyAck(command, ack) {
     switch (command.type) {
       case "stroke":
@@ -499,6 +571,11 @@ class WhiteboardPage {
         break;
       case "edit":
         this.editsBefore.delete(command.id);
+        break;
+      case "transform":
+      case "order":
+        this.editsBefore.delete(command.id);
+        this.state.rewriteElements(ack.edits ?? []); // what the server stored (a re-sent one's came with the catch-up)
         break;
       case "erase":
         this.state.hide(ack.ids, ack.seq);
@@ -535,12 +612,16 @@ class WhiteboardPage {
     }
     if (command?.type === "edit") {
       // Not saved (someone else's words won, or the text went): show it as it was before.
-      this.state.restoreText(command.element, this.editsBefore.get(command.id));
+      this.state.restoreState(command.element, this.editsBefore.get(command.id));
+      this.editsBefore.delete(command.id);
+    }
+    if (command?.type === "transform") {
+      for (const [id, before] of this.editsBefore.get(command.id) ?? []) this.state.restoreState(id, before);
       this.editsBefore.delete(command.id);
     }
     if (error.code === "nothing_to_undo") this.historyChanged({ can_undo: false });
     else if (error.code === "nothing_to_redo") this.historyChanged({ can_redo: false });
-    else if (!["nothing_to_erase", "nothing_to_move", "board_empty"].includes(error.code)) this.toast(error.message);
+    else if (!["nothing_to_erase", "nothing_to_move", "nothing_to_change", "board_empty"].includes(error.code)) this.toast(error.message);
     else this.toast(error.message, { quiet: true });
   }
 
@@ -584,7 +665,9 @@ class WhiteboardPage {
         break;
       case "drag":
         if (this.holds.has(frame.conn)) {
-          Object.assign(this.holds.get(frame.conn), { dx: frame.dx, dy: frame.dy });
+          const { x, y, sx, sy, angle } = frame;
+          const transform = x === undefined ? null : { x, y, sx, sy, angle };
+          Object.assign(this.holds.get(frame.conn), { dx: frame.dx ?? 0, dy: frame.dy ?? 0, transform });
           this.canvas.requestRender();
         }
         break;

@@ -4,7 +4,9 @@
 // `boardWidth` x `boardHeight` board pixels, and the canvas goes on past it
 // on every side (to the protocol's coordinate range); widths are board pixels.
 
-import { DASHES, font, HIGHLIGHTER_OPACITY, NOTE_RADIUS, strokeLines, TEXT_TOOLS, textLines } from "./geometry.js";
+import {
+  angleOf, boxCentre, boxCorners, DASHES, font, HIGHLIGHTER_OPACITY, NOTE_RADIUS, strokeLines, TEXT_TOOLS, textLines, transformed,
+} from "./geometry.js";
 
 const MIN_ZOOM = 0.02; // relative to "fit the first sheet in the window", which is 100%
 const MAX_ZOOM = 16;
@@ -16,9 +18,20 @@ const BACKGROUND = "#ffffff";
 const SELECTION_COLOR = "#4f46e5";
 const PICTURE_LOADING = "#e9ecef";
 const SELECTION_FILL = "rgba(79, 70, 229, 0.08)";
+export const HANDLE_PX = 8; // the side of a resize handle, in CSS px
+export const ROTATE_HANDLE_PX = 24; // how far above the selection its turning handle is, in CSS px
 const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
 const VIEW_SETTLE_MS = 150; // the view this long unchanged is redrawn sharp
 const BASE_FRAME_BUDGET_MS = 12; // time per frame spent folding strokes into the base
+
+/** Where the resize handles of a box [left, top, right, bottom] (board px) are: {nw: [x, y], n: ..., w: ...}. */
+export function handlePoints([left, top, right, bottom]) {
+  const [middleX, middleY] = [(left + right) / 2, (top + bottom) / 2];
+  return {
+    nw: [left, top], n: [middleX, top], ne: [right, top], e: [right, middleY],
+    se: [right, bottom], s: [middleX, bottom], sw: [left, bottom], w: [left, middleY],
+  };
+}
 
 export class BoardCanvas {
   /**
@@ -136,12 +149,14 @@ export class BoardCanvas {
     return [left, top, right - left, bottom - top];
   }
 
-  /** [minX, minY, maxX, maxY] of the element's points in board px, kept until it changes. */
+  /** [minX, minY, maxX, maxY] of the element's points (a turned box's turned corners) in board px, kept until it changes. */
   extent(stroke) {
     const cached = this.extents.get(stroke);
     if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.extent;
     let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const [x, y] of stroke.points) {
+    const angle = angleOf(stroke);
+    const points = angle ? boxCorners(stroke.points, angle, this.boardWidth, this.boardHeight) : stroke.points;
+    for (const [x, y] of points) {
       minX = Math.min(minX, x);
       maxX = Math.max(maxX, x);
       minY = Math.min(minY, y);
@@ -337,14 +352,15 @@ export class BoardCanvas {
   }
 
   /**
-   * The selection: what is being dragged, where it is being dragged to; a
-   * dashed box around each selected element; the marquee being drawn.
+   * The selection: what is being dragged or resized, where to; a dashed box
+   * around each selected element, and around them all the box with its
+   * handles (selection.js); the marquee being drawn.
    */
-  drawSelection(context, { moving, offset: [dx, dy], selected, marquee }) {
+  drawSelection(context, { moving, offset: [dx, dy], transform, selected, marquee, box }) {
     if (moving) {
       context.save();
       context.translate(dx, dy);
-      for (const stroke of selected) this.drawStroke(context, stroke, this.pathFor(stroke));
+      for (const stroke of selected) this.drawPreview(context, stroke, transform);
       context.restore();
     }
     const pixel = 1 / this.view.scale; // one CSS px in board px
@@ -352,11 +368,14 @@ export class BoardCanvas {
     context.strokeStyle = SELECTION_COLOR;
     context.lineWidth = 1.5 * pixel;
     context.setLineDash([5 * pixel, 4 * pixel]);
-    for (const stroke of selected) {
-      const [minX, minY, maxX, maxY] = this.extent(stroke);
-      const pad = stroke.width / 2 + 4 * pixel;
-      context.strokeRect(minX - pad + dx, minY - pad + dy, maxX - minX + 2 * pad, maxY - minY + 2 * pad);
+    if (!transform) {
+      for (const stroke of selected) {
+        const [minX, minY, maxX, maxY] = this.extent(stroke);
+        const pad = stroke.width / 2 + 4 * pixel;
+        context.strokeRect(minX - pad + dx, minY - pad + dy, maxX - minX + 2 * pad, maxY - minY + 2 * pad);
+      }
     }
+    if (box && !moving) this.drawHandles(context, box, pixel);
     if (marquee) {
       const [[x1, y1], [x2, y2]] = [marquee.start, marquee.end];
       context.fillStyle = SELECTION_FILL;
@@ -366,13 +385,45 @@ export class BoardCanvas {
     context.restore();
   }
 
+  /** An element as a transform in progress makes it (geometry.js, transformed), or as it is. */
+  drawPreview(context, stroke, transform) {
+    if (!transform) {
+      this.drawStroke(context, stroke, this.pathFor(stroke));
+      return;
+    }
+    const preview = { ...stroke, ...transformed(stroke, transform, this.boardWidth, this.boardHeight) };
+    this.drawStroke(context, preview, this.pathFor(preview));
+  }
+
+  /** The selection's box [left, top, right, bottom] (board px), its eight resize handles and its turning handle. */
+  drawHandles(context, [left, top, right, bottom], pixel) {
+    context.setLineDash([]);
+    context.strokeRect(left, top, right - left, bottom - top);
+    const side = HANDLE_PX * pixel;
+    const middle = (left + right) / 2;
+    context.beginPath();
+    context.moveTo(middle, top);
+    context.lineTo(middle, top - ROTATE_HANDLE_PX * pixel);
+    context.stroke();
+    context.fillStyle = "#ffffff";
+    for (const [x, y] of Object.values(handlePoints([left, top, right, bottom]))) {
+      context.fillRect(x - side / 2, y - side / 2, side, side);
+      context.strokeRect(x - side / 2, y - side / 2, side, side);
+    }
+    context.beginPath();
+    context.arc(middle, top - ROTATE_HANDLE_PX * pixel, side / 2 + pixel, 0, 2 * Math.PI);
+    context.fill();
+    context.stroke();
+  }
+
   /**
    * What someone else holds: where they are dragging it, in a box of their
    * colour with their name, so no one else tries to move it meanwhile.
    */
-  drawHold(context, { user, ids, dx, dy, color, reason }, strokeById) {
-    const strokes = ids.map(strokeById).filter((stroke) => stroke && !stroke.hidden);
+  drawHold(context, { user, ids, dx, dy, transform, color, reason }, strokeById) {
+    let strokes = ids.map(strokeById).filter((stroke) => stroke && !stroke.hidden);
     if (!strokes.length) return;
+    if (transform) strokes = strokes.map((stroke) => ({ ...stroke, ...transformed(stroke, transform, this.boardWidth, this.boardHeight) }));
     const [offsetX, offsetY] = [dx * this.boardWidth, dy * this.boardHeight];
     context.save();
     context.translate(offsetX, offsetY);
@@ -387,7 +438,7 @@ export class BoardCanvas {
     context.lineWidth = 2 * pixel;
     context.strokeRect(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad);
     context.font = font(12 * pixel);
-    const label = `${user} is ${reason === "edit" ? "editing" : "moving"} this`;
+    const label = `${user} is ${{ edit: "editing", resize: "resizing" }[reason] ?? "moving"} this`;
     const width = context.measureText(label).width + 8 * pixel;
     context.fillStyle = color;
     context.fillRect(left - pad, top - pad - 18 * pixel, width, 18 * pixel);
@@ -416,6 +467,22 @@ export class BoardCanvas {
    * A wash-out (extraWidth) paints the fill in the stroke's colour too.
    */
   drawStroke(context, stroke, lines, extraWidth = 0) {
+    const angle = angleOf(stroke);
+    if (angle) {
+      const [cx, cy] = boxCentre(stroke.points, this.boardWidth, this.boardHeight);
+      context.save();
+      context.translate(cx, cy);
+      context.rotate(angle);
+      context.translate(-cx, -cy);
+      this.drawUnturned(context, stroke, lines, extraWidth);
+      context.restore();
+      return;
+    }
+    this.drawUnturned(context, stroke, lines, extraWidth);
+  }
+
+  /** drawStroke of an element as if it were not turned (its points are its unturned box). */
+  drawUnturned(context, stroke, lines, extraWidth) {
     if (TEXT_TOOLS.has(stroke.tool)) {
       this.drawText(context, stroke, extraWidth);
       return;

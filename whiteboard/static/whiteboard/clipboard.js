@@ -13,7 +13,8 @@ const MAX_ELEMENTS = 1000;
 
 /** The clipboard text of `strokes` (as drawn now: points where they are). */
 export function clipboardText(strokes) {
-  const elements = strokes.map(({ tool, color, width, props, points }) => ({ tool, color, width, props, points }));
+  // An element's place in front or behind (`z`) stays with it: a copy goes on top, as anything new does.
+  const elements = strokes.map(({ tool, color, width, props: { z, ...props }, points }) => ({ tool, color, width, props, points }));
   return JSON.stringify({ format: FORMAT, version: 1, elements });
 }
 
@@ -42,9 +43,10 @@ export function recreate(board, elements, dx, dy) {
     const moved = points.map(([x, y, ...pressure]) => [roundCoordinate(x + dx), roundCoordinate(y + dy), ...pressure]);
     const id = newStrokeId();
     if (tool === "image") {
-      board.sendImage({ id, image: props.image, points: moved }); // the board's own pictures only (`unknown_image`)
+      board.sendImage({ id, image: props.image, points: moved, angle: props.angle }); // the board's own pictures only (`unknown_image`)
     } else if (tool === "text" || tool === "note") {
-      board.sendText({ id, tool, color, points: moved, text: props.text, size: props.size, align: props.align, fill: props.fill });
+      const { text, size, align, fill, angle } = props;
+      board.sendText({ id, tool, color, points: moved, text, size, align, fill, angle });
     } else if (tool === "pen" || tool === "highlighter") {
       const { maxPointsPerMessage } = board.limits;
       for (let start = 0, chunk = 0; start < moved.length; start += maxPointsPerMessage, chunk += 1) {

@@ -164,3 +164,89 @@ export function textLines({ tool, props }, [[x1, y1], [x2, y2]]) {
     lines: lines(props.text).map((line, index) => ({ x, y: top + padding + props.size * (1 + LINE_HEIGHT * index), line })),
   };
 }
+
+// Turning and resizing (whiteboard/transforms.py, mirrored): a box's `angle`
+// turns it about its centre, in board pixels; a transform maps each point p
+// to origin + turn(angle) · scale(sx, sy) · (p − origin). The server works
+// out what is stored and sends it; this page works out the same to show a
+// resize or turn while it is dragged.
+
+export const BOX_TOOLS = new Set(["rect", "ellipse", "diamond", "text", "note", "image"]);
+const CORNER_DECIMALS = 6; // as whiteboard/geometry.py rounds a turned box's corners
+const MIN_FONT_SIZE = 8;
+const MAX_FONT_SIZE = 400;
+const MIN_BOX_PX = 1;
+
+/** How far an element is turned about its centre (radians): only a box turns; the rest turn with their points. */
+export function angleOf(stroke) {
+  return BOX_TOOLS.has(stroke.tool) ? stroke.props?.angle ?? 0 : 0;
+}
+
+function rounded(value, decimals) {
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
+}
+
+/** The centre of a box given by two corners (board fractions), in board pixels. */
+export function boxCentre([[x1, y1], [x2, y2]], boardWidth, boardHeight) {
+  return [((x1 + x2) / 2) * boardWidth, ((y1 + y2) / 2) * boardHeight];
+}
+
+/** The four corners of a box (board fractions) turned by `angle` about its centre, in board fractions. */
+export function boxCorners(points, angle, boardWidth, boardHeight) {
+  const [[x1, y1], [x2, y2]] = points;
+  const [cx, cy] = boxCentre(points, boardWidth, boardHeight);
+  const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
+  return [[x1, y1], [x2, y1], [x2, y2], [x1, y2]].map(([x, y]) => {
+    const [px, py] = [x * boardWidth - cx, y * boardHeight - cy];
+    return [
+      rounded((cx + px * cos - py * sin) / boardWidth, CORNER_DECIMALS),
+      rounded((cy + px * sin + py * cos) / boardHeight, CORNER_DECIMALS),
+    ];
+  });
+}
+
+/** (x, y) in board pixels turned by `angle` about (cx, cy). */
+export function turnedAbout([x, y], [cx, cy], angle) {
+  const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
+  const [px, py] = [x - cx, y - cy];
+  return [cx + px * cos - py * sin, cy + px * sin + py * cos];
+}
+
+/**
+ * What a transform {x, y, sx, sy, angle} (origin in board fractions) makes
+ * of an element: its {points, props}, points where it is drawn. As
+ * whiteboard/transforms.py does (to its rounding).
+ */
+export function transformed(stroke, { x, y, sx = 1, sy = 1, angle = 0 }, boardWidth, boardHeight) {
+  const [ox, oy] = [x * boardWidth, y * boardHeight];
+  const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
+  const map = (px, py) => {
+    const [dx, dy] = [(px - ox) * sx, (py - oy) * sy];
+    return [(ox + dx * cos - dy * sin) / boardWidth, (oy + dx * sin + dy * cos) / boardHeight];
+  };
+  if (!BOX_TOOLS.has(stroke.tool)) {
+    return { props: stroke.props, points: stroke.points.map(([px, py, ...pressure]) => [...map(px * boardWidth, py * boardHeight), ...pressure]) };
+  }
+  const props = { ...stroke.props };
+  const [[x1, y1], [x2, y2]] = stroke.points;
+  const turn = props.angle ?? 0;
+  const axisScale = (direction) => Math.hypot(sx * Math.cos(direction), sy * Math.sin(direction));
+  const [oldWidth, oldHeight] = [Math.abs(x2 - x1) * boardWidth, Math.abs(y2 - y1) * boardHeight];
+  let [width, height] = [oldWidth * axisScale(turn), oldHeight * axisScale(turn + Math.PI / 2)];
+  if (TEXT_TOOLS.has(stroke.tool)) {
+    let even = oldWidth && oldHeight ? Math.sqrt((width * height) / (oldWidth * oldHeight)) : 1;
+    const size = Math.min(MAX_FONT_SIZE, Math.max(MIN_FONT_SIZE, rounded(props.size * even, 1)));
+    even = size / props.size;
+    props.size = size;
+    [width, height] = [oldWidth * even, oldHeight * even];
+  }
+  [width, height] = [Math.max(width, MIN_BOX_PX), Math.max(height, MIN_BOX_PX)];
+  const [cx, cy] = map(((x1 + x2) / 2) * boardWidth, ((y1 + y2) / 2) * boardHeight);
+  const mirrors = sx < 0 !== sy < 0;
+  const newAngle = Math.atan2(Math.sin((mirrors ? -turn : turn) + angle), Math.cos((mirrors ? -turn : turn) + angle));
+  if (Math.abs(newAngle) > 1e-5) props.angle = newAngle;
+  else delete props.angle;
+  const [halfX, halfY] = [width / 2 / boardWidth, height / 2 / boardHeight];
+  return { props, points: [[cx - halfX, cy - halfY], [cx + halfX, cy + halfY]] };
+}

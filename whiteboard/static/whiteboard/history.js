@@ -34,6 +34,10 @@ export function applyFrame(state, frame) {
     case "edit":
       state.editElement(frame);
       break;
+    case "transform":
+    case "order":
+      state.rewriteElements(frame.edits);
+      break;
     case "clear":
       state.clearBefore(frame.seq);
       break;
@@ -45,6 +49,10 @@ export function applyFrame(state, frame) {
     default:
       break; // board renames and membership changes do not change the drawing
   }
+}
+
+function elements(count) {
+  return count === 1 ? "an element" : `${count} elements`;
 }
 
 /** What an event did, in words, for the line under the timeline. */
@@ -64,6 +72,10 @@ function describe(frame) {
       return `${frame.user} moved ${frame.ids.length} element${frame.ids.length === 1 ? "" : "s"}`;
     case "edit":
       return `${frame.user} edited a text`;
+    case "transform":
+      return `${frame.user} resized or turned ${elements(frame.edits.length)}`;
+    case "order":
+      return frame.place === "back" ? `${frame.user} sent ${elements(frame.edits.length)} to the back` : `${frame.user} brought ${elements(frame.edits.length)} to the front`;
     case "clear":
       return `${frame.user} cleared the board`;
     case "undo":

@@ -16,6 +16,15 @@ export const SHAPE_TOOLS = new Set(["line", "arrow", "rect", "ellipse", "diamond
 // The fields of a `shape` or `text` event that are the element's own, not its props.
 const ELEMENT_FIELDS = new Set(["type", "seq", "ref", "id", "user", "shape", "kind", "color", "width", "points"]);
 
+/**
+ * Which of two elements is drawn first (whiteboard/replay.py, draw_key): by
+ * the `z` an `order` gave it, else by its created seq; ties by created seq.
+ * This page's own new elements (no seq yet) go on top, in the order drawn.
+ */
+function drawingOrder(a, b) {
+  return (a.props?.z ?? a.createdSeq) - (b.props?.z ?? b.createdSeq) || a.createdSeq - b.createdSeq || 0;
+}
+
 /** `points` moved by (dx, dy), pressure kept. */
 function translated(points, dx, dy) {
   if (!dx && !dy) return points;
@@ -30,7 +39,8 @@ export function propsOf(frame) {
 export class BoardState {
   /** `onChange(stroke)` after a stroke grew or was added; `onChange(null)` after anything else. */
   constructor({ onChange }) {
-    this.strokes = new Map(); // id -> stroke, in drawing order
+    this.strokes = new Map(); // id -> stroke, in the order they came
+    this.order = null; // every stroke in drawing order (drawingOrder), until that may have changed
     this.movesApplied = new Set(); // ids of the `move`s applied, each once (this page applies its own as it sends them)
     this.onChange = onChange;
   }
@@ -41,6 +51,7 @@ export class BoardState {
    */
   load(snapshot) {
     this.strokes.clear();
+    this.order = null;
     const { id, user, tool, color, width, chunks, created, hidden, hidden_by: hiddenBy, props, dx, dy, version, points } = snapshot.strokes;
     for (let i = 0; i < id.length; i += 1) {
       const stroke = { id: id[i], user: user[i], tool: tool[i], color: color[i], width: width[i], chunks: chunks[i], props: props[i] };
@@ -59,8 +70,19 @@ export class BoardState {
     const stroke = {
       id, user, tool, color, width, chunks, points, props, createdSeq, hidden: false, hiddenBy: 0, version: 0, dx: 0, dy: 0, textVersion: 0,
     };
+    const replacing = this.strokes.has(id);
     this.strokes.set(id, stroke);
+    const last = this.order?.at(-1);
+    if (this.order && !replacing && (!last || drawingOrder(last, stroke) <= 0)) this.order.push(stroke);
+    else this.order = null;
     return stroke;
+  }
+
+  /** A stroke's created seq became known (or earlier): where it is drawn may change. */
+  created(stroke, seq) {
+    if (seq >= stroke.createdSeq) return;
+    stroke.createdSeq = seq;
+    this.order = null;
   }
 
   /**
@@ -72,7 +94,7 @@ export class BoardState {
     if (!stroke) {
       stroke = this.put({ id, user, tool, color, width, chunks: 0, points: [] }, seq ?? Infinity);
     }
-    if (seq !== null && chunk === 0) stroke.createdSeq = Math.min(stroke.createdSeq, seq);
+    if (seq !== null && chunk === 0) this.created(stroke, seq);
     if (chunk < stroke.chunks) return false;
     // Points held are where the stroke is drawn: a stroke moved since it started (rarely) moves its next chunks too.
     stroke.points.push(...(seq === null ? points : translated(points, stroke.dx, stroke.dy)));
@@ -89,7 +111,7 @@ export class BoardState {
   addElement(frame, seq = null) {
     const known = this.strokes.get(frame.id);
     if (known) {
-      if (seq !== null) known.createdSeq = Math.min(known.createdSeq, seq);
+      if (seq !== null) this.created(known, seq);
       return;
     }
     const { id, user, color, points } = frame;
@@ -119,15 +141,17 @@ export class BoardState {
   }
 
   /**
-   * An `edit` (or an entry of an undo's, redo's or restore's `edits`): a
-   * text's new words, size, alignment, colours and box, and its version.
+   * An `edit`, or an entry of the `edits` of a `transform`, an `order`, an
+   * undo, redo or restore: an element's new state (a text's words, size,
+   * alignment, colours; anything's points, angle and place) and its version.
    * Its points are as stored (without the offset) unless `drawn` (this
-   * page's own edit, written where the text is drawn).
+   * page's own change, written where the element is drawn).
    */
   editElement(edit, { drawn = false } = {}) {
     const stroke = this.strokes.get(edit.element);
     if (!stroke) return;
     const { type, seq, ref, id, user, element, version, color, points, ...props } = edit;
+    if (props.z !== stroke.props?.z) this.order = null;
     stroke.props = props;
     stroke.color = color;
     stroke.points = drawn ? points : translated(points, stroke.dx, stroke.dy);
@@ -136,15 +160,21 @@ export class BoardState {
     this.onChange(null);
   }
 
-  /** A text's words, colour, box (as drawn) and version, to put back if an edit of it is refused. */
-  textState(id) {
+  /** The `edits` of a `transform` or `order` (or of an ack of this page's own): each element's new state. */
+  rewriteElements(edits) {
+    for (const edit of edits) this.editElement(edit);
+  }
+
+  /** An element's props, colour, points (as drawn) and version, to put back if this page's change of it is refused. */
+  savedState(id) {
     const stroke = this.strokes.get(id);
     return stroke && { props: stroke.props, color: stroke.color, points: stroke.points, textVersion: stroke.textVersion };
   }
 
-  restoreText(id, state) {
+  restoreState(id, state) {
     const stroke = this.strokes.get(id);
     if (!stroke || !state) return;
+    if (state.props?.z !== stroke.props?.z) this.order = null;
     Object.assign(stroke, state);
     stroke.version += 1;
     this.onChange(null);
@@ -153,7 +183,7 @@ export class BoardState {
   /** The server stored this page's own stroke at `seq`. */
   confirm(id, seq) {
     const stroke = this.strokes.get(id);
-    if (stroke) stroke.createdSeq = Math.min(stroke.createdSeq, seq);
+    if (stroke) this.created(stroke, seq);
   }
 
   /**
@@ -191,10 +221,10 @@ export class BoardState {
       const known = this.strokes.get(shown.id);
       if (known && known.chunks >= shown.chunks) {
         known.hidden = false;
-        known.createdSeq = Math.min(known.createdSeq, seq);
+        this.created(known, seq);
       } else {
         const stroke = this.put(shown, seq);
-        if (known) stroke.createdSeq = Math.min(known.createdSeq, seq);
+        if (known) this.created(stroke, known.createdSeq);
       }
     }
     if (strokes.length) this.onChange(null);
@@ -225,7 +255,7 @@ export class BoardState {
     this.show(change.show ?? [], seq);
     if (change.show_marks) this.showIds(this.withMarks(change.show_marks, true));
     for (const [dx, dy, ids] of change.moves ?? []) this.moveElements({ ids, dx, dy });
-    for (const edit of change.edits ?? []) this.editElement(edit);
+    this.rewriteElements(change.edits ?? []);
   }
 
   /** A clear at `seq` hid every stroke stored before it; this page's unsaved strokes come after. */
@@ -233,8 +263,10 @@ export class BoardState {
     this.hide([...this.strokes.values()].filter((stroke) => stroke.createdSeq < seq).map((stroke) => stroke.id), seq);
   }
 
+  /** The strokes on the board, in drawing order. */
   visible() {
-    return [...this.strokes.values()].filter((stroke) => !stroke.hidden);
+    this.order ??= [...this.strokes.values()].sort(drawingOrder);
+    return this.order.filter((stroke) => !stroke.hidden);
   }
 
   get(id) {

@@ -6,7 +6,7 @@
 // Space held).
 
 import { SHAPE_TOOLS } from "./strokes.js";
-import { TEXT_TOOLS } from "./geometry.js";
+import { angleOf, boxCentre, TEXT_TOOLS, turnedAbout } from "./geometry.js";
 
 const CHUNK_INTERVAL_MS = 40;
 const ERASER_RADIUS_PX = 10;
@@ -78,6 +78,8 @@ function outlineOf(stroke, width, height) {
  * `stroke`: its line, or anywhere on a text, a note or a filled shape's box.
  */
 export function strokeTouches(stroke, boardX, boardY, radius, width, height) {
+  const angle = angleOf(stroke);
+  if (angle) [boardX, boardY] = turnedAbout([boardX, boardY], boxCentre(stroke.points, width, height), -angle); // into its own frame
   const { points, box } = outlineOf(stroke, width, height);
   const reach = radius + stroke.width / 2;
   if (boardX < box[0] - reach || boardX > box[2] + reach || boardY < box[1] - reach || boardY > box[3] + reach) return false;
@@ -213,7 +215,10 @@ export class Tools {
     const gesture = this.gesture;
     if (!gesture || gesture.kind === "pinch" || gesture.pointerId !== event.pointerId) {
       if (gesture?.kind === "pinch") this.pinch();
-      else if (!gesture) this.board.moveCursor(this.canvas.toBoard(event.clientX, event.clientY));
+      else if (!gesture) {
+        this.board.moveCursor(this.canvas.toBoard(event.clientX, event.clientY));
+        if (this.board.style().tool === "select") this.board.selection.hover(event);
+      }
       return;
     }
     if (gesture.kind === "pan") {

@@ -1,0 +1,177 @@
+"""
+Resizing, turning and reordering elements in real Chromium, for two
+people: done by one with the selection's handles and buttons, seen live by
+the other while it is dragged, stored once, undone across a reload, and
+drawn alike in the page's PNG and the server's SVG.
+"""
+
+import io
+import json
+import math
+import time
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.base import BrowserTestCase
+from tests.browser.test_exports import compare_pictures
+from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
+from tests.browser.test_whiteboard_elements import NOTE_RGB, RED_SPAN, AliceAndBobOnTheBoard, wait_for_pixels
+from whiteboard import services
+from whiteboard.models import BoardEvent, ElementEdit, Stroke
+
+# The colour of a pixel at (x, y), fractions of the canvas.
+PIXEL_AT = """([x, y]) => {
+  const canvas = document.getElementById("board-canvas");
+  return [...canvas.getContext("2d").getImageData(Math.round(x * canvas.width), Math.round(y * canvas.height), 1, 1).data].slice(0, 3);
+}"""
+
+
+def stored_when(condition, what):
+    """Wait until `condition()` holds (the page sends, the server stores)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
+    def make_board(self):
+        board = services.board_create(name="Shapes", owner=self.alice)
+        board.members.add(self.bob)
+        services.shape_add(
+            board=board, actor=self.bob, stroke_id="red", tool="rect", color=RED, width=6,
+            points=[[0.3, 0.3], [0.4, 0.45]], props={"fill": RED},
+        )
+        services.text_add(  # drawn later, so over the rectangle's right half
+            board=board, actor=self.bob, stroke_id="note", tool="note", color="#1b1e2b", points=[[0.36, 0.32], [0.5, 0.6]],
+            props={"text": "Over it", "size": 24, "align": "left", "fill": "#fff3bf"},
+        )
+        return board
+
+    def span(self, page):
+        return page.evaluate(RED_SPAN, RED_RGB)
+
+    def at(self, page, x, y):
+        """(x, y) as fractions of the canvas, in page pixels."""
+        box = page.locator("#board-canvas").bounding_box()
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    def drag(self, page, start, end, *, hold_shift=False):
+        page.mouse.move(*start)
+        page.mouse.down()
+        if hold_shift:
+            page.keyboard.down("Shift")
+        page.mouse.move(*end, steps=10)
+
+    def select_red(self, page):
+        page.keyboard.press("s")
+        left, top, _, bottom = self.span(page)
+        page.mouse.click(*self.at(page, left + 0.01, (top + bottom) / 2))  # the part the note does not cover
+        expect(page.locator("#selection-actions")).to_be_visible()
+
+    def test_a_rectangle_is_resized_and_turned_with_its_handles_for_everyone_and_undone_after_a_reload(self):
+        alice, bob = self.alice_page, self.bob_page
+        wait_for_pixels(bob, RED_RGB, more_than=1000)
+        wait_for_pixels(alice, RED_RGB, more_than=1000)
+        self.select_red(alice)
+        self.screenshot(alice, "whiteboard-handles.png")
+        left, top, right, bottom = self.span(bob)
+
+        # Drag the bottom-left corner down and left: bob sees it grow before alice lets go.
+        alice_left, alice_top, alice_right, alice_bottom = self.span(alice)
+        corner = self.at(alice, alice_left, alice_bottom)
+        self.drag(alice, corner, (corner[0] - 80, corner[1] + 60))
+        bob.wait_for_function(f"() => ({RED_SPAN})({RED_RGB})[0] < {left - 0.02}", timeout=10_000)
+        self.assertFalse(ElementEdit.objects.exists())
+        self.assertEqual(Stroke.objects.get(client_id="red").held_by, self.alice)
+        expect(bob.locator("#board-canvas")).to_be_visible()
+        self.screenshot(bob, "whiteboard-resizing.png")
+        alice.mouse.up()
+        stored_when(lambda: ElementEdit.objects.exists(), "the resize was not stored")
+        red = Stroke.objects.get(client_id="red")
+        (x1, y1), (x2, y2) = json.loads(red.points_json)
+        self.assertAlmostEqual(x2, 0.4, places=3)  # the opposite corner stays put
+        self.assertAlmostEqual(y1, 0.3, places=3)
+        self.assertLess(x1, 0.28)
+        self.assertGreater(y2, 0.47)
+        bob.wait_for_function(f"() => ({RED_SPAN})({RED_RGB})[3] > {bottom + 0.02}", timeout=10_000)
+        self.assertEqual(BoardEvent.objects.filter(board=self.board, type="transform").count(), 1)
+
+        # Turn it a quarter, Shift held for whole steps: its wide box stands up.
+        grown = self.span(bob)
+        alice_left, alice_top, alice_right, alice_bottom = self.span(alice)
+        box = alice.locator("#board-canvas").bounding_box()
+        centre = self.at(alice, (alice_left + alice_right) / 2, (alice_top + alice_bottom) / 2)
+        handle = (centre[0], self.at(alice, 0, alice_top)[1] - 24 + 2)
+        radius = centre[1] - handle[1]
+        self.drag(alice, handle, (centre[0] + radius, centre[1]), hold_shift=True)
+        alice.mouse.up()
+        alice.keyboard.up("Shift")
+        stored_when(lambda: "angle" in Stroke.objects.get(client_id="red").props, "the turn was not stored")
+        self.assertAlmostEqual(Stroke.objects.get(client_id="red").props["angle"], math.pi / 2, places=5)
+        wide = (grown[2] - grown[0]) * box["width"] / ((grown[3] - grown[1]) * box["height"])
+        bob.wait_for_function(
+            f"() => {{ const [l, t, r, b] = ({RED_SPAN})({RED_RGB}); return (r - l) * {box['width']} < (b - t) * {box['height']}; }}",
+            timeout=10_000,
+        )
+        self.assertGreater(wide, 1)
+        self.screenshot(bob, "whiteboard-turned.png")
+        # The page's PNG and the server's SVG turn it alike.
+        result = compare_pictures(self.new_page(), self.png(alice), self.svg().encode())
+        self.assertGreater(result["pngInk"], 20_000, result)
+        for only in ("pngOnly", "svgOnly"):
+            self.assertLess(result[only], 0.01 * result["pngInk"], result)
+
+        # After a reload, undo takes the turn and then the resize back, for bob too.
+        alice.reload()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        alice.keyboard.press("Control+z")
+        alice.keyboard.press("Control+z")
+        bob.wait_for_function(
+            f"() => {{ const [l, t, r, b] = ({RED_SPAN})({RED_RGB}); return Math.abs(l - {left}) < 0.004 && Math.abs(b - {bottom}) < 0.004; }}",
+            timeout=10_000,
+        )
+        red = Stroke.objects.get(client_id="red")
+        self.assertEqual((red.props, json.loads(red.points_json)), ({"fill": RED}, [[0.3, 0.3], [0.4, 0.45]]))
+
+    def png(self, page):
+        with page.expect_download() as download:
+            page.click("#export-png")
+        return download.value.path().read_bytes()
+
+    def svg(self):
+        response = self.alice_page.request.get(f"{self.live_server_url}/whiteboard/{self.board.slug}/export.svg")
+        self.assertEqual(response.status, 200)
+        return response.text()
+
+    def test_bring_to_front_and_send_to_back_reorder_for_everyone_and_in_both_exports(self):
+        alice, bob = self.alice_page, self.bob_page
+        wait_for_pixels(bob, NOTE_RGB, more_than=1000)
+        wait_for_pixels(alice, RED_RGB, more_than=1000)
+        _, top, right, bottom = self.span(bob)
+        overlap = [right - 0.01, (top + bottom) / 2]  # where the note covers the rectangle
+        is_red = f"() => ({PIXEL_AT})({overlap}).join() === '{','.join(map(str, RED_RGB))}'"
+        is_note = f"() => ({PIXEL_AT})({overlap}).join() === '{','.join(map(str, NOTE_RGB))}'"
+        bob.wait_for_function(is_note, timeout=10_000)
+        self.select_red(alice)
+        alice.locator('[data-selection="front"]').click()
+        bob.wait_for_function(is_red, timeout=10_000)
+        stored_when(lambda: "z" in Stroke.objects.get(client_id="red").props, "the order was not stored")
+        self.screenshot(bob, "whiteboard-front.png")
+
+        # Both exports draw the rectangle over the note now: at board pixel (740, 450), under both.
+        picture = Image.open(io.BytesIO(self.png(alice))).convert("RGB")
+        self.assertEqual(list(picture.getpixel((740, 450))), RED_RGB)
+        svg = self.svg()
+        self.assertLess(svg.index('fill="#fff3bf"'), svg.index(f'fill="{RED}"'))
+
+        alice.keyboard.press("Control+Shift+BracketLeft")  # to the back: under the note again
+        bob.wait_for_function(is_note, timeout=10_000)
+        alice.reload()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        alice.keyboard.press("Control+z")  # undo "to the back": in front again
+        bob.wait_for_function(is_red, timeout=10_000)
+        alice.keyboard.press("Control+z")  # undo "to the front": drawn where it was drawn
+        bob.wait_for_function(is_note, timeout=10_000)
+        self.assertNotIn("z", Stroke.objects.get(client_id="red").props)
