@@ -76,14 +76,15 @@ PLAN_FIELDS = (
 )
 
 
-def drawing_frame(extents):
+def drawing_frame(extents, *, sheet=True):
     """
     (left, top, width, height) in board pixels: the first sheet, where every
     board drawn before the canvas grew lies, so that their exports stay as
     they were, grown to hold every element of `extents` ((min_x, min_y,
-    max_x, max_y, width) in board fractions) with a margin.
+    max_x, max_y, width) in board fractions) with a margin. Without `sheet`,
+    just the elements with their margin (the sheet if there are none).
     """
-    left, top, right, bottom = 0, 0, BOARD_WIDTH, BOARD_HEIGHT
+    left, top, right, bottom = (0, 0, BOARD_WIDTH, BOARD_HEIGHT) if sheet else (math.inf, math.inf, -math.inf, -math.inf)
     for min_x, min_y, max_x, max_y, width in extents:
         if min_x is None:
             continue
@@ -92,11 +93,17 @@ def drawing_frame(extents):
         top = min(top, math.floor(min_y * BOARD_HEIGHT - reach))
         right = max(right, math.ceil(max_x * BOARD_WIDTH + reach))
         bottom = max(bottom, math.ceil(max_y * BOARD_HEIGHT + reach))
+    if left == math.inf:
+        return (0, 0, BOARD_WIDTH, BOARD_HEIGHT)
     return (left, top, right - left, bottom - top)
 
 
-def plan_export(*, board, seq=None) -> ExportPlan:
-    """The plan of the board as it is now (`seq` None) or right after event `seq`."""
+def plan_export(*, board, seq=None, element_ids=None) -> ExportPlan:
+    """
+    The plan of the board as it is now (`seq` None) or right after event
+    `seq`; with `element_ids`, of those of its elements alone, framed by
+    themselves: a selection copied out to another app.
+    """
     with consistent_read():
         if seq is None:
             seq = type(board).objects.values_list("last_seq", flat=True).get(pk=board.pk)
@@ -107,6 +114,8 @@ def plan_export(*, board, seq=None) -> ExportPlan:
             visible = set(replay.visible_stroke_ids_at(board=board, seq=seq))
             moved = replay.moved_since(board=board, seq=seq)
             rewritten = replay.states_at(board=board, seq=seq)
+        if element_ids is not None:
+            rows = rows.filter(client_id__in=element_ids)
         pks, held, extents, offsets, texts, keys = [], {}, [], {}, {}, {}
         for pk, client_id, chunk_seqs, tool, z, created_seq, min_x, min_y, max_x, max_y, width, offset_x, offset_y in (
             rows.order_by("created_seq").iterator()
@@ -129,7 +138,8 @@ def plan_export(*, board, seq=None) -> ExportPlan:
             if chunks < len(chunk_seqs):
                 held[pk] = chunk_seqs[:chunks]
         pks.sort(key=keys.__getitem__)
-    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, drawing_frame(extents), offsets, texts)
+    frame = drawing_frame(extents, sheet=element_ids is None)
+    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, frame, offsets, texts)
 
 
 def cached_export(*, etag):

@@ -253,6 +253,16 @@ def offset_field(message, name):
     return round(number_field(message, name, minimum=-span, maximum=span), COORDINATE_DECIMALS)
 
 
+def parse_export_ids(text):
+    """The `ids` of a selection exported as SVG: element ids, comma-separated, up to MAX_MOVE_IDS."""
+    if not isinstance(text, str) or len(text) > MAX_MOVE_IDS * 41:
+        raise ActionError("too_many_ids", f"Export at most {MAX_MOVE_IDS} elements at once.", limit=MAX_MOVE_IDS)
+    return ids_field(
+        {"ids": text.split(",") if text else []}, limit=MAX_MOVE_IDS, what="element",
+        too_many=f"Export at most {MAX_MOVE_IDS} elements at once.",
+    )
+
+
 def parse_erase(message):
     """A list of stroke ids, without repeats, in the order given."""
     allowed_keys(message, ["ids"])

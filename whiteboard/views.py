@@ -180,6 +180,29 @@ class BoardExportSvgView(collab_views.BoardAccessMixin, View):
         response["ETag"] = etag
         return self.finish(response, board=board, seq=seq)
 
+    def post(self, request, slug):
+        """
+        Some of the board's elements as an SVG drawing of their own (the
+        form field `ids`, up to 1,000, comma-separated): what the page puts
+        on the clipboard when a selection is copied as SVG. Made each time, not cached.
+        """
+        board = self.get_board()
+        try:
+            element_ids = protocol.parse_export_ids(request.POST.get("ids", ""))
+        except ActionError as error:
+            return JsonResponse({"ok": False, "code": error.code, "error": error.message}, status=400)
+        wait = attempt_wait(
+            key=f"throttle:export:{request.user.pk}", limit=settings.WHITEBOARD_EXPORTS_PER_MINUTE, window=60,
+            what="export",
+        )
+        if wait is not None:
+            return too_many_exports(wait)
+        plan = exports.plan_export(board=board, element_ids=element_ids)
+        response = HttpResponse("".join(exports.svg_text(plan)), content_type="image/svg+xml; charset=utf-8")
+        patch_cache_control(response, private=True, no_store=True)
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        return response
+
     def finish(self, response, *, board, seq):
         patch_vary_headers(response, ["Accept-Encoding"])
         # Asked again, the browser checks the ETag: access is checked on every request.

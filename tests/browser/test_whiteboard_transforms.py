@@ -175,3 +175,26 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         alice.keyboard.press("Control+z")  # undo "to the front": drawn where it was drawn
         bob.wait_for_function(is_note, timeout=10_000)
         self.assertNotIn("z", Stroke.objects.get(client_id="red").props)
+
+    def test_a_selection_is_copied_out_as_a_png_and_as_an_svg_of_itself(self):
+        alice = self.alice_page
+        alice.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.live_server_url)
+        wait_for_pixels(alice, RED_RGB, more_than=1000)
+        self.select_red(alice)
+        alice.locator('[data-selection="png"]').click()
+        expect(alice.locator("#toast")).to_contain_text("Copied as PNG")
+        png = alice.evaluate("""async () => {
+          const [item] = await navigator.clipboard.read();
+          const blob = await item.getType("image/png");
+          const bitmap = await createImageBitmap(blob);
+          return [item.types, bitmap.width, bitmap.height];
+        }""")
+        # The rectangle alone (192 x 180 board pixels, 6 wide) with the export's margin of 24 around it.
+        self.assertEqual(png, [["image/png"], 192 + 6 + 48, 180 + 6 + 48])
+
+        alice.locator('[data-selection="svg"]').click()
+        expect(alice.locator("#toast")).to_contain_text("Copied as SVG")
+        svg = alice.evaluate("async () => navigator.clipboard.readText()")
+        self.assertIn(f'<g stroke="{RED}" stroke-width="12" fill="{RED}"><rect x="1152" y="720" width="384" height="360"/></g>', svg)
+        self.assertIn('viewBox="549 333 246 234"', svg)
+        self.assertNotIn("Over it", svg)  # the note was not selected

@@ -300,3 +300,41 @@ class TransformSocketTests(TransactionTestCase):
              "unknown_field"],
         )
         self.assertEqual(ElementEdit.objects.count(), 2)
+
+
+class SelectionExportTests(TestCase):
+    """A selection copied out as SVG: `POST export.svg` with `ids`, the elements alone, framed by themselves."""
+
+    def setUp(self):
+        self.alice, self.bob, self.board = alice_and_bob_on_a_board()
+        add_rect(self.board, self.alice, "r1", ((0.1, 0.1), (0.2, 0.2)))
+        add_note(self.board, self.alice, "n1")
+        self.url = f"/whiteboard/{self.board.slug}/export.svg"
+
+    def test_the_elements_named_are_drawn_alone_and_framed_by_themselves(self):
+        self.client.force_login(self.bob)
+        response = self.client.post(self.url, {"ids": "r1,gone"})
+        self.assertEqual((response.status_code, response["Content-Type"]), (200, "image/svg+xml; charset=utf-8"))
+        self.assertEqual(response["Cache-Control"], "private, no-store")
+        svg = response.content.decode()
+        self.assertIn('viewBox="166 94 244 172"', svg)  # 192 x 120 px at (192, 120), 4 wide, 24 of margin
+        self.assertIn("<rect", svg)
+        self.assertNotIn("Ship it", svg)
+
+    def test_outsiders_forged_requests_and_bad_ids_are_refused(self):
+        from django.test import Client
+
+        from tests.support import make_user
+
+        outsider = Client()
+        outsider.force_login(make_user("mallory"))
+        self.assertEqual(outsider.post(self.url, {"ids": "r1"}).status_code, 404)
+        forged = Client(enforce_csrf_checks=True)
+        forged.force_login(self.bob)
+        self.assertEqual(forged.post(self.url, {"ids": "r1"}).status_code, 403)
+        self.client.force_login(self.bob)
+        for ids, code in (("", "invalid_field"), ("r1,<script>", "invalid_id"), (",".join(["a"] * 1001), "too_many_ids"),
+                          ("[" * 10_000, "invalid_id"), ("a" * 50_000, "too_many_ids")):
+            with self.subTest(code):
+                response = self.client.post(self.url, {"ids": ids})
+                self.assertEqual((response.status_code, response.json()["code"]), (400, code))

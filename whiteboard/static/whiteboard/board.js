@@ -81,9 +81,10 @@ class WhiteboardPage {
       onViewChange: () => this.viewChanged(),
     });
     this.selection = new Selection(this);
+    this.csrfToken = document.querySelector("input[name=csrfmiddlewaretoken]").value;
     this.pictures = new Pictures(this, {
       imagesUrl: config.imagesUrl,
-      csrfToken: document.querySelector("input[name=csrfmiddlewaretoken]").value,
+      csrfToken: this.csrfToken,
       maxBytes: config.maxUploadBytes,
     });
     this.tools = new Tools(this);
@@ -387,6 +388,8 @@ class WhiteboardPage {
       front: () => this.selection.reorder("front"),
       back: () => this.selection.reorder("back"),
       duplicate: () => this.selection.duplicate(),
+      png: () => this.copyAs("png"),
+      svg: () => this.copyAs("svg"),
       delete: () => this.selection.erase(),
     };
     for (const button of document.querySelectorAll("[data-selection]")) {
@@ -999,6 +1002,44 @@ class WhiteboardPage {
         this.canvas.panBy(dx * step, dy * step);
       }
     });
+  }
+
+  /**
+   * Put the selection on the clipboard as a picture for other apps: a PNG
+   * the page draws (as its PNG export, framed by the selection), or the
+   * server's SVG of those elements, also as text (SVG markup is what most
+   * apps paste). The clipboard takes pictures on https (and localhost) only.
+   */
+  async copyAs(kind) {
+    const selected = this.selection.selected();
+    if (!selected.length) return;
+    if (!navigator.clipboard?.write || typeof ClipboardItem === "undefined") {
+      this.toast("This browser cannot put pictures on the clipboard here: it needs the site on https.");
+      return;
+    }
+    const items = {};
+    if (kind === "png") {
+      items["image/png"] = this.canvas.exportPng(selected, { sheet: false });
+    } else {
+      const markup = this.selectionSvg(selected.map((stroke) => stroke.id));
+      if (ClipboardItem.supports?.("image/svg+xml")) items["image/svg+xml"] = markup.then((text) => new Blob([text], { type: "image/svg+xml" }));
+      items["text/plain"] = markup.then((text) => new Blob([text], { type: "text/plain" }));
+    }
+    try {
+      await navigator.clipboard.write([new ClipboardItem(items)]);
+      this.toast(`Copied as ${kind.toUpperCase()}: paste it into any app.`, { quiet: true });
+    } catch (error) {
+      this.toast(`Could not copy the picture: ${error.message}`);
+    }
+  }
+
+  /** The server's SVG of some elements (a POST: the ids may be too many for a URL). */
+  async selectionSvg(ids) {
+    const body = new FormData();
+    body.set("ids", ids.join(","));
+    const response = await fetch(config.exportSvgUrl, { method: "POST", body, headers: { "X-CSRFToken": this.csrfToken } });
+    if (!response.ok) throw new Error(response.status === 429 ? await response.text() : `the server answered ${response.status}`);
+    return response.text();
   }
 
   async exportPng() {

@@ -134,10 +134,10 @@ export class BoardCanvas {
   /**
    * [left, top, width, height] in board px: the first sheet grown to hold
    * every one of `strokes` with `margin` (whiteboard/exports.py frames an
-   * export the same way).
+   * export the same way); without `sheet`, the strokes alone.
    */
-  drawingFrame(strokes, margin = FRAME_MARGIN) {
-    let [left, top, right, bottom] = [0, 0, this.boardWidth, this.boardHeight];
+  drawingFrame(strokes, margin = FRAME_MARGIN, { sheet = true } = {}) {
+    let [left, top, right, bottom] = sheet ? [0, 0, this.boardWidth, this.boardHeight] : [Infinity, Infinity, -Infinity, -Infinity];
     for (const stroke of strokes) {
       const [minX, minY, maxX, maxY] = this.extent(stroke);
       const reach = stroke.width / 2 + margin;
@@ -146,6 +146,7 @@ export class BoardCanvas {
       right = Math.max(right, Math.ceil(maxX + reach));
       bottom = Math.max(bottom, Math.ceil(maxY + reach));
     }
+    if (left === Infinity) return [0, 0, this.boardWidth, this.boardHeight];
     return [left, top, right - left, bottom - top];
   }
 
@@ -573,13 +574,14 @@ export class BoardCanvas {
 
   /**
    * The whole drawing as a PNG blob on white, framed as the SVG export is
-   * (drawingFrame), at one pixel per board pixel unless that would make a
+   * (drawingFrame; without `sheet`, by the strokes alone: a selection
+   * copied out), at one pixel per board pixel unless that would make a
    * side longer than PNG_MAX_SIDE.
    */
-  async exportPng(strokes) {
+  async exportPng(strokes, { sheet = true } = {}) {
     const pictures = strokes.filter((stroke) => stroke.tool === "image").map((stroke) => this.picture(stroke.props.image));
     await Promise.all(pictures.map((picture) => picture.decode().catch(() => {}))); // all in, as the SVG has them
-    const [left, top, width, height] = this.drawingFrame(strokes);
+    const [left, top, width, height] = this.drawingFrame(strokes, FRAME_MARGIN, { sheet });
     const scale = Math.min(1, PNG_MAX_SIDE / Math.max(width, height));
     const canvas = document.createElement("canvas");
     canvas.width = Math.round(width * scale);

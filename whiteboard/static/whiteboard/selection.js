@@ -8,8 +8,9 @@
 // `transform` of every selected element. Keys: Delete or Backspace erase the
 // selection, the arrow keys nudge it (Shift: ten times as far), Escape lets
 // it go, Ctrl+A selects everything, Ctrl+D duplicates (copy and paste:
-// clipboard.js), Ctrl+Shift+] and Ctrl+Shift+[ bring it to the front and
-// send it to the back, Shift+2 zooms to the selection.
+// clipboard.js), Shift+Alt+C copies it as a PNG for other apps,
+// Ctrl+Shift+] and Ctrl+Shift+[ bring it to the front and send it to the
+// back, Shift+2 zooms to the selection.
 
 import { HANDLE_PX, handlePoints, ROTATE_HANDLE_PX } from "./canvas.js";
 import { TEXT_TOOLS } from "./geometry.js";
@@ -274,6 +275,10 @@ export class Selection {
     }
     if ((event.ctrlKey || event.metaKey) && event.shiftKey && (event.code === "BracketRight" || event.code === "BracketLeft")) {
       this.reorder(event.code === "BracketRight" ? "front" : "back");
+      return true;
+    }
+    if (event.shiftKey && event.altKey && event.code === "KeyC") {
+      this.board.copyAs("png");
       return true;
     }
     if (event.shiftKey && event.code === "Digit2") {
