@@ -108,6 +108,7 @@ class WhiteboardPage {
         exportSvgUrl: config.exportSvgUrl,
         send: (command) => this.connection?.send(command, { idempotent: false }),
         setReplay: (scene) => this.setReplay(scene),
+        live: () => ({ seq: this.connection?.lastSeq ?? 0, state: this.state }),
       },
     });
     this.bindToolbar();
@@ -504,7 +505,11 @@ class WhiteboardPage {
   // What the connection delivers
 
   applyEvent(frame) {
-    this.historyPanel.eventArrived(frame);
+    this.applyToState(frame);
+    this.historyPanel.eventArrived(frame); // after: at the latest moment, the panel shows the live board
+  }
+
+  applyToState(frame) {
     switch (frame.type) {
       case "stroke":
         this.state.addChunk(frame, frame.seq);

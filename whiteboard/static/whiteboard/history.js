@@ -1,8 +1,11 @@
-// The history panel: a time-lapse of the board from empty to now. It loads
-// the stored events (history.json), replays them with the same rules as the
-// live board (strokes.js), so each seq shows exactly what everyone saw then,
-// and lets the owner restore a moment or revert one person's later changes.
-// Names from the server are only ever set as textContent.
+// The history panel: a time-lapse of the board from empty to now. It opens
+// at once on the latest moment, which is the live board as this page holds
+// it, and loads the stored events (history.json) a page at a time behind
+// it; it replays them with the same rules as the live board (strokes.js),
+// so each seq shows exactly what everyone saw then, and lets the owner
+// restore a moment or revert one person's later changes. A moment not
+// loaded yet is shown as soon as its page arrives. Names from the server
+// are only ever set as textContent.
 
 import { personColor } from "./people.js";
 import { BoardState } from "./strokes.js";
@@ -97,10 +100,12 @@ function describe(frame) {
   }
 }
 
-/** A copy of a replay state that later events cannot change. */
+/** A copy of a replay state that later events cannot change (without what the server has not stored yet). */
 function copyState(state) {
   const copy = new BoardState({ onChange: () => {} });
-  for (const [id, stroke] of state.strokes) copy.strokes.set(id, { ...stroke, points: stroke.points.slice() });
+  for (const [id, stroke] of state.strokes) {
+    if (stroke.createdSeq !== Infinity) copy.strokes.set(id, { ...stroke, points: stroke.points.slice() });
+  }
   copy.movesApplied = new Set(state.movesApplied);
   return copy;
 }
@@ -108,13 +113,16 @@ function copyState(state) {
 export class HistoryPanel {
   /**
    * `board` gives: historyUrl, exportSvgUrl, send(command) for a restore,
-   * and setReplay(scene|null) to show the replay instead of the live board.
+   * setReplay(scene|null) to show the replay instead of the live board, and
+   * live() -> {seq, state}: the live board and the seq it is at.
    */
   constructor({ root, board }) {
     this.root = root;
     this.board = board;
-    this.frames = []; // every stored event frame, in seq order (frames[i].seq === i + 1)
+    this.frames = []; // the stored event frames loaded so far, in seq order (frames[i].seq === i + 1)
     this.times = [];
+    this.total = 0; // the latest seq known: the end of the timeline, loaded or not
+    this.wanted = null; // a seq asked for before its page arrived
     this.firstSeqByAuthor = new Map(); // who changed the drawing, and the seq of their first change
     this.lastLoaded = 0;
     this.loading = false;
@@ -173,23 +181,33 @@ export class HistoryPanel {
     });
   }
 
+  /** Open on the latest moment at once (the live board), and load what came before behind it. */
   async open() {
     this.root.hidden = false;
-    this.showReplay();
-    this.element("status").textContent = "Loading the history…";
+    const live = this.board.live();
+    this.total = Math.max(this.frames.length, live.seq);
+    this.element("slider").max = String(this.total);
+    if (this.total > this.frames.length) this.showLive(live);
+    else this.showSeq(this.total);
+    this.element("slider").focus();
+    if (this.loading) return;
     this.loading = true;
     try {
       await this.loadNewEvents();
     } catch (error) {
       this.element("status").textContent = `Could not load the history (${error.message}). Close and try again.`;
-      return;
     } finally {
       this.loading = false;
     }
-    this.element("slider").max = String(this.frames.length);
-    this.showSeq(this.frames.length);
-    this.element("slider").focus();
   }
+
+  /** The latest moment, before its events are loaded: the live board as this page holds it. */
+  showLive(live) {
+    this.state = copyState(live.state);
+    this.seq = live.seq;
+    this.render();
+  }
+
 
   close() {
     const hadFocus = this.root.contains(document.activeElement);
@@ -203,21 +221,32 @@ export class HistoryPanel {
     if (frame.user && !this.firstSeqByAuthor.has(frame.user)) this.firstSeqByAuthor.set(frame.user, frame.seq);
   }
 
-  /** Fetch the events stored since the panel last loaded, page by page. */
+  /**
+   * Fetch the events stored since the panel last loaded, page by page,
+   * until the timeline's end; a moment asked for meanwhile is shown as
+   * soon as its page is in.
+   */
   async loadNewEvents() {
-    let after = this.lastLoaded;
     for (;;) {
-      const response = await fetch(`${this.board.historyUrl}?after=${after}`, { headers: { Accept: "application/json" } });
+      const response = await fetch(`${this.board.historyUrl}?after=${this.frames.length}`, { headers: { Accept: "application/json" } });
       if (!response.ok) throw new Error(`the server answered ${response.status}`);
       const page = await response.json();
-      for (const frame of page.events) {
+      page.events.forEach((frame, index) => {
+        if (frame.seq !== this.frames.length + 1) return; // a live event got here first
         this.frames.push(frame);
+        this.times.push(page.times[index]);
         this.noteAuthor(frame);
+      });
+      this.total = Math.max(this.total, page.last_seq);
+      this.element("slider").max = String(this.total);
+      if (this.wanted !== null && this.wanted <= this.frames.length) {
+        const wanted = this.wanted;
+        this.wanted = null;
+        this.showSeq(wanted);
+      } else {
+        this.render();
       }
-      this.times.push(...page.times);
-      after = this.frames.length;
-      this.element("status").textContent = `Loading the history… ${after.toLocaleString()} of ${page.last_seq.toLocaleString()} events`;
-      if (page.next_after === null) break;
+      if (page.next_after === null && (this.frames.length >= this.total || !page.events.length)) break;
     }
     this.lastLoaded = this.frames.length;
   }
@@ -227,14 +256,17 @@ export class HistoryPanel {
    * watching the latest moment keeps watching it.
    */
   eventArrived(frame) {
-    if (!this.isOpen || this.loading || frame.seq !== this.frames.length + 1) return; // the next open loads what this skips
-    const following = this.seq === this.frames.length && !this.playing;
-    this.frames.push(frame);
-    this.noteAuthor(frame);
-    this.times.push(Date.now());
-    this.lastLoaded = this.frames.length;
-    this.element("slider").max = String(this.frames.length);
-    if (following) this.showSeq(this.frames.length);
+    if (!this.isOpen) return; // the next open loads it
+    const following = this.seq === this.total && !this.playing;
+    this.total = Math.max(this.total, frame.seq);
+    if (frame.seq === this.frames.length + 1) {
+      this.frames.push(frame);
+      this.noteAuthor(frame);
+      this.times.push(Date.now());
+      this.lastLoaded = this.frames.length;
+    }
+    this.element("slider").max = String(this.total);
+    if (following) this.showSeq(this.total);
     else this.render();
   }
 
@@ -242,9 +274,24 @@ export class HistoryPanel {
     return Math.max(MIN_KEYFRAME_INTERVAL, Math.ceil(this.frames.length / MAX_KEYFRAMES));
   }
 
-  /** Show the board right after event `seq`: from the nearest kept copy at or before it, forwards. */
+  /**
+   * Show the board right after event `seq`: from the nearest kept copy at
+   * or before it, forwards. Not loaded yet: the latest moment is the live
+   * board; any other is shown when its page is in.
+   */
   showSeq(seq) {
-    if (seq < this.seq || seq - this.seq > this.keyframeInterval()) {
+    if (seq > this.frames.length) {
+      const live = this.board.live();
+      if (seq === live.seq) {
+        this.showLive(live);
+        return;
+      }
+      this.wanted = seq;
+      this.render({ pending: seq });
+      return;
+    }
+    this.wanted = null;
+    if (seq < this.seq || seq - this.seq > this.keyframeInterval() || this.seq > this.frames.length) {
       let nearest = this.keyframes[0];
       for (const keyframe of this.keyframes) if (keyframe.seq <= seq && keyframe.seq > nearest.seq) nearest = keyframe;
       if (seq < this.seq || nearest.seq > this.seq) {
@@ -265,11 +312,11 @@ export class HistoryPanel {
 
   step(delta) {
     this.pause();
-    this.showSeq(Math.min(this.frames.length, Math.max(0, this.seq + delta)));
+    this.showSeq(Math.min(this.total, Math.max(0, (this.wanted ?? this.seq) + delta)));
   }
 
   play() {
-    if (this.seq >= this.frames.length) this.showSeq(0);
+    if (this.seq >= this.total) this.showSeq(0);
     this.playing = true;
     this.element("play").setAttribute("aria-pressed", "true");
     this.element("play").setAttribute("aria-label", "Pause");
@@ -277,11 +324,11 @@ export class HistoryPanel {
     let last = performance.now();
     const tick = (now) => {
       if (!this.playing) return;
-      const perSecond = (this.frames.length / PLAY_SECONDS_AT_1X) * this.speed;
+      const perSecond = (this.total / PLAY_SECONDS_AT_1X) * this.speed;
       const steps = Math.max(1, Math.round(((now - last) / 1000) * perSecond));
       last = now;
-      this.showSeq(Math.min(this.frames.length, this.seq + steps));
-      if (this.seq >= this.frames.length) this.pause();
+      this.showSeq(Math.min(this.total, this.seq + steps)); // past what is loaded, it waits for the page
+      if (this.seq >= this.total) this.pause();
       else requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
@@ -299,18 +346,28 @@ export class HistoryPanel {
     return new Set(this.state.visible().filter((stroke) => stroke.user !== this.author).map((stroke) => stroke.id));
   }
 
-  render() {
+  /** Show where the timeline is; `pending`: the seq asked for, still loading (the board stays as it was). */
+  render({ pending = null } = {}) {
     const slider = this.element("slider");
-    slider.value = String(this.seq);
-    slider.setAttribute("aria-valuetext", `Event ${this.seq} of ${this.frames.length}`);
+    const at = pending ?? this.seq;
+    slider.value = String(at);
+    slider.setAttribute("aria-valuetext", `Event ${at} of ${this.total}`);
     const frame = this.frames[this.seq - 1];
-    this.element("position").textContent = `#${this.seq.toLocaleString()} of ${this.frames.length.toLocaleString()}`;
-    this.element("when").textContent = frame ? TIME_FORMAT.format(new Date(this.times[this.seq - 1])) : "The empty board";
-    this.element("status").textContent = frame ? describe(frame) : "Before anything was drawn";
+    const progress = `Loading the history… ${this.frames.length.toLocaleString()} of ${this.total.toLocaleString()} events`;
+    this.element("position").textContent = `#${at.toLocaleString()} of ${this.total.toLocaleString()}`;
+    if (pending !== null) {
+      this.element("when").textContent = "";
+      this.element("status").textContent = progress;
+      return;
+    }
+    this.element("when").textContent = frame
+      ? TIME_FORMAT.format(new Date(this.times[this.seq - 1]))
+      : this.seq ? "Now" : "The empty board";
+    this.element("status").textContent = frame ? describe(frame) : this.seq ? progress : "Before anything was drawn";
     this.renderAuthors();
     const restore = this.element("restore");
     const revert = this.element("revert");
-    if (restore) restore.disabled = this.seq === this.frames.length;
+    if (restore) restore.disabled = this.seq === this.total;
     if (revert) {
       revert.disabled = !this.author;
       revert.textContent = this.author ? `Revert ${this.author} after this` : "Revert a person…";
