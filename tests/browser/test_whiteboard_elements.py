@@ -347,7 +347,7 @@ class SelectionBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         wait_for_pixels(alice, NOTE_RGB, more_than=1000)
 
 
-# Drop a PNG of one colour, made in the page, on the board, as a file dragged from the desktop is.
+# Drop a PNG of one colour, made in the page, on the middle of the board, as a file dragged from the desktop is.
 DROP_PICTURE = """async ([r, g, b]) => {
   const canvas = new OffscreenCanvas(120, 80);
   const context = canvas.getContext("2d");
@@ -357,8 +357,10 @@ DROP_PICTURE = """async ([r, g, b]) => {
   const transfer = new DataTransfer();
   transfer.items.add(new File([blob], "dropped.png", { type: "image/png" }));
   const stage = document.getElementById("stage");
-  stage.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  stage.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  const box = document.getElementById("board-canvas").getBoundingClientRect();
+  const at = { clientX: box.left + box.width / 2, clientY: box.top + box.height / 2 }; // the middle of the view
+  stage.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true, ...at }));
+  stage.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true, ...at }));
 }"""
 GREEN_RGB = [0x2F, 0x9E, 0x44]
 

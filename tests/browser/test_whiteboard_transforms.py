@@ -13,7 +13,8 @@ import time
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.base import BrowserTestCase
+from tests.browser.base import BrowserTestCase, outside_the_event_loop, touch_finger
+from tests.browser.test_kanban_depth import on_a_phone_and_desk
 from tests.browser.test_exports import compare_pictures
 from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
 from tests.browser.test_whiteboard_elements import NOTE_RGB, RED_SPAN, AliceAndBobOnTheBoard, wait_for_pixels
@@ -198,3 +199,42 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         self.assertIn(f'<g stroke="{RED}" stroke-width="12" fill="{RED}"><rect x="1152" y="720" width="384" height="360"/></g>', svg)
         self.assertIn('viewBox="549 333 246 234"', svg)
         self.assertNotIn("Over it", svg)  # the note was not selected
+
+
+class PhoneTransformBrowserTests(WhiteboardPages, BrowserTestCase):
+    def test_a_note_is_resized_by_touch_on_a_phone_and_the_desk_sees_it(self):
+        user, desk = self.user_page("tina")
+
+        def make_board():
+            board = services.board_create(name="Pocket sizes", owner=user)
+            services.text_add(
+                board=board, actor=user, stroke_id="note", tool="note", color="#1b1e2b",
+                points=[[0.3, 0.3], [0.5, 0.6]], props={"text": "Grow me", "size": 24, "align": "left", "fill": "#fff3bf"},
+            )
+            return board
+
+        board = outside_the_event_loop(make_board)
+        phone = on_a_phone_and_desk(self, user, desk, board)
+        wait_for_pixels(phone, NOTE_RGB, more_than=500)
+        wait_for_pixels(desk, NOTE_RGB, more_than=500)
+        desk_right = desk.evaluate(RED_SPAN, NOTE_RGB)[2]
+        left, top, right, bottom = phone.evaluate(RED_SPAN, NOTE_RGB)
+        phone.tap('button[data-tool="select"]')
+        box = phone.locator("#board-canvas").bounding_box()
+        phone.touchscreen.tap(box["x"] + (left + right) / 2 * box["width"], box["y"] + (top + bottom) / 2 * box["height"])
+        expect(phone.locator("#selection-actions")).to_be_visible()
+        # A finger a little off the bottom-right handle still takes it: the note grows, evenly, for the desk too.
+        finger = touch_finger(phone)
+        x, y = box["x"] + right * box["width"] + 6, box["y"] + bottom * box["height"] + 6
+        finger("touchStart", x, y)
+        for step in range(1, 11):
+            finger("touchMove", x + step * 5, y + step * 5)
+            phone.wait_for_timeout(16)
+        desk.wait_for_function(f"() => ({RED_SPAN})({NOTE_RGB})[2] > {desk_right + 0.01}", timeout=10_000)  # live
+        finger("touchEnd", 0, 0)
+        stored_when(lambda: Stroke.objects.get(client_id="note").props["size"] > 24, "the resize was not stored")
+        note = Stroke.objects.get(client_id="note")
+        (x1, y1), _ = json.loads(note.points_json)
+        self.assertAlmostEqual(x1, 0.3, places=3)  # the opposite corner stayed put (to the text size's rounding)
+        self.assertAlmostEqual(y1, 0.3, places=3)
+        self.screenshot(phone, "whiteboard-phone-resized.png")

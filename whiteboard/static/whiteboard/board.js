@@ -415,7 +415,7 @@ class WhiteboardPage {
       const files = [...(event.dataTransfer.files ?? [])];
       if (!files.length) return;
       event.preventDefault();
-      this.pictures.add(files);
+      this.pictures.add(files, { at: [event.clientX, event.clientY] }); // where it was dropped
     });
   }
 
@@ -894,6 +894,7 @@ class WhiteboardPage {
       button.setAttribute("aria-pressed", String(Number(button.dataset.width) === width));
       button.disabled = width === undefined;
     }
+    $("#width-style").hidden = width === undefined; // the select tool, texts, the hand: no width to choose
     for (const name of STYLE_OPTIONS) {
       for (const button of document.querySelectorAll(`button[${dataAttribute(name)}]`)) {
         button.setAttribute("aria-pressed", String(button.dataset[name] === String(this.brush[name])));

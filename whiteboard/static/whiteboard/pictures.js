@@ -1,7 +1,8 @@
 // Pictures on the board: a file picked, dropped or pasted is uploaded
 // (images.json: checked and encoded again on the server, which answers with
-// its id and size), then placed as an `image` element in the middle of the
-// view, at most MAX_SIDE board pixels on its longer side, its proportions kept.
+// its id and size), then placed as an `image` element where it was
+// dropped, or else in the middle of the view, at most MAX_SIDE board pixels
+// on its longer side, its proportions kept; several at once a little apart.
 
 import { roundCoordinate } from "./tools.js";
 
@@ -23,8 +24,8 @@ export class Pictures {
     return [...(files ?? [])].filter((file) => ACCEPTED.has(file.type) || /\.(png|jpe?g|webp|gif)$/i.test(file.name));
   }
 
-  /** Upload and place each picture, one after the other; what fails is said in a toast. */
-  async add(files) {
+  /** Upload and place each picture, one after the other, `at` a client position if given; what fails is said in a toast. */
+  async add(files, { at = null } = {}) {
     let placed = 0;
     for (const file of files) {
       if (!this.board.ready) return;
@@ -34,7 +35,7 @@ export class Pictures {
       }
       try {
         const image = await this.upload(file);
-        this.place(image, placed);
+        this.place(image, placed, at);
         placed += 1;
       } catch (error) {
         this.board.toast(error.message);
@@ -58,13 +59,13 @@ export class Pictures {
     return answer;
   }
 
-  /** Place an uploaded picture centred in the view (the `index`-th of several a little further on). */
-  place({ image, width, height }, index = 0) {
+  /** Place an uploaded picture centred at `at` (client px) or in the view (the `index`-th of several a little further on). */
+  place({ image, width, height }, index = 0, at = null) {
     const canvas = this.board.canvas;
     const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
     const [w, h] = [width * scale, height * scale]; // board px
     const rect = canvas.canvas.getBoundingClientRect();
-    const [cx, cy] = canvas.toBoard(rect.left + rect.width / 2, rect.top + rect.height / 2);
+    const [cx, cy] = at ? canvas.toBoard(...at) : canvas.toBoard(rect.left + rect.width / 2, rect.top + rect.height / 2);
     const left = cx - w / 2 / canvas.boardWidth + (index * STEP_PX) / canvas.boardWidth;
     const top = cy - h / 2 / canvas.boardHeight + (index * STEP_PX) / canvas.boardHeight;
     const points = [

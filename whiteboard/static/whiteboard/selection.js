@@ -82,12 +82,15 @@ export class Selection {
     ];
   }
 
-  /** The handle of the selection's box at (x, y) board px: "rotate", a side or corner ("nw", "n", ...), or null. */
-  handleAt(x, y) {
+  /**
+   * The handle of the selection's box at (x, y) board px: "rotate", a side
+   * or corner ("nw", "n", ...), or null; a `touch` reaches further.
+   */
+  handleAt(x, y, { touch = false } = {}) {
     const box = this.box();
     if (!box) return null;
     const pixel = 1 / this.canvas.view.scale;
-    const reach = (HANDLE_PX / 2 + 4) * pixel;
+    const reach = (HANDLE_PX / 2 + (touch ? 12 : 4)) * pixel; // a finger is less precise than a mouse
     if (Math.hypot(x - (box[0] + box[2]) / 2, y - (box[1] - ROTATE_HANDLE_PX * pixel)) <= reach) return "rotate";
     for (const [name, [handleX, handleY]] of Object.entries(handlePoints(box))) {
       if (Math.abs(x - handleX) <= reach && Math.abs(y - handleY) <= reach) return name;
@@ -108,7 +111,7 @@ export class Selection {
 
   down(event) {
     const start = this.pixel(event);
-    const handle = this.ids.size && !event.shiftKey ? this.handleAt(...start) : null;
+    const handle = this.ids.size && !event.shiftKey ? this.handleAt(...start, { touch: event.pointerType === "touch" }) : null;
     if (handle) {
       this.startTransform(handle, start);
       return;

@@ -338,8 +338,10 @@ export class Tools {
     const [x, y] = this.canvas.toBoard(event.clientX, event.clientY);
     const { boardWidth, boardHeight } = this.canvas;
     const radius = ERASER_RADIUS_PX / this.canvas.view.scale;
+    const held = new Set(this.board.currentHolds().flatMap((hold) => hold.ids)); // someone is moving or editing those
     let touched = false;
     for (const stroke of this.board.state.visible()) {
+      if (held.has(stroke.id)) continue;
       if (!this.fadedIds.has(stroke.id) && strokeTouches(stroke, x * boardWidth, y * boardHeight, radius, boardWidth, boardHeight)) {
         this.fadedIds.add(stroke.id);
         touched = true;
