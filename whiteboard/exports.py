@@ -12,6 +12,7 @@ it changed. Nothing holds the whole drawing uncompressed.
 """
 
 import base64
+import json
 import math
 import zlib
 from collections.abc import Iterator
@@ -21,7 +22,9 @@ from django.core.cache import caches
 from django.utils.html import escape
 
 from whiteboard import replay
-from whiteboard.geometry import SVG_DRAWING_GROUP, DrawnStroke, element_extent, svg_drawing, whole_pixels
+from whiteboard.geometry import (
+    SVG_DRAWING_GROUP, DrawnStroke, attached_point, element_extent, svg_drawing, whole_pixels,
+)
 from whiteboard.models import Image, Stroke, Tool
 from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, packed, unpacked_channels_many
 from whiteboard.protocol import BOARD_HEIGHT, BOARD_WIDTH
@@ -52,6 +55,7 @@ class ExportPlan:
     frame: tuple = (0, 0, BOARD_WIDTH, BOARD_HEIGHT)  # left, top, width, height in board pixels
     offsets: dict = field(default_factory=dict)  # pk -> (dx, dy) of the strokes moved since they were drawn
     rewritten: dict = field(default_factory=dict)  # pk -> {color, props, points} of elements rewritten after `seq`
+    attached: dict = field(default_factory=dict)  # pk -> {end index: (x, y)} of lines' and arrows' attached ends
 
     @property
     def etag(self):
@@ -71,7 +75,7 @@ FRAME_MARGIN = 24  # board pixels around a drawing that goes past the first shee
 
 # What planning reads of each stroke: never its points (a rewritten one's come from states_at).
 PLAN_FIELDS = (
-    "pk", "client_id", "chunk_seqs", "tool", "props__z", "created_seq",
+    "pk", "client_id", "chunk_seqs", "tool", "props__z", "props__start", "props__end", "created_seq",
     "min_x", "min_y", "max_x", "max_y", "width", "offset_x", "offset_y",
 )
 
@@ -116,10 +120,11 @@ def plan_export(*, board, seq=None, element_ids=None) -> ExportPlan:
             rewritten = replay.states_at(board=board, seq=seq)
         if element_ids is not None:
             rows = rows.filter(client_id__in=element_ids)
-        pks, held, extents, offsets, texts, keys = [], {}, [], {}, {}, {}
-        for pk, client_id, chunk_seqs, tool, z, created_seq, min_x, min_y, max_x, max_y, width, offset_x, offset_y in (
-            rows.order_by("created_seq").iterator()
-        ):
+        pks, held, extents, offsets, texts, keys, attachments = [], {}, [], {}, {}, {}, {}
+        for (
+            pk, client_id, chunk_seqs, tool, z, start, end, created_seq, min_x, min_y, max_x, max_y, width, offset_x,
+            offset_y,
+        ) in rows.order_by("created_seq").iterator():
             if visible is not None and client_id not in visible:
                 continue
             pks.append(pk)
@@ -130,7 +135,9 @@ def plan_export(*, board, seq=None, element_ids=None) -> ExportPlan:
             if client_id in rewritten:  # rewritten since: as it was then
                 texts[pk] = rewritten[client_id][0]
                 min_x, min_y, max_x, max_y = element_extent(tool, texts[pk]["points"], texts[pk]["props"])
-                z = texts[pk]["props"].get("z")
+                z, start, end = (texts[pk]["props"].get(name) for name in ("z", "start", "end"))
+            if start or end:
+                attachments[pk] = (start, end, width)
             keys[pk] = replay.draw_key(created_seq, {} if z is None else {"z": z})
             if min_x is not None:  # a stroke still being drawn at `seq` is framed whole
                 extents.append((min_x + dx, min_y + dy, max_x + dx, max_y + dy, width))
@@ -138,8 +145,42 @@ def plan_export(*, board, seq=None, element_ids=None) -> ExportPlan:
             if chunks < len(chunk_seqs):
                 held[pk] = chunk_seqs[:chunks]
         pks.sort(key=keys.__getitem__)
+        attached = _attached_ends(board=board, attachments=attachments, moved=moved, rewritten=rewritten)
+    extents += [(*map(min, zip(*ends.values())), *map(max, zip(*ends.values())), attachments[pk][2])
+                for pk, ends in attached.items()]
     frame = drawing_frame(extents, sheet=element_ids is None)
-    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, frame, offsets, texts)
+    return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, frame, offsets, texts, attached)
+
+
+def _attached_ends(*, board, attachments, moved, rewritten):
+    """
+    {pk: {end index: (x, y)}}: where the attached ends of lines and arrows
+    are (board fractions, as drawn), from their elements as they were then
+    (`moved` and `rewritten` as plan_export has them).
+    """
+    targets = {anchor["id"] for start, end, _ in attachments.values() for anchor in (start, end) if anchor}
+    if not targets:
+        return {}
+    elements = {}
+    for client_id, tool, points_json, props, offset_x, offset_y in Stroke.objects.filter(
+        board=board, client_id__in=targets
+    ).values_list("client_id", "tool", "points_json", "props", "offset_x", "offset_y"):
+        points = json.loads(points_json)
+        if client_id in rewritten:
+            points, props = rewritten[client_id][0]["points"], rewritten[client_id][0]["props"]
+        later_x, later_y = moved.get(client_id, (0, 0))
+        dx, dy = offset_x - later_x, offset_y - later_y
+        elements[client_id] = (tool, [[x + dx, y + dy] for x, y, *_ in points], props)
+    attached = {}
+    for pk, (start, end, _) in attachments.items():
+        ends = {
+            index: attached_point(*elements[anchor["id"]], anchor)
+            for index, anchor in enumerate((start, end))
+            if anchor and anchor["id"] in elements and elements[anchor["id"]][1]
+        }
+        if ends:
+            attached[pk] = ends
+    return attached
 
 
 def cached_export(*, etag):
@@ -183,6 +224,10 @@ def _drawn_strokes(plan, pks) -> list[DrawnStroke]:
         if pk in plan.offsets:  # moved since it was drawn: in 1/10,000 of the board, exactly
             dx, dy = (round(value * COORDINATE_SCALE) for value in plan.offsets[pk])
             xs, ys = [x + dx for x in xs], [y + dy for y in ys]
+        if pk in plan.attached:  # an end attached to an element is where that element is
+            xs, ys = list(xs), list(ys)
+            for index, (x, y) in plan.attached[pk].items():
+                xs[index], ys[index] = round(x * COORDINATE_SCALE), round(y * COORDINATE_SCALE)
         pressures = (
             [None if value == NO_PRESSURE else value / PRESSURE_SCALE for value in pressures[0]] if pressures else None
         )

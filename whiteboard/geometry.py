@@ -26,6 +26,11 @@ at its size, LINE_HEIGHT x size apart, the first baseline one size below the
 top of the box (plus a note's NOTE_PADDING), aligned left, centre or right
 within it. A note is its box filled, with corners NOTE_RADIUS round.
 
+A box (a rectangle, ellipse, diamond, text, note or image) with an `angle`
+is drawn unturned, then turned by it about its box's centre, in board
+pixels. An end of a line or arrow attached to an element is drawn where
+that element is now (attached_point).
+
 The SVG writes coordinates in half board pixels (the drawing sits in a
 `scale(.5)` group), rounded to whole pixels: midpoints are then whole
 numbers too, and every relative step is exact, so no error accumulates
@@ -150,6 +155,25 @@ def element_extent(tool, points, props):
     points = box_corners(points, angle) if angle else points
     xs, ys = [point[0] for point in points], [point[1] for point in points]
     return min(xs), min(ys), max(xs), max(ys)
+
+
+def attached_point(tool, points, props, anchor):
+    """
+    Where the end of a line or arrow attached to an element is (board
+    fractions): at `anchor` ({"x", "y"}, fractions of the element's box as
+    if unturned: the extent of its points as drawn), turned with the element.
+    geometry.js, attachedPoint, is the same.
+    """
+    xs, ys = [point[0] for point in points], [point[1] for point in points]
+    left, top, right, bottom = min(xs), min(ys), max(xs), max(ys)
+    x, y = left + anchor["x"] * (right - left), top + anchor["y"] * (bottom - top)
+    angle = props.get("angle") if tool in BOX_TOOLS else None
+    if angle:
+        cx, cy = (left + right) / 2 * BOARD_WIDTH, (top + bottom) / 2 * BOARD_HEIGHT
+        px, py = x * BOARD_WIDTH - cx, y * BOARD_HEIGHT - cy
+        cos, sin = math.cos(angle), math.sin(angle)
+        x, y = (cx + px * cos - py * sin) / BOARD_WIDTH, (cy + px * sin + py * cos) / BOARD_HEIGHT
+    return round(x, CORNER_DECIMALS), round(y, CORNER_DECIMALS)
 
 
 @dataclass(frozen=True)

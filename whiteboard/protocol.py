@@ -160,7 +160,9 @@ def two_points_field(message, *, what):
 
 def parse_shape(message):
     """A line, arrow, rectangle, ellipse or diamond; `props` holds only what differs from the defaults."""
-    allowed_keys(message, ["id", "shape", "color", "width", "points", "fill", "opacity", "dash", "heads", "angle"])
+    allowed_keys(
+        message, ["id", "shape", "color", "width", "points", "fill", "opacity", "dash", "heads", "angle", "start", "end"]
+    )
     tool = message.get("shape")
     if tool not in SHAPE_TOOLS:
         raise ActionError("invalid_tool", f"`shape` must be one of: {', '.join(SHAPE_TOOLS)}.")
@@ -184,6 +186,12 @@ def parse_shape(message):
         props.update(angle_props(message))
     elif "angle" in message:
         raise ActionError("invalid_field", "A line or arrow turns with its ends: it has no `angle`.")
+    for end in ("start", "end"):
+        if message.get(end) is None:
+            continue
+        if tool not in (Tool.LINE, Tool.ARROW):
+            raise ActionError("invalid_field", f"Only a line or an arrow has a `{end}` attached to an element.")
+        props[end] = binding_field(message, end)
     return Shape(
         stroke_id=stroke_id_field(message.get("id")),
         tool=tool,
@@ -192,6 +200,22 @@ def parse_shape(message):
         points=two_points_field(message, what="A shape"),
         props=props,
     )
+
+
+def binding_field(message, name):
+    """
+    `start` or `end` of a line or arrow attached to an element: {"id": the
+    element's id, "x", "y": where on it, fractions (0..1) of its box as if unturned}.
+    """
+    value = message.get(name)
+    if not isinstance(value, dict):
+        raise ActionError("invalid_field", f"`{name}` must be an object with `id`, `x` and `y`.")
+    allowed_keys(value, ["id", "x", "y"])
+    return {
+        "id": stroke_id_field(value.get("id"), f"{name}.id"),
+        "x": round(number_field(value, "x", minimum=0, maximum=1), COORDINATE_DECIMALS),
+        "y": round(number_field(value, "y", minimum=0, maximum=1), COORDINATE_DECIMALS),
+    }
 
 
 def angle_field(message, name="angle"):

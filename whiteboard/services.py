@@ -379,13 +379,28 @@ def _chunk_payload(stroke_id, chunk, actor, tool, color, width, points):
 def shape_add(*, board, actor, stroke_id, tool, color, width, points, props=None, origin=None):
     """
     A line, arrow, rectangle, ellipse or diamond between two corner points,
-    with its fill, opacity, dash and arrowheads (`props`); re-sending it changes nothing.
+    with its fill, opacity, dash and arrowheads (`props`), and a line's or
+    arrow's ends attached to elements; re-sending it changes nothing.
     """
+    check_bindings(board=board, stroke_id=stroke_id, props=props or {})
     payload = {"shape": tool, "color": color, "width": width, "points": points, **(props or {})}
     return element_add(
         board=board, actor=actor, stroke_id=stroke_id, tool=tool, color=color, width=width, points=points,
         props=props or {}, event_type="shape", payload=payload, origin=origin,
     )
+
+
+def check_bindings(*, board, stroke_id, props):
+    """
+    A line's or arrow's ends attached to elements (`start`, `end`) name
+    elements of this board, not itself. An element is never deleted (erased
+    ones are kept for undo), so what is attached stays attached.
+    """
+    targets = {props[end]["id"] for end in ("start", "end") if end in props}
+    if stroke_id in targets:
+        raise ActionError("invalid_field", "A line or arrow cannot be attached to itself.")
+    if targets and Stroke.objects.filter(board=board, client_id__in=targets).count() != len(targets):
+        raise ActionError("unknown_element", "A line or arrow can only be attached to an element of this board.")
 
 
 def text_add(*, board, actor, stroke_id, tool, color, points, props, origin=None):

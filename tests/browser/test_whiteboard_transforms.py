@@ -13,7 +13,7 @@ import time
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.base import BrowserTestCase, outside_the_event_loop, touch_finger
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop, touch_finger
 from tests.browser.test_kanban_depth import on_a_phone_and_desk
 from tests.browser.test_exports import compare_pictures
 from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
@@ -26,6 +26,35 @@ PIXEL_AT = """([x, y]) => {
   const canvas = document.getElementById("board-canvas");
   return [...canvas.getContext("2d").getImageData(Math.round(x * canvas.width), Math.round(y * canvas.height), 1, 1).data].slice(0, 3);
 }"""
+
+
+def canvas_point(page, x, y):
+    """(x, y) as fractions of the canvas, in page pixels."""
+    box = page.locator("#board-canvas").bounding_box()
+    return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+
+def press_and_drag(page, start, end, *, hold_shift=False):
+    """Press at `start` (page pixels) and drag to `end`, without letting go."""
+    page.mouse.move(*start)
+    page.mouse.down()
+    if hold_shift:
+        page.keyboard.down("Shift")
+    page.mouse.move(*end, steps=10)
+
+
+def page_png(page):
+    """The board as the page's PNG export downloads it."""
+    with page.expect_download() as download:
+        page.click("#export-png")
+    return download.value.path().read_bytes()
+
+
+def server_svg(test):
+    """The board's SVG export as alice's browser downloads it."""
+    response = test.alice_page.request.get(f"{test.live_server_url}/whiteboard/{test.board.slug}/export.svg")
+    test.assertEqual(response.status, 200)
+    return response.text()
 
 
 def stored_when(condition, what):
@@ -54,16 +83,10 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         return page.evaluate(RED_SPAN, RED_RGB)
 
     def at(self, page, x, y):
-        """(x, y) as fractions of the canvas, in page pixels."""
-        box = page.locator("#board-canvas").bounding_box()
-        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+        return canvas_point(page, x, y)
 
     def drag(self, page, start, end, *, hold_shift=False):
-        page.mouse.move(*start)
-        page.mouse.down()
-        if hold_shift:
-            page.keyboard.down("Shift")
-        page.mouse.move(*end, steps=10)
+        press_and_drag(page, start, end, hold_shift=hold_shift)
 
     def select_red(self, page):
         page.keyboard.press("s")
@@ -137,14 +160,10 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         self.assertEqual((red.props, json.loads(red.points_json)), ({"fill": RED}, [[0.3, 0.3], [0.4, 0.45]]))
 
     def png(self, page):
-        with page.expect_download() as download:
-            page.click("#export-png")
-        return download.value.path().read_bytes()
+        return page_png(page)
 
     def svg(self):
-        response = self.alice_page.request.get(f"{self.live_server_url}/whiteboard/{self.board.slug}/export.svg")
-        self.assertEqual(response.status, 200)
-        return response.text()
+        return server_svg(self)
 
     def test_bring_to_front_and_send_to_back_reorder_for_everyone_and_in_both_exports(self):
         alice, bob = self.alice_page, self.bob_page
@@ -238,3 +257,52 @@ class PhoneTransformBrowserTests(WhiteboardPages, BrowserTestCase):
         self.assertAlmostEqual(x1, 0.3, places=3)  # the opposite corner stayed put (to the text size's rounding)
         self.assertAlmostEqual(y1, 0.3, places=3)
         self.screenshot(phone, "whiteboard-phone-resized.png")
+
+
+BLUE, BLUE_RGB = "#1971c2", [0x19, 0x71, 0xC2]
+
+
+class AttachedArrowBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
+    def make_board(self):
+        board = services.board_create(name="Flow", owner=self.alice)
+        board.members.add(self.bob)
+        services.shape_add(
+            board=board, actor=self.bob, stroke_id="red", tool="rect", color=RED, width=6,
+            points=[[0.4, 0.4], [0.5, 0.55]], props={"fill": RED},
+        )
+        return board
+
+    def test_an_arrow_drawn_to_a_rectangle_follows_it_for_everyone(self):
+        alice, bob = self.alice_page, self.bob_page
+        wait_for_pixels(bob, RED_RGB, more_than=1000)
+        left, top, right, bottom = alice.evaluate(RED_SPAN, RED_RGB)
+        alice.click('[data-tool="arrow"]')
+        alice.click(f'[data-color="{BLUE}"]')
+        self.draw(alice, [(0.1, 0.2), ((left + right) / 2, (top + bottom) / 2)])  # from nowhere to the rectangle's middle
+        stored_when(lambda: Stroke.objects.filter(tool="arrow").exists(), "the arrow was not stored")
+        arrow = Stroke.objects.get(tool="arrow")
+        self.assertEqual(arrow.props["end"]["id"], "red")
+        self.assertNotIn("start", arrow.props)
+        wait_for_pixels(bob, BLUE_RGB, more_than=100)
+        blue_right = bob.evaluate(RED_SPAN, BLUE_RGB)[2]
+        blue_before = bob.evaluate(COUNT_PIXELS, BLUE_RGB)
+
+        # Alice drags the rectangle right: the arrow's head goes with it, on bob's page while she drags.
+        alice.click('[data-tool="select"]')
+        corner = canvas_point(alice, left + 0.01, bottom - 0.01)  # a corner of it the arrow does not cross
+        press_and_drag(alice, corner, (corner[0] + 150, corner[1]))
+        bob.wait_for_function(f"() => ({RED_SPAN})({BLUE_RGB})[2] > {blue_right + 0.05}", timeout=10_000)
+        self.assertLess(bob.evaluate(COUNT_PIXELS, BLUE_RGB), 1.5 * blue_before)  # drawn once, where it is going
+        self.screenshot(bob, "whiteboard-arrow-follows.png")
+        alice.mouse.up()
+        stored_when(lambda: Stroke.objects.get(client_id="red").offset_x > 0, "the move was not stored")
+        arrow = Stroke.objects.get(tool="arrow")
+        self.assertEqual(arrow.offset_x, 0)  # the arrow itself did not move: its end follows
+        alice.reload()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        alice.wait_for_function(f"() => ({RED_SPAN})({BLUE_RGB})[2] > {blue_right + 0.05}", timeout=10_000)
+        # The SVG draws the arrow's head in the rectangle where it is now, as the page does.
+        result = compare_pictures(self.new_page(), page_png(alice), server_svg(self).encode())
+        self.assertGreater(result["pngInk"], 10_000, result)
+        for only in ("pngOnly", "svgOnly"):
+            self.assertLess(result[only], 0.01 * result["pngInk"], result)

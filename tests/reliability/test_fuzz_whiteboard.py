@@ -60,6 +60,19 @@ valid_message = st.one_of(
             "fill": colour,
         },
     ),
+    # Attached to elements that may or may not be on the board (`unknown_element` alike on both).
+    st.fixed_dictionaries(
+        {
+            "type": st.just("shape"),
+            "id": stroke_id,
+            "shape": st.sampled_from(["line", "arrow"]),
+            "color": colour,
+            "width": width,
+            "points": st.lists(point, min_size=2, max_size=2),
+            "end": st.fixed_dictionaries({"id": stroke_id, "x": st.floats(0, 1), "y": st.floats(0, 1)}),
+        },
+        optional={"start": st.fixed_dictionaries({"id": stroke_id, "x": st.floats(0, 1), "y": st.floats(0, 1)})},
+    ),
     st.fixed_dictionaries(
         {
             "type": st.just("text"),

@@ -263,6 +263,8 @@ class TransformSocketTests(TransactionTestCase):
         add_rect(self.board, self.alice, "r1")
 
     def test_a_transform_and_an_order_reach_everyone_once_and_bad_ones_get_clear_errors(self):
+        arrow = {"type": "shape", "shape": "arrow", "color": "#000000", "width": 4, "points": [[0, 0], [0.1, 0.1]]}
+
         async def scenario():
             alice, _ = await join(self.board, self.alice)
             bob, _ = await join(self.board, self.bob)
@@ -280,6 +282,11 @@ class TransformSocketTests(TransactionTestCase):
                 await command(alice, {"type": "order", "id": "o2", "ids": ["r1"], "place": "middle", "ref": 7}),
                 await command(alice, {"type": "order", "id": "o3", "ids": ["x"] * 1001, "place": "front", "ref": 8}),
                 await command(alice, {"type": "transform", "id": "t6", "ids": ["r1"], "x": 0, "y": 0, "sx": 2, "z": 1, "ref": 9}),
+                await command(alice, {**arrow, "id": "a1", "shape": "rect", "start": {"id": "r1", "x": 0, "y": 0}, "ref": 10}),
+                await command(alice, {**arrow, "id": "a2", "start": {"id": "r1", "x": 2, "y": 0}, "ref": 11}),
+                await command(alice, {**arrow, "id": "a3", "end": "r1", "ref": 12}),
+                await command(alice, {**arrow, "id": "a4", "end": {"id": "r1", "x": 0, "y": 0, "z": 1}, "ref": 13}),
+                await command(alice, {**arrow, "id": "a5", "end": {"id": "gone", "x": 0, "y": 0}, "ref": 14}),
             ]
             await alice.disconnect()
             await bob.disconnect()
@@ -297,7 +304,7 @@ class TransformSocketTests(TransactionTestCase):
         self.assertEqual(
             [refusal.get("code") for refusal in refusals],
             ["invalid_field", "out_of_range", "out_of_range", "invalid_field", "invalid_field", "too_many_ids",
-             "unknown_field"],
+             "unknown_field", "invalid_field", "out_of_range", "invalid_field", "unknown_field", "unknown_element"],
         )
         self.assertEqual(ElementEdit.objects.count(), 2)
 
@@ -338,3 +345,58 @@ class SelectionExportTests(TestCase):
             with self.subTest(code):
                 response = self.client.post(self.url, {"ids": ids})
                 self.assertEqual((response.status_code, response.json()["code"]), (400, code))
+
+
+class AttachedArrowTests(TestCase):
+    """A line's or arrow's end attached to an element is drawn where that element is, whenever it moves."""
+
+    def setUp(self):
+        self.alice, self.bob, self.board = alice_and_bob_on_a_board()
+        add_rect(self.board, self.alice, "r1", ((0.5, 0.5), (0.6, 0.6)))
+        self.url = f"/whiteboard/{self.board.slug}/export.svg"
+
+    def arrow(self, stroke_id="a1", **ends):
+        return services.shape_add(
+            board=self.board, actor=self.bob, stroke_id=stroke_id, tool="arrow", color="#1971c2", width=4,
+            points=[[0.1, 0.1], [0.55, 0.55]], props=ends,
+        )
+
+    def shaft(self, svg):
+        """The arrow's shaft in an export: its two ends, in board pixels."""
+        import re
+
+        x1, y1, x2, y2 = map(float, re.search(r'<path d="M(-?[\d.]+) (-?[\d.]+)L(-?[\d.]+) (-?[\d.]+)"/>', svg).groups())
+        return (x1 / 2, y1 / 2), (x2 / 2, y2 / 2)
+
+    def test_an_arrow_attached_to_a_rectangle_follows_it_when_it_moves_and_turns_in_the_exports(self):
+        self.arrow(end={"id": "r1", "x": 0.5, "y": 0.5})  # its middle
+        self.client.force_login(self.alice)
+        self.board.refresh_from_db()
+        before = self.board.last_seq
+        services.elements_move(board=self.board, actor=self.alice, move_id="m1", stroke_ids=["r1"], dx=0.25, dy=0)
+        _, now = export_svg(self.client, self.url)
+        _, then = export_svg(self.client, f"{self.url}?seq={before}")
+        self.assertEqual(self.shaft(then), ((192, 120), (1056, 660)))
+        self.assertEqual(self.shaft(now), ((192, 120), (1536, 660)))  # a quarter of the board further right
+        # At a corner of a turned rectangle, the end turns with it.
+        services.shape_add(
+            board=self.board, actor=self.bob, stroke_id="a2", tool="line", color="#1971c2", width=4,
+            points=[[0.9, 0.9], [0.95, 0.95]], props={"start": {"id": "r1", "x": 1, "y": 0}},
+        )
+        transforms.elements_transform(
+            board=self.board, actor=self.alice, transform_id="t1", stroke_ids=["r1"], origin_point=(0.8, 0.55),
+            sx=1, sy=1, angle=math.pi / 2,
+        )
+        _, turned = export_svg(self.client, self.url)
+        # The top-right corner (1632, 600) turned a quarter about the centre (1536, 660): (1596, 756).
+        self.assertIn('<line x1="3192" y1="1512"', turned)
+
+    def test_attached_ends_must_name_elements_of_the_board_other_than_itself(self):
+        for ends, code in (
+            ({"end": {"id": "nowhere", "x": 0.5, "y": 0.5}}, "unknown_element"),
+            ({"start": {"id": "a1", "x": 0.5, "y": 0.5}}, "invalid_field"),
+        ):
+            with self.subTest(code), self.assertRaises(ActionError) as refused:
+                self.arrow(**ends)
+            self.assertEqual(refused.exception.code, code)
+        self.assertFalse(Stroke.objects.filter(client_id="a1").exists())

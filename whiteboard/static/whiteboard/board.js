@@ -424,7 +424,7 @@ class WhiteboardPage {
     for (const kind of ["copy", "cut"]) {
       document.addEventListener(kind, (event) => {
         if (!selecting(event)) return;
-        const text = clipboardText(this.selection.selected());
+        const text = clipboardText(this.selection.selected(), (stroke) => this.canvas.pointsOf(stroke));
         event.clipboardData.setData(CLIPBOARD_TYPE, text);
         event.clipboardData.setData("text/plain", text);
         event.preventDefault();

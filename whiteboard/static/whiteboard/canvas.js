@@ -5,7 +5,8 @@
 // on every side (to the protocol's coordinate range); widths are board pixels.
 
 import {
-  angleOf, boxCentre, boxCorners, DASHES, font, HIGHLIGHTER_OPACITY, NOTE_RADIUS, strokeLines, TEXT_TOOLS, textLines, transformed,
+  angleOf, attachedPoints, boxCentre, boxCorners, DASHES, font, HIGHLIGHTER_OPACITY, isAttached, NOTE_RADIUS, strokeLines, TEXT_TOOLS,
+  textLines, transformed,
 } from "./geometry.js";
 
 const MIN_ZOOM = 0.02; // relative to "fit the first sheet in the window", which is 100%
@@ -152,11 +153,12 @@ export class BoardCanvas {
 
   /** [minX, minY, maxX, maxY] of the element's points (a turned box's turned corners) in board px, kept until it changes. */
   extent(stroke) {
-    const cached = this.extents.get(stroke);
+    const attached = isAttached(stroke); // follows what it is attached to: worked out each time
+    const cached = !attached && this.extents.get(stroke);
     if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.extent;
     let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
     const angle = angleOf(stroke);
-    const points = angle ? boxCorners(stroke.points, angle, this.boardWidth, this.boardHeight) : stroke.points;
+    const points = angle ? boxCorners(stroke.points, angle, this.boardWidth, this.boardHeight) : this.pointsOf(stroke);
     for (const [x, y] of points) {
       minX = Math.min(minX, x);
       maxX = Math.max(maxX, x);
@@ -253,7 +255,8 @@ export class BoardCanvas {
       setTimeout(() => {
         this.settleTimers.delete(stroke);
         this.active.delete(stroke);
-        if (this.inBase.has(stroke) || !this.baseMatchesView()) this.invalidateBase();
+        // An attached line or arrow may be following something being dragged right now: drawn anew with the rest.
+        if (this.inBase.has(stroke) || !this.baseMatchesView() || isAttached(stroke)) this.invalidateBase();
         else if (!stroke.hidden) this.drawIntoBase(stroke);
       }, SETTLE_MS),
     );
@@ -284,7 +287,10 @@ export class BoardCanvas {
     this.inBase = new Set();
     const { selection, holds = [], editing } = this.scene();
     const moving = new Set([...(selection?.moving ?? []), ...holds.flatMap((hold) => hold.ids), ...(editing ? [editing] : [])]);
-    this.baseQueue = this.scene().visibleStrokes().filter((stroke) => !this.active.has(stroke) && !moving.has(stroke.id));
+    const following = new Set(this.followers(moving).map((stroke) => stroke.id)); // drawn with what they follow
+    this.baseQueue = this.scene().visibleStrokes().filter(
+      (stroke) => !this.active.has(stroke) && !moving.has(stroke.id) && !following.has(stroke.id),
+    );
     this.baseQueueIndex = 0;
     this.baseView = { ...this.view };
     this.baseValid = true;
@@ -315,6 +321,7 @@ export class BoardCanvas {
   }
 
   render() {
+    this.lookup = this.scene().strokeById; // for attached ends (pointsOf), once a frame
     const viewSettled = performance.now() - this.lastViewChange > VIEW_SETTLE_MS;
     if (!this.baseValid || (!this.baseMatchesView() && viewSettled)) this.renderBase();
     if (!this.continueBase()) this.requestRender();
@@ -339,11 +346,16 @@ export class BoardCanvas {
     context.save();
     const { fadedIds, strokeById, preview, selection, holds = [] } = this.scene();
     const held = new Set(holds.flatMap((hold) => hold.ids));
+    const followers = this.followers(new Set([...(selection?.moving ?? []), ...held]));
+    const following = new Set(followers.map((stroke) => stroke.id));
+    const previews = this.previews({ selection, holds, strokeById }, followers);
     for (const stroke of this.active) {
-      if (!stroke.hidden && !selection?.moving?.has(stroke.id) && !held.has(stroke.id)) this.drawStroke(context, stroke, this.pathFor(stroke));
+      const still = !selection?.moving?.has(stroke.id) && !held.has(stroke.id) && !following.has(stroke.id);
+      if (!stroke.hidden && still) this.drawStroke(context, stroke, this.pathFor(stroke));
     }
     for (const hold of holds) this.drawHold(context, hold, strokeById);
     if (selection) this.drawSelection(context, selection);
+    this.drawFollowers(context, followers, previews, strokeById);
     for (const id of fadedIds) {
       const stroke = strokeById(id);
       if (stroke && !stroke.hidden) this.washOut(context, stroke);
@@ -448,6 +460,50 @@ export class BoardCanvas {
     context.textBaseline = "middle";
     context.fillText(label, left - pad + 4 * pixel, top - pad - 9 * pixel);
     context.restore();
+  }
+
+  /** The lines and arrows attached to one of `ids` (and not among them): they follow them. */
+  followers(ids) {
+    if (!ids.size) return [];
+    return this.scene().visibleStrokes().filter(
+      (stroke) => isAttached(stroke) && !ids.has(stroke.id) && (ids.has(stroke.props.start?.id) || ids.has(stroke.props.end?.id)),
+    );
+  }
+
+  /**
+   * {id: the element as shown} of what `followers` are attached to that is
+   * being dragged, resized or turned: this page's selection, others' holds.
+   */
+  previews({ selection, holds, strokeById }, followers) {
+    const previews = new Map();
+    if (!followers.length) return previews;
+    const wanted = new Set(followers.flatMap((stroke) => [stroke.props.start?.id, stroke.props.end?.id]));
+    const preview = (stroke, [dx, dy], transform) => {
+      if (transform) return { ...stroke, ...transformed(stroke, transform, this.boardWidth, this.boardHeight) };
+      const [fx, fy] = [dx / this.boardWidth, dy / this.boardHeight];
+      return { ...stroke, points: stroke.points.map(([x, y, ...pressure]) => [x + fx, y + fy, ...pressure]) };
+    };
+    if (selection?.moving) {
+      for (const stroke of selection.selected) {
+        if (wanted.has(stroke.id)) previews.set(stroke.id, preview(stroke, selection.offset, selection.transform));
+      }
+    }
+    for (const hold of holds) {
+      for (const id of hold.ids) {
+        const stroke = wanted.has(id) && strokeById(id);
+        if (stroke) previews.set(id, preview(stroke, [hold.dx * this.boardWidth, hold.dy * this.boardHeight], hold.transform));
+      }
+    }
+    return previews;
+  }
+
+  /** The lines and arrows attached to what is being taken somewhere (`previews`), drawn to where it is being taken. */
+  drawFollowers(context, followers, previews, strokeById) {
+    if (!followers.length) return;
+    const lookup = this.lookup;
+    this.lookup = (id) => previews.get(id) ?? strokeById(id);
+    for (const stroke of followers) this.drawStroke(context, stroke, this.pathFor(stroke));
+    this.lookup = lookup;
   }
 
   /** Show a stroke the eraser touched as faded, by washing white over it. */
@@ -562,9 +618,17 @@ export class BoardCanvas {
     );
   }
 
+  /** A stroke's points as drawn: a line's or arrow's attached ends where their elements are now (geometry.js). */
+  pointsOf(stroke) {
+    if (!isAttached(stroke)) return stroke.points;
+    const byId = this.lookup ?? this.scene?.().strokeById ?? (() => null);
+    return attachedPoints(stroke, byId, this.boardWidth, this.boardHeight);
+  }
+
   /** The lines that draw the stroke (geometry.js), in board pixels, cached until the stroke changes. */
   pathFor(stroke) {
     if (TEXT_TOOLS.has(stroke.tool) || stroke.tool === "image") return [];
+    if (isAttached(stroke)) return strokeLines(stroke, this.pixels(this.pointsOf(stroke)));
     const cached = this.paths.get(stroke);
     if (cached && cached.version === stroke.version && cached.length === stroke.points.length) return cached.lines;
     const lines = strokeLines(stroke, this.pixels(stroke.points));

@@ -11,10 +11,20 @@ const FORMAT = "boardsite-elements";
 const KINDS = new Set(["pen", "highlighter", "line", "arrow", "rect", "ellipse", "diamond", "text", "note", "image"]);
 const MAX_ELEMENTS = 1000;
 
-/** The clipboard text of `strokes` (as drawn now: points where they are). */
-export function clipboardText(strokes) {
+/**
+ * The clipboard text of `strokes`, as drawn now (`pointsOf`: an attached
+ * line's or arrow's ends where their elements are). An end stays attached
+ * only to an element copied with it.
+ */
+export function clipboardText(strokes, pointsOf = (stroke) => stroke.points) {
+  const copied = new Set(strokes.map((stroke) => stroke.id));
   // An element's place in front or behind (`z`) stays with it: a copy goes on top, as anything new does.
-  const elements = strokes.map(({ tool, color, width, props: { z, ...props }, points }) => ({ tool, color, width, props, points }));
+  const elements = strokes.map(({ id, tool, color, width, props: { z, start, end, ...props }, points }) => {
+    const element = { id, tool, color, width, props, points: start || end ? pointsOf({ tool, props: { start, end }, points }) : points };
+    if (start && copied.has(start.id)) props.start = start;
+    if (end && copied.has(end.id)) props.end = end;
+    return element;
+  });
   return JSON.stringify({ format: FORMAT, version: 1, elements });
 }
 
@@ -38,10 +48,17 @@ export function parseClipboard(text) {
  * with a new id; returns the new ids.
  */
 export function recreate(board, elements, dx, dy) {
+  const newIds = new Map(elements.filter((element) => typeof element.id === "string").map((element) => [element.id, newStrokeId()]));
+  const attached = (element) => element.props?.start || element.props?.end;
   const ids = [];
-  for (const { tool, color, width, props = {}, points } of elements) {
+  // What lines and arrows are attached to is drawn before them, so the server knows it.
+  for (const { id: oldId, tool, color, width, props: { start, end, ...props } = {}, points } of [
+    ...elements.filter((element) => !attached(element)), ...elements.filter(attached),
+  ]) {
     const moved = points.map(([x, y, ...pressure]) => [roundCoordinate(x + dx), roundCoordinate(y + dy), ...pressure]);
-    const id = newStrokeId();
+    const id = (typeof oldId === "string" && newIds.get(oldId)) || newStrokeId();
+    if (start && newIds.has(start.id)) props.start = { ...start, id: newIds.get(start.id) };
+    if (end && newIds.has(end.id)) props.end = { ...end, id: newIds.get(end.id) };
     if (tool === "image") {
       board.sendImage({ id, image: props.image, points: moved, angle: props.angle }); // the board's own pictures only (`unknown_image`)
     } else if (tool === "text" || tool === "note") {

@@ -11,7 +11,9 @@
 // arrow's heads are always solid). A text
 // or note is laid out here (layoutText) and drawn by textLines: its lines as
 // typed, LINE_HEIGHT x size apart, the first baseline one size below the top
-// (plus a note's padding). Points here are in board pixels.
+// (plus a note's padding). A box with an `angle` is drawn turned about its
+// centre; an attached end of a line or arrow where its element is now (both
+// below). Points here are in board pixels.
 
 export const HIGHLIGHTER_OPACITY = 0.45;
 const PRESSURE_STEPS = 8;
@@ -249,4 +251,56 @@ export function transformed(stroke, { x, y, sx = 1, sy = 1, angle = 0 }, boardWi
   else delete props.angle;
   const [halfX, halfY] = [width / 2 / boardWidth, height / 2 / boardHeight];
   return { props, points: [[cx - halfX, cy - halfY], [cx + halfX, cy + halfY]] };
+}
+
+/**
+ * Where the end of a line or arrow attached to `element` is (board
+ * fractions): at `anchor` ({x, y}, fractions of the element's box as if
+ * unturned: the extent of its points as drawn), turned with the element.
+ * As whiteboard/geometry.py, attached_point.
+ */
+export function attachedPoint(element, anchor, boardWidth, boardHeight) {
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [x, y] of element.points) {
+    [left, top, right, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(right, x), Math.max(bottom, y)];
+  }
+  let [x, y] = [left + anchor.x * (right - left), top + anchor.y * (bottom - top)];
+  const angle = angleOf(element);
+  if (angle) {
+    const [px, py] = turnedAbout([x * boardWidth, y * boardHeight], [((left + right) / 2) * boardWidth, ((top + bottom) / 2) * boardHeight], angle);
+    [x, y] = [px / boardWidth, py / boardHeight];
+  }
+  return [rounded(x, CORNER_DECIMALS), rounded(y, CORNER_DECIMALS)];
+}
+
+/** Whether a line or arrow has an end attached to an element. */
+export function isAttached(stroke) {
+  return Boolean(stroke.props?.start || stroke.props?.end);
+}
+
+/**
+ * A line's or arrow's points as drawn: each end attached to an element
+ * (`elementById(id)`, one this page holds) is where that element is now.
+ */
+export function attachedPoints(stroke, elementById, boardWidth, boardHeight) {
+  return stroke.points.map((point, index) => {
+    const anchor = stroke.props[index === 0 ? "start" : "end"];
+    const element = anchor && elementById(anchor.id);
+    return element?.points.length ? attachedPoint(element, anchor, boardWidth, boardHeight) : point;
+  });
+}
+
+/** Where on `element` (fractions of its unturned box, as attachedPoint takes them) the point (x, y) in board fractions is. */
+export function anchorOn(element, [x, y], boardWidth, boardHeight) {
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [px, py] of element.points) {
+    [left, top, right, bottom] = [Math.min(left, px), Math.min(top, py), Math.max(right, px), Math.max(bottom, py)];
+  }
+  const angle = angleOf(element);
+  if (angle) {
+    const [px, py] = turnedAbout([x * boardWidth, y * boardHeight], [((left + right) / 2) * boardWidth, ((top + bottom) / 2) * boardHeight], -angle);
+    [x, y] = [px / boardWidth, py / boardHeight];
+  }
+  const fraction = (value, low, high) => (high > low ? Math.min(1, Math.max(0, (value - low) / (high - low))) : 0.5);
+  return { id: element.id, x: rounded(fraction(x, left, right), 4), y: rounded(fraction(y, top, bottom), 4) };
 }

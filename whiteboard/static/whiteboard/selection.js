@@ -13,7 +13,8 @@
 // back, Shift+2 zooms to the selection.
 
 import { HANDLE_PX, handlePoints, ROTATE_HANDLE_PX } from "./canvas.js";
-import { TEXT_TOOLS } from "./geometry.js";
+import { clipboardText, parseClipboard } from "./clipboard.js";
+import { isAttached, TEXT_TOOLS } from "./geometry.js";
 import { strokeTouches } from "./tools.js";
 
 const HIT_RADIUS_PX = 6; // how near the pointer must be to a line to pick it, in CSS px
@@ -67,7 +68,9 @@ export class Selection {
     const radius = HIT_RADIUS_PX / this.canvas.view.scale;
     const visible = this.board.state.visible();
     for (let index = visible.length - 1; index >= 0; index -= 1) {
-      if (strokeTouches(visible[index], x, y, radius, boardWidth, boardHeight)) return visible[index];
+      const stroke = visible[index];
+      const drawn = isAttached(stroke) ? { ...stroke, points: this.canvas.pointsOf(stroke) } : stroke;
+      if (strokeTouches(drawn, x, y, radius, boardWidth, boardHeight)) return stroke;
     }
     return null;
   }
@@ -302,7 +305,8 @@ export class Selection {
   /** Draw the selection again beside itself (clipboard.js); the copy is selected. */
   duplicate() {
     const selected = this.selected();
-    if (selected.length && this.board.ready) this.board.paste(selected, { aside: true });
+    if (!selected.length || !this.board.ready) return;
+    this.board.paste(parseClipboard(clipboardText(selected, (stroke) => this.canvas.pointsOf(stroke))), { aside: true });
   }
 
   erase() {

@@ -6,7 +6,7 @@
 // Space held).
 
 import { SHAPE_TOOLS } from "./strokes.js";
-import { angleOf, boxCentre, TEXT_TOOLS, turnedAbout } from "./geometry.js";
+import { anchorOn, angleOf, boxCentre, isAttached, TEXT_TOOLS, turnedAbout } from "./geometry.js";
 
 const CHUNK_INTERVAL_MS = 40;
 const ERASER_RADIUS_PX = 10;
@@ -175,7 +175,10 @@ export class Tools {
       this.gesture = { kind: "erase", pointerId: event.pointerId };
       this.eraseAt(event);
     } else if (SHAPE_TOOLS.has(style.tool)) {
-      this.gesture = { kind: "shape", pointerId: event.pointerId, start: point, startClient: [event.clientX, event.clientY] };
+      this.gesture = {
+        kind: "shape", pointerId: event.pointerId, start: point, startClient: [event.clientX, event.clientY],
+        startOn: this.attachableAt(style.tool, point),
+      };
     } else {
       this.startStroke(event, style, point);
     }
@@ -342,7 +345,8 @@ export class Tools {
     let touched = false;
     for (const stroke of this.board.state.visible()) {
       if (held.has(stroke.id)) continue;
-      if (!this.fadedIds.has(stroke.id) && strokeTouches(stroke, x * boardWidth, y * boardHeight, radius, boardWidth, boardHeight)) {
+      const drawn = isAttached(stroke) ? { ...stroke, points: this.canvas.pointsOf(stroke) } : stroke;
+      if (!this.fadedIds.has(stroke.id) && strokeTouches(drawn, x * boardWidth, y * boardHeight, radius, boardWidth, boardHeight)) {
         this.fadedIds.add(stroke.id);
         touched = true;
       }
@@ -350,8 +354,24 @@ export class Tools {
     if (touched) this.canvas.requestRender();
   }
 
+  /**
+   * A line or arrow drawn from or to an element is attached to it there
+   * (geometry.js, anchorOn), and follows it when it moves, resizes or turns.
+   */
+  attachableAt(tool, point) {
+    if (tool !== "line" && tool !== "arrow") return null;
+    const { boardWidth, boardHeight } = this.canvas;
+    const element = this.board.selection.elementAt(point[0] * boardWidth, point[1] * boardHeight);
+    return element ? anchorOn(element, point, boardWidth, boardHeight) : null;
+  }
+
   shapeFrom(gesture, event) {
     const style = this.board.style();
+    const end = this.boardPoint(event).slice(0, 2);
+    const props = { ...style.props };
+    if (gesture.startOn) props.start = gesture.startOn;
+    const endOn = this.attachableAt(style.tool, end);
+    if (endOn && endOn.id !== gesture.startOn?.id) props.end = endOn;
     return {
       id: gesture.id ?? (gesture.id = newStrokeId()),
       user: this.board.me,
@@ -359,8 +379,8 @@ export class Tools {
       shape: style.tool,
       color: style.color,
       width: style.width,
-      points: [gesture.start, this.boardPoint(event).slice(0, 2)],
-      props: style.props,
+      points: [gesture.start, end],
+      props,
       version: performance.now(),
     };
   }
