@@ -31,8 +31,10 @@ DEMO_STROKES = [
 DEMO_SHAPES = [
     ("demo-box", "rect", "#2f9e44", 6, [[0.1, 0.42], [0.42, 0.56]], {"fill": "#d3f9d8"}),
     ("demo-ellipse", "ellipse", "#7048e8", 6, [[0.56, 0.5], [0.9, 0.86]], {"dash": "dashed"}),
-    ("demo-arrow", "arrow", "#e03131", 6, [[0.46, 0.49], [0.56, 0.68]], {}),
-    ("demo-diamond", "diamond", "#1971c2", 4, [[0.62, 0.08], [0.7, 0.2]], {"fill": "#d0ebff", "opacity": 0.8}),
+    ("demo-diamond", "diamond", "#1971c2", 4, [[0.62, 0.08], [0.7, 0.2]], {"fill": "#d0ebff", "opacity": 0.8, "angle": 0.3}),
+    # Attached to the box and to the ellipse: move either and the arrow follows.
+    ("demo-arrow", "arrow", "#e03131", 6, [[0.42, 0.49], [0.56, 0.68]],
+     {"start": {"id": "demo-box", "x": 1, "y": 0.5}, "end": {"id": "demo-ellipse", "x": 0.1, "y": 0.5}}),
 ]
 # Boxes as a page lays them out: (kind, id, colour, corners, props).
 DEMO_TEXTS = [
@@ -45,7 +47,10 @@ DEMO_TEXTS = [
 
 
 def ensure_demo_board(*, owner):
-    """The owner's demo board with a few strokes, shapes, a title and a note; running it again changes nothing."""
+    """
+    The owner's demo board with a few strokes, shapes (a turned diamond, an
+    arrow attached to two of them), a title and a note; running it again changes nothing.
+    """
     board = Board.objects.filter(owner=owner, name=DEMO_BOARD_NAME).first()
     created = board is None
     if created:

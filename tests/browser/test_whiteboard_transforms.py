@@ -65,14 +65,20 @@ def stored_when(condition, what):
         time.sleep(0.05)
 
 
+def board_with_a_red_rectangle(test, name, corners):
+    """A board of alice's that bob is a member of, with bob's filled red rectangle `red` between `corners`."""
+    board = services.board_create(name=name, owner=test.alice)
+    board.members.add(test.bob)
+    services.shape_add(
+        board=board, actor=test.bob, stroke_id="red", tool="rect", color=RED, width=6, points=corners,
+        props={"fill": RED},
+    )
+    return board
+
+
 class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
     def make_board(self):
-        board = services.board_create(name="Shapes", owner=self.alice)
-        board.members.add(self.bob)
-        services.shape_add(
-            board=board, actor=self.bob, stroke_id="red", tool="rect", color=RED, width=6,
-            points=[[0.3, 0.3], [0.4, 0.45]], props={"fill": RED},
-        )
+        board = board_with_a_red_rectangle(self, "Shapes", [[0.3, 0.3], [0.4, 0.45]])
         services.text_add(  # drawn later, so over the rectangle's right half
             board=board, actor=self.bob, stroke_id="note", tool="note", color="#1b1e2b", points=[[0.36, 0.32], [0.5, 0.6]],
             props={"text": "Over it", "size": 24, "align": "left", "fill": "#fff3bf"},
@@ -264,13 +270,7 @@ BLUE, BLUE_RGB = "#1971c2", [0x19, 0x71, 0xC2]
 
 class AttachedArrowBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
     def make_board(self):
-        board = services.board_create(name="Flow", owner=self.alice)
-        board.members.add(self.bob)
-        services.shape_add(
-            board=board, actor=self.bob, stroke_id="red", tool="rect", color=RED, width=6,
-            points=[[0.4, 0.4], [0.5, 0.55]], props={"fill": RED},
-        )
-        return board
+        return board_with_a_red_rectangle(self, "Flow", [[0.4, 0.4], [0.5, 0.55]])
 
     def test_an_arrow_drawn_to_a_rectangle_follows_it_for_everyone(self):
         alice, bob = self.alice_page, self.bob_page
