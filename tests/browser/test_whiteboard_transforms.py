@@ -192,6 +192,16 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         svg = self.svg()
         self.assertLess(svg.index('fill="#fff3bf"'), svg.index(f'fill="{RED}"'))
 
+        # The time-lapse: the moment before shows the note on top again, the latest the rectangle.
+        alice.click("#history-open")
+        alice.locator("[data-history=slider]").press("ArrowLeft")
+        alice.wait_for_function(is_note, timeout=10_000)
+        expect(alice.locator("[data-history=status]")).to_have_text("bob added a sticky note")
+        alice.locator("[data-history=slider]").press("ArrowRight")
+        expect(alice.locator("[data-history=status]")).to_have_text("alice brought an element to the front")
+        alice.wait_for_function(is_red, timeout=10_000)
+        alice.keyboard.press("Escape")
+
         alice.keyboard.press("Control+Shift+BracketLeft")  # to the back: under the note again
         bob.wait_for_function(is_note, timeout=10_000)
         alice.reload()
