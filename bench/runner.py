@@ -26,6 +26,7 @@ SCENARIO_FUNCTIONS = {
     "markdown": "bench.markdown:run_markdown",
     "export": "bench.export:run_export",
     "undo": "bench.undo:run_undo",
+    "drag": "bench.drag:run_drag",
     "idle": "bench.idle:run_idle",
     "join": "bench.join:run_join",
     "soak": "bench.soak:run_soak",
@@ -63,6 +64,9 @@ class Sizes:
     join_connections: int = 1000
     join_boards: int = 100  # the spread-out layout (the other is one board)
     join_in_flight: int = 20  # per load process: connections between their connect and their `synced`
+    drag_elements: int = 500
+    drag_viewers: int = 20
+    drag_seconds: float = 5.0
     timeout: float = 120.0
 
 
@@ -72,6 +76,7 @@ QUICK = Sizes(
     points_rates=(600,), points_seconds=0.5, late_strokes=200, export_many_strokes=300, kanban_cards=100,
     kanban_small_cards=20, kanban_moves=3,
     idle_connections=20, join_connections=20, join_boards=4, timeout=30.0,
+    drag_elements=20, drag_viewers=3, drag_seconds=1.0,
 )
 
 

@@ -60,7 +60,11 @@ class QuickBenchTests(SimpleTestCase):
             self.assertEqual(row["check"], "OK", row)
             self.assertEqual(row["metric"], "deliveries/s")
         self.assertEqual({row["scenario"] for row in rows},
-                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "export", "undo", "idle", "join"})
+                         {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "export", "undo", "idle", "join",
+                          "drag"})
+        # A drag of a selection reaches every viewer, every frame.
+        drag = [row for row in rows if row["scenario"] == "drag"]
+        self.assertEqual([row["check"] for row in drag], ["OK"] * 4, drag)
         # Clear, undo, redo, restore and revert: every ack and event under 10 KB.
         undo = [row for row in rows if row["scenario"] == "undo" and row["check"]]
         self.assertTrue(len(undo) == 12 and all(row["check"] == "OK" for row in undo), undo)
