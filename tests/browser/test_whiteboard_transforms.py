@@ -316,3 +316,34 @@ class AttachedArrowBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserT
         self.assertGreater(result["pngInk"], 10_000, result)
         for only in ("pngOnly", "svgOnly"):
             self.assertLess(result[only], 0.01 * result["pngInk"], result)
+
+
+class TurnedTextBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
+    def make_board(self):
+        board = services.board_create(name="Tilted", owner=self.alice)
+        board.members.add(self.bob)
+        services.text_add(
+            board=board, actor=self.bob, stroke_id="note", tool="note", color="#1b1e2b", points=[[0.3, 0.3], [0.45, 0.55]],
+            props={"text": "Tilted", "size": 24, "align": "left", "fill": "#fff3bf", "angle": 0.3},
+        )
+        return board
+
+    def test_a_turned_note_is_edited_turned_and_stays_turned_for_everyone(self):
+        alice, bob = self.alice_page, self.bob_page
+        wait_for_pixels(alice, NOTE_RGB, more_than=1000)
+        alice.click('[data-tool="select"]')
+        alice.mouse.dblclick(*canvas_point(alice, 0.375, 0.425))  # its middle, which turning does not move
+        editor = alice.locator(".wb-text-editor")
+        expect(editor).to_be_focused()
+        self.assertIn("rotate(0.3rad)", editor.evaluate("(area) => area.style.transform"))
+        self.screenshot(alice, "whiteboard-turned-note-editing.png")
+        alice.keyboard.press("End")
+        alice.keyboard.type(" and edited")
+        alice.keyboard.press("Escape")
+        stored_when(lambda: Stroke.objects.get(client_id="note").props["text"] == "Tilted and edited", "the edit was not stored")
+        self.assertEqual(Stroke.objects.get(client_id="note").props["angle"], 0.3)
+        # Still turned on alice's page (her own edit) and on bob's: the note's top edge is not level.
+        for page in (alice, bob):
+            left, top, right, bottom = page.evaluate(RED_SPAN, NOTE_RGB)
+            top_row_left = page.evaluate(PIXEL_AT, [left + 0.005, top + 0.002])
+            self.assertNotEqual(top_row_left, NOTE_RGB, "the note's top-left corner is turned away")

@@ -228,7 +228,7 @@ class WhiteboardPage {
     this.textEditor.open({
       tool: element.tool, point: [Math.min(x1, x2), Math.min(y1, y2)], size: element.props.size,
       align: element.props.align ?? "left", color: element.color, fill: element.props.fill ?? null,
-      text: element.props.text, element,
+      text: element.props.text, element, angle: element.props.angle ?? 0,
     });
     this.holdSelection([element.id], "edit").catch(() => this.textEditor.cancel());
     this.canvas.invalidateBase();

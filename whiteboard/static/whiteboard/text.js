@@ -34,9 +34,10 @@ export class TextEditor {
   /**
    * Start writing at `point` (board fractions, the box's top-left corner);
    * one already open is finished first. To edit a text or note, `element`
-   * names it and `text` is what it says (`onDone` then gets both back).
+   * names it and `text` is what it says (`onDone` then gets both back); a
+   * turned one is written turned (`angle`).
    */
-  open({ tool, point, size, align, color, fill, text = "", element = null }) {
+  open({ tool, point, size, align, color, fill, text = "", element = null, angle = 0 }) {
     this.finish();
     const area = document.createElement("textarea");
     area.value = text;
@@ -53,22 +54,31 @@ export class TextEditor {
       }
     });
     area.addEventListener("blur", () => this.finish());
-    this.current = { tool, point, size, align, color, fill, area, element, original: text };
+    this.current = { tool, point, size, align, color, fill, area, element, angle, original: text };
     this.stage.append(area);
     this.place();
     area.focus(); // at once: what is typed next goes in, not to the tools' shortcuts
   }
 
-  /** The size of the box `text` takes, in board pixels. */
-  box({ tool, size }, text) {
+  /**
+   * The size of the box `text` takes, in board pixels: what it needs, and
+   * for a note being edited at least the size it has (it may have been resized larger).
+   */
+  box({ tool, size, element }, text) {
     this.measurer.font = font(size);
-    return layoutText({ tool, text: text || " ", size }, (line) => this.measurer.measureText(line).width);
+    const needed = layoutText({ tool, text: text || " ", size }, (line) => this.measurer.measureText(line).width);
+    if (tool !== "note" || !element) return needed;
+    const [[x1, y1], [x2, y2]] = element.points;
+    return {
+      width: Math.max(needed.width, Math.round(Math.abs(x2 - x1) * this.canvas.boardWidth)),
+      height: Math.max(needed.height, Math.round(Math.abs(y2 - y1) * this.canvas.boardHeight)),
+    };
   }
 
   /** Put the editor where the text goes, at the board's zoom (again after the view changes). */
   place() {
     if (!this.current) return;
-    const { tool, point, size, align, color, fill, area } = this.current;
+    const { tool, point, size, align, color, fill, area, angle } = this.current;
     const scale = this.canvas.view.scale;
     const [left, top] = this.canvas.toScreen(point[0], point[1]);
     const { width, height } = this.box(this.current, area.value);
@@ -85,6 +95,8 @@ export class TextEditor {
       padding: note ? `${NOTE_PADDING * scale}px` : "0",
       borderRadius: note ? `${NOTE_RADIUS * scale}px` : "0",
       textAlign: align,
+      transform: angle ? `rotate(${angle}rad)` : "",
+      transformOrigin: `${(width * scale) / 2}px ${(height * scale) / 2}px`, // the box's centre, as the canvas turns it
     });
   }
 
