@@ -18,7 +18,7 @@ from tests.browser.test_kanban_depth import on_a_phone_and_desk
 from tests.browser.test_exports import compare_pictures
 from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
 from tests.browser.test_whiteboard_elements import NOTE_RGB, RED_SPAN, AliceAndBobOnTheBoard, wait_for_pixels
-from whiteboard import services
+from whiteboard import services, transforms
 from whiteboard.models import BoardEvent, ElementEdit, Stroke
 
 # The colour of a pixel at (x, y), fractions of the canvas.
@@ -347,3 +347,40 @@ class TurnedTextBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTest
             left, top, right, bottom = page.evaluate(RED_SPAN, NOTE_RGB)
             top_row_left = page.evaluate(PIXEL_AT, [left + 0.005, top + 0.002])
             self.assertNotEqual(top_row_left, NOTE_RGB, "the note's top-left corner is turned away")
+
+
+class RevertTransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
+    """The owner takes back what a member resized and reordered, from the history panel; the member sees it go."""
+
+    def make_board(self):
+        board = board_with_a_red_rectangle(self, "Taken back", [[0.3, 0.3], [0.4, 0.45]])
+        board.refresh_from_db()
+        self.before = board.last_seq
+        transforms.elements_transform(
+            board=board, actor=self.bob, transform_id="t1", stroke_ids=["red"], origin_point=(0.3, 0.3), sx=2, sy=2,
+            angle=0.5,
+        )
+        transforms.elements_order(board=board, actor=self.bob, order_id="o1", stroke_ids=["red"], place="back")
+        return board
+
+    def test_the_owner_reverts_a_member_s_resize_turn_and_reorder(self):
+        alice, bob = self.alice_page, self.bob_page
+        wait_for_pixels(bob, RED_RGB, more_than=1000)
+        turned = bob.evaluate(RED_SPAN, RED_RGB)
+        alice.click("#history-open")
+        alice.locator("[data-history=slider]").evaluate(
+            "(slider, seq) => { slider.value = seq; slider.dispatchEvent(new Event('input', {bubbles: true})); }", self.before,
+        )
+        expect(alice.locator("[data-history=position]")).to_have_text(f"#{self.before} of {self.before + 2}")
+        alice.click(".wb-author[data-author=bob]")
+        alice.click("[data-history=revert]")
+        alice.wait_for_selector("#restore-dialog[open]:has-text('Revert bob')")
+        alice.click("#restore-dialog button[value=confirm]")
+        alice.wait_for_selector("#toast:has-text('Changes taken back')")
+        # Back to its first size, unturned, for bob too.
+        bob.wait_for_function(
+            f"() => {{ const [l, t, r, b] = ({RED_SPAN})({RED_RGB}); return r - l < {(turned[2] - turned[0]) * 0.7}; }}",
+            timeout=10_000,
+        )
+        red = Stroke.objects.get(client_id="red")
+        self.assertEqual((red.props, json.loads(red.points_json)), ({"fill": RED}, [[0.3, 0.3], [0.4, 0.45]]))
