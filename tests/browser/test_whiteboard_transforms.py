@@ -20,6 +20,7 @@ from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
 from tests.browser.test_whiteboard_elements import NOTE_RGB, RED_SPAN, AliceAndBobOnTheBoard, wait_for_pixels
 from whiteboard import services, transforms
 from whiteboard.models import BoardEvent, ElementEdit, Stroke
+from whiteboard.models import Image as BoardImage
 
 # The colour of a pixel at (x, y), fractions of the canvas.
 PIXEL_AT = """([x, y]) => {
@@ -384,3 +385,28 @@ class RevertTransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, Browse
         )
         red = Stroke.objects.get(client_id="red")
         self.assertEqual((red.props, json.loads(red.points_json)), ({"fill": RED}, [[0.3, 0.3], [0.4, 0.45]]))
+
+
+class PicturePasteBrowserTests(WhiteboardPages, BrowserTestCase):
+    def test_a_picture_copied_to_another_board_is_uploaded_there(self):
+        alice, page = self.user_page("alice")
+        board, other = outside_the_event_loop(lambda: (
+            services.board_create(name="Mood", owner=alice), services.board_create(name="Elsewhere", owner=alice),
+        ))
+        self.open_board(page, board)
+        red = Image.new("RGB", (200, 100), tuple(RED_RGB))
+        buffer = io.BytesIO()
+        red.save(buffer, "PNG")
+        page.set_input_files("#image-file", files=[{"name": "red.png", "mimeType": "image/png", "buffer": buffer.getvalue()}])
+        stored_when(lambda: Stroke.objects.filter(board=board, tool="image").exists(), "the picture was not placed")
+        wait_for_pixels(page, RED_RGB, more_than=2000)
+        page.keyboard.press("s")
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Control+c")
+        self.open_board(page, other)
+        page.keyboard.press("Control+v")
+        stored_when(lambda: Stroke.objects.filter(board=other, tool="image").exists(), "the picture was not pasted")
+        pasted = Stroke.objects.get(board=other, tool="image")
+        picture = BoardImage.objects.get(pk=pasted.props["image"])
+        self.assertEqual((picture.board_id, picture.width, picture.height), (other.pk, 200, 100))
+        wait_for_pixels(page, RED_RGB, more_than=2000)

@@ -36,6 +36,7 @@ const dataAttribute = (name) => `data-${name.replace(/[A-Z]/g, (letter) => `-${l
 const INK = "#1b1e2b";
 const NOTE_YELLOW = "#fff3bf";
 const CLOSED_SHAPES = new Set(["rect", "ellipse", "diamond"]);
+const PICTURE_PATH = /^\/whiteboard\/[\w-]+\/images\/\d+\/$/; // a board's picture (whiteboard/urls.py): all a paste fetches
 
 /** `color` mixed with white, `share` of it white: the pale fill of a shape or note in that colour. */
 function tint(color, share = 0.78) {
@@ -259,6 +260,33 @@ class WhiteboardPage {
     }
   }
 
+  /** Where this board serves its picture `image` (an absolute URL, so another board's page can fetch it). */
+  pictureUrl(image) {
+    return new URL(config.imageUrl.replace("{id}", image), location.href).href;
+  }
+
+  /**
+   * Place a pasted picture: one of this board's as it is; one of another
+   * board's (`src`, as copied there) fetched and uploaded here first.
+   */
+  async placePicture({ id, image, src, points, angle }) {
+    if (!src || src === this.pictureUrl(image)) {
+      this.sendImage({ id, image, points, angle });
+      return;
+    }
+    const from = new URL(src, location.href);
+    if (from.origin !== location.origin || !PICTURE_PATH.test(from.pathname)) {
+      this.toast("That picture does not come from a board of this site: it was not pasted.");
+      return;
+    }
+    try {
+      const uploaded = await this.pictures.copy(from.href);
+      this.sendImage({ id, image: uploaded.image, points, angle });
+    } catch (error) {
+      this.toast(error.message);
+    }
+  }
+
   /** Place one of the board's uploaded pictures (pictures.js) in the box `points`. */
   sendImage({ id = newStrokeId(), image, points, angle }) {
     if (!this.ready) return;
@@ -424,7 +452,9 @@ class WhiteboardPage {
     for (const kind of ["copy", "cut"]) {
       document.addEventListener(kind, (event) => {
         if (!selecting(event)) return;
-        const text = clipboardText(this.selection.selected(), (stroke) => this.canvas.pointsOf(stroke));
+        const text = clipboardText(
+          this.selection.selected(), (stroke) => this.canvas.pointsOf(stroke), (image) => this.pictureUrl(image),
+        );
         event.clipboardData.setData(CLIPBOARD_TYPE, text);
         event.clipboardData.setData("text/plain", text);
         event.preventDefault();

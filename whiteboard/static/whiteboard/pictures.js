@@ -43,6 +43,15 @@ export class Pictures {
     }
   }
 
+  /** Fetch a picture of another board (one this person may open) and upload it to this one: {image, width, height}. */
+  async copy(src) {
+    const response = await fetch(src).catch(() => null);
+    if (!response?.ok) throw new Error("A pasted picture could not be fetched from its board.");
+    const blob = await response.blob();
+    const extension = { "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif" }[blob.type] ?? "png";
+    return this.upload(new File([blob], `pasted.${extension}`, { type: blob.type }));
+  }
+
   async upload(file) {
     const form = new FormData();
     form.append("file", file);

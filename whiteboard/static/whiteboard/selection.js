@@ -306,7 +306,8 @@ export class Selection {
   duplicate() {
     const selected = this.selected();
     if (!selected.length || !this.board.ready) return;
-    this.board.paste(parseClipboard(clipboardText(selected, (stroke) => this.canvas.pointsOf(stroke))), { aside: true });
+    const text = clipboardText(selected, (stroke) => this.canvas.pointsOf(stroke), (image) => this.board.pictureUrl(image));
+    this.board.paste(parseClipboard(text), { aside: true });
   }
 
   erase() {
