@@ -27,6 +27,7 @@ SCENARIO_FUNCTIONS = {
     "export": "bench.export:run_export",
     "undo": "bench.undo:run_undo",
     "drag": "bench.drag:run_drag",
+    "panzoom": "bench.panzoom:run_panzoom",
     "idle": "bench.idle:run_idle",
     "join": "bench.join:run_join",
     "soak": "bench.soak:run_soak",

@@ -23,7 +23,7 @@ from django.utils.html import escape
 
 from whiteboard import replay
 from whiteboard.geometry import (
-    SVG_DRAWING_GROUP, DrawnStroke, attached_point, element_extent, svg_drawing, whole_pixels,
+    SVG_DRAWING_GROUP, DrawnStroke, attached_ends, element_extent, svg_drawing, whole_pixels,
 )
 from whiteboard.models import Image, Stroke, Tool
 from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, packed, unpacked_channels_many
@@ -137,7 +137,7 @@ def plan_export(*, board, seq=None, element_ids=None) -> ExportPlan:
                 min_x, min_y, max_x, max_y = element_extent(tool, texts[pk]["points"], texts[pk]["props"])
                 z, start, end = (texts[pk]["props"].get(name) for name in ("z", "start", "end"))
             if start or end:
-                attachments[pk] = (start, end, width)
+                attachments[pk] = (start, end, width, (dx, dy), texts[pk]["points"] if pk in texts else None)
             keys[pk] = replay.draw_key(created_seq, {} if z is None else {"z": z})
             if min_x is not None:  # a stroke still being drawn at `seq` is framed whole
                 extents.append((min_x + dx, min_y + dy, max_x + dx, max_y + dy, width))
@@ -147,7 +147,7 @@ def plan_export(*, board, seq=None, element_ids=None) -> ExportPlan:
         pks.sort(key=keys.__getitem__)
         attached = _attached_ends(board=board, attachments=attachments, moved=moved, rewritten=rewritten)
     extents += [(*map(min, zip(*ends.values())), *map(max, zip(*ends.values())), attachments[pk][2])
-                for pk, ends in attached.items()]
+                for pk, ends in attached.items()]  # an attached end may reach past the line's own points
     frame = drawing_frame(extents, sheet=element_ids is None)
     return ExportPlan(board.pk, board.slug, board.name, seq, pks, held, frame, offsets, texts, attached)
 
@@ -155,10 +155,10 @@ def plan_export(*, board, seq=None, element_ids=None) -> ExportPlan:
 def _attached_ends(*, board, attachments, moved, rewritten):
     """
     {pk: {end index: (x, y)}}: where the attached ends of lines and arrows
-    are (board fractions, as drawn), from their elements as they were then
-    (`moved` and `rewritten` as plan_export has them).
+    are drawn (board fractions; geometry.attached_ends), from their elements
+    as they were then (`moved` and `rewritten` as plan_export has them).
     """
-    targets = {anchor["id"] for start, end, _ in attachments.values() for anchor in (start, end) if anchor}
+    targets = {anchor["id"] for start, end, *_ in attachments.values() for anchor in (start, end) if anchor}
     if not targets:
         return {}
     elements = {}
@@ -171,15 +171,20 @@ def _attached_ends(*, board, attachments, moved, rewritten):
         later_x, later_y = moved.get(client_id, (0, 0))
         dx, dy = offset_x - later_x, offset_y - later_y
         elements[client_id] = (tool, [[x + dx, y + dy] for x, y, *_ in points], props)
+    own = dict(
+        Stroke.objects.filter(pk__in=[pk for pk, attachment in attachments.items() if attachment[4] is None])
+        .values_list("pk", "points_json")
+    )
     attached = {}
-    for pk, (start, end, _) in attachments.items():
-        ends = {
-            index: attached_point(*elements[anchor["id"]], anchor)
-            for index, anchor in enumerate((start, end))
-            if anchor and anchor["id"] in elements and elements[anchor["id"]][1]
-        }
-        if ends:
-            attached[pk] = ends
+    for pk, (start, end, _, (dx, dy), points) in attachments.items():
+        points = points if points is not None else json.loads(own[pk])
+        ends = [
+            (*elements[anchor["id"]], anchor) if anchor and elements.get(anchor["id"], (None, None))[1] else None
+            for anchor in (start, end)
+        ]
+        if any(ends):
+            drawn = attached_ends([[x + dx, y + dy] for x, y, *_ in points[:2]], ends)
+            attached[pk] = {index: drawn[index] for index, target in enumerate(ends) if target}
     return attached
 
 

@@ -29,7 +29,7 @@ within it. A note is its box filled, with corners NOTE_RADIUS round.
 A box (a rectangle, ellipse, diamond, text, note or image) with an `angle`
 is drawn unturned, then turned by it about its box's centre, in board
 pixels. An end of a line or arrow attached to an element is drawn where
-that element is now (attached_point).
+that element is now, stopping short of its outline (attached_ends).
 
 The SVG writes coordinates in half board pixels (the drawing sits in a
 `scale(.5)` group), rounded to whole pixels: midpoints are then whole
@@ -157,12 +157,16 @@ def element_extent(tool, points, props):
     return min(xs), min(ys), max(xs), max(ys)
 
 
+# How far short of an element's outline an attached end stops, in board pixels.
+ATTACH_GAP = 4
+
+
 def attached_point(tool, points, props, anchor):
     """
-    Where the end of a line or arrow attached to an element is (board
-    fractions): at `anchor` ({"x", "y"}, fractions of the element's box as
-    if unturned: the extent of its points as drawn), turned with the element.
-    geometry.js, attachedPoint, is the same.
+    Where the end of a line or arrow attached to an element is anchored
+    (board fractions): at `anchor` ({"x", "y"}, fractions of the element's
+    box as if unturned: the extent of its points as drawn), turned with the
+    element. geometry.js, attachedPoint, is the same.
     """
     xs, ys = [point[0] for point in points], [point[1] for point in points]
     left, top, right, bottom = min(xs), min(ys), max(xs), max(ys)
@@ -170,10 +174,82 @@ def attached_point(tool, points, props, anchor):
     angle = props.get("angle") if tool in BOX_TOOLS else None
     if angle:
         cx, cy = (left + right) / 2 * BOARD_WIDTH, (top + bottom) / 2 * BOARD_HEIGHT
-        px, py = x * BOARD_WIDTH - cx, y * BOARD_HEIGHT - cy
-        cos, sin = math.cos(angle), math.sin(angle)
-        x, y = (cx + px * cos - py * sin) / BOARD_WIDTH, (cy + px * sin + py * cos) / BOARD_HEIGHT
+        x, y = _turned_about(x * BOARD_WIDTH, y * BOARD_HEIGHT, cx, cy, angle)
+        x, y = x / BOARD_WIDTH, y / BOARD_HEIGHT
     return round(x, CORNER_DECIMALS), round(y, CORNER_DECIMALS)
+
+
+def _turned_about(x, y, cx, cy, angle):
+    cos, sin = math.cos(angle), math.sin(angle)
+    return cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos
+
+
+def _entry(tool, half_width, half_height, px, py, dx, dy):
+    """
+    Where (0..1) the segment (px, py) + t (dx, dy), about a box's centre in
+    its own frame, enters the element's outline; None if it starts inside.
+    """
+    if tool == Tool.ELLIPSE:
+        if not half_width or not half_height:
+            return None
+        a = (dx / half_width) ** 2 + (dy / half_height) ** 2
+        b = 2 * (px * dx / half_width**2 + py * dy / half_height**2)
+        c = (px / half_width) ** 2 + (py / half_height) ** 2 - 1
+        if c <= 0 or not a or b * b - 4 * a * c < 0:
+            return None
+        return max(0.0, (-b - math.sqrt(b * b - 4 * a * c)) / (2 * a))
+    if tool == Tool.DIAMOND:
+        corners = [(0, -half_height), (half_width, 0), (0, half_height), (-half_width, 0)]
+    else:
+        corners = [(-half_width, -half_height), (half_width, -half_height), (half_width, half_height), (-half_width, half_height)]
+    entering, leaving, outside = 0.0, math.inf, False
+    for (x1, y1), (x2, y2) in zip(corners, corners[1:] + corners[:1]):
+        nx, ny = y2 - y1, x1 - x2  # the edge's outward normal (corners go clockwise on screen)
+        distance = nx * (px - x1) + ny * (py - y1)  # > 0: the start is outside this edge
+        toward = nx * dx + ny * dy
+        outside = outside or distance > 0
+        if toward < 0:
+            entering = max(entering, distance / -toward)
+        elif toward > 0:
+            leaving = min(leaving, -distance / toward)
+        elif distance > 0:
+            return None  # alongside the edge, outside it: it never enters
+    return entering if outside and entering <= leaving else None
+
+
+def attached_ends(tool_points, targets):
+    """
+    A line's or arrow's two ends as drawn (board fractions): `tool_points`
+    its own two points as drawn; `targets`, per end, None or (tool, points
+    as drawn, props, anchor) of the element it is attached to. An attached
+    end is at its anchor (attached_point), drawn back along the line to
+    ATTACH_GAP short of the element's outline when the other end is outside
+    it. geometry.js, attachedEnds, is the same.
+    """
+    anchored = [
+        attached_point(*target) if target else (point[0], point[1]) for point, target in zip(tool_points, targets)
+    ]
+    ends = list(anchored)
+    for index, target in enumerate(targets):
+        if not target or target[0] not in BOX_TOOLS:
+            continue
+        tool, points, props, _ = target
+        xs, ys = [point[0] * BOARD_WIDTH for point in points], [point[1] * BOARD_HEIGHT for point in points]
+        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+        angle = props.get("angle") or 0
+        (ax, ay), (ox, oy) = anchored[index], anchored[1 - index]
+        qx, qy = _turned_about(ax * BOARD_WIDTH, ay * BOARD_HEIGHT, cx, cy, -angle)
+        px, py = _turned_about(ox * BOARD_WIDTH, oy * BOARD_HEIGHT, cx, cy, -angle)
+        dx, dy = qx - px, qy - py
+        t = _entry(tool, (max(xs) - min(xs)) / 2, (max(ys) - min(ys)) / 2, px - cx, py - cy, dx, dy)
+        length = math.hypot(dx, dy)
+        if t is None or not length or (t - 1) * length > 0.01:  # an anchor on the outline enters at 1, to its rounding
+            continue
+        t = min(t, 1.0)
+        back = min(ATTACH_GAP / length, t)
+        x, y = _turned_about(px + dx * (t - back), py + dy * (t - back), cx, cy, angle)
+        ends[index] = (round(x / BOARD_WIDTH, CORNER_DECIMALS), round(y / BOARD_HEIGHT, CORNER_DECIMALS))
+    return ends
 
 
 @dataclass(frozen=True)

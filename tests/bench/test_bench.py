@@ -61,7 +61,7 @@ class QuickBenchTests(SimpleTestCase):
             self.assertEqual(row["metric"], "deliveries/s")
         self.assertEqual({row["scenario"] for row in rows},
                          {"fanout", "latency", "points", "latejoin", "kanban", "markdown", "export", "undo", "idle", "join",
-                          "drag"})
+                          "drag", "panzoom"})
         # A drag of a selection reaches every viewer, every frame.
         drag = [row for row in rows if row["scenario"] == "drag"]
         self.assertEqual([row["check"] for row in drag], ["OK"] * 4, drag)

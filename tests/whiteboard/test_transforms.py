@@ -376,8 +376,10 @@ class AttachedArrowTests(TestCase):
         services.elements_move(board=self.board, actor=self.alice, move_id="m1", stroke_ids=["r1"], dx=0.25, dy=0)
         _, now = export_svg(self.client, self.url)
         _, then = export_svg(self.client, f"{self.url}?seq={before}")
-        self.assertEqual(self.shaft(then), ((192, 120), (1056, 660)))
-        self.assertEqual(self.shaft(now), ((192, 120), (1536, 660)))  # a quarter of the board further right
+        # Aimed at the rectangle's middle, (1056, 660), it stops 4 px short of its outline: at its top-left corner then,
+        self.assertEqual(self.shaft(then), ((192, 120), (957, 598)))
+        # and at its left side once it is a quarter of the board further right (middle (1536, 660), left side x 1440).
+        self.assertEqual(self.shaft(now), ((192, 120), (1436, 620)))
         # At a corner of a turned rectangle, the end turns with it.
         services.shape_add(
             board=self.board, actor=self.bob, stroke_id="a2", tool="line", color="#1971c2", width=4,
@@ -388,8 +390,8 @@ class AttachedArrowTests(TestCase):
             sx=1, sy=1, angle=math.pi / 2,
         )
         _, turned = export_svg(self.client, self.url)
-        # The top-right corner (1632, 600) turned a quarter about the centre (1536, 660): (1596, 756).
-        self.assertIn('<line x1="3192" y1="1512"', turned)
+        # The top-right corner (1632, 600) turned a quarter about the centre (1536, 660): (1596, 756), and 4 px off it.
+        self.assertIn('<line x1="3196" y1="1518"', turned)
 
     def test_attached_ends_must_name_elements_of_the_board_other_than_itself(self):
         for ends, code in (

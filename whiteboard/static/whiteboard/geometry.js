@@ -278,15 +278,71 @@ export function isAttached(stroke) {
   return Boolean(stroke.props?.start || stroke.props?.end);
 }
 
+const ATTACH_GAP = 4; // how far short of an element's outline an attached end stops, in board pixels
+
 /**
- * A line's or arrow's points as drawn: each end attached to an element
- * (`elementById(id)`, one this page holds) is where that element is now.
+ * Where (0..1) the segment (px, py) + t (dx, dy), about a box's centre in
+ * its own frame, enters the element's outline; null if it starts inside.
+ */
+function entry(tool, halfWidth, halfHeight, px, py, dx, dy) {
+  if (tool === "ellipse") {
+    if (!halfWidth || !halfHeight) return null;
+    const a = (dx / halfWidth) ** 2 + (dy / halfHeight) ** 2;
+    const b = 2 * ((px * dx) / halfWidth ** 2 + (py * dy) / halfHeight ** 2);
+    const c = (px / halfWidth) ** 2 + (py / halfHeight) ** 2 - 1;
+    if (c <= 0 || !a || b * b - 4 * a * c < 0) return null;
+    return Math.max(0, (-b - Math.sqrt(b * b - 4 * a * c)) / (2 * a));
+  }
+  const corners = tool === "diamond"
+    ? [[0, -halfHeight], [halfWidth, 0], [0, halfHeight], [-halfWidth, 0]]
+    : [[-halfWidth, -halfHeight], [halfWidth, -halfHeight], [halfWidth, halfHeight], [-halfWidth, halfHeight]];
+  let [entering, leaving, outside] = [0, Infinity, false];
+  for (let index = 0; index < corners.length; index += 1) {
+    const [[x1, y1], [x2, y2]] = [corners[index], corners[(index + 1) % corners.length]];
+    const [nx, ny] = [y2 - y1, x1 - x2]; // the edge's outward normal (corners go clockwise on screen)
+    const distance = nx * (px - x1) + ny * (py - y1); // > 0: the start is outside this edge
+    const toward = nx * dx + ny * dy;
+    outside ||= distance > 0;
+    if (toward < 0) entering = Math.max(entering, distance / -toward);
+    else if (toward > 0) leaving = Math.min(leaving, -distance / toward);
+    else if (distance > 0) return null; // alongside the edge, outside it: it never enters
+  }
+  return outside && entering <= leaving ? entering : null;
+}
+
+/**
+ * A line's or arrow's two ends as drawn (board fractions): an end attached
+ * to an element (`elementById(id)`, one this page holds) is at its anchor
+ * on it (attachedPoint), drawn back along the line to ATTACH_GAP short of
+ * the element's outline when the other end is outside it. As
+ * whiteboard/geometry.py, attached_ends.
  */
 export function attachedPoints(stroke, elementById, boardWidth, boardHeight) {
-  return stroke.points.map((point, index) => {
-    const anchor = stroke.props[index === 0 ? "start" : "end"];
+  const targets = [stroke.props.start, stroke.props.end].map((anchor) => {
     const element = anchor && elementById(anchor.id);
-    return element?.points.length ? attachedPoint(element, anchor, boardWidth, boardHeight) : point;
+    return element?.points.length ? { element, anchor } : null;
+  });
+  const anchored = stroke.points.slice(0, 2).map((point, index) =>
+    targets[index] ? attachedPoint(targets[index].element, targets[index].anchor, boardWidth, boardHeight) : [point[0], point[1]],
+  );
+  return anchored.map((end, index) => {
+    const element = targets[index]?.element;
+    if (!element || !BOX_TOOLS.has(element.tool)) return end;
+    const xs = element.points.map(([x]) => x * boardWidth);
+    const ys = element.points.map(([, y]) => y * boardHeight);
+    const centre = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+    const angle = element.props?.angle ?? 0;
+    const [qx, qy] = turnedAbout([end[0] * boardWidth, end[1] * boardHeight], centre, -angle);
+    const other = anchored[1 - index];
+    const [px, py] = turnedAbout([other[0] * boardWidth, other[1] * boardHeight], centre, -angle);
+    const [dx, dy] = [qx - px, qy - py];
+    const t = entry(element.tool, (Math.max(...xs) - Math.min(...xs)) / 2, (Math.max(...ys) - Math.min(...ys)) / 2, px - centre[0], py - centre[1], dx, dy);
+    const length = Math.hypot(dx, dy);
+    if (t === null || !length || (t - 1) * length > 0.01) return end; // an anchor on the outline enters at 1, to its rounding
+    const enters = Math.min(t, 1);
+    const back = Math.min(ATTACH_GAP / length, enters);
+    const [x, y] = turnedAbout([px + dx * (enters - back), py + dy * (enters - back)], centre, angle);
+    return [rounded(x / boardWidth, CORNER_DECIMALS), rounded(y / boardHeight, CORNER_DECIMALS)];
   });
 }
 
