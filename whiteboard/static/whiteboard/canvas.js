@@ -288,13 +288,31 @@ export class BoardCanvas {
     const { selection, holds = [], editing } = this.scene();
     const moving = new Set([...(selection?.moving ?? []), ...holds.flatMap((hold) => hold.ids), ...(editing ? [editing] : [])]);
     const following = new Set(this.followers(moving).map((stroke) => stroke.id)); // drawn with what they follow
+    const inView = this.inView();
     this.baseQueue = this.scene().visibleStrokes().filter(
-      (stroke) => !this.active.has(stroke) && !moving.has(stroke.id) && !following.has(stroke.id),
+      (stroke) => !this.active.has(stroke) && !moving.has(stroke.id) && !following.has(stroke.id) && inView(stroke),
     );
     this.baseQueueIndex = 0;
     this.baseView = { ...this.view };
     this.baseValid = true;
     this.baseDrawn = false;
+  }
+
+  /**
+   * Whether a stroke reaches into the window (board px, its width and a turned
+   * box's corners counted): the base is the window's size, so the rest would
+   * be drawn only to be cut off.
+   */
+  inView() {
+    const { scale, x, y } = this.view;
+    const [left, top] = [-x / scale, -y / scale];
+    const [right, bottom] = [left + this.cssWidth / scale, top + this.cssHeight / scale];
+    return (stroke) => {
+      if (isAttached(stroke)) return true; // where it is depends on what it is attached to: drawn whatever
+      const [minX, minY, maxX, maxY] = this.extent(stroke);
+      const reach = stroke.width / 2 + 2;
+      return maxX + reach >= left && minX - reach <= right && maxY + reach >= top && minY - reach <= bottom;
+    };
   }
 
   /**
