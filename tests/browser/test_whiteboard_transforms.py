@@ -58,6 +58,14 @@ def server_svg(test):
     return response.text()
 
 
+def assert_drawn_alike(test, page, *, more_ink_than):
+    """The page's PNG and the server's SVG of the board draw the same ink (test_exports.compare_pictures)."""
+    result = compare_pictures(test.new_page(), page_png(page), server_svg(test).encode())
+    test.assertGreater(result["pngInk"], more_ink_than, result)
+    for only in ("pngOnly", "svgOnly"):
+        test.assertLess(result[only], 0.01 * result["pngInk"], result)
+
+
 def stored_when(condition, what):
     """Wait until `condition()` holds (the page sends, the server stores)."""
     deadline = time.monotonic() + 10
@@ -89,16 +97,10 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
     def span(self, page):
         return page.evaluate(RED_SPAN, RED_RGB)
 
-    def at(self, page, x, y):
-        return canvas_point(page, x, y)
-
-    def drag(self, page, start, end, *, hold_shift=False):
-        press_and_drag(page, start, end, hold_shift=hold_shift)
-
     def select_red(self, page):
         page.keyboard.press("s")
         left, top, _, bottom = self.span(page)
-        page.mouse.click(*self.at(page, left + 0.01, (top + bottom) / 2))  # the part the note does not cover
+        page.mouse.click(*canvas_point(page, left + 0.01, (top + bottom) / 2))  # the part the note does not cover
         expect(page.locator("#selection-actions")).to_be_visible()
 
     def test_a_rectangle_is_resized_and_turned_with_its_handles_for_everyone_and_undone_after_a_reload(self):
@@ -111,8 +113,8 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
 
         # Drag the bottom-left corner down and left: bob sees it grow before alice lets go.
         alice_left, alice_top, alice_right, alice_bottom = self.span(alice)
-        corner = self.at(alice, alice_left, alice_bottom)
-        self.drag(alice, corner, (corner[0] - 80, corner[1] + 60))
+        corner = canvas_point(alice, alice_left, alice_bottom)
+        press_and_drag(alice, corner, (corner[0] - 80, corner[1] + 60))
         bob.wait_for_function(f"() => ({RED_SPAN})({RED_RGB})[0] < {left - 0.02}", timeout=10_000)
         self.assertFalse(ElementEdit.objects.exists())
         self.assertEqual(Stroke.objects.get(client_id="red").held_by, self.alice)
@@ -133,10 +135,10 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         grown = self.span(bob)
         alice_left, alice_top, alice_right, alice_bottom = self.span(alice)
         box = alice.locator("#board-canvas").bounding_box()
-        centre = self.at(alice, (alice_left + alice_right) / 2, (alice_top + alice_bottom) / 2)
-        handle = (centre[0], self.at(alice, 0, alice_top)[1] - 24 + 2)
+        centre = canvas_point(alice, (alice_left + alice_right) / 2, (alice_top + alice_bottom) / 2)
+        handle = (centre[0], canvas_point(alice, 0, alice_top)[1] - 24 + 2)
         radius = centre[1] - handle[1]
-        self.drag(alice, handle, (centre[0] + radius, centre[1]), hold_shift=True)
+        press_and_drag(alice, handle, (centre[0] + radius, centre[1]), hold_shift=True)
         alice.mouse.up()
         alice.keyboard.up("Shift")
         stored_when(lambda: "angle" in Stroke.objects.get(client_id="red").props, "the turn was not stored")
@@ -148,11 +150,7 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         )
         self.assertGreater(wide, 1)
         self.screenshot(bob, "whiteboard-turned.png")
-        # The page's PNG and the server's SVG turn it alike.
-        result = compare_pictures(self.new_page(), self.png(alice), self.svg().encode())
-        self.assertGreater(result["pngInk"], 20_000, result)
-        for only in ("pngOnly", "svgOnly"):
-            self.assertLess(result[only], 0.01 * result["pngInk"], result)
+        assert_drawn_alike(self, alice, more_ink_than=20_000)  # the page's PNG and the server's SVG turn it alike
 
         # After a reload, undo takes the turn and then the resize back, for bob too.
         alice.reload()
@@ -165,12 +163,6 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         )
         red = Stroke.objects.get(client_id="red")
         self.assertEqual((red.props, json.loads(red.points_json)), ({"fill": RED}, [[0.3, 0.3], [0.4, 0.45]]))
-
-    def png(self, page):
-        return page_png(page)
-
-    def svg(self):
-        return server_svg(self)
 
     def test_bring_to_front_and_send_to_back_reorder_for_everyone_and_in_both_exports(self):
         alice, bob = self.alice_page, self.bob_page
@@ -188,9 +180,9 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         self.screenshot(bob, "whiteboard-front.png")
 
         # Both exports draw the rectangle over the note now: at board pixel (740, 450), under both.
-        picture = Image.open(io.BytesIO(self.png(alice))).convert("RGB")
+        picture = Image.open(io.BytesIO(page_png(alice))).convert("RGB")
         self.assertEqual(list(picture.getpixel((740, 450))), RED_RGB)
-        svg = self.svg()
+        svg = server_svg(self)
         self.assertLess(svg.index('fill="#fff3bf"'), svg.index(f'fill="{RED}"'))
 
         # The time-lapse: the moment before shows the note on top again, the latest the rectangle.
@@ -312,11 +304,8 @@ class AttachedArrowBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserT
         alice.reload()
         alice.wait_for_selector("#connection-status[data-state=live]")
         alice.wait_for_function(f"() => ({RED_SPAN})({BLUE_RGB})[2] > {blue_right + 0.05}", timeout=10_000)
-        # The SVG draws the arrow's head in the rectangle where it is now, as the page does.
-        result = compare_pictures(self.new_page(), page_png(alice), server_svg(self).encode())
-        self.assertGreater(result["pngInk"], 10_000, result)
-        for only in ("pngOnly", "svgOnly"):
-            self.assertLess(result[only], 0.01 * result["pngInk"], result)
+        # The SVG draws the arrow's head by the rectangle where it is now, as the page does.
+        assert_drawn_alike(self, alice, more_ink_than=10_000)
 
 
 class TurnedTextBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):

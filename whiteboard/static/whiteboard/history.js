@@ -124,7 +124,6 @@ export class HistoryPanel {
     this.total = 0; // the latest seq known: the end of the timeline, loaded or not
     this.wanted = null; // a seq asked for before its page arrived
     this.firstSeqByAuthor = new Map(); // who changed the drawing, and the seq of their first change
-    this.lastLoaded = 0;
     this.loading = false;
     this.seq = 0;
     this.state = new BoardState({ onChange: () => {} });
@@ -248,7 +247,6 @@ export class HistoryPanel {
       }
       if (page.next_after === null && (this.frames.length >= this.total || !page.events.length)) break;
     }
-    this.lastLoaded = this.frames.length;
   }
 
   /**
@@ -263,7 +261,6 @@ export class HistoryPanel {
       this.frames.push(frame);
       this.noteAuthor(frame);
       this.times.push(Date.now());
-      this.lastLoaded = this.frames.length;
     }
     this.element("slider").max = String(this.total);
     if (following) this.showSeq(this.total);
