@@ -18,7 +18,6 @@ import asyncio
 import logging
 import secrets
 import time
-from collections import deque
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -139,7 +138,7 @@ class BoardConsumer(WebsocketApp):
         self.background_tasks = set()
         self.user_rate_limit = user_buckets.join(user.pk)
         self.throttled_count = 0
-        self.invalid_times = deque()
+        self.invalid_times = []  # when its invalid messages of the last minute came
         server_send = self.scope.get(SERVER_SEND, self.base_send)
         self.outlet = Outlet(
             server_send,
@@ -287,9 +286,7 @@ class BoardConsumer(WebsocketApp):
         if self.closing:
             return
         now = time.monotonic()
-        self.invalid_times.append(now)
-        while self.invalid_times and now - self.invalid_times[0] > 60:
-            self.invalid_times.popleft()
+        self.invalid_times = [then for then in self.invalid_times if now - then <= 60] + [now]
         if len(self.invalid_times) > settings.REALTIME_MAX_INVALID_PER_MINUTE:
             logger.warning("%s sent too many invalid messages to %s; closing", self.user.get_username(), self.group)
             await self.close_for_abuse(CloseCode.INVALID_MESSAGES)

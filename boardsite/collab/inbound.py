@@ -35,8 +35,6 @@ Twisted's producer methods. Elsewhere (a test's communicator) frames are
 counted as the consumer takes them.
 """
 
-from collections import deque
-
 # What may wait for the consumer before the server stops reading the socket. The
 # count is above the default burst (REALTIME_RATE_BURST, 240), so a flood runs out
 # of its burst, and is seen, before the server stops reading; the bytes bound big frames.
@@ -50,7 +48,9 @@ class Inlet:
         self.rate_limit = rate_limit  # the connection's TokenBucket
         self.on_refused = on_refused  # called at the first frame refused since `collect_refused`
         self.refused = 0
-        self.queued = deque()  # the size of each frame waiting for the consumer, in order
+        # The size of each frame waiting for the consumer, in order: a list, not a deque,
+        # as an empty list holds no memory and an idle connection's stays empty.
+        self.queued = []
         self.queued_bytes = 0
         self.paused = False
         self.stopped = False
@@ -90,7 +90,7 @@ class Inlet:
         if self.protocol is None:
             return self.admit()
         if self.queued:
-            self.queued_bytes -= self.queued.popleft()
+            self.queued_bytes -= self.queued.pop(0)
         if (
             self.paused
             and not self.stopped

@@ -24,7 +24,6 @@ the standard ASGI `send`, unbounded as ASGI is.
 
 import asyncio
 import logging
-from collections import deque
 from functools import partial
 
 from zope.interface import implementer
@@ -111,12 +110,13 @@ class Outlet:
         self.protocol = daphne_protocol(send)
         self.budget = budget
         self.name = name
-        self.queue = deque()
+        # Lists and an event made only while someone waits: an idle connection's outlet holds
+        # no buffer (a deque or an asyncio.Event costs some 700 bytes even when empty).
+        self.queue = []
         self.queued_bytes = 0
         self.paused = False
         self.gone = False
-        self._drained = asyncio.Event()
-        self._drained.set()
+        self._drained = None  # the event `drained` waits on, while frames are queued
         if self.protocol is not None:
             try:
                 # Daphne leaves the upgraded HTTP request's channel registered as the
@@ -149,14 +149,23 @@ class Outlet:
             else:
                 self._send_now(frame)
         if self.queue:
-            self._drained.clear()
             # One frame may always wait, whatever its size: a paced catch-up sends one at a time.
             if 0 < self.budget < self.queued_bytes and len(self.queue) > 1:
                 self._drop()
 
     async def drained(self):
         """Wait until the client has taken what was queued for it (at once outside daphne)."""
+        if not self.queue:
+            return
+        if self._drained is None:
+            self._drained = asyncio.Event()
         await self._drained.wait()
+
+    def _set_drained(self):
+        """Nothing is queued any more: wake whoever waits in `drained`."""
+        if self._drained is not None:
+            self._drained.set()
+            self._drained = None
 
     def _send_now(self, frame):
         if self.protocol.state != self.protocol.STATE_OPEN:
@@ -179,16 +188,19 @@ class Outlet:
 
     def resumeProducing(self):
         self.paused = False
-        while self.queue and not self.paused and not self.gone:
-            frame = self.queue.popleft()
+        sent = 0
+        while sent < len(self.queue) and not self.paused and not self.gone:
+            frame = self.queue[sent]
+            sent += 1
             self.queued_bytes -= len(frame)
             self._send_now(frame)
+        del self.queue[:sent]
         if not self.queue:
-            self._drained.set()
+            self._set_drained()
 
     def stopProducing(self):
         """The connection is closed: nothing more is sent, and nobody waits for it to drain."""
         self.gone = True
         self.queue.clear()
         self.queued_bytes = 0
-        self._drained.set()
+        self._set_drained()
