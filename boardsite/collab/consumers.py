@@ -135,7 +135,7 @@ class BoardConsumer(WebsocketApp):
         self.backlog = []
         self.backlog_dropped = False  # the backlog grew too long and was dropped: the catch-up reads on
         self.catch_up_lock = asyncio.Lock()
-        self.background_tasks = set()
+        self.background_tasks = None  # a set of them, once there are any (run_in_background)
         self.user_rate_limit = user_buckets.join(user.pk)
         self.throttled_count = 0
         self.invalid_times = []  # when its invalid messages of the last minute came
@@ -173,7 +173,7 @@ class BoardConsumer(WebsocketApp):
         `hello`, in one trip to the database thread: every connection makes
         it, and a crowd reconnecting after a restart makes it at once.
         """
-        board = selectors.board_for_user(board_model=self.board_model, slug=slug, user=user)
+        board = selectors.board_for_user(board_model=self.board_model, slug=slug, user=user, with_owner=False)
         return board, ([] if board is None else self.opening_frames(board=board, user=user))
 
     def opening_frames(self, *, board, user):
@@ -186,7 +186,7 @@ class BoardConsumer(WebsocketApp):
         user_buckets.leave(self.user.pk)
         board_connections.leave(self.user.pk, self.group, self)
         await self.room.hub.leave(self.room, self)
-        for task in self.background_tasks:
+        for task in self.background_tasks or ():
             task.cancel()
         self.room.announce(left=self.me())
         await self.on_leave()
@@ -366,6 +366,8 @@ class BoardConsumer(WebsocketApp):
     def run_in_background(self, coroutine):
         """Run work that must not hold up the board's other connections; cancelled on disconnect."""
         task = asyncio.create_task(coroutine)
+        if self.background_tasks is None:
+            self.background_tasks = set()
         self.background_tasks.add(task)
         task.add_done_callback(self.background_tasks.discard)
 

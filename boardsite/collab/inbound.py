@@ -43,6 +43,8 @@ MAX_QUEUED_BYTES = 1024 * 1024
 
 
 class Inlet:
+    __slots__ = ("protocol", "rate_limit", "on_refused", "refused", "queued", "queued_bytes", "paused", "stopped")
+
     def __init__(self, protocol, *, rate_limit, on_refused):
         self.protocol = protocol
         self.rate_limit = rate_limit  # the connection's TokenBucket

@@ -19,6 +19,8 @@ from django.conf import settings
 class TokenBucket:
     """`rate` messages a second on average, bursts of up to `burst`."""
 
+    __slots__ = ("rate", "burst", "clock", "tokens", "updated")  # one per connection: no instance dict
+
     def __init__(self, *, rate, burst, clock=time.monotonic):
         self.rate = rate
         self.burst = burst

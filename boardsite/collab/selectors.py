@@ -28,16 +28,19 @@ def boards_for_user(*, board_model, user):
     )
 
 
-def board_for_user(*, board_model, slug, user):
+def board_for_user(*, board_model, slug, user, with_owner=True):
     """
     The board with `slug` if `user` may open it, else None (never says
     which). Read by slug, then checked: every websocket connect runs it, and
     `access_filter`'s OR across the members join cost a crowd reconnecting
-    an eighth of the server's time compiling and running it.
+    an eighth of the server's time compiling and running it. `with_owner`:
+    read the owner's user along (a page names them; a socket, which keeps its
+    board for as long as it is open, does not, and holds one user fewer).
     """
     if not user.is_authenticated:
         return None
-    board = board_model.objects.filter(slug=slug).select_related("owner").first()
+    boards = board_model.objects.filter(slug=slug)
+    board = (boards.select_related("owner") if with_owner else boards).first()
     return board if board is not None and user_can_access(board=board, user=user) else None
 
 

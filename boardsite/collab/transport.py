@@ -105,6 +105,8 @@ class Outlet:
     bytes queue up is dropped; its page reconnects and catches up.
     """
 
+    __slots__ = ("asgi_send", "protocol", "budget", "name", "queue", "queued_bytes", "paused", "gone", "_drained")
+
     def __init__(self, send, *, budget, name="a websocket"):
         self.asgi_send = send
         self.protocol = daphne_protocol(send)
