@@ -46,6 +46,9 @@ class Tool(models.TextChoices):
 FREEHAND_TOOLS = (Tool.PEN, Tool.HIGHLIGHTER)
 SHAPE_TOOLS = (Tool.LINE, Tool.ARROW, Tool.RECT, Tool.ELLIPSE, Tool.DIAMOND)
 TEXT_TOOLS = (Tool.TEXT, Tool.NOTE)
+# Elements whose two ends may be attached to other elements (props `start` and `end`).
+LINE_TOOLS = (Tool.LINE, Tool.ARROW)
+ATTACHED_ENDS = ("start", "end")
 # Elements drawn in a box between two corners, which an `angle` in their props turns about its centre.
 BOX_TOOLS = (Tool.RECT, Tool.ELLIPSE, Tool.DIAMOND, *TEXT_TOOLS, Tool.IMAGE)
 

@@ -56,6 +56,7 @@ def replay_frames(frames):
     for frame in frames:
         kind, seq = frame["type"], frame["seq"]
         if kind == "move":
+            _rewrite(strokes, frame.get("edits", ()))  # the ends of lines let go of what stayed
             _move(strokes, [[frame["dx"], frame["dy"], frame["ids"]]])
         elif kind == "edit":
             _rewrite(strokes, [frame])

@@ -26,9 +26,9 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, NewEvent, encode_frame, lock_board_row, record_event, record_events
 from boardsite.collab.sql import insert_rows
 from whiteboard import replay
-from whiteboard.geometry import element_extent
+from whiteboard.geometry import CORNER_DECIMALS, attached_ends, element_extent
 from whiteboard.points import last_points, packed, packed_append
-from whiteboard.models import TEXT_TOOLS, Board, ElementEdit, HistoryStep, Move, Stroke, Tool
+from whiteboard.models import ATTACHED_ENDS, LINE_TOOLS, TEXT_TOOLS, Board, ElementEdit, HistoryStep, Move, Stroke, Tool
 from whiteboard.protocol import MAX_COORDINATE, MAX_POINTS_PER_STROKE, MIN_COORDINATE
 
 
@@ -552,13 +552,67 @@ def elements_move(*, board, actor, move_id, stroke_ids, dx, dy, connection="", o
         raise ActionError("nothing_to_move", "Those elements were erased or undone meanwhile.")
     check_not_held(board=board, stroke_ids=moved, connection=connection)
     check_on_canvas(board=board, stroke_ids=moved, dx=dx, dy=dy)
-    history_record(board=board, user=actor, kind=HistoryStep.Kind.MOVE, stroke_ids=moved, moves=[[dx, dy, moved]])
-    event = record_event(
-        board=board, type="move", payload={"id": move_id, "user": actor.get_username(), "ids": moved, "dx": dx, "dy": dy},
-        actor=actor, origin=origin,
+    detached = detach_edits(board=board, moved=moved)
+    history_record(
+        board=board, user=actor, kind=HistoryStep.Kind.MOVE, stroke_ids=moved, moves=[[dx, dy, moved]], edits=detached
     )
+    payload = {"id": move_id, "user": actor.get_username(), "ids": moved, "dx": dx, "dy": dy}
+    if detached:
+        payload["edits"] = rewrites(board=board, edits=detached)
+    event = record_event(board=board, type="move", payload=payload, actor=actor, origin=origin)
+    apply_edits(board=board, edits=detached, seq=event.seq, author=actor)
     apply_moves(board=board, moves=[[dx, dy, moved]], seq=event.seq, author=actor, client_id=move_id)
-    return Applied(seq=event.seq, details={"ids": moved})
+    return Applied(seq=event.seq, details={"ids": moved, **({"edits": payload["edits"]} if detached else {})})
+
+
+def detach_edits(*, board, moved):
+    """
+    The rewrites ([client id, before, after]) that let go of the attached
+    ends of the lines and arrows among `moved` whose elements stay where
+    they are: moved alone, such an end would stay drawn on its element and
+    the line would not move. Each end let go is written where it is drawn
+    now (geometry.attached_ends), so the line moves as the person sees it.
+    """
+    lines = [
+        stroke for stroke in Stroke.objects.filter(board=board, client_id__in=moved, tool__in=LINE_TOOLS)
+        if any(stroke.props.get(end) for end in ATTACHED_ENDS)
+    ]
+    moving = set(moved)
+    targets = {
+        stroke.props[end]["id"] for stroke in lines for end in ATTACHED_ENDS
+        if stroke.props.get(end) and stroke.props[end]["id"] not in moving
+    }
+    if not targets:
+        return []
+    elements = {
+        client_id: (tool, [[x + offset_x, y + offset_y] for x, y, *_ in json.loads(points_json)], props)
+        for client_id, tool, points_json, props, offset_x, offset_y in Stroke.objects.filter(
+            board=board, client_id__in=targets
+        ).values_list("client_id", "tool", "points_json", "props", "offset_x", "offset_y")
+    }
+    edits = []
+    for stroke in lines:
+        ends = [stroke.props.get(end) for end in ATTACHED_ENDS]
+        let_go = [anchor is not None and anchor["id"] not in moving for anchor in ends]
+        if not any(let_go):
+            continue
+        before = element_state(stroke)
+        points = before["points"]
+        drawn = attached_ends(
+            [[x + stroke.offset_x, y + stroke.offset_y] for x, y, *_ in points[:2]],
+            [(*elements[anchor["id"]], anchor) if anchor and elements.get(anchor["id"], (None, None))[1] else None
+             for anchor in ends],
+        )
+        points = [list(point) for point in points]
+        props = dict(stroke.props)
+        for index, end in enumerate(ATTACHED_ENDS):
+            if let_go[index]:
+                del props[end]
+                if ends[index]["id"] in elements:  # drawn on its element: written there, less the line's offset
+                    points[index][:2] = [round(drawn[index][0] - stroke.offset_x, CORNER_DECIMALS),
+                                         round(drawn[index][1] - stroke.offset_y, CORNER_DECIMALS)]
+        edits.append([stroke.client_id, before, {"color": stroke.color, "props": props, "points": points}])
+    return edits
 
 
 def moves_back(*, board, after_seq, author=None):

@@ -307,6 +307,19 @@ class AttachedArrowBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserT
         # The SVG draws the arrow's head by the rectangle where it is now, as the page does.
         assert_drawn_alike(self, alice, more_ink_than=10_000)
 
+        # Dragged alone, the arrow lets go of the rectangle where it is drawn, and moves as seen, for everyone.
+        alice.click('[data-tool="select"]')
+        left, top, right, bottom = alice.evaluate(RED_SPAN, BLUE_RGB)
+        shaft = canvas_point(alice, left + 0.2 * (right - left), top + 0.2 * (bottom - top))
+        bob_top = bob.evaluate(RED_SPAN, BLUE_RGB)[1]
+        press_and_drag(alice, shaft, (shaft[0], shaft[1] + 120))
+        alice.mouse.up()
+        stored_when(lambda: "end" not in Stroke.objects.get(tool="arrow").props, "the arrow did not let go")
+        self.assertGreater(Stroke.objects.get(tool="arrow").offset_y, 0)
+        bob.wait_for_function(f"() => ({RED_SPAN})({BLUE_RGB})[1] > {bob_top + 0.05}", timeout=10_000)
+        self.screenshot(bob, "whiteboard-arrow-let-go.png")
+        assert_drawn_alike(self, alice, more_ink_than=10_000)
+
 
 class TurnedTextBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):
     def make_board(self):

@@ -393,6 +393,39 @@ class AttachedArrowTests(TestCase):
         # The top-right corner (1632, 600) turned a quarter about the centre (1536, 660): (1596, 756), and 4 px off it.
         self.assertIn('<line x1="3196" y1="1518"', turned)
 
+    def test_an_arrow_moved_without_its_element_lets_go_of_it_where_it_was_drawn_and_undo_attaches_it_again(self):
+        self.arrow(end={"id": "r1", "x": 0.5, "y": 0.5})
+        self.client.force_login(self.alice)
+        with_both = services.elements_move(
+            board=self.board, actor=self.bob, move_id="m0", stroke_ids=["a1", "r1"], dx=0.05, dy=0
+        )
+        self.assertNotIn("edits", with_both.details, "moved with its element, it stays attached")
+        services.elements_move(board=self.board, actor=self.bob, move_id="m0b", stroke_ids=["a1", "r1"], dx=-0.05, dy=0)
+        attached = self.shaft(export_svg(self.client, self.url)[1])
+        self.assertEqual(attached, ((192, 120), (957, 598)))
+
+        moved = services.elements_move(board=self.board, actor=self.bob, move_id="m1", stroke_ids=["a1"], dx=0.1, dy=0)
+        (edit,) = moved.details["edits"]
+        self.assertEqual((edit["element"], "end" in edit), ("a1", False))
+        # It moved as drawn, a tenth of the board (192 px) to the right, and no longer follows the rectangle.
+        self.assertEqual(self.shaft(export_svg(self.client, self.url)[1]), ((384, 120), (1149, 598)))
+        services.elements_move(board=self.board, actor=self.alice, move_id="m2", stroke_ids=["r1"], dx=0, dy=0.2)
+        self.assertEqual(self.shaft(export_svg(self.client, self.url)[1]), ((384, 120), (1149, 598)))
+        event = BoardEvent.objects.get(board=self.board, type="move", payload__id="m1").payload
+        self.assertEqual(event["edits"], moved.details["edits"], "the others get what the mover's ack says")
+
+        services.history_undo(board=self.board, actor=self.alice)  # the rectangle's move
+        undone = services.history_undo(board=self.board, actor=self.bob)  # the arrow's: attached again, where it was
+        self.assertEqual(undone.details["edits"][0]["end"], {"id": "r1", "x": 0.5, "y": 0.5})
+        self.assertEqual(self.shaft(export_svg(self.client, self.url)[1]), attached)
+        services.history_redo(board=self.board, actor=self.bob)
+        self.assertEqual(self.shaft(export_svg(self.client, self.url)[1]), ((384, 120), (1149, 598)))
+        self.board.refresh_from_db()
+        frames = list(BoardEvent.objects.filter(board=self.board).order_by("seq").values_list("payload", flat=True))
+        for seq in range(self.board.last_seq + 1):
+            fast = [stroke.frame() for stroke in replay.strokes_at(board=self.board, seq=seq)]
+            self.assertEqual(fast, replay.replay_frames(frames[:seq]), f"at seq {seq}")
+
     def test_attached_ends_must_name_elements_of_the_board_other_than_itself(self):
         for ends, code in (
             ({"end": {"id": "nowhere", "x": 0.5, "y": 0.5}}, "unknown_element"),

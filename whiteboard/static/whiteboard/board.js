@@ -6,7 +6,7 @@ import { BoardCanvas } from "./canvas.js";
 import { BoardConnection, applyPresence, showStatus } from "../js/connection.js";
 import { HistoryPanel } from "./history.js";
 import { initial, personColor } from "./people.js";
-import { transformed } from "./geometry.js";
+import { ATTACHED_ENDS, isAttached, transformed } from "./geometry.js";
 import { BoardState, SHAPE_TOOLS } from "./strokes.js";
 import { isTyping, newStrokeId, roundCoordinate, Tools } from "./tools.js";
 import { CLIPBOARD_TYPE, clipboardText, parseClipboard, recreate } from "./clipboard.js";
@@ -317,10 +317,43 @@ class WhiteboardPage {
     if (!dx && !dy) return;
     for (let start = 0; start < ids.length; start += MAX_MOVE_IDS) {
       const message = { type: "move", id: newStrokeId(), ids: ids.slice(start, start + MAX_MOVE_IDS), dx, dy };
+      const detached = this.detachedStates(message.ids);
+      if (detached.length) {
+        this.editsBefore.set(message.id, new Map(detached.map(({ element }) => [element, this.state.savedState(element)])));
+        for (const edit of detached) this.state.editElement(edit, { drawn: true });
+      }
       this.state.moveElements(message);
       this.connection?.send(message);
     }
     this.historyChanged({ can_undo: true, can_redo: false });
+  }
+
+  /**
+   * The lines and arrows among `ids` with an end attached to an element that
+   * stays where it is: moved, they let go of it, from where they are drawn,
+   * so that they move as the person sees them (as the server does:
+   * whiteboard/services.py, detach_edits). Their new states, as `edits`
+   * entries with points as drawn.
+   */
+  detachedStates(ids) {
+    const moving = new Set(ids);
+    const edits = [];
+    for (const id of ids) {
+      const stroke = this.state.get(id);
+      if (!stroke || !isAttached(stroke)) continue;
+      const letGo = ATTACHED_ENDS.filter((end) => stroke.props[end] && !moving.has(stroke.props[end].id));
+      if (!letGo.length) continue;
+      const drawn = this.canvas.pointsOf(stroke);
+      const points = stroke.points.map((point) => [...point]);
+      const props = { ...stroke.props };
+      for (const end of letGo) {
+        const index = ATTACHED_ENDS.indexOf(end);
+        points[index] = [drawn[index][0], drawn[index][1]];
+        delete props[end];
+      }
+      edits.push({ element: id, version: stroke.textVersion, color: stroke.color, points, ...props });
+    }
+    return edits;
   }
 
   /**
@@ -556,6 +589,7 @@ class WhiteboardPage {
         this.state.editElement(frame);
         break;
       case "move":
+        this.state.rewriteElements(frame.edits ?? []); // lines and arrows that let go of what stayed
         this.state.moveElements(frame);
         this.dragDone(frame.ids);
         break;
@@ -610,6 +644,10 @@ class WhiteboardPage {
       case "edit":
         this.editsBefore.delete(command.id);
         break;
+      case "move":
+        this.editsBefore.delete(command.id);
+        this.state.rewriteElements(ack.edits ?? []); // the ends it let go of, where the server wrote them
+        break;
       case "transform":
       case "order":
         this.editsBefore.delete(command.id);
@@ -647,6 +685,8 @@ class WhiteboardPage {
     if (command?.type === "move") {
       // Nothing of it moved on the server: take it back here too.
       this.state.moveElements({ ids: command.ids, dx: -command.dx, dy: -command.dy });
+      for (const [id, before] of this.editsBefore.get(command.id) ?? []) this.state.restoreState(id, before);
+      this.editsBefore.delete(command.id);
     }
     if (command?.type === "edit") {
       // Not saved (someone else's words won, or the text went): show it as it was before.

@@ -273,6 +273,9 @@ export function attachedPoint(element, anchor, boardWidth, boardHeight) {
   return [rounded(x, CORNER_DECIMALS), rounded(y, CORNER_DECIMALS)];
 }
 
+/** The props of a line or arrow that attach its ends to elements, in the order of its points. */
+export const ATTACHED_ENDS = ["start", "end"];
+
 /** Whether a line or arrow has an end attached to an element. */
 export function isAttached(stroke) {
   return Boolean(stroke.props?.start || stroke.props?.end);

@@ -32,6 +32,7 @@ export function applyFrame(state, frame) {
       state.hide(frame.ids, frame.seq);
       break;
     case "move":
+      state.rewriteElements(frame.edits ?? []);
       state.moveElements(frame);
       break;
     case "edit":
