@@ -75,6 +75,12 @@ export class Selection {
     return null;
   }
 
+  /** An element of the selection if (x, y) board px is inside the selection's box, else null. */
+  selectedAround(x, y) {
+    const box = this.box();
+    return box && x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3] ? this.selected()[0] : null;
+  }
+
   /** The box around the selection, [left, top, right, bottom] in board px, or null. */
   box() {
     const boxes = this.selected().map((stroke) => this.canvas.extent(stroke));
@@ -95,8 +101,12 @@ export class Selection {
     const pixel = 1 / this.canvas.view.scale;
     const reach = (HANDLE_PX / 2 + (touch ? 12 : 4)) * pixel; // a finger is less precise than a mouse
     if (Math.hypot(x - (box[0] + box[2]) / 2, y - (box[1] - ROTATE_HANDLE_PX * pixel)) <= reach) return "rotate";
+    // Inside the box a handle reaches in at most a third of its size: the middle of a small
+    // selection (a word of text on a phone) is still where a finger takes it to move it.
+    const inside = x > box[0] && x < box[2] && y > box[1] && y < box[3];
+    const [reachX, reachY] = inside ? [Math.min(reach, (box[2] - box[0]) / 3), Math.min(reach, (box[3] - box[1]) / 3)] : [reach, reach];
     for (const [name, [handleX, handleY]] of Object.entries(handlePoints(box))) {
-      if (Math.abs(x - handleX) <= reach && Math.abs(y - handleY) <= reach) return name;
+      if (Math.abs(x - handleX) <= reachX && Math.abs(y - handleY) <= reachY) return name;
     }
     return null;
   }
@@ -119,7 +129,9 @@ export class Selection {
       this.startTransform(handle, start);
       return;
     }
-    const hit = this.elementAt(...start);
+    // A press inside the selection's box takes the selection, as one on an element of it
+    // does: an outline or a thin line is hard to hit, with a finger most of all.
+    const hit = this.elementAt(...start) ?? (event.shiftKey ? null : this.selectedAround(...start));
     if (hit && event.shiftKey) {
       if (this.ids.has(hit.id)) this.ids.delete(hit.id);
       else this.ids.add(hit.id);

@@ -1,0 +1,173 @@
+"""
+Every kind of element on a 390 px touch phone, as its owner would use it
+there: drawn, written or picked by touch, selected with a tap, moved and
+resized with a finger, a text or note rewritten, deleted, undone and redone
+across a reload; each step seen live on the same person's desktop page and
+stored by the server.
+"""
+
+import io
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.base import BrowserTestCase, outside_the_event_loop, touch_finger
+from tests.browser.test_kanban_depth import on_a_phone_and_desk
+from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
+from tests.browser.test_whiteboard_transforms import stored_when
+from whiteboard import services
+from whiteboard.models import Stroke
+
+KINDS = ("pen", "highlighter", "line", "arrow", "rect", "ellipse", "diamond", "text", "note", "image")
+
+# Whatever is drawn on the canvas (the board is otherwise empty): its extent as fractions of
+# the canvas, how many pixels, and the pixel of it nearest the middle of that extent.
+INK = """() => {
+  const canvas = document.getElementById("board-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const ink = (i) => data[i + 3] > 0 && (data[i] < 230 || data[i + 1] < 230 || data[i + 2] < 230);
+  let [left, top, right, bottom, count] = [Infinity, Infinity, -Infinity, -Infinity, 0];
+  for (let i = 0; i < data.length; i += 4) {
+    if (!ink(i)) continue;
+    const [x, y] = [(i / 4) % canvas.width, Math.floor(i / 4 / canvas.width)];
+    [left, top, right, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(right, x), Math.max(bottom, y)];
+    count += 1;
+  }
+  const [cx, cy] = [(left + right) / 2, (top + bottom) / 2];
+  let [nearest, best] = [null, Infinity];
+  for (let i = 0; i < data.length; i += 4) {
+    if (!ink(i)) continue;
+    const [x, y] = [(i / 4) % canvas.width, Math.floor(i / 4 / canvas.width)];
+    const distance = (x - cx) ** 2 + (y - cy) ** 2;
+    if (distance < best) [nearest, best] = [[x / canvas.width, y / canvas.height], distance];
+  }
+  return { count, span: [left / canvas.width, top / canvas.height, right / canvas.width, bottom / canvas.height], nearest };
+}"""
+
+
+def red_picture():
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 80), tuple(RED_RGB)).save(buffer, "PNG")
+    return {"name": "red.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
+
+
+class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
+    def setUp(self):
+        self.user, self.desk = self.user_page("tina")
+        self.board = outside_the_event_loop(lambda: services.board_create(name="Pocket board", owner=self.user))
+        self.phone = on_a_phone_and_desk(self, self.user, self.desk, self.board)
+        self.finger = touch_finger(self.phone)
+        self.box = self.phone.locator("#board-canvas").bounding_box()
+
+    def at(self, x, y):
+        """Canvas fractions (x, y) of the phone, in page pixels."""
+        return self.box["x"] + x * self.box["width"], self.box["y"] + y * self.box["height"]
+
+    def swipe(self, start, end, steps=10):
+        """One finger from `start` to `end` (page pixels), a step each animation frame."""
+        self.finger("touchStart", *start)
+        for step in range(1, steps + 1):
+            self.finger("touchMove", start[0] + (end[0] - start[0]) * step / steps,
+                        start[1] + (end[1] - start[1]) * step / steps + (4 if step % 2 else 0))
+            self.phone.wait_for_timeout(16)
+        self.finger("touchEnd", 0, 0)
+        # The next tap comes through Playwright's own DevTools session: let the page have this
+        # finger's end first, or Chromium sees the tap as a second finger, and no tap at all.
+        self.phone.wait_for_timeout(100)
+
+    def choose(self, tool):
+        """Tap a tool's button: it is the tool in use."""
+        self.phone.tap(f'button[data-tool="{tool}"]')
+        expect(self.phone.locator(f'button[data-tool="{tool}"]')).to_have_attribute("aria-pressed", "true")
+
+    def ink(self, page):
+        return page.evaluate(INK)
+
+    def wait_for_ink(self, page, *, none=False):
+        condition = "=== 0" if none else "> 40"
+        page.wait_for_function(f"() => ({INK})().count {condition}", timeout=10_000)
+
+    def element(self, kind):
+        return Stroke.objects.filter(board=self.board, tool=kind).order_by("-created_seq").first()
+
+    def make(self, kind):
+        """Draw, write or pick one element of `kind` by touch on the phone."""
+        phone = self.phone
+        if kind == "image":
+            phone.set_input_files("#image-file", files=[red_picture()])
+        elif kind in ("text", "note"):
+            self.choose(kind)
+            phone.touchscreen.tap(*self.at(0.25, 0.3))
+            expect(phone.locator(".wb-text-editor")).to_be_focused()
+            phone.keyboard.type("Pocket")
+            self.choose("select")  # leaving the text for another tool keeps it
+        else:
+            self.choose(kind)
+            phone.tap(f'[data-color="{RED}"]')
+            self.swipe(self.at(0.25, 0.3), self.at(0.6, 0.45))
+        stored_when(lambda: self.element(kind) is not None, f"the {kind} was not stored")
+
+    def test_every_kind_is_made_moved_resized_deleted_and_undone_by_touch_and_seen_on_the_desk(self):
+        phone, desk = self.phone, self.desk
+        for kind in KINDS:
+            with self.subTest(kind):
+                # Close enough that a word of text is the size of a fingertip, as a phone user would zoom.
+                phone.tap("#zoom-reset")
+                for _ in range(6):
+                    phone.tap("#zoom-in")
+                self.make(kind)
+                self.wait_for_ink(desk)
+                element = self.element(kind)
+                if kind in ("text", "note"):
+                    self.assertEqual(element.props["text"], "Pocket")
+
+                # A tap on it selects it; a finger inside its box moves it, for the desk too.
+                drawn = self.ink(phone)
+                self.choose("select")
+                phone.touchscreen.tap(*self.at(*drawn["nearest"]))
+                expect(phone.locator("#selection-actions")).to_be_visible()
+                desk_left = self.ink(desk)["span"][0]
+                left, top, right, bottom = drawn["span"]
+                grip = self.at((left + right) / 2, (top + bottom) / 2)
+                self.swipe(grip, (grip[0] + 60, grip[1] + 40))
+                stored_when(lambda: Stroke.objects.get(pk=element.pk).offset_x > 0, f"the {kind} was not moved")
+                desk.wait_for_function(f"() => ({INK})().span[0] > {desk_left + 0.005}", timeout=10_000)
+
+                # Its bottom-right handle, a finger's width off, resizes it.
+                corner = self.at(right, bottom)
+                handle = (corner[0] + 60 + 6, corner[1] + 40 + 6)
+                self.swipe(handle, (handle[0] + 40, handle[1] + 30))
+                stored_when(lambda: Stroke.objects.get(pk=element.pk).version > 0, f"the {kind} was not resized")
+
+                if kind in ("text", "note"):
+                    # The text tool's tap on it opens it for writing.
+                    moved = self.ink(phone)
+                    self.choose(kind)
+                    phone.touchscreen.tap(*self.at(*moved["nearest"]))
+                    expect(phone.locator(".wb-text-editor")).to_be_focused()
+                    phone.keyboard.press("End")
+                    phone.keyboard.type(" book")
+                    self.choose("select")
+                    stored_when(lambda: Stroke.objects.get(pk=element.pk).props["text"] == "Pocket book",
+                                f"the {kind} was not rewritten")
+
+                # Deleted from the selection's toolbar; undone, and redone after a reload.
+                moved = self.ink(phone)
+                self.choose("select")
+                phone.touchscreen.tap(*self.at(*moved["nearest"]))
+                phone.tap('[data-selection="delete"]')
+                self.wait_for_ink(desk, none=True)
+                self.assertTrue(Stroke.objects.get(pk=element.pk).hidden)
+                phone.tap("#undo")
+                self.wait_for_ink(desk)
+                self.assertFalse(Stroke.objects.get(pk=element.pk).hidden)
+                if kind == KINDS[0]:
+                    self.screenshot(phone, "whiteboard-phone-elements.png")
+                phone.reload()
+                phone.wait_for_selector("#connection-status[data-state=live]")
+                self.wait_for_ink(phone)
+                phone.tap("#redo")
+                self.wait_for_ink(desk, none=True)
+                self.wait_for_ink(phone, none=True)
+                self.assertTrue(Stroke.objects.get(pk=element.pk).hidden)
+                self.box = phone.locator("#board-canvas").bounding_box()
