@@ -36,8 +36,19 @@ class LateJoinBrowserTests(BrowserTestCase):
         user, page = self.user_page("lena")
         board = services.board_create(name="Busy board", owner=user)
         fill_whiteboard(board, strokes=STROKES, points=POINTS, author=user)
+        asked = []
+        page.on("request", lambda request: asked.append(request.url) if "snapshot.json" in request.url else None)
         page.goto(f"{self.live_server_url}{board.get_absolute_url()}")
         page.wait_for_selector("#connection-status[data-state=live]")
+        # The page's head asks for the snapshot while its modules load, and its script takes that answer.
+        self.assertEqual(len(asked), 1, asked)
+        requested, scripted = page.evaluate("""() => {
+          const entries = performance.getEntriesByType("resource");
+          const snapshot = entries.find((entry) => entry.name.includes("/snapshot.json"));
+          const script = entries.find((entry) => entry.name.endsWith("/whiteboard/board.js"));
+          return [snapshot.startTime, script.responseEnd];
+        }""")
+        self.assertLess(requested, scripted, "asked for before the page's script had even arrived")
         for colour, rgb in FIXTURE_COLOURS.items():
             self.assertGreater(page.evaluate(COUNT_PIXELS, rgb), 1000, f"too little {colour} on the canvas")
 

@@ -156,28 +156,3 @@ class MyCardsPageTests(TestCase):
     def test_someone_with_nothing_assigned_is_told_so(self):
         self.client.force_login(make_user("carol"))
         self.assertContains(self.client.get(reverse("kanban:mine")), "No cards are assigned to you.")
-
-
-class ModulePreloadTests(TestCase):
-    def test_the_board_page_preloads_exactly_the_modules_its_scripts_import(self):
-        """A module imported but not preloaded is fetched only once its importer has arrived (the waterfall)."""
-        import re
-        from pathlib import Path
-
-        from django.contrib.staticfiles import finders
-
-        from kanban.views import PRELOADED_MODULES
-
-        def imports(path):
-            source = Path(finders.find(path)).read_text()
-            here = Path(path).parent
-            for found in re.findall(r'^import [^;]*? from "([^"]+)";', source, flags=re.MULTILINE | re.DOTALL):
-                yield str((Path("/") / here / found).resolve()).lstrip("/")
-
-        seen, waiting = set(), ["kanban/board.js"]
-        while waiting:
-            for module in imports(waiting.pop()):
-                if module not in seen:
-                    seen.add(module)
-                    waiting.append(module)
-        self.assertEqual(sorted(PRELOADED_MODULES), sorted(seen))

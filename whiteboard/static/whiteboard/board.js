@@ -143,7 +143,8 @@ class WhiteboardPage {
 
   /** The board's strokes into the state: resolves to the seq they are current at. */
   async loadSnapshot() {
-    const response = await fetch(config.snapshotUrl, { headers: { Accept: "application/json" } });
+    // The page's head asked for it already (a preload): this takes that response, whatever its headers.
+    const response = await fetch(config.snapshotUrl);
     if (!response.ok) throw new Error(`the server answered ${response.status}`);
     const snapshot = await response.json();
     this.state.load(snapshot);
