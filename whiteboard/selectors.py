@@ -4,8 +4,8 @@ import json
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import Func, IntegerField, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Func, IntegerField, TextField, Value
+from django.db.models.functions import Cast, Coalesce
 
 from boardsite.collab import selectors as collab_selectors
 from whiteboard import replay
@@ -50,9 +50,11 @@ class JSONArrayLength(Func):
         return []
 
 
+# The snapshot's lists, in the order of the row's columns; the last two are spliced in as the
+# database holds them (board_snapshot_json).
 SNAPSHOT_FIELDS = (
-    "id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "props", "dx", "dy", "version",
-    "points",
+    "id", "user", "tool", "color", "width", "chunks", "created", "hidden", "hidden_by", "dx", "dy", "version",
+    "props", "points",
 )
 
 
@@ -71,27 +73,33 @@ def board_snapshot_json(*, board):
     the rows as the database returns them, with the points spliced in as
     stored, so a large board costs one query and no Python work per stroke
     or point; it is also quicker for a client to parse than an object per
-    stroke. A client loads this, then sends `sync` with `since` = N.
+    stroke. The props, too, are spliced in as the JSON text the database
+    holds: decoding and encoding them again was half the time the snapshot
+    of 10,000 strokes took. A client loads this, then sends `sync` with
+    `since` = N.
     """
     with consistent_read():
         seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
         rows = list(
             Stroke.objects.filter(board=board)
             .order_by("created_seq")
-            .annotate(chunks=JSONArrayLength("chunk_seqs"), username=Coalesce("author__username", Value("")))
+            .annotate(
+                chunks=JSONArrayLength("chunk_seqs"), username=Coalesce("author__username", Value("")),
+                props_json=Cast("props", output_field=TextField()),
+            )
             .values_list(
                 "client_id", "username", "tool", "color", "width", "chunks", "created_seq", "hidden", "hidden_by",
-                "props", "offset_x", "offset_y", "version", "points_packed",
+                "offset_x", "offset_y", "version", "props_json", "points_packed",
             )
         )
-    *columns, points = zip(*rows) if rows else [()] * len(SNAPSHOT_FIELDS)
+    *columns, props, points = zip(*rows) if rows else [()] * len(SNAPSHOT_FIELDS)
     columns[SNAPSHOT_FIELDS.index("hidden")] = [int(hidden) for hidden in columns[SNAPSHOT_FIELDS.index("hidden")]]
     for name in ("dx", "dy"):
         columns[SNAPSHOT_FIELDS.index(name)] = [replay.offset(value) for value in columns[SNAPSHOT_FIELDS.index(name)]]
     fields = json.dumps(dict(zip(SNAPSHOT_FIELDS, columns)), separators=(",", ":"))
-    # Packed points are made of characters JSON never escapes: joined, not re-encoded.
+    # Props are JSON already; packed points are made of characters JSON never escapes: joined, not re-encoded.
     points = '"' + '","'.join(points) + '"' if points else ""
-    return f'{{"seq":{seq},"strokes":{fields[:-1]},"points":[{points}]}}}}'
+    return f'{{"seq":{seq},"strokes":{fields[:-1]},"props":[{",".join(props)}],"points":[{points}]}}}}'
 
 
 def board_history_page(*, board, after):
