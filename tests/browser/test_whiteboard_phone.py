@@ -3,7 +3,8 @@ Every kind of element on a 390 px touch phone, as its owner would use it
 there: drawn, written or picked by touch, selected with a tap, moved and
 resized with a finger, a text or note rewritten, deleted, undone and redone
 across a reload; each step seen live on the same person's desktop page and
-stored by the server.
+stored by the server. Then the history on the phone: the time-lapse, a
+restore for everyone, and both exports.
 """
 
 import io
@@ -11,9 +12,10 @@ import io
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.base import BrowserTestCase, outside_the_event_loop, touch_finger
+from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop, touch_finger
 from tests.browser.test_kanban_depth import on_a_phone_and_desk
 from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
+from tests.browser.test_whiteboard_transforms import BLUE, BLUE_RGB
 from tests.browser.test_whiteboard_transforms import stored_when
 from whiteboard import services
 from whiteboard.models import Stroke
@@ -171,3 +173,53 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
                 self.wait_for_ink(phone, none=True)
                 self.assertTrue(Stroke.objects.get(pk=element.pk).hidden)
                 self.box = phone.locator("#board-canvas").bounding_box()
+
+
+class PhoneHistoryBrowserTests(WhiteboardPages, BrowserTestCase):
+    def test_the_time_lapse_a_restore_and_both_exports_on_a_phone(self):
+        user, desk = self.user_page("tina")
+
+        def make_board():
+            board = services.board_create(name="Pocket history", owner=user)
+            for stroke_id, colour, corners in (("red", RED, [[0.2, 0.2], [0.4, 0.4]]), ("blue", BLUE, [[0.5, 0.5], [0.7, 0.7]])):
+                services.shape_add(board=board, actor=user, stroke_id=stroke_id, tool="rect", color=colour, width=12,
+                                   points=corners, props={"fill": colour})
+            return board
+
+        board = outside_the_event_loop(make_board)
+        phone = on_a_phone_and_desk(self, user, desk, board)
+        blue = f"() => ({COUNT_PIXELS})({BLUE_RGB}) > 100"
+        no_blue = f"() => ({COUNT_PIXELS})({BLUE_RGB}) === 0"
+        phone.wait_for_function(blue, timeout=10_000)
+
+        # One step back in the time-lapse: the blue rectangle is not drawn yet, on the phone only.
+        phone.tap("#history-open")
+        expect(phone.locator("[data-history=position]")).to_contain_text("#2 of 2")
+        phone.tap('[data-history="back"]')
+        expect(phone.locator("[data-history=position]")).to_contain_text("#1 of 2")
+        phone.wait_for_function(no_blue, timeout=10_000)
+        self.assertGreater(desk.evaluate(COUNT_PIXELS, BLUE_RGB), 100)
+        self.screenshot(phone, "whiteboard-phone-history.png")
+
+        # Restored as it was then, for everyone; one step the phone's Undo takes back.
+        phone.tap("[data-history=restore]")
+        expect(phone.locator("#restore-dialog")).to_have_attribute("open", "")
+        phone.tap("#restore-dialog button[value=confirm]")
+        desk.wait_for_function(no_blue, timeout=10_000)
+        stored_when(lambda: Stroke.objects.get(board=board, client_id="blue").hidden, "the restore was not stored")
+        phone.tap("#undo")
+        desk.wait_for_function(blue, timeout=10_000)
+        self.assertFalse(Stroke.objects.get(board=board, client_id="blue").hidden)
+
+        # Both exports download from the phone, with both rectangles.
+        with phone.expect_download() as download:
+            phone.tap("#export-png")
+        png = Image.open(io.BytesIO(download.value.path().read_bytes())).convert("RGB")
+        colours = set(png.getdata())
+        self.assertIn(tuple(RED_RGB), colours)
+        self.assertIn(tuple(BLUE_RGB), colours)
+        with phone.expect_download() as download:
+            phone.tap("#export-svg")
+        svg = download.value.path().read_text()
+        self.assertIn(RED, svg)
+        self.assertIn(BLUE, svg)
