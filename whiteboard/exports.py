@@ -23,7 +23,7 @@ from django.utils.html import escape
 
 from whiteboard import replay
 from whiteboard.geometry import (
-    SVG_DRAWING_GROUP, DrawnStroke, attached_ends, element_extent, svg_drawing, whole_pixels,
+    SVG_DRAWING_GROUP, DrawnStroke, attached_ends, element_extent, end_targets, svg_drawing, whole_pixels,
 )
 from whiteboard.models import Image, Stroke, Tool
 from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, packed, unpacked_channels_many
@@ -178,10 +178,7 @@ def _attached_ends(*, board, attachments, moved, rewritten):
     attached = {}
     for pk, (start, end, _, (dx, dy), points) in attachments.items():
         points = points if points is not None else json.loads(own[pk])
-        ends = [
-            (*elements[anchor["id"]], anchor) if anchor and elements.get(anchor["id"], (None, None))[1] else None
-            for anchor in (start, end)
-        ]
+        ends = end_targets((start, end), elements)
         if any(ends):
             drawn = attached_ends([[x + dx, y + dy] for x, y, *_ in points[:2]], ends)
             attached[pk] = {index: drawn[index] for index, target in enumerate(ends) if target}

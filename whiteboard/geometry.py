@@ -217,6 +217,19 @@ def _entry(tool, half_width, half_height, px, py, dx, dy):
     return entering if outside and entering <= leaving else None
 
 
+def end_targets(anchors, elements):
+    """
+    The `targets` of attached_ends for a line's two ends: per anchor (None
+    or {"id", "x", "y"}), None or (tool, points as drawn, props, anchor) of
+    its element in `elements` ({client id: (tool, points as drawn, props)}),
+    None too for an element not known or with no points.
+    """
+    return [
+        (*elements[anchor["id"]], anchor) if anchor and elements.get(anchor["id"], (None, None))[1] else None
+        for anchor in anchors
+    ]
+
+
 def attached_ends(tool_points, targets):
     """
     A line's or arrow's two ends as drawn (board fractions): `tool_points`

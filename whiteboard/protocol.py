@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.protocol import allowed_keys, int_field, number_field, str_field
-from whiteboard.models import FREEHAND_TOOLS, SHAPE_TOOLS, TEXT_TOOLS, Tool
+from whiteboard.models import ATTACHED_ENDS, FREEHAND_TOOLS, LINE_TOOLS, SHAPE_TOOLS, TEXT_TOOLS, Tool
 
 BOARD_WIDTH = 1920
 BOARD_HEIGHT = 1200
@@ -168,7 +168,7 @@ def parse_shape(message):
         raise ActionError("invalid_tool", f"`shape` must be one of: {', '.join(SHAPE_TOOLS)}.")
     props = {}
     if message.get("fill") is not None:
-        if tool in (Tool.LINE, Tool.ARROW):
+        if tool in LINE_TOOLS:
             raise ActionError("invalid_field", "A line or arrow has no `fill`.")
         props["fill"] = color_field(message, "fill")
     if message.get("opacity") is not None:
@@ -182,14 +182,14 @@ def parse_shape(message):
             raise ActionError("invalid_field", "Only an arrow has `heads`.")
         if choice_field(message, "heads", ARROWHEADS, default="end") != "end":
             props["heads"] = message["heads"]
-    if tool not in (Tool.LINE, Tool.ARROW):
+    if tool not in LINE_TOOLS:
         props.update(angle_props(message))
     elif "angle" in message:
         raise ActionError("invalid_field", "A line or arrow turns with its ends: it has no `angle`.")
-    for end in ("start", "end"):
+    for end in ATTACHED_ENDS:
         if message.get(end) is None:
             continue
-        if tool not in (Tool.LINE, Tool.ARROW):
+        if tool not in LINE_TOOLS:
             raise ActionError("invalid_field", f"Only a line or an arrow has a `{end}` attached to an element.")
         props[end] = binding_field(message, end)
     return Shape(

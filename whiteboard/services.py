@@ -26,7 +26,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, NewEvent, encode_frame, lock_board_row, record_event, record_events
 from boardsite.collab.sql import insert_rows
 from whiteboard import replay
-from whiteboard.geometry import CORNER_DECIMALS, attached_ends, element_extent
+from whiteboard.geometry import CORNER_DECIMALS, attached_ends, element_extent, end_targets
 from whiteboard.points import last_points, packed, packed_append
 from whiteboard.models import ATTACHED_ENDS, LINE_TOOLS, TEXT_TOOLS, Board, ElementEdit, HistoryStep, Move, Stroke, Tool
 from whiteboard.protocol import MAX_COORDINATE, MAX_POINTS_PER_STROKE, MIN_COORDINATE
@@ -396,7 +396,7 @@ def check_bindings(*, board, stroke_id, props):
     elements of this board, not itself. An element is never deleted (erased
     ones are kept for undo), so what is attached stays attached.
     """
-    targets = {props[end]["id"] for end in ("start", "end") if end in props}
+    targets = {props[end]["id"] for end in ATTACHED_ENDS if end in props}
     if stroke_id in targets:
         raise ActionError("invalid_field", "A line or arrow cannot be attached to itself.")
     if targets and Stroke.objects.filter(board=board, client_id__in=targets).count() != len(targets):
@@ -599,9 +599,7 @@ def detach_edits(*, board, moved):
         before = element_state(stroke)
         points = before["points"]
         drawn = attached_ends(
-            [[x + stroke.offset_x, y + stroke.offset_y] for x, y, *_ in points[:2]],
-            [(*elements[anchor["id"]], anchor) if anchor and elements.get(anchor["id"], (None, None))[1] else None
-             for anchor in ends],
+            [[x + stroke.offset_x, y + stroke.offset_y] for x, y, *_ in points[:2]], end_targets(ends, elements)
         )
         points = [list(point) for point in points]
         props = dict(stroke.props)
