@@ -8,6 +8,7 @@ restore for everyone, and both exports.
 """
 
 import io
+import time
 
 from PIL import Image
 from playwright.sync_api import expect
@@ -77,9 +78,37 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
         # finger's end first, or Chromium sees the tap as a second finger, and no tap at all.
         self.phone.wait_for_timeout(100)
 
+    def tap_at(self, x, y):
+        """
+        One finger's tap at (x, y), page pixels. Every touch of the phone goes
+        through the one DevTools session of `self.finger`: a tap through
+        Playwright's own session can reach the page before the end of a swipe
+        sent just before it, and Chromium then takes it for a second finger.
+        """
+        self.finger("touchStart", x, y)
+        self.phone.wait_for_timeout(16)
+        self.finger("touchEnd", 0, 0)
+        self.phone.wait_for_timeout(100)
+
+    def tap(self, selector):
+        """
+        Tap the middle of what `selector` finds, in view and still: the
+        toolbar moves while the rows a tool adds open or close, and a tap
+        measured before that lands beside the button.
+        """
+        target = self.phone.locator(selector)
+        target.scroll_into_view_if_needed()
+        box, deadline = target.bounding_box(), time.monotonic() + 5
+        while time.monotonic() < deadline:
+            self.phone.wait_for_timeout(50)
+            box, before = target.bounding_box(), box
+            if box == before:
+                break
+        self.tap_at(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
     def choose(self, tool):
         """Tap a tool's button: it is the tool in use."""
-        self.phone.tap(f'button[data-tool="{tool}"]')
+        self.tap(f'button[data-tool="{tool}"]')
         expect(self.phone.locator(f'button[data-tool="{tool}"]')).to_have_attribute("aria-pressed", "true")
 
     def ink(self, page):
@@ -99,13 +128,13 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
             phone.set_input_files("#image-file", files=[red_picture()])
         elif kind in ("text", "note"):
             self.choose(kind)
-            phone.touchscreen.tap(*self.at(0.25, 0.3))
+            self.tap_at(*self.at(0.25, 0.3))
             expect(phone.locator(".wb-text-editor")).to_be_focused()
             phone.keyboard.type("Pocket")
             self.choose("select")  # leaving the text for another tool keeps it
         else:
             self.choose(kind)
-            phone.tap(f'[data-color="{RED}"]')
+            self.tap(f'[data-color="{RED}"]')
             self.swipe(self.at(0.25, 0.3), self.at(0.6, 0.45))
         stored_when(lambda: self.element(kind) is not None, f"the {kind} was not stored")
 
@@ -114,9 +143,9 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
         for kind in KINDS:
             with self.subTest(kind):
                 # Close enough that a word of text is the size of a fingertip, as a phone user would zoom.
-                phone.tap("#zoom-reset")
+                self.tap("#zoom-reset")
                 for _ in range(6):
-                    phone.tap("#zoom-in")
+                    self.tap("#zoom-in")
                 self.make(kind)
                 self.wait_for_ink(desk)
                 element = self.element(kind)
@@ -126,7 +155,7 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
                 # A tap on it selects it; a finger inside its box moves it, for the desk too.
                 drawn = self.ink(phone)
                 self.choose("select")
-                phone.touchscreen.tap(*self.at(*drawn["nearest"]))
+                self.tap_at(*self.at(*drawn["nearest"]))
                 expect(phone.locator("#selection-actions")).to_be_visible()
                 desk_left = self.ink(desk)["span"][0]
                 left, top, right, bottom = drawn["span"]
@@ -145,7 +174,7 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
                     # The text tool's tap on it opens it for writing.
                     moved = self.ink(phone)
                     self.choose(kind)
-                    phone.touchscreen.tap(*self.at(*moved["nearest"]))
+                    self.tap_at(*self.at(*moved["nearest"]))
                     expect(phone.locator(".wb-text-editor")).to_be_focused()
                     phone.keyboard.press("End")
                     phone.keyboard.type(" book")
@@ -156,11 +185,11 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
                 # Deleted from the selection's toolbar; undone, and redone after a reload.
                 moved = self.ink(phone)
                 self.choose("select")
-                phone.touchscreen.tap(*self.at(*moved["nearest"]))
-                phone.tap('[data-selection="delete"]')
+                self.tap_at(*self.at(*moved["nearest"]))
+                self.tap('[data-selection="delete"]')
                 self.wait_for_ink(desk, none=True)
                 self.assertTrue(Stroke.objects.get(pk=element.pk).hidden)
-                phone.tap("#undo")
+                self.tap("#undo")
                 self.wait_for_ink(desk)
                 self.assertFalse(Stroke.objects.get(pk=element.pk).hidden)
                 if kind == KINDS[0]:
@@ -168,7 +197,7 @@ class PhoneElementsBrowserTests(WhiteboardPages, BrowserTestCase):
                 phone.reload()
                 phone.wait_for_selector("#connection-status[data-state=live]")
                 self.wait_for_ink(phone)
-                phone.tap("#redo")
+                self.tap("#redo")
                 self.wait_for_ink(desk, none=True)
                 self.wait_for_ink(phone, none=True)
                 self.assertTrue(Stroke.objects.get(pk=element.pk).hidden)
