@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from boardsite.collab import admin as collab_admin
 from boardsite.collab.admin import ReadOnlyAdmin
-from whiteboard import services
+from whiteboard import services, stored_visibility
 from whiteboard.models import Board, BoardEvent, Stroke
 
 
@@ -43,6 +43,8 @@ class BoardAdmin(collab_admin.BoardAdmin):
 
     @admin.display(description="strokes", ordering="visible_strokes")
     def stroke_count(self, board):
+        if board.unwritten_visibility:  # the rows' `hidden` is not all written yet (whiteboard.stored_visibility)
+            return len(stored_visibility.visible_ids(board=board))
         return board.visible_strokes
 
     @admin.display(description="history")
@@ -65,8 +67,17 @@ class BoardEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Stroke)
 class StrokeAdmin(ReadOnlyAdmin):
-    list_display = ("client_id", "board", "tool", "color", "width", "author", "point_count", "hidden", "created_at")
-    list_filter = ("tool", "hidden", "board")
+    list_display = ("client_id", "board", "tool", "color", "width", "author", "point_count", "is_hidden", "created_at")
+    list_filter = ("tool", "board")
     search_fields = ("client_id", "board__name", "author__username")
     list_select_related = ("board", "author")
-    exclude = ("points_json", "points_packed")
+    # `hidden` as stored may be behind the board's unwritten events: `is_hidden` says what is shown now.
+    exclude = ("points_json", "points_packed", "hidden")
+    readonly_fields = ("is_hidden",)
+
+    @admin.display(description="hidden", boolean=True)
+    def is_hidden(self, stroke):
+        """Hidden now: as the row says, or as the board's unwritten events make it (whiteboard.stored_visibility)."""
+        if not stroke.board.unwritten_visibility:
+            return stroke.hidden
+        return stored_visibility.stroke_states(board=stroke.board, stroke_ids=[stroke.client_id])[stroke.client_id][0]

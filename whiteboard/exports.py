@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from django.core.cache import caches
 from django.utils.html import escape
 
-from whiteboard import replay
+from boardsite.collab.selectors import consistent_read
+from whiteboard import replay, stored_visibility
 from whiteboard.geometry import (
     SVG_DRAWING_GROUP, DrawnStroke, attached_ends, element_extent, end_targets, svg_drawing, whole_pixels,
 )
 from whiteboard.models import Image, Stroke, Tool
 from whiteboard.points import COORDINATE_SCALE, NO_PRESSURE, PRESSURE_SCALE, packed, unpacked_channels_many
 from whiteboard.protocol import BOARD_HEIGHT, BOARD_WIDTH
-from whiteboard.selectors import consistent_read
 
 EXPORT_VERSION = 3  # raise when the drawing changes, so exports cached before are not served
 STROKES_PER_BATCH = 1000
@@ -110,9 +110,14 @@ def plan_export(*, board, seq=None, element_ids=None) -> ExportPlan:
     """
     with consistent_read():
         if seq is None:
-            seq = type(board).objects.values_list("last_seq", flat=True).get(pk=board.pk)
-            rows = Stroke.objects.filter(board=board, hidden=False).values_list(*PLAN_FIELDS)
-            visible, moved, rewritten = None, {}, {}
+            seq, unwritten = type(board).objects.values_list("last_seq", "unwritten_visibility").get(pk=board.pk)
+            if unwritten:  # some of the rows' visibility is not written yet: the states say
+                rows = Stroke.objects.filter(board=board).values_list(*PLAN_FIELDS)
+                visible = set(stored_visibility.visible_ids(board=board, unwritten=unwritten))
+            else:
+                rows = Stroke.objects.filter(board=board, hidden=False).values_list(*PLAN_FIELDS)
+                visible = None
+            moved, rewritten = {}, {}
         else:
             rows = Stroke.objects.filter(board=board, created_seq__lte=seq).values_list(*PLAN_FIELDS)
             visible = set(replay.visible_stroke_ids_at(board=board, seq=seq))

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, broadcast_unstored
+from whiteboard import stored_visibility
 from whiteboard.models import Stroke
 from whiteboard.services import check_not_held, lock_board
 
@@ -35,11 +36,10 @@ def elements_hold(*, board, actor, stroke_ids, connection, reason="move", origin
     lock_board(board, actor=actor, origin=origin)
     now = timezone.now()
     check_not_held(board=board, stroke_ids=stroke_ids, connection=connection, now=now)
-    visible = Stroke.objects.filter(board=board, client_id__in=stroke_ids, hidden=False)
-    held = list(visible.values_list("client_id", flat=True))
+    held = stored_visibility.visible_ids(board=board, stroke_ids=stroke_ids, unwritten=board.unwritten_visibility)
     if not held:
         raise ActionError("nothing_to_move", "Those elements were erased or undone meanwhile.")
-    visible.update(held_by=actor, held_connection=connection, held_until=now + datetime.timedelta(seconds=HOLD_SECONDS))
+    Stroke.objects.filter(board=board, client_id__in=held).update(held_by=actor, held_connection=connection, held_until=now + datetime.timedelta(seconds=HOLD_SECONDS))
     frame = {"type": "held", "user": actor.get_username(), "conn": connection, "ids": held, "reason": reason}
     broadcast_unstored(board=board, frame=frame, origin=origin)
     return Applied(seq=None, details={"ids": held})

@@ -18,6 +18,13 @@ class Board(collab.Board):
         "Counted as they are stored, under the board's row lock, so checking the limit costs nothing "
         "however large the board is.",
     )
+    unwritten_visibility = models.JSONField(
+        default=list,
+        editable=False,
+        help_text="Seqs of the events whose hiding and showing of strokes is not yet written to the strokes' rows: "
+        "an event that changes many strokes is written later, in one pass with others "
+        "(whiteboard.stored_visibility).",
+    )
 
     class Meta(collab.Board.Meta):
         verbose_name = "whiteboard"

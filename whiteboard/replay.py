@@ -20,8 +20,10 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from whiteboard import stored_visibility
 from whiteboard.models import BoardEvent, Move, Stroke, ElementEdit
 from whiteboard.protocol import COORDINATE_DECIMALS
 from whiteboard.visibility import CHANGE_TYPES, Visibility
@@ -174,29 +176,43 @@ class Ignoring:
     after_seq: int
 
 
-def visible_stroke_ids_at(*, board, seq, ignoring=None):
+def visible_stroke_ids_at(*, board, seq, ignoring=None, rows=None):
     """
     The client ids of the strokes visible right after event `seq`, in drawing
     order. With `ignoring`, as if that user had done nothing after its seq:
     their later strokes never started and their later erases, clears, undos and
-    redos never happened.
+    redos never happened. `rows`: the board's strokes as
+    stored_visibility.read_rows gives them, if the caller has read them.
     """
-    strokes = Stroke.objects.filter(board=board, created_seq__lte=seq)
+    if rows is None:
+        rows = stored_visibility.read_rows(board=board)
+    starts = [
+        (client_id, created_seq, author_id)
+        for client_id, _, _, created_seq, author_id in rows
+        if created_seq <= seq
+        and not (ignoring is not None and author_id == ignoring.user_id and created_seq > ignoring.after_seq)
+    ]
     changes = BoardEvent.objects.filter(board=board, seq__lte=seq, type__in=VISIBILITY_EVENT_TYPES)
     if ignoring is not None:
-        strokes = strokes.exclude(author_id=ignoring.user_id, created_seq__gt=ignoring.after_seq)
         changes = changes.exclude(Q(author_id=ignoring.user_id) & Q(seq__gt=ignoring.after_seq))
-    starts = list(strokes.order_by("created_seq").values_list("client_id", "created_seq", "author__username", "author_id"))
+    # Events stored before `hide_after` named its user by id match strokes by username.
+    usernames = dict(
+        get_user_model().objects.filter(pk__in={author_id for _, _, author_id in starts}).values_list("pk", "username")
+    )
     visibility = Visibility()
     started = 0
-    for change_seq, kind, frame in changes.order_by("seq").values_list("seq", "type", "payload").iterator():
-        while started < len(starts) and starts[started][1] < change_seq:
-            client_id, created_seq, username, author_id = starts[started]
-            visibility.started(client_id, created_seq=created_seq, user=username or "", user_id=author_id)
+
+    def start(until):
+        nonlocal started
+        while started < len(starts) and starts[started][1] < until:
+            client_id, created_seq, author_id = starts[started]
+            visibility.started(client_id, created_seq=created_seq, user=usernames.get(author_id, ""), user_id=author_id)
             started += 1
+
+    for change_seq, kind, frame in changes.order_by("seq").values_list("seq", "type", "payload").iterator():
+        start(change_seq)
         visibility.apply(kind, change_seq, frame)
-    for client_id, created_seq, username, author_id in starts[started:]:
-        visibility.started(client_id, created_seq=created_seq, user=username or "", user_id=author_id)
+    start(seq + 1)
     return visibility.visible_ids()
 
 

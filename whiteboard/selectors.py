@@ -1,14 +1,13 @@
 """Reads for the whiteboard app: board lists, the board snapshot, the history pages."""
 
 import json
-from contextlib import contextmanager
 
-from django.db import connection, transaction
 from django.db.models import Func, IntegerField, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
 from boardsite.collab import selectors as collab_selectors
-from whiteboard import replay
+from boardsite.collab.selectors import consistent_read
+from whiteboard import replay, stored_visibility
 from whiteboard.models import Board, Stroke
 
 
@@ -18,22 +17,6 @@ def boards_for_user(*, user):
 
 def board_for_user(*, slug, user):
     return collab_selectors.board_for_user(board_model=Board, slug=slug, user=user)
-
-
-@contextmanager
-def consistent_read():
-    """
-    A transaction whose reads all see one moment: the snapshot's seq must
-    match its strokes exactly, or the events replayed after it would be
-    applied twice. SQLite gives that within any transaction; PostgreSQL
-    needs REPEATABLE READ, set before the transaction's first query.
-    """
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        yield
 
 
 class JSONArrayLength(Func):
@@ -79,7 +62,7 @@ def board_snapshot_json(*, board):
     `since` = N.
     """
     with consistent_read():
-        seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
+        seq, unwritten = Board.objects.values_list("last_seq", "unwritten_visibility").get(pk=board.pk)
         rows = list(
             Stroke.objects.filter(board=board)
             .order_by("created_seq")
@@ -92,8 +75,15 @@ def board_snapshot_json(*, board):
                 "offset_x", "offset_y", "version", "props_json", "points_packed",
             )
         )
+        # Some of the rows' visibility not written yet: the states say (whiteboard.stored_visibility).
+        states = stored_visibility.stroke_states(board=board, unwritten=unwritten) if unwritten else None
     *columns, props, points = zip(*rows) if rows else [()] * len(SNAPSHOT_FIELDS)
-    columns[SNAPSHOT_FIELDS.index("hidden")] = [int(hidden) for hidden in columns[SNAPSHOT_FIELDS.index("hidden")]]
+    hidden, hidden_by = SNAPSHOT_FIELDS.index("hidden"), SNAPSHOT_FIELDS.index("hidden_by")
+    if states is not None:
+        ids = columns[SNAPSHOT_FIELDS.index("id")]
+        columns[hidden_by] = [states[client_id][1] for client_id in ids]
+        columns[hidden] = [states[client_id][0] for client_id in ids]
+    columns[hidden] = [int(value) for value in columns[hidden]]
     for name in ("dx", "dy"):
         columns[SNAPSHOT_FIELDS.index(name)] = [replay.offset(value) for value in columns[SNAPSHOT_FIELDS.index(name)]]
     fields = json.dumps(dict(zip(SNAPSHOT_FIELDS, columns)), separators=(",", ":"))

@@ -25,7 +25,7 @@ from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, NewEvent, encode_frame, lock_board_row, record_event, record_events
 from boardsite.collab.sql import insert_rows
-from whiteboard import replay
+from whiteboard import replay, stored_visibility
 from whiteboard.geometry import CORNER_DECIMALS, attached_ends, element_extent, end_targets
 from whiteboard.points import last_points, packed, packed_append
 from whiteboard.models import ATTACHED_ENDS, LINE_TOOLS, TEXT_TOOLS, Board, ElementEdit, HistoryStep, Move, Stroke, Tool
@@ -53,15 +53,16 @@ def board_create(*, name, owner):
 def lock_board(board, *, actor=None, origin=None):
     """
     Hold the board's row lock until the transaction ends, and read its
-    stroke count under it. `record_event` takes the same lock later in the
+    stroke count and its unwritten visibility changes (whiteboard.stored_visibility) under it. `record_event` takes the same lock later in the
     transaction; taking it first keeps the lock order the same in every action.
     A change sent on a connection (`origin`) is then refused if `actor` has
     lost access since (collab_services.check_still_allowed).
     """
-    row = lock_board_row(board, columns=("stored_strokes",))
+    row = lock_board_row(board, columns=("stored_strokes", "unwritten_visibility"))
     if row is None:
         raise Board.DoesNotExist("This board has been deleted.")
-    (board.stored_strokes,) = row
+    board.stored_strokes, unwritten = row
+    board.unwritten_visibility = stored_visibility.unwritten_of(unwritten)
     collab_services.check_still_allowed(board=board, actor=actor, origin=origin)
 
 
@@ -178,6 +179,7 @@ def stroke_chunks_add(*, board, commands):
     stroke_ids = {command.stroke_id for command in commands}
     strokes = {stroke.client_id: stroke for stroke in _strokes_by_client_id(board=board, client_ids=stroke_ids)}
     existing = set(strokes)
+    gone = stored_visibility.hidden_among(board=board, strokes=strokes.values())
     stored_chunks = {stroke_id: list(stroke.chunk_seqs) for stroke_id, stroke in strokes.items()}
     appended = {}  # stroke id -> (JSON text, points) of each chunk appended in this batch
     results = [None] * len(commands)
@@ -217,7 +219,7 @@ def stroke_chunks_add(*, board, commands):
                     id=command.stroke_id,
                     expected=len(chunks),
                 )
-            if stroke.hidden:
+            if command.stroke_id in gone:
                 raise ActionError("stroke_gone", "This stroke was erased or undone; start a new one.", id=command.stroke_id)
             if stroke.version:  # its points were rewritten (resized or turned): the rest would not fit them
                 raise ActionError(
@@ -446,10 +448,8 @@ def element_add(*, board, actor, stroke_id, tool, color, width, points, props, e
 
 
 def _visible_ids(*, board, stroke_ids=None):
-    strokes = Stroke.objects.filter(board=board, hidden=False)
-    if stroke_ids is not None:
-        strokes = strokes.filter(client_id__in=stroke_ids)
-    return list(strokes.order_by("created_seq").values_list("client_id", flat=True))
+    """Those of `stroke_ids` (all the board's) still visible, in created order; the board was locked first."""
+    return stored_visibility.visible_ids(board=board, stroke_ids=stroke_ids, unwritten=board.unwritten_visibility)
 
 
 @transaction.atomic
@@ -463,7 +463,7 @@ def strokes_erase(*, board, actor, stroke_ids, origin=None):
     event = record_event(
         board=board, type="erase", payload={"user": actor.get_username(), "ids": erased}, actor=actor, origin=origin
     )
-    _hide_ids(board=board, stroke_ids=erased, seq=event.seq)
+    stored_visibility.record_change(board=board, kind="erase", seq=event.seq, frame=event.payload, changed=len(erased))
     return Applied(seq=event.seq, details={"ids": erased})
 
 
@@ -480,7 +480,7 @@ def board_clear(*, board, actor, origin=None):
         raise ActionError("board_empty", "The board is already empty.")
     history_record(board=board, user=actor, kind=HistoryStep.Kind.CLEAR, stroke_ids=cleared)
     event = record_event(board=board, type="clear", payload={"user": actor.get_username()}, actor=actor, origin=origin)
-    Stroke.objects.filter(board=board, hidden=False).update(hidden=True, hidden_by=event.seq)
+    stored_visibility.record_change(board=board, kind="clear", seq=event.seq, frame=event.payload, changed=len(cleared))
     return Applied(seq=event.seq, details={})
 
 
@@ -726,7 +726,7 @@ def text_edit(*, board, actor, edit_id, stroke_id, version, color, points, props
     if done is not None:
         return done
     stroke = Stroke.objects.filter(board=board, client_id=stroke_id).first()
-    if stroke is None or stroke.hidden:
+    if stroke is None or stored_visibility.hidden_among(board=board, strokes=[stroke]):
         raise ActionError("element_gone", "That text was erased or undone meanwhile.", id=stroke_id)
     if stroke.tool not in TEXT_TOOLS:
         raise ActionError("invalid_tool", "Only a text or a sticky note has words to edit.", id=stroke_id)
@@ -781,8 +781,8 @@ def states_back(*, board, after_seq, author=None):
 # Undo and redo
 
 
-# Ids per query when hiding or showing strokes: a restore may touch tens of
-# thousands, more than a database accepts as parameters of one query.
+# Ids per query when moving strokes: a restore may move tens of thousands,
+# more than a database accepts as parameters of one query.
 IDS_PER_QUERY = 2000
 
 
@@ -791,48 +791,67 @@ def _batches(stroke_ids):
     return (stroke_ids[start : start + IDS_PER_QUERY] for start in range(0, len(stroke_ids), IDS_PER_QUERY))
 
 
-def _hide_ids(*, board, stroke_ids, seq):
-    """Hide those of `stroke_ids` still visible, marked as hidden by event `seq`."""
-    for batch in _batches(stroke_ids):
-        Stroke.objects.filter(board=board, client_id__in=batch, hidden=False).update(hidden=True, hidden_by=seq)
-
-
-def _states(*, board, stroke_ids):
-    """{client id: (hidden, hidden_by)} of those of `stroke_ids` on the board."""
-    states = {}
-    for batch in _batches(stroke_ids):
-        rows = Stroke.objects.filter(board=board, client_id__in=batch).values_list("client_id", "hidden", "hidden_by")
-        states.update((client_id, (hidden, hidden_by)) for client_id, hidden, hidden_by in rows)
-    return states
-
-
-def _marked_counts(*, board, marks, hidden):
-    """How many strokes each mark in `marks` has, hidden or visible as asked."""
-    if not marks:
-        return {}
-    rows = (
-        Stroke.objects.filter(board=board, hidden=hidden, hidden_by__in=list(marks))
-        .values("hidden_by").annotate(count=Count("id")).values_list("hidden_by", "count")
-    )
-    return dict(rows)
-
-
-def _by_marks(*, board, states, hidden):
+class BoardStates:
     """
-    Split strokes (client id -> (hidden, hidden_by)) into the marks that
-    name exactly them among the board's strokes hidden (or visible) as
-    asked, and the ids no mark names alone.
+    The states (stored_visibility.stroke_states) of the strokes an undo,
+    redo or restore may hide or show, read in one go (or from the whole
+    board's `rows`, read_rows), and how many strokes each mark names:
+    counted here when the whole board was read, else asked of the database.
     """
-    groups = defaultdict(list)
-    for client_id, (_, hidden_by) in states.items():
-        groups[hidden_by].append(client_id)
-    counts = _marked_counts(board=board, marks=[mark for mark in groups if mark], hidden=hidden)
-    marks = sorted(mark for mark, ids in groups.items() if mark and counts.get(mark) == len(ids))
-    ids = [client_id for mark, group in groups.items() if mark not in marks for client_id in group]
-    return marks, ids
+
+    def __init__(self, *, board, stroke_ids, whole_board=False, rows=None):
+        self.board = board
+        stroke_ids = set(stroke_ids)
+        # An unwritten event may have marked any stroke: only the whole board tells how many a mark names.
+        self.whole_board = (
+            whole_board or rows is not None or bool(board.unwritten_visibility)
+            or len(stroke_ids) > stored_visibility.SCAN_OVER
+        )
+        if rows is None:
+            rows = stored_visibility.read_rows(board=board, stroke_ids=None if self.whole_board else stroke_ids)
+        self.states = stored_visibility.states_of(board=board, rows=rows, unwritten=board.unwritten_visibility)
+
+    def of(self, stroke_ids, *, hidden):
+        """{client id: state} of those of `stroke_ids` hidden (or visible) as asked, in their order."""
+        return {
+            client_id: self.states[client_id]
+            for client_id in stroke_ids
+            if client_id in self.states and self.states[client_id][0] == hidden
+        }
+
+    def marked_counts(self, marks, *, hidden):
+        """How many strokes each mark in `marks` has, hidden or visible as asked."""
+        if not marks:
+            return {}
+        if not self.whole_board:  # then every event is written: the rows say
+            rows = (
+                Stroke.objects.filter(board=self.board, hidden=hidden, hidden_by__in=list(marks))
+                .values("hidden_by").annotate(count=Count("id")).values_list("hidden_by", "count")
+            )
+            return dict(rows)
+        marks = set(marks)
+        counts = defaultdict(int)
+        for is_hidden, hidden_by, _ in self.states.values():
+            if is_hidden == hidden and hidden_by in marks:
+                counts[hidden_by] += 1
+        return counts
+
+    def by_marks(self, states, *, hidden):
+        """
+        Split strokes (client id -> state) into the marks that name exactly
+        them among the board's strokes hidden (or visible) as asked, and the
+        ids no mark names alone.
+        """
+        groups = defaultdict(list)
+        for client_id, (_, hidden_by, _) in states.items():
+            groups[hidden_by].append(client_id)
+        counts = self.marked_counts([mark for mark in groups if mark], hidden=hidden)
+        marks = sorted(mark for mark, ids in groups.items() if mark and counts.get(mark) == len(ids))
+        ids = [client_id for mark, group in groups.items() if mark not in marks for client_id in group]
+        return marks, ids
 
 
-def visibility_change(*, board, to_hide, to_show, after=None, after_user=None):
+def visibility_change(*, board, to_hide, to_show, after=None, after_user=None, states=None):
     """
     The fields of an undo, redo or restore event that hide `to_hide` and
     show `to_show` (client ids): those of them that are visible, and hidden,
@@ -840,50 +859,33 @@ def visibility_change(*, board, to_hide, to_show, after=None, after_user=None):
     strokes (whiteboard.visibility), so the event stays small however large
     the board; ids are listed only for the rest. `after` (and
     `after_user`): the strokes drawn after that seq (by that user) may be
-    named by `hide_after`. Returns (fields, the strokes hidden, the strokes
+    named by `hide_after`; `states`: the whole board's BoardStates, if the
+    caller read them. Returns (fields, the strokes hidden, the strokes
     shown).
     """
-    hide = {client_id: state for client_id, state in _states(board=board, stroke_ids=to_hide).items() if not state[0]}
-    show = {client_id: state for client_id, state in _states(board=board, stroke_ids=to_show).items() if state[0]}
+    if states is None:
+        states = BoardStates(board=board, stroke_ids=[*to_hide, *to_show], whole_board=after is not None)
+    hide, show = states.of(to_hide, hidden=False), states.of(to_show, hidden=True)
     fields = {}
+    hidden_after = set()
     if after is not None and hide:
-        drawn_after = Stroke.objects.filter(board=board, hidden=False, created_seq__gt=after)
+        drawn_after = Stroke.objects.filter(board=board, created_seq__gt=after)
         if after_user is not None:
             drawn_after = drawn_after.filter(author=after_user)
-        drawn_after = set(drawn_after.values_list("client_id", flat=True))
+        drawn_after = {
+            client_id for client_id in drawn_after.values_list("client_id", flat=True) if not states.states[client_id][0]
+        }
         if drawn_after and drawn_after <= hide.keys():
             author = {"user": after_user.get_username(), "user_id": after_user.pk} if after_user else {}
             fields["hide_after"] = {"seq": after, **author}
             hide = {client_id: state for client_id, state in hide.items() if client_id not in drawn_after}
             hidden_after = drawn_after
-        else:
-            hidden_after = set()
-    else:
-        hidden_after = set()
-    hide_marks, hide_ids = _by_marks(board=board, states=hide, hidden=False)
-    show_marks, show_ids = _by_marks(board=board, states=show, hidden=True)
+    hide_marks, hide_ids = states.by_marks(hide, hidden=False)
+    show_marks, show_ids = states.by_marks(show, hidden=True)
     for name, values in (("hide", hide_ids), ("hide_marks", hide_marks), ("show_ids", show_ids), ("show_marks", show_marks)):
         if values:
             fields[name] = values
     return fields, [*hide, *hidden_after], list(show)
-
-
-def apply_visibility(*, board, fields, seq):
-    """Make the stored strokes what the event `seq` with these `fields` says (whiteboard.visibility's rules)."""
-    visible = Stroke.objects.filter(board=board, hidden=False)
-    _hide_ids(board=board, stroke_ids=fields.get("hide", ()), seq=seq)
-    if fields.get("hide_marks"):
-        visible.filter(hidden_by__in=fields["hide_marks"]).update(hidden=True, hidden_by=seq)
-    after = fields.get("hide_after")
-    if after:
-        drawn_after = visible.filter(created_seq__gt=after["seq"])
-        if "user_id" in after:
-            drawn_after = drawn_after.filter(author_id=after["user_id"])
-        drawn_after.update(hidden=True, hidden_by=seq)
-    for batch in _batches(fields.get("show_ids", ())):
-        Stroke.objects.filter(board=board, client_id__in=batch).update(hidden=False)
-    if fields.get("show_marks"):
-        Stroke.objects.filter(board=board, hidden=True, hidden_by__in=fields["show_marks"]).update(hidden=False)
 
 
 def _apply_step(*, board, actor, step, undo, origin):
@@ -900,7 +902,7 @@ def _apply_step(*, board, actor, step, undo, origin):
         to_hide, to_show = (step.stroke_ids, []) if undo else ([], step.stroke_ids)
     else:
         to_hide, to_show = (step.shown_ids, step.stroke_ids) if undo else (step.stroke_ids, step.shown_ids)
-    fields, _, _ = visibility_change(board=board, to_hide=to_hide, to_show=to_show)
+    fields, hidden, shown = visibility_change(board=board, to_hide=to_hide, to_show=to_show)
     if step.moves:
         fields["moves"] = [[-dx, -dy, ids] for dx, dy, ids in step.moves] if undo else step.moves
     edits = [[stroke_id, after, before] if undo else [stroke_id, before, after] for stroke_id, before, after in step.edits]
@@ -915,7 +917,9 @@ def _apply_step(*, board, actor, step, undo, origin):
         actor=actor,
         origin=origin,
     )
-    apply_visibility(board=board, fields=fields, seq=event.seq)
+    stored_visibility.record_change(
+        board=board, kind=event.payload["type"], seq=event.seq, frame=fields, changed=len(hidden) + len(shown)
+    )
     apply_moves(board=board, moves=fields.get("moves", ()), seq=event.seq, author=actor)
     apply_edits(board=board, edits=edits, seq=event.seq, author=actor)
     return Applied(seq=event.seq, details={"step": step.kind, **fields, **history_state(board=board, user=actor)})
@@ -963,9 +967,10 @@ def board_restore(*, board, actor, to_seq, origin=None):
     """
     lock_board(board, actor=actor, origin=origin)
     _check_can_restore(board=board, actor=actor, seq=to_seq, name="to_seq")
-    target = replay.visible_stroke_ids_at(board=board, seq=to_seq)
+    rows = stored_visibility.read_rows(board=board)
+    target = replay.visible_stroke_ids_at(board=board, seq=to_seq, rows=rows)
     return _restore_visible(
-        board=board, actor=actor, target=target, moves=moves_back(board=board, after_seq=to_seq),
+        board=board, actor=actor, target=target, rows=rows, moves=moves_back(board=board, after_seq=to_seq),
         edits=states_back(board=board, after_seq=to_seq), details={"to_seq": to_seq}, after=to_seq, origin=origin,
     )
 
@@ -983,29 +988,33 @@ def board_revert_user(*, board, actor, username, after_seq, origin=None):
     reverted = get_user_model().objects.filter(username=collab_services.clean_username(username)).first()
     if reverted is None:
         raise ActionError("unknown_user", "There is no user with that name.")
+    rows = stored_visibility.read_rows(board=board)
     target = replay.visible_stroke_ids_at(
-        board=board, seq=last_seq, ignoring=replay.Ignoring(user_id=reverted.pk, after_seq=after_seq)
+        board=board, seq=last_seq, ignoring=replay.Ignoring(user_id=reverted.pk, after_seq=after_seq), rows=rows
     )
     details = {"revert_user": reverted.get_username(), "after_seq": after_seq}
     return _restore_visible(
-        board=board, actor=actor, target=target, moves=moves_back(board=board, after_seq=after_seq, author=reverted),
+        board=board, actor=actor, target=target, rows=rows,
+        moves=moves_back(board=board, after_seq=after_seq, author=reverted),
         edits=states_back(board=board, after_seq=after_seq, author=reverted), details=details, after=after_seq,
         after_user=reverted, origin=origin,
     )
 
 
-def _restore_visible(*, board, actor, target, moves, edits, details, after, after_user=None, origin):
+def _restore_visible(*, board, actor, target, rows, moves, edits, details, after, after_user=None, origin):
     """
     Hide and show strokes so that exactly `target` (client ids) is visible,
-    make `moves` and rewrite `edits`; record the step and the event.
+    make `moves` and rewrite `edits`; record the step and the event. `rows`:
+    the board's strokes as stored (stored_visibility.read_rows).
     """
-    current = _visible_ids(board=board)
+    states = BoardStates(board=board, stroke_ids=(), rows=rows)
+    current = [stroke_id for stroke_id, (hidden, _, _) in states.states.items() if not hidden]
     wanted, present = set(target), set(current)
     fields, hidden, shown = visibility_change(
         board=board,
         to_hide=[stroke_id for stroke_id in current if stroke_id not in wanted],
         to_show=[stroke_id for stroke_id in target if stroke_id not in present],
-        after=after, after_user=after_user,
+        after=after, after_user=after_user, states=states,
     )
     if not hidden and not shown and not moves and not edits:
         raise ActionError("nothing_to_restore", "The board already looks like that.")
@@ -1020,7 +1029,9 @@ def _restore_visible(*, board, actor, target, moves, edits, details, after, afte
     event = record_event(
         board=board, type="restore", payload={"user": actor.get_username(), **details, **fields}, actor=actor, origin=origin
     )
-    apply_visibility(board=board, fields=fields, seq=event.seq)
+    stored_visibility.record_change(
+        board=board, kind="restore", seq=event.seq, frame=fields, changed=len(hidden) + len(shown)
+    )
     apply_moves(board=board, moves=moves, seq=event.seq, author=actor)
     apply_edits(board=board, edits=edits, seq=event.seq, author=actor)
     return Applied(seq=event.seq, details={**details, **fields, **history_state(board=board, user=actor)})

@@ -28,6 +28,7 @@ from django.db.models import Max, Min
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied
+from whiteboard import stored_visibility
 from whiteboard.geometry import box_corners
 from whiteboard.models import BOX_TOOLS, TEXT_TOOLS, Stroke
 from whiteboard.protocol import (
@@ -131,7 +132,9 @@ def _check_on_canvas(stroke, state):
 
 def _visible_elements(*, board, stroke_ids, connection):
     """The elements of `stroke_ids` still on the board, in drawing order; refused if none is, or one is held."""
-    elements = list(Stroke.objects.filter(board=board, client_id__in=stroke_ids, hidden=False))
+    elements = list(Stroke.objects.filter(board=board, client_id__in=stroke_ids))
+    gone = stored_visibility.hidden_among(board=board, strokes=elements)
+    elements = [element for element in elements if element.client_id not in gone]
     if not elements:
         raise ActionError("nothing_to_change", "Those elements were erased or undone meanwhile.")
     check_not_held(board=board, stroke_ids=[element.client_id for element in elements], connection=connection)

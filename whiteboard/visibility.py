@@ -12,71 +12,77 @@ stay small however large the board. Strokes are listed (`hide`, `show_ids`)
 only where no mark or rule says exactly the same.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass
-
 CHANGE_TYPES = ("undo", "redo", "restore")
 
 
-@dataclass
-class StrokeVisibility:
-    created_seq: int
-    user: str
-    hidden: bool = False
-    hidden_by: int = 0
-    user_id: int | None = None  # known to the server's replay of its rows, not to a replay of frames
+class _Group:
+    """Strokes in the same state: hidden or not, with the same mark. Merged groups point to the one they joined."""
+
+    __slots__ = ("mark", "hidden", "joined")
+
+    def __init__(self, mark, hidden):
+        self.mark, self.hidden, self.joined = mark, hidden, None
 
 
 class Visibility:
-    """The hidden state of a board's strokes, changed event by event in seq order."""
+    """
+    The hidden state of a board's strokes, changed event by event in seq
+    order: each event is applied after the strokes made before it started,
+    and before those made after it. Strokes with the same state (hidden or
+    not, and mark) form one group, and an event that changes the state of
+    every stroke of a state (a clear; an undo or redo naming marks) changes
+    or merges groups, not strokes: replaying a long history of them on a
+    large board costs a few operations each, not one per stroke.
+    """
 
     def __init__(self):
-        self.strokes = {}  # client id -> StrokeVisibility
-        self.marked = defaultdict(set)  # seq -> client ids it hid (some may have been hidden again since)
+        self.created = {}  # client id -> created seq, in the order started
+        self.authors = {}  # client id -> (username, user id or None)
+        self.group_of = {}  # client id -> its group, or one merged into it
+        self.groups = ({}, {})  # [hidden] -> {mark: group}: one current group per state
 
     def started(self, stroke_id, *, created_seq, user, hidden=False, hidden_by=0, user_id=None):
-        if stroke_id not in self.strokes:
-            self.strokes[stroke_id] = StrokeVisibility(created_seq, user, hidden, hidden_by, user_id)
-            if hidden_by:
-                self.marked[hidden_by].add(stroke_id)
+        """`user_id` is known to the server's replay of its rows, not to a replay of frames."""
+        if stroke_id in self.created:
+            return
+        self.created[stroke_id] = created_seq
+        self.authors[stroke_id] = (user, user_id)
+        self.group_of[stroke_id] = self._group(hidden_by, hidden)
 
     def apply(self, kind, seq, frame):
         """Apply one event (its type, seq and stored frame); other types change nothing."""
         if kind == "erase":
             self.hide(frame["ids"], seq)
-        elif kind == "clear":
-            self.hide([stroke_id for stroke_id, stroke in self.strokes.items() if stroke.created_seq < seq], seq)
+        elif kind == "clear":  # every stroke on the board is older than the clear
+            for mark in list(self.groups[False]):
+                self._move_all(mark, hidden=False, to=(seq, True))
         elif kind in CHANGE_TYPES:
             self.hide(frame.get("hide", ()), seq)
-            self.hide(self.with_marks(frame.get("hide_marks", ()), hidden=False), seq)
+            for mark in frame.get("hide_marks", ()):
+                if mark:  # 0 names no event: strokes never hidden have it
+                    self._move_all(mark, hidden=False, to=(seq, True))
             after = frame.get("hide_after")
             if after:
                 self.hide(self.drawn_after(after), seq)
             self.show(frame.get("show_ids", ()))
             self.show(shown["id"] for shown in frame.get("show", ()))  # events stored before marks held whole strokes
-            self.show(self.with_marks(frame.get("show_marks", ()), hidden=True))
+            for mark in frame.get("show_marks", ()):
+                if mark:
+                    self._move_all(mark, hidden=True, to=(mark, False))
 
     def hide(self, stroke_ids, seq):
-        for stroke_id in list(stroke_ids):
-            stroke = self.strokes.get(stroke_id)
-            if stroke is not None and not stroke.hidden:
-                stroke.hidden, stroke.hidden_by = True, seq
-                self.marked[seq].add(stroke_id)
+        """Hide those of `stroke_ids` that are visible, marked as hidden by `seq`."""
+        for stroke_id in stroke_ids:
+            if stroke_id in self.group_of and not self.state(stroke_id)[0]:
+                self.group_of[stroke_id] = self._group(seq, True)
 
     def show(self, stroke_ids):
-        for stroke_id in list(stroke_ids):
-            stroke = self.strokes.get(stroke_id)
-            if stroke is not None:
-                stroke.hidden = False
-
-    def with_marks(self, marks, *, hidden):
-        """The strokes whose mark is one of `marks`, hidden or visible as asked."""
-        return [
-            stroke_id
-            for mark in marks
-            for stroke_id in self.marked.get(mark, ())
-            if self.strokes[stroke_id].hidden_by == mark and self.strokes[stroke_id].hidden == hidden
-        ]
+        """Show those of `stroke_ids` the board has; their marks stay."""
+        for stroke_id in stroke_ids:
+            if stroke_id in self.group_of:
+                hidden, mark = self.state(stroke_id)
+                if hidden:
+                    self.group_of[stroke_id] = self._group(mark, False)
 
     def drawn_after(self, after):
         """
@@ -84,23 +90,59 @@ class Visibility:
         user if it has one. The author is matched by id where the replay knows
         it (the server's rows: a username can change), else by username.
         """
-        def by_them(stroke):
+        def by_them(stroke_id):
             if "user" not in after:
                 return True
-            if stroke.user_id is not None and "user_id" in after:
-                return stroke.user_id == after["user_id"]
-            return stroke.user == after["user"]
+            user, user_id = self.authors[stroke_id]
+            if user_id is not None and "user_id" in after:
+                return user_id == after["user_id"]
+            return user == after["user"]
 
         return [
-            stroke_id
-            for stroke_id, stroke in self.strokes.items()
-            if not stroke.hidden and stroke.created_seq > after["seq"] and by_them(stroke)
+            stroke_id for stroke_id, created_seq in self.created.items()
+            if created_seq > after["seq"] and not self.state(stroke_id)[0] and by_them(stroke_id)
         ]
+
+    def state(self, stroke_id):
+        """(hidden, mark) of a stroke: its mark is the seq of the event that last hid it (0: never)."""
+        group = self._current(self.group_of[stroke_id])
+        self.group_of[stroke_id] = group
+        return group.hidden, group.mark
+
+    def is_hidden(self, stroke_id):
+        return self.state(stroke_id)[0]
 
     def visible_ids(self):
         """The visible strokes' client ids, in drawing order."""
-        visible = [(stroke.created_seq, stroke_id) for stroke_id, stroke in self.strokes.items() if not stroke.hidden]
-        return [stroke_id for _, stroke_id in sorted(visible)]
+        visible = [stroke_id for stroke_id in self.created if not self.state(stroke_id)[0]]
+        return sorted(visible, key=lambda stroke_id: (self.created[stroke_id], stroke_id))
 
-    def is_hidden(self, stroke_id):
-        return self.strokes[stroke_id].hidden
+    def states(self):
+        """{client id: (hidden, hidden_by, created seq)} of every stroke, in the order they were started."""
+        return {stroke_id: (*self.state(stroke_id), created_seq) for stroke_id, created_seq in self.created.items()}
+
+    def _group(self, mark, hidden):
+        """The current group of strokes in that state."""
+        groups = self.groups[hidden]
+        if mark not in groups:
+            groups[mark] = _Group(mark, hidden)
+        return groups[mark]
+
+    def _move_all(self, mark, *, hidden, to):
+        """Every stroke in state (mark, hidden) goes to state `to` (mark, hidden): one group joins or becomes another."""
+        group = self.groups[hidden].pop(mark, None)
+        if group is None:
+            return
+        to_mark, to_hidden = to
+        joined = self.groups[to_hidden].get(to_mark)
+        if joined is None:
+            group.mark, group.hidden = to_mark, to_hidden
+            self.groups[to_hidden][to_mark] = group
+        else:
+            group.joined = joined
+
+    @staticmethod
+    def _current(group):
+        while group.joined is not None:
+            group = group.joined
+        return group

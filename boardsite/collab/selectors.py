@@ -1,12 +1,31 @@
 """Reads shared by both apps: which boards a user may open, and the event log."""
 
+from contextlib import contextmanager
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
-from django.db import connections, router
+from django.db import connection, connections, router, transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
+
+
+@contextmanager
+def consistent_read():
+    """
+    A transaction whose reads all see one moment: a whiteboard snapshot's
+    seq must match its strokes exactly, or the events replayed after it
+    would be applied twice (and the same of the rows and the changes not
+    yet written to them, whiteboard.stored_visibility). SQLite gives that within any transaction; PostgreSQL
+    needs REPEATABLE READ, set before the transaction's first query.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
 
 # Events a catch-up reads at a time: what the server holds for one client
 # catching up is about one page.

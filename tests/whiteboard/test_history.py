@@ -7,6 +7,9 @@ stored frames one by one, as every client does, at every seq; and that the
 final state equals the live board.
 """
 
+from unittest import mock
+
+from django.db import transaction
 from django.test import TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +18,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from boardsite.collab.errors import ActionError
 from tests.support import make_user
 from tests.whiteboard.helpers import snapshot_strokes
-from whiteboard import replay, selectors, services
+from whiteboard import replay, selectors, services, stored_visibility
 from whiteboard.models import BoardEvent, HistoryStep
 
 
@@ -59,6 +62,21 @@ class ReplayAgreesWithTheLiveBoardTests(HypothesisTestCase):
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(OPERATIONS)
     def test_the_board_at_every_seq_is_what_replaying_the_events_gives(self, operations):
+        self.check_history(operations)
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(OPERATIONS)
+    def test_the_same_when_changes_are_written_later(self, operations):
+        """
+        Every change to what is hidden left unwritten, as those of large
+        boards are, and written three at a time (whiteboard.stored_visibility):
+        every reader still sees the same board.
+        """
+        with mock.patch.object(stored_visibility, "WRITE_AT_ONCE_AT_MOST", -1), \
+                mock.patch.object(stored_visibility, "MAX_UNWRITTEN", 3):
+            self.check_history(operations)
+
+    def check_history(self, operations):
         owner, other = make_user("owner"), make_user("other")
         board = services.board_create(name="Property", owner=owner)
         users = [owner, other]
@@ -126,6 +144,15 @@ class ReplayAgreesWithTheLiveBoardTests(HypothesisTestCase):
         for seq in range(board.last_seq + 1):
             self.assertEqual(fast_strokes(board, seq), replay.replay_frames(stored[:seq]), f"at seq {seq}")
         self.assertEqual(replay.replay_frames(stored), live_strokes(board))
+        # Writing what is still unwritten changes nothing anyone sees: the rows become the states.
+        states = stored_visibility.stroke_states(board=board)
+        with transaction.atomic():
+            services.lock_board(board)
+            stored_visibility.write_unwritten(board=board)
+        rows = stored_visibility.read_rows(board=board)
+        self.assertEqual({row[0]: row[1:3] for row in rows}, {stroke_id: state[:2] for stroke_id, state in states.items()})
+        self.assertEqual(replay.replay_frames(stored), live_strokes(board))
+
 
 
 class RestoreTests(TestCase):

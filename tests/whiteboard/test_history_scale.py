@@ -15,8 +15,8 @@ from bench import fixtures
 from boardsite.collab import services as collab_services
 from tests.support import make_user
 from tests.whiteboard.helpers import snapshot_strokes
-from whiteboard import replay, selectors, services
-from whiteboard.models import Board, BoardEvent, Stroke
+from whiteboard import replay, selectors, services, stored_visibility
+from whiteboard.models import Board, BoardEvent
 
 EVENTS = 100_000
 BUDGET_SECONDS = 2.0
@@ -137,4 +137,4 @@ class BoardSizedEventsTests(TestCase):
 
 
 def visible_ids(board):
-    return list(Stroke.objects.filter(board=board, hidden=False).order_by("created_seq").values_list("client_id", flat=True))
+    return stored_visibility.visible_ids(board=board)
