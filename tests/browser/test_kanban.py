@@ -102,6 +102,27 @@ class KanbanBrowserTests(BrowserTestCase):
         self.card(bob, "Fix login").click()
         expect(bob.locator("#card-editor")).to_be_visible()
 
+    def test_escape_during_a_drag_puts_the_card_back_and_frees_it_at_once(self):
+        """Issue 18: every end of a drag, Escape too, releases the card for everyone at once."""
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        source = self.card(alice, "Fix login").bounding_box()
+        target = self.card(alice, "Set up CI").bounding_box()
+        alice.mouse.move(source["x"] + source["width"] / 2, source["y"] + source["height"] / 2)
+        alice.mouse.down()
+        for step in range(1, 11):
+            alice.mouse.move(source["x"] + source["width"] / 2 + (target["x"] - source["x"]) * step / 10,
+                             source["y"] + source["height"] / 2 + (target["y"] - source["y"]) * step / 10)
+        expect(self.card(bob, "Fix login").locator(".card-lock")).to_contain_text("alice")
+        alice.keyboard.press("Escape")
+        expect(self.card(bob, "Fix login").locator(".card-lock")).to_have_count(0, timeout=2000)
+        alice.mouse.up()
+        for page in (alice, bob):
+            self.assertEqual(self.titles_in(page, "To do"), ["Write docs", "Fix login", "Plan party"])
+        self.assertEqual(outside_the_event_loop(lambda: titles_by_column(self.board))["To do"],
+                         ["Write docs", "Fix login", "Plan party"])
+        self.card(bob, "Fix login").click()
+        expect(bob.locator("#card-editor")).to_be_visible()
+
     def test_the_keyboard_focus_stays_where_the_person_was(self):
         """Issue 18: after a keyboard move refused by a WIP limit, and after Escape in the add-card box, focus fell to the page."""
         outside_the_event_loop(lambda: services.column_update(

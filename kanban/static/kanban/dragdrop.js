@@ -8,10 +8,21 @@ import Sortable from "../vendor/sortablejs-1.15.7/sortable.esm.js";
  * `onStart(cardId)` runs when a drag begins, `onDrop(cardId, columnId,
  * index, laneId)` when the card lands somewhere new (`laneId` undefined on a
  * board without lanes; `index` counts the cards of the list it lands in),
- * `onCancel(cardId)` when it is put back where it was, and `onLocked(cardId)`
+ * `onCancel(cardId)` when it is put back where it was or Escape is pressed
+ * (the board is drawn again from its state), and `onLocked(cardId)`
  * when someone tries to drag a card another person holds.
  */
 export function enableDragAndDrop(list, { onStart, onDrop, onCancel, onLocked }) {
+  // Escape puts the card back. SortableJS has no call that cancels a drag:
+  // a cancelled pointer ends one, as when the browser takes the pointer away.
+  let cancelled = false;
+  const cancelOnEscape = (event) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    event.stopPropagation();
+    cancelled = true;
+    document.dispatchEvent(new PointerEvent("pointercancel", { bubbles: true }));
+  };
   return Sortable.create(list, {
     group: "cards",
     draggable: ".kanban-card",
@@ -33,11 +44,14 @@ export function enableDragAndDrop(list, { onStart, onDrop, onCancel, onLocked })
       onLocked(Number(event.item.dataset.cardId));
     },
     onStart(event) {
+      cancelled = false;
+      addEventListener("keydown", cancelOnEscape, true);
       onStart(Number(event.item.dataset.cardId));
     },
     onEnd(event) {
+      removeEventListener("keydown", cancelOnEscape, true);
       const cardId = Number(event.item.dataset.cardId);
-      if (event.from === event.to && event.oldIndex === event.newIndex) {
+      if (cancelled || (event.from === event.to && event.oldIndex === event.newIndex)) {
         onCancel(cardId);
       } else {
         const laneId = event.to.dataset.laneId === undefined ? undefined : Number(event.to.dataset.laneId);
