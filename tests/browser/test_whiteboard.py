@@ -28,7 +28,17 @@ RED_SPAN = """([r, g, b]) => {
   }
   return [left, right, canvas.width];
 }"""
-NOT_CLIPPED = "node => node.scrollWidth <= node.clientWidth + 1"
+# Whole: not cut short itself, nor by anything around it that hides what overflows it.
+NOT_CLIPPED = """node => {
+  if (node.scrollWidth > node.clientWidth + 1) return false;
+  const box = node.getBoundingClientRect();
+  for (let around = node.parentElement; around; around = around.parentElement) {
+    if (getComputedStyle(around).overflowX === "visible") continue;
+    const edge = around.getBoundingClientRect();
+    if (box.left < edge.left - 1 || box.right > edge.right + 1) return false;
+  }
+  return true;
+}"""
 # Every visible button of the whiteboard's toolbar and view panel smaller than 44 x 44 px, by name and size.
 SMALL_TARGETS = """() => [...document.querySelectorAll('.wb-toolbar button, .wb-toolbar label, .wb-view button')]
   .filter((node) => node.offsetParent !== null)
@@ -478,7 +488,30 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
         toolbar = page.locator(".wb-toolbar").bounding_box()
         self.assertGreaterEqual(toolbar["x"], 0)
         self.assertLessEqual(toolbar["x"] + toolbar["width"], 390)
+        # The board was 366 x 228 px, a quarter of the screen: it takes the screen's width and most of its height.
+        board = page.locator("#board-canvas").bounding_box()
+        self.assertGreaterEqual(board["width"], 380)
+        self.assertGreaterEqual(board["height"], 844 / 2)
         self.screenshot(page, "whiteboard-phone.png")
+        # Turned to landscape and back, the board is fitted again: the line across the sheet's middle
+        # shows whole and centred, the zoom says so, and the toolbar stays whole. The marker is wide enough
+        # to be seen with the whole sheet in 390 px.
+        page.click(f'[data-color="{RED}"]')
+        page.click('[data-width="48"]')
+        self.draw(page, [(0.3, 0.5), (0.7, 0.5)])
+        self.wait_for_red_pixels(page, present=True)
+        for width, height in ((844, 390), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            with self.subTest(width=width, height=height):
+                toolbar = page.locator(".wb-toolbar").bounding_box()
+                self.assertGreaterEqual(toolbar["x"], 0)
+                self.assertLessEqual(toolbar["x"] + toolbar["width"], width)
+                self.assertEqual(page.inner_text("#zoom-reset"), "100%")
+                self.wait_for_red_pixels(page, present=True)
+                left, right, canvas_width = page.evaluate(RED_SPAN, RED_RGB)
+                self.assertGreater(left, 0)
+                self.assertLess(right, canvas_width - 1)
+                self.assertAlmostEqual((left + right) / 2, canvas_width / 2, delta=0.05 * canvas_width)
 
 
 def random_history(seed, *, steps=40):
