@@ -5,9 +5,12 @@ colour scheme: login, home, both board pages, the whiteboard's history panel
 and the kanban's card editor.
 """
 
+import io
+
 from django.conf import settings
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from kanban import attachments, checklists, comments, lanes
 from kanban import services as kanban_services
@@ -68,6 +71,20 @@ class AccessibilityTests(BrowserTestCase):
     def assert_no_serious_violations(self, page, where):
         violations = page.evaluate(RUN_AXE)
         self.assertEqual(violations, [], f"{where}: " + "\n".join(violations))
+
+    def test_the_ink_swatch_shows_on_the_dark_toolbar(self):
+        """
+        Issue 18: in the dark scheme the Ink swatch, nearly the toolbar's own
+        colour, looked like an empty ring. A light ring inside it shows
+        where it is.
+        """
+        page = self.page_for("dark")
+        page.goto(f"{self.live_server_url}{self.whiteboard.get_absolute_url()}")
+        page.wait_for_selector("#connection-status[data-state=live]")
+        swatch = Image.open(io.BytesIO(page.locator('[data-color="#1b1e2b"]').screenshot())).convert("RGB")
+        # Grey pixels well above the swatch's and the toolbar's darkness (the accent ring around it is blue).
+        ring = sum(1 for pixel in swatch.getdata() if min(pixel) > 90 and max(pixel) - min(pixel) < 40)
+        self.assertGreaterEqual(ring, 30, "no light ring inside the Ink swatch")
 
     def test_no_critical_or_serious_violations_in_light_and_dark(self):
         for scheme in ("light", "dark"):
