@@ -284,6 +284,7 @@ def _refused_actors(*, board, commands):
 CHUNK_BATCH_STROKE_FIELDS = (
     "id", "board", "client_id", "author", "tool", "color", "width",
     "points_json", "points_packed", "point_count", "chunk_seqs", "hidden", "version", "min_x", "min_y", "max_x", "max_y",
+    "created_seq",
 )
 
 

@@ -122,14 +122,18 @@ def hidden_among(*, board, strokes):
     """
     The client ids of those of `strokes` (rows the caller read, in a command
     under the board's lock) hidden now: as their rows say, unless an
-    unwritten event may have changed them.
+    unwritten event may have changed them. An event changes only strokes
+    made before it, so the strokes being drawn after a clear, on the
+    drawing's hot path, are read as they are.
     """
-    if not board.unwritten_visibility:
-        return {stroke.client_id for stroke in strokes if stroke.hidden}
-    states = stroke_states(
-        board=board, stroke_ids=[stroke.client_id for stroke in strokes], unwritten=board.unwritten_visibility
-    )
-    return {client_id for client_id, (hidden, _, _) in states.items() if hidden}
+    strokes = list(strokes)
+    last_unwritten = max(board.unwritten_visibility, default=0)
+    older = [stroke.client_id for stroke in strokes if stroke.created_seq < last_unwritten]
+    hidden = {stroke.client_id for stroke in strokes if stroke.hidden and stroke.client_id not in older}
+    if older:
+        states = stroke_states(board=board, stroke_ids=older, unwritten=board.unwritten_visibility)
+        hidden.update(client_id for client_id, (is_hidden, _, _) in states.items() if is_hidden)
+    return hidden
 
 
 def visible_ids(*, board, stroke_ids=None, unwritten=None):

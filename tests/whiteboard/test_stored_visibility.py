@@ -8,8 +8,9 @@ say "visible" while the board is empty.
 """
 
 from django.contrib import admin
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import RequestFactory, TestCase
+from django.test.utils import CaptureQueriesContext
 
 from bench import fixtures
 from boardsite.collab import services as collab_services
@@ -94,6 +95,20 @@ class UnwrittenClearTests(TestCase):
         with self.assertRaises(ActionError) as raised:
             services.board_clear(board=self.board, actor=self.member)
         self.assertEqual(raised.exception.code, "board_empty")
+
+    def test_a_stroke_started_after_the_clear_is_drawn_on_without_reading_what_waits(self):
+        def draw(chunk):
+            return services.stroke_add_chunk(
+                board=self.board, actor=self.member, stroke_id="after", chunk=chunk, tool="pen", color="#000000",
+                width=4, points=[[0.5, 0.5 + chunk / 100]],
+            )
+
+        draw(0)
+        with CaptureQueriesContext(connection) as queries:
+            draw(1)
+        self.assertEqual(Stroke.objects.get(client_id="after").chunk_count, 2)
+        reads_of_events = [query["sql"] for query in queries if query["sql"].startswith("SELECT") and "boardevent" in query["sql"]]
+        self.assertEqual(reads_of_events, [])  # the drawing's hot path does not apply the waiting clear
 
     def test_undoing_the_clear_brings_everything_back_and_the_rows_are_written_later(self):
         undone = services.history_undo(board=self.board, actor=self.member)
