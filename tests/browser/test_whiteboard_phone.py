@@ -13,11 +13,13 @@ import time
 from PIL import Image
 from playwright.sync_api import expect
 
+from boardsite.collab import services as collab_services
 from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop, touch_finger
 from tests.browser.test_kanban_depth import on_a_phone_and_desk
 from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
 from tests.browser.test_whiteboard_transforms import BLUE, BLUE_RGB
 from tests.browser.test_whiteboard_transforms import stored_when
+from tests.support import make_user
 from whiteboard import services
 from whiteboard.models import Stroke
 
@@ -252,3 +254,51 @@ class PhoneHistoryBrowserTests(WhiteboardPages, BrowserTestCase):
         svg = download.value.path().read_text()
         self.assertIn(RED, svg)
         self.assertIn(BLUE, svg)
+
+    def test_the_owner_reverts_one_person_from_a_phone(self):
+        """Issue 19: revert by author, by touch on a phone: what one member drew after a moment goes, for everyone, and comes back with Undo."""
+        user, desk = self.user_page("tina")
+        vic = make_user("vic")
+
+        def make_board():
+            board = services.board_create(name="Pocket revert", owner=user)
+            collab_services.board_add_member(board=board, username="vic", actor=user)
+            services.shape_add(board=board, actor=vic, stroke_id="green", tool="rect", color="#2f9e44", width=12,
+                               points=[[0.75, 0.1], [0.9, 0.2]], props={"fill": "#2f9e44"})
+            services.shape_add(board=board, actor=user, stroke_id="red", tool="rect", color=RED, width=12,
+                               points=[[0.2, 0.2], [0.4, 0.4]], props={"fill": RED})
+            services.shape_add(board=board, actor=vic, stroke_id="blue", tool="rect", color=BLUE, width=12,
+                               points=[[0.5, 0.5], [0.7, 0.7]], props={"fill": BLUE})
+            return board
+
+        board = outside_the_event_loop(make_board)
+        phone = on_a_phone_and_desk(self, user, desk, board)
+        blue = f"() => ({COUNT_PIXELS})({BLUE_RGB}) > 100"
+        no_blue = f"() => ({COUNT_PIXELS})({BLUE_RGB}) === 0"
+        red = f"() => ({COUNT_PIXELS})({RED_RGB}) > 100"
+        phone.wait_for_function(blue, timeout=10_000)
+
+        # Back to before vic's blue rectangle, vic's strokes alone, and "Revert vic after this".
+        phone.tap("#history-open")
+        phone.tap('[data-history="back"]')
+        expect(phone.locator("[data-history=position]")).to_contain_text("#3 of 4")  # #1: vic was added
+        phone.tap(".wb-author[data-author=vic]")
+        expect(phone.locator("[data-history=revert]")).to_have_text("Revert vic after this")
+        phone.tap("[data-history=revert]")
+        expect(phone.locator("#restore-dialog")).to_contain_text("Revert vic")
+        phone.tap("#restore-dialog button[value=confirm]")
+        expect(phone.locator("#toast")).to_contain_text("Changes taken back")
+        desk.wait_for_function(no_blue, timeout=10_000)
+        desk.wait_for_function(red, timeout=10_000)
+        phone.wait_for_function(no_blue, timeout=10_000)
+        self.assertEqual(
+            {stroke.client_id: stroke.hidden for stroke in Stroke.objects.filter(board=board)},
+            {"green": False, "red": False, "blue": True},  # vic's stroke from before the moment stays
+        )
+        self.screenshot(phone, "whiteboard-phone-revert.png")
+
+        # The revert is one step of the owner's: the phone's Undo brings vic's drawing back for everyone.
+        phone.tap("#undo")
+        desk.wait_for_function(blue, timeout=10_000)
+        phone.wait_for_function(blue, timeout=10_000)
+        self.assertFalse(Stroke.objects.get(board=board, client_id="blue").hidden)
