@@ -39,7 +39,9 @@ def elements_hold(*, board, actor, stroke_ids, connection, reason="move", origin
     held = stored_visibility.visible_ids(board=board, stroke_ids=stroke_ids, unwritten=board.unwritten_visibility)
     if not held:
         raise ActionError("nothing_to_move", "Those elements were erased or undone meanwhile.")
-    Stroke.objects.filter(board=board, client_id__in=held).update(held_by=actor, held_connection=connection, held_until=now + datetime.timedelta(seconds=HOLD_SECONDS))
+    Stroke.objects.filter(board=board, client_id__in=held).update(
+        held_by=actor, held_connection=connection, held_until=now + datetime.timedelta(seconds=HOLD_SECONDS)
+    )
     frame = {"type": "held", "user": actor.get_username(), "conn": connection, "ids": held, "reason": reason}
     broadcast_unstored(board=board, frame=frame, origin=origin)
     return Applied(seq=None, details={"ids": held})

@@ -26,7 +26,7 @@ from django.db.models import Q
 from whiteboard import stored_visibility
 from whiteboard.models import BoardEvent, Move, Stroke, ElementEdit
 from whiteboard.protocol import COORDINATE_DECIMALS
-from whiteboard.visibility import CHANGE_TYPES, Visibility
+from whiteboard.visibility import CHANGE_TYPES, Visibility, replayed
 
 VISIBILITY_EVENT_TYPES = ("erase", "clear", *CHANGE_TYPES)
 HISTORY_PAGE_SIZE = 2000
@@ -186,7 +186,7 @@ def visible_stroke_ids_at(*, board, seq, ignoring=None, rows=None):
     """
     if rows is None:
         rows = stored_visibility.read_rows(board=board)
-    starts = [
+    kept = [
         (client_id, created_seq, author_id)
         for client_id, _, _, created_seq, author_id in rows
         if created_seq <= seq
@@ -197,23 +197,13 @@ def visible_stroke_ids_at(*, board, seq, ignoring=None, rows=None):
         changes = changes.exclude(Q(author_id=ignoring.user_id) & Q(seq__gt=ignoring.after_seq))
     # Events stored before `hide_after` named its user by id match strokes by username.
     usernames = dict(
-        get_user_model().objects.filter(pk__in={author_id for _, _, author_id in starts}).values_list("pk", "username")
+        get_user_model().objects.filter(pk__in={author_id for _, _, author_id in kept}).values_list("pk", "username")
     )
-    visibility = Visibility()
-    started = 0
-
-    def start(until):
-        nonlocal started
-        while started < len(starts) and starts[started][1] < until:
-            client_id, created_seq, author_id = starts[started]
-            visibility.started(client_id, created_seq=created_seq, user=usernames.get(author_id, ""), user_id=author_id)
-            started += 1
-
-    for change_seq, kind, frame in changes.order_by("seq").values_list("seq", "type", "payload").iterator():
-        start(change_seq)
-        visibility.apply(kind, change_seq, frame)
-    start(seq + 1)
-    return visibility.visible_ids()
+    starts = [
+        (client_id, created_seq, usernames.get(author_id, ""), False, 0, author_id)
+        for client_id, created_seq, author_id in kept
+    ]
+    return replayed(starts, changes.order_by("seq").values_list("seq", "type", "payload").iterator()).visible_ids()
 
 
 @dataclass(frozen=True)

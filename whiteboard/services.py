@@ -24,7 +24,7 @@ from django.utils import timezone
 from boardsite.collab import services as collab_services
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, NewEvent, encode_frame, lock_board_row, record_event, record_events
-from boardsite.collab.sql import insert_rows
+from boardsite.collab.sql import in_batches, insert_rows
 from whiteboard import replay, stored_visibility
 from whiteboard.geometry import CORNER_DECIMALS, attached_ends, element_extent, end_targets
 from whiteboard.points import last_points, packed, packed_append
@@ -52,9 +52,11 @@ def board_create(*, name, owner):
 
 def lock_board(board, *, actor=None, origin=None):
     """
-    Hold the board's row lock until the transaction ends, and read its
-    stroke count and its unwritten visibility changes (whiteboard.stored_visibility) under it. `record_event` takes the same lock later in the
-    transaction; taking it first keeps the lock order the same in every action.
+    Hold the board's row lock until the transaction ends, and read under it
+    its stroke count and its unwritten visibility changes
+    (whiteboard.stored_visibility). `record_event` takes the same lock later
+    in the transaction; taking it first keeps the lock order the same in
+    every action.
     A change sent on a connection (`origin`) is then refused if `actor` has
     lost access since (collab_services.check_still_allowed).
     """
@@ -509,7 +511,7 @@ def apply_moves(*, board, moves, seq, author, client_id=""):
     each translation as a Move of event `seq`; `client_id` names a `move`'s own.
     """
     for dx, dy, stroke_ids in moves:
-        for batch in _batches(stroke_ids):
+        for batch in in_batches(stroke_ids):
             # Sums of moves in 1/10,000 of the board: whoever reads them rounds them (replay.offset).
             Stroke.objects.filter(board=board, client_id__in=batch).update(
                 offset_x=F("offset_x") + dx, offset_y=F("offset_y") + dy
@@ -780,16 +782,6 @@ def states_back(*, board, after_seq, author=None):
 
 
 # Undo and redo
-
-
-# Ids per query when moving strokes: a restore may move tens of thousands,
-# more than a database accepts as parameters of one query.
-IDS_PER_QUERY = 2000
-
-
-def _batches(stroke_ids):
-    stroke_ids = list(stroke_ids)
-    return (stroke_ids[start : start + IDS_PER_QUERY] for start in range(0, len(stroke_ids), IDS_PER_QUERY))
 
 
 class BoardStates:

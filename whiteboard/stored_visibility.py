@@ -20,8 +20,9 @@ from collections import defaultdict
 from django.db import connections, router
 
 from boardsite.collab.selectors import consistent_read
+from boardsite.collab.sql import in_batches
 from whiteboard.models import Board, BoardEvent, Stroke
-from whiteboard.visibility import Visibility
+from whiteboard.visibility import replayed
 
 # An event hiding or showing at most this many strokes is written with it,
 # when no earlier one waits.
@@ -30,8 +31,6 @@ WRITE_AT_ONCE_AT_MOST = 1000
 # (a clear or its undo: a few operations, whatever the board's size; a
 # restore's `hide_after`: one per stroke).
 MAX_UNWRITTEN = 32
-# Ids per query when writing strokes by id.
-IDS_PER_QUERY = 2000
 
 
 def unwritten_of(value):
@@ -43,14 +42,7 @@ def unwritten_of(value):
 
 def read_unwritten(board):
     """The seqs of the board's unwritten events, read now (outside a command, which has them from its lock)."""
-    value = Board.objects.values_list("unwritten_visibility", flat=True).get(pk=board.pk)
-    board.unwritten_visibility = unwritten_of(value)
-    return board.unwritten_visibility
-
-
-def _batches(values):
-    values = list(values)
-    return (values[start : start + IDS_PER_QUERY] for start in range(0, len(values), IDS_PER_QUERY))
+    return Board.objects.values_list("unwritten_visibility", flat=True).get(pk=board.pk)
 
 
 # Reading
@@ -83,23 +75,13 @@ def states_of(*, board, rows, unwritten):
     """{client id: (hidden, hidden_by, created seq)} of `rows` (read_rows) once the unwritten events are applied."""
     if not unwritten:
         return {client_id: (hidden, hidden_by, created_seq) for client_id, hidden, hidden_by, created_seq, _ in rows}
-    events = BoardEvent.objects.filter(board=board, seq__in=unwritten).order_by("seq").values_list("seq", "type", "payload")
-    visibility = Visibility()
-    started = 0
-    for seq, kind, frame in events:  # each stroke starts just before the first event after it was made
-        while started < len(rows) and rows[started][3] < seq:
-            _start(visibility, rows[started])
-            started += 1
-        visibility.apply(kind, seq, frame)
-    for row in rows[started:]:
-        _start(visibility, row)
-    return visibility.states()
-
-
-def _start(visibility, row):
-    client_id, hidden, hidden_by, created_seq, author_id = row
+    events = BoardEvent.objects.filter(board=board, seq__in=unwritten).order_by("seq")
     # The author by id only: the events the server records name theirs by id too (`hide_after`).
-    visibility.started(client_id, created_seq=created_seq, user="", hidden=hidden, hidden_by=hidden_by, user_id=author_id)
+    starts = [
+        (client_id, created_seq, "", hidden, hidden_by, author_id)
+        for client_id, hidden, hidden_by, created_seq, author_id in rows
+    ]
+    return replayed(starts, events.values_list("seq", "type", "payload")).states()
 
 
 def stroke_states(*, board, stroke_ids=None, unwritten=None):
@@ -181,7 +163,7 @@ def _write_event(*, board, kind, seq, frame):
             if "user_id" in after:
                 drawn_after = drawn_after.filter(author_id=after["user_id"])
             drawn_after.update(hidden=True, hidden_by=seq)
-        for batch in _batches(frame.get("show_ids", ())):
+        for batch in in_batches(frame.get("show_ids", ())):
             strokes.filter(client_id__in=batch).update(hidden=False)
         if frame.get("show_marks"):
             strokes.filter(hidden=True, hidden_by__in=frame["show_marks"]).update(hidden=False)
@@ -189,7 +171,7 @@ def _write_event(*, board, kind, seq, frame):
 
 def _hide_ids(*, board, stroke_ids, seq):
     """Hide those of `stroke_ids` still visible, marked as hidden by event `seq`."""
-    for batch in _batches(stroke_ids):
+    for batch in in_batches(stroke_ids):
         Stroke.objects.filter(board=board, client_id__in=batch, hidden=False).update(hidden=True, hidden_by=seq)
 
 
@@ -212,7 +194,7 @@ def write_unwritten(*, board):
     columns = {name: quote(Stroke._meta.get_field(name).column) for name in ("board", "client_id", "hidden", "hidden_by")}
     with connection.cursor() as cursor:
         for (hidden, hidden_by), client_ids in changed.items():
-            for batch in _batches(client_ids):
+            for batch in in_batches(client_ids):
                 # Written out: the ORM prepares an IN list's parameters one by one, longer than the update takes.
                 cursor.execute(
                     f"UPDATE {quote(Stroke._meta.db_table)} SET {columns['hidden']} = %s, {columns['hidden_by']} = %s "

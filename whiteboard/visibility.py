@@ -146,3 +146,30 @@ class Visibility:
         while group.joined is not None:
             group = group.joined
         return group
+
+
+def replayed(starts, events):
+    """
+    A Visibility after `events` ((seq, type, stored frame), in seq order),
+    each stroke of `starts` ((client id, created seq, username, hidden,
+    hidden_by, user id), in created order) started just before the first
+    event after it was made, as a client that saw them all would have it.
+    """
+    visibility = Visibility()
+    starts = list(starts)
+    started = 0
+
+    def start_until(seq):
+        nonlocal started
+        while started < len(starts) and starts[started][1] < seq:
+            stroke_id, created_seq, user, hidden, hidden_by, user_id = starts[started]
+            visibility.started(
+                stroke_id, created_seq=created_seq, user=user, hidden=hidden, hidden_by=hidden_by, user_id=user_id
+            )
+            started += 1
+
+    for seq, kind, frame in events:
+        start_until(seq)
+        visibility.apply(kind, seq, frame)
+    start_until(float("inf"))
+    return visibility

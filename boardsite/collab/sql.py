@@ -6,7 +6,9 @@ statements each batch of stroke chunks runs, building them took longer than
 the database took to run them (docs/performance.md). `insert_rows` writes an
 INSERT out from the model's own field definitions instead, so every value
 still goes through its field's `pre_save` and `get_db_prep_save`, and nothing
-is kept in step with the model by hand.
+is kept in step with the model by hand. `in_batches` splits the long id
+lists of the changes that name many rows into queries of a size every
+database accepts.
 """
 
 from django.db import connections, router
@@ -40,3 +42,14 @@ def insert_rows(instances):
                     for field in fields
                 ],
             )
+
+
+# Values per query in `column IN (...)` lists: a change may name tens of
+# thousands of rows, more than a database accepts as parameters of one query.
+IDS_PER_QUERY = 2000
+
+
+def in_batches(values, size=IDS_PER_QUERY):
+    """`values` in lists of at most `size`, one per query."""
+    values = list(values)
+    return (values[start : start + size] for start in range(0, len(values), size))

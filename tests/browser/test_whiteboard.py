@@ -462,13 +462,16 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
                 self.screenshot(page, "whiteboard-800px.png")
             with self.subTest("the board is fitted again", width=width):
                 # Issue 18: after a resize the board lay off-screen while the zoom said 100%.
-                self.assertEqual(page.inner_text("#zoom-reset"), "100%")
-                self.wait_for_red_pixels(page, present=True)
-                # The line drawn across the sheet's middle shows whole, and centred as the sheet is.
-                left, right, canvas_width = page.evaluate(RED_SPAN, RED_RGB)
-                self.assertGreater(left, 0)
-                self.assertLess(right, canvas_width - 1)
-                self.assertAlmostEqual((left + right) / 2, canvas_width / 2, delta=0.05 * canvas_width)
+                self.assert_fitted_again(page)
+
+    def assert_fitted_again(self, page):
+        """The zoom says 100%, and the red line drawn across the sheet's middle shows whole, centred as the sheet is."""
+        self.assertEqual(page.inner_text("#zoom-reset"), "100%")
+        self.wait_for_red_pixels(page, present=True)
+        left, right, canvas_width = page.evaluate(RED_SPAN, RED_RGB)
+        self.assertGreater(left, 0)
+        self.assertLess(right, canvas_width - 1)
+        self.assertAlmostEqual((left + right) / 2, canvas_width / 2, delta=0.05 * canvas_width)
 
     def test_the_board_fits_a_phone(self):
         user, page = self.user_page("phoebe", viewport={"width": 390, "height": 844})
@@ -506,12 +509,7 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
                 toolbar = page.locator(".wb-toolbar").bounding_box()
                 self.assertGreaterEqual(toolbar["x"], 0)
                 self.assertLessEqual(toolbar["x"] + toolbar["width"], width)
-                self.assertEqual(page.inner_text("#zoom-reset"), "100%")
-                self.wait_for_red_pixels(page, present=True)
-                left, right, canvas_width = page.evaluate(RED_SPAN, RED_RGB)
-                self.assertGreater(left, 0)
-                self.assertLess(right, canvas_width - 1)
-                self.assertAlmostEqual((left + right) / 2, canvas_width / 2, delta=0.05 * canvas_width)
+                self.assert_fitted_again(page)
 
 
 def random_history(seed, *, steps=40):
