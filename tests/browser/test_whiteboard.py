@@ -5,6 +5,7 @@ they see is checked on the canvas pixels, not only in the DOM.
 
 import math
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.browser.base import COUNT_PIXELS, BrowserTestCase, SocketSwitch, outside_the_event_loop
@@ -466,8 +467,16 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
 
     def assert_fitted_again(self, page):
         """The zoom says 100%, and the red line drawn across the sheet's middle shows whole, centred as the sheet is."""
-        self.assertEqual(page.inner_text("#zoom-reset"), "100%")
-        self.wait_for_red_pixels(page, present=True)
+        expect(page.locator("#zoom-reset")).to_have_text("100%")
+        # A resize redraws on the next frame: wait for it, then say what is wrong if it never came.
+        fitted = f"""() => {{
+          const [left, right, width] = ({RED_SPAN})({RED_RGB});
+          return left > 0 && right < width - 1 && Math.abs((left + right) / 2 - width / 2) <= 0.05 * width;
+        }}"""
+        try:
+            page.wait_for_function(fitted, timeout=10_000)
+        except PlaywrightTimeoutError:
+            pass
         left, right, canvas_width = page.evaluate(RED_SPAN, RED_RGB)
         self.assertGreater(left, 0)
         self.assertLess(right, canvas_width - 1)
