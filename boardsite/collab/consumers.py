@@ -19,6 +19,7 @@ import logging
 import secrets
 import time
 
+from asgiref.sync import markcoroutinefunction
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
@@ -66,10 +67,12 @@ class WebsocketApp:
 
     @classmethod
     def as_asgi(cls):
-        async def app(scope, receive, send):
-            await cls()(scope, receive, send)
+        # Not a coroutine function of its own: it hands back the consumer's coroutine, so
+        # an open socket holds no frame of this wrapper (a connection's memory, issue 17).
+        def app(scope, receive, send):
+            return cls()(scope, receive, send)
 
-        return app
+        return markcoroutinefunction(app)  # an ASGI 3 application, as servers and test harnesses check
 
     async def __call__(self, scope, receive, send):
         self.scope, self.base_send = scope, send
@@ -148,7 +151,7 @@ class BoardConsumer(WebsocketApp):
         self.inlet = Inlet(
             daphne_protocol(server_send),
             rate_limit=TokenBucket(rate=settings.REALTIME_RATE_PER_SECOND, burst=settings.REALTIME_RATE_BURST),
-            on_refused=lambda: self.run_in_background(self.count_refused()),
+            on_refused=self.frames_refused,
         )
         # Accepted and greeted before it enters the room: the room hands its sessions
         # presence and other frames at any time, and nothing may precede `accept` and
@@ -163,6 +166,7 @@ class BoardConsumer(WebsocketApp):
         for frame in opening_frames:
             await self.send_frame(frame)
         self.room = await room_hub().join(self.group, self)
+        self.board = self.room.board  # one copy per room, not per connection (Room.board)
         # Names this connection in the events it makes (it gets acks, not its own events).
         self.origin = f"{self.room.hub.channel}#{self.connection_id}"
         self.room.announce(joined=self.me(), newcomer=[self.room.hub.channel, self.connection_id])
@@ -261,8 +265,11 @@ class BoardConsumer(WebsocketApp):
         board, actor, origin = self.board, self.user, self.origin
         self.submit(ref, lambda _: [service(board=board, actor=actor, origin=origin, **arguments)])
 
+    def frames_refused(self):
+        """Frames over the connection's rate limit are being dropped (boardsite.collab.inbound)."""
+        self.run_in_background(self.count_refused())
+
     async def count_refused(self):
-        """Frames over the connection's rate limit were dropped (boardsite.collab.inbound)."""
         await self.throttled(self.inlet.collect_refused())
 
     async def throttled(self, count):

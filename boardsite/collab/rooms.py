@@ -77,11 +77,16 @@ class Room:
         self.queue = []
         self.worker = None
         self.presence = None  # the presence changes gathered for the next batch, not yet sent
+        # The board, as the first session read it: its sessions share this one copy (a crowd
+        # of 1,000 holds one, not 1,000), and the room's changes are applied to it in turn.
+        self.board = None
 
     # Sessions
 
     def join(self, session):
         self.sessions.add(session)
+        if self.board is None:
+            self.board = session.board
 
     def leave(self, session):
         self.sessions.discard(session)

@@ -26,6 +26,7 @@ import asyncio
 import logging
 from functools import partial
 
+from asgiref.sync import markcoroutinefunction
 from zope.interface import implementer
 from twisted.internet.interfaces import IPushProducer
 
@@ -43,15 +44,18 @@ class ServerSendMiddleware:
     Keep the server's `send` in a websocket's scope, for the connection's
     Outlet: the middleware inside (sessions, auth) wrap `send` in their own
     callables, and the outlet needs the server's to find the connection.
+    It returns the inner application's coroutine rather than awaiting it,
+    so an open socket holds no frame of it.
     """
 
     def __init__(self, app):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    @markcoroutinefunction  # an ASGI 3 application, as servers and test harnesses check
+    def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
             scope = {**scope, SERVER_SEND: send}
-        return await self.app(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 def _daphne_protocol_class():
