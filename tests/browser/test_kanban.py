@@ -62,7 +62,9 @@ class KanbanBrowserTests(BrowserTestCase):
         return page.locator(".kanban-card", has_text=title)
 
     def titles_in(self, page, column_title):
-        return self.column(page, column_title).locator(".card-title").all_inner_texts()
+        # The text as the page holds it: a card is laid out only at the frame after it
+        # arrives (content-visibility), and innerText reads empty until then.
+        return self.column(page, column_title).locator(".card-title").all_text_contents()
 
     def drag(self, page, source, target):
         mouse_drag(page, source, target)
@@ -85,9 +87,9 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertEqual(self.titles_in(bob, "To do"), ["Write docs", "Plan party"])
         # The moved card keeps its label, assignee and due date.
         moved = self.card(bob, "Fix login")
-        self.assertEqual(moved.locator(".label-chip").all_inner_texts(), ["urgent", "backend"])
+        self.assertEqual(moved.locator(".label-chip").all_text_contents(), ["urgent", "backend"])
         self.assertEqual(moved.locator(".avatar").get_attribute("title"), "Assigned to bob")
-        self.assertIn("Jan", moved.locator(".card-due").inner_text())
+        self.assertIn("Jan", moved.locator(".card-due").text_content())
         self.screenshot(alice, "kanban.png")
 
     def test_a_refused_drop_frees_the_card_at_once_for_everyone(self):
@@ -158,7 +160,7 @@ class KanbanBrowserTests(BrowserTestCase):
         # Shown as text for both users, never as HTML.
         self.card(bob, "Ship it").wait_for()
         for page in (alice, bob):
-            self.assertEqual(self.card(page, "Ship it").locator(".card-title").inner_text(), XSS_TITLE)
+            self.assertEqual(self.card(page, "Ship it").locator(".card-title").text_content(), XSS_TITLE)
             self.assertEqual(page.locator(".kanban-card img").count(), 0)
             self.assertIsNone(page.evaluate("window.hacked"))
 
@@ -181,7 +183,7 @@ class KanbanBrowserTests(BrowserTestCase):
         alice.fill("#card-title", "Plan the launch party")
         locked = self.card(bob, "Plan party")
         locked.locator(".card-lock").wait_for()
-        self.assertIn("alice is editing this", locked.inner_text())
+        self.assertIn("alice is editing this", locked.text_content())
         self.assertIn("is-locked", locked.get_attribute("class"))
         self.screenshot(bob, "kanban-locked.png")
         alice.fill("#card-title", "Plan the launch party")
@@ -325,7 +327,7 @@ class KanbanBrowserTests(BrowserTestCase):
         )
 
     def visible_titles(self, page):
-        return page.locator(".kanban-card:visible .card-title").all_inner_texts()
+        return page.locator(".kanban-card:visible .card-title").all_text_contents()
 
     def test_the_filter_narrows_the_cards_lives_in_the_url_and_never_hides_a_card_being_moved(self):
         """Issue 20: search and filter the board; the filter lives in the URL; "/" focuses it."""
@@ -470,7 +472,7 @@ class KanbanBrowserTests(BrowserTestCase):
             box.press("Enter")
             expect(box).to_have_value("")
         expect(column.locator(".card-pending")).to_have_text(["Not saved yet"] * 3)
-        self.assertEqual(column.locator(".is-pending .card-title").all_inner_texts(),
+        self.assertEqual(column.locator(".is-pending .card-title").all_text_contents(),
                          ["Outage-1", "Outage-2", "Outage-3"])
         self.screenshot(bob, "kanban-offline-cards.png")
         switch.release()

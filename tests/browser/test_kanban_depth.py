@@ -66,6 +66,18 @@ class CardCommentsBrowserTests(TwoMembers, BrowserTestCase):
         self.assertIsNone(alice.evaluate("window.hacked"))
         for page in (alice, bob):
             expect(page.locator(".kanban-card", has_text="Fix login").locator(".card-comment-count")).to_have_text("1")
+        # Its speech bubble is drawn beside the count, from the icon the stylesheet names.
+        bubble = alice.locator(".kanban-card", has_text="Fix login").locator(".card-comment-count").evaluate(
+            "node => { const style = getComputedStyle(node, '::before'); return [style.width, style.maskImage]; }"
+        )
+        self.assertEqual(bubble[0], "14px")
+        self.assertIn("icons/comment.svg", bubble[1])
+        icon_status = (
+            "() => performance.getEntriesByType('resource')"
+            ".filter((entry) => entry.name.includes('icons/comment.svg')).map((entry) => entry.responseStatus)"
+        )
+        alice.wait_for_function(f"({icon_status})().length > 0")
+        self.assertEqual(set(alice.evaluate(icon_status)), {200})
 
         # A mention of someone not on the board is refused, and the text stays to fix.
         composer.fill("thanks @mallory")

@@ -118,7 +118,9 @@ class XssTests(BrowserTestCase):
         self.visit(page, kanban_board)
         card = page.locator(".kanban-card", has_text="Card <script>")
         card.wait_for()
-        self.assertIn(PAYLOAD, card.inner_text().replace("\n", ""))
+        self.assertIn(PAYLOAD, card.text_content())
+        # The page as laid out (cards are at the frame after they arrive: content-visibility).
+        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
         self.assertIn(f"P {SCRIPT}{HANDLER}", page.locator("body").inner_text())
 
         # The card's rendered Markdown description: links without javascript:, no handlers.

@@ -43,30 +43,6 @@ function hue(text) {
   return total;
 }
 
-/** A speech bubble drawn in the text's colour (an emoji would need a font the system may lack). */
-function speechBubble() {
-  return icon("M2 2.5h12v8H6.5L3.5 13v-2.5H2z");
-}
-
-function paperclip() {
-  return icon("M10.5 4.5 5.6 9.4a1.3 1.3 0 0 0 1.8 1.8l5-5a2.6 2.6 0 0 0-3.7-3.7l-5 5a3.9 3.9 0 0 0 5.5 5.5l4.3-4.3");
-}
-
-/** A small line icon drawn in the text's colour (no emoji font needed). */
-function icon(d) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", d);
-  path.setAttribute("fill", "none");
-  path.setAttribute("stroke", "currentColor");
-  path.setAttribute("stroke-width", "1.4");
-  path.setAttribute("stroke-linejoin", "round");
-  svg.append(path);
-  return svg;
-}
-
 export function labelChip(label) {
   return element("span", `label-chip colour-${label.colour}`, label.name);
 }
@@ -390,14 +366,14 @@ export class BoardView {
     }
     if (card.comments) {
       const count = element("span", "card-comment-count");
-      count.append(speechBubble(), String(card.comments));
+      count.textContent = String(card.comments);
       count.title = `${card.comments} comment${card.comments === 1 ? "" : "s"}`;
       count.setAttribute("aria-label", count.title);
       meta.append(count);
     }
     if (card.attachments) {
       const count = element("span", "card-attachment-count");
-      count.append(paperclip(), String(card.attachments));
+      count.textContent = String(card.attachments);
       count.title = `${card.attachments} attachment${card.attachments === 1 ? "" : "s"}`;
       count.setAttribute("aria-label", count.title);
       meta.append(count);
