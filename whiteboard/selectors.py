@@ -72,17 +72,20 @@ def board_snapshot_json(*, board):
             )
             .values_list(
                 "client_id", "username", "tool", "color", "width", "chunks", "created_seq", "hidden", "hidden_by",
-                "offset_x", "offset_y", "version", "props_json", "points_packed",
+                "offset_x", "offset_y", "version", "props_json", "points_packed", "author_id",
             )
         )
-        # Some of the rows' visibility not written yet: the states say (whiteboard.stored_visibility).
-        states = stored_visibility.stroke_states(board=board, unwritten=unwritten) if unwritten else None
-    *columns, props, points = zip(*rows) if rows else [()] * len(SNAPSHOT_FIELDS)
-    hidden, hidden_by = SNAPSHOT_FIELDS.index("hidden"), SNAPSHOT_FIELDS.index("hidden_by")
-    if states is not None:
-        ids = columns[SNAPSHOT_FIELDS.index("id")]
-        columns[hidden_by] = [states[client_id][1] for client_id in ids]
-        columns[hidden] = [states[client_id][0] for client_id in ids]
+        *columns, props, points, authors = zip(*rows) if rows else [()] * (len(SNAPSHOT_FIELDS) + 1)
+        ids, hidden, hidden_by, created = (
+            SNAPSHOT_FIELDS.index(name) for name in ("id", "hidden", "hidden_by", "created")
+        )
+        if unwritten:
+            # Some of the rows' visibility is not written yet: the waiting changes, applied to
+            # these very rows, say it (whiteboard.stored_visibility), in the same read.
+            stored = zip(columns[ids], columns[hidden], columns[hidden_by], columns[created], authors)
+            states = stored_visibility.states_of(board=board, rows=list(stored), unwritten=unwritten)
+            columns[hidden_by] = [states[client_id][1] for client_id in columns[ids]]
+            columns[hidden] = [states[client_id][0] for client_id in columns[ids]]
     columns[hidden] = [int(value) for value in columns[hidden]]
     for name in ("dx", "dy"):
         columns[SNAPSHOT_FIELDS.index(name)] = [replay.offset(value) for value in columns[SNAPSHOT_FIELDS.index(name)]]

@@ -54,6 +54,14 @@ class UnwrittenClearTests(TestCase):
         self.assertEqual(len(strokes), STROKES + 2)
         self.assertTrue(all(stroke["hidden"] and stroke["hidden_by"] == self.cleared.seq for stroke in strokes))
 
+    def test_the_snapshot_reads_the_strokes_once_though_changes_wait(self):
+        """The board's row, its strokes and the waiting events: the strokes are not read a second time for their states."""
+        with CaptureQueriesContext(connection) as queries:
+            selectors.board_snapshot_json(board=self.board)
+        reads = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+        self.assertEqual(len(reads), 3, reads)
+        self.assertEqual(sum('FROM "whiteboard_stroke"' in sql for sql in reads), 1)
+
     def test_the_export_draws_nothing(self):
         self.assertEqual(exports.plan_export(board=self.board).stroke_pks, [])
 
