@@ -20,7 +20,9 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
 from kanban.frames import lane_frame
 from kanban.models import LANE_TITLE_MAX_LENGTH, Card, HistoryEntry, Lane
-from kanban.services import LANE, active_cards, check_index, clean_text, lane_ids, lock_board, remember
+from kanban.services import (
+    LANE, active_cards, check_as_seen, check_index, clean_text, lane_ids, lock_board, remember,
+)
 
 MAX_LANES_PER_BOARD = 20
 
@@ -93,10 +95,11 @@ def created_event(*, board, lane, index, cards, actor, origin):
 
 
 @transaction.atomic
-def lane_update(*, board, lane_id, title, actor, connection=None, origin=None):
-    """Rename a lane."""
+def lane_update(*, board, lane_id, title, was=None, actor, connection=None, origin=None):
+    """Rename a lane; `was`: the title the person saw (kanban.services.check_as_seen)."""
     lock_board(board, actor=actor, origin=origin)
     lane = get_lane(board=board, lane_id=lane_id)
+    check_as_seen(current={"title": lane.title}, was=was, what="lane", frame=lane_frame(lane))
     title = clean_title(title)
     before = lane.title
     lane.title = title

@@ -157,9 +157,10 @@ def lane_create(message):
 
 
 def lane_update(message):
-    protocol.allowed_keys(message, ["lane", "title"])
-    return {"lane_id": id_field(message, "lane"),
-            "title": one_line_text_field(message, "title", max_length=LANE_TITLE_MAX_LENGTH)}
+    protocol.allowed_keys(message, ["lane", "title", "was"])
+    fields = {"title": lambda values: one_line_text_field(values, "title", max_length=LANE_TITLE_MAX_LENGTH)}
+    changes = {"title": fields["title"](message)}
+    return {"lane_id": id_field(message, "lane"), **changes, "was": seen_values(message, fields, changes)}
 
 
 def lane_move(message):
@@ -327,15 +328,33 @@ def column_create(message):
 
 
 def column_update(message):
-    protocol.allowed_keys(message, ["column", "title", "wip_limit"])
-    changes = {}
-    if "title" in message:
-        changes["title"] = one_line_text_field(message, "title", max_length=COLUMN_TITLE_MAX_LENGTH)
-    if "wip_limit" in message:
-        changes["wip_limit"] = wip_limit_field(message)
+    protocol.allowed_keys(message, ["column", "title", "wip_limit", "was"])
+    fields = {
+        "title": lambda values: one_line_text_field(values, "title", max_length=COLUMN_TITLE_MAX_LENGTH),
+        "wip_limit": wip_limit_field,
+    }
+    changes = {name: parse(message) for name, parse in fields.items() if name in message}
     if not changes:
         raise ActionError("invalid_message", "Say what to change: title or wip_limit.")
-    return {"column_id": id_field(message, "column"), **changes}
+    return {"column_id": id_field(message, "column"), **changes, "was": seen_values(message, fields, changes)}
+
+
+def seen_values(message, fields, changes):
+    """
+    `was` (optional): the values the person saw of the fields they change,
+    each parsed as the field itself. A change over a value someone else has
+    changed since is refused as a conflict (kanban.services.check_as_seen).
+    """
+    if "was" not in message:
+        return None
+    was = message["was"]
+    if not isinstance(was, dict) or not was or not set(was) <= set(changes):
+        raise ActionError("invalid_field", "`was` must be an object of the values you saw of the fields you change "
+                          f"({', '.join(changes)}).")
+    try:
+        return {name: fields[name](was) for name in was}
+    except ActionError as error:
+        raise ActionError(error.code, f"In `was`: {error.message}") from None
 
 
 def column_move(message):

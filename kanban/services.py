@@ -326,6 +326,30 @@ def check_version(*, card, version):
         )
 
 
+def check_as_seen(*, current, was, what, frame):
+    """
+    Refuse a change made over a value someone else has changed since the
+    person saw it (`was`: field -> the value seen; None: not said, as from
+    the admin). Columns and lanes have no version: the fields being changed
+    are compared instead, so a rename and someone's new WIP limit both stand.
+    The error carries the `what` (column, lane) as it is now.
+    """
+    changed = [name for name, seen in (was or {}).items() if current[name] != seen]
+    if not changed:
+        return
+    said = {
+        "title": f"renamed it “{current['title']}”",
+        "wip_limit": (f"set its WIP limit to {current.get('wip_limit')}" if current.get("wip_limit") is not None
+                      else "removed its WIP limit"),
+    }
+    raise ActionError(
+        "conflict",
+        f"Someone else {' and '.join(said[name] for name in changed)} while you had this {what} open. "
+        "Save again to replace that with yours.",
+        **{what: frame},
+    )
+
+
 def check_not_locked(*, card, connection, now=None):
     """A card held by another connection cannot be changed until it is released or its lock expires."""
     holder = card.lock_holder(now=now)
@@ -428,10 +452,12 @@ def column_create(*, board, title, index=None, wip_limit=None, actor, connection
 
 
 @transaction.atomic
-def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, actor, connection=None, origin=None):
+def column_update(*, board, column_id, title=UNSET, wip_limit=UNSET, was=None, actor, connection=None, origin=None):
+    """Rename a column or set its WIP limit; `was`: the values the person saw of those fields (check_as_seen)."""
     lock_board(board, actor=actor, origin=origin)
     column = get_column(board=board, column_id=column_id)
     before = {"title": column.title, "wip_limit": column.wip_limit}
+    check_as_seen(current=before, was=was, what="column", frame=column_frame(column))
     if title is not UNSET:
         column.title = clean_text(title, field="column title", max_length=COLUMN_TITLE_MAX_LENGTH)
     if wip_limit is not UNSET:

@@ -207,6 +207,37 @@ class KanbanBrowserTests(BrowserTestCase):
         alice.keyboard.press("Escape")
         self.card(bob, "Fix login").locator(".card-lock").wait_for(state="detached")
 
+    def test_a_column_renamed_by_someone_else_meanwhile_is_not_overwritten(self):
+        """Issue 20: saving a column's dialog wrote its title back over a rename made while it was open."""
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        self.column(alice, "Doing").locator(".column-menu").click()
+        expect(alice.locator("#column-title")).to_have_value("Doing")
+        # Bob renames it while alice has it open; alice only sets the WIP limit: his title stands.
+        self.column(bob, "Doing").locator(".column-menu").click()
+        bob.fill("#column-title", "In progress")
+        bob.click("#column-save")
+        expect(self.column(alice, "In progress")).to_have_count(1)
+        alice.fill("#column-wip", "4")
+        alice.click("#column-save")
+        expect(self.column(bob, "In progress").locator(".column-count")).to_have_text("1 / 4")
+        # Alice renames it over a rename of bob's she has not seen: refused, both titles shown.
+        self.column(alice, "In progress").locator(".column-menu").click()
+        self.column(bob, "In progress").locator(".column-menu").click()
+        bob.fill("#column-title", "Working")
+        bob.click("#column-save")
+        expect(self.column(alice, "Working")).to_have_count(1)
+        alice.fill("#column-title", "Active")
+        alice.click("#column-save")
+        expect(alice.locator("#column-editor-error")).to_contain_text("Someone else renamed it “Working”")
+        expect(alice.locator("#column-title")).to_have_value("Active")
+        self.screenshot(alice, "kanban-column-conflict.png")
+        self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Working", "Done"])
+        # Saved again, knowing: hers replaces his, for both.
+        alice.click("#column-save")
+        expect(alice.locator("#column-editor")).not_to_be_visible()
+        expect(self.column(bob, "Active")).to_have_count(1)
+        self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Active", "Done"])
+
     def test_columns_are_added_limited_reordered_and_deleted_from_the_page(self):
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
         alice.click("#add-column")

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
-from kanban import descriptions, history, selectors, services
-from kanban.models import BoardEvent, Card
+from kanban import descriptions, history, lanes, selectors, services
+from kanban.models import BoardEvent, Card, Column, Lane
 from tests.kanban.helpers import BoardListener, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user
 
@@ -385,6 +385,42 @@ class ColumnAndLabelTests(TestCase):
         with self.assertRaises(ActionError) as refused:
             services.column_move(board=self.board, column_id=self.columns["Done"].pk, index=3, actor=self.alice)
         self.assertEqual(refused.exception.code, "out_of_range")
+
+    def test_a_change_over_what_someone_else_changed_since_is_refused_and_theirs_stands(self):
+        """Issue 20: a rename made over another's rename (or a WIP limit saved with a stale title) overwrote it."""
+        doing = self.columns["Doing"].pk
+        services.column_update(board=self.board, column_id=doing, title="In progress", was={"title": "Doing"},
+                               actor=self.alice)
+        with self.assertRaises(ActionError) as refused:
+            services.column_update(board=self.board, column_id=doing, title="Working", was={"title": "Doing"},
+                                   actor=self.alice)
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertIn("renamed it “In progress”", refused.exception.message)
+        self.assertEqual(refused.exception.details["column"]["title"], "In progress")
+        self.assertIn("In progress", titles_by_column(self.board))
+        # Fields that were not changed by someone else go through, theirs kept.
+        services.column_update(board=self.board, column_id=doing, wip_limit=3, was={"wip_limit": None},
+                               actor=self.alice)
+        with self.assertRaises(ActionError) as refused:
+            services.column_update(board=self.board, column_id=doing, wip_limit=5, was={"wip_limit": None},
+                                   actor=self.alice)
+        self.assertIn("set its WIP limit to 3", refused.exception.message)
+        column = Column.objects.get(pk=doing)
+        self.assertEqual((column.title, column.wip_limit), ("In progress", 3))
+        # Saying what was seen now, the change goes through.
+        services.column_update(board=self.board, column_id=doing, title="Working", was={"title": "In progress"},
+                               actor=self.alice)
+        self.assertEqual(Column.objects.get(pk=doing).title, "Working")
+
+    def test_a_lane_renamed_over_another_rename_is_refused(self):
+        lane = lanes.lane_create(board=self.board, title="Team A", actor=self.alice).details["lane"]
+        lanes.lane_update(board=self.board, lane_id=lane["id"], title="Platform", was={"title": "Team A"},
+                          actor=self.alice)
+        with self.assertRaises(ActionError) as refused:
+            lanes.lane_update(board=self.board, lane_id=lane["id"], title="Web", was={"title": "Team A"},
+                              actor=self.alice)
+        self.assertEqual((refused.exception.code, refused.exception.details["lane"]["title"]), ("conflict", "Platform"))
+        self.assertEqual(Lane.objects.get(pk=lane["id"]).title, "Platform")
 
     def test_deleting_a_label_takes_it_off_cards_and_names_stay_unique(self):
         bug = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice).details["label"]

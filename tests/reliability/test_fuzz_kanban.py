@@ -105,6 +105,8 @@ def valid_message(draw):
             message["index"] = draw(st.integers(min_value=0, max_value=3))
     elif kind == "lane.update":
         message.update(lane=draw(slot("lane")), title=draw(text))
+        if draw(st.booleans()):  # the title seen: often stale, then refused as a conflict
+            message["was"] = {"title": draw(text)}
     elif kind == "lane.move":
         message.update(lane=draw(slot("lane")), index=draw(st.integers(min_value=0, max_value=3)))
     elif kind == "lane.delete":
@@ -122,6 +124,13 @@ def valid_message(draw):
             message["wip_limit"] = draw(st.integers(min_value=1, max_value=5))
     elif kind == "column.update":
         message.update(column=draw(slot("column")), title=draw(text))
+        if draw(st.booleans()):
+            message["wip_limit"] = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=5)))
+        if draw(st.booleans()):  # what was seen of the fields changed: often stale, then refused as a conflict
+            seen = {"title": draw(st.one_of(st.sampled_from(["To do", "Doing", "Done"]), text))}
+            if "wip_limit" in message and draw(st.booleans()):
+                seen["wip_limit"] = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=5)))
+            message["was"] = seen
     elif kind == "column.move":
         message.update(column=draw(slot("column")), index=draw(st.integers(0, 4)))
     elif kind == "column.delete":

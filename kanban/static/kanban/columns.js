@@ -8,6 +8,7 @@ export class ColumnEditor {
     this.dialog = dialog;
     this.board = board;
     this.columnId = null;
+    this.seen = null; // the column's title and WIP limit as this dialog showed them (sent as `was`)
     this.deletingColumnId = null;
     this.form = dialog.querySelector("#column-editor-form");
     this.title = dialog.querySelector("#column-title");
@@ -44,6 +45,7 @@ export class ColumnEditor {
     this.heading.textContent = "Column";
     this.title.value = column.title;
     this.wipLimit.value = column.wip_limit ?? "";
+    this.seen = { title: column.title, wip_limit: column.wip_limit };
     this.existingActions.hidden = false;
     this.show();
   }
@@ -77,13 +79,20 @@ export class ColumnEditor {
       if (this.columnId === null) {
         await this.board.send({ type: "column.create", title, wip_limit: wipLimit });
       } else {
+        // Only what this person changed, with what they saw of it: a change someone else made
+        // meanwhile, to those fields, is refused as a conflict instead of overwritten.
         const changes = {};
-        if (title !== this.column.title) changes.title = title;
-        if (wipLimit !== this.column.wip_limit) changes.wip_limit = wipLimit;
-        if (Object.keys(changes).length) await this.board.send({ type: "column.update", column: this.columnId, ...changes });
+        if (title !== this.seen.title) changes.title = title;
+        if (wipLimit !== this.seen.wip_limit) changes.wip_limit = wipLimit;
+        const was = Object.fromEntries(Object.keys(changes).map((name) => [name, this.seen[name]]));
+        if (Object.keys(changes).length) {
+          await this.board.send({ type: "column.update", column: this.columnId, ...changes, was });
+        }
       }
       this.dialog.close();
     } catch (error) {
+      // Theirs is said in the message; this person's stays in the form, saved over theirs if saved again.
+      if (error.code === "conflict" && error.column) this.seen = { title: error.column.title, wip_limit: error.column.wip_limit };
       this.showError(error.message);
     }
   }

@@ -9,6 +9,7 @@ export class LaneEditor {
     this.dialog = dialog;
     this.board = board;
     this.laneId = null;
+    this.seenTitle = null; // the lane's title as this dialog showed it (sent as `was`)
     this.deletingLaneId = null;
     this.form = dialog.querySelector("#lane-editor-form");
     this.title = dialog.querySelector("#lane-title");
@@ -46,6 +47,7 @@ export class LaneEditor {
     this.heading.textContent = "Lane";
     this.help.textContent = "";
     this.title.value = this.lane.title;
+    this.seenTitle = this.lane.title;
     this.existingActions.hidden = false;
     this.show();
   }
@@ -64,9 +66,13 @@ export class LaneEditor {
     }
     try {
       if (this.laneId === null) await this.board.send({ type: "lane.create", title });
-      else if (title !== this.lane.title) await this.board.send({ type: "lane.update", lane: this.laneId, title });
+      else if (title !== this.seenTitle) {
+        // A rename someone else made meanwhile is refused as a conflict instead of overwritten.
+        await this.board.send({ type: "lane.update", lane: this.laneId, title, was: { title: this.seenTitle } });
+      }
       this.dialog.close();
     } catch (error) {
+      if (error.code === "conflict" && error.lane) this.seenTitle = error.lane.title; // saved again: over theirs
       this.showError(error.message);
     }
   }
