@@ -4,6 +4,7 @@ they see is checked on the canvas pixels, not only in the DOM.
 """
 
 import math
+import re
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
@@ -519,6 +520,27 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
                 self.assertGreaterEqual(toolbar["x"], 0)
                 self.assertLessEqual(toolbar["x"] + toolbar["width"], width)
                 self.assert_fitted_again(page)
+
+    def test_a_staff_member_s_top_bar_fits_a_phone_too(self):
+        """Staff have an Admin link more: on a phone it pushed the bar into a strip that scrolled sideways."""
+        staff = make_user("stella", is_staff=True)
+        page = self.log_in(self.new_page(viewport={"width": 390, "height": 844}), staff)
+        page.goto(f"{self.live_server_url}/whiteboard/")
+        self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), 390)
+        nav = page.locator(".topbar .topnav")
+        self.assertLessEqual(nav.evaluate("node => node.scrollWidth - node.clientWidth"), 1, "the links scroll sideways")
+        for link in ("Whiteboards", "Kanban", "Log out", "stella"):
+            with self.subTest(link=link):
+                self.assertTrue(page.locator(".topbar").get_by_text(link, exact=True).evaluate(NOT_CLIPPED), link)
+        # Admin is a cog there, named for screen readers, and leads to the admin.
+        admin = page.get_by_role("link", name="Admin", exact=True)
+        self.assertTrue(admin.evaluate(NOT_CLIPPED))
+        box = admin.bounding_box()
+        self.assertLessEqual(box["x"] + box["width"], 390)
+        self.assertGreaterEqual(box["width"], 18)
+        self.screenshot(page, "whiteboard-phone-staff.png")
+        admin.click()
+        expect(page).to_have_title(re.compile("administration", re.IGNORECASE))
 
 
 def random_history(seed, *, steps=40):
