@@ -381,15 +381,15 @@ def label_create(message):
 
 
 def label_update(message):
-    protocol.allowed_keys(message, ["label", "name", "colour"])
-    changes = {}
-    if "name" in message:
-        changes["name"] = one_line_text_field(message, "name", max_length=LABEL_NAME_MAX_LENGTH)
-    if "colour" in message:
-        changes["colour"] = colour_field(message)
+    protocol.allowed_keys(message, ["label", "name", "colour", "was"])
+    fields = {
+        "name": lambda values: one_line_text_field(values, "name", max_length=LABEL_NAME_MAX_LENGTH),
+        "colour": colour_field,
+    }
+    changes = {name: parse(message) for name, parse in fields.items() if name in message}
     if not changes:
         raise ActionError("invalid_message", "Say what to change: name or colour.")
-    return {"label_id": id_field(message, "label"), **changes}
+    return {"label_id": id_field(message, "label"), **changes, "was": seen_values(message, fields, changes)}
 
 
 def label_delete(message):

@@ -330,24 +330,28 @@ def check_as_seen(*, current, was, what, frame):
     """
     Refuse a change made over a value someone else has changed since the
     person saw it (`was`: field -> the value seen; None: not said, as from
-    the admin). Columns and lanes have no version: the fields being changed
-    are compared instead, so a rename and someone's new WIP limit both stand.
-    The error carries the `what` (column, lane) as it is now.
+    the admin). Columns, lanes and labels have no version: the fields being
+    changed are compared instead, so a rename and someone's new WIP limit
+    both stand. The error says what the other did, and carries the `what`
+    (column, lane, label) as it is now.
     """
     changed = [name for name, seen in (was or {}).items() if current[name] != seen]
-    if not changed:
-        return
-    said = {
-        "title": f"renamed it “{current['title']}”",
-        "wip_limit": (f"set its WIP limit to {current.get('wip_limit')}" if current.get("wip_limit") is not None
-                      else "removed its WIP limit"),
-    }
-    raise ActionError(
-        "conflict",
-        f"Someone else {' and '.join(said[name] for name in changed)} while you had this {what} open. "
-        "Save again to replace that with yours.",
-        **{what: frame},
-    )
+    if changed:
+        done = " and ".join(change_said(name, current[name]) for name in changed)
+        raise ActionError(
+            "conflict",
+            f"Someone else {done} while you had this {what} open. Save again to replace that with yours.",
+            **{what: frame},
+        )
+
+
+def change_said(field, value):
+    """What someone did, for `check_as_seen`'s message: "renamed it “Doing”"."""
+    if field in ("title", "name"):
+        return f"renamed it “{value}”"
+    if field == "colour":
+        return f"made it {value}"
+    return f"set its WIP limit to {value}" if value is not None else "removed its WIP limit"
 
 
 def check_not_locked(*, card, connection, now=None):
@@ -567,10 +571,12 @@ def label_create(*, board, name, colour="grey", actor, connection=None, origin=N
 
 
 @transaction.atomic
-def label_update(*, board, label_id, name=UNSET, colour=UNSET, actor, connection=None, origin=None):
+def label_update(*, board, label_id, name=UNSET, colour=UNSET, was=None, actor, connection=None, origin=None):
+    """Rename or recolour a label; `was`: the values the person saw of those fields (check_as_seen)."""
     lock_board(board, actor=actor, origin=origin)
     label = get_label(board=board, label_id=label_id)
     before = label_fields(label)
+    check_as_seen(current=before, was=was, what="label", frame=label_frame(label))
     if name is not UNSET:
         label.name = clean_label_name(board=board, name=name, renaming=label)
     if colour is not UNSET:

@@ -4,7 +4,7 @@ import time
 from playwright.sync_api import expect
 
 from kanban import services
-from kanban.models import Card
+from kanban.models import Card, Label
 from tests.browser.base import BrowserTestCase, SocketSwitch, mouse_drag, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of, titles_by_column
 
@@ -237,6 +237,40 @@ class KanbanBrowserTests(BrowserTestCase):
         expect(alice.locator("#column-editor")).not_to_be_visible()
         expect(self.column(bob, "Active")).to_have_count(1)
         self.assertEqual(outside_the_event_loop(lambda: list(titles_by_column(self.board))), ["To do", "Active", "Done"])
+
+    def test_labels_are_added_renamed_and_deleted_live_and_a_rename_is_not_saved_over_another(self):
+        alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)
+        for page in (alice, bob):
+            page.click("[data-open-dialog='label-manager']")
+        alice.fill("#new-label-name", "bug")
+        alice.select_option("#new-label-colour", "red")
+        alice.click("#label-create-form button[type=submit]")
+        expect(bob.get_by_label("Name of label bug")).to_have_value("bug")
+        label_id = alice.locator(".label-row", has=alice.get_by_label("Name of label bug")).get_attribute("data-label-id")
+        mine, theirs = (page.locator(f".label-row[data-label-id='{label_id}']") for page in (alice, bob))
+        # Alice starts renaming it; bob renames it meanwhile: alice's typing stays in her row.
+        mine.locator("input").fill("issue")
+        theirs.locator("input").fill("defect")
+        theirs.get_by_role("button", name="Save").click()
+        expect(self.card(bob, "Fix login")).to_have_count(1)
+        expect(theirs.locator(".label-chip")).to_have_text("defect")
+        expect(mine.locator(".label-chip")).to_have_text("bug")  # her row, kept as she left it
+        expect(mine.locator("input")).to_have_value("issue")
+        mine.get_by_role("button", name="Save").click()
+        expect(alice.locator("#label-error")).to_contain_text("Someone else renamed it “defect”")
+        expect(mine.locator(".label-chip")).to_have_text("defect")
+        expect(mine.locator("input")).to_have_value("issue")
+        self.screenshot(alice, "kanban-label-conflict.png")
+        self.assertEqual(outside_the_event_loop(lambda: Label.objects.get(pk=label_id).name), "defect")
+        # Saved again, knowing: hers stands, for both.
+        mine.get_by_role("button", name="Save").click()
+        expect(theirs.locator(".label-chip")).to_have_text("issue")
+        expect(alice.locator("#label-error")).to_be_hidden()
+        # Deleted, after confirming: gone for both.
+        alice.on("dialog", lambda dialog: dialog.accept())
+        mine.get_by_role("button", name="Delete").click()
+        expect(theirs).to_have_count(0)
+        self.assertFalse(outside_the_event_loop(lambda: Label.objects.filter(pk=label_id).exists()))
 
     def test_columns_are_added_limited_reordered_and_deleted_from_the_page(self):
         alice, bob = self.open_board(self.alice_page), self.open_board(self.bob_page)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from boardsite.collab.errors import ActionError
 from kanban import descriptions, history, lanes, selectors, services
-from kanban.models import BoardEvent, Card, Column, Lane
+from kanban.models import BoardEvent, Card, Column, Label, Lane
 from tests.kanban.helpers import BoardListener, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user
 
@@ -421,6 +421,24 @@ class ColumnAndLabelTests(TestCase):
                               actor=self.alice)
         self.assertEqual((refused.exception.code, refused.exception.details["lane"]["title"]), ("conflict", "Platform"))
         self.assertEqual(Lane.objects.get(pk=lane["id"]).title, "Platform")
+
+    def test_a_label_changed_over_someone_else_s_change_is_refused(self):
+        bug = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice).details["label"]
+        services.label_update(board=self.board, label_id=bug["id"], colour="blue", was={"colour": "red"},
+                              actor=self.alice)
+        with self.assertRaises(ActionError) as refused:
+            services.label_update(board=self.board, label_id=bug["id"], name="defect", colour="green",
+                                  was={"name": "bug", "colour": "red"}, actor=self.alice)
+        self.assertEqual(refused.exception.code, "conflict")
+        self.assertIn("made it blue", refused.exception.message)
+        self.assertEqual(refused.exception.details["label"]["colour"], "blue")
+        label = Label.objects.get(pk=bug["id"])
+        self.assertEqual((label.name, label.colour), ("bug", "blue"))
+        # The name alone, as seen: it goes through, the other's colour kept.
+        services.label_update(board=self.board, label_id=bug["id"], name="defect", was={"name": "bug"},
+                              actor=self.alice)
+        label.refresh_from_db()
+        self.assertEqual((label.name, label.colour), ("defect", "blue"))
 
     def test_deleting_a_label_takes_it_off_cards_and_names_stay_unique(self):
         bug = services.label_create(board=self.board, name="bug", colour="red", actor=self.alice).details["label"]

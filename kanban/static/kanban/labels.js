@@ -15,19 +15,20 @@ export class LabelManager {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const name = form.elements.name.value.trim();
-      if (await this.run({ type: "label.create", name, colour: form.elements.colour.value })) form.reset();
+      if (!(await this.run({ type: "label.create", name, colour: form.elements.colour.value }))) form.reset();
     });
     dialog.addEventListener("close", () => this.showError(""));
   }
 
+  /** Send `message`; returns null once acked, or the error (shown). */
   async run(message) {
     try {
       await this.board.send(message);
       this.showError("");
-      return true;
+      return null;
     } catch (error) {
       this.showError(error.message);
-      return false;
+      return error;
     }
   }
 
@@ -37,11 +38,16 @@ export class LabelManager {
       this.list.replaceChildren(element("li", "muted", "No labels yet."));
       return;
     }
-    this.list.replaceChildren(...labels.map((label) => this.row(label)));
+    // A row someone is changing stays as it is, typing and all, when the board changes under it.
+    const changing = new Map([...this.list.querySelectorAll(".label-row")].filter((row) => row.changed())
+      .map((row) => [row.dataset.labelId, row]));
+    this.list.replaceChildren(...labels.map((label) => changing.get(String(label.id)) ?? this.row(label)));
   }
 
+  /** A label's row; `label` is the label as the row shows it, sent as `was` with a change. */
   row(label) {
     const row = element("li", "label-row");
+    row.dataset.labelId = label.id;
     const name = document.createElement("input");
     name.type = "text";
     name.value = label.name;
@@ -52,11 +58,29 @@ export class LabelManager {
     for (const value of this.colours) colour.append(new Option(value, value, false, value === label.colour));
     const save = element("button", "button", "Save");
     save.type = "button";
-    save.addEventListener("click", () => {
-      const changes = {};
-      if (name.value.trim() !== label.name) changes.name = name.value.trim();
-      if (colour.value !== label.colour) changes.colour = colour.value;
-      if (Object.keys(changes).length) this.run({ type: "label.update", label: label.id, ...changes });
+    const changes = () => {
+      const changed = {};
+      if (name.value.trim() !== label.name) changed.name = name.value.trim();
+      if (colour.value !== label.colour) changed.colour = colour.value;
+      return changed;
+    };
+    row.changed = () => Object.keys(changes()).length > 0;
+    save.addEventListener("click", async () => {
+      const changed = changes();
+      if (!Object.keys(changed).length) return;
+      const was = Object.fromEntries(Object.keys(changed).map((field) => [field, label[field]]));
+      // A change someone else made to those fields meanwhile is refused as a conflict, not overwritten.
+      const error = await this.run({ type: "label.update", label: label.id, ...changed, was });
+      if (!error) {
+        row.changed = () => false; // saved: shown again as the board has it
+        this.render();
+      } else if (error.code === "conflict" && error.label) {
+        // Theirs is what the row now starts from; what was typed stays, saved over theirs if saved again.
+        const fresh = this.row(error.label);
+        fresh.querySelector("input").value = name.value;
+        fresh.querySelector("select").value = colour.value;
+        row.replaceWith(fresh);
+      }
     });
     const remove = element("button", "button subtle danger", "Delete");
     remove.type = "button";
