@@ -180,7 +180,11 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
         alice_page.click("text=Share")
         alice_page.click("#member-list [data-username=bob] button:has-text('Remove')")
         expect(bob_page.locator("#connection-status")).to_have_attribute("data-state", "offline")
-        expect(bob_page.locator("#toast")).to_contain_text("You no longer have access to this board.")
+        # The words of the server's 4403 close; once in CI under load the socket closed without it, and the
+        # page, refused on reconnecting, asked the board's page and said so in its own words (connection.js).
+        expect(bob_page.locator("#toast")).to_contain_text(
+            re.compile("You no longer have access to this board.|This board was deleted or is no longer shared with you.")
+        )
         self.assertTrue(bob_page.locator(".wb-toolbar").evaluate("toolbar => toolbar.inert"))
         expect(bob_page.locator("#presence .avatar")).to_have_count(1)  # no longer told who is there
         self.draw(bob_page, self.wave(left=0.2, top=0.5, width=0.5, height=0.2))
