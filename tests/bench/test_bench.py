@@ -44,11 +44,13 @@ def result_rows(output):
 
 class QuickBenchTests(SimpleTestCase):
     def assert_ran(self, completed):
-        self.assertEqual(completed.returncode, 0, completed.stdout[-3000:] + completed.stderr[-3000:])
+        # A failed check makes the exit status 1: name its row, not only the output's end.
+        rows = result_rows(completed.stdout) if "\n== results\n" in completed.stdout else []
+        failed = [row for row in rows if row["check"].startswith("FAIL")]
+        self.assertEqual(completed.returncode, 0,
+                         f"failed checks: {failed}\n{completed.stdout[-3000:]}{completed.stderr[-3000:]}")
         self.assertIn("machine: ", completed.stdout)
         self.assertIn("command: ", completed.stdout)
-        rows = result_rows(completed.stdout)
-        failed = [row for row in rows if row["check"].startswith("FAIL")]
         self.assertEqual(failed, [])
         return rows
 
