@@ -48,6 +48,41 @@ SMALL_TARGETS = """() => [...document.querySelectorAll('.wb-toolbar button, .wb-
   .filter(([, box]) => box.width < 44 || box.height < 44)
   .map(([name, box]) => `${name} ${Math.round(box.width)}x${Math.round(box.height)}`)"""
 RED_RGB = [0xE0, 0x31, 0x31]
+BLUE = "#1971c2"
+# For each pixel of the canvas, whether it has the colour [r, g, b] (as COUNT_PIXELS counts them).
+COLOUR_MASK = """([r, g, b]) => {
+  const canvas = document.getElementById("board-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const mask = [];
+  for (let i = 0; i < data.length; i += 4) {
+    mask.push(Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40);
+  }
+  return mask;
+}"""
+BLUE_RGB = [0x19, 0x71, 0xC2]
+# Pan the view right by `steps` wheel steps of 12 px, one each animation frame, then count the canvas's
+# pixels of the colour `rgb` two frames after the last step: before the view has rested.
+PAN_IN_STEPS = """async ({ steps, rgb }) => {
+  const canvas = document.getElementById("board-canvas");
+  const box = canvas.getBoundingClientRect();
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  for (let step = 0; step < steps; step += 1) {
+    await frame();
+    canvas.dispatchEvent(new WheelEvent("wheel", {
+      clientX: box.left + box.width / 2, clientY: box.top + box.height / 2, deltaX: -12, deltaY: 0,
+      bubbles: true, cancelable: true,
+    }));
+  }
+  await frame();
+  await frame();
+  window.redAtOnce = (""" + COLOUR_MASK + """)(rgb);
+  return window.redAtOnce.filter(Boolean).length;
+}"""
+# How many pixels are red now and were not when PAN_IN_STEPS counted them, or the other way round.
+RED_MOVED = """(rgb) => {
+  const now = (""" + COLOUR_MASK + """)(rgb);
+  return now.filter((red, index) => red !== window.redAtOnce[index]).length;
+}"""
 
 
 class WhiteboardPages:
@@ -295,6 +330,34 @@ class WhiteboardBrowserTests(WhiteboardPages, BrowserTestCase):
         page.mouse.wheel(0, -300)
         page.keyboard.up("Control")
         self.assertNotEqual(page.inner_text("#zoom-reset"), "100%")
+
+    def test_a_pan_draws_what_it_uncovers_at_once_as_a_whole_redraw_would(self):
+        """
+        Issue 19: a pan left the strip it uncovered blank until the view had
+        rested and the whole board was drawn again. The board now moves with
+        the view and only the uncovered strips are drawn, in the pan's own
+        frame; stitched together they show what drawing it all again shows.
+        """
+        user, page = self.user_page("pam")
+        self.create_board(page, "Panned")
+        page.click(f'[data-color="{RED}"]')
+        self.draw(page, self.wave(left=0.05, top=0.4, width=0.1, height=0.2))
+        page.click(f'[data-color="{BLUE}"]')
+        self.draw(page, [(0.5, 0.5), (0.55, 0.55)])  # drawn last: its undo draws the board again whole
+        page.wait_for_function("() => document.querySelector('#connection-status').textContent === 'Live'")
+        for _ in range(3):
+            page.click("#zoom-in")  # about the middle: the red wave is now off the window's left edge
+        page.wait_for_timeout(600)  # both strokes rest in the base, drawn for this view
+        self.assertEqual(self.red_pixels(page), 0)
+        # 32 wheel steps of 12 px, one a frame, bring the wave back in from the left; counted two frames after the last.
+        red_at_once = page.evaluate(PAN_IN_STEPS, {"steps": 32, "rgb": RED_RGB})
+        self.assertGreater(red_at_once, 200, "the uncovered strips were not drawn in the pan's frames")
+        page.click("#undo")
+        page.wait_for_function(f"() => ({COUNT_PIXELS})({BLUE_RGB}) === 0")
+        page.wait_for_timeout(300)
+        # Where the red wave is, pixel for pixel; anti-aliasing may tell a pixel or two apart where strips meet.
+        moved = page.evaluate(RED_MOVED, RED_RGB)
+        self.assertLessEqual(moved, 4, f"{moved} pixels are red in the stitched strips or in the board drawn whole, not both")
 
     def test_one_finger_draws_and_two_fingers_pinch_zoom_on_a_phone(self):
         user = make_user("tess")

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop, touch_finger
 from tests.browser.test_kanban_depth import on_a_phone_and_desk
 from tests.browser.test_exports import compare_pictures
-from tests.browser.test_whiteboard import RED, RED_RGB, WhiteboardPages
+from tests.browser.test_whiteboard import BLUE, BLUE_RGB, RED, RED_RGB, WhiteboardPages
 from tests.browser.test_whiteboard_elements import NOTE_RGB, RED_SPAN, AliceAndBobOnTheBoard, wait_for_pixels
 from whiteboard import services, transforms
 from whiteboard.models import BoardEvent, ElementEdit, Stroke
@@ -266,9 +266,6 @@ class PhoneTransformBrowserTests(WhiteboardPages, BrowserTestCase):
         self.assertAlmostEqual(x1, 0.3, places=3)  # the opposite corner stayed put (to the text size's rounding)
         self.assertAlmostEqual(y1, 0.3, places=3)
         self.screenshot(phone, "whiteboard-phone-resized.png")
-
-
-BLUE, BLUE_RGB = "#1971c2", [0x19, 0x71, 0xC2]
 
 
 class AttachedArrowBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestCase):

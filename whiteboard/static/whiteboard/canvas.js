@@ -22,8 +22,13 @@ const SELECTION_FILL = "rgba(79, 70, 229, 0.08)";
 export const HANDLE_PX = 8; // the side of a resize handle, in CSS px
 export const ROTATE_HANDLE_PX = 24; // how far above the selection its turning handle is, in CSS px
 const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
-const VIEW_SETTLE_MS = 150; // the view this long unchanged is redrawn sharp
-const BASE_FRAME_BUDGET_MS = 12; // time per frame spent folding strokes into the base
+const VIEW_SETTLE_MS = 100; // the view this long unchanged is redrawn sharp
+const PAN_SETTLE_MS = 50; // sooner after a pan: only what it uncovered is drawn (scrollBase)
+// Time per frame spent folding strokes into the base. Chromium rasterises what was drawn into the
+// base when the frame shows it, and each of those passes costs far more than its share of strokes:
+// fewer, larger pieces fill a big board sooner (docs/performance.md, panzoom).
+const BASE_FRAME_BUDGET_MS = 30;
+const SCROLL_POINTS_MAX = 20000; // points drawn at most in the strips a pan uncovers, per frame (scrollBase)
 
 /** Where the resize handles of a box [left, top, right, bottom] (board px) are: {nw: [x, y], n: ..., w: ...}. */
 export function handlePoints([left, top, right, bottom]) {
@@ -285,13 +290,7 @@ export class BoardCanvas {
     context.fillRect(0, 0, this.base.width, this.base.height);
     this.boardTransform(context, this.view);
     this.inBase = new Set();
-    const { selection, holds = [], editing } = this.scene();
-    const moving = new Set([...(selection?.moving ?? []), ...holds.flatMap((hold) => hold.ids), ...(editing ? [editing] : [])]);
-    const following = new Set(this.followers(moving).map((stroke) => stroke.id)); // drawn with what they follow
-    const inView = this.inView();
-    this.baseQueue = this.scene().visibleStrokes().filter(
-      (stroke) => !this.active.has(stroke) && !moving.has(stroke.id) && !following.has(stroke.id) && inView(stroke),
-    );
+    this.baseQueue = this.baseStrokes([[0, 0, this.cssWidth, this.cssHeight]]);
     this.baseQueueIndex = 0;
     this.baseView = { ...this.view };
     this.baseValid = true;
@@ -299,20 +298,91 @@ export class BoardCanvas {
   }
 
   /**
-   * Whether a stroke reaches into the window (board px, its width and a turned
-   * box's corners counted): the base is the window's size, so the rest would
-   * be drawn only to be cut off.
+   * The strokes the base holds that reach into any of `areas` ([left, top,
+   * right, bottom] in CSS px of the window), in drawing order: the settled
+   * ones, not those drawn over the base each frame (growing, being moved,
+   * or following what is moved).
    */
-  inView() {
+  baseStrokes(areas) {
+    const { selection, holds = [], editing } = this.scene();
+    const moving = new Set([...(selection?.moving ?? []), ...holds.flatMap((hold) => hold.ids), ...(editing ? [editing] : [])]);
+    const following = new Set(this.followers(moving).map((stroke) => stroke.id)); // drawn with what they follow
+    const inAreas = areas.map((area) => this.inArea(area));
+    return this.scene().visibleStrokes().filter(
+      (stroke) => !this.active.has(stroke) && !moving.has(stroke.id) && !following.has(stroke.id) && inAreas.some((inArea) => inArea(stroke)),
+    );
+  }
+
+  /**
+   * Whether a stroke reaches into the area [left, top, right, bottom] of the
+   * window (CSS px; the stroke's width and a turned box's corners counted):
+   * the rest would be drawn only to be cut off.
+   */
+  inArea([areaLeft, areaTop, areaRight, areaBottom]) {
     const { scale, x, y } = this.view;
-    const [left, top] = [-x / scale, -y / scale];
-    const [right, bottom] = [left + this.cssWidth / scale, top + this.cssHeight / scale];
+    const [left, top] = [(areaLeft - x) / scale, (areaTop - y) / scale];
+    const [right, bottom] = [(areaRight - x) / scale, (areaBottom - y) / scale];
     return (stroke) => {
       if (isAttached(stroke)) return true; // where it is depends on what it is attached to: drawn whatever
       const [minX, minY, maxX, maxY] = this.extent(stroke);
       const reach = stroke.width / 2 + 2;
       return maxX + reach >= left && minX - reach <= right && maxY + reach >= top && minY - reach <= bottom;
     };
+  }
+
+  /**
+   * The view moved without zooming, by whole device pixels, and the base is
+   * complete: move the base with it and draw only the strips it uncovered,
+   * strokes clipped to them, so a pan stays sharp at every frame instead of
+   * waiting to be drawn again whole. Returns false if the base cannot follow
+   * this way, or the strips hold more than `maxPoints` points (then the
+   * stretched base shows until the view rests).
+   */
+  scrollBase(maxPoints) {
+    const drawn = this.baseView;
+    const ratio = this.canvas.width / (this.cssWidth || 1);
+    const [dx, dy] = [(this.view.x - drawn.x) * ratio, (this.view.y - drawn.y) * ratio];
+    const [width, height] = [this.base.width, this.base.height];
+    const whole = (offset) => Math.abs(offset - Math.round(offset)) < 1e-6;
+    if (
+      !this.baseValid || this.baseQueueIndex < this.baseQueue.length || drawn.scale !== this.view.scale ||
+      width !== this.canvas.width || height !== this.canvas.height || !whole(dx) || !whole(dy) ||
+      Math.abs(dx) >= width || Math.abs(dy) >= height
+    ) {
+      return false;
+    }
+    const [shiftX, shiftY] = [Math.round(dx), Math.round(dy)];
+    // The uncovered strips, in device px: a column on the side the view moved from, and a row.
+    const strips = [];
+    if (shiftX) strips.push([shiftX > 0 ? 0 : width + shiftX, 0, Math.abs(shiftX), height]);
+    if (shiftY) strips.push([0, shiftY > 0 ? 0 : height + shiftY, width, Math.abs(shiftY)]);
+    const areas = strips.map(([left, top, stripWidth, stripHeight]) => [
+      left / ratio, top / ratio, (left + stripWidth) / ratio, (top + stripHeight) / ratio,
+    ]);
+    const strokes = this.baseStrokes(areas);
+    // A stroke is drawn whole, clipped: too many points would hold up this frame (a dense board seen whole).
+    let points = 0;
+    for (const stroke of strokes) points += stroke.points.length;
+    if (points > maxPoints) return false;
+    const context = this.baseContext;
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.drawImage(this.base, shiftX, shiftY);
+    context.save();
+    context.beginPath();
+    for (const [left, top, stripWidth, stripHeight] of strips) context.rect(left, top, stripWidth, stripHeight);
+    context.clip();
+    context.fillStyle = BACKGROUND;
+    context.fillRect(0, 0, width, height);
+    this.boardTransform(context, this.view);
+    for (const stroke of strokes) {
+      this.drawStroke(context, stroke, this.pathFor(stroke));
+      this.inBase.add(stroke);
+    }
+    context.restore();
+    this.boardTransform(context, this.view); // as drawIntoBase expects it
+    this.baseView = { ...this.view };
+    this.baseDrawn = false;
+    return true;
   }
 
   /**
@@ -341,8 +411,13 @@ export class BoardCanvas {
 
   render() {
     this.lookup = this.scene().strokeById; // for attached ends (pointsOf), once a frame
-    const viewSettled = performance.now() - this.lastViewChange > VIEW_SETTLE_MS;
-    if (!this.baseValid || (!this.baseMatchesView() && viewSettled)) this.renderBase();
+    const rested = performance.now() - this.lastViewChange;
+    if (!this.baseValid) this.renderBase();
+    else if (!this.baseMatchesView()) {
+      // Once the view rests, the strips are drawn whatever they hold: still less than the whole window.
+      const scrolled = this.scrollBase(rested > PAN_SETTLE_MS ? Infinity : SCROLL_POINTS_MAX);
+      if (!scrolled && rested > VIEW_SETTLE_MS) this.renderBase();
+    }
     if (!this.continueBase()) this.requestRender();
     else if (!this.baseDrawn) {
       this.baseDrawn = true;
@@ -363,7 +438,7 @@ export class BoardCanvas {
       this.base.width * stretch,
       this.base.height * stretch,
     );
-    if (!this.baseMatchesView()) setTimeout(() => this.requestRender(), VIEW_SETTLE_MS);
+    if (!this.baseMatchesView()) setTimeout(() => this.requestRender(), PAN_SETTLE_MS);
 
     this.boardTransform(context, this.view);
     context.save();
