@@ -24,9 +24,9 @@ export const ROTATE_HANDLE_PX = 24; // how far above the selection its turning h
 const SETTLE_MS = 400; // a stroke this long without a new chunk is folded into the base layer
 const VIEW_SETTLE_MS = 100; // the view this long unchanged is redrawn sharp
 const PAN_SETTLE_MS = 50; // sooner after a pan: only what it uncovered is drawn (scrollBase)
-// Time per frame spent folding strokes into the base. Chromium rasterises what was drawn into the
-// base when the frame shows it, and each of those passes costs far more than its share of strokes:
-// fewer, larger pieces fill a big board sooner (docs/performance.md, panzoom).
+// Time per frame spent folding strokes into the base. Each frame of a fill costs far more than its
+// share of strokes (measured in Chromium, cause not found): fewer, larger pieces fill a big board
+// sooner (docs/performance.md, panzoom).
 const BASE_FRAME_BUDGET_MS = 30;
 const SCROLL_POINTS_MAX = 20000; // points drawn at most in the strips a pan uncovers, per frame (scrollBase)
 
