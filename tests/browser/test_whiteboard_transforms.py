@@ -11,6 +11,7 @@ import math
 import time
 
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.browser.base import COUNT_PIXELS, BrowserTestCase, outside_the_event_loop, touch_finger
@@ -210,8 +211,15 @@ class TransformBrowserTests(AliceAndBobOnTheBoard, WhiteboardPages, BrowserTestC
         alice.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.live_server_url)
         wait_for_pixels(alice, RED_RGB, more_than=1000)
         self.select_red(alice)
+        copied = alice.locator("#toast", has_text="Copied as PNG")
         alice.locator('[data-selection="png"]').click()
-        expect(alice.locator("#toast")).to_contain_text("Copied as PNG")
+        try:
+            copied.wait_for(state="attached", timeout=10_000)
+        except PlaywrightTimeoutError:
+            # Twice in full runs (never alone), headless Chromium's clipboard did not answer the page's
+            # write: no toast, neither copied nor refused. A person clicks again; so does this test.
+            alice.locator('[data-selection="png"]').click()
+            copied.wait_for(state="attached", timeout=10_000)
         png = alice.evaluate("""async () => {
           const [item] = await navigator.clipboard.read();
           const blob = await item.getType("image/png");
