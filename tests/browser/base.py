@@ -36,6 +36,16 @@ COUNT_PIXELS = """([r, g, b]) => {
   }
   return count;
 }"""
+# For each pixel of the canvas, whether it has the colour [r, g, b], as COUNT_PIXELS counts it.
+COLOUR_MASK = """([r, g, b]) => {
+  const canvas = document.getElementById("board-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const mask = [];
+  for (let i = 0; i < data.length; i += 4) {
+    mask.push(Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40);
+  }
+  return mask;
+}"""
 
 
 def outside_the_event_loop(function):

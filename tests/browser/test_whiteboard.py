@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from tests.browser.base import COUNT_PIXELS, BrowserTestCase, SocketSwitch, outside_the_event_loop
+from tests.browser.base import COLOUR_MASK, COUNT_PIXELS, BrowserTestCase, SocketSwitch, outside_the_event_loop
 from tests.support import make_user
 from whiteboard.models import Board, Stroke
 from whiteboard.points import packed
@@ -49,16 +49,6 @@ SMALL_TARGETS = """() => [...document.querySelectorAll('.wb-toolbar button, .wb-
   .map(([name, box]) => `${name} ${Math.round(box.width)}x${Math.round(box.height)}`)"""
 RED_RGB = [0xE0, 0x31, 0x31]
 BLUE = "#1971c2"
-# For each pixel of the canvas, whether it has the colour [r, g, b] (as COUNT_PIXELS counts them).
-COLOUR_MASK = """([r, g, b]) => {
-  const canvas = document.getElementById("board-canvas");
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  const mask = [];
-  for (let i = 0; i < data.length; i += 4) {
-    mask.push(Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40);
-  }
-  return mask;
-}"""
 BLUE_RGB = [0x19, 0x71, 0xC2]
 # Pan the view right by `steps` wheel steps of 12 px, one each animation frame, then count the canvas's
 # pixels of the colour `rgb` two frames after the last step: before the view has rested.
