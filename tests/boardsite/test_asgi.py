@@ -4,11 +4,19 @@ application's coroutine instead of awaiting it, so an open socket keeps no
 frame of theirs; each is still marked an ASGI 3 application, which servers
 and test harnesses check before they call it (asgiref's
 guarantee_single_callable would otherwise take it for an ASGI 2 one).
+
+Building the application leaves no context variable behind: daphne starts
+each connection's task in the context it imported the application in.
 """
+
+import os
+import subprocess
+import sys
 
 from asgiref.compatibility import guarantee_single_callable
 from asgiref.sync import sync_to_async
-from django.test import TransactionTestCase
+from django.conf import settings
+from django.test import SimpleTestCase, TransactionTestCase
 
 from boardsite.asgi import application
 from boardsite.collab.transport import ServerSendMiddleware
@@ -41,3 +49,21 @@ class SingleCallableTests(TransactionTestCase):
         hello = await receive_frame(communicator)
         self.assertEqual((hello["type"], hello["board"]["name"]), ("hello", "Layers"))
         await communicator.disconnect()
+
+
+class StartUpContextTests(SimpleTestCase):
+    def test_importing_the_application_as_daphne_does_leaves_no_context_variable(self):
+        """
+        Django's start-up sets asgiref Locals (the script prefix, the URL
+        resolvers' flags); left in the server's context, every socket would
+        hold a copy of each, re-made by asgiref after each database call.
+        """
+        script = "import contextvars, boardsite.asgi; print(len(contextvars.copy_context()))"
+        inherited = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**inherited, "DJANGO_SETTINGS_MODULE": "boardsite.settings", "DEBUG": "true"},
+            cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(), "0", "context variables left by start-up")
