@@ -394,6 +394,33 @@ class KanbanBrowserTests(BrowserTestCase):
     def visible_titles(self, page):
         return page.locator(".kanban-card:visible .card-title").all_text_contents()
 
+    def add_a_long_column(self):
+        cards = add_cards(self.board, self.columns["Done"], [f"Shipped {number}" for number in range(150)], actor=self.alice)
+        # Each with a description, so each card shows a meta line as most cards do.
+        Card.objects.filter(pk__in=[card["id"] for card in cards]).update(description="Notes")
+
+    def test_a_long_columns_scrollbar_holds_still_while_its_cards_come_into_view(self):
+        """
+        Cards out of view are drawn when they scroll in (content-visibility);
+        until then each must keep a card's height, or the list's length, and
+        so its scrollbar, changes under the person scrolling it.
+        """
+        outside_the_event_loop(self.add_a_long_column)
+        alice = self.open_board(self.alice_page)
+        cards = self.column(alice, "Done").locator(".card-list")
+        before = cards.evaluate("list => list.scrollHeight")
+        # Scrolled through a window at a time, a frame each, so every card is drawn once.
+        after = cards.evaluate("""async (list) => {
+          while (list.scrollTop + list.clientHeight < list.scrollHeight - 1) {
+            list.scrollTop += list.clientHeight;
+            await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+          }
+          return list.scrollHeight;
+        }""")
+        # A title and a meta line: a card 60px at least, once drawn (the flexbox squeezed them before).
+        self.assertGreater(after / 151, 60, f"151 cards in {after}px: squeezed")
+        self.assertLess(abs(after - before) / after, 0.1, f"the list was {before}px long before its cards were drawn, {after}px after")
+
     def test_the_filter_narrows_the_cards_lives_in_the_url_and_never_hides_a_card_being_moved(self):
         """Issue 20: search and filter the board; the filter lives in the URL; "/" focuses it."""
         outside_the_event_loop(self.make_set_up_ci_overdue)
