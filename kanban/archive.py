@@ -20,7 +20,7 @@ from django.utils import timezone
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
 from kanban import attachments
-from kanban.frames import attachment_frame, card_frame, column_frame
+from kanban.frames import attachment_frame, card_frame, card_row, column_frame
 from kanban.selectors import assignee_frames
 from kanban.models import Attachment, Card, Column, HistoryEntry
 from kanban.services import (
@@ -157,7 +157,7 @@ def card_frames(cards):
     for card_id, label_id in Card.labels.through.objects.filter(card_id__in=card_ids).values_list("card_id", "label_id"):
         label_ids[card_id].append(label_id)
     assignees = assignee_frames(Card.assignees.through.objects.filter(card_id__in=card_ids))
-    return [card_frame(card, label_ids=label_ids[card.pk], assignees=assignees[card.pk]) for card in cards]
+    return [card_frame(card_row(card), label_ids=label_ids[card.pk], assignees=assignees[card.pk]) for card in cards]
 
 
 # Undo and redo (kanban.history hands these entries here)

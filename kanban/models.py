@@ -100,6 +100,13 @@ class Label(models.Model):
         return self.name
 
 
+def lock_holder(connection, expires_at, *, now=None):
+    """The connection id of a card's lock (its `lock_connection`, `lock_expires_at`) while unexpired, or None."""
+    if connection and expires_at and expires_at > (now or timezone.now()):
+        return connection
+    return None
+
+
 class Card(models.Model):
     """
     `position` orders the cards of a column: gapped integers, so a move writes
@@ -164,9 +171,7 @@ class Card(models.Model):
 
     def lock_holder(self, *, now=None):
         """The connection id holding an unexpired lock, or None."""
-        if self.lock_connection and self.lock_expires_at and self.lock_expires_at > (now or timezone.now()):
-            return self.lock_connection
-        return None
+        return lock_holder(self.lock_connection, self.lock_expires_at, now=now)
 
 
 class Comment(models.Model):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from boardsite.collab import selectors as collab_selectors
 from boardsite.collab.services import user_frame
 from kanban.frames import (
-    attachment_frame, card_frame, card_frame_fields, checklist_frame, column_frame, comment_frame, due_moment, label_frame,
+    attachment_frame, card_frame, card_row_fields, checklist_frame, column_frame, comment_frame, due_moment, label_frame,
     lane_frame,
 )
 from kanban.models import Attachment, Board, Card, Checklist, ChecklistItem, Column, Comment, HistoryEntry
@@ -70,7 +70,7 @@ def board_snapshot(*, board):
     seq = Board.objects.values_list("last_seq", flat=True).get(pk=board.pk)
     columns = list(board.columns.filter(archived_at=None).order_by("position", "id"))
     cards = (Card.objects.filter(board=board, archived_at=None, column__archived_at=None)
-             .select_related("locked_by").only(*card_frame_fields()).order_by("position", "id"))
+             .values(*card_row_fields()).order_by("position", "id"))
     assignees = assignee_frames(Card.assignees.through.objects.filter(card__board=board, card__archived_at=None))
     label_ids = defaultdict(list)
     labelled = Card.labels.through.objects.filter(card__board=board, card__archived_at=None)
@@ -79,8 +79,8 @@ def board_snapshot(*, board):
     cards_by_column = defaultdict(list)
     now = timezone.now()
     for card in cards:
-        cards_by_column[card.column_id].append(card_frame(card, label_ids=label_ids[card.pk],
-                                                          assignees=assignees[card.pk], now=now))
+        cards_by_column[card["column_id"]].append(card_frame(card, label_ids=label_ids[card["id"]],
+                                                             assignees=assignees[card["id"]], now=now))
     return {
         "type": "board",
         "seq": seq,

@@ -41,7 +41,7 @@ from boardsite.collab.services import user_frame
 from boardsite.collab.text import text_problem
 from kanban import notifications, selectors
 from kanban.descriptions import render_description, render_descriptions
-from kanban.frames import card_frame, column_frame, label_frame, lock_frame
+from kanban.frames import card_frame, card_row, column_frame, label_frame, lock_frame
 from kanban.models import (
     CARD_DESCRIPTION_MAX_LENGTH,
     CARD_TITLE_MAX_LENGTH,
@@ -300,7 +300,7 @@ def get_label(*, board, label_id):
 
 def frame_for(card):
     """The card's frame, reading its labels and assignees (two queries)."""
-    return card_frame(card, label_ids=list(card.labels.values_list("pk", flat=True)),
+    return card_frame(card_row(card), label_ids=list(card.labels.values_list("pk", flat=True)),
                       assignees=selectors.assignee_frames(Card.assignees.through.objects.filter(card=card))[card.pk])
 
 
@@ -727,7 +727,7 @@ def card_create(
         notifications.watch(card=card, user=actor)
         for assignee in assignees:
             assigned(board=board, card=card, assignee=assignee, actor=actor)
-        frame = card_frame(card, label_ids=label_ids, assignees=[user_frame(user) for user in assignees])
+        frame = card_frame(card_row(card), label_ids=label_ids, assignees=[user_frame(user) for user in assignees])
         if remembered:
             remember(board=board, actor=actor, subject=CARD, object_id=card.pk, version_after=card.version,
                      action=HistoryEntry.Action.CREATE, before=None,
@@ -947,7 +947,7 @@ def card_lock(*, board, card_id, reason="edit", actor, connection, origin=None):
     card.locked_by, card.lock_connection, card.lock_reason = actor, connection, reason
     card.lock_expires_at = now + datetime.timedelta(seconds=LOCK_SECONDS)
     card.save(update_fields=["locked_by", "lock_connection", "lock_reason", "lock_expires_at"])
-    frame = {"type": "card.locked", "seq": None, "card": card.pk, "lock": lock_frame(card, now=now)}
+    frame = {"type": "card.locked", "seq": None, "card": card.pk, "lock": lock_frame(card_row(card), now=now)}
     broadcast_unstored(board=board, frame=frame, origin=origin)
     return Applied.recorded(frame)
 

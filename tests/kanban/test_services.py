@@ -293,6 +293,18 @@ class LockTests(TestCase):
         self.bob_moves()
         self.assertEqual(titles_by_column(self.board)["Done"], ["Locked card"])
 
+    def test_a_newcomers_board_shows_who_holds_a_card_until_the_lock_expires(self):
+        """The board message carries the current locks, so a page that opens (or reconnects) sees them."""
+        (frame,) = selectors.board_snapshot(board=self.board)["columns"][0]["cards"]
+        self.assertEqual(
+            {key: frame["lock"][key] for key in ("user", "conn", "reason")},
+            {"user": {"id": self.alice.pk, "username": "alice"}, "conn": "alice-tab", "reason": "edit"},
+        )
+        self.assertAlmostEqual(frame["lock"]["expires_in"], services.LOCK_SECONDS, delta=2)
+        Card.objects.filter(pk=self.card["id"]).update(lock_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+        (frame,) = selectors.board_snapshot(board=self.board)["columns"][0]["cards"]
+        self.assertIsNone(frame["lock"])
+
     def test_a_lock_lasts_the_timeout(self):
         card = Card.objects.get(pk=self.card["id"])
         remaining = (card.lock_expires_at - timezone.now()).total_seconds()
