@@ -30,6 +30,11 @@ export function element(tag, className, text) {
   return node;
 }
 
+/** Set a node's text only if it differs: a text written again, even the same, lays its column out again. */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 export function avatar(user, title) {
   const node = element("span", "avatar", (user.username[0] || "?").toUpperCase());
   node.title = title ?? user.username;
@@ -150,7 +155,7 @@ export class BoardView {
         // The column's count says how many of its cards show; its WIP limit counts them all.
         const count = this.columnNodes.get(column.id)?.querySelector(".column-count");
         if (count) {
-          count.textContent = `${shownHere} of ${column.cardIds.length}`;
+          setText(count, `${shownHere} of ${column.cardIds.length}`);
           count.title = `Cards shown by the filter, of the column's ${column.cardIds.length}`;
         }
       }
@@ -245,7 +250,7 @@ export class BoardView {
     node.querySelector(".column-menu").setAttribute("aria-label", `Edit column ${column.title}`);
     const count = node.querySelector(".column-count");
     const full = column.wip_limit !== null && column.cardIds.length >= column.wip_limit;
-    count.textContent = column.wip_limit === null ? String(column.cardIds.length) : `${column.cardIds.length} / ${column.wip_limit}`;
+    setText(count, column.wip_limit === null ? String(column.cardIds.length) : `${column.cardIds.length} / ${column.wip_limit}`);
     count.title = column.wip_limit === null ? "Cards" : `Cards / WIP limit${full ? " (full)" : ""}`;
     node.classList.toggle("at-limit", full);
     const rows = [node.querySelector(".column-head")];
@@ -289,7 +294,9 @@ export class BoardView {
 
   /** Cards added here and not confirmed yet, after the column's cards: their title and that they are not saved. */
   fillPending(node, cards) {
-    node.querySelector(".pending-cards").replaceChildren(
+    const list = node.querySelector(".pending-cards");
+    if (!cards.length && !list.firstChild) return;
+    list.replaceChildren(
       ...cards.map((card) => {
         const item = element("article", "kanban-card is-pending");
         item.setAttribute("role", "listitem");
@@ -309,8 +316,11 @@ export class BoardView {
       this.cardNodes.set(card.id, node);
     }
     const labels = card.labels.map((id) => state.labels.get(id)).filter(Boolean);
-    const lock = card.lock ? [card.lock.conn, card.lock.reason] : null;
-    const signature = JSON.stringify([card.version, lock, this.myConnection, labels, card.assignees, card.comments,
+    // Whose lock it is, as the face says it: learning our own connection id (at `hello`) refills no card.
+    const lock = card.lock
+      ? [card.lock.conn === this.myConnection, card.lock.user.id === this.myUserId, card.lock.user.username, card.lock.reason]
+      : null;
+    const signature = JSON.stringify([card.version, lock, labels, card.assignees, card.comments,
       card.checklist, card.attachments, card.cover]);
     if (node.dataset.signature !== signature) {
       node.dataset.signature = signature;
