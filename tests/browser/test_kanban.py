@@ -609,6 +609,31 @@ class KanbanBrowserTests(BrowserTestCase):
     def card_id(self, title):
         return Card.objects.get(board=self.board, title=title).pk
 
+    def test_a_reconnect_redraws_only_the_cards_that_changed_meanwhile(self):
+        """
+        The `board` message after a reconnect (or right after the page has
+        drawn its board) changes the page only where the board changed: on a
+        board of thousands of cards, drawing every card again froze it.
+        """
+        alice = self.alice_page
+        switch = SocketSwitch(alice)
+        self.open_board(alice)
+        # An expando on each card's title element survives as long as the element does.
+        alice.evaluate("() => document.querySelectorAll('.kanban-card .card-title').forEach((t) => { t.probe = true; })")
+        switch.hold()
+        alice.wait_for_selector("#connection-status[data-state=reconnecting]")
+        outside_the_event_loop(lambda: services.card_update(
+            board=self.board, card_id=self.card_id("Plan party"), version=1, changes={"title": "Plan the party"},
+            actor=self.bob,
+        ))
+        switch.release()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        expect(self.card(alice, "Plan the party")).to_be_visible()
+        kept = alice.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.kanban-card .card-title')]
+          .map((t) => [t.textContent, Boolean(t.probe)]))""")
+        self.assertEqual(kept, {"Write docs": True, "Fix login": True, "Plan the party": False,
+                                "Review the pull request": True, "Set up CI": True})
+
     def test_after_a_dropped_connection_the_board_catches_up_and_sends_what_was_queued(self):
         switch = SocketSwitch(self.bob_page)
         bob = self.open_board(self.bob_page)
