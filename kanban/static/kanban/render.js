@@ -246,7 +246,7 @@ export class BoardView {
 
   fillColumn(node, column, state, { lanes, laneOf, collapsed, first }) {
     const title = node.querySelector(".column-title");
-    if (title.textContent !== column.title) title.textContent = column.title;
+    setText(title, column.title);
     node.querySelector(".column-menu").setAttribute("aria-label", `Edit column ${column.title}`);
     const count = node.querySelector(".column-count");
     const full = column.wip_limit !== null && column.cardIds.length >= column.wip_limit;
