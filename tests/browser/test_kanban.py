@@ -421,6 +421,46 @@ class KanbanBrowserTests(BrowserTestCase):
         self.assertGreater(after / 151, 60, f"151 cards in {after}px: squeezed")
         self.assertLess(abs(after - before) / after, 0.1, f"the list was {before}px long before its cards were drawn, {after}px after")
 
+    def test_cards_below_the_window_are_drawn_when_idle_as_the_board_is_by_then(self):
+        """
+        A big board is on screen as soon as the cards the window can show
+        are drawn; the others are drawn when the page is idle, from the
+        board as it is then, not as it was when the page opened.
+        """
+        outside_the_event_loop(self.add_a_long_column)
+        alice = self.alice_page
+        switch = SocketSwitch(alice)
+        # Idle time is handed out by the test, so the page is seen before and after it.
+        alice.add_init_script("""
+          window.idleCallbacks = [];
+          window.requestIdleCallback = (callback) => window.idleCallbacks.push(callback);
+        """)
+        self.open_board(alice)
+        done = self.column(alice, "Done").locator(".kanban-card")
+        self.assertEqual(done.count(), 151)
+        expect(done.first.locator(".card-title")).to_have_text("Set up CI")
+        expect(done.last).to_have_attribute("aria-label", "Shipped 149")
+        self.assertEqual(done.last.locator(".card-title").count(), 0)
+
+        # Renamed while it waits (the board comes again with the reconnect).
+        switch.hold()
+        alice.wait_for_selector("#connection-status[data-state=reconnecting]")
+        outside_the_event_loop(lambda: services.card_update(
+            board=self.board, card_id=self.card_id("Shipped 149"), version=1, changes={"title": "Shipped last"},
+            actor=self.bob,
+        ))
+        switch.release()
+        alice.wait_for_selector("#connection-status[data-state=live]")
+        expect(done.last).to_have_attribute("aria-label", "Shipped last")
+        alice.evaluate("""() => {
+          while (window.idleCallbacks.length) window.idleCallbacks.shift()({ timeRemaining: () => 50, didTimeout: false });
+        }""")
+        self.assertEqual(done.locator(".card-title").count(), 151)
+        expect(done.last.locator(".card-title")).to_have_text("Shipped last")
+        expect(done.last.locator(".card-has-description")).to_have_count(1)
+        # Marked once, for the benchmark.
+        alice.wait_for_function("() => performance.getEntriesByName('kanban:cards-drawn').length === 1")
+
     def test_the_filter_narrows_the_cards_lives_in_the_url_and_never_hides_a_card_being_moved(self):
         """Issue 20: search and filter the board; the filter lives in the URL; "/" focuses it."""
         outside_the_event_loop(self.make_set_up_ci_overdue)

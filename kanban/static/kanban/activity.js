@@ -189,7 +189,7 @@ const feed = new ActivityFeed({
   panel: document.getElementById("activity-panel"),
   button: document.getElementById("activity-open"),
   url: root.dataset.activityUrl,
-  cardTitle: (cardId) => document.querySelector(`.kanban-card[data-card-id="${cardId}"] .card-title`)?.textContent ?? null,
+  cardTitle: (cardId) => document.querySelector(`.kanban-card[data-card-id="${cardId}"]`)?.getAttribute("aria-label") ?? null,
 });
 const cardHistory = new CardHistory({ dialog: document.getElementById("card-editor"), url: root.dataset.activityUrl });
 

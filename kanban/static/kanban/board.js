@@ -499,6 +499,9 @@ setInterval(() => {
 setHistory(snapshot.history);
 labels.render();
 render();
-// When the board is on screen, after the frame that lays it out (User Timing, read by the benchmark).
-requestAnimationFrame(() => setTimeout(() => performance.mark("kanban:board-shown")));
+// When the board is on screen, after the frame that lays it out; and after the frame once every
+// card is drawn, those below the window too (User Timing, read by the benchmark).
+const afterTheFrame = (mark) => requestAnimationFrame(() => setTimeout(() => performance.mark(mark)));
+afterTheFrame("kanban:board-shown");
+view.drawn.then(() => afterTheFrame("kanban:cards-drawn"));
 connection.start();

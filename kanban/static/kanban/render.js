@@ -81,6 +81,18 @@ export function projectedLaneOf(state, pendingMoves) {
 
 const NO_LANE = "none"; // the one cell of each column on a board without lanes
 
+// A card's least height on screen: how many cards of a column the window can show at most.
+const CARD_MIN_HEIGHT = 40;
+
+/** `callback(deadline)` when the page is idle; a timer where there is no requestIdleCallback (Safari). */
+function whenIdle(callback) {
+  if ("requestIdleCallback" in globalThis) return requestIdleCallback(callback);
+  return setTimeout(() => {
+    const started = performance.now();
+    callback({ timeRemaining: () => Math.max(0, 10 - (performance.now() - started)) });
+  }, 1);
+}
+
 export class BoardView {
   /** thumbnailUrl: a file's thumbnail URL with 0 for its id (card covers). */
   constructor(container, { thumbnailUrl = "" } = {}) {
@@ -88,6 +100,12 @@ export class BoardView {
     this.thumbnailUrl = thumbnailUrl;
     this.columnNodes = new Map();
     this.cardNodes = new Map();
+    // Cards below the window are drawn when the page is idle, after the board is on screen:
+    // until then each is an empty card with its title as its label, in its place.
+    this.unfilled = new Set();
+    this.state = null;
+    this.filling = false;
+    this.drawn = new Promise((resolve) => (this.allDrawn = resolve)); // once every card is first drawn
     this.myConnection = null;
     this.myUserId = null;
     this.filter = null; // {active, matches(card)}: cards it does not match are hidden
@@ -100,6 +118,7 @@ export class BoardView {
    * the lanes this person has folded.
    */
   render(state, pendingMoves, pendingCreates = new Map(), pendingColumnMoves = new Map(), collapsed = new Set()) {
+    this.state = state;
     const columns = projectedColumns(state, pendingMoves, pendingColumnMoves);
     const laneOf = projectedLaneOf(state, pendingMoves);
     const lanes = state.lanes ?? [];
@@ -122,9 +141,34 @@ export class BoardView {
       if (!state.cards.has(id)) {
         node.remove();
         this.cardNodes.delete(id);
+        this.unfilled.delete(id);
       }
     }
+    this.fillWhenIdle();
     return this.applyFilter(state, columns);
+  }
+
+  /**
+   * Draw the cards left empty below the window, a few at a time while the
+   * page is idle, from the latest state; then say every card is drawn.
+   */
+  fillWhenIdle() {
+    if (this.filling) return;
+    if (!this.unfilled.size) {
+      this.allDrawn();
+      return;
+    }
+    this.filling = true;
+    whenIdle((deadline) => {
+      this.filling = false;
+      for (const cardId of this.unfilled) {
+        if (deadline.timeRemaining() < 1) break;
+        this.unfilled.delete(cardId);
+        const card = this.state.cards.get(cardId);
+        if (card) this.cardNode(card, this.state);
+      }
+      this.fillWhenIdle();
+    });
   }
 
   /**
@@ -255,6 +299,8 @@ export class BoardView {
     node.classList.toggle("at-limit", full);
     const rows = [node.querySelector(".column-head")];
     const shownKeys = new Set();
+    // Cards the window can show, top down through the lanes: drawn now; the rest when idle.
+    let windowLeft = Math.ceil(innerHeight / CARD_MIN_HEIGHT);
     for (const lane of lanes.length ? lanes : [null]) {
       const laneId = lane?.id ?? null;
       const cell = this.cell(node, column, laneId);
@@ -266,7 +312,9 @@ export class BoardView {
         cell.list.hidden = folded;
         rows.push(cell.head);
       }
-      this.fillList(cell.list, ids, state);
+      const inWindow = cell.list.hidden ? 0 : windowLeft;
+      windowLeft = Math.max(0, windowLeft - ids.length);
+      this.fillList(cell.list, ids, state, inWindow);
       rows.push(cell.list);
       shownKeys.add(laneId ?? NO_LANE);
     }
@@ -283,10 +331,13 @@ export class BoardView {
     });
   }
 
-  /** Put a cell's cards in order; what is left after them has moved elsewhere (which takes it) or was deleted. */
-  fillList(list, cardIds, state) {
+  /**
+   * Put a cell's cards in order, its first `inWindow` drawn; what is left
+   * after them has moved elsewhere (which takes it) or was deleted.
+   */
+  fillList(list, cardIds, state, inWindow) {
     cardIds.forEach((cardId, index) => {
-      const card = this.cardNode(state.cards.get(cardId), state);
+      const card = this.cardNode(state.cards.get(cardId), state, { now: index < inWindow });
       if (list.children[index] !== card) list.insertBefore(card, list.children[index] ?? null);
     });
     while (list.children.length > cardIds.length) list.lastElementChild.remove();
@@ -306,7 +357,8 @@ export class BoardView {
     );
   }
 
-  cardNode(card, state) {
+  /** The card's element, drawn; or, not `now`, left empty until idle if it is new or still empty. */
+  cardNode(card, state, { now = true } = {}) {
     let node = this.cardNodes.get(card.id);
     if (!node) {
       node = element("article", "kanban-card");
@@ -314,7 +366,13 @@ export class BoardView {
       node.tabIndex = 0;
       node.setAttribute("role", "listitem");
       this.cardNodes.set(card.id, node);
+      if (!now) this.unfilled.add(card.id);
     }
+    if (!now && this.unfilled.has(card.id)) {
+      node.setAttribute("aria-label", card.title);
+      return node;
+    }
+    this.unfilled.delete(card.id);
     const labels = card.labels.map((id) => state.labels.get(id)).filter(Boolean);
     // Whose lock it is, as the face says it: learning our own connection id (at `hello`) refills no card.
     const lock = card.lock
