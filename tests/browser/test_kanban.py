@@ -441,6 +441,13 @@ class KanbanBrowserTests(BrowserTestCase):
         expect(done.first.locator(".card-title")).to_have_text("Set up CI")
         expect(done.last).to_have_attribute("aria-label", "Shipped 149")
         self.assertEqual(done.last.locator(".card-title").count(), 0)
+        # Scrolled into view still empty, it holds a card's place: the list keeps its length.
+        height = self.column(alice, "Done").locator(".card-list").evaluate("""async (list) => {
+          list.scrollTop = list.scrollHeight;
+          await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+          return list.lastElementChild.getBoundingClientRect().height;
+        }""")
+        self.assertGreaterEqual(height, 48)
 
         # Renamed while it waits (the board comes again with the reconnect).
         switch.hold()
