@@ -4,6 +4,8 @@ like any other change, so they are recorded as events and appear live on
 open boards once the admin's transaction commits.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -22,9 +24,79 @@ def as_validation_error(error, field=None):
     return ValidationError({field: error.message} if field else error.message)
 
 
+def seen_field():
+    """A field's value as the page showed it (AsSeenForm): hidden, in JSON, so a None stays None."""
+    return forms.JSONField(widget=forms.HiddenInput, required=False)
+
+
+class AsSeenForm(forms.ModelForm):
+    """
+    Refuses to save over a value someone else changed since the form was
+    opened, as the board does (services.check_as_seen). The page carries the
+    values it showed (`seen_<field>`, hidden); a field differing from them
+    was changed here, and only those are saved, so a field left as it was
+    does not undo someone's change to it. Refused, the form keeps what was
+    typed, shows the others' values in the fields not changed here, and
+    takes the others' values as seen: saving again replaces them.
+    """
+
+    as_seen = ()  # the fields compared and saved, each with a `seen_<field>` declared (seen_field)
+    what = ""  # how check_as_seen names the thing: "column", "lane", "label"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in self.as_seen:
+                self.fields[f"seen_{name}"].initial = getattr(self.instance, name)
+
+    def said_seen(self, name):
+        """Whether the page said what it showed of `name` (a page older than these fields did not)."""
+        return self.add_prefix(f"seen_{name}") in self.data
+
+    def changes(self):
+        """The fields changed here, name -> the value typed: those differing from what the page showed."""
+        return {
+            name: self.cleaned_data[name] for name in self.as_seen
+            if (self.cleaned_data[name] != self.cleaned_data.get(f"seen_{name}") if self.said_seen(name)
+                else name in self.changed_data)
+        }
+
+    def was(self):
+        """What the page showed of the fields changed here; None if it did not say."""
+        return {name: self.cleaned_data.get(f"seen_{name}") for name in self.changes() if self.said_seen(name)} or None
+
+    def clean(self):
+        cleaned = super().clean()
+        was = self.was() if self.instance.pk and not self.errors else None
+        current = was and type(self.instance).objects.filter(pk=self.instance.pk).values(*self.as_seen).first()
+        if current:
+            try:
+                services.check_as_seen(current=current, was=was, what=self.what, frame=None)
+            except ActionError as error:
+                self.data = self.data.copy()
+                for name, value in current.items():
+                    self.data[self.add_prefix(f"seen_{name}")] = json.dumps(value)
+                    if name not in was:
+                        self.data[self.add_prefix(name)] = "" if value is None else str(value)
+                raise as_validation_error(error) from None
+        return cleaned
+
+
+class ColumnAdminForm(AsSeenForm):
+    as_seen = ("title", "wip_limit")
+    what = "column"
+    seen_title = seen_field()
+    seen_wip_limit = seen_field()
+
+    class Meta:
+        model = Column
+        fields = ("board", "title", "wip_limit")
+
+
 class ColumnInline(admin.TabularInline):
     model = Column
-    fields = ("title", "wip_limit", "position")
+    form = ColumnAdminForm
+    fields = ("title", "wip_limit", "position", "seen_title", "seen_wip_limit")
     readonly_fields = ("position",)
     ordering = ("position", "id")
     extra = 0
@@ -62,11 +134,10 @@ class BoardAdmin(collab_admin.BoardAdmin):
                         services.column_create(board=board, title=column_form.cleaned_data["title"],
                                                wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
                         added.append(column)
-                    elif column.pk and column_form.has_changed():
-                        services.column_update(board=board, column_id=column.pk,
-                                               title=column_form.cleaned_data["title"],
-                                               wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
-                        changed.append((column, column_form.changed_data))
+                    elif column.pk and column_form.changes():
+                        services.column_update(board=board, column_id=column.pk, **column_form.changes(),
+                                               was=column_form.was(), actor=request.user)
+                        changed.append((column, list(column_form.changes())))
         except ActionError as error:
             added, changed, deleted = [], [], []
             messages.error(request, f"The columns were not changed: {error.message}")
@@ -77,6 +148,7 @@ class BoardAdmin(collab_admin.BoardAdmin):
 
 @admin.register(Column)
 class ColumnAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
+    form = ColumnAdminForm
     list_display = ("title", "board", "position", "wip_limit", "card_count")
     list_filter = ("board",)
     search_fields = ("title", "board__name")
@@ -96,8 +168,9 @@ class ColumnAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.column_update(board=obj.board, column_id=obj.pk, title=obj.title, wip_limit=obj.wip_limit,
-                                   actor=request.user)
+            if form.changes():
+                services.column_update(board=obj.board, column_id=obj.pk, **form.changes(), was=form.was(),
+                                       actor=request.user)
         else:
             applied = services.column_create(board=obj.board, title=obj.title, wip_limit=obj.wip_limit,
                                            actor=request.user)
@@ -111,8 +184,13 @@ class ColumnAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
             services.column_delete(board=column.board, column_id=column.pk, actor=request.user)
 
 
-class LabelAdminForm(forms.ModelForm):
+class LabelAdminForm(AsSeenForm):
     """Validates the name as the websocket does (trimmed, one line, unique on its board)."""
+
+    as_seen = ("name", "colour")
+    what = "label"
+    seen_name = seen_field()
+    seen_colour = seen_field()
 
     class Meta:
         model = Label
@@ -144,8 +222,9 @@ class LabelAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.label_update(board=obj.board, label_id=obj.pk, name=obj.name, colour=obj.colour,
-                                  actor=request.user)
+            if form.changes():
+                services.label_update(board=obj.board, label_id=obj.pk, **form.changes(), was=form.was(),
+                                      actor=request.user)
         else:
             applied = services.label_create(board=obj.board, name=obj.name, colour=obj.colour, actor=request.user)
             obj.pk = applied.details["label"]["id"]
@@ -550,15 +629,26 @@ class AttachmentAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"“{attachment.name}”: {error.message}", level=messages.ERROR)
 
 
+class LaneAdminForm(AsSeenForm):
+    as_seen = ("title",)
+    what = "lane"
+    seen_title = seen_field()
+
+    class Meta:
+        model = Lane
+        fields = ("board", "title")
+
+
 @admin.register(Lane)
 class LaneAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     """Swimlanes added, renamed and deleted here go through kanban.lanes: live on open boards, in the activity feed."""
 
+    form = LaneAdminForm
     list_display = ("title", "board", "position")
     list_filter = ("board",)
     search_fields = ("title", "board__name")
     list_select_related = ("board",)
-    fields = ("board", "title")
+    fields = ("board", "title", "seen_title")
     ordering = ("board", "position", "id")
 
     def get_readonly_fields(self, request, obj=None):
@@ -566,7 +656,8 @@ class LaneAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            lanes.lane_update(board=obj.board, lane_id=obj.pk, title=obj.title, actor=request.user)
+            if form.changes():
+                lanes.lane_update(board=obj.board, lane_id=obj.pk, **form.changes(), was=form.was(), actor=request.user)
         else:
             obj.pk = lanes.lane_create(board=obj.board, title=obj.title, actor=request.user).details["lane"]["id"]
 

@@ -1,3 +1,5 @@
+import html
+import re
 from unittest import mock
 
 from asgiref.sync import sync_to_async
@@ -7,8 +9,8 @@ from django.test import Client, TestCase, TransactionTestCase
 from django.urls import reverse
 
 from boardsite.collab.consumers import CloseCode
-from kanban import activity, services
-from kanban.models import Board, Card
+from kanban import activity, lanes, services
+from kanban.models import Board, Card, Column, Label, Lane
 from tests.kanban.helpers import ClosesSocketsMixin, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user, receive_frame, receive_until, websocket_for
 
@@ -268,6 +270,77 @@ class AdminValidationTests(TestCase):
         self.assertContains(response, "Select a valid choice")
         self.assertEqual(titles_by_column(self.board)["To do"], ["Admin card"])
         self.assertFalse(Card.objects.filter(title="Misplaced").exists())
+
+    def seen(self, response, name):
+        """What the page says it showed of a field (its hidden `seen_` input), as posted back."""
+        match = re.search(rf'name="{name}" value="([^"]*)"', response.content.decode())
+        self.assertIsNotNone(match, f"no {name} on the page")
+        return html.unescape(match.group(1))
+
+    def test_a_column_renamed_on_the_board_since_the_form_opened_is_not_overwritten(self):
+        doing = self.columns["Doing"]
+        url = reverse("admin:kanban_column_change", args=[doing.pk])
+        page = self.client.get(url)
+        form = {"title": "In progress", "wip_limit": "", "seen_title": self.seen(page, "seen_title"),
+                "seen_wip_limit": self.seen(page, "seen_wip_limit")}
+        services.column_update(board=self.board, column_id=doing.pk, title="Working", actor=self.alice)
+        response = self.client.post(url, form)
+        self.assertContains(response, "Someone else renamed it “Working” while you had this column open.")
+        self.assertContains(response, 'value="In progress"')  # what was typed stays
+        self.assertEqual(Column.objects.get(pk=doing.pk).title, "Working")
+        # The page now counts their title as seen: saving again replaces it.
+        again = self.client.post(url, {**form, "seen_title": self.seen(response, "seen_title")})
+        self.assertEqual(again.status_code, 302)
+        self.assertEqual(Column.objects.get(pk=doing.pk).title, "In progress")
+
+    def test_a_field_left_as_it_was_in_the_admin_does_not_undo_a_change_made_on_the_board(self):
+        doing = self.columns["Doing"]
+        url = reverse("admin:kanban_column_change", args=[doing.pk])
+        page = self.client.get(url)
+        services.column_update(board=self.board, column_id=doing.pk, title="Working", actor=self.alice)
+        response = self.client.post(url, {"title": "Doing", "wip_limit": "2", "seen_title": self.seen(page, "seen_title"),
+                                          "seen_wip_limit": self.seen(page, "seen_wip_limit")})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(Column.objects.values_list("title", "wip_limit").get(pk=doing.pk), ("Working", 2))
+
+    def test_labels_and_lanes_changed_on_the_board_since_the_form_opened_are_not_overwritten(self):
+        label = services.label_create(board=self.board, name="bug", colour="grey", actor=self.alice).details["label"]
+        url = reverse("admin:kanban_label_change", args=[label["id"]])
+        page = self.client.get(url)
+        seen = {"seen_name": self.seen(page, "seen_name"), "seen_colour": self.seen(page, "seen_colour")}
+        services.label_update(board=self.board, label_id=label["id"], colour="red", actor=self.alice)
+        response = self.client.post(url, {"name": "bug", "colour": "blue", **seen})
+        self.assertContains(response, "Someone else made it red while you had this label open.")
+        # A rename stands beside their colour.
+        self.assertEqual(self.client.post(url, {"name": "defect", "colour": "grey", **seen}).status_code, 302)
+        self.assertEqual(Label.objects.values_list("name", "colour").get(pk=label["id"]), ("defect", "red"))
+
+        lane = lanes.lane_create(board=self.board, title="Platform", actor=self.alice).details["lane"]
+        url = reverse("admin:kanban_lane_change", args=[lane["id"]])
+        page = self.client.get(url)
+        lanes.lane_update(board=self.board, lane_id=lane["id"], title="Infrastructure", actor=self.alice)
+        response = self.client.post(url, {"title": "Backend", "seen_title": self.seen(page, "seen_title")})
+        self.assertContains(response, "Someone else renamed it “Infrastructure” while you had this lane open.")
+        self.assertEqual(Lane.objects.get(pk=lane["id"]).title, "Infrastructure")
+
+    def test_a_column_renamed_since_the_boards_page_opened_is_not_overwritten_there(self):
+        url = reverse("admin:kanban_board_change", args=[self.board.pk])
+        page = self.client.get(url)
+        columns = list(self.columns.values())
+        data = {"name": self.board.name, "owner": self.alice.pk, "columns-TOTAL_FORMS": len(columns),
+                "columns-INITIAL_FORMS": len(columns), "columns-MIN_NUM_FORMS": 0, "columns-MAX_NUM_FORMS": 1000}
+        for index, column in enumerate(columns):
+            data.update({f"columns-{index}-id": column.pk, f"columns-{index}-board": self.board.pk,
+                         f"columns-{index}-title": column.title, f"columns-{index}-wip_limit": ""})
+            for field in ("title", "wip_limit"):
+                name = f"columns-{index}-seen_{field}"
+                data[name] = self.seen(page, name)
+        index = columns.index(self.columns["Done"])
+        data[f"columns-{index}-title"] = "Shipped"
+        services.column_update(board=self.board, column_id=self.columns["Done"].pk, title="Released", actor=self.alice)
+        response = self.client.post(url, data)
+        self.assertContains(response, "Someone else renamed it “Released” while you had this column open.")
+        self.assertEqual(list(columns_of(self.board)), ["To do", "Doing", "Released"])
 
     def test_a_duplicate_label_name_is_refused_in_the_admin(self):
         services.label_create(board=self.board, name="bug", actor=self.alice)
