@@ -448,22 +448,35 @@ class CommentAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
                                     actor=request.user)
 
 
+class ChecklistAdminForm(AsSeenForm):
+    as_seen = ("title",)
+    what = "checklist"
+    seen_title = seen_field()
+
+    class Meta:
+        model = Checklist
+        fields = ("card", "title")
+
+
 @admin.register(Checklist)
 class ChecklistAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
     """Checklists saved here go through kanban.checklists: live on open boards, in the activity feed."""
 
+    form = ChecklistAdminForm
     list_display = ("title", "card", "board")
     list_filter = ("board",)
     search_fields = ("title", "card__title", "board__name")
     list_select_related = ("card", "board")
-    fields = ("card", "title")
+    fields = ("card", "title", "seen_title")
 
     def get_readonly_fields(self, request, obj=None):
         return ("card",) if obj else ()
 
     def save_model(self, request, obj, form, change):
         if change:
-            checklists.checklist_update(board=obj.board, checklist_id=obj.pk, title=obj.title, actor=request.user)
+            if form.changes():
+                checklists.checklist_update(board=obj.board, checklist_id=obj.pk, **form.changes(), was=form.was(),
+                                            actor=request.user)
         else:
             applied = checklists.checklist_create(board=obj.card.board, card_id=obj.card_id, title=obj.title,
                                                   actor=request.user)

@@ -37,6 +37,7 @@ from kanban.services import (
     CHECKLIST,
     ITEM,
     card_create,
+    check_as_seen,
     check_index,
     clean_text,
     get_card,
@@ -135,11 +136,14 @@ def checklist_create(*, board, card_id, title="Checklist", actor, connection=Non
         ))
 
 
-def checklist_update(*, board, checklist_id, title, actor, connection=None, origin=None):
+def checklist_update(*, board, checklist_id, title, was=None, actor, connection=None, origin=None):
+    """Rename a checklist; `was`: the title the person saw (kanban.services.check_as_seen)."""
     title = clean_title(title)
     with transaction.atomic():
         lock_board(board, actor=actor, origin=origin)
         checklist = get_checklist(board=board, checklist_id=checklist_id)
+        check_as_seen(current={"title": checklist.title}, was=was, what="checklist",
+                      frame={"id": checklist.pk, "card": checklist.card_id, "title": checklist.title})
         before = checklist.title
         checklist.title = title
         checklist.save(update_fields=["title"])

@@ -271,9 +271,10 @@ def checklist_create(message):
 
 
 def checklist_update(message):
-    protocol.allowed_keys(message, ["checklist", "title"])
-    return {"checklist_id": id_field(message, "checklist"),
-            "title": one_line_text_field(message, "title", max_length=CHECKLIST_TITLE_MAX_LENGTH)}
+    protocol.allowed_keys(message, ["checklist", "title", "was"])
+    fields = {"title": lambda values: one_line_text_field(values, "title", max_length=CHECKLIST_TITLE_MAX_LENGTH)}
+    changes = {"title": fields["title"](message)}
+    return {"checklist_id": id_field(message, "checklist"), **changes, "was": seen_values(message, fields, changes)}
 
 
 def checklist_delete(message):

@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from kanban import checklists, comments, services
-from kanban.models import Card, Comment, Notification
+from kanban.models import Card, Checklist, Comment, Notification
 from tests.browser.base import BrowserTestCase, mouse_drag, outside_the_event_loop, touch_finger
 from tests.kanban.helpers import add_cards, columns_of
 from tests.support import make_user
@@ -298,6 +298,39 @@ class CardChecklistsBrowserTests(TwoMembers, BrowserTestCase):
         expect(bob.locator(".checklist-item .item-text")).to_have_text(["Announce", "Build", "Tag v1.0"])
         expect(bob.locator(".checklist-item", has_text="Build").locator(".item-done")).to_be_checked()
 
+
+    def test_a_checklist_renamed_by_someone_else_meanwhile_is_not_renamed_over(self):
+        alice, bob = self.open_card(self.alice_page), self.open_card(self.bob_page)
+        alice.click("#checklist-add")
+        expect(bob.locator(".checklist-title")).to_have_text("Checklist")
+        bob.locator(".checklist-title").click()
+        bob.locator(".checklist-edit").fill("Launch steps")
+        # An item alice adds draws bob's checklists again: his box stays open and focused, unsaved.
+        # (Her page is driven from its script, which leaves bob's window its focus.)
+        alice.evaluate("""() => {
+          const input = document.querySelector(".item-new");
+          input.value = "Tag";
+          input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+        }""")
+        expect(bob.locator(".checklist-item")).to_have_count(1)
+        expect(bob.locator(".checklist-edit")).to_be_focused()
+        expect(bob.locator(".checklist-edit")).to_have_value("Launch steps")
+        expect(bob.locator("#checklist-error")).to_be_hidden()
+
+        # Renamed meanwhile by someone else (here on the server, not yet seen by bob's page).
+        outside_the_event_loop(lambda: checklists.checklist_update(
+            board=self.board, checklist_id=Checklist.objects.get(card__title="Release").pk, title="Release steps",
+            actor=self.alice,
+        ))
+        bob.locator(".checklist-edit").press("Enter")
+        expect(bob.locator("#checklist-error")).to_have_text(
+            "Someone else renamed it “Release steps” while you had this checklist open. Save again to replace that with yours."
+        )
+        # What bob typed is still there; saving again replaces their title, for alice too.
+        expect(bob.locator(".checklist-edit")).to_have_value("Launch steps")
+        bob.locator(".checklist-edit").press("Enter")
+        expect(alice.locator(".checklist-title")).to_have_text("Launch steps")
+        expect(bob.locator("#checklist-error")).to_be_hidden()
 
 def on_a_phone_and_desk(test, user, desk, board):
     """`user`'s 390 px touch phone, logged in; it and their desktop page `desk` open `board`, live."""

@@ -9,8 +9,8 @@ from django.test import Client, TestCase, TransactionTestCase
 from django.urls import reverse
 
 from boardsite.collab.consumers import CloseCode
-from kanban import activity, lanes, services
-from kanban.models import Board, Card, Column, Label, Lane
+from kanban import activity, checklists, lanes, services
+from kanban.models import Board, Card, Checklist, Column, Label, Lane
 from tests.kanban.helpers import ClosesSocketsMixin, add_cards, columns_of, make_board, titles_by_column
 from tests.support import make_user, receive_frame, receive_until, websocket_for
 
@@ -322,6 +322,16 @@ class AdminValidationTests(TestCase):
         response = self.client.post(url, {"title": "Backend", "seen_title": self.seen(page, "seen_title")})
         self.assertContains(response, "Someone else renamed it “Infrastructure” while you had this lane open.")
         self.assertEqual(Lane.objects.get(pk=lane["id"]).title, "Infrastructure")
+
+    def test_a_checklist_renamed_on_the_board_since_the_form_opened_is_not_overwritten(self):
+        steps = checklists.checklist_create(board=self.board, card_id=self.card.pk, title="Steps",
+                                            actor=self.alice).details["checklist"]
+        url = reverse("admin:kanban_checklist_change", args=[steps["id"]])
+        page = self.client.get(url)
+        checklists.checklist_update(board=self.board, checklist_id=steps["id"], title="Release steps", actor=self.alice)
+        response = self.client.post(url, {"title": "Launch steps", "seen_title": self.seen(page, "seen_title")})
+        self.assertContains(response, "Someone else renamed it “Release steps” while you had this checklist open.")
+        self.assertEqual(Checklist.objects.get(pk=steps["id"]).title, "Release steps")
 
     def test_a_column_renamed_since_the_boards_page_opened_is_not_overwritten_there(self):
         url = reverse("admin:kanban_board_change", args=[self.board.pk])

@@ -52,6 +52,20 @@ class ChecklistTests(ChecklistTestCase):
         self.assertEqual(entries[0].summary, "bob ticked ‘Build’ on ‘Release’")
         self.assertEqual(entries[-2].summary, "alice added the checklist ‘Steps’ to ‘Release’")
 
+    def test_a_checklist_renamed_by_someone_else_meanwhile_is_not_renamed_over(self):
+        steps = self.new_checklist()["checklist"]
+        checklists.checklist_update(board=self.board, checklist_id=steps["id"], title="Release steps", was={"title": "Steps"},
+                                    actor=self.bob)
+        refused = self.refused("conflict", checklists.checklist_update, checklist_id=steps["id"], title="Launch steps",
+                               was={"title": "Steps"}, actor=self.alice)
+        self.assertEqual(refused.message, "Someone else renamed it “Release steps” while you had this checklist open. "
+                                          "Save again to replace that with yours.")
+        self.assertEqual(refused.details["checklist"], {"id": steps["id"], "card": self.card["id"], "title": "Release steps"})
+        self.assertEqual(self.shown(), [("Release steps", [])])
+        checklists.checklist_update(board=self.board, checklist_id=steps["id"], title="Launch steps",
+                                    was={"title": "Release steps"}, actor=self.alice)
+        self.assertEqual(self.shown(), [("Launch steps", [])])
+
     def test_ticking_never_makes_an_edit_of_the_text_a_conflict(self):
         (item,) = self.add(self.new_checklist()["checklist"], "Tag the release")
         checklists.item_check(board=self.board, item_id=item["item"]["id"], done=True, actor=self.bob)

@@ -305,6 +305,8 @@ class BadInputTests(KanbanSocketTestCase):
             ({"type": "column.update", "column": todo, "title": "Later", "was": {"title": "x" * 61}}, "too_long"),
             ({"type": "column.update", "column": todo, "title": "Later", "was": {"title": "Doing"}}, "conflict"),
             ({"type": "label.update", "label": 1, "colour": "red", "was": {"colour": "plaid"}}, "invalid_field"),
+            ({"type": "checklist.update", "checklist": 1, "title": "Steps", "was": {"name": "Steps"}}, "invalid_field"),
+            ({"type": "checklist.update", "checklist": 1, "title": "Steps", "was": {"title": "x" * 101}}, "too_long"),
         ]
         for message, code in cases:
             with self.subTest(message=str(message)[:80]):

@@ -147,6 +147,8 @@ def valid_message(draw):
             message["title"] = draw(text)
     elif kind == "checklist.update":
         message.update(checklist=draw(slot("checklist")), title=draw(text))
+        if draw(st.booleans()):  # the title seen: often stale, then refused as a conflict
+            message["was"] = {"title": draw(st.one_of(st.just("Checklist"), text))}
     elif kind == "checklist.delete":
         message["checklist"] = draw(slot("checklist"))
     elif kind == "item.create":

@@ -17,6 +17,8 @@ export class CardChecklists {
     this.removed = new Set(); // checklist and item ids ("c12", "i40") removed since the card opened
     this.editing = null; // "c<id>" or "i<id>": the title or text being edited here
     this.draft = "";
+    this.seen = "";
+    this.redrawing = false;
     this.sortables = [];
     this.container = section.querySelector("#card-checklists-list");
     this.error = section.querySelector("#checklist-error");
@@ -132,13 +134,15 @@ export class CardChecklists {
   }
 
   /** Send a command; true once acknowledged, false (the error shown) when refused. */
-  async run(message) {
+  /** Send a command; false if refused (said under the checklists; `refused(error)` is told too). */
+  async run(message, { refused = () => {} } = {}) {
     this.showError("");
     try {
       await this.board.send(message);
       this.board.madeOwnChange();
       return true;
     } catch (error) {
+      refused(error);
       this.showError(error.message);
       this.render(); // a refused tick shows the box as it is
       return false;
@@ -173,6 +177,7 @@ export class CardChecklists {
   startEditing(key, text) {
     this.editing = key;
     this.draft = text;
+    this.seen = text; // what the box started from (sent as `was` with a checklist's new title)
     this.render();
     const input = this.container.querySelector(".checklist-edit");
     input.focus();
@@ -221,7 +226,19 @@ export class CardChecklists {
     }
     const id = Number(key.slice(1));
     if (key.startsWith("c")) {
-      if (text !== this.list(id)?.title) await this.run({ type: "checklist.update", checklist: id, title: text });
+      // With the title this box started from: a rename made meanwhile by someone else is refused, not
+      // overwritten. Refused, the box opens again with what was typed, over the title as it is now.
+      if (text !== this.list(id)?.title) {
+        let seen = this.seen;
+        const saved = await this.run({ type: "checklist.update", checklist: id, title: text, was: { title: seen } }, {
+          refused: (error) => (seen = error.code === "conflict" && error.checklist ? error.checklist.title : seen),
+        });
+        if (!saved && this.list(id)) {
+          this.startEditing(key, text);
+          this.seen = seen; // theirs, after a conflict: saving again replaces it
+          return;
+        }
+      }
     } else {
       const item = this.item(id);
       if (item && text !== item.text) await this.run({ type: "item.update", item: id, version: item.version, text });
@@ -238,7 +255,19 @@ export class CardChecklists {
       [...this.container.querySelectorAll(".item-new")].map((input) => [input.closest(".checklist").dataset.checklistId, input.value]),
     );
     const focusedAdd = document.activeElement?.matches?.(".item-new") ? document.activeElement.closest(".checklist").dataset.checklistId : null;
-    this.container.replaceChildren(...this.lists.map((list) => this.checklistNode(list)));
+    const focusedEdit = document.activeElement?.matches?.(".checklist-edit") ? document.activeElement.selectionStart : null;
+    this.redrawing = true; // Chromium blurs a focused box as it is taken away: that is no leaving it
+    try {
+      this.container.replaceChildren(...this.lists.map((list) => this.checklistNode(list)));
+    } finally {
+      this.redrawing = false;
+    }
+    if (focusedEdit !== null) {
+      // Someone else's change drew the checklists again under an edit: it goes on where it was.
+      const input = this.container.querySelector(".checklist-edit");
+      input?.focus();
+      input?.setSelectionRange(focusedEdit, focusedEdit);
+    }
     for (const node of this.container.querySelectorAll(".checklist-items")) {
       this.sortables.push(Sortable.create(node, {
         group: `checklists-${this.cardId}`,
@@ -331,7 +360,8 @@ export class CardChecklists {
     input.setAttribute("aria-label", label);
     input.addEventListener("input", () => (this.draft = input.value));
     input.addEventListener("blur", () => {
-      if (this.editing !== null) this.saveEdit(input.value);
+      // Leaving the box saves; the box taken away by a redraw (render) does not.
+      if (this.editing !== null && !this.redrawing && input.isConnected) this.saveEdit(input.value);
     });
     return input;
   }
