@@ -312,8 +312,8 @@ export class BoardView {
         cell.list.hidden = folded;
         rows.push(cell.head);
       }
-      const inWindow = cell.list.hidden ? 0 : windowLeft;
-      windowLeft = Math.max(0, windowLeft - ids.length);
+      const inWindow = cell.list.hidden ? 0 : windowLeft; // a folded lane's cards take no room
+      if (!cell.list.hidden) windowLeft = Math.max(0, windowLeft - ids.length);
       this.fillList(cell.list, ids, state, inWindow);
       rows.push(cell.list);
       shownKeys.add(laneId ?? NO_LANE);
