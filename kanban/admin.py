@@ -134,10 +134,10 @@ class BoardAdmin(collab_admin.BoardAdmin):
                         services.column_create(board=board, title=column_form.cleaned_data["title"],
                                                wip_limit=column_form.cleaned_data["wip_limit"], actor=request.user)
                         added.append(column)
-                    elif column.pk and column_form.changes():
-                        services.column_update(board=board, column_id=column.pk, **column_form.changes(),
-                                               was=column_form.was(), actor=request.user)
-                        changed.append((column, list(column_form.changes())))
+                    elif column.pk and (changes := column_form.changes()):
+                        services.column_update(board=board, column_id=column.pk, **changes, was=column_form.was(),
+                                               actor=request.user)
+                        changed.append((column, list(changes)))
         except ActionError as error:
             added, changed, deleted = [], [], []
             messages.error(request, f"The columns were not changed: {error.message}")
@@ -168,8 +168,8 @@ class ColumnAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            if form.changes():
-                services.column_update(board=obj.board, column_id=obj.pk, **form.changes(), was=form.was(),
+            if changes := form.changes():
+                services.column_update(board=obj.board, column_id=obj.pk, **changes, was=form.was(),
                                        actor=request.user)
         else:
             applied = services.column_create(board=obj.board, title=obj.title, wip_limit=obj.wip_limit,
@@ -222,8 +222,8 @@ class LabelAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            if form.changes():
-                services.label_update(board=obj.board, label_id=obj.pk, **form.changes(), was=form.was(),
+            if changes := form.changes():
+                services.label_update(board=obj.board, label_id=obj.pk, **changes, was=form.was(),
                                       actor=request.user)
         else:
             applied = services.label_create(board=obj.board, name=obj.name, colour=obj.colour, actor=request.user)
@@ -474,8 +474,8 @@ class ChecklistAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            if form.changes():
-                checklists.checklist_update(board=obj.board, checklist_id=obj.pk, **form.changes(), was=form.was(),
+            if changes := form.changes():
+                checklists.checklist_update(board=obj.board, checklist_id=obj.pk, **changes, was=form.was(),
                                             actor=request.user)
         else:
             applied = checklists.checklist_create(board=obj.card.board, card_id=obj.card_id, title=obj.title,
@@ -669,8 +669,8 @@ class LaneAdmin(ChangesViaAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            if form.changes():
-                lanes.lane_update(board=obj.board, lane_id=obj.pk, **form.changes(), was=form.was(), actor=request.user)
+            if changes := form.changes():
+                lanes.lane_update(board=obj.board, lane_id=obj.pk, **changes, was=form.was(), actor=request.user)
         else:
             obj.pk = lanes.lane_create(board=obj.board, title=obj.title, actor=request.user).details["lane"]["id"]
 

@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 
 from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
-from kanban.frames import checklist_frame, item_frame
+from kanban.frames import checklist_frame, checklist_head, item_frame
 from kanban.selectors import checklist_state, item_state
 from kanban.models import (
     CARD_TITLE_MAX_LENGTH,
@@ -142,8 +142,7 @@ def checklist_update(*, board, checklist_id, title, was=None, actor, connection=
     with transaction.atomic():
         lock_board(board, actor=actor, origin=origin)
         checklist = get_checklist(board=board, checklist_id=checklist_id)
-        check_as_seen(current={"title": checklist.title}, was=was, what="checklist",
-                      frame={"id": checklist.pk, "card": checklist.card_id, "title": checklist.title})
+        check_as_seen(current={"title": checklist.title}, was=was, what="checklist", frame=checklist_head(checklist))
         before = checklist.title
         checklist.title = title
         checklist.save(update_fields=["title"])
@@ -151,7 +150,7 @@ def checklist_update(*, board, checklist_id, title, was=None, actor, connection=
                  before={"title": before}, after={"title": title})
         return Applied.recorded(record_event(
             board=board, type="checklist.updated",
-            payload={"checklist": {"id": checklist.pk, "card": checklist.card_id, "title": title},
+            payload={"checklist": checklist_head(checklist),
                      "changes": {"title": {"from": before, "to": title}}},
             actor=actor, origin=origin,
         ))

@@ -118,10 +118,14 @@ def item_frame(item):
     return {"id": item.pk, "checklist": item.checklist_id, "text": item.text, "done": item.done, "version": item.version}
 
 
+def checklist_head(checklist):
+    """A checklist without its items: what `checklist.updated` and a refused rename carry."""
+    return {"id": checklist.pk, "card": checklist.card_id, "title": checklist.title}
+
+
 def checklist_frame(checklist, *, items):
     """`items`: the checklist's items in order (passed in, so a card's checklists cost one query for all their items)."""
-    return {"id": checklist.pk, "card": checklist.card_id, "title": checklist.title,
-            "items": [item_frame(item) for item in items]}
+    return {**checklist_head(checklist), "items": [item_frame(item) for item in items]}
 
 
 def comment_frame(comment, *, mention_ids):

@@ -17,7 +17,7 @@ from boardsite.collab.errors import ActionError
 from boardsite.collab.events import Applied, record_event
 from kanban import archive, attachments, checklists, comments, lanes, selectors, transfer
 from kanban.descriptions import render_description, render_descriptions
-from kanban.frames import checklist_frame, column_frame, item_frame, label_frame
+from kanban.frames import checklist_frame, checklist_head, column_frame, item_frame, label_frame
 from kanban.models import Card, Checklist, Column, Comment, HistoryEntry, Label
 from kanban.services import (
     ATTACHMENT,
@@ -584,7 +584,7 @@ def apply_checklist_history(*, board, entry, actor, connection, origin, undo, re
     checklist.save(update_fields=["title"])
     return record_event(
         board=board, type="checklist.updated",
-        payload={"checklist": {"id": checklist.pk, "card": checklist.card_id, "title": checklist.title},
+        payload={"checklist": checklist_head(checklist),
                  "changes": {"title": {"from": left["title"], "to": wanted["title"]}}},
         actor=actor, origin=origin,
     ).payload

@@ -133,8 +133,7 @@ export class CardChecklists {
     this.render();
   }
 
-  /** Send a command; true once acknowledged, false (the error shown) when refused. */
-  /** Send a command; false if refused (said under the checklists; `refused(error)` is told too). */
+  /** Send a command; true once acknowledged, false (the error shown, and told to `refused`) when refused. */
   async run(message, { refused = () => {} } = {}) {
     this.showError("");
     try {
