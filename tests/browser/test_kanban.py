@@ -3,7 +3,7 @@ import time
 
 from playwright.sync_api import expect
 
-from kanban import services
+from kanban import lanes, services
 from kanban.models import Card, Label
 from tests.browser.base import BrowserTestCase, SocketSwitch, mouse_drag, outside_the_event_loop
 from tests.kanban.helpers import add_cards, columns_of, titles_by_column
@@ -467,6 +467,23 @@ class KanbanBrowserTests(BrowserTestCase):
         expect(done.last.locator(".card-has-description")).to_have_count(1)
         # Marked once, for the benchmark.
         alice.wait_for_function("() => performance.getEntriesByName('kanban:cards-drawn').length === 1")
+
+    def add_two_long_lanes(self):
+        first = lanes.lane_create(board=self.board, title="Web", actor=self.alice).details["lane"]["id"]
+        second = lanes.lane_create(board=self.board, title="Mobile", actor=self.alice).details["lane"]["id"]
+        for lane, name in ((first, "Web"), (second, "Mobile")):
+            cards = add_cards(self.board, self.columns["Done"], [f"{name} {number}" for number in range(40)], actor=self.alice)
+            Card.objects.filter(pk__in=[card["id"] for card in cards]).update(lane_id=lane)
+
+    def test_each_lanes_first_cards_are_drawn_before_the_page_is_idle(self):
+        """A lane's cell scrolls on its own: the window shows the first cards of every lane, not of the first only."""
+        outside_the_event_loop(self.add_two_long_lanes)
+        alice = self.alice_page
+        alice.add_init_script("window.requestIdleCallback = () => 0;")  # the page is never idle
+        self.open_board(alice)
+        mobile = self.column(alice, "Done").locator(".card-list").nth(1).locator(".kanban-card")
+        self.assertEqual(mobile.count(), 40)
+        expect(mobile.first.locator(".card-title")).to_have_text("Mobile 0")
 
     def test_the_filter_narrows_the_cards_lives_in_the_url_and_never_hides_a_card_being_moved(self):
         """Issue 20: search and filter the board; the filter lives in the URL; "/" focuses it."""

@@ -81,7 +81,7 @@ export function projectedLaneOf(state, pendingMoves) {
 
 const NO_LANE = "none"; // the one cell of each column on a board without lanes
 
-// A card's least height on screen: how many cards of a column the window can show at most.
+// A card's least height on screen: how many cards of a list the window can show at most.
 const CARD_MIN_HEIGHT = 40;
 
 /** `callback(deadline)` when the page is idle; a timer where there is no requestIdleCallback (Safari). */
@@ -299,8 +299,9 @@ export class BoardView {
     node.classList.toggle("at-limit", full);
     const rows = [node.querySelector(".column-head")];
     const shownKeys = new Set();
-    // Cards the window can show, top down through the lanes: drawn now; the rest when idle.
-    let windowLeft = Math.ceil(innerHeight / CARD_MIN_HEIGHT);
+    // The cards the window can show of each cell (a lane's cell scrolls on its own): drawn now;
+    // the rest when idle. A folded lane shows none.
+    const inWindow = Math.ceil(innerHeight / CARD_MIN_HEIGHT);
     for (const lane of lanes.length ? lanes : [null]) {
       const laneId = lane?.id ?? null;
       const cell = this.cell(node, column, laneId);
@@ -312,9 +313,7 @@ export class BoardView {
         cell.list.hidden = folded;
         rows.push(cell.head);
       }
-      const inWindow = cell.list.hidden ? 0 : windowLeft; // a folded lane's cards take no room
-      if (!cell.list.hidden) windowLeft = Math.max(0, windowLeft - ids.length);
-      this.fillList(cell.list, ids, state, inWindow);
+      this.fillList(cell.list, ids, state, cell.list.hidden ? 0 : inWindow);
       rows.push(cell.list);
       shownKeys.add(laneId ?? NO_LANE);
     }
